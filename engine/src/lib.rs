@@ -1,0 +1,75 @@
+//! cinema-engine: the recommender core of Cinema.
+//!
+//! Pure computation — no I/O, threads, clock or OS randomness (every random
+//! choice comes from a seeded RNG) — so the same code runs natively in tests
+//! and benchmarks and inside a sandboxed WebAssembly module. It also owns the
+//! wire protocol ([`protocol`]) that hosts and modules speak.
+//!
+//! Rooms: [`ratings`] (CSR indices) → [`train`] (stepped fitting of a
+//! [`model`]) → [`model`] (predict, rank) and [`metrics`]; [`session`] puts
+//! them behind one request/reply call; [`abi`] exports that call from a module.
+
+pub mod abi;
+pub mod defaults;
+pub mod kernels;
+pub mod metrics;
+pub mod model;
+pub mod protocol;
+pub mod ratings;
+pub mod session;
+pub mod topn;
+pub mod train;
+
+pub use model::Model;
+pub use session::{EngineInfo, Session};
+
+use protocol::{ErrorKind, Reply};
+
+/// Everything that can go wrong inside the engine; each becomes a
+/// [`Reply::Error`] at the boundary.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EngineError {
+    #[error("request does not decode: {0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    BadState(String),
+    #[error("{0}")]
+    BadArgument(String),
+    #[error("user {0} is out of range (users: {1})")]
+    UserOutOfRange(u32, u32),
+    #[error("movie {0} is out of range (movies: {1})")]
+    ItemOutOfRange(u32, u32),
+    #[error("model rejected: {0}")]
+    BadModel(String),
+}
+
+impl From<EngineError> for Reply {
+    fn from(e: EngineError) -> Reply {
+        let kind = match e {
+            EngineError::BadRequest(_) => ErrorKind::BadRequest,
+            EngineError::BadState(_) => ErrorKind::BadState,
+            EngineError::BadArgument(_) | EngineError::UserOutOfRange(..) | EngineError::ItemOutOfRange(..) => {
+                ErrorKind::BadArgument
+            }
+            EngineError::BadModel(_) => ErrorKind::BadModel,
+        };
+        Reply::Error { kind, message: e.to_string() }
+    }
+}
+
+/// The algorithms of the default module, with their defaults.
+pub fn standard_algorithms() -> Vec<protocol::AlgorithmInfo> {
+    use protocol::{AlgorithmInfo, ModelSpec};
+    vec![
+        AlgorithmInfo {
+            name: "svd".into(),
+            description: "biased matrix factorization trained by SGD".into(),
+            defaults: ModelSpec::Svd(defaults::svd()),
+        },
+        AlgorithmInfo {
+            name: "baseline".into(),
+            description: "global mean + user and item biases (ALS)".into(),
+            defaults: ModelSpec::Baseline(defaults::baseline()),
+        },
+    ]
+}

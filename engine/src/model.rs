@@ -1,0 +1,188 @@
+//! A trained model: `r̂(u, i) = μ + b_u + b_i + p_u · q_i`, and what it answers.
+//!
+//! The baseline is the same formula with zero-width factor matrices, so one
+//! type predicts, ranks, exports and imports for every algorithm.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::EngineError;
+use crate::kernels::dot;
+use crate::protocol::{ModelSpec, Scale, Scored};
+use crate::topn::top_n;
+
+/// Bumped whenever the serialized layout of [`Model`] changes.
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub spec: ModelSpec,
+    pub scale: Scale,
+    pub global_mean: f32,
+    pub user_bias: Vec<f32>,
+    pub item_bias: Vec<f32>,
+    /// One row of factors per user (`users × k`).
+    pub user_factors: Array2<f32>,
+    /// One row of factors per movie (`items × k`).
+    pub item_factors: Array2<f32>,
+}
+
+impl Model {
+    /// A model that predicts the global mean for everyone.
+    pub fn empty(spec: ModelSpec, scale: Scale, users: u32, items: u32, k: usize, mean: f32) -> Model {
+        Model {
+            spec,
+            scale,
+            global_mean: mean,
+            user_bias: vec![0.0; users as usize],
+            item_bias: vec![0.0; items as usize],
+            user_factors: Array2::zeros((users as usize, k)),
+            item_factors: Array2::zeros((items as usize, k)),
+        }
+    }
+
+    pub fn users(&self) -> u32 {
+        self.user_bias.len() as u32
+    }
+
+    pub fn items(&self) -> u32 {
+        self.item_bias.len() as u32
+    }
+
+    pub fn factors(&self) -> usize {
+        self.user_factors.ncols()
+    }
+
+    fn user_row(&self, u: u32) -> &[f32] {
+        let k = self.factors();
+        let all = self.user_factors.as_slice().expect("factor rows are contiguous");
+        &all[u as usize * k..(u as usize + 1) * k]
+    }
+
+    fn item_row(&self, i: u32) -> &[f32] {
+        let k = self.factors();
+        let all = self.item_factors.as_slice().expect("factor rows are contiguous");
+        &all[i as usize * k..(i as usize + 1) * k]
+    }
+
+    /// The raw estimate, unclipped.
+    #[inline]
+    pub fn score(&self, u: u32, i: u32) -> f32 {
+        self.global_mean
+            + self.user_bias[u as usize]
+            + self.item_bias[i as usize]
+            + dot(self.user_row(u), self.item_row(i))
+    }
+
+    /// The estimate clipped to the rating scale.
+    #[inline]
+    pub fn predict(&self, u: u32, i: u32) -> f32 {
+        self.score(u, i).clamp(self.scale.min, self.scale.max)
+    }
+
+    /// The `n` best-scored items for `u` among those `candidate` accepts.
+    pub fn recommend(&self, u: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<Scored> {
+        let base = self.global_mean + self.user_bias[u as usize];
+        let pu = self.user_row(u);
+        let scores: Vec<f32> =
+            (0..self.items()).map(|i| base + self.item_bias[i as usize] + dot(pu, self.item_row(i))).collect();
+        top_n(&scores, n, candidate)
+            .into_iter()
+            .map(|(item, score)| Scored { item, score, prediction: score.clamp(self.scale.min, self.scale.max) })
+            .collect()
+    }
+
+    pub fn check_user(&self, u: u32) -> Result<(), EngineError> {
+        if u < self.users() { Ok(()) } else { Err(EngineError::UserOutOfRange(u, self.users())) }
+    }
+
+    pub fn check_item(&self, i: u32) -> Result<(), EngineError> {
+        if i < self.items() { Ok(()) } else { Err(EngineError::ItemOutOfRange(i, self.items())) }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(&(MODEL_FORMAT_VERSION, self)).expect("models always encode")
+    }
+
+    /// Decodes exported bytes and checks they describe a usable model.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, EngineError> {
+        let (version, model): (u32, Model) =
+            postcard::from_bytes(bytes).map_err(|e| EngineError::BadModel(format!("does not decode: {e}")))?;
+        if version != MODEL_FORMAT_VERSION {
+            return Err(EngineError::BadModel(format!(
+                "model format {version}, this engine reads format {MODEL_FORMAT_VERSION}"
+            )));
+        }
+        model.validate()?;
+        Ok(model)
+    }
+
+    fn validate(&self) -> Result<(), EngineError> {
+        let bad = |why: &str| Err(EngineError::BadModel(why.to_string()));
+        if self.user_factors.nrows() != self.user_bias.len() || self.item_factors.nrows() != self.item_bias.len() {
+            return bad("factor and bias shapes disagree");
+        }
+        if self.user_factors.ncols() != self.item_factors.ncols() {
+            return bad("user and item factors differ in width");
+        }
+        if !self.user_factors.is_standard_layout() || !self.item_factors.is_standard_layout() {
+            return bad("factor matrices are not row-major");
+        }
+        let all_finite = self
+            .user_bias
+            .iter()
+            .chain(&self.item_bias)
+            .chain(self.user_factors.iter())
+            .chain(self.item_factors.iter())
+            .all(|x| x.is_finite());
+        if !self.global_mean.is_finite() || !all_finite {
+            return bad("contains a non-finite number");
+        }
+        if !(self.scale.min.is_finite() && self.scale.max.is_finite() && self.scale.min < self.scale.max) {
+            return bad("rating scale is invalid");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::BaselineParams;
+
+    fn tiny() -> Model {
+        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
+        let mut m = Model::empty(spec, Scale { min: 1.0, max: 5.0 }, 2, 3, 2, 3.0);
+        m.user_bias = vec![0.5, -0.5];
+        m.item_bias = vec![1.0, 0.0, -1.0];
+        m.user_factors = Array2::from_shape_vec((2, 2), vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        m.item_factors = Array2::from_shape_vec((3, 2), vec![1.0, 1.0, 2.0, 0.0, 0.0, -2.0]).unwrap();
+        m
+    }
+
+    #[test]
+    fn predicts_the_formula_and_clips() {
+        let m = tiny();
+        assert_eq!(m.score(0, 0), 3.0 + 0.5 + 1.0 + 1.0);
+        assert_eq!(m.predict(0, 0), 5.0);
+        assert_eq!(m.predict(1, 2), 1.0); // 3 − 0.5 − 1 − 2 = −0.5, clipped
+    }
+
+    #[test]
+    fn recommends_by_raw_score_and_skips_excluded() {
+        let m = tiny();
+        let top = m.recommend(0, 2, |i| i != 0);
+        assert_eq!(top.iter().map(|s| s.item).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(top[0].score, 3.0 + 0.5 + 0.0 + 2.0);
+    }
+
+    #[test]
+    fn bytes_round_trip_and_garbage_is_refused() {
+        let m = tiny();
+        assert_eq!(Model::from_bytes(&m.to_bytes()).unwrap(), m);
+        assert!(Model::from_bytes(&[1, 2, 3]).is_err());
+        let mut nan = tiny();
+        nan.item_bias[1] = f32::NAN;
+        assert!(Model::from_bytes(&nan.to_bytes()).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! The engine as a state machine behind one call: a [`Session`] takes a
+//! [`Request`] and gives a [`Reply`]. Errors are replies, never panics, so a
+//! bad request leaves the session usable.
+
+use crate::EngineError;
+use crate::model::Model;
+use crate::protocol::*;
+use crate::ratings::RatingMatrix;
+use crate::train::Training;
+
+/// What a module built around this engine calls itself and offers.
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub algorithms: Vec<AlgorithmInfo>,
+}
+
+#[derive(Default)]
+struct Loading {
+    users: u32,
+    items: u32,
+    scale: Option<Scale>,
+    train: Vec<Triple>,
+    validation: Vec<Triple>,
+}
+
+pub struct Session {
+    info: EngineInfo,
+    loading: Loading,
+    data: Option<RatingMatrix>,
+    validation: Vec<Triple>,
+    scale: Scale,
+    training: Option<Training>,
+    model: Option<Model>,
+}
+
+impl Session {
+    pub fn new(info: EngineInfo) -> Session {
+        Session {
+            info,
+            loading: Loading::default(),
+            data: None,
+            validation: Vec::new(),
+            scale: Scale { min: 1.0, max: 5.0 },
+            training: None,
+            model: None,
+        }
+    }
+
+    /// Decodes, handles and encodes one call.
+    pub fn call(&mut self, request: &[u8]) -> Vec<u8> {
+        let reply = match Request::decode(request) {
+            Ok(request) => self.handle(request),
+            Err(e) => EngineError::BadRequest(e.to_string()).into(),
+        };
+        reply.encode()
+    }
+
+    pub fn handle(&mut self, request: Request) -> Reply {
+        self.try_handle(request).unwrap_or_else(Reply::from)
+    }
+
+    fn try_handle(&mut self, request: Request) -> Result<Reply, EngineError> {
+        Ok(match request {
+            Request::Hello => Reply::Hello(Hello {
+                abi_version: ABI_VERSION,
+                engine: self.info.name.to_string(),
+                engine_version: self.info.version.to_string(),
+                algorithms: self.info.algorithms.clone(),
+            }),
+            Request::Reset { users, items, scale } => {
+                if !(scale.min.is_finite() && scale.max.is_finite() && scale.min < scale.max) {
+                    return Err(EngineError::BadArgument("rating scale must have min < max".into()));
+                }
+                *self = Session::new(self.info.clone());
+                self.loading = Loading { users, items, scale: Some(scale), ..Loading::default() };
+                self.scale = scale;
+                Reply::Ok
+            }
+            Request::AddRatings { set, ratings } => {
+                let l = &mut self.loading;
+                if l.scale.is_none() {
+                    return Err(EngineError::BadState("send Reset before AddRatings".into()));
+                }
+                if let Some(&(u, i, r)) =
+                    ratings.iter().find(|&&(u, i, r)| u >= l.users || i >= l.items || !r.is_finite())
+                {
+                    return Err(EngineError::BadArgument(format!(
+                        "rating ({u}, {i}, {r}) is outside {} users × {} items",
+                        l.users, l.items
+                    )));
+                }
+                match set {
+                    RatingSet::Train => l.train.extend(ratings),
+                    RatingSet::Validation => l.validation.extend(ratings),
+                }
+                Reply::Ok
+            }
+            Request::Index => {
+                let l = &mut self.loading;
+                if l.scale.is_none() {
+                    return Err(EngineError::BadState("send Reset and AddRatings before Index".into()));
+                }
+                let data = RatingMatrix::new(l.users, l.items, &l.train);
+                l.train = Vec::new();
+                self.validation = std::mem::take(&mut l.validation);
+                let indexed = Indexed {
+                    users: data.users,
+                    items: data.items,
+                    train: data.len() as u64,
+                    validation: self.validation.len() as u64,
+                    global_mean: data.global_mean,
+                };
+                self.data = Some(data);
+                Reply::Indexed(indexed)
+            }
+            Request::TrainStart { spec } => {
+                if !self.info.algorithms.iter().any(|a| a.name == spec.name()) {
+                    let offered: Vec<&str> = self.info.algorithms.iter().map(|a| a.name.as_str()).collect();
+                    return Err(EngineError::BadArgument(format!(
+                        "this module does not offer `{}`; it offers: {}",
+                        spec.name(),
+                        offered.join(", ")
+                    )));
+                }
+                let data = self.data()?;
+                let (training, model) = Training::start(spec, data, self.scale)?;
+                let progress = training.progress(data.len() as u64);
+                self.training = Some(training);
+                self.model = Some(model);
+                Reply::Progress(progress)
+            }
+            Request::TrainStep { budget } => {
+                let (Some(training), Some(model), Some(data)) = (&mut self.training, &mut self.model, &self.data)
+                else {
+                    return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
+                };
+                Reply::Progress(training.step(model, data, &self.validation, budget))
+            }
+            Request::Predict { pairs } => {
+                let model = self.model()?;
+                for &(u, i) in &pairs {
+                    model.check_user(u)?;
+                    model.check_item(i)?;
+                }
+                Reply::Predictions(pairs.iter().map(|&(u, i)| model.predict(u, i)).collect())
+            }
+            Request::Recommend { user, n } => {
+                let model = self.model()?;
+                model.check_user(user)?;
+                let data = self.data()?;
+                let rated = data.by_user.row(user as usize).0;
+                let known = |i: u32| data.by_item.row_len(i as usize) > 0;
+                Reply::Recommendations(
+                    model.recommend(user, n as usize, |i| known(i) && rated.binary_search(&i).is_err()),
+                )
+            }
+            Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
+            Request::ImportModel { bytes } => {
+                let model = Model::from_bytes(&bytes)?;
+                let data = self.data()?;
+                if model.users() != data.users || model.items() != data.items {
+                    return Err(EngineError::BadModel(format!(
+                        "model is for {} users × {} items, the loaded data has {} × {}",
+                        model.users(),
+                        model.items(),
+                        data.users,
+                        data.items
+                    )));
+                }
+                self.training = None;
+                self.model = Some(model);
+                Reply::Ok
+            }
+        })
+    }
+
+    fn data(&self) -> Result<&RatingMatrix, EngineError> {
+        self.data.as_ref().ok_or_else(|| EngineError::BadState("no ratings are indexed yet".into()))
+    }
+
+    fn model(&self) -> Result<&Model, EngineError> {
+        self.model.as_ref().ok_or_else(|| EngineError::BadState("no model is trained or imported yet".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults;
+
+    fn session() -> Session {
+        Session::new(EngineInfo { name: "test", version: "0", algorithms: crate::standard_algorithms() })
+    }
+
+    fn loaded() -> Session {
+        let mut s = session();
+        s.handle(Request::Reset { users: 2, items: 3, scale: Scale { min: 1.0, max: 5.0 } });
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(0, 0, 5.0), (0, 1, 1.0)] });
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(1, 0, 4.0), (1, 2, 2.0)] });
+        s.handle(Request::AddRatings { set: RatingSet::Validation, ratings: vec![(1, 1, 1.0)] });
+        s
+    }
+
+    #[test]
+    fn full_cycle_through_bytes() {
+        let mut s = loaded();
+        let reply = Reply::decode(&s.call(&Request::Index.encode())).unwrap();
+        assert_eq!(reply, Reply::Indexed(Indexed { users: 2, items: 3, train: 4, validation: 1, global_mean: 3.0 }));
+        let spec = ModelSpec::Svd(defaults::svd());
+        assert!(matches!(s.handle(Request::TrainStart { spec }), Reply::Progress(_)));
+        let mut p = None;
+        while !p.is_some_and(|p: Progress| p.finished) {
+            let Reply::Progress(next) = s.handle(Request::TrainStep { budget: 3 }) else { panic!() };
+            p = Some(next);
+        }
+        assert!(p.unwrap().validation_rmse.is_some());
+        // User 0 rated movies 0 and 1, so only movie 2 is left.
+        let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 0, n: 5 }) else { panic!() };
+        assert_eq!(top.iter().map(|s| s.item).collect::<Vec<_>>(), vec![2]);
+        let Reply::Model(bytes) = s.handle(Request::ExportModel) else { panic!() };
+        let before = s.handle(Request::Predict { pairs: vec![(1, 1)] });
+        assert_eq!(s.handle(Request::ImportModel { bytes }), Reply::Ok);
+        assert_eq!(s.handle(Request::Predict { pairs: vec![(1, 1)] }), before);
+    }
+
+    #[test]
+    fn errors_are_replies_and_the_session_survives() {
+        let mut s = session();
+        let garbage = Reply::decode(&s.call(&[0xde, 0xad, 0xbe, 0xef])).unwrap();
+        assert!(matches!(garbage, Reply::Error { kind: ErrorKind::BadRequest, .. }));
+        assert!(matches!(s.handle(Request::TrainStep { budget: 1 }), Reply::Error { kind: ErrorKind::BadState, .. }));
+        let mut s = loaded();
+        let out_of_range = s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(9, 0, 1.0)] });
+        assert!(matches!(out_of_range, Reply::Error { kind: ErrorKind::BadArgument, .. }));
+        s.handle(Request::Index);
+        s.handle(Request::TrainStart { spec: ModelSpec::Baseline(defaults::baseline()) });
+        let bad_user = s.handle(Request::Predict { pairs: vec![(7, 0)] });
+        assert!(matches!(bad_user, Reply::Error { kind: ErrorKind::BadArgument, .. }));
+        let bad_model = s.handle(Request::ImportModel { bytes: vec![1, 2, 3] });
+        assert!(matches!(bad_model, Reply::Error { kind: ErrorKind::BadModel, .. }));
+        assert!(matches!(s.handle(Request::Predict { pairs: vec![(0, 2)] }), Reply::Predictions(_)));
+    }
+}

@@ -1,0 +1,308 @@
+//! Stepped training. `start` makes a fresh model; each `step` visits a
+//! bounded number of ratings and reports progress, so a host can stream
+//! per-epoch metrics, enforce a CPU deadline per call, and cancel by simply
+//! not calling again.
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand_distr::{Distribution, Normal};
+
+use crate::EngineError;
+use crate::kernels::{dot, sgd_pair};
+use crate::model::Model;
+use crate::protocol::{BaselineParams, ModelSpec, Progress, Scale, SvdParams, Triple};
+use crate::ratings::RatingMatrix;
+
+pub struct Training {
+    spec: ModelSpec,
+    epoch: u32,
+    visited: u64,
+    /// Training ratings in the (seeded, shuffled) order SGD visits them.
+    order: Vec<Triple>,
+    lr: f32,
+    lr_bias: f32,
+    squared_error: f64,
+    train_rmse: Option<f32>,
+    validation_rmse: Option<f32>,
+}
+
+impl Training {
+    pub fn start(spec: ModelSpec, data: &RatingMatrix, scale: Scale) -> Result<(Training, Model), EngineError> {
+        validate(&spec)?;
+        if data.is_empty() {
+            return Err(EngineError::BadState("there are no training ratings".into()));
+        }
+        let (model, order, lr, lr_bias) = match spec {
+            ModelSpec::Baseline(_) => {
+                (Model::empty(spec, scale, data.users, data.items, 0, data.global_mean), Vec::new(), 0.0, 0.0)
+            }
+            ModelSpec::Svd(p) => {
+                let mut rng = StdRng::seed_from_u64(p.seed);
+                let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, data.global_mean);
+                model.user_factors = init_factors(data.users, p, &mut rng, |u| data.by_user.row_len(u) > 0);
+                model.item_factors = init_factors(data.items, p, &mut rng, |i| data.by_item.row_len(i) > 0);
+                (model, visiting_order(data, &mut rng), p.lr, p.lr_bias)
+            }
+        };
+        let training = Training {
+            spec,
+            epoch: 0,
+            visited: 0,
+            order,
+            lr,
+            lr_bias,
+            squared_error: 0.0,
+            train_rmse: None,
+            validation_rmse: None,
+        };
+        Ok((training, model))
+    }
+
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.spec.epochs()
+    }
+
+    pub fn progress(&self, per_epoch: u64) -> Progress {
+        Progress {
+            epoch: self.epoch,
+            epochs: self.spec.epochs(),
+            visited: self.visited,
+            per_epoch,
+            train_rmse: self.train_rmse,
+            validation_rmse: self.validation_rmse,
+            finished: self.finished(),
+        }
+    }
+
+    /// Trains on at most `budget` ratings (at least one), finishing an epoch
+    /// when its last rating is reached.
+    pub fn step(&mut self, model: &mut Model, data: &RatingMatrix, validation: &[Triple], budget: u64) -> Progress {
+        let per_epoch = data.len() as u64;
+        if self.finished() {
+            return self.progress(per_epoch);
+        }
+        let epoch_done = match self.spec {
+            ModelSpec::Baseline(p) => {
+                self.squared_error = als_sweep(model, data, p);
+                true
+            }
+            ModelSpec::Svd(p) => {
+                let from = self.visited as usize;
+                let to = (from + budget.max(1) as usize).min(self.order.len());
+                self.squared_error += sgd_epoch_slice(model, &self.order[from..to], self.lr, self.lr_bias, p);
+                self.visited = to as u64;
+                to == self.order.len()
+            }
+        };
+        if epoch_done {
+            self.train_rmse = Some((self.squared_error / per_epoch as f64).sqrt() as f32);
+            self.validation_rmse = (!validation.is_empty()).then(|| rmse_of(model, validation));
+            self.squared_error = 0.0;
+            self.visited = 0;
+            self.epoch += 1;
+            if let ModelSpec::Svd(p) = self.spec {
+                self.lr *= p.lr_decay;
+                self.lr_bias *= p.lr_decay;
+            }
+        }
+        self.progress(per_epoch)
+    }
+}
+
+fn validate(spec: &ModelSpec) -> Result<(), EngineError> {
+    let bad = |what: &str| Err(EngineError::BadArgument(what.to_string()));
+    match *spec {
+        ModelSpec::Baseline(p) => {
+            if !(p.reg_user >= 0.0 && p.reg_item >= 0.0) {
+                return bad("baseline regularization must be ≥ 0");
+            }
+        }
+        ModelSpec::Svd(p) => {
+            if p.factors == 0 || p.factors > 1024 {
+                return bad("factors must be in 1..=1024");
+            }
+            let finite_pos = |x: f32| x.is_finite() && x >= 0.0;
+            if !(finite_pos(p.lr) && finite_pos(p.reg) && finite_pos(p.lr_bias) && finite_pos(p.reg_bias)) {
+                return bad("learning rates and regularization must be finite and ≥ 0");
+            }
+            if !(finite_pos(p.init_std) && p.lr_decay > 0.0 && p.lr_decay <= 1.0) {
+                return bad("init_std must be ≥ 0 and lr_decay in (0, 1]");
+            }
+        }
+    }
+    if spec.epochs() == 0 || spec.epochs() > 10_000 {
+        return bad("epochs must be in 1..=10000");
+    }
+    Ok(())
+}
+
+/// N(0, init_std²) rows for users/items that have ratings; zeros for the
+/// rest, so an unseen user or movie contributes nothing until it is rated.
+fn init_factors(rows: u32, p: SvdParams, rng: &mut StdRng, has_ratings: impl Fn(usize) -> bool) -> Array2<f32> {
+    let k = p.factors as usize;
+    let normal = Normal::new(0.0f32, p.init_std).expect("init_std was validated");
+    let mut m = Array2::zeros((rows as usize, k));
+    for (r, mut row) in m.rows_mut().into_iter().enumerate() {
+        if has_ratings(r) {
+            row.iter_mut().for_each(|x| *x = normal.sample(rng));
+        }
+    }
+    m
+}
+
+/// Users in a seeded random order, each user's ratings together (shuffled
+/// among themselves): the user's factor row stays in cache across their
+/// ratings, which makes an epoch several times faster than a fully random
+/// order at the same accuracy.
+fn visiting_order(data: &RatingMatrix, rng: &mut StdRng) -> Vec<Triple> {
+    let mut users: Vec<u32> = (0..data.users).collect();
+    users.shuffle(rng);
+    let mut order = Vec::with_capacity(data.len());
+    for u in users {
+        let start = order.len();
+        let (items, values) = data.by_user.row(u as usize);
+        order.extend(items.iter().zip(values).map(|(&i, &r)| (u, i, r)));
+        order[start..].shuffle(rng);
+    }
+    order
+}
+
+/// One SGD pass over `ratings`; returns the sum of squared errors seen.
+fn sgd_epoch_slice(model: &mut Model, ratings: &[Triple], lr: f32, lr_bias: f32, p: SvdParams) -> f64 {
+    let k = model.factors();
+    let mu = model.global_mean;
+    let pu_all = model.user_factors.as_slice_mut().expect("factor rows are contiguous");
+    let qi_all = model.item_factors.as_slice_mut().expect("factor rows are contiguous");
+    let (bu_all, bi_all) = (&mut model.user_bias, &mut model.item_bias);
+    let mut squared_error = 0f64;
+    for &(u, i, r) in ratings {
+        let (u, i) = (u as usize, i as usize);
+        let pu = &mut pu_all[u * k..(u + 1) * k];
+        let qi = &mut qi_all[i * k..(i + 1) * k];
+        let err = r - (mu + bu_all[u] + bi_all[i] + dot(pu, qi));
+        squared_error += (err * err) as f64;
+        bu_all[u] += lr_bias * (err - p.reg_bias * bu_all[u]);
+        bi_all[i] += lr_bias * (err - p.reg_bias * bi_all[i]);
+        sgd_pair(pu, qi, err, lr, p.reg);
+    }
+    squared_error
+}
+
+/// One alternating-least-squares sweep of the biases (items, then users);
+/// returns the squared training error after the sweep.
+fn als_sweep(model: &mut Model, data: &RatingMatrix, p: BaselineParams) -> f64 {
+    let mu = model.global_mean;
+    for i in 0..data.items as usize {
+        let (users, values) = data.by_item.row(i);
+        let dev: f32 = users.iter().zip(values).map(|(&u, &r)| r - mu - model.user_bias[u as usize]).sum();
+        model.item_bias[i] = dev / (p.reg_item + users.len() as f32);
+    }
+    let mut squared_error = 0f64;
+    for u in 0..data.users as usize {
+        let (items, values) = data.by_user.row(u);
+        let dev: f32 = items.iter().zip(values).map(|(&i, &r)| r - mu - model.item_bias[i as usize]).sum();
+        model.user_bias[u] = dev / (p.reg_user + items.len() as f32);
+        for (&i, &r) in items.iter().zip(values) {
+            let e = r - (mu + model.user_bias[u] + model.item_bias[i as usize]);
+            squared_error += (e * e) as f64;
+        }
+    }
+    squared_error
+}
+
+/// RMSE of the model's clipped predictions on `ratings`.
+pub fn rmse_of(model: &Model, ratings: &[Triple]) -> f32 {
+    let se: f64 = ratings
+        .iter()
+        .map(|&(u, i, r)| {
+            let e = model.predict(u, i) - r;
+            (e * e) as f64
+        })
+        .sum();
+    (se / ratings.len().max(1) as f64).sqrt() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults;
+
+    /// 3 users × 3 movies, hand-checkable: μ = 3.
+    fn three_by_three() -> RatingMatrix {
+        let t = [(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0), (1, 2, 1.0), (2, 1, 2.0), (2, 2, 3.0)];
+        RatingMatrix::new(3, 3, &t)
+    }
+
+    const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
+
+    #[test]
+    fn baseline_without_shrinkage_matches_hand_computed_biases() {
+        let data = three_by_three();
+        assert_eq!(data.global_mean, 3.0);
+        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
+        let (mut t, mut m) = Training::start(spec, &data, SCALE).unwrap();
+        t.step(&mut m, &data, &[], 1);
+        // Items first, with b_u = 0: b_0 = ((5−3)+(4−3))/2 = 1.5, b_1 = ((3−3)+(2−3))/2 = −0.5, b_2 = ((1−3)+(3−3))/2 = −1.
+        assert_eq!(m.item_bias, vec![1.5, -0.5, -1.0]);
+        // Then users: b_u0 = ((5−3−1.5)+(3−3+0.5))/2 = 0.5, b_u1 = ((4−3−1.5)+(1−3+1))/2 = −0.75, b_u2 = ((2−3+0.5)+(3−3+1))/2 = 0.25.
+        assert_eq!(m.user_bias, vec![0.5, -0.75, 0.25]);
+        assert!(t.finished());
+    }
+
+    #[test]
+    fn shrinkage_pulls_biases_towards_zero() {
+        let data = three_by_three();
+        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 2.0 });
+        let (mut t, mut m) = Training::start(spec, &data, SCALE).unwrap();
+        t.step(&mut m, &data, &[], 1);
+        assert_eq!(m.item_bias[0], 3.0 / 4.0);
+    }
+
+    #[test]
+    fn svd_fits_the_training_data_and_steps_in_slices() {
+        let data = three_by_three();
+        let mut p = defaults::svd();
+        p.epochs = 200;
+        p.factors = 4;
+        p.reg = 0.0;
+        p.reg_bias = 0.0;
+        p.lr = 0.05;
+        p.lr_bias = 0.05;
+        p.lr_decay = 1.0;
+        let (mut t, mut m) = Training::start(ModelSpec::Svd(p), &data, SCALE).unwrap();
+        let first = t.step(&mut m, &data, &[], 4);
+        assert_eq!((first.epoch, first.visited, first.per_epoch), (0, 4, 6));
+        let mut last = first;
+        while !last.finished {
+            last = t.step(&mut m, &data, &[], 4);
+        }
+        assert_eq!(last.epoch, 200);
+        assert!(last.train_rmse.unwrap() < 0.05, "{last:?}");
+        assert!((m.predict(0, 0) - 5.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn same_seed_same_model_and_unrated_rows_stay_zero() {
+        let t = [(0, 0, 5.0), (1, 1, 3.0)];
+        let data = RatingMatrix::new(3, 3, &t);
+        let spec = ModelSpec::Svd(defaults::svd());
+        let a = Training::start(spec, &data, SCALE).unwrap().1;
+        let b = Training::start(spec, &data, SCALE).unwrap().1;
+        assert_eq!(a, b);
+        assert!(a.user_factors.row(2).iter().all(|&x| x == 0.0));
+        assert!(a.item_factors.row(2).iter().all(|&x| x == 0.0));
+        assert!(a.item_factors.row(0).iter().any(|&x| x != 0.0));
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let data = three_by_three();
+        let mut p = defaults::svd();
+        p.lr = f32::NAN;
+        assert!(Training::start(ModelSpec::Svd(p), &data, SCALE).is_err());
+        let empty = RatingMatrix::new(2, 2, &[]);
+        assert!(Training::start(ModelSpec::Svd(defaults::svd()), &empty, SCALE).is_err());
+    }
+}

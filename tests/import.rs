@@ -1,0 +1,421 @@
+//! Imports the real MovieLens files from the shared data folder: counts and
+//! known movies, the 1M layout, exact error messages for damaged copies, the
+//! binary cache, and the predefined train/test splits.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use cinema::store::dataset::{Dataset, Format, RatingScale};
+use cinema::store::{CacheStatus, Home, import, load_or_import, read_split_file};
+use tempfile::TempDir;
+
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
+fn shared() -> PathBuf {
+    std::env::var_os("CINEMA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn dataset_dir(name: &str) -> PathBuf {
+    shared().join("datasets").join(name)
+}
+
+const ML100K_FILES: [&str; 3] = ["u.data", "u.item", "u.genre"];
+const SMALL_FILES: [&str; 4] = ["ratings.csv", "movies.csv", "tags.csv", "links.csv"];
+
+/// A writable copy of some of a dataset's files in `<tmp>/<name>/`.
+/// (`fs::copy` would keep the originals' read-only permissions.)
+fn copy_dataset(tmp: &TempDir, name: &str, files: &[&str]) -> PathBuf {
+    let dir = tmp.path().join(name);
+    fs::create_dir_all(&dir).unwrap();
+    for file in files {
+        fs::write(dir.join(file), fs::read(dataset_dir(name).join(file)).unwrap()).unwrap();
+    }
+    dir
+}
+
+/// Replaces 1-based line `number` of `path` with `line`.
+fn replace_line(path: &Path, number: usize, line: &[u8]) {
+    let bytes = fs::read(path).unwrap();
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    lines[number - 1] = line;
+    fs::write(path, lines.join(&b'\n')).unwrap();
+}
+
+fn import_error(path: &Path) -> String {
+    import(path).expect_err("the import should fail").to_string()
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+// --- The real datasets -------------------------------------------------------
+
+#[test]
+fn ml_100k_imports_with_known_counts_and_movies() {
+    let ds = import(&dataset_dir("ml-100k")).unwrap();
+    assert_eq!((ds.name.as_str(), ds.format), ("ml-100k", Format::Ml100k));
+    assert_eq!(ds.scale, RatingScale::WHOLE_STARS);
+    assert_eq!((ds.user_ids.len(), ds.movies.len(), ds.ratings.len()), (943, 1682, 100_000));
+    assert_eq!(ds.rated_movie_count(), 1682);
+    assert_eq!(ds.genres.len(), 19);
+
+    let star_wars = &ds.movies[ds.movie_index(50).unwrap() as usize];
+    assert_eq!((star_wars.title.as_str(), star_wars.year), ("Star Wars", Some(1977)));
+    assert!(ds.genre_names(star_wars).contains(&"Sci-Fi"));
+
+    let suspects = &ds.movies[ds.movie_index(12).unwrap() as usize];
+    assert_eq!(suspects.title, "Usual Suspects, The");
+    let miserables = &ds.movies[ds.movie_index(543).unwrap() as usize];
+    assert_eq!((miserables.title.as_str(), miserables.year), ("Misérables, Les", Some(1995)));
+    let unknown = &ds.movies[ds.movie_index(267).unwrap() as usize];
+    assert_eq!((unknown.title.as_str(), unknown.year), ("unknown", None));
+
+    assert!(ds.ratings.iter().all(|r| ds.scale.contains(r.value)));
+    assert!(ds.user_ids.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn ml_latest_small_folder_imports_with_known_counts() {
+    let ds = import(&dataset_dir("ml-latest-small")).unwrap();
+    assert_eq!((ds.name.as_str(), ds.format), ("ml-latest-small", Format::MlCsv));
+    assert_eq!(ds.scale, RatingScale::HALF_STARS);
+    assert_eq!((ds.user_ids.len(), ds.movies.len(), ds.ratings.len()), (610, 9742, 100_836));
+    assert_eq!(ds.rated_movie_count(), 9724);
+    assert!(ds.ratings.iter().any(|r| r.value == 0.5));
+    assert!(ds.ratings.iter().all(|r| ds.scale.contains(r.value)));
+
+    assert!(ds.movies.iter().any(|m| !m.tags.is_empty()));
+    assert!(ds.movies.iter().all(|m| m.imdb_id.is_some()));
+    let toy_story = &ds.movies[ds.movie_index(1).unwrap() as usize];
+    assert_eq!((toy_story.title.as_str(), toy_story.year), ("Toy Story", Some(1995)));
+    assert_eq!((toy_story.imdb_id, toy_story.tmdb_id), (Some(114_709), Some(862)));
+    let babylon = ds.movies.iter().find(|m| m.title == "Babylon 5").unwrap();
+    assert_eq!(babylon.year, None);
+}
+
+#[test]
+fn ml_latest_small_zip_equals_the_folder() {
+    let folder = import(&dataset_dir("ml-latest-small")).unwrap();
+    let mut zipped = import(&shared().join("datasets/archives/ml-latest-small.zip")).unwrap();
+    assert_eq!(zipped.name, "ml-latest-small");
+    zipped.name.clone_from(&folder.name);
+    assert_eq!(zipped, folder);
+}
+
+/// ML-100K rewritten in the 1M layout (`::`, latin-1), with an accented title.
+fn write_1m_copy(dir: &Path) {
+    let ml100k = dataset_dir("ml-100k");
+    let mut ratings = Vec::new();
+    for line in fs::read_to_string(ml100k.join("u.data")).unwrap().lines() {
+        writeln!(ratings, "{}", line.split('\t').collect::<Vec<_>>().join("::")).unwrap();
+    }
+    let genres = [
+        "unknown",
+        "Action",
+        "Adventure",
+        "Animation",
+        "Children's",
+        "Comedy",
+        "Crime",
+        "Documentary",
+        "Drama",
+        "Fantasy",
+        "Film-Noir",
+        "Horror",
+        "Musical",
+        "Mystery",
+        "Romance",
+        "Sci-Fi",
+        "Thriller",
+        "War",
+        "Western",
+    ];
+    let mut movies = Vec::new();
+    for line in fs::read(ml100k.join("u.item")).unwrap().split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b'|').collect();
+        let title: &[u8] = if fields[0] == b"1" { b"Am\xe9lie (2001)" } else { fields[1] };
+        let names: Vec<&str> = fields[5..].iter().zip(genres).filter(|(f, _)| **f == b"1").map(|(_, g)| g).collect();
+        movies.extend_from_slice(fields[0]);
+        movies.extend_from_slice(b"::");
+        movies.extend_from_slice(title);
+        writeln!(movies, "::{}", names.join("|")).unwrap();
+    }
+    fs::create_dir_all(dir).unwrap();
+    fs::write(dir.join("ratings.dat"), ratings).unwrap();
+    fs::write(dir.join("movies.dat"), movies).unwrap();
+}
+
+#[test]
+fn ml_1m_layout_decodes_latin1_titles() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("ml-1m-like");
+    write_1m_copy(&dir);
+    let ds = import(&dir).unwrap();
+    assert_eq!((ds.name.as_str(), ds.format), ("ml-1m-like", Format::Ml1m));
+    assert_eq!((ds.user_ids.len(), ds.movies.len(), ds.ratings.len()), (943, 1682, 100_000));
+    assert_eq!((ds.movies[0].title.as_str(), ds.movies[0].year), ("Amélie", Some(2001)));
+
+    let original = import(&dataset_dir("ml-100k")).unwrap();
+    let miserables = &ds.movies[ds.movie_index(543).unwrap() as usize];
+    assert_eq!(miserables.title, "Misérables, Les");
+    for (a, b) in ds.movies.iter().zip(&original.movies).skip(1) {
+        assert_eq!(a.title, b.title);
+        let (mut mine, mut theirs) = (ds.genre_names(a), original.genre_names(b));
+        mine.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(mine, theirs, "movie {}", a.id);
+    }
+    assert_eq!(ds.ratings, original.ratings);
+}
+
+// --- Damaged copies: one defect each, exact messages -------------------------
+
+#[test]
+fn wrong_field_count_names_file_and_line() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    replace_line(&dir.join("u.data"), 3, b"22\t377\t1");
+    let file = shown(&dir.join("u.data"));
+    assert_eq!(import_error(&dir), format!("{file}:3: expected 4 fields, found 3"));
+}
+
+#[test]
+fn non_numeric_rating_and_id() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-latest-small", &SMALL_FILES);
+    let ratings = dir.join("ratings.csv");
+    replace_line(&ratings, 2, b"1,1,abc,964982703");
+    assert_eq!(import_error(&dir), format!("{}:2: rating `abc` is not a number", shown(&ratings)));
+    replace_line(&ratings, 2, b"x1,1,4.0,964982703");
+    assert_eq!(import_error(&dir), format!("{}:2: user id `x1` is not a number", shown(&ratings)));
+}
+
+#[test]
+fn rating_outside_the_scale() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    replace_line(&dir.join("u.data"), 5, b"166\t346\t7\t886397596");
+    let file = shown(&dir.join("u.data"));
+    assert_eq!(import_error(&dir), format!("{file}:5: rating 7 is outside the scale 1–5"));
+
+    let dir = copy_dataset(&tmp, "ml-latest-small", &SMALL_FILES);
+    let ratings = dir.join("ratings.csv");
+    replace_line(&ratings, 10, b"1,1,5.5,964982703");
+    let expected = format!("{}:10: rating 5.5 is outside the scale 0.5–5 in half stars", shown(&ratings));
+    assert_eq!(import_error(&dir), expected);
+}
+
+#[test]
+fn rating_for_a_movie_missing_from_the_catalogue() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    replace_line(&dir.join("u.data"), 10, b"62\t99999\t2\t879372434");
+    let file = shown(&dir.join("u.data"));
+    assert_eq!(import_error(&dir), format!("{file}:10: movie 99999 is not in u.item"));
+}
+
+#[test]
+fn duplicate_movie_in_the_catalogue() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-latest-small", &SMALL_FILES);
+    let movies = dir.join("movies.csv");
+    replace_line(&movies, 4, b"1,Toy Story again (1995),Comedy");
+    assert_eq!(import_error(&dir), format!("{}:4: movie 1 is listed twice (first on line 2)", shown(&movies)));
+}
+
+#[test]
+fn invalid_utf8_in_ratings_csv() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-latest-small", &SMALL_FILES);
+    let ratings = dir.join("ratings.csv");
+    replace_line(&ratings, 4, b"1,6,4.0,96498\xff2224");
+    assert_eq!(import_error(&dir), format!("{}:4: invalid UTF-8", shown(&ratings)));
+}
+
+#[test]
+fn truncated_last_line_but_a_missing_final_newline_is_fine() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    let data = dir.join("u.data");
+    let bytes = fs::read(&data).unwrap();
+    let complete = bytes.strip_suffix(b"\n").unwrap();
+    fs::write(&data, complete).unwrap();
+    assert_eq!(import(&dir).unwrap().ratings.len(), 100_000);
+
+    let last_line = complete.iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let cut = last_line + complete[last_line..].iter().position(|&b| b == b'\t').unwrap() + 3;
+    fs::write(&data, &complete[..cut]).unwrap();
+    assert_eq!(import_error(&dir), format!("{}:100000: expected 4 fields, found 2", shown(&data)));
+}
+
+#[test]
+fn empty_file() {
+    let tmp = TempDir::new().unwrap();
+    let dir = copy_dataset(&tmp, "ml-latest-small", &SMALL_FILES);
+    let ratings = dir.join("ratings.csv");
+    fs::write(&ratings, b"").unwrap();
+    assert_eq!(import_error(&dir), format!("{}: file is empty", shown(&ratings)));
+}
+
+/// A zip holding `ml-latest-small/<name>` for each `(name, bytes)`.
+fn write_zip(path: &Path, files: &[(&str, &[u8])]) {
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in files {
+        zip.start_file(format!("ml-latest-small/{name}"), options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn zip_without_ratings() {
+    let tmp = TempDir::new().unwrap();
+    let archive = tmp.path().join("movies-only.zip");
+    write_zip(&archive, &[("movies.csv", b"movieId,title,genres\n1,Toy Story (1995),Comedy\n")]);
+    let expected =
+        format!("{}: no MovieLens ratings file found (expected u.data, ratings.dat or ratings.csv)", shown(&archive));
+    assert_eq!(import_error(&archive), expected);
+}
+
+#[test]
+fn errors_inside_a_zip_name_the_entry() {
+    let tmp = TempDir::new().unwrap();
+    let archive = tmp.path().join("broken.zip");
+    let movies = fs::read(dataset_dir("ml-latest-small").join("movies.csv")).unwrap();
+    write_zip(&archive, &[("movies.csv", &movies), ("ratings.csv", b"userId,movieId,rating,timestamp\n1,1,4.0\n")]);
+    let expected = format!("{}:ml-latest-small/ratings.csv:2: expected 4 fields, found 3", shown(&archive));
+    assert_eq!(import_error(&archive), expected);
+}
+
+// --- The binary cache ----------------------------------------------------------
+
+fn temp_home(tmp: &TempDir) -> Home {
+    Home::resolve(Some(tmp.path().join("home"))).unwrap()
+}
+
+/// Every file under `dir`, at any depth (none if it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(files_under(&path)) } else { files.push(path) }
+    }
+    files
+}
+
+fn cache_files(home: &Home) -> Vec<PathBuf> {
+    files_under(&home.cache_dir())
+}
+
+fn only_cache_file(home: &Home) -> PathBuf {
+    let files = cache_files(home);
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+#[test]
+fn second_load_is_a_hit_with_the_same_dataset() {
+    let tmp = TempDir::new().unwrap();
+    let home = temp_home(&tmp);
+    let path = dataset_dir("ml-latest-small");
+    let (first, status) = load_or_import(&home, &path).unwrap();
+    assert_eq!(status, CacheStatus::Miss);
+    let (second, status) = load_or_import(&home, &path).unwrap();
+    assert_eq!(status, CacheStatus::Hit);
+    assert_eq!(first, second);
+    let name = only_cache_file(&home).file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("ml-latest-small-"), "{name}");
+}
+
+#[test]
+fn a_changed_source_file_is_a_miss() {
+    let tmp = TempDir::new().unwrap();
+    let home = temp_home(&tmp);
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    load_or_import(&home, &dir).unwrap();
+    assert_eq!(load_or_import(&home, &dir).unwrap().1, CacheStatus::Hit);
+
+    let touched = SystemTime::now() + Duration::from_secs(60);
+    fs::File::options().write(true).open(dir.join("u.item")).unwrap().set_modified(touched).unwrap();
+    assert_eq!(load_or_import(&home, &dir).unwrap().1, CacheStatus::Miss);
+    assert_eq!(load_or_import(&home, &dir).unwrap().1, CacheStatus::Hit);
+
+    let mut data = fs::File::options().append(true).open(dir.join("u.data")).unwrap();
+    data.write_all(b"944\t1\t5\t893286638\n").unwrap();
+    drop(data);
+    let (ds, status) = load_or_import(&home, &dir).unwrap();
+    assert_eq!((status, ds.ratings.len(), ds.user_ids.len()), (CacheStatus::Miss, 100_001, 944));
+    assert_eq!(cache_files(&home).len(), 1);
+}
+
+#[test]
+fn a_damaged_cache_is_a_miss_and_is_rebuilt() {
+    let tmp = TempDir::new().unwrap();
+    let home = temp_home(&tmp);
+    let path = dataset_dir("ml-100k");
+    let (original, _) = load_or_import(&home, &path).unwrap();
+    let cache = only_cache_file(&home);
+
+    let mut bytes = fs::read(&cache).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    fs::write(&cache, &bytes).unwrap();
+    let (reloaded, status) = load_or_import(&home, &path).unwrap();
+    assert_eq!((status, &reloaded), (CacheStatus::Miss, &original));
+    assert_eq!(load_or_import(&home, &path).unwrap().1, CacheStatus::Hit);
+
+    let bytes = fs::read(&cache).unwrap();
+    fs::write(&cache, &bytes[..bytes.len() - 100]).unwrap();
+    assert_eq!(load_or_import(&home, &path).unwrap().1, CacheStatus::Miss);
+    assert_eq!(load_or_import(&home, &path).unwrap().1, CacheStatus::Hit);
+
+    fs::write(&cache, b"CINEMADS\x63\x00\x00\x00").unwrap();
+    assert_eq!(load_or_import(&home, &path).unwrap().1, CacheStatus::Miss);
+    assert_eq!(only_cache_file(&home), cache);
+}
+
+#[test]
+fn a_failing_import_leaves_nothing_behind() {
+    let tmp = TempDir::new().unwrap();
+    let home = temp_home(&tmp);
+    let dir = copy_dataset(&tmp, "ml-100k", &ML100K_FILES);
+    replace_line(&dir.join("u.data"), 3, b"22\t377\t1");
+    let err = load_or_import(&home, &dir).unwrap_err();
+    assert_eq!(err.to_string(), format!("{}:3: expected 4 fields, found 3", shown(&dir.join("u.data"))));
+    assert_eq!(files_under(home.root()), Vec::<PathBuf>::new());
+
+    // A cache for a source that later breaks is removed too: it describes nothing valid.
+    replace_line(&dir.join("u.data"), 3, b"22\t377\t1\t878887116");
+    load_or_import(&home, &dir).unwrap();
+    assert_eq!(cache_files(&home).len(), 1);
+    replace_line(&dir.join("u.data"), 3, b"22\t377\tabc\t878887116");
+    assert!(load_or_import(&home, &dir).is_err());
+    assert_eq!(files_under(home.root()), Vec::<PathBuf>::new());
+}
+
+// --- Predefined splits -----------------------------------------------------------
+
+#[test]
+fn ml_100k_u1_base_has_80000_ratings() {
+    let ds = import(&dataset_dir("ml-100k")).unwrap();
+    let train = read_split_file(&dataset_dir("ml-100k").join("u1.base"), &ds).unwrap();
+    let test = read_split_file(&dataset_dir("ml-100k").join("u1.test"), &ds).unwrap();
+    assert_eq!((train.len(), test.len()), (80_000, 20_000));
+    assert!(train.iter().all(|r| r.timestamp > 0));
+}
+
+#[test]
+fn seed42_holdout_covers_every_rating() {
+    let ds: Dataset = import(&dataset_dir("ml-latest-small")).unwrap();
+    let split = shared().join("splits/ml-latest-small-seed42");
+    let train = read_split_file(&split.join("train.tsv"), &ds).unwrap();
+    let test = read_split_file(&split.join("test.tsv"), &ds).unwrap();
+    assert_eq!(train.len() + test.len(), 100_836);
+    assert_eq!(test.len(), 10_084);
+}

@@ -1,0 +1,198 @@
+//! `cinema bench`: speed figures and ratios, never pass/fail. Training runs
+//! the same kernel twice — inside the WASM module through the host, and
+//! natively — on the same data with the same parameters.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use cinema_engine::protocol::{ModelSpec, Request, Triple};
+use cinema_engine::{EngineInfo, Session};
+use serde::Serialize;
+
+use super::{Env, load_dataset, print_json};
+use crate::eval::score::{scale, triples};
+use crate::eval::synthetic;
+use crate::eval::{Protocol, make_splits};
+use crate::host::{EngineClient, EngineModule, Runtime};
+use crate::store::dataset::Dataset;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// MovieLens folder or .zip.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// Train on DIR/train.tsv instead of every rating.
+    #[arg(long, value_name = "DIR")]
+    split_dir: Option<PathBuf>,
+    /// Also measure synthetic datasets of these sizes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "N")]
+    synthetic_ratings: Vec<usize>,
+    /// Movies in each synthetic dataset.
+    #[arg(long, default_value_t = 20_000, value_name = "M")]
+    synthetic_movies: usize,
+    /// Factors of the benchmarked SVD.
+    #[arg(long, default_value_t = 100)]
+    factors: u32,
+    /// Epochs of the benchmarked SVD.
+    #[arg(long, default_value_t = 20)]
+    epochs: u32,
+}
+
+#[derive(Serialize)]
+struct Figures {
+    dataset: String,
+    ratings: usize,
+    users: usize,
+    movies: usize,
+    factors: u32,
+    epochs: u32,
+    fit_seconds_wasm: f64,
+    fit_seconds_native: f64,
+    fit_seconds_per_epoch_wasm: f64,
+    fit_seconds_per_epoch_native: f64,
+    wasm_native_ratio: f64,
+    recommend_top10_ms_p50: f64,
+    recommend_top10_ms_p99: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    engine: String,
+    module_load_ms_cold: f64,
+    module_load_ms_cached: f64,
+    #[serde(flatten)]
+    main: Option<Figures>,
+    synthetic: Vec<Figures>,
+}
+
+pub fn run(env: &Env, args: Args) -> Result<()> {
+    let (cold, cached) = module_load_ms(env)?;
+    let mut spec_params = cinema_engine::defaults::svd_reference();
+    spec_params.factors = args.factors;
+    spec_params.epochs = args.epochs;
+    let spec = ModelSpec::Svd(spec_params);
+    let main = match &args.dataset {
+        Some(path) => {
+            let dataset = load_dataset(env, path)?;
+            let train = match &args.split_dir {
+                Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
+                None => dataset.ratings.clone(),
+            };
+            Some(measure(env, &dataset, &triples(&train), spec)?)
+        }
+        None => None,
+    };
+    let mut synthetic = Vec::new();
+    for &n in &args.synthetic_ratings {
+        let dataset = synthetic::generate(n, args.synthetic_movies, 42);
+        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec)?);
+    }
+    let report = Report {
+        engine: env.module()?.location(),
+        module_load_ms_cold: cold,
+        module_load_ms_cached: cached,
+        main,
+        synthetic,
+    };
+    if env.json {
+        return print_json(&report);
+    }
+    println!("engine {}: module load {:.1} ms cold, {:.1} ms cached", report.engine, cold, cached);
+    for f in report.main.iter().chain(&report.synthetic) {
+        println!(
+            "{}: {} ratings, {}×{}, k={} × {} epochs: wasm {:.4} s/epoch, native {:.4} s/epoch (ratio {:.2}); top-10 p50 {:.3} ms, p99 {:.3} ms",
+            f.dataset,
+            f.ratings,
+            f.users,
+            f.movies,
+            f.factors,
+            f.epochs,
+            f.fit_seconds_per_epoch_wasm,
+            f.fit_seconds_per_epoch_native,
+            f.wasm_native_ratio,
+            f.recommend_top10_ms_p50,
+            f.recommend_top10_ms_p99
+        );
+    }
+    Ok(())
+}
+
+fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> Result<Figures> {
+    let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
+    let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
+    client.load(users, items, scale(dataset), train, &[])?;
+    let started = Instant::now();
+    client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
+    let wasm = started.elapsed().as_secs_f64();
+
+    let native = native_fit_seconds(dataset, train, spec);
+
+    // Every user at an even stride, at most 500 calls.
+    let stride = (users as usize / 500).max(1);
+    let mut times = Vec::new();
+    for user in (0..users).step_by(stride) {
+        let started = Instant::now();
+        client.recommend(user, 10)?;
+        times.push(started.elapsed());
+    }
+    let epochs = spec.epochs() as f64;
+    let ModelSpec::Svd(p) = spec else { unreachable!("bench trains SVD") };
+    Ok(Figures {
+        dataset: dataset.name.clone(),
+        ratings: train.len(),
+        users: users as usize,
+        movies: items as usize,
+        factors: p.factors,
+        epochs: p.epochs,
+        fit_seconds_wasm: wasm,
+        fit_seconds_native: native,
+        fit_seconds_per_epoch_wasm: wasm / epochs,
+        fit_seconds_per_epoch_native: native / epochs,
+        wasm_native_ratio: wasm / native,
+        recommend_top10_ms_p50: percentile_ms(&mut times, 0.50),
+        recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
+    })
+}
+
+/// The same session code, compiled natively, fed the same requests.
+fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> f64 {
+    let info = EngineInfo { name: "native", version: "", algorithms: cinema_engine::standard_algorithms() };
+    let mut session = Session::new(info);
+    let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
+    session.handle(Request::Reset { users, items, scale: scale(dataset) });
+    session.handle(Request::AddRatings { set: cinema_engine::protocol::RatingSet::Train, ratings: train.to_vec() });
+    session.handle(Request::Index);
+    let started = Instant::now();
+    session.handle(Request::TrainStart { spec });
+    while let cinema_engine::protocol::Reply::Progress(p) = session.handle(Request::TrainStep { budget: u64::MAX }) {
+        if p.finished {
+            break;
+        }
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// Compile-and-instantiate time without a cache, then from a warm cache.
+fn module_load_ms(env: &Env) -> Result<(f64, f64)> {
+    let time = |runtime: &Runtime| -> Result<f64> {
+        let started = Instant::now();
+        let module = EngineModule::resolve(runtime, env.plugin.as_deref())?;
+        EngineClient::start(runtime, &module, env.limits)?;
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    let cold = time(&Runtime::new(None)?)?;
+    let dir = tempfile::tempdir()?;
+    time(&Runtime::new(Some(dir.path()))?)?;
+    let cached = time(&Runtime::new(Some(dir.path()))?)?;
+    Ok((cold, cached))
+}
+
+fn percentile_ms(times: &mut [Duration], q: f64) -> f64 {
+    if times.is_empty() {
+        return f64::NAN;
+    }
+    times.sort();
+    let at = ((times.len() - 1) as f64 * q).round() as usize;
+    times[at].as_secs_f64() * 1e3
+}

@@ -1,0 +1,188 @@
+//! `cinema eval`: train and score a model under a named protocol.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use cinema_engine::protocol::ModelSpec;
+use serde::Serialize;
+
+use super::model_args::ModelArgs;
+use super::{Env, load_dataset, print_json};
+use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
+use crate::host::EngineClient;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProtocolName {
+    Folds,
+    Holdout,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// MovieLens folder or .zip.
+    #[arg(long)]
+    dataset: PathBuf,
+    #[arg(long, value_enum, default_value = "holdout")]
+    protocol: ProtocolName,
+    /// Seed of the holdout split.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Share of ratings held out (holdout).
+    #[arg(long, default_value_t = 0.1)]
+    test_fraction: f64,
+    /// Read the split from DIR/train.tsv and DIR/test.tsv instead.
+    #[arg(long, value_name = "DIR")]
+    split_dir: Option<PathBuf>,
+    /// Splits evaluated at once, one engine instance each.
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+#[derive(Serialize)]
+pub struct EngineSummary {
+    pub module: String,
+    pub sha256: String,
+    pub abi_version: u32,
+}
+
+#[derive(Serialize)]
+struct Report {
+    dataset: String,
+    protocol: String,
+    algorithm: &'static str,
+    params: ModelSpec,
+    engine: EngineSummary,
+    rmse: f64,
+    mae: f64,
+    precision_at_10: f64,
+    recall_at_10: f64,
+    ndcg_at_10: f64,
+    coverage: f64,
+    rated_precision_at_10: f64,
+    rated_recall_at_10: f64,
+    fit_seconds: f64,
+    predict_seconds: f64,
+    folds: Vec<SplitReport>,
+}
+
+pub fn run(env: &Env, args: Args) -> Result<()> {
+    let dataset = load_dataset(env, &args.dataset)?;
+    let protocol = match (&args.split_dir, args.protocol) {
+        (Some(dir), _) => Protocol::SplitDir { dir: dir.clone() },
+        (None, ProtocolName::Folds) => Protocol::Folds { dir: args.dataset.clone() },
+        (None, ProtocolName::Holdout) => Protocol::Holdout { seed: args.seed, test_fraction: args.test_fraction },
+    };
+    let splits = make_splits(&dataset, &protocol)?;
+    let module = env.module()?;
+    let probe = EngineClient::start(&env.runtime, &module, env.limits)?;
+    let spec = args.model.spec(probe.hello())?;
+    let engine = EngineSummary {
+        module: module.location(),
+        sha256: module.sha256.clone(),
+        abi_version: probe.hello().abi_version,
+    };
+    drop(probe);
+
+    // Splits run on `jobs` threads, each with its own engine instance.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut reports: Vec<(usize, Result<SplitReport>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..args.jobs.clamp(1, splits.len()))
+            .map(|_| {
+                scope.spawn(|| -> Result<Vec<(usize, Result<SplitReport>)>> {
+                    let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(split) = splits.get(i) else { return Ok(done) };
+                        let report = evaluate(&mut client, &dataset, split, spec)
+                            .with_context(|| format!("evaluating split {}", split.name));
+                        done.push((i, report));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("evaluation thread panicked").unwrap_or_else(|e| vec![(usize::MAX, Err(e))]))
+            .collect()
+    });
+    reports.sort_by_key(|(i, _)| *i);
+    let folds: Vec<SplitReport> = reports.into_iter().map(|(_, r)| r).collect::<Result<_>>()?;
+    if folds.is_empty() {
+        bail!("no splits were evaluated");
+    }
+    let mean = |f: fn(&SplitReport) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
+    let report = Report {
+        dataset: dataset.name.clone(),
+        protocol: match protocol {
+            Protocol::Folds { .. } => "folds".into(),
+            Protocol::Holdout { seed, test_fraction } => format!("holdout(seed={seed}, test_fraction={test_fraction})"),
+            Protocol::SplitDir { dir } => format!("split-dir({})", dir.display()),
+        },
+        algorithm: spec.name(),
+        params: spec,
+        engine,
+        rmse: mean(|r| r.rmse),
+        mae: mean(|r| r.mae),
+        precision_at_10: mean(|r| r.precision_at_10),
+        recall_at_10: mean(|r| r.recall_at_10),
+        ndcg_at_10: mean(|r| r.ndcg_at_10),
+        coverage: mean(|r| r.coverage),
+        rated_precision_at_10: mean(|r| r.rated_precision_at_10),
+        rated_recall_at_10: mean(|r| r.rated_recall_at_10),
+        fit_seconds: mean(|r| r.fit_seconds),
+        predict_seconds: mean(|r| r.predict_seconds),
+        folds,
+    };
+    if env.json {
+        return print_json(&report);
+    }
+    println!("{} on {} ({}), engine {}", report.algorithm, report.dataset, report.protocol, report.engine.module);
+    println!(
+        "{:<8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "split", "RMSE", "MAE", "P@10", "R@10", "NDCG", "cover", "rP@10", "rR@10", "fit s"
+    );
+    let row = |name: &str, r: [f64; 9]| {
+        println!(
+            "{name:<8} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.3}",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
+        )
+    };
+    for f in &report.folds {
+        row(
+            &f.split,
+            [
+                f.rmse,
+                f.mae,
+                f.precision_at_10,
+                f.recall_at_10,
+                f.ndcg_at_10,
+                f.coverage,
+                f.rated_precision_at_10,
+                f.rated_recall_at_10,
+                f.fit_seconds,
+            ],
+        );
+    }
+    row(
+        "mean",
+        [
+            report.rmse,
+            report.mae,
+            report.precision_at_10,
+            report.recall_at_10,
+            report.ndcg_at_10,
+            report.coverage,
+            report.rated_precision_at_10,
+            report.rated_recall_at_10,
+            report.fit_seconds,
+        ],
+    );
+    Ok(())
+}

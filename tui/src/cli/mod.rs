@@ -1,0 +1,116 @@
+//! The headless command line (clap): the same work as the terminal app, for
+//! scripts and tests, with `--json` output.
+
+mod bench;
+mod eval;
+mod import;
+mod model_args;
+mod recommend;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::host::{EngineModule, Limits, Runtime};
+use crate::store::home::Home;
+
+#[derive(Debug, Parser)]
+#[command(name = "cinema", version, about = "A terminal movie recommender that learns as you rate.")]
+pub struct Cli {
+    /// Data directory (default: $CINEMA_HOME, else the platform's data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Engine module: a built-in name (cinema-default, cinema-baseline) or a .wasm file.
+    #[arg(long, global = true, value_name = "FILE.wasm")]
+    plugin: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import a MovieLens folder or .zip (100K, 1M, latest-small/20M/25M) and cache it.
+    Import(import::Args),
+    /// Train and score a model on held-out ratings.
+    Eval(eval::Args),
+    /// Top-N movies for a dataset user.
+    Recommend(recommend::Args),
+    /// Measure training, ranking and module-loading speed.
+    Bench(bench::Args),
+}
+
+/// What every command needs: the data directory and a compiled engine module.
+pub struct Env {
+    pub home: Home,
+    pub runtime: Runtime,
+    pub plugin: Option<String>,
+    pub limits: Limits,
+    pub json: bool,
+}
+
+impl Env {
+    pub fn module(&self) -> Result<EngineModule> {
+        EngineModule::resolve(&self.runtime, self.plugin.as_deref())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    let home = Home::resolve(cli.home.clone())?;
+    init_logging(&home);
+    let runtime = Runtime::new(Some(&home.cache_dir().join("modules")))?;
+    let env = Env { home, runtime, plugin: cli.plugin, limits: Limits::default(), json: cli.json };
+    match command {
+        Command::Import(args) => import::run(&env, args),
+        Command::Eval(args) => eval::run(&env, args),
+        Command::Recommend(args) => recommend::run(&env, args),
+        Command::Bench(args) => bench::run(&env, args),
+    }
+}
+
+/// Logs go to a file in the data directory, never to the terminal; the
+/// level comes from `CINEMA_LOG` (default `info`).
+fn init_logging(home: &Home) {
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(home.log_path()) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CINEMA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// Loads a dataset through the cache, saying where it came from on stderr.
+pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<crate::store::dataset::Dataset> {
+    let (dataset, _) = crate::store::cache::load_or_import(&env.home, path)
+        .with_context(|| format!("could not load the dataset at {}", path.display()))?;
+    Ok(dataset)
+}
+
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Scores one model on one split, entirely through an engine module: the
+//! module trains and predicts; the host only counts.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Result;
+use cinema_engine::metrics::{Ranking, rated_precision_recall, rmse_mae};
+use cinema_engine::protocol::{ModelSpec, Scale, Triple};
+use serde::Serialize;
+
+use super::splits::Split;
+use crate::host::EngineClient;
+use crate::store::dataset::{Dataset, Rating};
+
+/// Top-N size of every ranking metric.
+pub const K: usize = 10;
+/// Relevance threshold of the catalogue-ranking metrics.
+pub const RELEVANT: f32 = 4.0;
+/// Relevance threshold of the rated-movies metrics.
+pub const RATED_RELEVANT: f32 = 3.5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitReport {
+    pub split: String,
+    pub rmse: f64,
+    pub mae: f64,
+    pub precision_at_10: f64,
+    pub recall_at_10: f64,
+    pub ndcg_at_10: f64,
+    pub coverage: f64,
+    pub rated_precision_at_10: f64,
+    pub rated_recall_at_10: f64,
+    pub fit_seconds: f64,
+    pub predict_seconds: f64,
+    pub train_ratings: usize,
+    pub test_ratings: usize,
+}
+
+pub fn triples(ratings: &[Rating]) -> Vec<Triple> {
+    ratings.iter().map(|r| (r.user, r.item, r.value)).collect()
+}
+
+pub fn scale(dataset: &Dataset) -> Scale {
+    Scale { min: dataset.scale.min, max: dataset.scale.max }
+}
+
+/// Loads `split.train` into the engine, trains `spec`, and scores `split.test`.
+pub fn evaluate(client: &mut EngineClient, dataset: &Dataset, split: &Split, spec: ModelSpec) -> Result<SplitReport> {
+    let users = dataset.user_ids.len() as u32;
+    let items = dataset.movies.len() as u32;
+    client.load(users, items, scale(dataset), &triples(&split.train), &[])?;
+
+    let started = Instant::now();
+    client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let pairs: Vec<(u32, u32)> = split.test.iter().map(|r| (r.user, r.item)).collect();
+    let predictions = client.predict(&pairs)?;
+    let predict_seconds = started.elapsed().as_secs_f64();
+
+    let (rmse, mae) = rmse_mae(predictions.iter().zip(&split.test).map(|(&p, r)| (p, r.value)));
+    let (rated_precision_at_10, rated_recall_at_10) = rated_precision_recall(
+        predictions.iter().zip(&split.test).map(|(&p, r)| (r.user, p, r.value)),
+        K,
+        RATED_RELEVANT,
+    );
+    let ranking = rank_catalogue(client, split, items as usize)?;
+    Ok(SplitReport {
+        split: split.name.clone(),
+        rmse,
+        mae,
+        precision_at_10: ranking.precision,
+        recall_at_10: ranking.recall,
+        ndcg_at_10: ranking.ndcg,
+        coverage: ranking.coverage,
+        rated_precision_at_10,
+        rated_recall_at_10,
+        fit_seconds,
+        predict_seconds,
+        train_ratings: split.train.len(),
+        test_ratings: split.test.len(),
+    })
+}
+
+/// Every test user who has training ratings gets a top-10 over all movies
+/// they did not rate in training; relevant = their test movies rated ≥ 4.
+fn rank_catalogue(
+    client: &mut EngineClient,
+    split: &Split,
+    catalogue: usize,
+) -> Result<cinema_engine::metrics::RankingMetrics> {
+    let trained: HashSet<u32> = split.train.iter().map(|r| r.user).collect();
+    let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
+    for r in &split.test {
+        let set = relevant.entry(r.user).or_default();
+        if r.value >= RELEVANT {
+            set.insert(r.item);
+        }
+    }
+    let mut users: Vec<u32> = relevant.keys().copied().filter(|u| trained.contains(u)).collect();
+    users.sort_unstable();
+    let mut ranking = Ranking::new(K);
+    for user in users {
+        let top: Vec<u32> = client.recommend(user, K as u32)?.iter().map(|s| s.item).collect();
+        ranking.add(&top, &relevant[&user]);
+    }
+    Ok(ranking.finish(catalogue))
+}

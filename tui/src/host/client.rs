@@ -1,0 +1,167 @@
+//! The typed client: what the rest of the app calls instead of speaking
+//! bytes. Large data crosses in chunks; training is driven step by step with
+//! a budget sized to stay far inside the sandbox's CPU deadline.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use cinema_engine::protocol::*;
+
+use super::modules::EngineModule;
+use super::runtime::Runtime;
+use super::sandbox::{Limits, Sandbox};
+
+/// Ratings per `AddRatings` message (12 bytes each).
+const RATING_CHUNK: usize = 64 * 1024;
+/// Pairs per `Predict` message.
+const PREDICT_CHUNK: usize = 128 * 1024;
+/// A training step aims at this much wall time: responsive progress and
+/// cancellation, and a wide margin under the deadline.
+const STEP_TARGET: Duration = Duration::from_millis(100);
+
+pub struct EngineClient {
+    sandbox: Sandbox,
+    hello: Hello,
+    module_sha256: String,
+    budget: u64,
+}
+
+impl EngineClient {
+    pub fn start(runtime: &Runtime, module: &EngineModule, limits: Limits) -> Result<EngineClient> {
+        let mut sandbox = Sandbox::new(runtime, &module.name, &module.module, limits)?;
+        let hello = match sandbox.call(&Request::Hello)? {
+            Reply::Hello(h) => h,
+            other => bail!("engine module {} answered Hello with {}", module.name, variant(&other)),
+        };
+        Ok(EngineClient { sandbox, hello, module_sha256: module.sha256.clone(), budget: 16 * 1024 })
+    }
+
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    pub fn module_sha256(&self) -> &str {
+        &self.module_sha256
+    }
+
+    fn call(&mut self, request: Request) -> Result<Reply> {
+        match self.sandbox.call(&request)? {
+            Reply::Error { kind, message } => {
+                bail!("engine module {} refused the request ({kind:?}): {message}", self.sandbox.name())
+            }
+            reply => Ok(reply),
+        }
+    }
+
+    fn expect_ok(&mut self, request: Request) -> Result<()> {
+        match self.call(request)? {
+            Reply::Ok => Ok(()),
+            other => self.unexpected("Ok", &other),
+        }
+    }
+
+    fn unexpected<T>(&self, wanted: &str, got: &Reply) -> Result<T> {
+        bail!("engine module {} sent {} where {wanted} was expected", self.sandbox.name(), variant(got))
+    }
+
+    /// Replaces the engine's data with these ratings and indexes them.
+    pub fn load(
+        &mut self,
+        users: u32,
+        items: u32,
+        scale: Scale,
+        train: &[Triple],
+        validation: &[Triple],
+    ) -> Result<Indexed> {
+        self.expect_ok(Request::Reset { users, items, scale })?;
+        for (set, ratings) in [(RatingSet::Train, train), (RatingSet::Validation, validation)] {
+            for chunk in ratings.chunks(RATING_CHUNK) {
+                self.expect_ok(Request::AddRatings { set, ratings: chunk.to_vec() })?;
+            }
+        }
+        match self.call(Request::Index)? {
+            Reply::Indexed(i) => Ok(i),
+            other => self.unexpected("Indexed", &other),
+        }
+    }
+
+    pub fn train_start(&mut self, spec: ModelSpec) -> Result<Progress> {
+        match self.call(Request::TrainStart { spec })? {
+            Reply::Progress(p) => Ok(p),
+            other => self.unexpected("Progress", &other),
+        }
+    }
+
+    /// One step; the budget adapts so each step takes about [`STEP_TARGET`].
+    pub fn train_step(&mut self) -> Result<Progress> {
+        let started = Instant::now();
+        let progress = match self.call(Request::TrainStep { budget: self.budget })? {
+            Reply::Progress(p) => p,
+            other => return self.unexpected("Progress", &other),
+        };
+        let took = started.elapsed().as_secs_f64().max(1e-4);
+        let scaled = self.budget as f64 * (STEP_TARGET.as_secs_f64() / took).clamp(0.5, 2.0);
+        self.budget = (scaled as u64).clamp(1024, 1 << 28);
+        Ok(progress)
+    }
+
+    /// Trains to the end, reporting progress after every step; `Break` from
+    /// `on_progress` cancels (the partially trained model stays loaded).
+    pub fn train(
+        &mut self,
+        spec: ModelSpec,
+        mut on_progress: impl FnMut(&Progress) -> ControlFlow<()>,
+    ) -> Result<Progress> {
+        let mut progress = self.train_start(spec)?;
+        while !progress.finished {
+            progress = self.train_step()?;
+            if on_progress(&progress).is_break() {
+                break;
+            }
+        }
+        Ok(progress)
+    }
+
+    pub fn predict(&mut self, pairs: &[(u32, u32)]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(PREDICT_CHUNK) {
+            match self.call(Request::Predict { pairs: chunk.to_vec() })? {
+                Reply::Predictions(p) if p.len() == chunk.len() => out.extend(p),
+                other => return self.unexpected("one prediction per pair", &other),
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn recommend(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
+        match self.call(Request::Recommend { user, n })? {
+            Reply::Recommendations(r) if r.len() <= n as usize => Ok(r),
+            other => self.unexpected(&format!("at most {n} recommendations"), &other),
+        }
+    }
+
+    pub fn export_model(&mut self) -> Result<Vec<u8>> {
+        match self.call(Request::ExportModel)? {
+            Reply::Model(bytes) => Ok(bytes),
+            other => self.unexpected("Model", &other),
+        }
+    }
+
+    pub fn import_model(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.expect_ok(Request::ImportModel { bytes })
+    }
+}
+
+fn variant(reply: &Reply) -> &'static str {
+    match reply {
+        Reply::Hello(_) => "Hello",
+        Reply::Ok => "Ok",
+        Reply::Indexed(_) => "Indexed",
+        Reply::Progress(_) => "Progress",
+        Reply::Predictions(_) => "Predictions",
+        Reply::Recommendations(_) => "Recommendations",
+        Reply::Model(_) => "Model",
+        Reply::Error { .. } => "Error",
+    }
+}

@@ -1,0 +1,16 @@
+//! Loading and calling engine modules.
+//!
+//! [`Runtime`] owns wasmtime and the compiled-module cache; [`Sandbox`] is one
+//! running instance behind the memory cap and CPU deadline; [`EngineClient`]
+//! is the typed client the rest of the app uses. Nothing outside this room
+//! touches wasmtime or raw protocol bytes.
+
+pub mod client;
+pub mod modules;
+pub mod runtime;
+pub mod sandbox;
+
+pub use client::EngineClient;
+pub use modules::{EngineModule, ModuleSource};
+pub use runtime::Runtime;
+pub use sandbox::{Limits, Sandbox, SandboxError};

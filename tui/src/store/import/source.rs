@@ -1,0 +1,175 @@
+//! Where a dataset's bytes come from: a folder or a `.zip` archive (possibly
+//! with one top folder). Parsers only ever see `(display name, bytes)`.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+
+use super::error::{ImportError, Reason};
+
+/// One file's contents and the name errors should show for it.
+pub(crate) struct SourceFile {
+    pub(crate) display: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+pub(crate) struct Source {
+    path: PathBuf,
+    origin: Origin,
+}
+
+enum Origin {
+    Dir,
+    /// `prefix` is the folder inside the archive that holds the dataset
+    /// (`ml-latest-small/`), or empty when the files sit at the top.
+    Zip {
+        archive: ZipArchive<BufReader<File>>,
+        prefix: String,
+    },
+}
+
+impl Source {
+    /// Opens a folder, or anything else as a zip archive.
+    pub(crate) fn open(path: &Path, ratings_files: &[&str]) -> Result<Source, ImportError> {
+        let whole = |reason| ImportError::whole(&path.display().to_string(), reason);
+        let meta = std::fs::metadata(path).map_err(|e| whole(Reason::Io(e.to_string())))?;
+        let origin = if meta.is_dir() {
+            Origin::Dir
+        } else {
+            let file = File::open(path).map_err(|e| whole(Reason::Io(e.to_string())))?;
+            let archive =
+                ZipArchive::new(BufReader::new(file)).map_err(|e| whole(Reason::NotAnArchive(e.to_string())))?;
+            let prefix = dataset_prefix(&archive, ratings_files);
+            Origin::Zip { archive, prefix }
+        };
+        Ok(Source { path: path.to_owned(), origin })
+    }
+
+    /// The path the person gave (folder or archive).
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn is_zip(&self) -> bool {
+        matches!(self.origin, Origin::Zip { .. })
+    }
+
+    /// Folder name or archive stem, e.g. `ml-latest-small`.
+    pub(crate) fn dataset_name(&self) -> String {
+        dataset_name(&self.path)
+    }
+
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        match &self.origin {
+            Origin::Dir => self.path.join(name).is_file(),
+            Origin::Zip { archive, prefix } => archive.index_for_name(&format!("{prefix}{name}")).is_some(),
+        }
+    }
+
+    /// How errors name `name`: a path, or `archive.zip:folder/name`.
+    pub(crate) fn display(&self, name: &str) -> String {
+        match &self.origin {
+            Origin::Dir => self.path.join(name).display().to_string(),
+            Origin::Zip { prefix, .. } => format!("{}:{prefix}{name}", self.path.display()),
+        }
+    }
+
+    /// An error about the folder or archive as a whole.
+    pub(crate) fn error(&self, reason: Reason) -> ImportError {
+        ImportError::whole(&self.path.display().to_string(), reason)
+    }
+
+    pub(crate) fn read(&mut self, name: &str) -> Result<SourceFile, ImportError> {
+        let display = self.display(name);
+        let io = |e: std::io::Error| ImportError::whole(&display, Reason::Io(e.to_string()));
+        let bytes = match &mut self.origin {
+            Origin::Dir => std::fs::read(self.path.join(name)).map_err(io)?,
+            Origin::Zip { archive, prefix } => {
+                let mut entry = archive
+                    .by_name(&format!("{prefix}{name}"))
+                    .map_err(|e| ImportError::whole(&display, Reason::Io(e.to_string())))?;
+                // The declared size is only a hint: never trust it for a huge allocation.
+                let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+                entry.read_to_end(&mut bytes).map_err(io)?;
+                bytes
+            }
+        };
+        Ok(SourceFile { display, bytes })
+    }
+
+    pub(crate) fn read_optional(&mut self, name: &str) -> Result<Option<SourceFile>, ImportError> {
+        if self.contains(name) { self.read(name).map(Some) } else { Ok(None) }
+    }
+}
+
+/// Folder name or file stem of a dataset path.
+pub(crate) fn dataset_name(path: &Path) -> String {
+    let named = if path.is_dir() { path.file_name() } else { path.file_stem() };
+    named
+        .map(|n| n.to_string_lossy().into_owned())
+        .or_else(|| path.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "dataset".to_owned())
+}
+
+/// The folder inside an archive holding a ratings file: the top, or one level down.
+fn dataset_prefix(archive: &ZipArchive<BufReader<File>>, ratings_files: &[&str]) -> String {
+    let mut best: Option<String> = None;
+    for name in archive.file_names().flatten() {
+        if name.starts_with("__MACOSX/") {
+            continue;
+        }
+        let (folder, file) = match name.rsplit_once('/') {
+            Some((folder, file)) => (format!("{folder}/"), file),
+            None => (String::new(), &*name),
+        };
+        let shallow = folder.matches('/').count() <= 1;
+        if shallow && ratings_files.contains(&file) && best.as_ref().is_none_or(|b| folder.len() < b.len()) {
+            best = Some(folder);
+        }
+    }
+    best.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_with(path: &Path, names: &[&str]) {
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for name in names {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(name.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn zip_files_at_the_top_or_in_one_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("top.zip");
+        zip_with(&top, &["u.data", "u.item"]);
+        let mut source = Source::open(&top, &["u.data"]).unwrap();
+        assert!(source.contains("u.item"));
+        assert_eq!(source.read("u.data").unwrap().bytes, b"u.data");
+        assert_eq!(source.display("u.data"), format!("{}:u.data", top.display()));
+        assert_eq!(source.dataset_name(), "top");
+
+        let nested = tmp.path().join("ml-1m.zip");
+        zip_with(&nested, &["__MACOSX/ml-1m/ratings.dat", "ml-1m/ratings.dat", "ml-1m/movies.dat"]);
+        let mut source = Source::open(&nested, &["ratings.dat"]).unwrap();
+        assert_eq!(source.read("movies.dat").unwrap().bytes, b"ml-1m/movies.dat");
+        assert_eq!(source.display("movies.dat"), format!("{}:ml-1m/movies.dat", nested.display()));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_zip_is_refused() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), "userId,movieId\n").unwrap();
+        let err = Source::open(tmp.path(), &["ratings.csv"]).err().unwrap();
+        assert!(matches!(err.reason, Reason::NotAnArchive(_)), "{err}");
+    }
+}

@@ -1,0 +1,14 @@
+//! Everything on disk: the app's home directory, dataset import and its
+//! binary cache, and predefined train/test splits.
+
+pub mod cache;
+pub mod dataset;
+pub mod home;
+pub mod import;
+pub mod splits;
+
+pub use cache::{CacheStatus, Fingerprint, import_fingerprint, load_or_import};
+pub use dataset::{Dataset, Format, Movie, Rating, RatingScale};
+pub use home::Home;
+pub use import::{ImportError, Reason, import};
+pub use splits::read_split_file;
