@@ -1,1 +1,370 @@
+//! The real `cinema` binary, end to end on the real MovieLens data: import
+//! and its cache, evaluation under each protocol (with the accuracy the
+//! design promises), recommendations, the benchmark's figures, and clear
+//! errors. Every run gets a fresh temporary data directory.
 
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
+fn shared() -> PathBuf {
+    std::env::var_os("CINEMA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn ml100k() -> String {
+    shown(&shared().join("datasets/ml-100k"))
+}
+
+fn ml_small() -> String {
+    shown(&shared().join("datasets/ml-latest-small"))
+}
+
+fn ml_small_zip() -> String {
+    shown(&shared().join("datasets/archives/ml-latest-small.zip"))
+}
+
+fn seed42_split() -> String {
+    shown(&shared().join("splits/ml-latest-small-seed42"))
+}
+
+/// The `cinema` binary with its own empty data directory.
+struct Cinema {
+    home: TempDir,
+}
+
+impl Cinema {
+    fn new() -> Cinema {
+        Cinema { home: TempDir::new().unwrap() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("cinema").unwrap();
+        cmd.env_remove("CINEMA_HOME").arg("--home").arg(self.home.path()).args(args);
+        cmd
+    }
+
+    /// Runs with `--json`, expects success, and parses stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.command(args).arg("--json").assert().success().get_output().stdout.clone();
+        serde_json::from_slice(&output)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", String::from_utf8_lossy(&output)))
+    }
+
+    /// Runs, expects a non-zero exit, and returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let output = self.command(args).assert().failure().get_output().stderr.clone();
+        String::from_utf8(output).unwrap()
+    }
+
+    /// Every file under the data directory's dataset cache.
+    fn cached_datasets(&self) -> Vec<PathBuf> {
+        let dir = self.home.path().join("cache/datasets");
+        fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default()
+    }
+}
+
+fn number(value: &Value, key: &str) -> f64 {
+    value[key].as_f64().unwrap_or_else(|| panic!("`{key}` is not a number in {value:#}"))
+}
+
+fn assert_positive_numbers(value: &Value, keys: &[&str]) {
+    for key in keys {
+        let x = number(value, key);
+        assert!(x > 0.0 && x.is_finite(), "`{key}` = {x}");
+    }
+}
+
+fn assert_rmse_at_most(report: &Value, limit: f64) {
+    let rmse = number(report, "rmse");
+    assert!(rmse <= limit, "mean RMSE {rmse:.4} > {limit}");
+}
+
+// --- import -----------------------------------------------------------------
+
+fn assert_counts(summary: &Value, users: u64, movies: u64, rated_movies: u64, ratings: u64, scale: [f64; 3]) {
+    let counts = ["users", "movies", "rated_movies", "ratings"].map(|k| summary[k].as_u64().unwrap());
+    assert_eq!(counts, [users, movies, rated_movies, ratings], "{summary:#}");
+    let shown_scale: Vec<f64> =
+        summary["rating_scale"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(shown_scale, scale);
+}
+
+const WHOLE_STARS: [f64; 3] = [1.0, 5.0, 1.0];
+const HALF_STARS: [f64; 3] = [0.5, 5.0, 0.5];
+
+#[test]
+fn import_of_ml_100k_reports_its_counts_and_is_cached_the_second_time() {
+    let cinema = Cinema::new();
+    let first = cinema.json(&["import", &ml100k()]);
+    assert_counts(&first, 943, 1682, 1682, 100_000, WHOLE_STARS);
+    assert_eq!(first["cached"], false);
+
+    let second = cinema.json(&["import", &ml100k()]);
+    assert_counts(&second, 943, 1682, 1682, 100_000, WHOLE_STARS);
+    assert_eq!(second["cached"], true);
+}
+
+#[test]
+fn import_of_ml_latest_small_folder_and_zip_report_the_same_counts() {
+    let cinema = Cinema::new();
+    for path in [ml_small(), ml_small_zip()] {
+        let first = cinema.json(&["import", &path]);
+        assert_counts(&first, 610, 9742, 9724, 100_836, HALF_STARS);
+        assert_eq!(first["cached"], false, "{path}");
+        assert_eq!(cinema.json(&["import", &path])["cached"], true, "{path}");
+    }
+}
+
+#[test]
+fn import_of_a_malformed_dataset_names_file_line_and_reason_and_caches_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("ml-100k-broken");
+    fs::create_dir(&dir).unwrap();
+    let original = shared().join("datasets/ml-100k");
+    fs::write(dir.join("u.item"), fs::read(original.join("u.item")).unwrap()).unwrap();
+    let data = fs::read_to_string(original.join("u.data")).unwrap();
+    let mut lines: Vec<&str> = data.lines().collect();
+    lines[2] = "22\t377\t1";
+    fs::write(dir.join("u.data"), lines.join("\n") + "\n").unwrap();
+
+    let cinema = Cinema::new();
+    let stderr = cinema.fails(&["import", &shown(&dir), "--json"]);
+    let expected = format!("{}:3: expected 4 fields, found 3", shown(&dir.join("u.data")));
+    assert!(stderr.contains(&expected), "stderr: {stderr}");
+    assert_eq!(cinema.cached_datasets(), Vec::<PathBuf>::new());
+}
+
+// --- eval ---------------------------------------------------------------------
+
+const METRICS: [&str; 10] = [
+    "rmse",
+    "mae",
+    "precision_at_10",
+    "recall_at_10",
+    "ndcg_at_10",
+    "coverage",
+    "rated_precision_at_10",
+    "rated_recall_at_10",
+    "fit_seconds",
+    "predict_seconds",
+];
+
+#[test]
+fn eval_on_ml_100k_folds_with_the_reference_svd_reports_every_metric() {
+    let report = Cinema::new().json(&[
+        "eval",
+        "--dataset",
+        &ml100k(),
+        "--protocol",
+        "folds",
+        "--algo",
+        "svd",
+        "--factors",
+        "100",
+        "--epochs",
+        "20",
+        "--lr",
+        "0.005",
+        "--reg",
+        "0.02",
+    ]);
+    assert_positive_numbers(&report, &METRICS);
+    assert_rmse_at_most(&report, 0.940);
+
+    let folds = report["folds"].as_array().unwrap();
+    let names: Vec<&str> = folds.iter().map(|f| f["split"].as_str().unwrap()).collect();
+    assert_eq!(names, ["u1", "u2", "u3", "u4", "u5"]);
+    for fold in folds {
+        assert_positive_numbers(fold, &["rmse"]);
+        assert_eq!((fold["train_ratings"].as_u64(), fold["test_ratings"].as_u64()), (Some(80_000), Some(20_000)));
+    }
+    let mean = folds.iter().map(|f| number(f, "rmse")).sum::<f64>() / 5.0;
+    assert!((mean - number(&report, "rmse")).abs() < 1e-9, "rmse is the mean of the folds");
+
+    let svd = &report["params"]["Svd"];
+    assert_eq!((svd["factors"].as_u64(), svd["epochs"].as_u64()), (Some(100), Some(20)));
+    assert_eq!((svd["lr"].as_f64(), svd["reg"].as_f64()), (Some(0.005f32 as f64), Some(0.02f32 as f64)));
+
+    let engine = &report["engine"];
+    assert_eq!(engine["module"], "built-in:cinema-default");
+    assert_eq!(engine["abi_version"].as_u64(), Some(cinema_engine::protocol::ABI_VERSION.into()));
+    let sha256 = engine["sha256"].as_str().unwrap();
+    assert!(sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit()), "{sha256}");
+}
+
+#[test]
+fn eval_on_ml_100k_folds_with_the_defaults_beats_0_915() {
+    let report = Cinema::new().json(&["eval", "--dataset", &ml100k(), "--protocol", "folds"]);
+    assert_eq!(report["folds"].as_array().unwrap().len(), 5);
+    assert_rmse_at_most(&report, 0.915);
+}
+
+#[test]
+fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850() {
+    let report = Cinema::new().json(&["eval", "--dataset", &ml_small(), "--split-dir", &seed42_split()]);
+    let folds = report["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 1);
+    assert_eq!((folds[0]["train_ratings"].as_u64(), folds[0]["test_ratings"].as_u64()), (Some(90_752), Some(10_084)));
+    assert_rmse_at_most(&report, 0.850);
+}
+
+#[test]
+fn holdout_eval_holds_out_a_tenth_and_is_seeded() {
+    let cinema = Cinema::new();
+    let args = [
+        "eval",
+        "--dataset",
+        &ml_small(),
+        "--protocol",
+        "holdout",
+        "--seed",
+        "42",
+        "--test-fraction",
+        "0.1",
+        "--algo",
+        "baseline",
+    ];
+    let first = cinema.json(&args);
+    let folds = first["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 1);
+    assert_eq!(folds[0]["test_ratings"].as_u64(), Some(10_084), "round(100836 · 0.1)");
+    assert_eq!(folds[0]["train_ratings"].as_u64(), Some(100_836 - 10_084));
+    assert_eq!(first["algorithm"], "baseline");
+    assert_positive_numbers(&first, &["rmse"]);
+
+    let second = cinema.json(&args);
+    assert_eq!(first["rmse"], second["rmse"], "the same seed gives the same split and model");
+}
+
+// --- recommend ----------------------------------------------------------------
+
+/// Raw ids of the movies `user` rated in ML-100K's u.data.
+fn rated_in_u_data(user: u32) -> HashSet<u64> {
+    let data = fs::read_to_string(shared().join("datasets/ml-100k/u.data")).unwrap();
+    data.lines()
+        .map(|line| line.split('\t').map(|f| f.parse::<u64>().unwrap()).collect::<Vec<_>>())
+        .filter(|fields| fields[0] == u64::from(user))
+        .map(|fields| fields[1])
+        .collect()
+}
+
+#[test]
+fn recommend_for_a_dataset_user_lists_unrated_movies_in_rank_order() {
+    // The baseline module's only (hence default) algorithm is the bias baseline: quick to train.
+    let list = Cinema::new().json(&[
+        "--plugin",
+        "cinema-baseline",
+        "recommend",
+        "--dataset",
+        &ml100k(),
+        "--user",
+        "1",
+        "-n",
+        "5",
+    ]);
+    let list = list.as_array().unwrap();
+    let rated = rated_in_u_data(1);
+    assert_eq!(rated.len(), 272);
+    assert_eq!(list.len(), 5);
+    for (k, entry) in list.iter().enumerate() {
+        assert_eq!(entry["rank"].as_u64(), Some(k as u64 + 1));
+        assert!(!entry["title"].as_str().unwrap().is_empty(), "{entry}");
+        let movie = entry["movie_id"].as_u64().unwrap();
+        assert!(!rated.contains(&movie), "user 1 already rated movie {movie}");
+        let predicted = number(entry, "predicted");
+        assert!((1.0..=5.0).contains(&predicted), "{entry}");
+    }
+    let scores: Vec<f64> = list.iter().map(|e| number(e, "score")).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+// --- bench --------------------------------------------------------------------
+
+const BENCH_FIGURES: [&str; 5] = [
+    "fit_seconds_per_epoch_wasm",
+    "fit_seconds_per_epoch_native",
+    "wasm_native_ratio",
+    "recommend_top10_ms_p50",
+    "recommend_top10_ms_p99",
+];
+
+const BENCH_ARGS: [&str; 5] = ["bench", "--epochs", "2", "--factors", "16"];
+
+#[test]
+fn bench_reports_positive_speed_figures() {
+    let cinema = Cinema::new();
+    let report = cinema.json(&[&BENCH_ARGS[..], &["--dataset", &ml_small(), "--split-dir", &seed42_split()]].concat());
+    assert_positive_numbers(&report, &BENCH_FIGURES);
+    assert_positive_numbers(&report, &["module_load_ms_cold", "module_load_ms_cached"]);
+    assert_eq!(report["ratings"].as_u64(), Some(90_752), "trains on train.tsv");
+    assert_eq!(report["synthetic"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn bench_measures_a_synthetic_dataset_of_the_requested_size() {
+    let cinema = Cinema::new();
+    let args = [&BENCH_ARGS[..], &["--synthetic-ratings", "20000", "--synthetic-movies", "500"]].concat();
+    let report = cinema.json(&args);
+    let synthetic = report["synthetic"].as_array().unwrap();
+    assert_eq!(synthetic.len(), 1);
+    assert_eq!((synthetic[0]["ratings"].as_u64(), synthetic[0]["movies"].as_u64()), (Some(20_000), Some(500)));
+    assert_positive_numbers(&synthetic[0], &BENCH_FIGURES);
+}
+
+// --- errors and usage ---------------------------------------------------------
+
+/// A quick eval through `plugin`, which is expected to fail.
+fn eval_with_plugin(cinema: &Cinema, plugin: &Path) -> String {
+    let plugin = shown(plugin);
+    let eval = ["eval", "--dataset", &ml100k(), "--protocol", "holdout", "--algo", "baseline"];
+    cinema.fails(&[&["--plugin", &plugin][..], &eval[..]].concat())
+}
+
+#[test]
+fn a_missing_plugin_file_is_named_in_the_error() {
+    let cinema = Cinema::new();
+    let missing = cinema.home.path().join("nonexistent.wasm");
+    let stderr = eval_with_plugin(&cinema, &missing);
+    assert!(stderr.contains(&shown(&missing)), "stderr: {stderr}");
+}
+
+#[test]
+fn a_plugin_that_is_not_webassembly_is_refused() {
+    let cinema = Cinema::new();
+    let fake = cinema.home.path().join("fake.wasm");
+    fs::write(&fake, "not wasm").unwrap();
+    let stderr = eval_with_plugin(&cinema, &fake);
+    assert!(stderr.contains("is not a valid WebAssembly module"), "stderr: {stderr}");
+}
+
+#[test]
+fn recommend_for_an_unknown_user_says_so() {
+    let args = ["--plugin", "cinema-baseline", "recommend", "--dataset", &ml100k(), "--user", "99999"];
+    let stderr = Cinema::new().fails(&args);
+    assert!(stderr.contains("user 99999 is not in ml-100k"), "stderr: {stderr}");
+}
+
+#[test]
+fn no_arguments_prints_usage() {
+    let cinema = Cinema::new();
+    let mut cmd = Command::cargo_bin("cinema").unwrap();
+    cmd.env("CINEMA_HOME", cinema.home.path()).assert().success().stdout(
+        predicate::str::contains("Usage: cinema")
+            .and(predicate::str::contains("import"))
+            .and(predicate::str::contains("eval"))
+            .and(predicate::str::contains("recommend"))
+            .and(predicate::str::contains("bench")),
+    );
+}

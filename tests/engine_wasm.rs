@@ -1,1 +1,345 @@
+//! The real built-in engine modules, run by the real host (`cinema::host`) on
+//! real MovieLens data: the handshake, stepped training of the reference SVD,
+//! bit-for-bit agreement with the native engine, model export/import,
+//! recommendations, the compiled-module cache, and the baseline's accuracy
+//! against the published Surprise figure.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use cinema::eval::{Protocol, Split, evaluate, make_splits};
+use cinema::host::runtime::Compiled;
+use cinema::host::{EngineClient, EngineModule, Limits, Runtime};
+use cinema::store::{Dataset, import};
+use cinema_engine::defaults;
+use cinema_engine::protocol::{
+    ABI_VERSION, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, SvdParams, Triple,
+};
+use cinema_engine::{EngineInfo, Session};
+
+/// Surprise's `BaselineOnly()` RMSE on ML-100K u1 (`shared/PEERS.md`).
+const SURPRISE_BASELINE_U1_RMSE: f64 = 0.9599;
+
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
+fn shared() -> PathBuf {
+    std::env::var_os("CINEMA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn ml100k_dir() -> PathBuf {
+    shared().join("datasets/ml-100k")
+}
+
+/// ML-100K, imported once per test binary.
+fn ml100k() -> &'static Dataset {
+    static DATASET: OnceLock<Dataset> = OnceLock::new();
+    DATASET.get_or_init(|| import(&ml100k_dir()).expect("ML-100K imports"))
+}
+
+/// ML-100K's predefined u1.base / u1.test split, read once.
+fn u1() -> &'static Split {
+    static SPLIT: OnceLock<Split> = OnceLock::new();
+    SPLIT.get_or_init(|| {
+        let mut folds = make_splits(ml100k(), &Protocol::Folds { dir: ml100k_dir() }).expect("u1..u5 read");
+        folds.swap_remove(0)
+    })
+}
+
+fn train_triples() -> Vec<Triple> {
+    cinema::eval::score::triples(&u1().train)
+}
+
+fn test_triples() -> Vec<Triple> {
+    cinema::eval::score::triples(&u1().test)
+}
+
+fn scale() -> Scale {
+    cinema::eval::score::scale(ml100k())
+}
+
+/// (users, items) of ML-100K.
+fn shape() -> (u32, u32) {
+    (ml100k().user_ids.len() as u32, ml100k().movies.len() as u32)
+}
+
+/// A few hundred (user, movie) pairs from u1.test, spread over the file.
+fn sample_pairs() -> Vec<(u32, u32)> {
+    u1().test.iter().step_by(50).map(|r| (r.user, r.item)).collect()
+}
+
+/// The default limits, but a generous deadline: the machine is shared with
+/// other builds, and deadlines are not what these tests are about.
+fn limits() -> Limits {
+    Limits { call_deadline: Duration::from_secs(60), ..Limits::default() }
+}
+
+/// One runtime (no disk cache) with the default module compiled, shared by the tests.
+fn shared_runtime() -> &'static (Runtime, EngineModule) {
+    static RUNTIME: OnceLock<(Runtime, EngineModule)> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let runtime = Runtime::new(None).expect("runtime starts");
+        let module = EngineModule::builtin(&runtime, "cinema-default").expect("the default module compiles");
+        (runtime, module)
+    })
+}
+
+/// A fresh instance of the built-in default module.
+fn default_client() -> EngineClient {
+    let (runtime, module) = shared_runtime();
+    EngineClient::start(runtime, module, limits()).expect("the default module starts")
+}
+
+/// Loads u1.base (and optionally u1.test as validation) into `client`.
+fn load_u1(client: &mut EngineClient, with_validation: bool) -> Indexed {
+    let validation = if with_validation { test_triples() } else { Vec::new() };
+    let (users, items) = shape();
+    client.load(users, items, scale(), &train_triples(), &validation).expect("u1 loads")
+}
+
+fn train_to_end(client: &mut EngineClient, spec: ModelSpec) -> Progress {
+    let done = client.train(spec, |_| std::ops::ControlFlow::Continue(())).expect("training runs");
+    assert!(done.finished && done.epoch == spec.epochs(), "{done:?}");
+    done
+}
+
+/// A small, quick SVD: 16 factors, 5 epochs, reference learning rates.
+fn small_svd() -> ModelSpec {
+    ModelSpec::Svd(SvdParams { factors: 16, epochs: 5, ..defaults::svd_reference() })
+}
+
+fn baseline() -> ModelSpec {
+    ModelSpec::Baseline(defaults::baseline())
+}
+
+fn algorithm_names(client: &EngineClient) -> Vec<&str> {
+    client.hello().algorithms.iter().map(|a| a.name.as_str()).collect()
+}
+
+fn assert_close(wasm: &[f32], native: &[f32], what: &str) {
+    assert_eq!(wasm.len(), native.len(), "{what}");
+    for (k, (a, b)) in wasm.iter().zip(native).enumerate() {
+        assert!((a - b).abs() <= 1e-4, "{what}: pair {k}: wasm {a}, native {b}");
+    }
+}
+
+// --- The handshake ------------------------------------------------------------
+
+#[test]
+fn default_module_says_hello_with_this_abi_and_both_algorithms() {
+    let client = default_client();
+    let hello = client.hello();
+    assert_eq!(hello.abi_version, ABI_VERSION);
+    assert_eq!(hello.engine, "cinema-default");
+    assert_eq!(algorithm_names(&client), ["svd", "baseline"]);
+    assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
+    assert_eq!(client.module_sha256().len(), 64);
+}
+
+#[test]
+fn baseline_module_offers_only_baseline_and_refuses_svd() {
+    let runtime = Runtime::new(None).unwrap();
+    let module = EngineModule::builtin(&runtime, "cinema-baseline").unwrap();
+    let mut client = EngineClient::start(&runtime, &module, limits()).unwrap();
+    assert_eq!(client.hello().engine, "cinema-baseline");
+    assert_eq!(client.hello().abi_version, ABI_VERSION);
+    assert_eq!(algorithm_names(&client), ["baseline"]);
+
+    load_u1(&mut client, false);
+    let refusal = client.train_start(small_svd()).expect_err("svd is not offered").to_string();
+    assert!(refusal.contains("does not offer `svd`") && refusal.contains("it offers: baseline"), "{refusal}");
+
+    // The refusal is an ordinary error reply: the instance still trains what it offers.
+    train_to_end(&mut client, baseline());
+    let predictions = client.predict(&sample_pairs()).unwrap();
+    assert!(predictions.iter().all(|p| (1.0..=5.0).contains(p)));
+}
+
+// --- Training -----------------------------------------------------------------
+
+#[test]
+fn reference_svd_on_u1_reports_every_epoch_and_converges() {
+    let mut client = default_client();
+    let indexed = load_u1(&mut client, true);
+    assert_eq!((indexed.users, indexed.items, indexed.train, indexed.validation), (943, 1682, 80_000, 20_000));
+
+    let start = client.train_start(ModelSpec::Svd(defaults::svd_reference())).unwrap();
+    assert_eq!((start.epoch, start.epochs, start.per_epoch, start.finished), (0, 20, 80_000, false));
+
+    // (epoch, train RMSE, validation RMSE) each time an epoch completes.
+    let mut epochs: Vec<(u32, f32, f32)> = Vec::new();
+    let mut last = start;
+    while !last.finished {
+        let progress = client.train_step().unwrap();
+        assert!(progress.epoch >= last.epoch && progress.epoch <= last.epoch + 1, "{last:?} → {progress:?}");
+        assert!(progress.visited <= progress.per_epoch);
+        if progress.epoch > last.epoch {
+            assert_eq!(progress.visited, 0);
+            let train = progress.train_rmse.expect("train RMSE after each epoch");
+            let validation = progress.validation_rmse.expect("validation RMSE after each epoch");
+            epochs.push((progress.epoch, train, validation));
+        }
+        last = progress;
+    }
+
+    assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=20).collect::<Vec<_>>());
+    let (first, final_) = (epochs[0], epochs[19]);
+    assert!(final_.1 < first.1, "train RMSE should fall: {first:?} → {final_:?}");
+    assert!(final_.2 < 0.97, "validation RMSE after 20 epochs: {}", final_.2);
+    assert!(final_.2 < first.2, "validation RMSE should fall: {first:?} → {final_:?}");
+}
+
+/// The engine compiled natively, fed the requests the host would send.
+fn native_predictions(spec: ModelSpec, pairs: &[(u32, u32)]) -> (Vec<f32>, Vec<Scored>) {
+    let info = EngineInfo { name: "native", version: "0", algorithms: cinema_engine::standard_algorithms() };
+    let mut session = Session::new(info);
+    let (users, items) = shape();
+    assert_eq!(session.handle(Request::Reset { users, items, scale: scale() }), Reply::Ok);
+    let add = Request::AddRatings { set: RatingSet::Train, ratings: train_triples() };
+    assert_eq!(session.handle(add), Reply::Ok);
+    assert!(matches!(session.handle(Request::Index), Reply::Indexed(_)));
+    assert!(matches!(session.handle(Request::TrainStart { spec }), Reply::Progress(_)));
+    loop {
+        match session.handle(Request::TrainStep { budget: u64::MAX }) {
+            Reply::Progress(p) if p.finished => break,
+            Reply::Progress(_) => {}
+            other => panic!("native training: {other:?}"),
+        }
+    }
+    let Reply::Predictions(predictions) = session.handle(Request::Predict { pairs: pairs.to_vec() }) else {
+        panic!("native predict failed");
+    };
+    let Reply::Recommendations(top) = session.handle(Request::Recommend { user: 0, n: 10 }) else {
+        panic!("native recommend failed");
+    };
+    (predictions, top)
+}
+
+#[test]
+fn wasm_module_and_native_engine_predict_the_same() {
+    let pairs = sample_pairs();
+    assert!(pairs.len() >= 300, "{}", pairs.len());
+    for spec in [baseline(), small_svd()] {
+        let mut client = default_client();
+        load_u1(&mut client, false);
+        train_to_end(&mut client, spec);
+        let wasm = client.predict(&pairs).unwrap();
+        let wasm_top = client.recommend(0, 10).unwrap();
+
+        let (native, native_top) = native_predictions(spec, &pairs);
+        assert_close(&wasm, &native, spec.name());
+        let items = |top: &[Scored]| top.iter().map(|s| s.item).collect::<Vec<_>>();
+        assert_eq!(items(&wasm_top), items(&native_top), "{} top 10 of user 0", spec.name());
+    }
+}
+
+// --- Models, predictions, recommendations -----------------------------------
+
+#[test]
+fn exported_model_imports_into_a_fresh_instance_with_identical_outputs() {
+    let pairs = sample_pairs();
+    let users = [0, 1, 99, 942];
+    let mut trained = default_client();
+    load_u1(&mut trained, false);
+    train_to_end(&mut trained, small_svd());
+    let bytes = trained.export_model().unwrap();
+    let predictions = trained.predict(&pairs).unwrap();
+    let tops: Vec<Vec<Scored>> = users.iter().map(|&u| trained.recommend(u, 10).unwrap()).collect();
+
+    let mut fresh = default_client();
+    load_u1(&mut fresh, false);
+    fresh.import_model(bytes).unwrap();
+    assert_eq!(fresh.predict(&pairs).unwrap(), predictions);
+    for (&user, top) in users.iter().zip(&tops) {
+        assert_eq!(&fresh.recommend(user, 10).unwrap(), top, "user {user}");
+    }
+
+    let refusal = fresh.import_model(b"definitely not a model".to_vec()).expect_err("garbage is refused");
+    assert!(refusal.to_string().contains("BadModel"), "{refusal:#}");
+    assert_eq!(fresh.predict(&pairs).unwrap(), predictions, "the imported model is still in place");
+}
+
+#[test]
+fn recommendations_skip_rated_movies_and_are_sorted_by_score() {
+    let mut client = default_client();
+    load_u1(&mut client, false);
+    train_to_end(&mut client, small_svd());
+    let (users, _) = shape();
+    for user in [0, 1, 41, 500, users - 1] {
+        let rated: Vec<u32> = u1().train.iter().filter(|r| r.user == user).map(|r| r.item).collect();
+        assert!(!rated.is_empty());
+        let top = client.recommend(user, 20).unwrap();
+        assert_eq!(top.len(), 20, "user {user}");
+        for s in &top {
+            assert!(!rated.contains(&s.item), "user {user} already rated movie {}", s.item);
+            assert!((1.0..=5.0).contains(&s.prediction), "{s:?}");
+            assert_eq!(s.prediction, s.score.clamp(1.0, 5.0), "{s:?}");
+        }
+        assert!(top.windows(2).all(|w| w[0].score >= w[1].score), "user {user}: {top:?}");
+        let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
+        let pairs: Vec<(u32, u32)> = items.iter().map(|&i| (user, i)).collect();
+        let predicted = client.predict(&pairs).unwrap();
+        assert_eq!(predicted, top.iter().map(|s| s.prediction).collect::<Vec<_>>());
+        items.sort_unstable();
+        items.dedup();
+        assert_eq!(items.len(), 20, "user {user}: no movie twice");
+    }
+}
+
+// --- The compiled-module cache ----------------------------------------------
+
+fn cached_artifacts(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+/// Compiles the default module with a fresh runtime caching in `dir`, and
+/// checks that an instance of it trains and predicts like any other.
+fn compile_with_cache(dir: &Path, expected_predictions: &[f32]) -> Compiled {
+    let runtime = Runtime::new(Some(dir)).unwrap();
+    let module = EngineModule::builtin(&runtime, "cinema-default").unwrap();
+    let mut client = EngineClient::start(&runtime, &module, limits()).unwrap();
+    assert_eq!(client.hello().engine, "cinema-default");
+    load_u1(&mut client, false);
+    train_to_end(&mut client, baseline());
+    assert_eq!(client.predict(&sample_pairs()).unwrap(), expected_predictions);
+    module.compiled
+}
+
+#[test]
+fn compiled_module_is_cached_on_disk_and_a_damaged_cache_is_recompiled() {
+    let mut reference = default_client();
+    load_u1(&mut reference, false);
+    train_to_end(&mut reference, baseline());
+    let expected = reference.predict(&sample_pairs()).unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("modules");
+    assert_eq!(compile_with_cache(&dir, &expected), Compiled::Fresh);
+    let artifacts = cached_artifacts(&dir);
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    assert_eq!(compile_with_cache(&dir, &expected), Compiled::Cached);
+
+    let mut bytes = std::fs::read(&artifacts[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&artifacts[0], &bytes).unwrap();
+    assert_eq!(compile_with_cache(&dir, &expected), Compiled::Fresh, "a damaged artifact is not used");
+    assert_eq!(compile_with_cache(&dir, &expected), Compiled::Cached, "and it was rewritten");
+    assert_eq!(cached_artifacts(&dir), artifacts);
+}
+
+// --- Accuracy -----------------------------------------------------------------
+
+#[test]
+fn baseline_on_u1_matches_surprise_baseline_only() {
+    let mut client = default_client();
+    let report = evaluate(&mut client, ml100k(), u1(), baseline()).unwrap();
+    assert_eq!((report.split.as_str(), report.train_ratings, report.test_ratings), ("u1", 80_000, 20_000));
+    assert!(
+        (report.rmse - SURPRISE_BASELINE_U1_RMSE).abs() <= 0.005,
+        "baseline RMSE on u1 is {:.4}, Surprise's BaselineOnly gets {SURPRISE_BASELINE_U1_RMSE}",
+        report.rmse
+    );
+    assert!(report.mae > 0.0 && report.mae < report.rmse, "{report:?}");
+}

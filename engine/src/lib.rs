@@ -11,6 +11,7 @@
 
 pub mod abi;
 pub mod defaults;
+pub mod foldin;
 pub mod kernels;
 pub mod metrics;
 pub mod model;

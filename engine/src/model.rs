@@ -53,13 +53,19 @@ impl Model {
         self.user_factors.ncols()
     }
 
-    fn user_row(&self, u: u32) -> &[f32] {
+    pub fn user_row_mut(&mut self, u: u32) -> &mut [f32] {
+        let k = self.factors();
+        let all = self.user_factors.as_slice_mut().expect("factor rows are contiguous");
+        &mut all[u as usize * k..(u as usize + 1) * k]
+    }
+
+    pub fn user_row(&self, u: u32) -> &[f32] {
         let k = self.factors();
         let all = self.user_factors.as_slice().expect("factor rows are contiguous");
         &all[u as usize * k..(u as usize + 1) * k]
     }
 
-    fn item_row(&self, i: u32) -> &[f32] {
+    pub fn item_row(&self, i: u32) -> &[f32] {
         let k = self.factors();
         let all = self.item_factors.as_slice().expect("factor rows are contiguous");
         &all[i as usize * k..(i as usize + 1) * k]

@@ -118,6 +118,11 @@ pub enum Request {
     ExportModel,
     /// Replace the current model with exported bytes; answered by [`Reply::Ok`].
     ImportModel { bytes: Vec<u8> },
+    /// Instant learning: these are now all of `user`'s ratings (`(item,
+    /// value)`); re-solve that user's bias and factors with the movies held
+    /// fixed, and exclude these movies from the user's recommendations.
+    /// Answered by [`Reply::Ok`].
+    FoldIn { user: u32, ratings: Vec<(u32, f32)> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

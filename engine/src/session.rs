@@ -3,6 +3,9 @@
 //! bad request leaves the session usable.
 
 use crate::EngineError;
+use std::collections::HashMap;
+
+use crate::foldin::fold_in;
 use crate::model::Model;
 use crate::protocol::*;
 use crate::ratings::RatingMatrix;
@@ -33,6 +36,8 @@ pub struct Session {
     scale: Scale,
     training: Option<Training>,
     model: Option<Model>,
+    /// Users folded in since indexing: their rated movies, sorted.
+    folded: HashMap<u32, Vec<u32>>,
 }
 
 impl Session {
@@ -45,6 +50,7 @@ impl Session {
             scale: Scale { min: 1.0, max: 5.0 },
             training: None,
             model: None,
+            folded: HashMap::new(),
         }
     }
 
@@ -127,6 +133,7 @@ impl Session {
                 let data = self.data()?;
                 let (training, model) = Training::start(spec, data, self.scale)?;
                 let progress = training.progress(data.len() as u64);
+                self.folded.clear();
                 self.training = Some(training);
                 self.model = Some(model);
                 Reply::Progress(progress)
@@ -150,7 +157,10 @@ impl Session {
                 let model = self.model()?;
                 model.check_user(user)?;
                 let data = self.data()?;
-                let rated = data.by_user.row(user as usize).0;
+                let rated = match self.folded.get(&user) {
+                    Some(items) => items.as_slice(),
+                    None => data.by_user.row(user as usize).0,
+                };
                 let known = |i: u32| data.by_item.row_len(i as usize) > 0;
                 Reply::Recommendations(
                     model.recommend(user, n as usize, |i| known(i) && rated.binary_search(&i).is_err()),
@@ -171,6 +181,22 @@ impl Session {
                 }
                 self.training = None;
                 self.model = Some(model);
+                self.folded.clear();
+                Reply::Ok
+            }
+            Request::FoldIn { user, ratings } => {
+                let model = self.model.as_mut().ok_or_else(|| EngineError::BadState("no model to fold into".into()))?;
+                model.check_user(user)?;
+                for &(i, r) in &ratings {
+                    model.check_item(i)?;
+                    if !r.is_finite() {
+                        return Err(EngineError::BadArgument(format!("rating {r} of movie {i} is not a number")));
+                    }
+                }
+                fold_in(model, user, &ratings);
+                let mut items: Vec<u32> = ratings.iter().map(|r| r.0).collect();
+                items.sort_unstable();
+                self.folded.insert(user, items);
                 Reply::Ok
             }
         })
@@ -223,6 +249,24 @@ mod tests {
         let before = s.handle(Request::Predict { pairs: vec![(1, 1)] });
         assert_eq!(s.handle(Request::ImportModel { bytes }), Reply::Ok);
         assert_eq!(s.handle(Request::Predict { pairs: vec![(1, 1)] }), before);
+    }
+
+    #[test]
+    fn fold_in_changes_the_user_and_their_exclusions() {
+        let mut s = loaded();
+        s.handle(Request::Index);
+        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        while !matches!(s.handle(Request::TrainStep { budget: 100 }), Reply::Progress(p) if p.finished) {}
+        let before = s.handle(Request::Predict { pairs: vec![(0, 2)] });
+        assert_eq!(s.handle(Request::FoldIn { user: 0, ratings: vec![(2, 5.0)] }), Reply::Ok);
+        assert_ne!(s.handle(Request::Predict { pairs: vec![(0, 2)] }), before);
+        // Now only movie 2 is rated: movies 0 and 1 come back, movie 2 is excluded.
+        let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 0, n: 5 }) else { panic!() };
+        let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
+        items.sort();
+        assert_eq!(items, vec![0, 1]);
+        let bad = s.handle(Request::FoldIn { user: 0, ratings: vec![(9, 5.0)] });
+        assert!(matches!(bad, Reply::Error { kind: ErrorKind::BadArgument, .. }));
     }
 
     #[test]

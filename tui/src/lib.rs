@@ -9,4 +9,5 @@
 pub mod cli;
 pub mod eval;
 pub mod host;
+pub mod recommender;
 pub mod store;

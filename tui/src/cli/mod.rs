@@ -5,6 +5,7 @@ mod bench;
 mod eval;
 mod import;
 mod model_args;
+mod rate;
 mod recommend;
 
 use std::path::PathBuf;
@@ -38,8 +39,12 @@ enum Command {
     Import(import::Args),
     /// Train and score a model on held-out ratings.
     Eval(eval::Args),
-    /// Top-N movies for a dataset user.
+    /// Top-N movies for you (--me) or a dataset user.
     Recommend(recommend::Args),
+    /// Rate a movie (by id or title words), remove a rating, or undo.
+    Rate(rate::RateArgs),
+    /// List your ratings.
+    Ratings(rate::ListArgs),
     /// Measure training, ranking and module-loading speed.
     Bench(bench::Args),
 }
@@ -84,6 +89,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&env, args),
         Command::Eval(args) => eval::run(&env, args),
         Command::Recommend(args) => recommend::run(&env, args),
+        Command::Rate(args) => rate::rate(&env, args),
+        Command::Ratings(args) => rate::list(&env, args),
         Command::Bench(args) => bench::run(&env, args),
     }
 }
@@ -108,6 +115,25 @@ pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<crate::store::d
     let (dataset, _) = crate::store::cache::load_or_import(&env.home, path)
         .with_context(|| format!("could not load the dataset at {}", path.display()))?;
     Ok(dataset)
+}
+
+/// Opens the recommender for a dataset, training its model once if needed
+/// (progress on stderr, so stdout stays clean for `--json`).
+pub fn open_recommender(env: &Env, path: &std::path::Path) -> Result<crate::recommender::Recommender> {
+    let dataset = load_dataset(env, path)?;
+    let module = env.module()?;
+    let rec = crate::recommender::Recommender::open(&env.home, &env.runtime, &module, env.limits, dataset, |p| {
+        if p.visited == 0 && p.epoch > 0 {
+            eprint!("\rtraining the default model once: epoch {}/{}", p.epoch, p.epochs);
+            if p.finished {
+                eprintln!();
+            }
+        }
+    })?;
+    for w in &rec.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(rec)
 }
 
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {

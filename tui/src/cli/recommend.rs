@@ -1,14 +1,13 @@
-//! `cinema recommend`: top-N movies for a dataset user.
+//! `cinema recommend`: top-N movies for you (`--me`) or for a dataset user,
+//! from the dataset's saved model (trained once on first use).
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::model_args::ModelArgs;
-use super::{Env, load_dataset, print_json};
-use crate::eval::score::{scale, triples};
-use crate::host::EngineClient;
+use super::{Env, open_recommender, print_json};
+use crate::recommender::Recommender;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,64 +15,43 @@ pub struct Args {
     #[arg(long)]
     dataset: PathBuf,
     /// The dataset's own user id.
+    #[arg(long, conflicts_with = "me")]
+    user: Option<u32>,
+    /// Recommend for you, from your own ratings (`cinema rate`).
     #[arg(long)]
-    user: u32,
+    me: bool,
     /// How many movies.
     #[arg(short, default_value_t = 10)]
     n: u32,
-    #[command(flatten)]
-    model: ModelArgs,
 }
 
 #[derive(Serialize)]
-struct Recommendation {
-    rank: usize,
-    movie_id: u32,
-    title: String,
-    year: Option<u16>,
-    genres: Vec<String>,
-    predicted: f32,
-    score: f32,
+pub struct Recommendation {
+    pub rank: usize,
+    pub movie_id: u32,
+    pub title: String,
+    pub year: Option<u16>,
+    pub genres: Vec<String>,
+    pub predicted: f32,
+    pub score: f32,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
-    let user = dataset.user_index(args.user).with_context(|| {
-        format!(
-            "user {} is not in {} (user ids run from {} to {})",
-            args.user,
-            dataset.name,
-            dataset.user_ids.first().unwrap_or(&0),
-            dataset.user_ids.last().unwrap_or(&0)
-        )
-    })?;
-    let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
-    let spec = args.model.spec(client.hello())?;
-    client.load(
-        dataset.user_ids.len() as u32,
-        dataset.movies.len() as u32,
-        scale(&dataset),
-        &triples(&dataset.ratings),
-        &[],
-    )?;
-    client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
-    let list: Vec<Recommendation> = client
-        .recommend(user, args.n)?
-        .into_iter()
-        .enumerate()
-        .map(|(rank, s)| {
-            let m = &dataset.movies[s.item as usize];
-            Recommendation {
-                rank: rank + 1,
-                movie_id: m.id,
-                title: m.title.clone(),
-                year: m.year,
-                genres: dataset.genre_names(m).into_iter().map(String::from).collect(),
-                predicted: s.prediction,
-                score: s.score,
-            }
-        })
-        .collect();
+    let mut rec = open_recommender(env, &args.dataset)?;
+    let user = match (args.me, args.user) {
+        (true, _) => rec.you(),
+        (false, Some(id)) => rec.dataset.user_index(id).with_context(|| {
+            let ids = &rec.dataset.user_ids;
+            format!(
+                "user {id} is not in {} (user ids run from {} to {}); use --me for yourself",
+                rec.dataset.name,
+                ids.first().unwrap_or(&0),
+                ids.last().unwrap_or(&0)
+            )
+        })?,
+        (false, None) => bail!("say whom to recommend for: --me, or --user ID"),
+    };
+    let list = recommendations(&mut rec, user, args.n)?;
     if env.json {
         return print_json(&list);
     }
@@ -82,4 +60,24 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!("{:>3}. {:.2}  {}{}  [{}]", r.rank, r.predicted, r.title, year, r.genres.join(", "));
     }
     Ok(())
+}
+
+fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recommendation>> {
+    let scored = rec.recommendations(user, n)?;
+    Ok(scored
+        .into_iter()
+        .enumerate()
+        .map(|(rank, s)| {
+            let m = &rec.dataset.movies[s.item as usize];
+            Recommendation {
+                rank: rank + 1,
+                movie_id: m.id,
+                title: m.title.clone(),
+                year: m.year,
+                genres: rec.dataset.genre_names(m).into_iter().map(String::from).collect(),
+                predicted: s.prediction,
+                score: s.score,
+            }
+        })
+        .collect())
 }

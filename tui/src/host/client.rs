@@ -151,6 +151,11 @@ impl EngineClient {
     pub fn import_model(&mut self, bytes: Vec<u8>) -> Result<()> {
         self.expect_ok(Request::ImportModel { bytes })
     }
+
+    /// Instant learning: `ratings` are now all of `user`'s ratings.
+    pub fn fold_in(&mut self, user: u32, ratings: Vec<(u32, f32)>) -> Result<()> {
+        self.expect_ok(Request::FoldIn { user, ratings })
+    }
 }
 
 fn variant(reply: &Reply) -> &'static str {

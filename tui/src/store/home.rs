@@ -54,12 +54,27 @@ impl Home {
         self.root.join("cache")
     }
 
+    /// Your ratings log for one dataset.
+    pub fn ratings_path(&self, dataset: &str) -> PathBuf {
+        self.root.join("ratings").join(format!("{}.log", file_safe(dataset)))
+    }
+
+    /// Saved models for one dataset.
+    pub fn models_dir(&self, dataset: &str) -> PathBuf {
+        self.versions_dir().join(file_safe(dataset))
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.root.join("cinema.log")
     }
 }
 
 /// The precedence rule, kept apart from the process environment so it can be tested.
+/// Dataset names come from folder names; keep them to portable characters.
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
 fn choose(flag: Option<PathBuf>, env: Option<OsString>, platform: impl FnOnce() -> Option<PathBuf>) -> Option<PathBuf> {
     flag.or_else(|| env.filter(|v| !v.is_empty()).map(PathBuf::from)).or_else(platform)
 }

@@ -3,8 +3,12 @@
 
 pub mod cache;
 pub mod dataset;
+pub mod demo;
+pub mod download;
 pub mod home;
 pub mod import;
+pub mod models;
+pub mod ratings_log;
 pub mod splits;
 
 pub use cache::{CacheStatus, Fingerprint, import_fingerprint, load_or_import};

@@ -1,0 +1,6 @@
+;; Broken: no `abi_version` export.
+(module
+  (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "free") (param i32 i32))
+  (func (export "call") (param i32 i32) (result i64) (i64.const 0)))

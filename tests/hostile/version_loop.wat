@@ -1,0 +1,9 @@
+;; Hostile: `abi_version` spins forever (the handshake runs under the deadline).
+(module
+  (memory (export "memory") 1)
+  (func (export "abi_version") (result i32)
+    (loop $forever (br $forever))
+    (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "free") (param i32 i32))
+  (func (export "call") (param i32 i32) (result i64) (i64.const 0)))

@@ -1,0 +1,176 @@
+//! The running recommender for one dataset and one person: the dataset, an
+//! engine instance holding the model, and your ratings log. The terminal UI
+//! and the CLI's `rate`/`ratings`/`recommend --me` both work through it.
+//!
+//! You are one extra user of the dataset (dense index = number of dataset
+//! users). Your ratings go to the log first (synced), then into the engine by
+//! fold-in, so the model learns at once without retraining.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use cinema_engine::protocol::{ModelSpec, Progress, Scored, Triple};
+
+use crate::eval::score::{scale, triples};
+use crate::host::{EngineClient, EngineModule, Limits, Runtime};
+use crate::store::dataset::Dataset;
+use crate::store::home::Home;
+use crate::store::models::{self, ModelMeta};
+use crate::store::ratings_log::{Change, Entry, RatingsLog};
+
+/// Where the model in the engine came from at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelOrigin {
+    Loaded,
+    Trained,
+}
+
+pub struct Recommender {
+    pub dataset: Dataset,
+    client: EngineClient,
+    log: RatingsLog,
+    you: u32,
+    pub origin: ModelOrigin,
+    pub meta: ModelMeta,
+    /// Problems found and repaired while opening (shown to the user).
+    pub warnings: Vec<String>,
+}
+
+impl Recommender {
+    /// Opens `dataset` for you: replays your ratings, restores the saved
+    /// model (or trains the module's default once, reporting progress, and
+    /// saves it), then folds your ratings in.
+    pub fn open(
+        home: &Home,
+        runtime: &Runtime,
+        module: &EngineModule,
+        limits: Limits,
+        dataset: Dataset,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<Recommender> {
+        let (log, mut warnings) = RatingsLog::open(&home.ratings_path(&dataset.name))?;
+        let mut client = EngineClient::start(runtime, module, limits)?;
+        let you = dataset.user_ids.len() as u32;
+        let mut train = triples(&dataset.ratings);
+        train.extend(your_triples(&dataset, &log, you));
+        client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
+
+        let path = models::active_path(&home.models_dir(&dataset.name));
+        let restored = match models::load(&path) {
+            Ok((meta, bytes)) => match client.import_model(bytes) {
+                Ok(()) => Some(meta),
+                Err(e) => {
+                    warnings.push(format!("the saved model no longer fits ({e:#}); retraining"));
+                    None
+                }
+            },
+            Err(e) if path.exists() => {
+                warnings.push(format!("{e:#}; retraining"));
+                None
+            }
+            Err(_) => None,
+        };
+        let (meta, origin) = match restored {
+            Some(meta) => (meta, ModelOrigin::Loaded),
+            None => {
+                let spec =
+                    client.hello().algorithms.first().map(|a| a.defaults).context("engine offers no algorithm")?;
+                let meta = train_and_save(&mut client, module, &dataset, train.len(), spec, &path, on_progress)?;
+                (meta, ModelOrigin::Trained)
+            }
+        };
+        let mut r = Recommender { dataset, client, log, you, origin, meta, warnings };
+        r.fold_in_you()?;
+        Ok(r)
+    }
+
+    /// Your dense user index.
+    pub fn you(&self) -> u32 {
+        self.you
+    }
+
+    /// Your ratings by the dataset's movie id.
+    pub fn your_ratings(&self) -> &BTreeMap<u32, Entry> {
+        self.log.ratings()
+    }
+
+    /// Rates the movie at dense index `movie`; saved to disk, then learned.
+    pub fn rate(&mut self, movie: u32, value: f32) -> Result<Change> {
+        let m = self.dataset.movies.get(movie as usize).context("no such movie")?;
+        if !self.dataset.scale.contains(value) {
+            let s = self.dataset.scale;
+            bail!("{value} is not a rating on this dataset's scale ({}–{} in steps of {})", s.min, s.max, s.step);
+        }
+        let change = self.log.rate(m.id, value)?;
+        self.fold_in_you()?;
+        Ok(change)
+    }
+
+    pub fn remove(&mut self, movie: u32) -> Result<Option<Change>> {
+        let id = self.dataset.movies.get(movie as usize).context("no such movie")?.id;
+        let change = self.log.remove(id)?;
+        self.fold_in_you()?;
+        Ok(change)
+    }
+
+    pub fn undo(&mut self) -> Result<Option<Change>> {
+        let change = self.log.undo()?;
+        self.fold_in_you()?;
+        Ok(change)
+    }
+
+    /// Top `n` for `user` (you or any dataset user), excluding what they rated.
+    pub fn recommendations(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
+        self.client.recommend(user, n)
+    }
+
+    pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {
+        let pairs: Vec<(u32, u32)> = movies.iter().map(|&m| (user, m)).collect();
+        self.client.predict(&pairs)
+    }
+
+    fn fold_in_you(&mut self) -> Result<()> {
+        let ratings: Vec<(u32, f32)> =
+            your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect();
+        self.client.fold_in(self.you, ratings)
+    }
+}
+
+/// Your logged ratings as engine triples; movies no longer in the dataset are skipped.
+fn your_triples<'a>(dataset: &'a Dataset, log: &'a RatingsLog, you: u32) -> impl Iterator<Item = Triple> + 'a {
+    log.ratings().iter().filter_map(move |(&id, e)| dataset.movie_index(id).map(|i| (you, i, e.value)))
+}
+
+fn train_and_save(
+    client: &mut EngineClient,
+    module: &EngineModule,
+    dataset: &Dataset,
+    train_ratings: usize,
+    spec: ModelSpec,
+    path: &std::path::Path,
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<ModelMeta> {
+    let started = Instant::now();
+    let last = client.train(spec, |p| {
+        on_progress(p);
+        ControlFlow::Continue(())
+    })?;
+    let meta = ModelMeta {
+        algorithm: spec.name().into(),
+        params: spec,
+        dataset: dataset.name.clone(),
+        engine: client.hello().engine.clone(),
+        engine_sha256: module.sha256.clone(),
+        train_ratings,
+        train_rmse: last.train_rmse,
+        training_seconds: started.elapsed().as_secs_f64(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    };
+    models::save(path, &meta, &client.export_model()?)?;
+    Ok(meta)
+}
