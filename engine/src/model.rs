@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::EngineError;
 use crate::kernels::dot;
 use crate::protocol::{ModelSpec, Scale, Scored};
-use crate::topn::top_n;
+use crate::topn::TopN;
 
 /// Bumped whenever the serialized layout of [`Model`] changes.
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -90,9 +90,16 @@ impl Model {
     pub fn recommend(&self, u: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<Scored> {
         let base = self.global_mean + self.user_bias[u as usize];
         let pu = self.user_row(u);
-        let scores: Vec<f32> =
-            (0..self.items()).map(|i| base + self.item_bias[i as usize] + dot(pu, self.item_row(i))).collect();
-        top_n(&scores, n, candidate)
+        let k = self.factors();
+        let all = self.item_factors.as_slice().expect("factor rows are contiguous");
+        let mut top = TopN::new(n);
+        for (i, bi) in (0u32..).zip(&self.item_bias) {
+            if candidate(i) {
+                let start = i as usize * k;
+                top.push(i, base + bi + dot(pu, &all[start..start + k]));
+            }
+        }
+        top.into_sorted()
             .into_iter()
             .map(|(item, score)| Scored { item, score, prediction: score.clamp(self.scale.min, self.scale.max) })
             .collect()

@@ -161,10 +161,19 @@ impl Session {
                     Some(items) => items.as_slice(),
                     None => data.by_user.row(user as usize).0,
                 };
+                // Items come in increasing order, so the sorted rated list is
+                // walked once alongside them instead of searched per item.
+                let next_rated = std::cell::Cell::new(0usize);
+                let unrated = |i: u32| {
+                    let mut at = next_rated.get();
+                    while at < rated.len() && rated[at] < i {
+                        at += 1;
+                    }
+                    next_rated.set(at);
+                    rated.get(at) != Some(&i)
+                };
                 let known = |i: u32| data.by_item.row_len(i as usize) > 0;
-                Reply::Recommendations(
-                    model.recommend(user, n as usize, |i| known(i) && rated.binary_search(&i).is_err()),
-                )
+                Reply::Recommendations(model.recommend(user, n as usize, |i| known(i) && unrated(i)))
             }
             Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
             Request::ImportModel { bytes } => {

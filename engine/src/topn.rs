@@ -1,5 +1,6 @@
-//! Top-N selection: a partial selection (`select_nth_unstable`) over the
-//! candidates, then a sort of only the `n` winners — O(items + n log n).
+//! Top-N selection in one pass: a small sorted buffer of the best `n` seen
+//! so far; most candidates lose to the current n-th best with a single
+//! comparison — O(items), no allocation proportional to the catalogue.
 
 use std::cmp::Ordering;
 
@@ -8,19 +9,45 @@ fn better(a: &(u32, f32), b: &(u32, f32)) -> Ordering {
     b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
+pub struct TopN {
+    n: usize,
+    best: Vec<(u32, f32)>,
+}
+
+impl TopN {
+    pub fn new(n: usize) -> TopN {
+        TopN { n, best: Vec::with_capacity(n + 1) }
+    }
+
+    #[inline]
+    pub fn push(&mut self, item: u32, score: f32) {
+        let entry = (item, score);
+        if self.best.len() == self.n {
+            match self.best.last() {
+                Some(worst) if better(&entry, worst) == Ordering::Less => {}
+                _ => return,
+            }
+        }
+        let at = self.best.partition_point(|b| better(b, &entry) == Ordering::Less);
+        self.best.insert(at, entry);
+        self.best.truncate(self.n);
+    }
+
+    /// The winners, best first.
+    pub fn into_sorted(self) -> Vec<(u32, f32)> {
+        self.best
+    }
+}
+
 /// The `n` highest `scores` among indices that `candidate` accepts.
 pub fn top_n(scores: &[f32], n: usize, candidate: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
-    let mut pool: Vec<(u32, f32)> =
-        (0..scores.len() as u32).filter(|&i| candidate(i)).map(|i| (i, scores[i as usize])).collect();
-    if n == 0 {
-        return Vec::new();
+    let mut top = TopN::new(n);
+    for (i, &s) in scores.iter().enumerate() {
+        if candidate(i as u32) {
+            top.push(i as u32, s);
+        }
     }
-    if pool.len() > n {
-        pool.select_nth_unstable_by(n - 1, better);
-        pool.truncate(n);
-    }
-    pool.sort_unstable_by(better);
-    pool
+    top.into_sorted()
 }
 
 #[cfg(test)]
