@@ -1,2 +1,181 @@
 //! First start with no dataset: the built-in demo catalogue, and downloading
-//! MovieLens latest-small (from a local HTTP server on 127.0.0.1 only).
+//! MovieLens latest-small — from a tiny HTTP server on 127.0.0.1 only, never
+//! the real internet.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use cinema::store::dataset::{Format, RatingScale};
+use cinema::store::demo;
+use cinema::store::download::{FILE_NAME, download};
+use cinema::store::import;
+
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
+fn shared() -> PathBuf {
+    std::env::var_os("CINEMA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn latest_small_zip() -> Vec<u8> {
+    fs::read(shared().join("datasets/archives/ml-latest-small.zip")).expect("the shared ml-latest-small.zip")
+}
+
+// --- The demo catalogue ------------------------------------------------------
+
+#[test]
+fn the_demo_catalogue_is_labelled_and_sized() {
+    let ds = demo::catalogue();
+    assert_eq!((ds.name.as_str(), ds.format, ds.format.label()), ("demo", Format::Demo, "demo"));
+    assert_eq!(ds.scale, RatingScale::WHOLE_STARS);
+    assert_eq!((ds.movies.len(), ds.user_ids.len(), ds.genres.len()), (400, 300, 12));
+    assert!((18_000..=22_000).contains(&ds.ratings.len()), "{} ratings", ds.ratings.len());
+    assert!(ds.ratings.iter().all(|r| ds.scale.contains(r.value)));
+    assert!(ds.movies.iter().all(|m| m.genres != 0 && matches!(m.year, Some(1950..=2024))));
+    let star_wars = ds.movies.iter().find(|m| m.title.contains("Star Wars"));
+    assert!(star_wars.is_none());
+    assert_eq!(ds, demo::catalogue(), "the same on every start");
+}
+
+/// Invented titles: none may pass for a real MovieLens movie.
+#[test]
+fn no_demo_title_is_a_real_movielens_title() {
+    let real = import(&shared().join("datasets/ml-latest-small")).unwrap();
+    let real: HashSet<String> = real.movies.iter().map(|m| m.title.to_lowercase()).collect();
+    let clashes: Vec<String> =
+        demo::catalogue().movies.into_iter().map(|m| m.title).filter(|t| real.contains(&t.to_lowercase())).collect();
+    assert!(clashes.is_empty(), "{clashes:?}");
+}
+
+// --- Downloading MovieLens -----------------------------------------------------
+
+/// How the test server answers its one request.
+enum Reply {
+    Zip(Vec<u8>),
+    NotFound,
+    /// A 200 with a web page instead of the archive (captive portals do this).
+    Html,
+    /// Announces the whole archive, sends half, hangs up.
+    CutOff(Vec<u8>),
+}
+
+/// Serves exactly one connection on 127.0.0.1 and stops; the handle returns
+/// the request line it saw.
+fn serve_once(reply: Reply) -> (u16, JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let request = read_request(&mut stream);
+        let (status, content_type, length, body): (&str, &str, usize, Vec<u8>) = match reply {
+            Reply::Zip(bytes) => ("200 OK", "application/zip", bytes.len(), bytes),
+            Reply::NotFound => ("404 Not Found", "text/plain", 9, b"not found".to_vec()),
+            Reply::Html => {
+                let page = b"<!doctype html><html><body><h1>Welcome to the airport Wi-Fi</h1></body></html>".to_vec();
+                ("200 OK", "text/html; charset=utf-8", page.len(), page)
+            }
+            Reply::CutOff(bytes) => ("200 OK", "application/zip", bytes.len(), bytes[..bytes.len() / 2].to_vec()),
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        );
+        // The client may hang up early on an error status; that is fine here.
+        let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body)).and_then(|()| stream.flush());
+        request.lines().next().unwrap_or_default().to_owned()
+    });
+    (port, handle)
+}
+
+/// Reads up to the blank line that ends the request head (GET has no body).
+fn read_request(stream: &mut TcpStream) -> String {
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/{FILE_NAME}")
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+/// Runs a download that must fail; returns its message after checking that
+/// nothing was left behind.
+fn failed_download(port: u16) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let err = download(&url(port), dir.path(), |_, _| {}).expect_err("the download should fail");
+    assert_eq!(entries(dir.path()), Vec::<PathBuf>::new(), "nothing may be left in the folder");
+    format!("{err:#}")
+}
+
+#[test]
+fn downloads_latest_small_from_a_local_server_and_it_imports() {
+    let zip = latest_small_zip();
+    let (port, server) = serve_once(Reply::Zip(zip.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports: Vec<(u64, Option<u64>)> = Vec::new();
+
+    let path = download(&url(port), dir.path(), |done, total| reports.push((done, total))).unwrap();
+
+    assert_eq!(server.join().unwrap(), format!("GET /{FILE_NAME} HTTP/1.1"));
+    assert_eq!(path, dir.path().join(FILE_NAME));
+    assert_eq!(entries(dir.path()), std::slice::from_ref(&path), "no temp file left behind");
+    assert_eq!(fs::read(&path).unwrap(), zip);
+
+    let len = zip.len() as u64;
+    assert!(reports.len() > 2, "progress is reported as bytes arrive: {reports:?}");
+    assert!(reports.windows(2).all(|w| w[0].0 <= w[1].0), "progress never goes back");
+    assert!(reports.iter().all(|r| r.1 == Some(len)));
+    assert_eq!(reports.last(), Some(&(len, Some(len))));
+
+    let ds = import(&path).unwrap();
+    assert_eq!((ds.name.as_str(), ds.format), ("ml-latest-small", Format::MlCsv));
+    assert_eq!((ds.user_ids.len(), ds.movies.len(), ds.ratings.len()), (610, 9742, 100_836));
+}
+
+#[test]
+fn a_404_says_so_and_leaves_nothing() {
+    let (port, server) = serve_once(Reply::NotFound);
+    let err = failed_download(port);
+    server.join().unwrap();
+    assert!(err.contains("404"), "{err}");
+    assert!(err.contains("cinema import PATH"), "{err}");
+}
+
+#[test]
+fn a_web_page_instead_of_the_zip_is_refused() {
+    let (port, server) = serve_once(Reply::Html);
+    let err = failed_download(port);
+    server.join().unwrap();
+    assert!(err.contains("is not a MovieLens zip"), "{err}");
+    assert!(err.contains("text/html"), "{err}");
+}
+
+#[test]
+fn a_download_cut_off_mid_body_is_refused() {
+    let (port, server) = serve_once(Reply::CutOff(latest_small_zip()));
+    let err = failed_download(port);
+    server.join().unwrap();
+    assert!(err.contains("broke off"), "{err}");
+    assert!(err.contains("check the connection"), "{err}");
+}
+
+#[test]
+fn nothing_listening_is_a_clear_error() {
+    // Bind and release a port so that, almost surely, nobody listens on it.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = failed_download(port);
+    assert!(err.starts_with("could not reach 127.0.0.1"), "{err}");
+    assert!(err.contains("import a local copy with `cinema import PATH`"), "{err}");
+}

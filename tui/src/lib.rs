@@ -11,3 +11,4 @@ pub mod eval;
 pub mod host;
 pub mod recommender;
 pub mod store;
+pub mod ui;

@@ -29,6 +29,9 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// With no command: the MovieLens folder or .zip the terminal app opens (default: the built-in demo).
+    #[arg(long, value_name = "PATH")]
+    dataset: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -76,15 +79,21 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let Some(command) = cli.command else {
+    use std::io::IsTerminal;
+    // The terminal app needs a terminal; in a pipe or CI, say how to use the CLI instead.
+    if cli.command.is_none() && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         use clap::CommandFactory;
         Cli::command().print_help()?;
         return Ok(());
-    };
+    }
     let home = Home::resolve(cli.home.clone())?;
     init_logging(&home);
     let runtime = Runtime::new(Some(&home.cache_dir().join("modules")))?;
     let env = Env { home, runtime, plugin: cli.plugin, limits: Limits::default(), json: cli.json };
+    // No command: the terminal app.
+    let Some(command) = cli.command else {
+        return crate::ui::launch(&env.home, &env.runtime, &env.module()?, env.limits, cli.dataset.as_deref());
+    };
     match command {
         Command::Import(args) => import::run(&env, args),
         Command::Eval(args) => eval::run(&env, args),
@@ -119,8 +128,7 @@ pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<crate::store::d
 
 /// Opens the recommender for a dataset, training its model once if needed
 /// (progress on stderr, so stdout stays clean for `--json`).
-pub fn open_recommender(env: &Env, path: &std::path::Path) -> Result<crate::recommender::Recommender> {
-    let dataset = load_dataset(env, path)?;
+pub fn open_recommender(env: &Env, dataset: crate::store::dataset::Dataset) -> Result<crate::recommender::Recommender> {
     let module = env.module()?;
     let rec = crate::recommender::Recommender::open(&env.home, &env.runtime, &module, env.limits, dataset, |p| {
         if p.visited == 0 && p.epoch > 0 {

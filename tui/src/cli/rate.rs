@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{Env, open_recommender, print_json};
+use super::{Env, load_dataset, open_recommender, print_json};
 use crate::store::dataset::Dataset;
 
 #[derive(Debug, clap::Args)]
@@ -74,7 +74,7 @@ pub fn find_movie(dataset: &Dataset, query: &str) -> Result<u32> {
 }
 
 pub fn rate(env: &Env, args: RateArgs) -> Result<()> {
-    let mut rec = open_recommender(env, &args.dataset)?;
+    let mut rec = open_recommender(env, load_dataset(env, &args.dataset)?)?;
     let change = if args.undo {
         rec.undo()?
     } else {
@@ -97,7 +97,7 @@ pub fn rate(env: &Env, args: RateArgs) -> Result<()> {
 }
 
 pub fn list(env: &Env, args: ListArgs) -> Result<()> {
-    let rec = open_recommender(env, &args.dataset)?;
+    let rec = open_recommender(env, load_dataset(env, &args.dataset)?)?;
     let mut rated: Vec<Rated> = rec
         .your_ratings()
         .iter()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::{Env, open_recommender, print_json};
+use super::{Env, load_dataset, open_recommender, print_json};
 use crate::recommender::Recommender;
 
 #[derive(Debug, clap::Args)]
@@ -37,20 +37,23 @@ pub struct Recommendation {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let mut rec = open_recommender(env, &args.dataset)?;
+    let dataset = load_dataset(env, &args.dataset)?;
+    // Resolve the user before opening the recommender, which may train.
     let user = match (args.me, args.user) {
-        (true, _) => rec.you(),
-        (false, Some(id)) => rec.dataset.user_index(id).with_context(|| {
-            let ids = &rec.dataset.user_ids;
+        (true, _) => None,
+        (false, Some(id)) => Some(dataset.user_index(id).with_context(|| {
+            let ids = &dataset.user_ids;
             format!(
                 "user {id} is not in {} (user ids run from {} to {}); use --me for yourself",
-                rec.dataset.name,
+                dataset.name,
                 ids.first().unwrap_or(&0),
                 ids.last().unwrap_or(&0)
             )
-        })?,
+        })?),
         (false, None) => bail!("say whom to recommend for: --me, or --user ID"),
     };
+    let mut rec = open_recommender(env, dataset)?;
+    let user = user.unwrap_or(rec.you());
     let list = recommendations(&mut rec, user, args.n)?;
     if env.json {
         return print_json(&list);

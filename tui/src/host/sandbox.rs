@@ -2,13 +2,17 @@
 //! host functions), a memory cap, a cap on table elements, one memory and one
 //! instance per store, a CPU deadline per guest entry, a reply size cap, and
 //! every pointer and length the guest hands back checked against its memory.
-//! A trap or a broken promise ends this instance, never the process.
+//! The instance lives on a thread of its own with a stack large enough for
+//! wasmtime's stack limit. A trap or a broken promise ends this instance,
+//! never the process.
 
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Result;
 use cinema_engine::protocol::{ABI_VERSION, Reply, Request};
-use wasmtime::{Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime::{Engine, Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 use super::runtime::{Runtime, TICK};
 
@@ -17,12 +21,11 @@ use super::runtime::{Runtime, TICK};
 /// the built-in engines use a few dozen.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
-/// Stack of the thread every guest entry runs on. Wasmtime's `max_wasm_stack`
-/// (2 MiB, set in `runtime.rs`) only bounds the wasm frames and does not
-/// check that the calling thread has that much left: a deeply recursing
-/// guest on a default 2 MiB thread would overflow the host stack and abort
-/// the process. So guests run on threads of this size, which must stay well
-/// above `max_wasm_stack`.
+/// Stack of the thread an instance runs on. Wasmtime's `max_wasm_stack`
+/// (2 MiB, set in `runtime.rs`) bounds the wasm frames but does not check
+/// that the calling thread has that much stack left: a deeply recursing guest
+/// called from a default 2 MiB thread would overflow the host stack and abort
+/// the whole process. This must stay well above `max_wasm_stack`.
 const GUEST_STACK_BYTES: usize = 8 << 20;
 
 /// What a module may use. Defaults suit ML-25M-sized data on this machine.
@@ -43,7 +46,8 @@ impl Default for Limits {
     }
 }
 
-/// Why a call into a module failed. Everything except `Engine` ends the instance.
+/// Why a call into a module failed. Each of these ends the instance; an
+/// engine's own error reply is not one of them (it is `Ok(Reply::Error)`).
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("engine module {module} ran past its CPU deadline of {deadline:?} and was stopped")]
@@ -74,7 +78,7 @@ enum CapExceeded {
 }
 
 /// The store's data: the limiter and nothing else (there are no host functions).
-struct Guest {
+struct Caps {
     memory_bytes: usize,
 }
 
@@ -82,7 +86,7 @@ struct Guest {
 /// would otherwise spin until its deadline); growing past the module's own
 /// declared maximum, or a growth the system cannot back, returns -1 as the
 /// spec says.
-impl ResourceLimiter for Guest {
+impl ResourceLimiter for Caps {
     fn memory_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.memory_bytes {
             return Err(wasmtime::Error::new(CapExceeded::Memory { desired, cap: self.memory_bytes }));
@@ -111,50 +115,70 @@ impl ResourceLimiter for Guest {
     }
 }
 
-struct Exports {
+/// A running instance, owned by its guest thread.
+struct Live {
+    name: String,
+    limits: Limits,
+    store: Store<Caps>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     call: TypedFunc<(u32, u32), u64>,
 }
 
+/// One request for the guest thread, with where to send its outcome.
+struct Job {
+    request: Vec<u8>,
+    reply: mpsc::SyncSender<Result<Reply, SandboxError>>,
+}
+
+/// The guest thread, serving [`Job`]s until its sender is dropped or a call fails.
+struct GuestThread {
+    jobs: mpsc::Sender<Job>,
+    thread: JoinHandle<()>,
+}
+
 pub struct Sandbox {
     name: String,
     limits: Limits,
-    store: Store<Guest>,
-    exports: Exports,
+    /// `None` once stopped: the untrusted instance is dropped at once.
+    guest: Option<GuestThread>,
     /// Set once the instance can no longer be trusted.
     stopped: Option<String>,
 }
 
 impl Sandbox {
-    /// Instantiates `module` (running its start function under the deadline),
-    /// checks its ABI version, then its exports.
+    /// Starts a guest thread, instantiates `module` there (running its start
+    /// function under the deadline), and checks its ABI version, then its
+    /// exports.
     pub fn new(runtime: &Runtime, name: &str, module: &Module, limits: Limits) -> Result<Sandbox, SandboxError> {
-        on_guest_stack(name, || Sandbox::new_here(runtime, name, module, limits))?
-    }
-
-    fn new_here(runtime: &Runtime, name: &str, module: &Module, limits: Limits) -> Result<Sandbox, SandboxError> {
-        let mut store = Store::new(runtime.engine(), Guest { memory_bytes: limits.memory_bytes });
-        store.limiter(|g| g as &mut dyn ResourceLimiter);
-        let fault = |e: wasmtime::Error| classify(name, &limits, e);
-        // An empty linker: a module that imports anything is refused here.
-        set_deadline(&mut store, limits.call_deadline);
-        let instance = Linker::new(runtime.engine()).instantiate(&mut store, module).map_err(|e| {
-            if is_guest_fault(&e) {
-                fault(e)
-            } else {
-                SandboxError::Abi { module: name.into(), reason: format!("cannot be instantiated: {e:#}") }
+        let (engine, module, owned_name) = (runtime.engine().clone(), module.clone(), name.to_string());
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let (jobs, jobs_rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("wasm-guest".into())
+            .stack_size(GUEST_STACK_BYTES)
+            .spawn(move || match Live::start(&engine, owned_name, &module, limits) {
+                Err(e) => drop(ready_tx.send(Err(e))),
+                Ok(live) => {
+                    if ready_tx.send(Ok(())).is_ok() {
+                        live.serve(jobs_rx);
+                    }
+                }
+            })
+            .map_err(|e| SandboxError::Trap {
+                module: name.into(),
+                trap: format!("the host could not start a thread to run it: {e}"),
+            })?;
+        let ready = ready_rx.recv().unwrap_or_else(|_| Err(lost(name)));
+        match ready {
+            Ok(()) => {
+                Ok(Sandbox { name: name.into(), limits, guest: Some(GuestThread { jobs, thread }), stopped: None })
             }
-        })?;
-        // The version first: a module of another ABI may well have other exports.
-        let version: TypedFunc<(), u32> = typed(&mut store, &instance, name, "abi_version", "() -> i32")?;
-        set_deadline(&mut store, limits.call_deadline);
-        let found = version.call(&mut store, ()).map_err(fault)?;
-        if found != ABI_VERSION {
-            return Err(SandboxError::Version { module: name.into(), found });
+            Err(e) => {
+                let _ = thread.join();
+                Err(e)
+            }
         }
-        let exports = Exports::find(&mut store, &instance, name)?;
-        Ok(Sandbox { name: name.into(), limits, store, exports, stopped: None })
     }
 
     pub fn name(&self) -> &str {
@@ -166,33 +190,105 @@ impl Sandbox {
     }
 
     /// Sends one request and decodes the reply. After any error other than
-    /// an engine error reply, the instance refuses further calls.
+    /// an engine error reply, the instance is dropped and further calls are
+    /// refused.
     pub fn call(&mut self, request: &Request) -> Result<Reply, SandboxError> {
         if let Some(reason) = &self.stopped {
             return Err(SandboxError::Stopped { module: self.name.clone(), reason: reason.clone() });
         }
-        let (name, request) = (self.name.clone(), request.encode());
-        let result = on_guest_stack(&name, || self.call_unchecked(&request)).and_then(|r| r);
+        let result = self.round_trip(request.encode());
         if let Err(e) = &result {
             tracing::error!("{e}");
             self.stopped = Some(e.to_string());
+            self.shut_down();
         }
         result
     }
 
-    fn call_unchecked(&mut self, request: &[u8]) -> Result<Reply, SandboxError> {
+    fn round_trip(&mut self, request: Vec<u8>) -> Result<Reply, SandboxError> {
+        let guest = self.guest.as_ref().ok_or_else(|| lost(&self.name))?;
+        let (reply, outcome) = mpsc::sync_channel(1);
+        guest.jobs.send(Job { request, reply }).map_err(|_| lost(&self.name))?;
+        outcome.recv().unwrap_or_else(|_| Err(lost(&self.name)))
+    }
+
+    /// Ends the guest thread, dropping the instance and its memory.
+    fn shut_down(&mut self) {
+        if let Some(GuestThread { jobs, thread }) = self.guest.take() {
+            drop(jobs);
+            // Nothing is running: every call waits for its reply, and each
+            // guest entry is bounded by the deadline.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// The guest thread ended without answering: only a host bug (a panic on
+/// that thread) gets here.
+fn lost(module: &str) -> SandboxError {
+    SandboxError::Trap { module: module.into(), trap: "the host thread running it ended unexpectedly".into() }
+}
+
+impl Live {
+    fn start(engine: &Engine, name: String, module: &Module, limits: Limits) -> Result<Live, SandboxError> {
+        let mut store = Store::new(engine, Caps { memory_bytes: limits.memory_bytes });
+        store.limiter(|caps| caps as &mut dyn ResourceLimiter);
+        let fault = |e: wasmtime::Error| classify(&name, &limits, e);
+        // An empty linker: a module that imports anything is refused here.
+        set_deadline(&mut store, limits.call_deadline);
+        let instance = Linker::new(engine).instantiate(&mut store, module).map_err(|e| {
+            if is_guest_fault(&e) {
+                fault(e)
+            } else {
+                SandboxError::Abi { module: name.clone(), reason: format!("cannot be instantiated: {e:#}") }
+            }
+        })?;
+        // The version first: a module of another ABI may well have other exports.
+        let version: TypedFunc<(), u32> = typed(&mut store, &instance, &name, "abi_version", "() -> i32")?;
+        set_deadline(&mut store, limits.call_deadline);
+        let found = version.call(&mut store, ()).map_err(fault)?;
+        if found != ABI_VERSION {
+            return Err(SandboxError::Version { module: name, found });
+        }
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| SandboxError::Abi { module: name.clone(), reason: "missing export `memory`".into() })?;
+        let alloc = typed(&mut store, &instance, &name, "alloc", "(i32) -> i32")?;
+        let call = typed(&mut store, &instance, &name, "call", "(i32, i32) -> i64")?;
+        Ok(Live { name, limits, store, memory, alloc, call })
+    }
+
+    /// Answers jobs until the sandbox hangs up or a call fails; the store is
+    /// dropped on return.
+    fn serve(mut self, jobs: mpsc::Receiver<Job>) {
+        for Job { request, reply } in jobs {
+            let result = self.call(&request);
+            let failed = result.is_err();
+            let _ = reply.send(result);
+            if failed {
+                return;
+            }
+        }
+    }
+
+    fn call(&mut self, request: &[u8]) -> Result<Reply, SandboxError> {
         let abi = |reason: String| SandboxError::Abi { module: self.name.clone(), reason };
         let len = u32::try_from(request.len()).map_err(|_| abi("request larger than 4 GiB".into()))?;
         set_deadline(&mut self.store, self.limits.call_deadline);
-        let ptr = self.exports.alloc.call(&mut self.store, len).map_err(|e| classify(&self.name, &self.limits, e))?;
+        let ptr = self.alloc.call(&mut self.store, len).map_err(|e| classify(&self.name, &self.limits, e))?;
         // `Memory::write` checks `ptr + len` against the memory's size.
-        self.exports.memory.write(&mut self.store, ptr as usize, request).map_err(|_| {
-            let size = self.exports.memory.data_size(&self.store);
+        self.memory.write(&mut self.store, ptr as usize, request).map_err(|_| {
+            let size = self.memory.data_size(&self.store);
             abi(format!("alloc({len}) returned {ptr:#x}, outside its memory of {size} bytes"))
         })?;
         set_deadline(&mut self.store, self.limits.call_deadline);
-        let packed =
-            self.exports.call.call(&mut self.store, (ptr, len)).map_err(|e| classify(&self.name, &self.limits, e))?;
+        let packed = self.call.call(&mut self.store, (ptr, len)).map_err(|e| classify(&self.name, &self.limits, e))?;
         let (reply_ptr, reply_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         if reply_len > self.limits.max_reply_bytes {
             return Err(abi(format!(
@@ -202,7 +298,7 @@ impl Sandbox {
         }
         // Both halves are below 2^32, so the sum cannot overflow a 64-bit
         // usize; `checked_add` keeps 32-bit hosts honest too.
-        let memory = self.exports.memory.data(&self.store);
+        let memory = self.memory.data(&self.store);
         let reply = reply_ptr.checked_add(reply_len).and_then(|end| memory.get(reply_ptr..end)).ok_or_else(|| {
             abi(format!("reply at {reply_ptr:#x}+{reply_len} lies outside its memory of {} bytes", memory.len()))
         })?;
@@ -210,21 +306,8 @@ impl Sandbox {
     }
 }
 
-impl Exports {
-    fn find(store: &mut Store<Guest>, instance: &Instance, name: &str) -> Result<Exports, SandboxError> {
-        let memory = instance
-            .get_memory(&mut *store, "memory")
-            .ok_or_else(|| SandboxError::Abi { module: name.into(), reason: "missing export `memory`".into() })?;
-        Ok(Exports {
-            memory,
-            alloc: typed(store, instance, name, "alloc", "(i32) -> i32")?,
-            call: typed(store, instance, name, "call", "(i32, i32) -> i64")?,
-        })
-    }
-}
-
 fn typed<P, R>(
-    store: &mut Store<Guest>,
+    store: &mut Store<Caps>,
     instance: &Instance,
     module: &str,
     export: &str,
@@ -240,26 +323,9 @@ where
     })
 }
 
-/// Runs `f` (which enters the guest) on a scoped thread with a
-/// [`GUEST_STACK_BYTES`] stack, whatever thread the caller is on.
-fn on_guest_stack<R: Send>(module: &str, f: impl FnOnce() -> R + Send) -> Result<R, SandboxError> {
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("wasm-guest".into())
-            .stack_size(GUEST_STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .map_err(|e| SandboxError::Trap {
-                module: module.into(),
-                trap: format!("the host could not start a thread to run it: {e}"),
-            })?;
-        // The guest cannot make host code panic; a panic here is a host bug.
-        Ok(thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })
-}
-
 /// Epoch deadlines are relative to the current epoch, so this must run
 /// before every entry into the guest (an unset deadline traps at once).
-fn set_deadline(store: &mut Store<Guest>, deadline: Duration) {
+fn set_deadline(store: &mut Store<Caps>, deadline: Duration) {
     let ticks = deadline.as_millis().div_ceil(TICK.as_millis()).max(1);
     store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
 }

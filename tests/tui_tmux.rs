@@ -1,0 +1,217 @@
+//! The real `cinema` binary in a real terminal: tmux runs it (`NO_COLOR=1`,
+//! 100×30), `send-keys` types and `capture-pane` reads the screen. Search
+//! "star wars", open it, rate it 5 and watch the recommendations change,
+//! undo, rate 4, quit; then the rating is on disk (`cinema ratings --json`),
+//! survives a restart, and an undo after the restart is kept too.
+//!
+//! Every tmux server here has its own socket and is killed at the end, even
+//! when the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const SESSION: &str = "cinema";
+/// First start compiles the engine and trains the model; allow for a busy machine.
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
+fn shared() -> PathBuf {
+    std::env::var_os("CINEMA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+/// A private tmux server; dropped = killed.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        Tmux { socket: format!("cinema-test-{}-{nanos}", std::process::id()) }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux").args(["-L", &self.socket, "-f", "/dev/null"]).args(args).output().expect("tmux runs")
+    }
+
+    /// Starts `command` in a 100×30 window that stays after the program exits.
+    fn start(&self, command: &str) {
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            command,
+            ";",
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+        ]);
+        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs `command` again in the same window.
+    fn restart(&self, command: &str) {
+        let out = self.run(&["respawn-pane", "-k", "-t", SESSION, command]);
+        assert!(out.status.success(), "tmux respawn-pane: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", SESSION];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(self.run(&["send-keys", "-t", SESSION, "-l", text]).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", SESSION]).stdout).into_owned()
+    }
+
+    fn exited(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", SESSION, "#{pane_dead}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Polls the screen until `ok` holds; fails with the last screen.
+    fn wait(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if started.elapsed() > timeout {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), STEP_TIMEOUT, |s| s.contains(text))
+    }
+
+    fn wait_exit(&self) {
+        let started = Instant::now();
+        while !self.exited() {
+            assert!(started.elapsed() < STEP_TIMEOUT, "the app did not quit; the screen:\n{}", self.screen());
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn line_with<'s>(screen: &'s str, needle: &str) -> &'s str {
+    screen.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in\n{screen}"))
+}
+
+/// The "for you" strip under the detail view: the lines after its heading.
+fn strip(screen: &str) -> Vec<String> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let start = lines.iter().position(|l| l.contains("Popular and well rated") || l.contains(" For you ")).unwrap_or(0);
+    lines[start..].iter().take(5).map(|l| l.to_string()).collect()
+}
+
+/// Your ratings as `(movie id, rating)`, from the headless CLI.
+fn saved_ratings(home: &Path, dataset: &Path) -> Vec<(u64, f64)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .args(["ratings", "--json", "--home"])
+        .arg(home)
+        .arg("--dataset")
+        .arg(dataset)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cinema ratings: {}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json.as_array().unwrap().iter().map(|r| (r["movie_id"].as_u64().unwrap(), r["rating"].as_f64().unwrap())).collect()
+}
+
+#[test]
+fn search_open_rate_undo_quit_and_the_rating_persists() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let dataset = shared().join("datasets/ml-100k");
+    let command = format!(
+        "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
+        env!("CARGO_BIN_EXE_cinema"),
+        home.path().display(),
+        dataset.display()
+    );
+    let tmux = Tmux::new();
+    tmux.start(&command);
+    tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
+
+    // Search as you type; the best match is selected.
+    tmux.keys(&["/"]);
+    tmux.text("star wars");
+    let screen = tmux.wait_for("Search: star wars▌");
+    assert!(line_with(&screen, "▶ ").contains("Star Wars"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the search to close", STEP_TIMEOUT, |s| !s.contains("▌"));
+    tmux.keys(&["Enter"]);
+    let before = tmux.wait_for("How people rated it");
+    assert!(before.contains("Star Wars (1977)") && before.contains("Your rating: not rated"), "{before}");
+    assert!(before.contains("Popular and well rated"), "cold start: {before}");
+
+    // Rate 5: saved, learned, and the list below changes in the same frame.
+    tmux.keys(&["5"]);
+    let rated = tmux.wait_for("saved and learned");
+    assert!(rated.contains("Your rating: ★5"), "{rated}");
+    assert!(rated.contains(" For you ") && !rated.contains("Popular and well rated"), "{rated}");
+    assert_ne!(strip(&before), strip(&rated), "the recommendations changed");
+
+    // Undo, then rate 4 instead.
+    tmux.keys(&["u"]);
+    let undone = tmux.wait_for("★5 → unrated");
+    assert!(undone.contains("Your rating: not rated") && undone.contains("Popular and well rated"), "{undone}");
+    tmux.keys(&["4"]);
+    tmux.wait_for("unrated → ★4");
+
+    // Help, then quit (Esc on its own: Esc+key would read as Alt+key).
+    tmux.keys(&["?"]);
+    tmux.wait_for("Help · every key");
+    tmux.keys(&["Escape"]);
+    tmux.wait("the help to close", STEP_TIMEOUT, |s| !s.contains("Help · every key"));
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+    assert_eq!(saved_ratings(home.path(), &dataset), vec![(50, 4.0)]);
+
+    // Restart: the rating is there; undo survives the restart as well.
+    tmux.restart(&command);
+    tmux.wait("the browse table again", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("1 rated"));
+    tmux.keys(&["m"]);
+    let mine = tmux.wait_for("Your ratings · 1");
+    assert!(line_with(&mine, "▶ ").contains("★4") && line_with(&mine, "▶ ").contains("Star Wars"), "{mine}");
+    tmux.keys(&["u"]);
+    tmux.wait_for("Your ratings · 0");
+    tmux.keys(&["C-c"]);
+    tmux.wait_exit();
+    assert_eq!(saved_ratings(home.path(), &dataset), vec![]);
+
+    let log = std::fs::read_to_string(home.path().join("cinema.log")).unwrap_or_default();
+    assert!(log.contains("terminal app started") && log.contains("rating changed"), "the log file: {log}");
+}

@@ -1,0 +1,268 @@
+//! What keys do: a key is looked up in the key table for the active
+//! contexts, and the action it names changes the state.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::format::{stars, title_year};
+use super::keys::{self, Action, Lookup};
+use super::state::{App, Level, Tab, Viewer};
+use crate::store::ratings_log::Change;
+
+impl App {
+    /// Handles one key press.
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        let contexts = self.contexts();
+        let pending = self.pending.take();
+        match keys::lookup(&contexts, pending, &key) {
+            Lookup::Action(action) => self.apply(action, &key),
+            Lookup::Pending(c) => self.pending = Some(c),
+            Lookup::None => {}
+        }
+    }
+
+    fn apply(&mut self, action: Action, key: &KeyEvent) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = if self.help.is_some() { None } else { Some(0) },
+            Action::CloseHelp => self.help = None,
+            Action::NextTab => self.show(self.tab.next()),
+            Action::PrevTab => self.show(self.tab.prev()),
+            Action::ShowBrowse => self.show(Tab::Browse),
+            Action::ShowRecommendations => self.show(Tab::Recommendations),
+            Action::ShowRatings => self.show(Tab::Ratings),
+            Action::Search => {
+                self.show(Tab::Browse);
+                self.typing = true;
+            }
+            Action::AsUser => self.prompt = Some(String::new()),
+            Action::Undo => self.undo(),
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::Top => self.step(isize::MIN / 2),
+            Action::Bottom => self.step(isize::MAX / 2),
+            Action::PageUp => self.step(-self.cursor_page()),
+            Action::PageDown => self.step(self.cursor_page()),
+            Action::HalfPageUp => self.step(-(self.cursor_page() / 2).max(1)),
+            Action::HalfPageDown => self.step((self.cursor_page() / 2).max(1)),
+            Action::Open => self.detail = self.selected_movie(),
+            Action::Back => self.detail = None,
+            Action::Rate => {
+                if let KeyCode::Char(c) = key.code
+                    && let Some(d) = c.to_digit(10)
+                {
+                    self.rate(d as f32);
+                }
+            }
+            Action::AddHalf => self.half_step(0.5),
+            Action::TakeHalf => self.half_step(-0.5),
+            Action::Remove => self.remove(),
+            Action::Sort => {
+                self.query.sort = if self.query.by_relevance && !self.query.text.is_empty() {
+                    self.query.sort
+                } else {
+                    self.query.sort.next()
+                };
+                self.query.descending = self.query.sort.descending_by_default();
+                self.query.by_relevance = false;
+                self.reshape_rows();
+            }
+            Action::Reverse => {
+                self.query.descending = !self.query.descending;
+                self.query.by_relevance = false;
+                self.reshape_rows();
+            }
+            Action::NextGenre => self.cycle_genre(1),
+            Action::PrevGenre => self.cycle_genre(-1),
+            Action::ClearSearch => {
+                self.query.text.clear();
+                self.query.genre = None;
+                self.query.by_relevance = true;
+                self.reshape_rows();
+            }
+            Action::Accept if self.prompt.is_some() => self.accept_prompt(),
+            Action::Accept => self.typing = false,
+            Action::Cancel if self.prompt.is_some() => self.prompt = None,
+            Action::Cancel => {
+                self.typing = false;
+                self.query.text.clear();
+                self.query.by_relevance = true;
+                self.refresh_rows();
+            }
+            Action::DeleteChar => self.edit(|text| {
+                text.pop();
+            }),
+            Action::ClearInput => self.edit(String::clear),
+            Action::Type => {
+                if let KeyCode::Char(c) = key.code {
+                    self.edit(|text| text.push(c));
+                }
+            }
+        }
+    }
+
+    /// Switches the view, closing the movie detail.
+    fn show(&mut self, tab: Tab) {
+        self.detail = None;
+        self.tab = tab;
+    }
+
+    fn cursor_page(&self) -> isize {
+        match self.tab {
+            Tab::Browse => self.browse.page(),
+            Tab::Recommendations => self.recs_cursor.page(),
+            Tab::Ratings => self.ratings_cursor.page(),
+        }
+    }
+
+    fn step(&mut self, delta: isize) {
+        if let Some(top) = self.help.as_mut() {
+            *top = top.saturating_add_signed(delta.clamp(-1000, 1000));
+            return;
+        }
+        match self.tab {
+            Tab::Browse => self.browse.step(delta, self.rows.len()),
+            Tab::Recommendations => self.recs_cursor.step(delta, self.recs.len()),
+            Tab::Ratings => self.ratings_cursor.step(delta, self.rated.len()),
+        }
+    }
+
+    /// Edits the text of the open prompt or the search box.
+    fn edit(&mut self, change: impl FnOnce(&mut String)) {
+        if let Some(text) = self.prompt.as_mut() {
+            change(text);
+            return;
+        }
+        change(&mut self.query.text);
+        self.query.by_relevance = true;
+        self.reshape_rows();
+    }
+
+    /// The user changed what the table shows: recompute it and go to the top.
+    fn reshape_rows(&mut self) {
+        self.refresh_rows();
+        self.browse.reset();
+    }
+
+    fn cycle_genre(&mut self, by: isize) {
+        let n = self.rec.dataset.genres.len() as isize;
+        // Positions: -1 = all genres, then 0..n.
+        let now = self.query.genre.map_or(-1, |g| g as isize);
+        let next = (now + 1 + by).rem_euclid(n + 1) - 1;
+        self.query.genre = usize::try_from(next).ok();
+        self.reshape_rows();
+    }
+
+    fn accept_prompt(&mut self) {
+        let Some(text) = self.prompt.take() else { return };
+        let text = text.trim();
+        let viewer = if text.is_empty() || text.eq_ignore_ascii_case("me") {
+            Viewer::You
+        } else {
+            match text.parse::<u32>().ok().and_then(|id| self.rec.dataset.user_index(id)) {
+                Some(u) => Viewer::User(u),
+                None => {
+                    let users = self.rec.dataset.user_ids.len();
+                    self.notify(Level::Error, format!("no user `{text}` in {} ({users} users)", self.rec.dataset.name));
+                    return;
+                }
+            }
+        };
+        self.viewer = viewer;
+        self.ratings_cursor.reset();
+        self.recs_cursor.reset();
+        self.refresh_quietly(false);
+        let name = self.viewer_name();
+        let note = if self.read_only() { " (read-only; a then Enter to be you again)" } else { "" };
+        self.notify(Level::Info, format!("browsing as {name}{note}"));
+    }
+
+    /// False (with a toast) when browsing as someone else.
+    fn may_change(&mut self) -> bool {
+        if self.read_only() {
+            let name = self.viewer_name();
+            self.notify(Level::Error, format!("read-only: browsing as {name}; press a then Enter to be you again"));
+            return false;
+        }
+        true
+    }
+
+    fn rate(&mut self, value: f32) {
+        let Some(movie) = self.selected_movie() else { return };
+        if !self.may_change() {
+            return;
+        }
+        let started = Instant::now();
+        let result = self.rec.rate(movie, value).map(Some);
+        self.after_change(result, started);
+    }
+
+    fn half_step(&mut self, by: f32) {
+        let Some(movie) = self.selected_movie() else { return };
+        let scale = self.rec.dataset.scale;
+        if scale.step >= 1.0 {
+            let name = self.rec.dataset.name.clone();
+            self.notify(Level::Error, format!("{name} rates in whole stars: use 1–5"));
+            return;
+        }
+        let Some(&now) = self.viewer_ratings.get(&movie) else {
+            self.notify(Level::Error, "rate it first (1–5); then . adds half a star and , takes one off");
+            return;
+        };
+        let value = (now + by).clamp(scale.min, scale.max);
+        if value != now {
+            self.rate(value);
+        }
+    }
+
+    fn remove(&mut self) {
+        let Some(movie) = self.selected_movie() else { return };
+        if !self.may_change() {
+            return;
+        }
+        let started = Instant::now();
+        let result = self.rec.remove(movie);
+        self.after_change(result, started);
+    }
+
+    fn undo(&mut self) {
+        if !self.may_change() {
+            return;
+        }
+        let started = Instant::now();
+        let result = self.rec.undo();
+        if matches!(result, Ok(None)) {
+            self.notify(Level::Info, "nothing to undo");
+            return;
+        }
+        self.after_change(result, started);
+    }
+
+    /// Refreshes everything after your ratings changed and says what happened.
+    fn after_change(&mut self, result: anyhow::Result<Option<Change>>, started: Instant) {
+        let change = match result {
+            Ok(Some(change)) => change,
+            Ok(None) => return,
+            Err(e) => {
+                self.notify(Level::Error, format!("could not save that: {e:#}"));
+                return;
+            }
+        };
+        if let Err(e) = self.refresh(true) {
+            self.notify(Level::Error, format!("saved, but the engine failed: {e:#}"));
+            return;
+        }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let scale = self.rec.dataset.scale;
+        let show = |v: Option<f32>| v.map_or_else(|| "unrated".to_owned(), |v| format!("★{}", stars(v, scale)));
+        let title =
+            self.rec.dataset.movie_index(change.movie).map_or_else(String::new, |i| {
+                self.rec.dataset.movies.get(i as usize).map(title_year).unwrap_or_default()
+            });
+        let text =
+            format!("{title}: {} → {} · saved and learned in {ms:.0} ms", show(change.before), show(change.after));
+        tracing::info!(movie = change.movie, "rating changed: {text}");
+        self.notify(Level::Info, text);
+    }
+}

@@ -1,0 +1,330 @@
+//! The one key table. It drives key handling ([`lookup`]), the help overlay
+//! and the context bar at the bottom, so what the help says is what the keys
+//! do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies. The app asks [`lookup`] with the contexts that
+/// are active right now, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Always, even while typing.
+    Always,
+    /// Anywhere, except while typing or in a popup.
+    Global,
+    /// Any list of movies.
+    List,
+    /// The selected movie (in a list) or the open movie (in the detail view).
+    Movie,
+    Browse,
+    Detail,
+    Ratings,
+    /// Typing a search.
+    Search,
+    /// Typing a user id to browse as.
+    Prompt,
+    /// The help overlay.
+    Help,
+}
+
+impl Context {
+    /// Heading in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Always => "Everywhere",
+            Context::Global => "Anywhere (not while typing)",
+            Context::List => "Lists",
+            Context::Movie => "The selected movie",
+            Context::Browse => "Browse",
+            Context::Detail => "Movie detail",
+            Context::Ratings => "Your ratings",
+            Context::Search => "While typing a search",
+            Context::Prompt => "While typing a user id",
+            Context::Help => "This help",
+        }
+    }
+
+    /// Help overlay order.
+    pub const ALL: [Context; 10] = [
+        Context::Always,
+        Context::Global,
+        Context::List,
+        Context::Movie,
+        Context::Browse,
+        Context::Detail,
+        Context::Ratings,
+        Context::Search,
+        Context::Prompt,
+        Context::Help,
+    ];
+}
+
+/// A key as the table spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A character typed without Ctrl or Alt (Shift is part of the character).
+    Char(char),
+    Ctrl(char),
+    Alt(char),
+    Code(KeyCode),
+    /// Two characters in a row, e.g. `gg`.
+    Chord(char, char),
+    /// Any printable character (text input).
+    Text,
+}
+
+impl Key {
+    /// How the key is written in help and the context bar.
+    pub fn label(self) -> String {
+        match self {
+            Key::Char(' ') => "Space".into(),
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{c}"),
+            Key::Alt(c) => format!("Alt-{c}"),
+            Key::Chord(a, b) => format!("{a}{b}"),
+            Key::Text => "text".into(),
+            Key::Code(code) => match code {
+                KeyCode::Up => "↑".into(),
+                KeyCode::Down => "↓".into(),
+                KeyCode::Left => "←".into(),
+                KeyCode::Right => "→".into(),
+                KeyCode::Enter => "Enter".into(),
+                KeyCode::Esc => "Esc".into(),
+                KeyCode::Tab => "Tab".into(),
+                KeyCode::BackTab => "Shift-Tab".into(),
+                KeyCode::Backspace => "Backspace".into(),
+                KeyCode::Delete => "Del".into(),
+                KeyCode::Home => "Home".into(),
+                KeyCode::End => "End".into(),
+                KeyCode::PageUp => "PgUp".into(),
+                KeyCode::PageDown => "PgDn".into(),
+                KeyCode::F(n) => format!("F{n}"),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+
+    /// Whether `ev` is this key (chords are matched by [`lookup`]).
+    fn matches(self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        match (self, ev.code) {
+            (Key::Char(c), KeyCode::Char(e)) => !ctrl && !alt && c == e,
+            (Key::Ctrl(c), KeyCode::Char(e)) => ctrl && !alt && c.eq_ignore_ascii_case(&e),
+            (Key::Alt(c), KeyCode::Char(e)) => alt && !ctrl && c == e,
+            (Key::Code(c), e) => !ctrl && !alt && c == e,
+            (Key::Text, KeyCode::Char(e)) => !ctrl && !alt && !e.is_control(),
+            _ => false,
+        }
+    }
+}
+
+/// What a key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    NextTab,
+    PrevTab,
+    ShowBrowse,
+    ShowRecommendations,
+    ShowRatings,
+    Search,
+    AsUser,
+    Undo,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Open,
+    /// The digit of the key is the rating.
+    Rate,
+    AddHalf,
+    TakeHalf,
+    Remove,
+    Sort,
+    Reverse,
+    NextGenre,
+    PrevGenre,
+    ClearSearch,
+    Back,
+    Accept,
+    Cancel,
+    DeleteChar,
+    ClearInput,
+    Type,
+    CloseHelp,
+}
+
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub context: Context,
+    pub action: Action,
+    pub description: &'static str,
+    /// Short label for the context bar; `None` keeps it out of the bar.
+    pub bar: Option<&'static str>,
+}
+
+impl Binding {
+    /// All keys of the binding, as help shows them.
+    pub fn keys_label(&self) -> String {
+        match self.action {
+            Action::Rate => "1–5".into(),
+            _ => self.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "),
+        }
+    }
+
+    /// The first key only, as the context bar shows it.
+    pub fn short_label(&self) -> String {
+        match self.action {
+            Action::Rate => "1-5".into(),
+            _ => self.keys.first().map(|k| k.label()).unwrap_or_default(),
+        }
+    }
+}
+
+const fn b(
+    keys: &'static [Key],
+    context: Context,
+    action: Action,
+    description: &'static str,
+    bar: Option<&'static str>,
+) -> Binding {
+    Binding { keys, context, action, description, bar }
+}
+
+use Action as A;
+use Context as C;
+use Key::{Alt, Char, Chord, Code, Ctrl, Text};
+
+/// Every key the app knows, in help order within each context.
+pub static BINDINGS: &[Binding] = &[
+    b(&[Ctrl('c')], C::Always, A::Quit, "quit at once", None),
+    b(&[Code(KeyCode::F(1))], C::Always, A::Help, "show or hide this help", None),
+    b(&[Char('q')], C::Global, A::Quit, "quit", Some("quit")),
+    b(&[Char('?')], C::Global, A::Help, "help: every key", Some("help")),
+    b(&[Code(KeyCode::Tab)], C::Global, A::NextTab, "next view", Some("view")),
+    b(&[Code(KeyCode::BackTab)], C::Global, A::PrevTab, "previous view", None),
+    b(&[Char('b'), Alt('1')], C::Global, A::ShowBrowse, "browse the catalogue", None),
+    b(&[Char('r'), Alt('2')], C::Global, A::ShowRecommendations, "recommendations for you", None),
+    b(&[Char('m'), Alt('3')], C::Global, A::ShowRatings, "my ratings (history)", None),
+    b(&[Char('/')], C::Global, A::Search, "search titles as you type (fuzzy)", Some("search")),
+    b(&[Char('a')], C::Global, A::AsUser, "browse as a dataset user (read-only) or as you", None),
+    b(&[Char('u')], C::Global, A::Undo, "undo your last rating change", Some("undo")),
+    b(&[Char('k'), Code(KeyCode::Up)], C::List, A::Up, "move up", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::List, A::Down, "move down", None),
+    b(&[Chord('g', 'g'), Code(KeyCode::Home)], C::List, A::Top, "first row", None),
+    b(&[Char('G'), Code(KeyCode::End)], C::List, A::Bottom, "last row", None),
+    b(&[Ctrl('u')], C::List, A::HalfPageUp, "half a page up", None),
+    b(&[Ctrl('d')], C::List, A::HalfPageDown, "half a page down", None),
+    b(&[Code(KeyCode::PageUp), Ctrl('b')], C::List, A::PageUp, "page up", None),
+    b(&[Code(KeyCode::PageDown), Ctrl('f')], C::List, A::PageDown, "page down", None),
+    b(&[Code(KeyCode::Enter), Char('l'), Code(KeyCode::Right)], C::List, A::Open, "open the movie", Some("open")),
+    b(
+        &[Char('1'), Char('2'), Char('3'), Char('4'), Char('5')],
+        C::Movie,
+        A::Rate,
+        "rate it 1 to 5 stars; learned at once",
+        Some("rate"),
+    ),
+    b(&[Char('.')], C::Movie, A::AddHalf, "add half a star (half-star datasets): 4 → 4.5", None),
+    b(&[Char(',')], C::Movie, A::TakeHalf, "take off half a star (half-star datasets): 4 → 3.5", None),
+    b(&[Char('x'), Code(KeyCode::Delete)], C::Movie, A::Remove, "remove your rating", None),
+    b(&[Char('s')], C::Browse, A::Sort, "sort by the next column", Some("sort")),
+    b(&[Char('S')], C::Browse, A::Reverse, "reverse the sort", None),
+    b(&[Char('f')], C::Browse, A::NextGenre, "filter: next genre", Some("genre")),
+    b(&[Char('F')], C::Browse, A::PrevGenre, "filter: previous genre", None),
+    b(&[Code(KeyCode::Esc)], C::Browse, A::ClearSearch, "clear the search and the genre filter", None),
+    b(&[Code(KeyCode::Esc), Char('h'), Code(KeyCode::Left)], C::Detail, A::Back, "back to the list", Some("back")),
+    b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
+    b(&[Code(KeyCode::Enter)], C::Search, A::Accept, "keep the results, stop typing", Some("done")),
+    b(&[Code(KeyCode::Esc)], C::Search, A::Cancel, "clear the search, stop typing", Some("cancel")),
+    b(&[Code(KeyCode::Up)], C::Search, A::Up, "move up in the results", None),
+    b(&[Code(KeyCode::Down)], C::Search, A::Down, "move down in the results", None),
+    b(&[Code(KeyCode::Backspace)], C::Search, A::DeleteChar, "delete a character", None),
+    b(&[Ctrl('u')], C::Search, A::ClearInput, "clear the line", None),
+    b(&[Text], C::Search, A::Type, "type (q, j, k … are text here)", None),
+    b(&[Code(KeyCode::Enter)], C::Prompt, A::Accept, "browse as that user (empty: as you)", Some("ok")),
+    b(&[Code(KeyCode::Esc)], C::Prompt, A::Cancel, "cancel", Some("cancel")),
+    b(&[Code(KeyCode::Backspace)], C::Prompt, A::DeleteChar, "delete a character", None),
+    b(&[Text], C::Prompt, A::Type, "type the user id", None),
+    b(&[Char('k'), Code(KeyCode::Up)], C::Help, A::Up, "scroll up", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::Help, A::Down, "scroll down", None),
+    b(&[Code(KeyCode::Esc), Char('?'), Char('q')], C::Help, A::CloseHelp, "close the help", Some("close")),
+];
+
+/// What `key` does in `contexts` (most specific first). `pending` is the
+/// first key of a chord typed just before; the result says whether `key`
+/// now starts a chord instead.
+pub fn lookup(contexts: &[Context], pending: Option<char>, key: &KeyEvent) -> Lookup {
+    let plain = match key.code {
+        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
+        _ => None,
+    };
+    for &context in contexts {
+        for binding in BINDINGS.iter().filter(|b| b.context == context) {
+            for &k in binding.keys {
+                match (k, pending, plain) {
+                    (Chord(a, c), Some(p), Some(e)) if a == p && c == e => return Lookup::Action(binding.action),
+                    (Chord(a, _), _, Some(e)) if a == e => return Lookup::Pending(e),
+                    _ if k.matches(key) => return Lookup::Action(binding.action),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Lookup::None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Action(Action),
+    /// The key starts a chord; wait for the next one.
+    Pending(char),
+    None,
+}
+
+/// Bindings shown in the context bar for these contexts, most specific first.
+pub fn bar(contexts: &[Context]) -> Vec<(String, &'static str)> {
+    contexts
+        .iter()
+        .flat_map(|&c| BINDINGS.iter().filter(move |b| b.context == c))
+        .filter_map(|b| b.bar.map(|label| (b.short_label(), label)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn specific_contexts_win_and_text_swallows_letters() {
+        let q = key(KeyCode::Char('q'));
+        assert_eq!(lookup(&[C::Browse, C::Global], None, &q), Lookup::Action(A::Quit));
+        assert_eq!(lookup(&[C::Search, C::Always], None, &q), Lookup::Action(A::Type));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(&[C::Search, C::Always], None, &ctrl_c), Lookup::Action(A::Quit));
+    }
+
+    #[test]
+    fn gg_is_a_chord() {
+        let g = key(KeyCode::Char('g'));
+        assert_eq!(lookup(&[C::List], None, &g), Lookup::Pending('g'));
+        assert_eq!(lookup(&[C::List], Some('g'), &g), Lookup::Action(A::Top));
+    }
+
+    #[test]
+    fn every_binding_has_a_key_and_a_description() {
+        for b in BINDINGS {
+            assert!(!b.keys.is_empty() && !b.description.is_empty(), "{:?}", b.action);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The terminal app's state: what is on screen and the data the views show.
+//! Every engine call goes through the [`Recommender`] held here; a failed
+//! call becomes a toast and the app stays up.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use cinema_engine::protocol::Scored;
+
+use super::cold_start;
+use super::cursor::Cursor;
+use super::keys::Context;
+use super::query::{self, BrowseQuery, Columns};
+use super::stats::MovieStats;
+use super::theme::Theme;
+use crate::recommender::Recommender;
+
+/// How many recommendations are fetched (the views show as many as fit).
+pub const RECOMMENDATIONS: u32 = 50;
+const TOAST_INFO: Duration = Duration::from_secs(5);
+const TOAST_ERROR: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Browse,
+    Recommendations,
+    Ratings,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Browse, Tab::Recommendations, Tab::Ratings];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Browse => "Browse",
+            Tab::Recommendations => "For you",
+            Tab::Ratings => "Ratings",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|&t| t == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    pub fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+    }
+}
+
+/// Whose eyes the app looks through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    You,
+    /// A dataset user (dense index), read-only.
+    User(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Toast {
+    pub level: Level,
+    pub text: String,
+    until: Instant,
+}
+
+/// One row of the ratings history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rated {
+    pub movie: u32,
+    pub value: f32,
+    pub timestamp: i64,
+}
+
+pub struct App {
+    pub rec: Recommender,
+    pub theme: Theme,
+    pub tab: Tab,
+    /// The movie open in the detail view, over the current tab.
+    pub detail: Option<u32>,
+    /// The help overlay's scroll position, when it is open.
+    pub help: Option<usize>,
+    /// The "browse as user" input, when it is open.
+    pub prompt: Option<String>,
+    /// Keys go to the search box.
+    pub typing: bool,
+    pub query: BrowseQuery,
+    pub stats: MovieStats,
+    haystacks: Vec<String>,
+    /// Browse table: dense movie indices, filtered and sorted.
+    pub rows: Vec<u32>,
+    pub browse: Cursor,
+    pub recs_cursor: Cursor,
+    pub ratings_cursor: Cursor,
+    pub viewer: Viewer,
+    /// The viewer's ratings by dense movie index.
+    pub viewer_ratings: HashMap<u32, f32>,
+    /// The viewer's ratings, most recent first.
+    pub rated: Vec<Rated>,
+    /// The model's prediction for the viewer, per dense movie index (NaN if unknown).
+    pub predicted: Vec<f32>,
+    pub recs: Vec<Scored>,
+    /// Recommendations that were not in the list before the last change.
+    pub fresh: HashSet<u32>,
+    pub toast: Option<Toast>,
+    pub(super) pending: Option<char>,
+    pub quit: bool,
+}
+
+impl App {
+    /// Builds the state and asks the engine for the first predictions and
+    /// recommendations; warnings from opening show as a toast.
+    pub fn new(rec: Recommender) -> App {
+        let stats = MovieStats::compute(&rec.dataset);
+        let haystacks = query::haystacks(&rec.dataset);
+        let movies = rec.dataset.movies.len();
+        let warnings = rec.warnings.join("; ");
+        let mut app = App {
+            rec,
+            theme: Theme::from_env(),
+            tab: Tab::Browse,
+            detail: None,
+            help: None,
+            prompt: None,
+            typing: false,
+            query: BrowseQuery::default(),
+            stats,
+            haystacks,
+            rows: Vec::new(),
+            browse: Cursor::default(),
+            recs_cursor: Cursor::default(),
+            ratings_cursor: Cursor::default(),
+            viewer: Viewer::You,
+            viewer_ratings: HashMap::new(),
+            rated: Vec::new(),
+            predicted: vec![f32::NAN; movies],
+            recs: Vec::new(),
+            fresh: HashSet::new(),
+            toast: None,
+            pending: None,
+            quit: false,
+        };
+        app.refresh_quietly(false);
+        if !warnings.is_empty() {
+            app.notify(Level::Error, warnings);
+        }
+        app
+    }
+
+    /// The viewer's dense user index.
+    pub fn viewer_user(&self) -> u32 {
+        match self.viewer {
+            Viewer::You => self.rec.you(),
+            Viewer::User(u) => u,
+        }
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.viewer != Viewer::You
+    }
+
+    /// No ratings yet: the recommendations are the popular-and-well-rated list.
+    pub fn cold_start(&self) -> bool {
+        self.rated.is_empty()
+    }
+
+    /// `you` or `user 42`.
+    pub fn viewer_name(&self) -> String {
+        match self.viewer {
+            Viewer::You => "you".into(),
+            Viewer::User(u) => format!("user {}", self.rec.dataset.user_ids.get(u as usize).copied().unwrap_or(u)),
+        }
+    }
+
+    /// The movie keys like "rate" and "open" act on.
+    pub fn selected_movie(&self) -> Option<u32> {
+        if let Some(m) = self.detail {
+            return Some(m);
+        }
+        match self.tab {
+            Tab::Browse => self.rows.get(self.browse.selected).copied(),
+            Tab::Recommendations => self.recs.get(self.recs_cursor.selected).map(|s| s.item),
+            Tab::Ratings => self.rated.get(self.ratings_cursor.selected).map(|r| r.movie),
+        }
+    }
+
+    /// Key contexts active now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        use Context as C;
+        if self.help.is_some() {
+            return vec![C::Help, C::Always];
+        }
+        if self.prompt.is_some() {
+            return vec![C::Prompt, C::Always];
+        }
+        if self.typing {
+            return vec![C::Search, C::Always];
+        }
+        if self.detail.is_some() {
+            return vec![C::Detail, C::Movie, C::Global, C::Always];
+        }
+        match self.tab {
+            Tab::Browse => vec![C::Browse, C::List, C::Movie, C::Global, C::Always],
+            Tab::Recommendations => vec![C::List, C::Movie, C::Global, C::Always],
+            Tab::Ratings => vec![C::Ratings, C::List, C::Movie, C::Global, C::Always],
+        }
+    }
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            Level::Info => tracing::info!("{text}"),
+            Level::Error => tracing::warn!("{text}"),
+        }
+        let life = if level == Level::Error { TOAST_ERROR } else { TOAST_INFO };
+        self.toast = Some(Toast { level, text, until: Instant::now() + life });
+    }
+
+    /// Drops an expired toast; true when the screen changed.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        if self.toast.as_ref().is_some_and(|t| now >= t.until) {
+            self.toast = None;
+            return true;
+        }
+        false
+    }
+
+    /// Re-reads the viewer's ratings and asks the engine again; `mark_fresh`
+    /// marks recommendations that are new since the previous list.
+    pub fn refresh(&mut self, mark_fresh: bool) -> Result<()> {
+        self.load_viewer_ratings();
+        let user = self.viewer_user();
+        let all: Vec<u32> = (0..self.rec.dataset.movies.len() as u32).collect();
+        // Keep whatever succeeds; report the first failure.
+        let predicted = self.rec.predict(user, &all);
+        if let Ok(p) = &predicted {
+            self.predicted.clone_from(p);
+        }
+        let recs = if self.cold_start() {
+            Ok(cold_start::popular_and_well_rated(&self.stats, &self.predicted, RECOMMENDATIONS as usize))
+        } else {
+            self.rec.recommendations(user, RECOMMENDATIONS)
+        };
+        if let Ok(recs) = &recs {
+            let before: HashSet<u32> = self.recs.iter().map(|s| s.item).collect();
+            self.fresh = if mark_fresh {
+                recs.iter().map(|s| s.item).filter(|i| !before.contains(i)).collect()
+            } else {
+                HashSet::new()
+            };
+            self.recs.clone_from(recs);
+            self.recs_cursor.clamp(self.recs.len());
+        }
+        self.refresh_rows();
+        predicted.and(recs).map(|_| ())
+    }
+
+    /// [`refresh`](Self::refresh), reporting a failure as a toast.
+    pub fn refresh_quietly(&mut self, mark_fresh: bool) {
+        if let Err(e) = self.refresh(mark_fresh) {
+            self.notify(Level::Error, format!("the engine failed: {e:#}"));
+        }
+    }
+
+    /// Recomputes the browse rows, keeping the selected movie selected when it is still shown.
+    pub fn refresh_rows(&mut self) {
+        let keep = self.rows.get(self.browse.selected).copied();
+        let columns = Columns { stats: &self.stats, yours: &self.viewer_ratings, predicted: &self.predicted };
+        self.rows = query::rows(&self.rec.dataset, &self.haystacks, &self.query, &columns);
+        match keep.and_then(|m| self.rows.iter().position(|&r| r == m)) {
+            Some(i) => self.browse.selected = i,
+            None => self.browse.clamp(self.rows.len()),
+        }
+    }
+
+    fn load_viewer_ratings(&mut self) {
+        let dataset = &self.rec.dataset;
+        self.rated = match self.viewer {
+            Viewer::You => self
+                .rec
+                .your_ratings()
+                .iter()
+                .filter_map(|(&id, e)| {
+                    dataset.movie_index(id).map(|movie| Rated { movie, value: e.value, timestamp: e.timestamp })
+                })
+                .collect(),
+            Viewer::User(u) => dataset
+                .ratings
+                .iter()
+                .filter(|r| r.user == u)
+                .map(|r| Rated { movie: r.item, value: r.value, timestamp: r.timestamp })
+                .collect(),
+        };
+        self.rated.sort_by_key(|r| std::cmp::Reverse(r.timestamp));
+        self.viewer_ratings = self.rated.iter().map(|r| (r.movie, r.value)).collect();
+        self.ratings_cursor.clamp(self.rated.len());
+    }
+}

@@ -1,0 +1,108 @@
+//! Movie detail: title, year, genres, tags, how the dataset's users rated
+//! it (a small bar chart), the viewer's rating and the model's prediction.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::browse::SIDE_BY_SIDE;
+use super::for_you;
+use crate::ui::format::{fit, stars, title_year};
+use crate::ui::state::App;
+
+const SIDE_WIDTH: u16 = 44;
+const STRIP_HEIGHT: u16 = 5;
+const BAR: char = '█';
+
+pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
+    if app.rec.dataset.movies.get(movie as usize).is_none() {
+        return;
+    }
+    let (main, side) = if area.width >= SIDE_BY_SIDE {
+        let [main, side] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(SIDE_WIDTH)]).areas(area);
+        (main, Some(side))
+    } else {
+        (area, None)
+    };
+    let lines = body(app, movie, main.width);
+    let needed = lines.len() as u16;
+    let strip = side.is_none() && main.height >= needed + STRIP_HEIGHT;
+    let [text, bottom] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(if strip { STRIP_HEIGHT } else { 0 })]).areas(main);
+    Paragraph::new(lines).wrap(Wrap { trim: false }).render(text, buf);
+    if let Some(side) = side {
+        for_you::render(app, side, buf, true);
+    } else if strip {
+        for_you::render(app, bottom, buf, false);
+    }
+}
+
+fn body(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let ds = &app.rec.dataset;
+    let Some(m) = ds.movies.get(movie as usize) else { return Vec::new() };
+    let width = width as usize;
+    let mut lines = Vec::new();
+    lines.push(Line::styled(fit(&format!(" {}", title_year(m)), width), t.title()));
+    let mut ids = vec![format!("movie {}", m.id)];
+    if let Some(imdb) = m.imdb_id {
+        ids.push(format!("IMDb tt{imdb:07}"));
+    }
+    if let Some(tmdb) = m.tmdb_id {
+        ids.push(format!("TMDB {tmdb}"));
+    }
+    let genres = ds.genre_names(m).join(" · ");
+    lines.push(Line::from(fit(&format!(" {genres}   ({})", ids.join(", ")), width)));
+    let tags = if m.tags.is_empty() { "none".to_owned() } else { m.tags.join(", ") };
+    lines.push(Line::from(vec![Span::styled(" Tags: ", t.dim()), Span::raw(fit(&tags, width.saturating_sub(7)))]));
+    lines.push(Line::default());
+
+    let count = app.stats.count.get(movie as usize).copied().unwrap_or(0);
+    let mean = app.stats.mean.get(movie as usize).copied().filter(|v| v.is_finite());
+    let yours =
+        app.viewer_ratings.get(&movie).map_or_else(|| "not rated".to_owned(), |&v| format!("★{}", stars(v, ds.scale)));
+    let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
+    let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "Your".into() };
+    let for_whom = if app.read_only() { app.viewer_name() } else { "you".into() };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {whose} rating: "), t.dim()),
+        Span::styled(yours, t.yours()),
+        Span::styled(format!("   Predicted for {for_whom}: "), t.dim()),
+        Span::raw(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
+    ]));
+    let mean = mean.map_or_else(|| "no ratings yet".to_owned(), |v| format!("mean {v:.2} from {count} ratings"));
+    lines.push(Line::from(vec![Span::styled(" Everyone: ", t.dim()), Span::raw(mean)]));
+    lines.push(Line::default());
+    lines.push(Line::styled(" How people rated it", t.header()));
+    lines.extend(chart(app, movie, width));
+    if !app.read_only() {
+        lines.push(Line::default());
+        lines.push(Line::styled(" 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · Esc back", t.dim()));
+    }
+    lines
+}
+
+/// ` 5 ★ ██████████  325  56%`, highest rating first.
+fn chart(app: &App, movie: u32, width: usize) -> Vec<Line<'static>> {
+    let scale = app.rec.dataset.scale;
+    let distribution = app.stats.distribution(movie);
+    let total: u32 = distribution.iter().map(|(_, n)| n).sum();
+    let most = distribution.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1);
+    let label_width = distribution.iter().map(|&(v, _)| stars(v, scale).len()).max().unwrap_or(1);
+    // " 4.5 ★ " + bar + " 12345 100%"
+    let room = width.saturating_sub(label_width + 4 + 12).min(40);
+    distribution
+        .iter()
+        .rev()
+        .map(|&(value, n)| {
+            let len = ((n as f64 / most as f64) * room as f64).round() as usize;
+            let share = if total == 0 { 0.0 } else { 100.0 * n as f64 / total as f64 };
+            Line::from(vec![
+                Span::raw(format!(" {:>label_width$} ★ ", stars(value, scale))),
+                Span::styled(BAR.to_string().repeat(len), app.theme.bar()),
+                Span::raw(format!("{} {n:>5} {share:>3.0}%", " ".repeat(room - len))),
+            ])
+        })
+        .collect()
+}

@@ -1,0 +1,50 @@
+//! The help overlay: every key, grouped by where it works, generated from
+//! the key table that drives the key handling.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+
+use super::centered;
+use crate::ui::keys::{BINDINGS, Context};
+use crate::ui::state::App;
+
+const WIDTH: u16 = 72;
+const KEYS_WIDTH: usize = 18;
+
+/// Every line of the help, unscrolled.
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let mut lines = Vec::new();
+    for context in Context::ALL {
+        let bindings: Vec<_> = BINDINGS.iter().filter(|b| b.context == context).collect();
+        if bindings.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::styled(context.title().to_owned(), t.header()));
+        for b in bindings {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<KEYS_WIDTH$}", b.keys_label()), t.key()),
+                Span::raw(b.description),
+            ]));
+        }
+    }
+    lines
+}
+
+pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let popup = centered(area, WIDTH, area.height.saturating_sub(2));
+    let lines = lines(app);
+    let visible = popup.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let more = if scroll + visible < lines.len() { " ↓ j/k scroll " } else { " " };
+    let block = Block::bordered()
+        .title(Span::styled(" Help · every key · Esc closes ", app.theme.title()))
+        .title_bottom(Line::from(more).right_aligned());
+    Clear.render(popup, buf);
+    Paragraph::new(lines).block(block).scroll((scroll as u16, 0)).render(popup, buf);
+}

@@ -1,0 +1,72 @@
+//! Views are functions of the state: each draws part of an [`App`] into a
+//! buffer and changes nothing (beyond settling scroll positions).
+
+mod browse;
+mod chrome;
+mod detail;
+mod for_you;
+mod help;
+mod movie_table;
+mod prompt;
+mod ratings;
+mod recommendations;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Widget;
+
+use super::state::{App, Tab};
+
+/// Smallest area the app lays out; below it, it says so instead.
+const MIN_WIDTH: u16 = 40;
+const MIN_HEIGHT: u16 = 10;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    render(app, area, frame.buffer_mut());
+}
+
+/// Draws the whole screen into `buf`.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text =
+            format!("Cinema needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.", area.width, area.height);
+        ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }).render(area, buf);
+        return;
+    }
+    let [top, body, status, bar] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    chrome::tabs(app, top, buf);
+    match (app.detail, app.tab) {
+        (Some(movie), _) => detail::render(app, movie, body, buf),
+        (None, Tab::Browse) => browse::render(app, body, buf),
+        (None, Tab::Recommendations) => recommendations::render(app, body, buf),
+        (None, Tab::Ratings) => ratings::render(app, body, buf),
+    }
+    chrome::status(app, status, buf);
+    chrome::context_bar(app, bar, buf);
+    if let Some(text) = &app.prompt {
+        prompt::render(app, text, area, buf);
+    }
+    if let Some(scroll) = app.help {
+        help::render(app, scroll, area, buf);
+    }
+}
+
+/// A centred rectangle of at most `width`×`height` inside `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+/// Writes one line into the first row of `area`.
+fn line(text: Line, area: Rect, buf: &mut Buffer) {
+    if area.height > 0 {
+        text.render(Rect { height: 1, ..area }, buf);
+    }
+}

@@ -1,0 +1,54 @@
+//! Recommendations: the top N for the viewer with predicted rating and the
+//! model's score, excluding what they rated.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::movie_table::{self, Spec, col, fill, num, right};
+use super::{for_you, line};
+use crate::ui::format::{fit, genres};
+use crate::ui::state::App;
+use crate::ui::theme::NEW_SYMBOL;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let [head, table] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let excluded = match app.rated.len() {
+        0 => String::new(),
+        n => format!(" · without the {n} rated"),
+    };
+    let fresh = if app.fresh.is_empty() { "" } else { " · + = new since the last change" };
+    let score = if app.cold_start() { " · score: damped mean rating" } else { "" };
+    line(
+        Line::from(vec![
+            Span::styled(format!(" {}", for_you::heading(app)), t.title()),
+            Span::styled(format!(" · top {}{excluded}{fresh}{score}", app.recs.len()), t.dim()),
+        ]),
+        head,
+        buf,
+    );
+    let ds = &app.rec.dataset;
+    let genre_width = if area.width >= 100 { 28 } else { 16 };
+    let columns =
+        [num("#", 3), fill("Title"), col("Year", 4), col("Genres", genre_width), num("Pred", 4), num("Score", 5)];
+    let spec = Spec { columns: &columns, len: app.recs.len(), empty: "nothing left to recommend", focused: true };
+    movie_table::render(t, spec, &app.recs_cursor, table, buf, |i, title_width| {
+        let Some((s, movie)) = app.recs.get(i).and_then(|s| ds.movies.get(s.item as usize).map(|m| (s, m))) else {
+            return Row::default();
+        };
+        let fresh = app.fresh.contains(&s.item);
+        let rank = format!("{}{}", if fresh { NEW_SYMBOL } else { "" }, i + 1);
+        let style = if fresh { t.fresh() } else { ratatui::style::Style::new() };
+        Row::new([
+            right(rank),
+            Cell::from(fit(&movie.title, title_width)),
+            Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
+            Cell::from(fit(&genres(ds, movie), genre_width as usize)),
+            right(format!("{:.2}", s.prediction)),
+            right(format!("{:.2}", s.score)),
+        ])
+        .style(style)
+    });
+}
