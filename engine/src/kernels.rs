@@ -4,24 +4,59 @@
 //! not vectorize them for wasm, so there they use `simd128` intrinsics with
 //! the same lane layout — the two builds compute bit-identical results.
 
+/// The dot products' lane layout, shared by both builds so they agree to
+/// the bit: eight running sums over chunks of eight; a last half chunk of
+/// four adds into lanes 0–3; fewer than four left over are summed in order.
 const LANES: usize = 8;
+const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{dot, sgd_pair};
+pub use wasm::{dot, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{dot, sgd_pair};
+pub use portable::{dot, sgd_pair, sgd_pair_dot};
 
-/// Sums eight lanes in a fixed order shared by both implementations.
+/// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
-fn reduce(acc: [f32; LANES], tail: f32) -> f32 {
-    let pairs = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
-    (pairs[0] + pairs[2]) + (pairs[1] + pairs[3]) + tail
+fn coefficients(err: f32, lr: f32, reg: f32) -> (f32, f32) {
+    (1.0 - lr * reg, lr * err)
+}
+
+/// The SGD step, one float at a time (the floats past the last vector).
+#[inline]
+fn sgd_scalar(p: &mut [f32], q: &mut [f32], decay: f32, gain: f32) {
+    for (pf, qf) in p.iter_mut().zip(q.iter_mut()) {
+        let (po, qo) = (*pf, *qf);
+        *pf = decay * po + gain * qo;
+        *qf = decay * qo + gain * po;
+    }
+}
+
+/// The products past the last half chunk, summed in order.
+#[inline]
+fn tail_dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 mod portable {
-    use super::{LANES, reduce};
+    use super::{HALF, LANES, coefficients, sgd_scalar, tail_dot};
+
+    /// Adds `a`'s and `b`'s chunks past the whole chunks of eight (at most
+    /// one half chunk) into `acc`, then sums it all in the shared order:
+    /// lanes l and l+4, then 0+2 and 1+3, then the tail.
+    #[inline]
+    fn finish(mut acc: [f32; LANES], a: &[f32], b: &[f32]) -> f32 {
+        let (ha, ra) = a.as_chunks::<HALF>();
+        let (hb, rb) = b.as_chunks::<HALF>();
+        for (x, y) in ha.iter().zip(hb) {
+            for l in 0..HALF {
+                acc[l] += x[l] * y[l];
+            }
+        }
+        let pairs = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
+        (pairs[0] + pairs[2]) + (pairs[1] + pairs[3]) + tail_dot(ra, rb)
+    }
 
     /// `a · b` for equal-length slices.
     #[inline]
@@ -35,8 +70,7 @@ mod portable {
                 acc[l] += x[l] * y[l];
             }
         }
-        let tail = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-        reduce(acc, tail)
+        finish(acc, ra, rb)
     }
 
     /// One SGD step on a pair of factor vectors, both from their old values:
@@ -44,21 +78,43 @@ mod portable {
     #[inline]
     pub fn sgd_pair(p: &mut [f32], q: &mut [f32], err: f32, lr: f32, reg: f32) {
         debug_assert_eq!(p.len(), q.len());
-        let decay = 1.0 - lr * reg;
-        let gain = lr * err;
-        for (pf, qf) in p.iter_mut().zip(q.iter_mut()) {
-            let (po, qo) = (*pf, *qf);
-            *pf = decay * po + gain * qo;
-            *qf = decay * qo + gain * po;
+        let (decay, gain) = coefficients(err, lr, reg);
+        sgd_scalar(p, q, decay, gain);
+    }
+
+    /// `sgd_pair`, then `p · next` from the updated `p`, in one pass: the
+    /// user's next rating needs exactly that dot product, and reading `next`
+    /// during this update overlaps its cache misses with useful work.
+    #[inline]
+    pub fn sgd_pair_dot(p: &mut [f32], q: &mut [f32], next: &[f32], err: f32, lr: f32, reg: f32) -> f32 {
+        debug_assert!(p.len() == q.len() && p.len() == next.len());
+        let (decay, gain) = coefficients(err, lr, reg);
+        let (cp, rp) = p.as_chunks_mut::<LANES>();
+        let (cq, rq) = q.as_chunks_mut::<LANES>();
+        let (cn, rn) = next.as_chunks::<LANES>();
+        let mut acc = [0f32; LANES];
+        for ((x, y), n) in cp.iter_mut().zip(cq.iter_mut()).zip(cn) {
+            let (po, qo) = (*x, *y);
+            *x = std::array::from_fn(|l| decay * po[l] + gain * qo[l]);
+            *y = std::array::from_fn(|l| decay * qo[l] + gain * po[l]);
+            for l in 0..LANES {
+                acc[l] += x[l] * n[l];
+            }
         }
+        sgd_scalar(rp, rq, decay, gain);
+        finish(acc, rp, rn)
     }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm {
+    //! Wasmtime checks its CPU deadline on every loop back-edge, so the main
+    //! loops take sixteen floats per iteration; the at most three vectors
+    //! left over are handled without a loop.
+
     use core::arch::wasm32::*;
 
-    use super::{LANES, reduce};
+    use super::{coefficients, sgd_scalar, tail_dot};
 
     #[inline]
     fn load(x: &[f32; 4]) -> v128 {
@@ -72,68 +128,104 @@ mod wasm {
         unsafe { v128_store(x.as_mut_ptr() as *mut v128, v) }
     }
 
-    /// Four chunks of eight per iteration: wasmtime checks its CPU deadline
-    /// on every loop back-edge, so fewer, fatter iterations run faster.
+    /// The eight lanes as two vectors: `lo` is lanes 0–3, `hi` lanes 4–7.
+    struct Acc {
+        lo: v128,
+        hi: v128,
+    }
+
+    impl Acc {
+        #[inline]
+        fn zero() -> Acc {
+            Acc { lo: f32x4_splat(0.0), hi: f32x4_splat(0.0) }
+        }
+
+        /// Adds one chunk of eight products, each side given as two vectors.
+        #[inline]
+        fn add(&mut self, a: [v128; 2], b: [v128; 2]) {
+            self.lo = f32x4_add(self.lo, f32x4_mul(a[0], b[0]));
+            self.hi = f32x4_add(self.hi, f32x4_mul(a[1], b[1]));
+        }
+
+        /// Adds the zero to three vectors past the sixteen-float blocks —
+        /// a whole chunk of eight into both halves, a last half into `lo` —
+        /// then sums it all in the portable order, in registers (a lane
+        /// extraction loop would go through memory and cost more than the
+        /// products).
+        #[inline]
+        fn finish(mut self, a: &[[f32; 4]], b: &[[f32; 4]], tail: f32) -> f32 {
+            if let ([x0, x1, ..], [y0, y1, ..]) = (a, b) {
+                self.add([load(x0), load(x1)], [load(y0), load(y1)]);
+            }
+            if let (Some(x), Some(y)) = (a.get(a.len() & !1), b.get(b.len() & !1)) {
+                self.lo = f32x4_add(self.lo, f32x4_mul(load(x), load(y)));
+            }
+            let pairs = f32x4_add(self.lo, self.hi);
+            let halves = f32x4_add(pairs, i32x4_shuffle::<2, 3, 2, 3>(pairs, pairs));
+            (f32x4_extract_lane::<0>(halves) + f32x4_extract_lane::<1>(halves)) + tail
+        }
+    }
+
+    /// The SGD step on one vector of each; returns the updated `p`.
+    #[inline]
+    fn update(x: &mut [f32; 4], y: &mut [f32; 4], d: v128, g: v128) -> v128 {
+        let (po, qo) = (load(x), load(y));
+        let pn = f32x4_add(f32x4_mul(d, po), f32x4_mul(g, qo));
+        store(x, pn);
+        store(y, f32x4_add(f32x4_mul(d, qo), f32x4_mul(g, po)));
+        pn
+    }
+
     #[inline]
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         debug_assert_eq!(a.len(), b.len());
-        let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
-        let mut step = |x: &[[f32; 4]], y: &[[f32; 4]]| {
-            for pair in 0..x.len() / 2 {
-                lo = f32x4_add(lo, f32x4_mul(load(&x[2 * pair]), load(&y[2 * pair])));
-                hi = f32x4_add(hi, f32x4_mul(load(&x[2 * pair + 1]), load(&y[2 * pair + 1])));
-            }
-        };
-        let (ca, ra) = a.as_chunks::<{ 4 * LANES }>();
-        let (cb, rb) = b.as_chunks::<{ 4 * LANES }>();
-        for (x, y) in ca.iter().zip(cb) {
-            step(x.as_chunks::<4>().0, y.as_chunks::<4>().0);
+        let mut acc = Acc::zero();
+        let ((ca, ra), (cb, rb)) = (a.as_chunks::<4>(), b.as_chunks::<4>());
+        let ((a4, a4r), (b4, b4r)) = (ca.as_chunks::<4>(), cb.as_chunks::<4>());
+        for ([x0, x1, x2, x3], [y0, y1, y2, y3]) in a4.iter().zip(b4) {
+            acc.add([load(x0), load(x1)], [load(y0), load(y1)]);
+            acc.add([load(x2), load(x3)], [load(y2), load(y3)]);
         }
-        let (ca, ra) = ra.as_chunks::<LANES>();
-        let (cb, rb) = rb.as_chunks::<LANES>();
-        for (x, y) in ca.iter().zip(cb) {
-            step(x.as_chunks::<4>().0, y.as_chunks::<4>().0);
-        }
-        let lane = |v: v128, l: usize| match l {
-            0 => f32x4_extract_lane::<0>(v),
-            1 => f32x4_extract_lane::<1>(v),
-            2 => f32x4_extract_lane::<2>(v),
-            _ => f32x4_extract_lane::<3>(v),
-        };
-        let acc: [f32; LANES] = std::array::from_fn(|l| if l < 4 { lane(lo, l) } else { lane(hi, l - 4) });
-        let tail = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-        reduce(acc, tail)
+        acc.finish(a4r, b4r, tail_dot(ra, rb))
     }
 
     #[inline]
     pub fn sgd_pair(p: &mut [f32], q: &mut [f32], err: f32, lr: f32, reg: f32) {
         debug_assert_eq!(p.len(), q.len());
-        let decay = 1.0 - lr * reg;
-        let gain = lr * err;
+        let (decay, gain) = coefficients(err, lr, reg);
         let (d, g) = (f32x4_splat(decay), f32x4_splat(gain));
-        let update = |x: &mut [f32; 4], y: &mut [f32; 4]| {
-            let (po, qo) = (load(x), load(y));
-            store(x, f32x4_add(f32x4_mul(d, po), f32x4_mul(g, qo)));
-            store(y, f32x4_add(f32x4_mul(d, qo), f32x4_mul(g, po)));
-        };
-        // Sixteen floats per iteration, for the same reason as in `dot`.
-        let (cp, rp) = p.as_chunks_mut::<16>();
-        let (cq, rq) = q.as_chunks_mut::<16>();
-        for (x, y) in cp.iter_mut().zip(cq.iter_mut()) {
-            for (x, y) in x.as_chunks_mut::<4>().0.iter_mut().zip(y.as_chunks_mut::<4>().0) {
-                update(x, y);
-            }
+        let ((cp, rp), (cq, rq)) = (p.as_chunks_mut::<4>(), q.as_chunks_mut::<4>());
+        let ((p4, p4r), (q4, q4r)) = (cp.as_chunks_mut::<4>(), cq.as_chunks_mut::<4>());
+        for ([x0, x1, x2, x3], [y0, y1, y2, y3]) in p4.iter_mut().zip(q4.iter_mut()) {
+            update(x0, y0, d, g);
+            update(x1, y1, d, g);
+            update(x2, y2, d, g);
+            update(x3, y3, d, g);
         }
-        let (cp, rp) = rp.as_chunks_mut::<4>();
-        let (cq, rq) = rq.as_chunks_mut::<4>();
-        for (x, y) in cp.iter_mut().zip(cq.iter_mut()) {
-            update(x, y);
+        for (x, y) in p4r.iter_mut().zip(q4r.iter_mut()) {
+            update(x, y, d, g);
         }
-        for (pf, qf) in rp.iter_mut().zip(rq.iter_mut()) {
-            let (po, qo) = (*pf, *qf);
-            *pf = decay * po + gain * qo;
-            *qf = decay * qo + gain * po;
+        sgd_scalar(rp, rq, decay, gain);
+    }
+
+    #[inline]
+    pub fn sgd_pair_dot(p: &mut [f32], q: &mut [f32], next: &[f32], err: f32, lr: f32, reg: f32) -> f32 {
+        debug_assert!(p.len() == q.len() && p.len() == next.len());
+        let (decay, gain) = coefficients(err, lr, reg);
+        let (d, g) = (f32x4_splat(decay), f32x4_splat(gain));
+        let mut acc = Acc::zero();
+        let ((cp, rp), (cq, rq), (cn, rn)) = (p.as_chunks_mut::<4>(), q.as_chunks_mut::<4>(), next.as_chunks::<4>());
+        let ((p4, p4r), (q4, q4r)) = (cp.as_chunks_mut::<4>(), cq.as_chunks_mut::<4>());
+        let (n4, n4r) = cn.as_chunks::<4>();
+        for (([x0, x1, x2, x3], [y0, y1, y2, y3]), [n0, n1, n2, n3]) in p4.iter_mut().zip(q4.iter_mut()).zip(n4) {
+            acc.add([update(x0, y0, d, g), update(x1, y1, d, g)], [load(n0), load(n1)]);
+            acc.add([update(x2, y2, d, g), update(x3, y3, d, g)], [load(n2), load(n3)]);
         }
+        for (x, y) in p4r.iter_mut().zip(q4r.iter_mut()) {
+            update(x, y, d, g);
+        }
+        sgd_scalar(rp, rq, decay, gain);
+        acc.finish(p4r, n4r, tail_dot(rp, rn))
     }
 }
 
@@ -148,6 +240,20 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.25).collect();
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - naive).abs() < 1e-3, "n={n}");
+        }
+    }
+
+    #[test]
+    fn the_fused_step_equals_the_step_then_the_dot_bit_for_bit() {
+        for n in 0..40 {
+            let p: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let q: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let next: Vec<f32> = (0..n).map(|i| 0.5 - i as f32 * 0.01).collect();
+            let (mut p1, mut q1, mut p2, mut q2) = (p.clone(), q.clone(), p, q);
+            sgd_pair(&mut p1, &mut q1, 0.7, 0.01, 0.05);
+            let separate = dot(&p1, &next);
+            let fused = sgd_pair_dot(&mut p2, &mut q2, &next, 0.7, 0.01, 0.05);
+            assert_eq!((p1, q1, separate.to_bits()), (p2, q2, fused.to_bits()), "n={n}");
         }
     }
 
