@@ -11,10 +11,10 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{dot, sgd_pair, sgd_pair_dot};
+pub use wasm::{dot, dot_codes, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{dot, sgd_pair, sgd_pair_dot};
+pub use portable::{dot, dot_codes, sgd_pair, sgd_pair_dot};
 
 /// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
@@ -71,6 +71,15 @@ mod portable {
             }
         }
         finish(acc, ra, rb)
+    }
+
+    /// `items · user` on integer codes (see `retrieval`); lengths are equal
+    /// multiples of 16 and the sum cannot overflow. LLVM turns this into
+    /// multiply-add-pairs instructions.
+    #[inline]
+    pub fn dot_codes(items: &[i8], user: &[i16]) -> i32 {
+        debug_assert!(items.len() == user.len() && items.len().is_multiple_of(16));
+        items.iter().zip(user).map(|(&c, &x)| i32::from(c) * i32::from(x)).sum()
     }
 
     /// One SGD step on a pair of factor vectors, both from their old values:
@@ -187,6 +196,33 @@ mod wasm {
             acc.add([load(x2), load(x3)], [load(y2), load(y3)]);
         }
         acc.finish(a4r, b4r, tail_dot(ra, rb))
+    }
+
+    /// Integer sums are exact, so any order agrees with the portable build.
+    /// Thirty-two codes per iteration, then at most one block of sixteen.
+    #[inline]
+    pub fn dot_codes(items: &[i8], user: &[i16]) -> i32 {
+        debug_assert!(items.len() == user.len() && items.len().is_multiple_of(16));
+        // SAFETY: `as_chunks` hands out whole 16-byte blocks; wasm loads need no alignment.
+        let block = |c: &[i8; 16], x: &[i16; 16]| unsafe {
+            let codes = v128_load(c.as_ptr() as *const v128);
+            let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
+            let (x_lo, x_hi) = (v128_load(x.as_ptr() as *const v128), v128_load(x.as_ptr().add(8) as *const v128));
+            i32x4_add(i32x4_dot_i16x8(lo, x_lo), i32x4_dot_i16x8(hi, x_hi))
+        };
+        let (ci, ri) = items.as_chunks::<16>();
+        let (cu, ru) = user.as_chunks::<16>();
+        debug_assert!(ri.is_empty() && ru.is_empty());
+        let ((c2, c2r), (u2, u2r)) = (ci.as_chunks::<2>(), cu.as_chunks::<2>());
+        let mut acc = i32x4_splat(0);
+        for ([c0, c1], [x0, x1]) in c2.iter().zip(u2) {
+            acc = i32x4_add(acc, i32x4_add(block(c0, x0), block(c1, x1)));
+        }
+        if let (Some(c), Some(x)) = (c2r.first(), u2r.first()) {
+            acc = i32x4_add(acc, block(c, x));
+        }
+        let pairs = i32x4_add(acc, i32x4_shuffle::<2, 3, 2, 3>(acc, acc));
+        i32x4_extract_lane::<0>(pairs) + i32x4_extract_lane::<1>(pairs)
     }
 
     #[inline]

@@ -6,7 +6,8 @@
 //! wire protocol ([`protocol`]) that hosts and modules speak.
 //!
 //! Rooms: [`ratings`] (CSR indices) → [`train`] (stepped fitting of a
-//! [`model`]) → [`model`] (predict, rank) and [`metrics`]; [`session`] puts
+//! [`model`]) → [`model`] (predict, rank; [`retrieval`] ranks large
+//! catalogues fast) and [`metrics`]; [`session`] puts
 //! them behind one request/reply call; [`abi`] exports that call from a module.
 
 pub mod abi;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod ratings;
+pub mod retrieval;
 pub mod session;
 pub mod topn;
 pub mod train;

@@ -74,10 +74,7 @@ impl Model {
     /// The raw estimate, unclipped.
     #[inline]
     pub fn score(&self, u: u32, i: u32) -> f32 {
-        self.global_mean
-            + self.user_bias[u as usize]
-            + self.item_bias[i as usize]
-            + dot(self.user_row(u), self.item_row(i))
+        self.score_with(self.global_mean + self.user_bias[u as usize], self.user_row(u), i)
     }
 
     /// The estimate clipped to the rating scale.
@@ -86,19 +83,30 @@ impl Model {
         self.score(u, i).clamp(self.scale.min, self.scale.max)
     }
 
-    /// The `n` best-scored items for `u` among those `candidate` accepts.
+    /// The `n` best-scored items for `u` among those `candidate` accepts, by
+    /// a full scan. [`crate::retrieval::ItemIndex`] gives the same answer
+    /// faster on large catalogues.
     pub fn recommend(&self, u: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<Scored> {
         let base = self.global_mean + self.user_bias[u as usize];
         let pu = self.user_row(u);
-        let k = self.factors();
-        let all = self.item_factors.as_slice().expect("factor rows are contiguous");
         let mut top = TopN::new(n);
-        for (i, bi) in (0u32..).zip(&self.item_bias) {
+        for i in 0..self.items() {
             if candidate(i) {
-                let start = i as usize * k;
-                top.push(i, base + bi + dot(pu, &all[start..start + k]));
+                top.push(i, self.score_with(base, pu, i));
             }
         }
+        self.scored(top)
+    }
+
+    /// The unclipped score of item `i` for a user with factors `pu` and
+    /// `base` = global mean + user bias.
+    #[inline]
+    pub fn score_with(&self, base: f32, pu: &[f32], i: u32) -> f32 {
+        base + self.item_bias[i as usize] + dot(pu, self.item_row(i))
+    }
+
+    /// The winners of a ranking, with their predictions on the rating scale.
+    pub fn scored(&self, top: TopN) -> Vec<Scored> {
         top.into_sorted()
             .into_iter()
             .map(|(item, score)| Scored { item, score, prediction: score.clamp(self.scale.min, self.scale.max) })

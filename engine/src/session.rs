@@ -9,6 +9,7 @@ use crate::foldin::fold_in;
 use crate::model::Model;
 use crate::protocol::*;
 use crate::ratings::RatingMatrix;
+use crate::retrieval::ItemIndex;
 use crate::train::Training;
 
 /// What a module built around this engine calls itself and offers.
@@ -38,6 +39,9 @@ pub struct Session {
     model: Option<Model>,
     /// Users folded in since indexing: their rated movies, sorted.
     folded: HashMap<u32, Vec<u32>>,
+    /// The model's item factors quantized for fast exact ranking; dropped
+    /// whenever they change, rebuilt when training ends or on demand.
+    item_index: Option<ItemIndex>,
 }
 
 impl Session {
@@ -51,6 +55,7 @@ impl Session {
             training: None,
             model: None,
             folded: HashMap::new(),
+            item_index: None,
         }
     }
 
@@ -136,6 +141,7 @@ impl Session {
                 self.folded.clear();
                 self.training = Some(training);
                 self.model = Some(model);
+                self.item_index = None;
                 Reply::Progress(progress)
             }
             Request::TrainStep { budget } => {
@@ -143,7 +149,12 @@ impl Session {
                 else {
                     return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
                 };
-                Reply::Progress(training.step(model, data, &self.validation, budget))
+                let progress = training.step(model, data, &self.validation, budget);
+                self.item_index = None;
+                if progress.finished {
+                    self.ensure_item_index();
+                }
+                Reply::Progress(progress)
             }
             Request::Predict { pairs } => {
                 let model = self.model()?;
@@ -154,6 +165,7 @@ impl Session {
                 Reply::Predictions(pairs.iter().map(|&(u, i)| model.predict(u, i)).collect())
             }
             Request::Recommend { user, n } => {
+                self.ensure_item_index();
                 let model = self.model()?;
                 model.check_user(user)?;
                 let data = self.data()?;
@@ -173,7 +185,11 @@ impl Session {
                     rated.get(at) != Some(&i)
                 };
                 let known = |i: u32| data.by_item.row_len(i as usize) > 0;
-                Reply::Recommendations(model.recommend(user, n as usize, |i| known(i) && unrated(i)))
+                let candidate = |i| known(i) && unrated(i);
+                Reply::Recommendations(match &self.item_index {
+                    Some(index) => index.recommend(model, user, n as usize, candidate),
+                    None => model.recommend(user, n as usize, candidate),
+                })
             }
             Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
             Request::ImportModel { bytes } => {
@@ -191,6 +207,8 @@ impl Session {
                 self.training = None;
                 self.model = Some(model);
                 self.folded.clear();
+                self.item_index = None;
+                self.ensure_item_index();
                 Reply::Ok
             }
             Request::FoldIn { user, ratings } => {
@@ -209,6 +227,16 @@ impl Session {
                 Reply::Ok
             }
         })
+    }
+
+    /// Builds the item index if the model has factors and no current index.
+    fn ensure_item_index(&mut self) {
+        if let Some(model) = &self.model
+            && model.factors() > 0
+            && !self.item_index.as_ref().is_some_and(|index| index.fits(model))
+        {
+            self.item_index = Some(ItemIndex::build(model));
+        }
     }
 
     fn data(&self) -> Result<&RatingMatrix, EngineError> {

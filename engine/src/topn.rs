@@ -33,6 +33,16 @@ impl TopN {
         self.best.truncate(self.n);
     }
 
+    /// Whether `n` entries are held (so `worst` is the n-th best).
+    pub fn is_full(&self) -> bool {
+        self.best.len() == self.n
+    }
+
+    /// The lowest score held.
+    pub fn worst(&self) -> Option<f32> {
+        self.best.last().map(|b| b.1)
+    }
+
     /// The winners, best first.
     pub fn into_sorted(self) -> Vec<(u32, f32)> {
         self.best
