@@ -123,7 +123,13 @@ impl Session {
                     validation: self.validation.len() as u64,
                     global_mean: data.global_mean,
                 };
+                // A model or a training run was made for the ratings this
+                // replaces: its users, items and visiting order no longer fit.
                 self.data = Some(data);
+                self.training = None;
+                self.model = None;
+                self.folded.clear();
+                self.item_index = None;
                 Reply::Indexed(indexed)
             }
             Request::TrainStart { spec } => {
@@ -186,9 +192,11 @@ impl Session {
                 };
                 let known = |i: u32| data.by_item.row_len(i as usize) > 0;
                 let candidate = |i| known(i) && unrated(i);
+                // `n` is the caller's number: never size anything by more than the catalogue.
+                let n = (n as usize).min(model.items() as usize);
                 Reply::Recommendations(match &self.item_index {
-                    Some(index) => index.recommend(model, user, n as usize, candidate),
-                    None => model.recommend(user, n as usize, candidate),
+                    Some(index) => index.recommend(model, user, n, candidate),
+                    None => model.recommend(user, n, candidate),
                 })
             }
             Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
@@ -304,6 +312,45 @@ mod tests {
         assert_eq!(items, vec![0, 1]);
         let bad = s.handle(Request::FoldIn { user: 0, ratings: vec![(9, 5.0)] });
         assert!(matches!(bad, Reply::Error { kind: ErrorKind::BadArgument, .. }));
+    }
+
+    /// Found by fuzzing: re-indexing fewer ratings mid-training left a
+    /// visiting order that ran past the new data.
+    #[test]
+    fn indexing_again_ends_the_training_and_model_made_for_the_old_ratings() {
+        let mut s = loaded();
+        s.handle(Request::Index);
+        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStep { budget: 3 });
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(0, 0, 5.0)] });
+        assert!(matches!(s.handle(Request::Index), Reply::Indexed(Indexed { train: 1, .. })));
+        assert!(matches!(s.handle(Request::TrainStep { budget: 3 }), Reply::Error { kind: ErrorKind::BadState, .. }));
+        assert!(matches!(
+            s.handle(Request::Recommend { user: 0, n: 1 }),
+            Reply::Error { kind: ErrorKind::BadState, .. }
+        ));
+    }
+
+    /// Found by fuzzing: a budget near u64::MAX wrapped the end of the step.
+    #[test]
+    fn a_huge_budget_finishes_the_epoch() {
+        let mut s = loaded();
+        s.handle(Request::Index);
+        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStep { budget: 1 });
+        let Reply::Progress(p) = s.handle(Request::TrainStep { budget: u64::MAX }) else { panic!() };
+        assert_eq!((p.epoch, p.visited), (1, 0));
+    }
+
+    /// Found by fuzzing: a top-N of millions sized its buffer by the request.
+    #[test]
+    fn a_huge_top_n_is_the_whole_catalogue() {
+        let mut s = loaded();
+        s.handle(Request::Index);
+        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStep { budget: 100 });
+        let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 1, n: u32::MAX }) else { panic!() };
+        assert_eq!(top.len(), 1);
     }
 
     #[test]

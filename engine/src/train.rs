@@ -90,7 +90,9 @@ impl Training {
             }
             ModelSpec::Svd(p) => {
                 let from = self.visited as usize;
-                let to = (from + budget.max(1) as usize).min(self.order.len());
+                // Saturating: the budget is the caller's number, and usize is 32 bits inside the module.
+                let budget = usize::try_from(budget.max(1)).unwrap_or(usize::MAX);
+                let to = from.saturating_add(budget).min(self.order.len());
                 self.squared_error += sgd_epoch_slice(model, &self.order[from..to], self.lr, self.lr_bias, p);
                 self.visited = to as u64;
                 to == self.order.len()

@@ -1,5 +1,6 @@
 //! Where a dataset's bytes come from: a folder or a `.zip` archive (possibly
-//! with one top folder). Parsers only ever see `(display name, bytes)`.
+//! with one top folder), or files already in memory. Parsers only ever see
+//! `(display name, bytes)`.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -28,6 +29,8 @@ enum Origin {
         archive: ZipArchive<BufReader<File>>,
         prefix: String,
     },
+    /// Named files, read as if they sat in a folder at `path`.
+    Memory(Vec<(String, Vec<u8>)>),
 }
 
 impl Source {
@@ -45,6 +48,12 @@ impl Source {
             Origin::Zip { archive, prefix }
         };
         Ok(Source { path: path.to_owned(), origin })
+    }
+
+    /// Files held in memory, named as if they sat in the folder `path`.
+    pub(crate) fn memory(path: &Path, files: &[(&str, &[u8])]) -> Source {
+        let files = files.iter().map(|&(name, bytes)| (name.to_owned(), bytes.to_vec())).collect();
+        Source { path: path.to_owned(), origin: Origin::Memory(files) }
     }
 
     /// The path the person gave (folder or archive).
@@ -65,13 +74,14 @@ impl Source {
         match &self.origin {
             Origin::Dir => self.path.join(name).is_file(),
             Origin::Zip { archive, prefix } => archive.index_for_name(&format!("{prefix}{name}")).is_some(),
+            Origin::Memory(files) => files.iter().any(|(n, _)| n == name),
         }
     }
 
     /// How errors name `name`: a path, or `archive.zip:folder/name`.
     pub(crate) fn display(&self, name: &str) -> String {
         match &self.origin {
-            Origin::Dir => self.path.join(name).display().to_string(),
+            Origin::Dir | Origin::Memory(_) => self.path.join(name).display().to_string(),
             Origin::Zip { prefix, .. } => format!("{}:{prefix}{name}", self.path.display()),
         }
     }
@@ -90,11 +100,16 @@ impl Source {
                 let mut entry = archive
                     .by_name(&format!("{prefix}{name}"))
                     .map_err(|e| ImportError::whole(&display, Reason::Io(e.to_string())))?;
-                // The declared size is only a hint: never trust it for a huge allocation.
-                let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+                // The declared size is the archive's claim, not a fact: trust
+                // it only up to a modest buffer and let real bytes grow it.
+                let mut bytes = Vec::with_capacity(entry.size().min(16 << 20) as usize);
                 entry.read_to_end(&mut bytes).map_err(io)?;
                 bytes
             }
+            Origin::Memory(files) => match files.iter().find(|(n, _)| n == name) {
+                Some((_, bytes)) => bytes.clone(),
+                None => return Err(io(std::io::ErrorKind::NotFound.into())),
+            },
         };
         Ok(SourceFile { display, bytes })
     }
