@@ -40,7 +40,17 @@ const RATINGS_FILES: [&str; 3] = [LAYOUTS[0].ratings, LAYOUTS[1].ratings, LAYOUT
 
 /// Reads the dataset at `path` (a folder or a zip archive).
 pub fn import(path: &Path) -> Result<Dataset, ImportError> {
-    let mut source = Source::open(path, &RATINGS_FILES)?;
+    read(Source::open(path, &RATINGS_FILES)?)
+}
+
+/// Reads a dataset from `(file name, bytes)` pairs as if they sat in the
+/// folder `path`: the same detection and parsers as [`import`], no disk.
+/// For fuzzing the parsers, which must fail cleanly on any bytes.
+pub fn import_files(path: &Path, files: &[(&str, &[u8])]) -> Result<Dataset, ImportError> {
+    read(Source::memory(path, files))
+}
+
+fn read(mut source: Source) -> Result<Dataset, ImportError> {
     let read = detect(&source)?.read;
     read(&mut source)
 }
@@ -112,6 +122,20 @@ mod tests {
         assert_eq!(ds.genres, ["Comedy", "Drama"]);
         let files = source_files(&root).unwrap();
         assert_eq!(files, [root.join("ratings.dat"), root.join("movies.dat")]);
+    }
+
+    #[test]
+    fn files_in_memory_import_like_the_same_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tiny");
+        fs::create_dir(&root).unwrap();
+        let files: [(&str, &[u8]); 2] = [("movies.dat", b"1::A (1990)::Drama\n"), ("ratings.dat", b"3::1::4::11\n")];
+        for (name, bytes) in files {
+            fs::write(root.join(name), bytes).unwrap();
+        }
+        assert_eq!(import_files(&root, &files).unwrap(), import(&root).unwrap());
+        let err = import_files(&root, &files[..1]).unwrap_err();
+        assert_eq!(err.reason, Reason::NoRatingsFile);
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! Target `protocol`: the engine's side of the wire. An input is a run of
+//! postcard-encoded requests; each is decoded with `Request::decode` and
+//! handled by a fresh `Session`, as a module would, until the bytes end or
+//! stop decoding. Every reply must encode and decode back, and answer the
+//! request it is for.
+
+use cinema_engine::protocol::*;
+use cinema_engine::{EngineInfo, Session, defaults};
+
+use crate::{Target, shape};
+
+/// Requests per input: enough for load → train → ask, and then some.
+const MAX_REQUESTS: usize = 64;
+/// Shapes and counts a request may ask for. Memory in proportion to what a
+/// request asks for is the sandbox's to cap (tests/sandbox.rs); these keep it
+/// far below [`crate::run::ALLOCATION_LIMIT`], so that anything above the
+/// limit is the engine sizing something wrongly. A top-N count stays below
+/// what the operating system backs lazily, so such a bug shows as a huge
+/// allocation rather than an abort that would lose the input.
+const MAX_USERS_OR_ITEMS: u32 = 512;
+const MAX_TOP_N: u32 = 1 << 26;
+
+pub struct Protocol;
+
+impl Target for Protocol {
+    fn name(&self) -> &'static str {
+        "protocol"
+    }
+
+    fn seeds(&self) -> Vec<Vec<u8>> {
+        let load = [
+            Request::Reset { users: 3, items: 4, scale: Scale { min: 1.0, max: 5.0 } },
+            Request::AddRatings {
+                set: RatingSet::Train,
+                ratings: vec![(0, 0, 5.0), (0, 1, 3.0), (1, 1, 4.0), (1, 2, 1.0), (2, 0, 2.0), (2, 3, 4.5)],
+            },
+            Request::AddRatings { set: RatingSet::Validation, ratings: vec![(1, 0, 4.0)] },
+            Request::Index,
+        ];
+        let ask = [
+            Request::Predict { pairs: vec![(0, 2), (2, 1)] },
+            Request::Recommend { user: 0, n: 3 },
+            Request::FoldIn { user: 1, ratings: vec![(0, 5.0), (3, 2.0)] },
+            Request::Recommend { user: 1, n: 2 },
+            Request::ExportModel,
+        ];
+        let svd = ModelSpec::Svd(SvdParams { factors: 4, epochs: 3, ..defaults::svd() });
+        let baseline = ModelSpec::Baseline(defaults::baseline());
+        let train =
+            |spec| [Request::TrainStart { spec }, Request::TrainStep { budget: 4 }, Request::TrainStep { budget: 100 }];
+        let sequences: Vec<Vec<Request>> = vec![
+            vec![Request::Hello],
+            load.iter().cloned().chain(train(svd)).chain(ask.iter().cloned()).collect(),
+            load.iter().cloned().chain(train(baseline)).chain(ask.iter().cloned()).collect(),
+            load.iter()
+                .cloned()
+                .chain([Request::ImportModel { bytes: trained_model(&load, svd) }])
+                .chain(ask)
+                .collect(),
+            vec![Request::TrainStep { budget: 1 }, Request::Predict { pairs: vec![(0, 0)] }, Request::Index],
+        ];
+        sequences.iter().map(|requests| requests.iter().flat_map(Request::encode).collect()).collect()
+    }
+
+    fn dictionary(&self) -> Vec<Vec<u8>> {
+        [Request::Hello, Request::Index, Request::ExportModel, Request::TrainStep { budget: 1000 }]
+            .iter()
+            .map(Request::encode)
+            .collect()
+    }
+
+    fn max_len(&self) -> usize {
+        4096
+    }
+
+    fn run(&mut self, input: &[u8]) -> Vec<String> {
+        let mut session = session();
+        let mut features = Vec::new();
+        let mut rest = input;
+        let mut previous = "start";
+        for _ in 0..MAX_REQUESTS {
+            if rest.is_empty() {
+                break;
+            }
+            let decoded = Request::decode(rest);
+            let (request, tail) = match postcard::take_from_bytes::<Request>(rest) {
+                Ok(split) => split,
+                Err(e) => {
+                    assert!(decoded.is_err(), "Request::decode accepts bytes that do not split off a request");
+                    features.push(format!("undecodable: {e}"));
+                    break;
+                }
+            };
+            assert!(decoded.is_ok(), "Request::decode refuses bytes that split off a request");
+            rest = tail;
+            let kind = request_kind(&request);
+            if !affordable(&request) {
+                features.push(format!("{kind}: unaffordable"));
+                continue;
+            }
+            let reply = session.handle(request.clone());
+            check(&request, &reply);
+            let outcome = match &reply {
+                Reply::Error { kind, message } => format!("{kind:?}: {}", shape(message)),
+                other => reply_kind(other).to_string(),
+            };
+            features.push(format!("{previous} → {kind} → {}", reply_kind(&reply)));
+            features.push(format!("{kind} → {outcome}"));
+            previous = kind;
+        }
+        features
+    }
+}
+
+fn session() -> Session {
+    Session::new(EngineInfo { name: "fuzz", version: "0", algorithms: cinema_engine::standard_algorithms() })
+}
+
+/// An exported model for the seed that imports one.
+fn trained_model(load: &[Request], spec: ModelSpec) -> Vec<u8> {
+    let mut s = session();
+    for request in load.iter().cloned().chain([Request::TrainStart { spec }, Request::TrainStep { budget: 1 << 20 }]) {
+        s.handle(request);
+    }
+    match s.handle(Request::ExportModel) {
+        Reply::Model(bytes) => bytes,
+        other => panic!("the seed model did not export: {other:?}"),
+    }
+}
+
+fn affordable(request: &Request) -> bool {
+    match request {
+        Request::Reset { users, items, .. } => *users <= MAX_USERS_OR_ITEMS && *items <= MAX_USERS_OR_ITEMS,
+        Request::Recommend { n, .. } => *n <= MAX_TOP_N,
+        _ => true,
+    }
+}
+
+/// What a host relies on: every reply survives the wire, and a successful
+/// one is the kind the request asks for, of the right size.
+fn check(request: &Request, reply: &Reply) {
+    let bytes = reply.encode();
+    let back = Reply::decode(&bytes).unwrap_or_else(|e| panic!("a reply the engine made does not decode: {e}"));
+    assert_eq!(back.encode(), bytes, "a reply changes on its way through the wire");
+    if matches!(reply, Reply::Error { .. }) {
+        return;
+    }
+    match (request, reply) {
+        (Request::Hello, Reply::Hello(h)) => assert_eq!(h.abi_version, ABI_VERSION),
+        (Request::Predict { pairs }, Reply::Predictions(p)) => assert_eq!(p.len(), pairs.len()),
+        (Request::Recommend { n, .. }, Reply::Recommendations(r)) => {
+            assert!(r.len() <= *n as usize, "{} recommendations for a top {n}", r.len());
+            let ordered = |w: &[Scored]| w[0].score.total_cmp(&w[1].score).is_ge();
+            assert!(r.windows(2).all(ordered), "recommendations are not best first: {r:?}");
+        }
+        (Request::Index, Reply::Indexed(_))
+        | (Request::TrainStart { .. } | Request::TrainStep { .. }, Reply::Progress(_))
+        | (Request::ExportModel, Reply::Model(_))
+        | (
+            Request::Reset { .. } | Request::AddRatings { .. } | Request::ImportModel { .. } | Request::FoldIn { .. },
+            Reply::Ok,
+        ) => {}
+        _ => panic!("{} answered with {}", request_kind(request), reply_kind(reply)),
+    }
+}
+
+fn request_kind(request: &Request) -> &'static str {
+    match request {
+        Request::Hello => "Hello",
+        Request::Reset { .. } => "Reset",
+        Request::AddRatings { .. } => "AddRatings",
+        Request::Index => "Index",
+        Request::TrainStart { .. } => "TrainStart",
+        Request::TrainStep { .. } => "TrainStep",
+        Request::Predict { .. } => "Predict",
+        Request::Recommend { .. } => "Recommend",
+        Request::ExportModel => "ExportModel",
+        Request::ImportModel { .. } => "ImportModel",
+        Request::FoldIn { .. } => "FoldIn",
+    }
+}
+
+pub(crate) fn reply_kind(reply: &Reply) -> &'static str {
+    match reply {
+        Reply::Hello(_) => "Hello",
+        Reply::Ok => "Ok",
+        Reply::Indexed(_) => "Indexed",
+        Reply::Progress(_) => "Progress",
+        Reply::Predictions(_) => "Predictions",
+        Reply::Recommendations(_) => "Recommendations",
+        Reply::Model(_) => "Model",
+        Reply::Error { kind, .. } => match kind {
+            ErrorKind::BadRequest => "Error(BadRequest)",
+            ErrorKind::BadState => "Error(BadState)",
+            ErrorKind::BadArgument => "Error(BadArgument)",
+            ErrorKind::BadModel => "Error(BadModel)",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seeds_reach_every_reply_kind() {
+        let mut target = Protocol;
+        let features: Vec<String> = target.seeds().iter().flat_map(|s| target.run(s)).collect();
+        for kind in ["Hello", "Ok", "Indexed", "Progress", "Predictions", "Recommendations", "Model", "Error(BadState)"]
+        {
+            assert!(features.iter().any(|f| f.ends_with(&format!("→ {kind}"))), "no seed gets {kind}: {features:#?}");
+        }
+        assert!(features.iter().any(|f| f == "TrainStep → ExportModel → Model" || f.contains("ImportModel → Ok")));
+    }
+}

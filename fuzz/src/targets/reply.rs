@@ -1,0 +1,253 @@
+//! Target `reply`: the host's side of the wire. The input is decoded with
+//! `Reply::decode` (and must re-encode to the same meaning), then sent
+//! through the host's real checked path: an echo module, running in the real
+//! sandbox behind the real `EngineClient`, answers the next call with the
+//! input's bytes (or, in raw mode, with the input's first eight bytes as the
+//! packed pointer and length). The client must refuse what does not fit the
+//! call — never panic, never hand back a wrong-sized answer.
+
+use std::path::PathBuf;
+
+use cinema::host::{EngineClient, EngineModule, Limits, ModuleSource, Runtime};
+use cinema_engine::protocol::*;
+use cinema_engine::{defaults, standard_algorithms};
+
+use super::protocol::reply_kind;
+use crate::{Target, shape};
+
+/// Where the echo module keeps things in its memory.
+const OK_AT: u32 = 2048;
+const STASH_AT: u32 = 4096;
+const REQUEST_AT: u32 = 65536;
+const MAX_INPUT: usize = 4096;
+
+pub struct ReplyPath {
+    runtime: Runtime,
+    module: EngineModule,
+    client: Option<EngineClient>,
+}
+
+impl ReplyPath {
+    pub fn new() -> ReplyPath {
+        let runtime = Runtime::new(None).expect("the WebAssembly runtime starts");
+        let (module, compiled) =
+            runtime.compile("fuzz-echo", echo_module().as_bytes()).expect("the echo module compiles");
+        let module = EngineModule {
+            name: "fuzz-echo".into(),
+            source: ModuleSource::File(PathBuf::from("fuzz-echo.wat")),
+            sha256: String::new(),
+            module,
+            compiled,
+        };
+        ReplyPath { runtime, module, client: None }
+    }
+}
+
+impl Default for ReplyPath {
+    fn default() -> Self {
+        ReplyPath::new()
+    }
+}
+
+/// The calls a reply can answer: (name, call). Each returns a short outcome
+/// and checks what the client promises its callers.
+type Call = fn(&mut EngineClient) -> anyhow::Result<&'static str>;
+
+const CALLS: [(&str, Call); 7] = [
+    ("predict", |c| {
+        let predictions = c.predict(&[(0, 1), (1, 2)])?;
+        assert_eq!(predictions.len(), 2, "one prediction per pair");
+        Ok("predictions")
+    }),
+    ("recommend", |c| {
+        let top = c.recommend(0, 5)?;
+        assert!(top.len() <= 5, "{} recommendations for a top 5", top.len());
+        Ok("recommendations")
+    }),
+    ("train_start", |c| c.train_start(svd()).map(|_| "progress")),
+    ("train_step", |c| c.train_step().map(|_| "progress")),
+    ("export_model", |c| c.export_model().map(|_| "model")),
+    ("fold_in", |c| c.fold_in(0, vec![(1, 4.0)]).map(|()| "ok")),
+    ("load", |c| c.load(2, 3, Scale { min: 1.0, max: 5.0 }, &[(0, 1, 4.0)], &[(1, 2, 3.0)]).map(|_| "indexed")),
+];
+
+fn svd() -> ModelSpec {
+    ModelSpec::Svd(SvdParams { factors: 4, epochs: 2, ..defaults::svd() })
+}
+
+impl Target for ReplyPath {
+    fn name(&self) -> &'static str {
+        "reply"
+    }
+
+    /// One good reply for each call (first byte: which call).
+    fn seeds(&self) -> Vec<Vec<u8>> {
+        let progress = Progress {
+            epoch: 1,
+            epochs: 2,
+            visited: 0,
+            per_epoch: 4,
+            train_rmse: Some(0.9),
+            validation_rmse: None,
+            finished: false,
+        };
+        let indexed = Indexed { users: 2, items: 3, train: 1, validation: 1, global_mean: 4.0 };
+        let replies = [
+            Reply::Predictions(vec![3.5, 4.0]),
+            Reply::Recommendations(vec![Scored { item: 2, score: 4.2, prediction: 4.2 }]),
+            Reply::Progress(progress),
+            Reply::Progress(Progress { finished: true, ..progress }),
+            Reply::Model(vec![1, 2, 3]),
+            Reply::Ok,
+            Reply::Indexed(indexed),
+            Reply::Error { kind: ErrorKind::BadState, message: "no model".into() },
+        ];
+        let mut seeds: Vec<Vec<u8>> = replies
+            .iter()
+            .enumerate()
+            .map(|(call, reply)| [vec![(call % CALLS.len()) as u8], reply.encode()].concat())
+            .collect();
+        // Raw mode (top bit): a pointer and length that lie outside memory.
+        seeds.push([vec![0x80], (u64::from(u32::MAX) << 32 | 16).to_le_bytes().to_vec()].concat());
+        seeds
+    }
+
+    fn dictionary(&self) -> Vec<Vec<u8>> {
+        [Reply::Ok, Reply::Predictions(vec![1.0]), Reply::Error { kind: ErrorKind::BadModel, message: String::new() }]
+            .iter()
+            .map(Reply::encode)
+            .collect()
+    }
+
+    fn max_len(&self) -> usize {
+        MAX_INPUT
+    }
+
+    fn run(&mut self, input: &[u8]) -> Vec<String> {
+        let mut features = Vec::new();
+        let Some((&choice, reply)) = input.split_first() else { return features };
+        match Reply::decode(reply) {
+            Ok(decoded) => {
+                let bytes = decoded.encode();
+                let again = Reply::decode(&bytes).expect("an encoded reply decodes");
+                assert_eq!(again.encode(), bytes, "a reply changes on its way through the wire");
+                features.push(format!("decodes: {}", reply_kind(&decoded)));
+            }
+            Err(e) => features.push(format!("does not decode: {e}")),
+        }
+        let raw = choice & 0x80 != 0;
+        let (name, call) = CALLS[usize::from(choice & 0x7f) % CALLS.len()];
+        let mut client = match self.client.take() {
+            Some(client) => client,
+            None => {
+                EngineClient::start(&self.runtime, &self.module, Limits::default()).expect("the echo module starts")
+            }
+        };
+        let mut stash = vec![u8::from(raw)];
+        stash.extend_from_slice(reply);
+        client.import_model(stash).expect("the echo module stashes the reply");
+        match call(&mut client) {
+            Ok(outcome) => {
+                features.push(format!("{name}{}: {outcome}", if raw { " raw" } else { "" }));
+                self.client = Some(client);
+            }
+            // A refused reply may have stopped the instance: the next input starts a fresh one.
+            Err(e) => {
+                let text = format!("{e:#}");
+                features.push(format!(
+                    "{name}{}: refused: {}",
+                    if raw { " raw" } else { "" },
+                    shape(without_message(&text))
+                ))
+            }
+        }
+        features
+    }
+
+    fn reset(&mut self) {
+        self.client = None;
+    }
+}
+
+/// An engine error's text up to the module's own message: that message is
+/// the input's bytes, and as a feature it would make every input look new.
+fn without_message(text: &str) -> &str {
+    match text.find("refused the request (") {
+        Some(at) => text[at..].find("): ").map_or(text, |end| &text[..at + end + 1]),
+        None => text,
+    }
+}
+
+/// A module that answers `Hello` properly, stores the payload of an
+/// `ImportModel` (a mode byte, then a reply) and answers `Ok`, and answers
+/// every other request with the stored reply — or in raw mode with the
+/// stored reply's first eight bytes as its packed `pointer << 32 | length`.
+fn echo_module() -> String {
+    let hello = Reply::Hello(Hello {
+        abi_version: ABI_VERSION,
+        engine: "fuzz-echo".into(),
+        engine_version: "0".into(),
+        algorithms: standard_algorithms(),
+    })
+    .encode();
+    let ok = Reply::Ok.encode();
+    assert!(hello.len() < OK_AT as usize && ok.len() < (STASH_AT - OK_AT) as usize);
+    let hello_tag = Request::Hello.encode()[0];
+    let import_tag = Request::ImportModel { bytes: Vec::new() }.encode()[0];
+    let escape = |bytes: &[u8]| bytes.iter().map(|b| format!("\\{b:02x}")).collect::<String>();
+    format!(
+        r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const 0) "{hello_bytes}")
+  (data (i32.const {OK_AT}) "{ok_bytes}")
+  (global $stashed (mut i32) (i32.const 0))
+  (global $raw (mut i32) (i32.const 0))
+  (func (export "abi_version") (result i32) (i32.const {ABI_VERSION}))
+  ;; One request is in flight at a time, so they can all land in one place.
+  (func (export "alloc") (param i32) (result i32) (i32.const {REQUEST_AT}))
+  (func (export "call") (param $at i32) (param $len i32) (result i64)
+    (local $byte i32) (local $size i32) (local $shift i32)
+    (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {hello_tag}))
+      (then (return (i64.const {hello_len}))))
+    (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {import_tag}))
+      (then
+        ;; The payload's length as a LEB128 varint, then the payload.
+        (loop $varint
+          (local.set $at (i32.add (local.get $at) (i32.const 1)))
+          (local.set $byte (i32.load8_u (local.get $at)))
+          (local.set $size (i32.or (local.get $size)
+            (i32.shl (i32.and (local.get $byte) (i32.const 0x7f)) (local.get $shift))))
+          (local.set $shift (i32.add (local.get $shift) (i32.const 7)))
+          (br_if $varint (i32.and (local.get $byte) (i32.const 0x80))))
+        (global.set $raw (i32.load8_u (i32.add (local.get $at) (i32.const 1))))
+        (global.set $stashed (i32.sub (local.get $size) (i32.const 1)))
+        (memory.copy (i32.const {STASH_AT}) (i32.add (local.get $at) (i32.const 2)) (global.get $stashed))
+        (return (i64.const {ok_packed}))))
+    (if (result i64) (global.get $raw)
+      (then (i64.load (i32.const {STASH_AT})))
+      (else (i64.or (i64.const {stash_packed}) (i64.extend_i32_u (global.get $stashed)))))))
+"#,
+        hello_bytes = escape(&hello),
+        ok_bytes = escape(&ok),
+        hello_len = hello.len(),
+        ok_packed = (u64::from(OK_AT) << 32) | ok.len() as u64,
+        stash_packed = u64::from(STASH_AT) << 32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_replies_pass_and_junk_is_refused_by_the_real_client() {
+        let mut target = ReplyPath::new();
+        let features: Vec<String> = target.seeds().iter().flat_map(|s| target.run(s)).collect();
+        for (name, _) in CALLS {
+            assert!(features.iter().any(|f| f.starts_with(name) && !f.contains("refused")), "{name}: {features:#?}");
+        }
+        assert!(features.iter().any(|f| f.starts_with("predict raw: refused") && f.contains("outside its memory")));
+        let junk = target.run(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(junk.iter().any(|f| f.starts_with("recommend: refused") && f.contains("does not decode")), "{junk:?}");
+    }
+}
