@@ -58,13 +58,21 @@ fn assert_host_goes_on() {
     assert_eq!(client.hello().engine, "cinema-default");
 }
 
+/// Prints how long a hostile case took to end, for the README's figure:
+/// `cargo test --release --test sandbox -- --nocapture --test-threads 1 2>&1 | grep ended`.
+fn report(name: &str, started: Instant) {
+    eprintln!("hostile case {name} ended after {:?}", started.elapsed());
+}
+
 /// Instantiating `name` must fail; returns the error (the host is checked to go on).
 fn start_fails(name: &str, limits: Limits) -> SandboxError {
     let module = module(name);
+    let started = Instant::now();
     let error = match Sandbox::new(runtime(), &module.name, &module.module, limits) {
         Ok(_) => panic!("{name} should be refused at instantiation"),
         Err(e) => e,
     };
+    report(name, started);
     assert!(error.to_string().contains(&format!("engine module {name} ")), "the message names the module: {error}");
     assert_host_goes_on();
     error
@@ -77,10 +85,12 @@ fn call_fails(name: &str, limits: Limits) -> SandboxError {
     let module = module(name);
     let mut sandbox = Sandbox::new(runtime(), &module.name, &module.module, limits)
         .unwrap_or_else(|e| panic!("{name} should instantiate: {e}"));
+    let started = Instant::now();
     let error = match sandbox.call(&Request::Hello) {
         Ok(reply) => panic!("{name} should fail its first call, got {reply:?}"),
         Err(e) => e,
     };
+    report(name, started);
     let message = error.to_string();
     assert!(message.contains(&format!("engine module {name} ")), "the message names the module: {message}");
     match sandbox.call(&Request::Hello) {
@@ -116,7 +126,9 @@ fn assert_abi(error: &SandboxError, needles: &[&str]) {
 /// A generous bound on how long a 1 s deadline may take to fire. It is only a
 /// guard against a hang on a loaded 2-core machine (the epoch ticker is a
 /// sleeping thread); the real assertions are on the error variant and message.
-const HANG_GUARD: Duration = Duration::from_secs(2);
+/// How long the cases really take is printed (`-- --nocapture`) and reported
+/// in the README, not asserted tightly here.
+const HANG_GUARD: Duration = Duration::from_secs(5);
 
 // --- CPU deadline ------------------------------------------------------------
 
@@ -150,7 +162,7 @@ fn a_start_function_that_loops_forever_is_stopped_at_the_deadline() {
     let started = Instant::now();
     let error = start_fails("start_loop", Limits::default());
     eprintln!("start_loop.wat stopped after {:?} (deadline 1s)", started.elapsed());
-    assert!(started.elapsed() < HANG_GUARD + Duration::from_secs(1), "safety bound only");
+    assert!(started.elapsed() < HANG_GUARD, "safety bound only");
     assert_deadline(&error, "start_loop", Duration::from_secs(1));
 }
 

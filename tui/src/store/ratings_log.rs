@@ -72,6 +72,7 @@ impl RatingsLog {
             header.extend_from_slice(&VERSION.to_le_bytes());
             file.write_all(&header)?;
             file.sync_all()?;
+            sync_folders(path);
             bytes = header;
         }
         if &bytes[..8] != MAGIC {
@@ -140,13 +141,26 @@ impl RatingsLog {
         let timestamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         let record = encode(kind, movie, value, timestamp);
-        self.file
-            .write_all(&record)
+        self.cut_partial_record()
+            .and_then(|_| self.file.write_all(&record))
             .and_then(|_| self.file.sync_data())
             .with_context(|| format!("could not save to your ratings log {}", self.path.display()))?;
         let before = self.ratings.get(&movie).map(|e| e.value);
         self.apply(kind, movie, value, timestamp);
         Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value) })
+    }
+
+    /// A write that failed part-way (a full disk) leaves part of a record at
+    /// the end. Appending after it would shift the new record, and every later
+    /// one, off the record boundaries: at the next start they would all fail
+    /// their checksums. So the part is cut off first, as `open` would.
+    fn cut_partial_record(&mut self) -> std::io::Result<()> {
+        let len = self.file.metadata()?.len();
+        let partial = len.saturating_sub(HEADER as u64) % RECORD as u64;
+        if partial != 0 {
+            self.file.set_len(len - partial)?;
+        }
+        Ok(())
     }
 
     fn apply(&mut self, kind: Kind, movie: u32, value: f32, timestamp: i64) {
@@ -168,6 +182,17 @@ impl RatingsLog {
                     };
                 }
             }
+        }
+    }
+}
+
+/// A new file survives a power cut only once its folder entry is on disk, and
+/// `ratings/` may be new as well: sync both folders. Best effort, as some
+/// file systems cannot sync a folder.
+fn sync_folders(path: &Path) {
+    for dir in path.ancestors().skip(1).take(2).filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            tracing::debug!("could not sync {}: {e}", dir.display());
         }
     }
 }
@@ -257,6 +282,21 @@ mod tests {
         let (log, warnings) = RatingsLog::open(&path).unwrap();
         assert_eq!(values(&log), vec![(1, 4.0), (3, 4.0), (9, 1.0)]);
         assert_eq!(warnings.len(), 1, "only the damaged record remains to report");
+    }
+
+    #[test]
+    fn an_append_after_a_failed_partial_write_stays_on_the_record_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        let (mut log, _) = RatingsLog::open(&path).unwrap();
+        log.rate(1, 4.0).unwrap();
+        // What a write cut short by a full disk leaves behind.
+        OpenOptions::new().append(true).open(&path).unwrap().write_all(&[1, 2, 0, 0, 0, 0, 0]).unwrap();
+        log.rate(2, 3.0).unwrap();
+        drop(log);
+        let (log, warnings) = RatingsLog::open(&path).unwrap();
+        assert_eq!(values(&log), vec![(1, 4.0), (2, 3.0)]);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
