@@ -291,6 +291,46 @@ fn recommend_for_a_dataset_user_lists_unrated_movies_in_rank_order() {
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
 
+/// How many ratings each ML-100K movie has in u.data.
+fn ratings_per_movie_in_u_data() -> std::collections::HashMap<u64, u32> {
+    let data = fs::read_to_string(shared().join("datasets/ml-100k/u.data")).unwrap();
+    let mut counts = std::collections::HashMap::new();
+    for line in data.lines() {
+        *counts.entry(line.split('\t').nth(1).unwrap().parse().unwrap()).or_default() += 1;
+    }
+    counts
+}
+
+/// With no ratings of your own, `recommend --me` gives the same popular and
+/// well-rated list as the app's cold start, and says so; once you rate, the
+/// list is the model's, without the movie you rated.
+#[test]
+fn recommend_me_starts_popular_and_turns_personal_once_you_rate() {
+    let cinema = Cinema::new();
+    let dataset = ml100k();
+    let args = ["--plugin", "cinema-baseline", "recommend", "--dataset", &dataset, "--me", "-n", "10"];
+    let output = cinema.command(&args).arg("--json").assert().success().get_output().clone();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("you have rated nothing in ml-100k yet"));
+    let cold: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let counts = ratings_per_movie_in_u_data();
+    let ids = |list: &Value| -> Vec<u64> {
+        list.as_array().unwrap().iter().map(|e| e["movie_id"].as_u64().unwrap()).collect()
+    };
+    let cold_ids = ids(&cold);
+    assert_eq!(cold_ids.len(), 10);
+    // Popular: every one was rated by at least 100 people (the median movie has 27 ratings).
+    assert!(cold_ids.iter().all(|m| counts[m] >= 100), "{cold:#}");
+    assert!(cold_ids.contains(&50), "Star Wars (583 ratings, mean 4.36) is among them: {cold:#}");
+
+    cinema.command(&["--plugin", "cinema-baseline", "rate", "--dataset", &dataset, "50", "5"]).assert().success();
+    let output = cinema.command(&args).arg("--json").assert().success().get_output().clone();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("rated nothing"));
+    let personal = ids(&serde_json::from_slice(&output.stdout).unwrap());
+    assert_eq!(personal.len(), 10);
+    assert!(!personal.contains(&50), "the movie you rated is not recommended back");
+    assert_ne!(personal, cold_ids);
+}
+
 // --- bench --------------------------------------------------------------------
 
 const BENCH_FIGURES: [&str; 5] = [

@@ -1,19 +1,26 @@
 //! First start with no dataset: the built-in demo catalogue, and downloading
 //! MovieLens latest-small — from a tiny HTTP server on 127.0.0.1 only, never
-//! the real internet.
+//! the real internet — directly and from the app's Data view.
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use cinema::host::{EngineModule, Limits, Runtime};
+use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::store::dataset::{Format, RatingScale};
-use cinema::store::demo;
 use cinema::store::download::{FILE_NAME, download};
-use cinema::store::import;
+use cinema::store::{Home, demo, import};
+use cinema::ui::App;
+use cinema::ui::event::Event;
+use cinema::ui::state::Tab;
+use cinema::ui::work::{Launcher, Report, Stage};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn shared() -> PathBuf {
@@ -178,4 +185,62 @@ fn nothing_listening_is_a_clear_error() {
     let err = failed_download(port);
     assert!(err.starts_with("could not reach 127.0.0.1"), "{err}");
     assert!(err.contains("import a local copy with `cinema import PATH`"), "{err}");
+}
+
+// --- Downloading from the app ----------------------------------------------------
+
+/// The demo, then `d` `D`: the download, the import and the first training
+/// report progress, and the app switches to latest-small, half stars and all.
+#[test]
+fn the_data_view_downloads_latest_small_and_switches_to_it() {
+    let zip = latest_small_zip();
+    let (port, server) = serve_once(Reply::Zip(zip.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let runtime = Arc::new(Runtime::new(None).unwrap());
+    let module = Arc::new(EngineModule::builtin(&runtime, "cinema-default").unwrap());
+    // Generous: the tests share two cores with each other and other builds.
+    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_| {}).unwrap();
+    let mut app = App::new(rec);
+    let (tx, rx) = mpsc::channel();
+    let mut launcher = Launcher::new(home.clone(), runtime, module, limits);
+    launcher.download_url = url(port);
+    app.attach(launcher, tx);
+
+    for key in ['d', 'D'] {
+        app.handle_key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
+    }
+    assert!(app.data.running.is_some());
+    let mut stages = Vec::new();
+    while app.data.running.is_some() {
+        let event = rx.recv_timeout(Duration::from_secs(600)).expect("the worker reports");
+        if let Event::Work(Report::Stage(stage)) = &event {
+            stages.push(*stage);
+        }
+        app.handle(event);
+    }
+    server.join().unwrap();
+
+    assert_eq!(app.data.error, None);
+    let len = zip.len() as u64;
+    assert!(stages.contains(&Stage::Downloading { done: len, total: Some(len) }), "{stages:?}");
+    let trained: Vec<f64> = stages
+        .iter()
+        .filter_map(|s| if let Stage::Training { fraction, .. } = s { Some(*fraction) } else { None })
+        .collect();
+    assert!(trained.len() > 1 && trained.windows(2).all(|w| w[0] <= w[1]), "training progress: {trained:?}");
+    assert_eq!(trained.last(), Some(&1.0));
+    let ds = &app.rec.dataset;
+    assert_eq!((ds.name.as_str(), ds.movies.len(), ds.scale), ("ml-latest-small", 9742, RatingScale::HALF_STARS));
+    assert_eq!((app.rec.origin, app.tab), (ModelOrigin::Trained, Tab::Browse));
+    let saved = dir.path().join("datasets").join(FILE_NAME);
+    assert_eq!(home.active_dataset(), Some(saved.clone()), "the download is the next start's dataset");
+    assert_eq!(app.source, Some(saved));
+    assert!(dir.path().join("models/ml-latest-small/active.cmodel").is_file(), "the trained model is saved");
+
+    // Half stars: 4, then `.` makes it 4.5.
+    app.handle_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Char('.'), KeyModifiers::NONE));
+    assert_eq!(app.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
 }

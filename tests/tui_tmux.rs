@@ -4,6 +4,9 @@
 //! undo, rate 4, quit; then the rating is on disk (`cinema ratings --json`),
 //! survives a restart, and an undo after the restart is kept too.
 //!
+//! A first start with no dataset opens the demo; ML-100K imported from the
+//! Data view replaces it at once and is what the next start opens.
+//!
 //! Every tmux server here has its own socket and is killed at the end, even
 //! when the test fails.
 
@@ -147,10 +150,17 @@ fn saved_ratings(home: &Path, dataset: &Path) -> Vec<(u64, f64)> {
     json.as_array().unwrap().iter().map(|r| (r["movie_id"].as_u64().unwrap(), r["rating"].as_f64().unwrap())).collect()
 }
 
+fn have_tmux() -> bool {
+    let found = Command::new("tmux").arg("-V").output().is_ok();
+    if !found {
+        eprintln!("tmux is not installed; skipping");
+    }
+    found
+}
+
 #[test]
 fn search_open_rate_undo_quit_and_the_rating_persists() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed; skipping");
+    if !have_tmux() {
         return;
     }
     let home = TempDir::new().unwrap();
@@ -214,4 +224,84 @@ fn search_open_rate_undo_quit_and_the_rating_persists() {
 
     let log = std::fs::read_to_string(home.path().join("cinema.log")).unwrap_or_default();
     assert!(log.contains("terminal app started") && log.contains("rating changed"), "the log file: {log}");
+}
+
+#[test]
+fn first_start_shows_the_demo_then_imports_ml_100k_which_the_next_start_opens() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let command = format!("env NO_COLOR=1 '{}' --home '{}'", env!("CARGO_BIN_EXE_cinema"), home.path().display());
+    let tmux = Tmux::new();
+    tmux.start(&command);
+    let demo = tmux.wait("the demo", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("DEMO catalogue"));
+    assert!(line_with(&demo, "Cinema").contains("demo · you · 0 rated"), "{demo}");
+
+    tmux.keys(&["d"]);
+    tmux.wait_for("[Data]");
+    tmux.keys(&["i"]);
+    tmux.text(&shared().join("datasets/ml-100k").display().to_string());
+    tmux.keys(&["Enter"]);
+    // Training ML-100K's model the first time takes a while; the screen stays live meanwhile.
+    let done = tmux.wait("the switch to ML-100K", START_TIMEOUT, |s| s.contains("now on ml-100k"));
+    assert!(done.contains("[Browse]") && line_with(&done, "▶ ").contains("Star Wars"), "{done}");
+    assert!(line_with(&done, "Cinema").contains("ml-100k · you · 0 rated"), "{done}");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+
+    tmux.restart(&command);
+    let again = tmux.wait("ML-100K again", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
+    assert!(line_with(&again, "Cinema").contains("ml-100k · you · 0 rated") && !again.contains("DEMO"), "{again}");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+}
+
+/// `--exit-after-first-frame` (what `cinema bench` times) takes the real
+/// start-up path: on a terminal it draws there; the first start on a data
+/// directory trains, later ones restore. `bench` reports the median of warm
+/// starts as `startup_ms` and leaves the active dataset alone.
+#[test]
+fn start_up_is_timed_to_the_first_frame_on_a_terminal_and_by_bench() {
+    let home = TempDir::new().unwrap();
+    let dataset = shared().join("datasets/ml-100k");
+    if have_tmux() {
+        let report = home.path().join("first-frame.txt");
+        let command = format!(
+            "'{}' --home '{}' --dataset '{}' --exit-after-first-frame 2>>'{}'",
+            env!("CARGO_BIN_EXE_cinema"),
+            home.path().display(),
+            dataset.display(),
+            report.display()
+        );
+        let tmux = Tmux::new();
+        // The first start trains (seconds), so the window is still there to respawn.
+        tmux.start(&command);
+        for expected in ["(model trained)", "(model loaded)"] {
+            if expected == "(model loaded)" {
+                tmux.restart(&command);
+            }
+            let started = Instant::now();
+            while !std::fs::read_to_string(&report).unwrap_or_default().contains(expected) {
+                assert!(started.elapsed() < START_TIMEOUT, "no {expected} report; the screen:\n{}", tmux.screen());
+                sleep(Duration::from_millis(100));
+            }
+            tmux.wait_exit();
+        }
+    }
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .args(["bench", "--json", "--epochs", "1", "--factors", "8", "--startup-runs", "3", "--home"])
+        .arg(home.path())
+        .arg("--dataset")
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cinema bench: {}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs: Vec<f64> = json["startup_ms_runs"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(runs.len(), 3, "{json}");
+    let median = json["startup_ms"].as_f64().unwrap();
+    assert!(runs.iter().all(|&ms| ms > 0.0) && runs.contains(&median), "{json}");
+    assert!(!home.path().join("active-dataset").exists(), "benchmarking changes no default");
 }

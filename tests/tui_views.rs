@@ -1,22 +1,27 @@
 //! The terminal app without a terminal: every view drawn into ratatui's
 //! `TestBackend` (80×24 and a larger size) and checked cell by cell, and the
-//! app driven with key events — search, rate with instant learning, undo,
-//! typing a `q` into the search, browsing as a dataset user.
+//! app driven with key events — search, filters, rate with instant learning,
+//! undo, typing a `q` into the search, browsing as a dataset user, the mouse
+//! wheel, and importing another dataset from the Data view (on a worker
+//! thread whose reports are fed back as events, as the event loop does).
 //!
 //! Each test gets its own data directory (so its ratings log is its own);
 //! the ML-100K model is trained once and copied in.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use cinema::host::{EngineModule, Limits, Runtime};
 use cinema::recommender::Recommender;
-use cinema::store::{Dataset, Home, import};
+use cinema::store::{Dataset, Home, demo, import};
 use cinema::ui::App;
+use cinema::ui::event::Event;
 use cinema::ui::keys::BINDINGS;
-use cinema::ui::state::Tab;
+use cinema::ui::state::{Running, Tab};
 use cinema::ui::theme::Theme;
+use cinema::ui::work::{Job, Launcher, Report, Stage};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -38,8 +43,8 @@ fn limits() -> Limits {
 }
 
 struct Fixture {
-    runtime: Runtime,
-    module: EngineModule,
+    runtime: Arc<Runtime>,
+    module: Arc<EngineModule>,
     dataset: Dataset,
     /// A data directory holding the trained ML-100K model.
     trained: TempDir,
@@ -54,7 +59,7 @@ fn fixture() -> &'static Fixture {
         let trained = TempDir::new().unwrap();
         let home = Home::resolve(Some(trained.path().to_path_buf())).unwrap();
         Recommender::open(&home, &runtime, &module, limits(), dataset.clone(), |_| {}).expect("the model trains");
-        Fixture { runtime, module, dataset, trained }
+        Fixture { runtime: Arc::new(runtime), module: Arc::new(module), dataset, trained }
     })
 }
 
@@ -73,15 +78,47 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A fresh app on ML-100K with no ratings of yours, in its own data directory.
 fn fresh_app() -> (App, TempDir) {
+    let (app, dir) = app_on(fixture().dataset.clone());
+    assert_eq!(app.rec.origin, cinema::recommender::ModelOrigin::Loaded, "the trained model is reused");
+    (app, dir)
+}
+
+/// A fresh app on `dataset` in its own data directory, which holds the
+/// trained ML-100K model (a switch to ML-100K restores it).
+fn app_on(dataset: Dataset) -> (App, TempDir) {
     let f = fixture();
     let dir = TempDir::new().unwrap();
     copy_dir(&f.trained.path().join("models"), &dir.path().join("models"));
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), |_| {}).unwrap();
-    assert_eq!(rec.origin, cinema::recommender::ModelOrigin::Loaded, "the trained model is reused");
+    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_| {}).unwrap();
     let mut app = App::new(rec);
     app.theme = Theme::plain();
     (app, dir)
+}
+
+/// Lets `app` import into its data directory; its reports come on the receiver.
+fn attach(app: &mut App, dir: &TempDir) -> Receiver<Event> {
+    let f = fixture();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let (tx, rx) = mpsc::channel();
+    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
+    rx
+}
+
+/// Feeds the worker's reports to the app, as the event loop does, until the
+/// work is over; returns the stages reported.
+fn finish_work(app: &mut App, rx: &Receiver<Event>) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while app.data.running.is_some() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = rx.recv_timeout(left).expect("the worker reports before the deadline");
+        if let Event::Work(Report::Stage(stage)) = &event {
+            stages.push(*stage);
+        }
+        app.handle(event);
+    }
+    stages
 }
 
 fn star_wars(app: &App) -> u32 {
@@ -177,7 +214,7 @@ fn browse_with_an_active_search_80x24() {
 #[test]
 fn detail_of_star_wars() {
     let (mut app, _dir) = fresh_app();
-    app.detail = Some(star_wars(&app));
+    app.open(star_wars(&app));
     let s = screen(&app, 80, 24);
     assert!(s.contains("Star Wars (1977)"), "{s}");
     assert!(s.contains("Action · Adventure · Romance · Sci-Fi · War"), "{s}");
@@ -191,6 +228,15 @@ fn detail_of_star_wars() {
     assert!(five.matches('█').count() > row_of(&s, " 4 ★ ").matches('█').count());
     let predicted = row_of(&s, "Predicted for you:").split("Predicted for you: ").nth(1).unwrap_or_default().trim();
     assert!(predicted.parse::<f32>().is_ok(), "{s}");
+    // Beside the chart: the films the same people rated alike, most alike first.
+    let alike: Vec<&str> =
+        app.similar.iter().map(|&(m, _)| app.rec.dataset.movies[m as usize].title.as_str()).collect();
+    assert!(
+        alike[..3].contains(&"Return of the Jedi") && alike[..3].contains(&"Empire Strikes Back, The"),
+        "{alike:?}"
+    );
+    assert!(row_of(&s, " 5 ★ ").contains(&format!("  {} (", alike[0])), "{s}");
+    assert!(row_of(&s, " 4 ★ ").contains(&format!("  {} (", alike[1])), "{s}");
     // The model's number masked; the strip below is the model's too.
     let top: String = s.lines().take(17).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("detail_star_wars_80x24", top.replace(predicted, "#.##"));
@@ -208,12 +254,12 @@ fn recommendations_view_cold_start_then_for_you() {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
     // Popular and well rated: well-known films, not a film eight people loved.
-    let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.stats.count[r.item as usize]).collect();
+    let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats.count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");
     assert!(row_of(&s, "▶ ").contains(" 1 "), "{s}");
 
     let sw = star_wars(&app);
-    app.detail = Some(sw);
+    app.open(sw);
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 80, 24);
@@ -229,7 +275,7 @@ fn your_ratings_view() {
     press(&mut app, KeyCode::Char('m'));
     let s = screen(&app, 80, 24);
     assert!(s.contains("Your ratings · 0") && s.contains("nothing rated yet"), "{s}");
-    app.detail = Some(star_wars(&app));
+    app.open(star_wars(&app));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 80, 24);
@@ -281,7 +327,7 @@ fn a_larger_terminal_puts_recommendations_beside_the_table() {
     assert!(first.contains("Star Wars") && first.contains("│"), "the side pane shares the row: {s}");
     assert!(row_of(&s, "Popular and well rated").contains("┌"), "{s}");
     assert_eq!(s.lines().filter(|l| l.contains("▶ ")).count(), 1);
-    app.detail = Some(star_wars(&app));
+    app.open(star_wars(&app));
     let s = screen(&app, 140, 40);
     assert!(row_of(&s, "Star Wars (1977)").contains("Popular and well rated"), "{s}");
 }
@@ -294,7 +340,7 @@ fn any_size_draws_without_panicking_and_tiny_ones_say_so() {
             press(&mut app, KeyCode::Char(tab.chars().next().unwrap()));
             screen(&app, w, h);
         }
-        app.detail = Some(star_wars(&app));
+        app.open(star_wars(&app));
         screen(&app, w, h);
         app.detail = None;
         press(&mut app, KeyCode::Char('?'));
@@ -383,7 +429,7 @@ fn rating_star_wars_5_changes_the_recommendations_at_once_and_undo_restores() {
 #[test]
 fn half_stars_are_refused_on_a_whole_star_dataset() {
     let (mut app, _dir) = fresh_app();
-    app.detail = Some(star_wars(&app));
+    app.open(star_wars(&app));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('.'));
     assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(4.0));
@@ -404,10 +450,10 @@ fn sorting_filtering_and_moving() {
     assert_eq!((app.query.genre, app.rows.len()), (None, all));
 
     press(&mut app, KeyCode::Char('s'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.stats.mean[m as usize]).collect();
+    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats.mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] >= w[1]), "sorted by mean, high first");
     press(&mut app, KeyCode::Char('S'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.stats.mean[m as usize]).collect();
+    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats.mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] <= w[1]), "reversed");
 
     press(&mut app, KeyCode::Char('j'));
@@ -428,6 +474,8 @@ fn sorting_filtering_and_moving() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.tab, Tab::Recommendations);
     press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab, Tab::Data, "back from the first tab wraps to the last");
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.tab, Tab::Ratings);
     app.handle_key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT));
@@ -465,4 +513,205 @@ fn browsing_as_a_dataset_user_is_read_only() {
     press(&mut app, KeyCode::Enter);
     assert!(row_of(&screen(&app, 80, 24), "✗").contains("no user `99999`"));
     assert!(!app.read_only());
+}
+
+#[test]
+fn the_year_filter_steps_through_decades_newest_first() {
+    let (mut app, _dir) = fresh_app();
+    let all = app.rows.len();
+    let decade_of = |app: &App, m: u32| app.rec.dataset.movies[m as usize].year.map(|y| y - y % 10);
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.query.decade, Some(1990), "ML-100K's newest decade");
+    assert!(app.rows.len() < all && app.rows.iter().all(|&m| decade_of(&app, m) == Some(1990)));
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, "years: 1990s").contains(&format!("{} of {all}", app.rows.len())), "{s}");
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.query.decade, Some(1980));
+    let eighties = app.rows.clone();
+    assert!(eighties.iter().all(|&m| decade_of(&app, m) == Some(1980)));
+    // With a genre too: both filters hold.
+    press(&mut app, KeyCode::Char('f'));
+    let genre = app.query.genre.unwrap();
+    assert!(app.rows.len() < eighties.len());
+    assert!(app.rows.iter().all(|&m| app.rec.dataset.movies[m as usize].genres & (1 << genre) != 0));
+    assert!(app.rows.iter().all(|&m| decade_of(&app, m) == Some(1980)));
+    press(&mut app, KeyCode::Char('F'));
+    press(&mut app, KeyCode::Char('Y'));
+    assert_eq!(app.query.decade, Some(1990));
+    press(&mut app, KeyCode::Char('Y'));
+    assert_eq!((app.query.decade, app.rows.len()), (None, all), "past the newest decade: all years again");
+    assert!(screen(&app, 80, 24).contains("years: all"));
+    press(&mut app, KeyCode::Char('Y'));
+    let oldest = app.query.decade.expect("backwards from all: the oldest decade");
+    assert!(app.rec.dataset.movies.iter().filter_map(|m| m.year).all(|y| y >= oldest));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!((app.query.decade, app.rows.len()), (None, all), "Esc clears the filters");
+}
+
+#[test]
+fn the_mouse_wheel_scrolls_lists_and_the_help() {
+    let (mut app, _dir) = fresh_app();
+    screen(&app, 80, 24);
+    assert!(app.handle(Event::Scroll(3)));
+    assert_eq!(app.browse.selected, 3);
+    app.handle(Event::Scroll(-3));
+    app.handle(Event::Scroll(-3));
+    assert_eq!(app.browse.selected, 0, "stops at the top");
+    press(&mut app, KeyCode::Char('r'));
+    app.handle(Event::Scroll(3));
+    assert_eq!((app.browse.selected, app.recs_cursor.selected), (0, 3), "the list on screen scrolls");
+    press(&mut app, KeyCode::Char('?'));
+    let top = screen(&app, 80, 24);
+    app.handle(Event::Scroll(3));
+    assert_eq!((app.help, app.recs_cursor.selected), (Some(3), 3), "the help scrolls, not the list under it");
+    assert_ne!(screen(&app, 80, 24), top);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Enter);
+    assert!(!app.handle(Event::Scroll(3)), "the detail view does not scroll");
+}
+
+// --- Data: import and download ---------------------------------------------------
+
+#[test]
+fn data_view_80x24() {
+    let (mut app, _dir) = fresh_app();
+    app.source = Some(PathBuf::from("/data/ml-100k"));
+    press(&mut app, KeyCode::Char('d'));
+    assert_eq!(app.tab, Tab::Data);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("[Data]") && row_of(&s, "Now:").contains("ml-100k — /data/ml-100k"), "{s}");
+    assert!(row_of(&s, "movies ·").contains("1682 movies · 943 users · 100000 ratings · whole stars"), "{s}");
+    assert!(row_of(&s, " q quit").contains("i import") && s.contains("D download"), "the Data keys in the bar: {s}");
+    insta::assert_snapshot!("data_80x24", s);
+
+    // `i` opens the path input; letters are text there, not keys.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "~/Downloads/ml-latest-small.zip");
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, "   > ").contains("~/Downloads/ml-latest-small.zip▌"), "{s}");
+    assert!(row_of(&s, "Enter").contains("Enter import") && s.contains("Esc cancel"), "{s}");
+    assert_eq!(app.tab, Tab::Data, "d and D were typed, not obeyed");
+    insta::assert_snapshot!("data_typing_a_path_80x24", s);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.data.input.is_none() && app.data.running.is_none());
+}
+
+#[test]
+fn data_view_shows_progress_80x24() {
+    let (mut app, _dir) = fresh_app();
+    app.source = Some(PathBuf::from("/data/ml-100k"));
+    press(&mut app, KeyCode::Char('d'));
+    // The state a worker's reports leave behind, set directly: the view is a function of it.
+    app.data.running = Some(Running {
+        job: Job::Download,
+        stage: Some(Stage::Downloading { done: 412_000, total: Some(978_202) }),
+        started: Instant::now(),
+        elapsed: Duration::from_millis(3_100),
+    });
+    let s = screen(&app, 80, 24);
+    let label = row_of(&s, "Downloading MovieLens latest-small: 412 KB of 978 KB");
+    assert!(label.ends_with("3.1 s"), "{s}");
+    let bar = row_of(&s, "42%");
+    assert!(bar.contains('█') && bar.contains('░'), "{s}");
+    insta::assert_snapshot!("data_downloading_80x24", s);
+
+    let running = app.data.running.as_mut().unwrap();
+    running.stage = Some(Stage::Training { epoch: 30, epochs: 60, fraction: 0.5 });
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Training the default model once: epoch 30 of 60") && s.contains("50%"), "{s}");
+}
+
+#[test]
+fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
+    let (mut app, dir) = app_on(demo::catalogue());
+    let rx = attach(&mut app, &dir);
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, "DEMO catalogue").contains("press d to import"), "the demo points to real data: {s}");
+    // Something to lose if the switch went wrong: a rating on the demo.
+    press(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.rec.your_ratings().len(), 1);
+
+    let ml100k = shared().join("datasets/ml-100k");
+    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &ml100k.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    assert!(app.data.running.is_some(), "the import runs in the background");
+    assert_eq!(app.rec.dataset.name, "demo", "the demo stays until the new dataset is open");
+    let stages = finish_work(&mut app, &rx);
+
+    assert!(stages.contains(&Stage::Importing) && stages.contains(&Stage::Opening), "{stages:?}");
+    assert_eq!((app.rec.dataset.name.as_str(), app.rec.dataset.movies.len()), ("ml-100k", 1682));
+    assert_eq!((app.tab, app.rows.len(), app.data.error.as_deref()), (Tab::Browse, 1682, None));
+    assert!(app.rec.your_ratings().is_empty(), "your ML-100K ratings, not the demo's");
+    assert_eq!(app.source.as_deref(), Some(ml100k.as_path()));
+    let s = screen(&app, 80, 24);
+    assert!(s.lines().next().unwrap().contains("ml-100k · you · 0 rated"), "{s}");
+    assert!(row_of(&s, "✓").contains("now on ml-100k: 1682 movies"), "{s}");
+    assert!(row_of(&s, "▶ ").contains("Star Wars"), "{s}");
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    assert_eq!(home.active_dataset(), Some(std::path::absolute(&ml100k).unwrap()), "the next start opens it");
+
+    // Ratings work on the new dataset, through the new engine.
+    press(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
+    assert!(!recommended_items(&app).contains(&star_wars(&app)));
+}
+
+/// u.item and u.data of two movies; line 3 of u.data has three fields.
+fn malformed_ml100k(dir: &Path) -> PathBuf {
+    let folder = dir.join("broken-100k");
+    std::fs::create_dir_all(&folder).unwrap();
+    let item = "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n\
+                2|GoldenEye (1995)|01-Jan-1995||http://x|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n";
+    std::fs::write(folder.join("u.item"), item).unwrap();
+    std::fs::write(folder.join("u.data"), "1\t1\t5\t874965758\n2\t2\t3\t874965759\n3\t1\t4\n").unwrap();
+    folder
+}
+
+#[test]
+fn a_malformed_folder_shows_file_line_and_reason_and_keeps_the_current_dataset() {
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    let broken = malformed_ml100k(dir.path());
+    let before = (app.rows.clone(), app.recs.clone());
+    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &format!("'{}'", broken.display()));
+    press(&mut app, KeyCode::Enter);
+    finish_work(&mut app, &rx);
+
+    let error = app.data.error.clone().expect("the failure is kept for the error panel");
+    let where_ = format!("{}:3: expected 4 fields, found 3", broken.join("u.data").display());
+    assert!(error.contains(&where_), "{error}");
+    assert_eq!(app.rec.dataset.name, "ml-100k", "the current dataset stays");
+    assert_eq!((app.rows.clone(), app.recs.clone()), before);
+    assert!(!app.quit);
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    assert_eq!(home.active_dataset(), None, "a failed import is not remembered");
+
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("✗ That did not work") && s.contains("Still on ml-100k: nothing changed."), "{s}");
+    assert!(panel_text(&s).contains(&where_), "the whole message, wrapped, in the panel: {s}");
+    assert!(row_of(&s, "✗ could not import").starts_with(" ✗ could not import"), "and as a toast: {s}");
+    // Snapshot with the temporary folder's name (and so the wrapping) fixed.
+    let tmp = dir.path().display().to_string();
+    app.data.error = app.data.error.take().map(|e| e.replace(&tmp, "/tmp/x"));
+    app.toast = None;
+    insta::assert_snapshot!("data_import_failed_80x24", screen(&app, 80, 24));
+
+    // The app is still whole: a good import after a bad one works.
+    let started = app.rec.dataset.name.clone();
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &shared().join("datasets/ml-100k").display().to_string());
+    press(&mut app, KeyCode::Enter);
+    finish_work(&mut app, &rx);
+    let after = (started.as_str(), app.rec.dataset.name.as_str(), app.data.error.as_deref());
+    assert_eq!(after, ("ml-100k", "ml-100k", None));
+}
+
+/// The text inside a bordered panel, its wrapped lines joined again.
+fn panel_text(screen: &str) -> String {
+    let inner = screen.lines().filter_map(|l| l.trim_start().strip_prefix('│')?.trim_end().strip_suffix('│'));
+    inner.map(str::trim).collect::<Vec<_>>().join(" ")
 }

@@ -1,11 +1,14 @@
 //! `cinema bench`: speed figures and ratios, never pass/fail. Training runs
 //! the same kernel twice — inside the WASM module through the host, and
-//! natively — on the same data with the same parameters.
+//! natively — on the same data with the same parameters. Start-up is timed
+//! on this very executable, started the way a person starts it.
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use cinema_engine::protocol::{ModelSpec, Request, Triple};
 use cinema_engine::{EngineInfo, Session};
 use serde::Serialize;
@@ -37,6 +40,9 @@ pub struct Args {
     /// Epochs of the benchmarked SVD.
     #[arg(long, default_value_t = 20)]
     epochs: u32,
+    /// Timed start-ups of the app on --dataset (after one that warms the caches).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    startup_runs: usize,
 }
 
 #[derive(Serialize)]
@@ -64,6 +70,10 @@ struct Report {
     engine: String,
     module_load_ms_cold: f64,
     module_load_ms_cached: f64,
+    /// Process start to the first full frame of the app on --dataset, caches
+    /// warm (median of the timed runs); `None` without --dataset.
+    startup_ms: Option<f64>,
+    startup_ms_runs: Vec<f64>,
     #[serde(flatten)]
     main: Option<Figures>,
     synthetic: Vec<Figures>,
@@ -75,6 +85,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     spec_params.factors = args.factors;
     spec_params.epochs = args.epochs;
     let spec = ModelSpec::Svd(spec_params);
+    let startup_ms_runs = match &args.dataset {
+        Some(path) => startup_ms(env, path, args.startup_runs)?,
+        None => Vec::new(),
+    };
     let main = match &args.dataset {
         Some(path) => {
             let dataset = load_dataset(env, path)?;
@@ -95,6 +109,8 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         engine: env.module()?.location(),
         module_load_ms_cold: cold,
         module_load_ms_cached: cached,
+        startup_ms: median(&startup_ms_runs),
+        startup_ms_runs,
         main,
         synthetic,
     };
@@ -102,6 +118,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         return print_json(&report);
     }
     println!("engine {}: module load {:.1} ms cold, {:.1} ms cached", report.engine, cold, cached);
+    if let Some(ms) = report.startup_ms {
+        let runs = report.startup_ms_runs.len();
+        println!("start-up to the first full frame: {ms:.0} ms (median of {runs}, caches warm)");
+    }
     for f in report.main.iter().chain(&report.synthetic) {
         println!(
             "{}: {} ratings, {}×{}, k={} × {} epochs: wasm {:.4} s/epoch, native {:.4} s/epoch (ratio {:.2}); top-10 p50 {:.3} ms, p99 {:.3} ms; rate→top-10 p50 {:.3} ms, p99 {:.3} ms",
@@ -206,6 +226,61 @@ fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> f
         }
     }
     started.elapsed().as_secs_f64()
+}
+
+/// Starts this executable as `cinema --dataset PATH` would be started, with
+/// the same data directory and module, `runs + 1` times; the first warms the
+/// caches (and trains the model if this data directory has none). Each run
+/// is timed from spawning the process to its report that the first frame is
+/// drawn. A timed run that had to train is an error: start-up must restore.
+fn startup_ms(env: &Env, dataset: &Path, runs: usize) -> Result<Vec<f64>> {
+    let exe = std::env::current_exe().context("cannot find this executable to time its start-up")?;
+    let mut times = Vec::new();
+    for run in 0..=runs {
+        let mut command = Command::new(&exe);
+        command.arg("--home").arg(env.home.root()).arg("--dataset").arg(dataset).arg("--exit-after-first-frame");
+        if let Some(plugin) = &env.plugin {
+            command.arg("--plugin").arg(plugin);
+        }
+        // stdout stays ours: on a terminal the app draws there, as it would for a person.
+        command.stdin(Stdio::inherit()).stdout(Stdio::inherit()).stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = command.spawn().with_context(|| format!("cannot start {}", exe.display()))?;
+        let mut stderr = BufReader::new(child.stderr.take().context("no stderr from the app")?);
+        let (mut report, mut said) = (None, String::new());
+        let mut text = String::new();
+        while stderr.read_line(&mut text)? > 0 {
+            if let Some(rest) = text.strip_prefix(crate::ui::FIRST_FRAME) {
+                report = Some((started.elapsed(), rest.trim().to_owned()));
+                break;
+            }
+            said.push_str(&text);
+            text.clear();
+        }
+        // Drain what is left so the app cannot block on a full pipe, then reap it.
+        std::io::copy(&mut stderr, &mut std::io::sink())?;
+        let status = child.wait()?;
+        let Some((elapsed, how)) = report.filter(|_| status.success()) else {
+            bail!("the app did not start on {} ({status}): {}", dataset.display(), said.trim());
+        };
+        if run > 0 && how.contains("trained") {
+            bail!("a warm start-up on {} retrained the model instead of restoring it", dataset.display());
+        }
+        if run > 0 {
+            times.push(elapsed.as_secs_f64() * 1e3);
+        }
+    }
+    Ok(times)
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2]),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
 }
 
 /// Compile-and-instantiate time without a cache, then from a warm cache.

@@ -32,6 +32,12 @@ pub struct Cli {
     /// With no command: the MovieLens folder or .zip the terminal app opens (default: the built-in demo).
     #[arg(long, value_name = "PATH")]
     dataset: Option<PathBuf>,
+    /// With no command: leave the mouse to the terminal (text selection) instead of scrolling with the wheel.
+    #[arg(long)]
+    no_mouse: bool,
+    /// Start the terminal app, draw its first frame and exit (what `cinema bench` times as startup_ms).
+    #[arg(long, hide = true)]
+    exit_after_first_frame: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -81,7 +87,8 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     use std::io::IsTerminal;
     // The terminal app needs a terminal; in a pipe or CI, say how to use the CLI instead.
-    if cli.command.is_none() && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if cli.command.is_none() && !terminal && !cli.exit_after_first_frame {
         use clap::CommandFactory;
         Cli::command().print_help()?;
         return Ok(());
@@ -92,7 +99,9 @@ fn run(cli: Cli) -> Result<()> {
     let env = Env { home, runtime, plugin: cli.plugin, limits: Limits::default(), json: cli.json };
     // No command: the terminal app.
     let Some(command) = cli.command else {
-        return crate::ui::launch(&env.home, &env.runtime, &env.module()?, env.limits, cli.dataset.as_deref());
+        let module = env.module()?;
+        let options = crate::ui::Options { mouse: !cli.no_mouse, exit_after_first_frame: cli.exit_after_first_frame };
+        return crate::ui::launch(env.home, env.runtime, module, env.limits, cli.dataset.as_deref(), options);
     };
     match command {
         Command::Import(args) => import::run(&env, args),

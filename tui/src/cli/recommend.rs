@@ -54,6 +54,13 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     };
     let mut rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
+    if rec.is_cold(user) {
+        eprintln!(
+            "you have rated nothing in {} yet: these are popular, well-rated movies \
+             (rate some with `cinema rate` for your own list)",
+            rec.dataset.name
+        );
+    }
     let list = recommendations(&mut rec, user, args.n)?;
     if env.json {
         return print_json(&list);
@@ -66,7 +73,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
 }
 
 fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recommendation>> {
-    let scored = rec.recommendations(user, n)?;
+    let scored = rec.for_user(user, n)?;
     Ok(scored
         .into_iter()
         .enumerate()

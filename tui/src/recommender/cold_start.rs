@@ -4,12 +4,13 @@
 
 use cinema_engine::protocol::Scored;
 
-use super::stats::MovieStats;
+use crate::store::stats::MovieStats;
 
 /// The top `n` movies by damped mean: `(C·μ + Σ ratings) / (C + count)`,
 /// where μ is the mean of all ratings and C the mean number of ratings per
-/// rated movie. `prediction` is the model's estimate for the viewer.
-pub fn popular_and_well_rated(stats: &MovieStats, predicted: &[f32], n: usize) -> Vec<Scored> {
+/// rated movie. `prediction` is the damped mean too, until the caller asks
+/// the model.
+pub fn popular_and_well_rated(stats: &MovieStats, n: usize) -> Vec<Scored> {
     let rated: Vec<usize> = (0..stats.count.len()).filter(|&m| stats.count[m] > 0).collect();
     if rated.is_empty() {
         return Vec::new();
@@ -23,8 +24,7 @@ pub fn popular_and_well_rated(stats: &MovieStats, predicted: &[f32], n: usize) -
         .map(|&m| {
             let count = f64::from(stats.count[m]);
             let damped = (damping * global + f64::from(stats.mean[m]) * count) / (damping + count);
-            let prediction = predicted.get(m).copied().filter(|p| p.is_finite()).unwrap_or(damped as f32);
-            Scored { item: m as u32, score: damped as f32, prediction }
+            Scored { item: m as u32, score: damped as f32, prediction: damped as f32 }
         })
         .collect();
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));

@@ -1,10 +1,14 @@
 //! The running recommender for one dataset and one person: the dataset, an
 //! engine instance holding the model, and your ratings log. The terminal UI
-//! and the CLI's `rate`/`ratings`/`recommend --me` both work through it.
+//! and the CLI's `rate`/`ratings`/`recommend --me` both work through it, so
+//! both give the same list — including the [`cold_start`] list for someone
+//! who has rated nothing yet.
 //!
 //! You are one extra user of the dataset (dense index = number of dataset
 //! users). Your ratings go to the log first (synced), then into the engine by
 //! fold-in, so the model learns at once without retraining.
+
+pub mod cold_start;
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -19,6 +23,7 @@ use crate::store::dataset::Dataset;
 use crate::store::home::Home;
 use crate::store::models::{self, ModelMeta};
 use crate::store::ratings_log::{Change, Entry, RatingsLog};
+use crate::store::stats::MovieStats;
 
 /// Where the model in the engine came from at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +34,8 @@ pub enum ModelOrigin {
 
 pub struct Recommender {
     pub dataset: Dataset,
+    /// Per-movie counts, means and rating distributions of the dataset.
+    pub stats: MovieStats,
     client: EngineClient,
     log: RatingsLog,
     you: u32,
@@ -81,7 +88,8 @@ impl Recommender {
                 (meta, ModelOrigin::Trained)
             }
         };
-        let mut r = Recommender { dataset, client, log, you, origin, meta, warnings };
+        let stats = MovieStats::compute(&dataset);
+        let mut r = Recommender { dataset, stats, client, log, you, origin, meta, warnings };
         r.fold_in_you()?;
         Ok(r)
     }
@@ -124,6 +132,26 @@ impl Recommender {
     /// Top `n` for `user` (you or any dataset user), excluding what they rated.
     pub fn recommendations(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
         self.client.recommend(user, n)
+    }
+
+    /// Nothing personal to go on: `user` is you, and you have rated nothing.
+    pub fn is_cold(&self, user: u32) -> bool {
+        user == self.you && self.log.ratings().is_empty()
+    }
+
+    /// What to show `user`: their personal top `n`, or while they are cold
+    /// ([`Self::is_cold`]) the popular-and-well-rated list, each with the
+    /// model's prediction for them.
+    pub fn for_user(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
+        if !self.is_cold(user) {
+            return self.recommendations(user, n);
+        }
+        let mut list = cold_start::popular_and_well_rated(&self.stats, n as usize);
+        let movies: Vec<u32> = list.iter().map(|s| s.item).collect();
+        for (scored, predicted) in list.iter_mut().zip(self.predict(user, &movies)?) {
+            scored.prediction = predicted;
+        }
+        Ok(list)
     }
 
     pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {

@@ -1,5 +1,5 @@
 //! The app's own data directory: where datasets, plugins, model versions,
-//! caches and the log live.
+//! caches and the log live, and which dataset the app opens by default.
 
 use std::ffi::OsString;
 use std::fs;
@@ -67,14 +67,46 @@ impl Home {
     pub fn log_path(&self) -> PathBuf {
         self.root.join("cinema.log")
     }
+
+    /// The dataset the terminal app opens when no `--dataset` is given: the
+    /// one last opened there. `None`: none yet (the demo catalogue).
+    pub fn active_dataset(&self) -> Option<PathBuf> {
+        let text = fs::read_to_string(self.active_dataset_path()).ok()?;
+        let line = text.lines().next().unwrap_or("").trim_end();
+        (!line.is_empty()).then(|| PathBuf::from(line))
+    }
+
+    /// Makes `path` (absolute) the default for the next start. Written
+    /// atomically: a crash leaves the old choice or the new one, never half.
+    pub fn set_active_dataset(&self, path: &Path) -> anyhow::Result<()> {
+        let path = std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+        // One line of text; a path that is not UTF-8 (or spans lines) cannot be kept in it.
+        let Some(text) = path.to_str().filter(|t| !t.contains('\n')) else {
+            bail!("cannot remember {} as the active dataset: the path is not plain text", path.display());
+        };
+        if self.active_dataset().as_deref() == Some(path.as_path()) {
+            return Ok(());
+        }
+        let target = self.active_dataset_path();
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.root)
+            .with_context(|| format!("cannot write in {}", self.root.display()))?;
+        std::io::Write::write_all(&mut tmp, format!("{text}\n").as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&target).with_context(|| format!("cannot save {}", target.display()))?;
+        Ok(())
+    }
+
+    fn active_dataset_path(&self) -> PathBuf {
+        self.root.join("active-dataset")
+    }
 }
 
-/// The precedence rule, kept apart from the process environment so it can be tested.
 /// Dataset names come from folder names; keep them to portable characters.
 fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
+/// The precedence rule, kept apart from the process environment so it can be tested.
 fn choose(flag: Option<PathBuf>, env: Option<OsString>, platform: impl FnOnce() -> Option<PathBuf>) -> Option<PathBuf> {
     flag.or_else(|| env.filter(|v| !v.is_empty()).map(PathBuf::from)).or_else(platform)
 }
@@ -100,5 +132,19 @@ mod tests {
         assert_eq!(home.cache_dir(), tmp.path().join("a/b/cache"));
         assert!(home.datasets_dir().unwrap().is_dir());
         assert!(!home.cache_dir().exists());
+    }
+
+    #[test]
+    fn the_active_dataset_is_remembered_as_an_absolute_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::resolve(Some(tmp.path().to_path_buf())).unwrap();
+        assert_eq!(home.active_dataset(), None);
+        home.set_active_dataset(&tmp.path().join("ml-100k")).unwrap();
+        assert_eq!(home.active_dataset(), Some(tmp.path().join("ml-100k")));
+        home.set_active_dataset(Path::new("relative/ml-1m")).unwrap();
+        let active = home.active_dataset().unwrap();
+        assert!(active.is_absolute() && active.ends_with("relative/ml-1m"), "{}", active.display());
+        let again = Home::resolve(Some(tmp.path().to_path_buf())).unwrap();
+        assert_eq!(again.active_dataset(), Some(active), "kept on disk");
     }
 }

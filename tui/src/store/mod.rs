@@ -10,9 +10,11 @@ pub mod import;
 pub mod models;
 pub mod ratings_log;
 pub mod splits;
+pub mod stats;
 
 pub use cache::{CacheStatus, Fingerprint, import_fingerprint, load_or_import};
 pub use dataset::{Dataset, Format, Movie, Rating, RatingScale};
 pub use home::Home;
 pub use import::{ImportError, Reason, import};
 pub use splits::read_split_file;
+pub use stats::MovieStats;

@@ -1,16 +1,42 @@
-//! What keys do: a key is looked up in the key table for the active
-//! contexts, and the action it names changes the state.
+//! What events do: a key is looked up in the key table for the active
+//! contexts, and the action it names changes the state; the wheel scrolls;
+//! reports from long work update the Data view.
 
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::event::Event;
 use super::format::{stars, title_year};
 use super::keys::{self, Action, Lookup};
+use super::query;
+use super::similar::Similar;
 use super::state::{App, Level, Tab, Viewer};
 use crate::store::ratings_log::Change;
 
+/// How many similar movies the detail view gets.
+const SIMILAR: usize = 10;
+
 impl App {
+    /// Handles one event; true when the screen may have changed.
+    pub fn handle(&mut self, event: Event) -> bool {
+        match event {
+            Event::Key(key) => {
+                self.handle_key(key);
+                true
+            }
+            Event::Scroll(rows) => self.scroll(rows),
+            Event::Resize => true,
+            Event::Tick => self.tick(Instant::now()),
+            Event::Work(report) => {
+                self.on_work(report);
+                true
+            }
+            // The event loop owns this one: it ends the app.
+            Event::InputFailed(_) => false,
+        }
+    }
+
     /// Handles one key press.
     pub fn handle_key(&mut self, key: KeyEvent) {
         let contexts = self.contexts();
@@ -32,6 +58,7 @@ impl App {
             Action::ShowBrowse => self.show(Tab::Browse),
             Action::ShowRecommendations => self.show(Tab::Recommendations),
             Action::ShowRatings => self.show(Tab::Ratings),
+            Action::ShowData => self.show(Tab::Data),
             Action::Search => {
                 self.show(Tab::Browse);
                 self.typing = true;
@@ -46,7 +73,11 @@ impl App {
             Action::PageDown => self.step(self.cursor_page()),
             Action::HalfPageUp => self.step(-(self.cursor_page() / 2).max(1)),
             Action::HalfPageDown => self.step((self.cursor_page() / 2).max(1)),
-            Action::Open => self.detail = self.selected_movie(),
+            Action::Open => {
+                if let Some(movie) = self.selected_movie() {
+                    self.open(movie);
+                }
+            }
             Action::Back => self.detail = None,
             Action::Rate => {
                 if let KeyCode::Char(c) = key.code
@@ -75,15 +106,22 @@ impl App {
             }
             Action::NextGenre => self.cycle_genre(1),
             Action::PrevGenre => self.cycle_genre(-1),
+            Action::OlderDecade => self.cycle_decade(1),
+            Action::NewerDecade => self.cycle_decade(-1),
             Action::ClearSearch => {
                 self.query.text.clear();
                 self.query.genre = None;
+                self.query.decade = None;
                 self.query.by_relevance = true;
                 self.reshape_rows();
             }
+            Action::ImportPath => self.data.input = Some(String::new()),
+            Action::Download => self.start(super::work::Job::Download),
             Action::Accept if self.prompt.is_some() => self.accept_prompt(),
+            Action::Accept if self.data.input.is_some() => self.accept_path(),
             Action::Accept => self.typing = false,
             Action::Cancel if self.prompt.is_some() => self.prompt = None,
+            Action::Cancel if self.data.input.is_some() => self.data.input = None,
             Action::Cancel => {
                 self.typing = false;
                 self.query.text.clear();
@@ -108,11 +146,20 @@ impl App {
         self.tab = tab;
     }
 
+    /// Opens the detail view of `movie`, with the movies rated like it.
+    pub fn open(&mut self, movie: u32) {
+        let dataset = &self.rec.dataset;
+        let similarity = self.similarity.get_or_insert_with(|| Similar::build(dataset));
+        self.similar = similarity.top(dataset, movie, SIMILAR);
+        self.detail = Some(movie);
+    }
+
     fn cursor_page(&self) -> isize {
         match self.tab {
             Tab::Browse => self.browse.page(),
             Tab::Recommendations => self.recs_cursor.page(),
             Tab::Ratings => self.ratings_cursor.page(),
+            Tab::Data => 1,
         }
     }
 
@@ -125,12 +172,22 @@ impl App {
             Tab::Browse => self.browse.step(delta, self.rows.len()),
             Tab::Recommendations => self.recs_cursor.step(delta, self.recs.len()),
             Tab::Ratings => self.ratings_cursor.step(delta, self.rated.len()),
+            Tab::Data => {}
         }
     }
 
-    /// Edits the text of the open prompt or the search box.
+    /// The mouse wheel: scrolls the help or the list on screen (not the detail view).
+    fn scroll(&mut self, rows: isize) -> bool {
+        if self.help.is_none() && self.detail.is_some() {
+            return false;
+        }
+        self.step(rows);
+        true
+    }
+
+    /// Edits the text of the open prompt, the path input or the search box.
     fn edit(&mut self, change: impl FnOnce(&mut String)) {
-        if let Some(text) = self.prompt.as_mut() {
+        if let Some(text) = self.prompt.as_mut().or(self.data.input.as_mut()) {
             change(text);
             return;
         }
@@ -151,6 +208,16 @@ impl App {
         let now = self.query.genre.map_or(-1, |g| g as isize);
         let next = (now + 1 + by).rem_euclid(n + 1) - 1;
         self.query.genre = usize::try_from(next).ok();
+        self.reshape_rows();
+    }
+
+    /// Steps through "all years", then each decade present, newest first.
+    fn cycle_decade(&mut self, by: isize) {
+        let decades = query::decades(&self.rec.dataset);
+        let n = decades.len() as isize;
+        let now = self.query.decade.and_then(|d| decades.iter().position(|&x| x == d)).map_or(-1, |i| i as isize);
+        let next = (now + 1 + by).rem_euclid(n + 1) - 1;
+        self.query.decade = usize::try_from(next).ok().map(|i| decades[i]);
         self.reshape_rows();
     }
 

@@ -1,28 +1,38 @@
-//! The one event channel: key presses and resizes from an input thread,
-//! and a tick (toasts expire on it).
+//! The one event channel: key presses, mouse-wheel turns and resizes from an
+//! input thread, reports from long work (import, download, training), and a
+//! tick (toasts expire and progress timers advance on it).
 
 use std::sync::mpsc::Sender;
 use std::thread;
 use std::time::Duration;
 
-use crossterm::event::{self as term, KeyEvent, KeyEventKind};
+use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
+
+use super::work::Report;
 
 const TICK: Duration = Duration::from_millis(250);
+/// Rows one notch of the mouse wheel moves.
+pub const WHEEL_ROWS: isize = 3;
 
-#[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
+    /// Rows to move: positive is down.
+    Scroll(isize),
     Resize,
     Tick,
+    Work(Report),
     InputFailed(String),
 }
 
-/// Reads the terminal; only key presses count (some platforms also report releases).
+/// Reads the terminal; only key presses count (some platforms also report
+/// releases), and of the mouse only the wheel.
 pub fn spawn_input(tx: Sender<Event>) {
     thread::spawn(move || {
         loop {
             let event = match term::read() {
                 Ok(term::Event::Key(key)) if key.kind == KeyEventKind::Press => Event::Key(key),
+                Ok(term::Event::Mouse(m)) if m.kind == MouseEventKind::ScrollDown => Event::Scroll(WHEEL_ROWS),
+                Ok(term::Event::Mouse(m)) if m.kind == MouseEventKind::ScrollUp => Event::Scroll(-WHEEL_ROWS),
                 Ok(term::Event::Resize(..)) => Event::Resize,
                 Ok(_) => continue,
                 Err(e) => Event::InputFailed(e.to_string()),

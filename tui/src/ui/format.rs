@@ -1,4 +1,4 @@
-//! Small text helpers shared by the views: ratings, dates, truncation.
+//! Small text helpers shared by the views: ratings, dates, sizes, truncation.
 
 use crate::store::dataset::{Dataset, Movie, RatingScale};
 
@@ -31,6 +31,15 @@ pub fn fit(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// `955 KB`, `1.2 MB`: sizes as people read them (decimal units, like download pages).
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{} KB", n / 1_000),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
 }
 
 /// `2024-05-17` (UTC) from seconds since the Unix epoch.
@@ -66,5 +75,6 @@ mod tests {
         assert_eq!(fit("Star Wars", 5), "Star…");
         assert_eq!(stars(4.0, RatingScale::WHOLE_STARS), "4");
         assert_eq!(stars(4.5, RatingScale::HALF_STARS), "4.5");
+        assert_eq!((bytes(999), bytes(978_202), bytes(1_234_567)), ("999 B".into(), "978 KB".into(), "1.2 MB".into()));
     }
 }

@@ -19,10 +19,14 @@ pub enum Context {
     Browse,
     Detail,
     Ratings,
+    /// The Data view: import or download a dataset.
+    Data,
     /// Typing a search.
     Search,
     /// Typing a user id to browse as.
     Prompt,
+    /// Typing the path of a dataset to import.
+    PathInput,
     /// The help overlay.
     Help,
 }
@@ -38,14 +42,16 @@ impl Context {
             Context::Browse => "Browse",
             Context::Detail => "Movie detail",
             Context::Ratings => "Your ratings",
+            Context::Data => "Data (import or download MovieLens)",
             Context::Search => "While typing a search",
             Context::Prompt => "While typing a user id",
+            Context::PathInput => "While typing a path",
             Context::Help => "This help",
         }
     }
 
     /// Help overlay order.
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 12] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -53,8 +59,10 @@ impl Context {
         Context::Browse,
         Context::Detail,
         Context::Ratings,
+        Context::Data,
         Context::Search,
         Context::Prompt,
+        Context::PathInput,
         Context::Help,
     ];
 }
@@ -129,6 +137,7 @@ pub enum Action {
     ShowBrowse,
     ShowRecommendations,
     ShowRatings,
+    ShowData,
     Search,
     AsUser,
     Undo,
@@ -150,7 +159,13 @@ pub enum Action {
     Reverse,
     NextGenre,
     PrevGenre,
+    /// Decades go newest first.
+    OlderDecade,
+    NewerDecade,
     ClearSearch,
+    /// Open the path input of the Data view.
+    ImportPath,
+    Download,
     Back,
     Accept,
     Cancel,
@@ -207,7 +222,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::F(1))], C::Always, A::Help, "show or hide this help", None),
     b(&[Char('q')], C::Global, A::Quit, "quit", Some("quit")),
     b(&[Char('?')], C::Global, A::Help, "help: every key", Some("help")),
-    b(&[Code(KeyCode::Tab)], C::Global, A::NextTab, "next view", Some("view")),
+    b(&[Code(KeyCode::Tab)], C::Global, A::NextTab, "next view", None),
     b(&[Code(KeyCode::BackTab)], C::Global, A::PrevTab, "previous view", None),
     b(&[Char('b'), Alt('1')], C::Global, A::ShowBrowse, "browse the catalogue", None),
     b(&[Char('r'), Alt('2')], C::Global, A::ShowRecommendations, "recommendations for you", None),
@@ -215,6 +230,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('/')], C::Global, A::Search, "search titles as you type (fuzzy)", Some("search")),
     b(&[Char('a')], C::Global, A::AsUser, "browse as a dataset user (read-only) or as you", None),
     b(&[Char('u')], C::Global, A::Undo, "undo your last rating change", Some("undo")),
+    b(&[Char('d'), Alt('4')], C::Global, A::ShowData, "data: import or download MovieLens", Some("data")),
     b(&[Char('k'), Code(KeyCode::Up)], C::List, A::Up, "move up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::List, A::Down, "move down", None),
     b(&[Chord('g', 'g'), Code(KeyCode::Home)], C::List, A::Top, "first row", None),
@@ -238,9 +254,13 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('S')], C::Browse, A::Reverse, "reverse the sort", None),
     b(&[Char('f')], C::Browse, A::NextGenre, "filter: next genre", Some("genre")),
     b(&[Char('F')], C::Browse, A::PrevGenre, "filter: previous genre", None),
-    b(&[Code(KeyCode::Esc)], C::Browse, A::ClearSearch, "clear the search and the genre filter", None),
+    b(&[Char('y')], C::Browse, A::OlderDecade, "filter: next decade (all, 2010s, 2000s, …)", Some("year")),
+    b(&[Char('Y')], C::Browse, A::NewerDecade, "filter: previous decade", None),
+    b(&[Code(KeyCode::Esc)], C::Browse, A::ClearSearch, "clear the search and the filters", None),
     b(&[Code(KeyCode::Esc), Char('h'), Code(KeyCode::Left)], C::Detail, A::Back, "back to the list", Some("back")),
     b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
+    b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
+    b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),
     b(&[Code(KeyCode::Enter)], C::Search, A::Accept, "keep the results, stop typing", Some("done")),
     b(&[Code(KeyCode::Esc)], C::Search, A::Cancel, "clear the search, stop typing", Some("cancel")),
     b(&[Code(KeyCode::Up)], C::Search, A::Up, "move up in the results", None),
@@ -252,6 +272,11 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::Esc)], C::Prompt, A::Cancel, "cancel", Some("cancel")),
     b(&[Code(KeyCode::Backspace)], C::Prompt, A::DeleteChar, "delete a character", None),
     b(&[Text], C::Prompt, A::Type, "type the user id", None),
+    b(&[Code(KeyCode::Enter)], C::PathInput, A::Accept, "import it and switch to it", Some("import")),
+    b(&[Code(KeyCode::Esc)], C::PathInput, A::Cancel, "cancel", Some("cancel")),
+    b(&[Code(KeyCode::Backspace)], C::PathInput, A::DeleteChar, "delete a character", None),
+    b(&[Ctrl('u')], C::PathInput, A::ClearInput, "clear the line", None),
+    b(&[Text], C::PathInput, A::Type, "type the path (~ is your home folder)", None),
     b(&[Char('k'), Code(KeyCode::Up)], C::Help, A::Up, "scroll up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::Help, A::Down, "scroll down", None),
     b(&[Code(KeyCode::Esc), Char('?'), Char('q')], C::Help, A::CloseHelp, "close the help", Some("close")),

@@ -1,32 +1,43 @@
-//! `cinema [--dataset PATH]`: opens the dataset (or the built-in demo
-//! catalogue when none is given), trains its model once if needed (progress
-//! on stderr, before the screen is taken over), then runs the app.
+//! `cinema [--dataset PATH]`: opens the dataset — the one given, else the
+//! one last opened in the app, else the built-in demo catalogue — trains its
+//! model once if needed (progress on stderr, before the screen is taken
+//! over), then runs the app.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use super::App;
+use super::work::{self, Launcher};
 use crate::host::{EngineModule, Limits, Runtime};
 use crate::recommender::Recommender;
-use crate::store::{Home, demo, load_or_import};
+use crate::store::{Dataset, Home, demo, load_or_import};
+
+/// How the app runs, from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Scroll lists with the mouse wheel (the terminal's own text selection then needs Shift).
+    pub mouse: bool,
+    /// Start up exactly as usual, draw the first frame, say so on stderr and
+    /// exit: what `cinema bench` times. Changes nothing in the data directory
+    /// beyond what any start does, and does not change the active dataset.
+    pub exit_after_first_frame: bool,
+}
 
 pub fn launch(
-    home: &Home,
-    runtime: &Runtime,
-    module: &EngineModule,
+    home: Home,
+    runtime: Runtime,
+    module: EngineModule,
     limits: Limits,
     dataset: Option<&Path>,
+    options: Options,
 ) -> Result<()> {
-    let dataset = match dataset {
-        Some(path) => {
-            load_or_import(home, path).with_context(|| format!("could not load the dataset at {}", path.display()))?.0
-        }
-        None => {
-            eprintln!("no --dataset given: opening the built-in demo catalogue (cinema --dataset PATH for MovieLens)");
-            demo::catalogue()
-        }
-    };
-    let rec = Recommender::open(home, runtime, module, limits, dataset, |p| {
+    let started = Instant::now();
+    let (dataset, source, warning) = choose(&home, dataset)?;
+    let loaded = started.elapsed();
+    let mut rec = Recommender::open(&home, &runtime, &module, limits, dataset, |p| {
         if p.visited == 0 && p.epoch > 0 {
             eprint!("\rtraining the default model once: epoch {}/{}", p.epoch, p.epochs);
             if p.finished {
@@ -34,5 +45,44 @@ pub fn launch(
             }
         }
     })?;
-    super::run(rec)
+    let opened = started.elapsed();
+    rec.warnings.extend(warning);
+    if let Some(path) = &source
+        && !options.exit_after_first_frame
+    {
+        work::remember(&home, path, &mut rec);
+    }
+    let events = mpsc::channel();
+    let mut app = App::new(rec);
+    app.source = source;
+    app.attach(Launcher::new(home, Arc::new(runtime), Arc::new(module), limits), events.0.clone());
+    tracing::info!(
+        "start-up: dataset {:.0} ms, engine and model {:.0} ms, first answers {:.0} ms",
+        loaded.as_secs_f64() * 1e3,
+        (opened - loaded).as_secs_f64() * 1e3,
+        (started.elapsed() - opened).as_secs_f64() * 1e3
+    );
+    super::run(app, events, &options)
+}
+
+/// The dataset to open, where it came from (`None`: the demo), and a warning
+/// when the remembered dataset could not be opened.
+fn choose(home: &Home, flag: Option<&Path>) -> Result<(Dataset, Option<PathBuf>, Option<String>)> {
+    if let Some(path) = flag {
+        let (dataset, _) =
+            load_or_import(home, path).with_context(|| format!("could not load the dataset at {}", path.display()))?;
+        return Ok((dataset, Some(path.to_path_buf()), None));
+    }
+    let Some(path) = home.active_dataset() else {
+        eprintln!("no dataset yet: opening the built-in demo catalogue (press d in the app to import MovieLens)");
+        return Ok((demo::catalogue(), None, None));
+    };
+    match load_or_import(home, &path) {
+        Ok((dataset, _)) => Ok((dataset, Some(path), None)),
+        Err(e) => {
+            let warning = format!("could not open the last dataset, {} ({e:#}); showing the demo", path.display());
+            tracing::warn!("{warning}");
+            Ok((demo::catalogue(), None, Some(warning)))
+        }
+    }
 }

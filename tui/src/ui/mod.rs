@@ -1,63 +1,90 @@
 //! The terminal app (ratatui + crossterm): browse, search, rate with
-//! instant learning, recommendations, your ratings.
+//! instant learning, recommendations, your ratings, importing datasets.
 //!
 //! gitui/ratatui-demo style: one [`event::Event`] channel feeds the loop;
 //! a key is looked up in the one key table ([`keys`]), the action changes
 //! the [`App`] state, and the views (functions of that state) redraw.
 
 mod actions;
-pub mod cold_start;
 pub mod cursor;
+mod datasets;
 pub mod event;
 pub mod format;
 pub mod keys;
 pub mod launch;
 pub mod query;
+pub mod similar;
 pub mod state;
-pub mod stats;
 pub mod theme;
 pub mod views;
+pub mod work;
 
+use std::io::{self, IsTerminal as _};
 use std::sync::mpsc;
-use std::time::Instant;
 
 use anyhow::{Context as _, Result};
-use ratatui::DefaultTerminal;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{DefaultTerminal, Terminal, TerminalOptions, Viewport};
 
-pub use launch::launch;
+pub use launch::{Options, launch};
 pub use state::App;
 pub use views::{draw, render};
 
-use crate::recommender::Recommender;
 use event::Event;
+
+/// What `--exit-after-first-frame` prints on stderr once the first frame is
+/// drawn; `cinema bench` times a start-up to it.
+pub const FIRST_FRAME: &str = "cinema: first frame drawn";
+
+/// The screen drawn when stdout is not a terminal (start-up timing only).
+const SINK_SIZE: Rect = Rect { x: 0, y: 0, width: 100, height: 30 };
 
 /// Runs the app on this terminal until the user quits. The terminal is
 /// restored on return and on panic.
-pub fn run(rec: Recommender) -> Result<()> {
-    let mut app = App::new(rec);
+pub fn run(mut app: App, events: (mpsc::Sender<Event>, mpsc::Receiver<Event>), options: &Options) -> Result<()> {
+    if options.exit_after_first_frame {
+        return first_frame(&app);
+    }
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
+    if options.mouse {
+        mouse_capture()?;
+    }
     tracing::info!("terminal app started on {}", app.rec.dataset.name);
-    let result = event_loop(&mut terminal, &mut app);
+    let result = event_loop(&mut terminal, &mut app, events);
+    if options.mouse {
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+    }
     ratatui::restore();
     tracing::info!("terminal app stopped");
     result
 }
 
-fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> Result<()> {
-    let (tx, rx) = mpsc::channel();
+/// Turns on mouse reporting (for the wheel), and off again on a panic before
+/// ratatui's own hook restores the rest of the terminal.
+fn mouse_capture() -> Result<()> {
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        restore(info);
+    }));
+    crossterm::execute!(io::stdout(), EnableMouseCapture).context("could not turn on the mouse wheel")
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    (tx, rx): (mpsc::Sender<Event>, mpsc::Receiver<Event>),
+) -> Result<()> {
     event::spawn_input(tx.clone());
     event::spawn_ticker(tx);
     terminal.draw(|frame| draw(frame, app))?;
     while let Ok(event) = rx.recv() {
-        let changed = match event {
-            Event::Key(key) => {
-                app.handle_key(key);
-                true
-            }
-            Event::Resize => true,
-            Event::Tick => app.tick(Instant::now()),
-            Event::InputFailed(e) => return Err(anyhow::anyhow!("could not read the terminal: {e}")),
-        };
+        if let Event::InputFailed(e) = event {
+            return Err(anyhow::anyhow!("could not read the terminal: {e}"));
+        }
+        let changed = app.handle(event);
         if app.quit {
             return Ok(());
         }
@@ -65,5 +92,26 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> Result<()> {
             terminal.draw(|frame| draw(frame, app))?;
         }
     }
+    Ok(())
+}
+
+/// Draws one full frame the way the app does — on the terminal when stdout is
+/// one, else through the same backend into a sink — and says so on stderr.
+fn first_frame(app: &App) -> Result<()> {
+    if io::stdout().is_terminal() {
+        let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
+        let drawn = terminal.draw(|frame| draw(frame, app)).map(|_| ());
+        ratatui::restore();
+        drawn?;
+    } else {
+        let backend = CrosstermBackend::new(io::sink());
+        let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(SINK_SIZE) })?;
+        terminal.draw(|frame| draw(frame, app))?;
+    }
+    let origin = match app.rec.origin {
+        crate::recommender::ModelOrigin::Loaded => "loaded",
+        crate::recommender::ModelOrigin::Trained => "trained",
+    };
+    eprintln!("{FIRST_FRAME} (model {origin})");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Which movies the browse table shows, in which order: fuzzy title search
-//! (nucleo), a genre filter, and a sort column.
+//! (nucleo), genre and decade filters, and a sort column.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use super::stats::MovieStats;
 use crate::store::dataset::Dataset;
+use crate::store::stats::MovieStats;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -26,11 +26,12 @@ impl SortKey {
 
     pub fn label(self) -> &'static str {
         match self {
-            SortKey::Ratings => "number of ratings",
-            SortKey::Mean => "mean rating",
+            // The table's column names, so the sort is easy to find on screen.
+            SortKey::Ratings => "votes",
+            SortKey::Mean => "mean",
             SortKey::Title => "title",
             SortKey::Year => "year",
-            SortKey::Yours => "your rating",
+            SortKey::Yours => "yours",
             SortKey::Predicted => "predicted",
         }
     }
@@ -52,6 +53,8 @@ pub struct BrowseQuery {
     pub text: String,
     /// Index into `Dataset::genres`.
     pub genre: Option<usize>,
+    /// First year of a decade (1990 = the 1990s); movies without a year never match one.
+    pub decade: Option<u16>,
     pub sort: SortKey,
     pub descending: bool,
     /// Order search hits by match quality (until a sort key is chosen).
@@ -60,7 +63,14 @@ pub struct BrowseQuery {
 
 impl Default for BrowseQuery {
     fn default() -> Self {
-        BrowseQuery { text: String::new(), genre: None, sort: SortKey::Ratings, descending: true, by_relevance: true }
+        BrowseQuery {
+            text: String::new(),
+            genre: None,
+            decade: None,
+            sort: SortKey::Ratings,
+            descending: true,
+            by_relevance: true,
+        }
     }
 }
 
@@ -76,9 +86,25 @@ pub fn haystacks(dataset: &Dataset) -> Vec<String> {
     dataset.movies.iter().map(super::format::title_year).collect()
 }
 
+/// The decades the catalogue's movies come from, newest first.
+pub fn decades(dataset: &Dataset) -> Vec<u16> {
+    let mut decades: Vec<u16> = dataset.movies.iter().filter_map(|m| m.year).map(decade_of).collect();
+    decades.sort_unstable_by(|a, b| b.cmp(a));
+    decades.dedup();
+    decades
+}
+
+pub fn decade_of(year: u16) -> u16 {
+    year - year % 10
+}
+
 /// Dense movie indices to show, in order.
 pub fn rows(dataset: &Dataset, haystacks: &[String], query: &BrowseQuery, columns: &Columns) -> Vec<u32> {
-    let genre_ok = |m: u32| query.genre.is_none_or(|g| dataset.movies[m as usize].genres & (1 << g) != 0);
+    let genre_ok = |m: u32| {
+        let movie = &dataset.movies[m as usize];
+        query.genre.is_none_or(|g| movie.genres & (1 << g) != 0)
+            && query.decade.is_none_or(|d| movie.year.is_some_and(|y| decade_of(y) == d))
+    };
     let pattern = Pattern::new(&query.text, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
     let mut matcher = Matcher::new(Config::DEFAULT);
     let mut buf = Vec::new();
@@ -145,5 +171,16 @@ mod tests {
         assert_eq!(by_value(None, Some(1.0)), Ordering::Less);
         assert_eq!(by_value(Some(f32::NAN), Some(1.0)), Ordering::Less);
         assert_eq!(by_value(Some(2.0), Some(1.0)), Ordering::Greater);
+    }
+
+    #[test]
+    fn decades_are_distinct_and_newest_first() {
+        let mut ds = crate::store::demo::catalogue();
+        for (m, year) in ds.movies.iter_mut().zip([Some(1977), None, Some(2009), Some(1970), Some(2000)]) {
+            m.year = year;
+        }
+        ds.movies.truncate(5);
+        assert_eq!(decades(&ds), [2000, 1970]);
+        assert_eq!(decade_of(1999), 1990);
     }
 }

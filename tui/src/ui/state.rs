@@ -3,17 +3,20 @@
 //! call becomes a toast and the app stays up.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use cinema_engine::protocol::Scored;
 
-use super::cold_start;
 use super::cursor::Cursor;
+use super::event::Event;
 use super::keys::Context;
 use super::query::{self, BrowseQuery, Columns};
-use super::stats::MovieStats;
+use super::similar::Similar;
 use super::theme::Theme;
+use super::work::{Job, Launcher, Stage};
 use crate::recommender::Recommender;
 
 /// How many recommendations are fetched (the views show as many as fit).
@@ -26,16 +29,19 @@ pub enum Tab {
     Browse,
     Recommendations,
     Ratings,
+    /// Import or download a dataset.
+    Data,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Browse, Tab::Recommendations, Tab::Ratings];
+    pub const ALL: [Tab; 4] = [Tab::Browse, Tab::Recommendations, Tab::Ratings, Tab::Data];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Browse => "Browse",
             Tab::Recommendations => "For you",
             Tab::Ratings => "Ratings",
+            Tab::Data => "Data",
         }
     }
 
@@ -73,6 +79,32 @@ pub struct Toast {
     until: Instant,
 }
 
+/// The Data view: importing or downloading a dataset to switch to.
+#[derive(Default)]
+pub struct DataPanel {
+    /// The path being typed, while the input is open.
+    pub input: Option<String>,
+    pub running: Option<Running>,
+    /// Why the last import or download failed (for an import: file:line: reason).
+    pub error: Option<String>,
+}
+
+/// An import or download under way.
+pub struct Running {
+    pub job: Job,
+    /// `None` until the worker's first report.
+    pub stage: Option<Stage>,
+    pub started: Instant,
+    /// Time since `started`, as of the last tick (views do not read the clock).
+    pub elapsed: Duration,
+}
+
+/// What switching datasets needs: how to open one, and where to report.
+pub(super) struct Worker {
+    pub launcher: Launcher,
+    pub events: Sender<Event>,
+}
+
 /// One row of the ratings history.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rated {
@@ -83,10 +115,15 @@ pub struct Rated {
 
 pub struct App {
     pub rec: Recommender,
+    /// The folder or zip the dataset came from (`None`: the built-in demo).
+    pub source: Option<PathBuf>,
     pub theme: Theme,
     pub tab: Tab,
     /// The movie open in the detail view, over the current tab.
     pub detail: Option<u32>,
+    /// Movies rated like the open one, best first, with their similarity.
+    pub similar: Vec<(u32, f32)>,
+    pub(super) similarity: Option<Similar>,
     /// The help overlay's scroll position, when it is open.
     pub help: Option<usize>,
     /// The "browse as user" input, when it is open.
@@ -94,7 +131,6 @@ pub struct App {
     /// Keys go to the search box.
     pub typing: bool,
     pub query: BrowseQuery,
-    pub stats: MovieStats,
     haystacks: Vec<String>,
     /// Browse table: dense movie indices, filtered and sorted.
     pub rows: Vec<u32>,
@@ -112,6 +148,8 @@ pub struct App {
     /// Recommendations that were not in the list before the last change.
     pub fresh: HashSet<u32>,
     pub toast: Option<Toast>,
+    pub data: DataPanel,
+    pub(super) worker: Option<Worker>,
     pub(super) pending: Option<char>,
     pub quit: bool,
 }
@@ -120,20 +158,21 @@ impl App {
     /// Builds the state and asks the engine for the first predictions and
     /// recommendations; warnings from opening show as a toast.
     pub fn new(rec: Recommender) -> App {
-        let stats = MovieStats::compute(&rec.dataset);
         let haystacks = query::haystacks(&rec.dataset);
         let movies = rec.dataset.movies.len();
         let warnings = rec.warnings.join("; ");
         let mut app = App {
             rec,
+            source: None,
             theme: Theme::from_env(),
             tab: Tab::Browse,
             detail: None,
+            similar: Vec::new(),
+            similarity: None,
             help: None,
             prompt: None,
             typing: false,
             query: BrowseQuery::default(),
-            stats,
             haystacks,
             rows: Vec::new(),
             browse: Cursor::default(),
@@ -146,6 +185,8 @@ impl App {
             recs: Vec::new(),
             fresh: HashSet::new(),
             toast: None,
+            data: DataPanel::default(),
+            worker: None,
             pending: None,
             quit: false,
         };
@@ -154,6 +195,17 @@ impl App {
             app.notify(Level::Error, warnings);
         }
         app
+    }
+
+    /// Lets the app import and download datasets: `launcher` opens them on a
+    /// worker thread that reports on `events`, the app's event channel.
+    pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
+        self.worker = Some(Worker { launcher, events });
+    }
+
+    /// The built-in demo catalogue is on screen.
+    pub fn on_demo(&self) -> bool {
+        self.rec.dataset.format == crate::store::Format::Demo
     }
 
     /// The viewer's dense user index.
@@ -170,7 +222,7 @@ impl App {
 
     /// No ratings yet: the recommendations are the popular-and-well-rated list.
     pub fn cold_start(&self) -> bool {
-        self.rated.is_empty()
+        self.rec.is_cold(self.viewer_user())
     }
 
     /// `you` or `user 42`.
@@ -190,6 +242,7 @@ impl App {
             Tab::Browse => self.rows.get(self.browse.selected).copied(),
             Tab::Recommendations => self.recs.get(self.recs_cursor.selected).map(|s| s.item),
             Tab::Ratings => self.rated.get(self.ratings_cursor.selected).map(|r| r.movie),
+            Tab::Data => None,
         }
     }
 
@@ -202,6 +255,9 @@ impl App {
         if self.prompt.is_some() {
             return vec![C::Prompt, C::Always];
         }
+        if self.data.input.is_some() {
+            return vec![C::PathInput, C::Always];
+        }
         if self.typing {
             return vec![C::Search, C::Always];
         }
@@ -212,6 +268,7 @@ impl App {
             Tab::Browse => vec![C::Browse, C::List, C::Movie, C::Global, C::Always],
             Tab::Recommendations => vec![C::List, C::Movie, C::Global, C::Always],
             Tab::Ratings => vec![C::Ratings, C::List, C::Movie, C::Global, C::Always],
+            Tab::Data => vec![C::Data, C::Global, C::Always],
         }
     }
 
@@ -225,13 +282,18 @@ impl App {
         self.toast = Some(Toast { level, text, until: Instant::now() + life });
     }
 
-    /// Drops an expired toast; true when the screen changed.
+    /// Drops an expired toast and advances the work timer; true when the screen changed.
     pub fn tick(&mut self, now: Instant) -> bool {
+        let mut changed = false;
         if self.toast.as_ref().is_some_and(|t| now >= t.until) {
             self.toast = None;
-            return true;
+            changed = true;
         }
-        false
+        if let Some(running) = self.data.running.as_mut() {
+            running.elapsed = now.saturating_duration_since(running.started);
+            changed = true;
+        }
+        changed
     }
 
     /// Re-reads the viewer's ratings and asks the engine again; `mark_fresh`
@@ -245,11 +307,7 @@ impl App {
         if let Ok(p) = &predicted {
             self.predicted.clone_from(p);
         }
-        let recs = if self.cold_start() {
-            Ok(cold_start::popular_and_well_rated(&self.stats, &self.predicted, RECOMMENDATIONS as usize))
-        } else {
-            self.rec.recommendations(user, RECOMMENDATIONS)
-        };
+        let recs = self.rec.for_user(user, RECOMMENDATIONS);
         if let Ok(recs) = &recs {
             let before: HashSet<u32> = self.recs.iter().map(|s| s.item).collect();
             self.fresh = if mark_fresh {
@@ -274,7 +332,7 @@ impl App {
     /// Recomputes the browse rows, keeping the selected movie selected when it is still shown.
     pub fn refresh_rows(&mut self) {
         let keep = self.rows.get(self.browse.selected).copied();
-        let columns = Columns { stats: &self.stats, yours: &self.viewer_ratings, predicted: &self.predicted };
+        let columns = Columns { stats: &self.rec.stats, yours: &self.viewer_ratings, predicted: &self.predicted };
         self.rows = query::rows(&self.rec.dataset, &self.haystacks, &self.query, &columns);
         match keep.and_then(|m| self.rows.iter().position(|&r| r == m)) {
             Some(i) => self.browse.selected = i,

@@ -1,5 +1,5 @@
 //! Browse: the catalogue as a table, searched as you type, filtered by
-//! genre, sorted by any column; the "for you" list beside or below it, so a
+//! genre and decade, sorted by any column; the "for you" list beside or below it, so a
 //! rating visibly changes it at once.
 
 use ratatui::buffer::Buffer;
@@ -41,7 +41,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// `Search: star wars▌   genre: All · sort: number of ratings ↓ · 3 of 1682`
+/// `Search: star wars▌   genre: all · years: 1970s · sort: best match · 3 of 1682`
 fn search_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let q = &app.query;
@@ -58,12 +58,14 @@ fn search_line(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled("search", t.dim()));
     }
     let genre = q.genre.and_then(|g| app.rec.dataset.genres.get(g)).map_or("all", String::as_str);
+    let years = q.decade.map_or_else(|| "all".to_owned(), |d| format!("{d}s"));
     let sort = if q.by_relevance && !q.text.trim().is_empty() {
         "best match".to_owned()
     } else {
         format!("{} {}", q.sort.label(), if q.descending { "↓" } else { "↑" })
     };
-    let right = format!("genre: {genre} · sort: {sort} · {} of {} ", app.rows.len(), app.rec.dataset.movies.len());
+    let (shown, all) = (app.rows.len(), app.rec.dataset.movies.len());
+    let right = format!("genre: {genre} · years: {years} · sort: {sort} · {shown} of {all} ");
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = (area.width as usize).saturating_sub(used + 2);
     let right = fit(&right, room);
@@ -84,14 +86,18 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
         num("You", 4),
         num("Pred", 4),
     ];
-    let empty = if app.query.text.is_empty() { "no movies in this genre" } else { "no title matches; Esc clears" };
+    let empty = if app.query.text.is_empty() {
+        "no movies pass the filters; Esc clears"
+    } else {
+        "no title matches; Esc clears"
+    };
     let spec = Spec { columns: &columns, len: app.rows.len(), empty, focused: true };
     movie_table::render(app.theme, spec, &app.browse, area, buf, |i, title_width| {
         let Some(movie) = app.rows.get(i).and_then(|&m| ds.movies.get(m as usize).map(|movie| (m, movie))) else {
             return Row::default();
         };
         let (m, movie) = movie;
-        let mean = app.stats.mean.get(m as usize).copied().filter(|v| v.is_finite());
+        let mean = app.rec.stats.mean.get(m as usize).copied().filter(|v| v.is_finite());
         let yours = app.viewer_ratings.get(&m).map(|&v| format!("★{}", stars(v, ds.scale))).unwrap_or_default();
         let predicted = app.predicted.get(m as usize).copied().filter(|v| v.is_finite());
         Row::new([
@@ -99,7 +105,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(mean.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
-            right(app.stats.count.get(m as usize).copied().unwrap_or(0).to_string()),
+            right(app.rec.stats.count.get(m as usize).copied().unwrap_or(0).to_string()),
             Cell::from(Line::styled(yours, app.theme.yours()).right_aligned()),
             right(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
         ])

@@ -32,7 +32,8 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     line(Line::from(spans), area, buf);
 }
 
-/// The latest toast (✓ info, ✗ error), else what the model is.
+/// The latest toast (✓ info, ✗ error), else what the model is (or, on the
+/// demo, the way to real data).
 pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let width = area.width as usize;
@@ -41,6 +42,10 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
         Some(toast) => Line::styled(fit(&format!(" ✓ {}", toast.text), width), t.info()),
+        None if app.on_demo() => Line::styled(
+            fit(" DEMO catalogue (invented titles) · press d to import or download real MovieLens", width),
+            t.key(),
+        ),
         None => {
             let meta = &app.rec.meta;
             let text = format!(

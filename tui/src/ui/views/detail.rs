@@ -1,5 +1,6 @@
 //! Movie detail: title, year, genres, tags, how the dataset's users rated
-//! it (a small bar chart), the viewer's rating and the model's prediction.
+//! it (a small bar chart) beside the movies rated like it, the viewer's
+//! rating and the model's prediction.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,6 +15,8 @@ use crate::ui::state::App;
 const SIDE_WIDTH: u16 = 44;
 const STRIP_HEIGHT: u16 = 5;
 const BAR: char = '█';
+/// The chart's column is at most this wide; the similar movies get the rest.
+const CHART_WIDTH: u16 = 60;
 
 pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
     if app.rec.dataset.movies.get(movie as usize).is_none() {
@@ -25,12 +28,24 @@ pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
     } else {
         (area, None)
     };
-    let lines = body(app, movie, main.width);
-    let needed = lines.len() as u16;
-    let strip = side.is_none() && main.height >= needed + STRIP_HEIGHT;
-    let [text, bottom] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(if strip { STRIP_HEIGHT } else { 0 })]).areas(main);
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(text, buf);
+    let head = head(app, movie, main.width);
+    let chart_width = (main.width / 2).clamp(main.width.min(34), CHART_WIDTH);
+    let chart = chart(app, movie, chart_width as usize);
+    let hint = hint(app);
+    let [chart_height, head_height, hint_height] = [&chart, &head, &hint].map(|l| l.len() as u16);
+    let strip = side.is_none() && main.height >= head_height + chart_height + hint_height + STRIP_HEIGHT;
+    let [text, columns, rest, bottom] = Layout::vertical([
+        Constraint::Length(head_height),
+        Constraint::Length(chart_height),
+        Constraint::Fill(1),
+        Constraint::Length(if strip { STRIP_HEIGHT } else { 0 }),
+    ])
+    .areas(main);
+    Paragraph::new(head).wrap(Wrap { trim: false }).render(text, buf);
+    let [left, right] = Layout::horizontal([Constraint::Length(chart_width), Constraint::Fill(1)]).areas(columns);
+    Paragraph::new(chart).render(left, buf);
+    Paragraph::new(similar(app, right.width as usize, right.height as usize)).render(right, buf);
+    Paragraph::new(hint).render(rest, buf);
     if let Some(side) = side {
         for_you::render(app, side, buf, true);
     } else if strip {
@@ -38,7 +53,8 @@ pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn body(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
+/// Title, genres, tags, the viewer's rating and everyone's.
+fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     let t = app.theme;
     let ds = &app.rec.dataset;
     let Some(m) = ds.movies.get(movie as usize) else { return Vec::new() };
@@ -58,8 +74,8 @@ fn body(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     lines.push(Line::from(vec![Span::styled(" Tags: ", t.dim()), Span::raw(fit(&tags, width.saturating_sub(7)))]));
     lines.push(Line::default());
 
-    let count = app.stats.count.get(movie as usize).copied().unwrap_or(0);
-    let mean = app.stats.mean.get(movie as usize).copied().filter(|v| v.is_finite());
+    let count = app.rec.stats.count.get(movie as usize).copied().unwrap_or(0);
+    let mean = app.rec.stats.mean.get(movie as usize).copied().filter(|v| v.is_finite());
     let yours =
         app.viewer_ratings.get(&movie).map_or_else(|| "not rated".to_owned(), |&v| format!("★{}", stars(v, ds.scale)));
     let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
@@ -74,35 +90,52 @@ fn body(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     let mean = mean.map_or_else(|| "no ratings yet".to_owned(), |v| format!("mean {v:.2} from {count} ratings"));
     lines.push(Line::from(vec![Span::styled(" Everyone: ", t.dim()), Span::raw(mean)]));
     lines.push(Line::default());
-    lines.push(Line::styled(" How people rated it", t.header()));
-    lines.extend(chart(app, movie, width));
-    if !app.read_only() {
-        lines.push(Line::default());
-        lines.push(Line::styled(" 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · Esc back", t.dim()));
+    lines
+}
+
+fn hint(app: &App) -> Vec<Line<'static>> {
+    if app.read_only() {
+        return Vec::new();
+    }
+    let text = " 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · Esc back";
+    vec![Line::default(), Line::styled(text, app.theme.dim())]
+}
+
+/// `Rated alike` and the similar movies, one per chart row.
+fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let mut lines = vec![Line::styled(fit(" Rated alike by the same people", width), t.header())];
+    if app.similar.is_empty() {
+        lines.push(Line::styled(fit("  too few ratings to tell", width), t.dim()));
+    }
+    let ds = &app.rec.dataset;
+    for &(movie, _) in app.similar.iter().take(rows.saturating_sub(1)) {
+        let title = ds.movies.get(movie as usize).map(title_year).unwrap_or_default();
+        let yours = app.viewer_ratings.get(&movie).map(|&v| format!(" ★{}", stars(v, ds.scale))).unwrap_or_default();
+        let room = width.saturating_sub(2 + yours.chars().count());
+        lines.push(Line::from(vec![Span::raw(format!("  {}", fit(&title, room))), Span::styled(yours, t.yours())]));
     }
     lines
 }
 
-/// ` 5 ★ ██████████  325  56%`, highest rating first.
+/// `How people rated it` and ` 5 ★ ██████████  325  56%`, highest rating first.
 fn chart(app: &App, movie: u32, width: usize) -> Vec<Line<'static>> {
     let scale = app.rec.dataset.scale;
-    let distribution = app.stats.distribution(movie);
+    let distribution = app.rec.stats.distribution(movie);
     let total: u32 = distribution.iter().map(|(_, n)| n).sum();
     let most = distribution.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1);
     let label_width = distribution.iter().map(|&(v, _)| stars(v, scale).len()).max().unwrap_or(1);
     // " 4.5 ★ " + bar + " 12345 100%"
     let room = width.saturating_sub(label_width + 4 + 12).min(40);
-    distribution
-        .iter()
-        .rev()
-        .map(|&(value, n)| {
-            let len = ((n as f64 / most as f64) * room as f64).round() as usize;
-            let share = if total == 0 { 0.0 } else { 100.0 * n as f64 / total as f64 };
-            Line::from(vec![
-                Span::raw(format!(" {:>label_width$} ★ ", stars(value, scale))),
-                Span::styled(BAR.to_string().repeat(len), app.theme.bar()),
-                Span::raw(format!("{} {n:>5} {share:>3.0}%", " ".repeat(room - len))),
-            ])
-        })
-        .collect()
+    let header = Line::styled(" How people rated it", app.theme.header());
+    let bars = distribution.iter().rev().map(|&(value, n)| {
+        let len = ((n as f64 / most as f64) * room as f64).round() as usize;
+        let share = if total == 0 { 0.0 } else { 100.0 * n as f64 / total as f64 };
+        Line::from(vec![
+            Span::raw(format!(" {:>label_width$} ★ ", stars(value, scale))),
+            Span::styled(BAR.to_string().repeat(len), app.theme.bar()),
+            Span::raw(format!("{} {n:>5} {share:>3.0}%", " ".repeat(room - len))),
+        ])
+    });
+    std::iter::once(header).chain(bars).collect()
 }

@@ -33,6 +33,13 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             ]));
         }
     }
+    // Not a key, so not in the key table; the event loop turns the wheel into scrolling.
+    lines.push(Line::default());
+    lines.push(Line::styled("Mouse", t.header()));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<KEYS_WIDTH$}", "wheel"), t.key()),
+        Span::raw("scroll the list or this help (--no-mouse: off)"),
+    ]));
     lines
 }
 

@@ -3,6 +3,7 @@
 
 mod browse;
 mod chrome;
+mod data;
 mod detail;
 mod for_you;
 mod help;
@@ -46,6 +47,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Tab::Browse) => browse::render(app, body, buf),
         (None, Tab::Recommendations) => recommendations::render(app, body, buf),
         (None, Tab::Ratings) => ratings::render(app, body, buf),
+        (None, Tab::Data) => data::render(app, body, buf),
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);

@@ -1,0 +1,118 @@
+//! The Data view's state changes: starting an import or a download, following
+//! its progress, and switching the whole app to the new dataset when it is
+//! open — or keeping the current one and showing why not.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::state::{App, Level, Running};
+use super::work::{self, Job, Report};
+use crate::recommender::{ModelOrigin, Recommender};
+
+impl App {
+    /// Enter in the path input: import what it names.
+    pub(super) fn accept_path(&mut self) {
+        let Some(text) = self.data.input.take() else { return };
+        match expand(&text) {
+            Some(path) => self.start(Job::Import(path)),
+            None => {
+                self.data.input = Some(text);
+                self.notify(Level::Error, "type the path of a MovieLens folder or .zip first");
+            }
+        }
+    }
+
+    /// Starts `job` on a worker thread; one at a time.
+    pub(super) fn start(&mut self, job: Job) {
+        if self.data.running.is_some() {
+            self.notify(Level::Error, "one import at a time: wait for this one to finish");
+            return;
+        }
+        let Some(worker) = &self.worker else {
+            self.notify(Level::Error, "importing is not available here; use `cinema import PATH`");
+            return;
+        };
+        tracing::info!("starting {job:?}");
+        work::spawn(job.clone(), worker.launcher.clone(), worker.events.clone());
+        self.data.error = None;
+        self.data.running = Some(Running { job, stage: None, started: Instant::now(), elapsed: Duration::ZERO });
+    }
+
+    pub(super) fn on_work(&mut self, report: Report) {
+        match report {
+            Report::Stage(stage) => {
+                if let Some(running) = self.data.running.as_mut() {
+                    running.stage = Some(stage);
+                }
+            }
+            Report::Done(Ok((rec, path))) => self.switch(*rec, path),
+            Report::Done(Err(message)) => {
+                self.data.running = None;
+                self.notify(Level::Error, format!("{message} — still on {}", self.rec.dataset.name));
+                self.data.error = Some(message);
+            }
+        }
+    }
+
+    /// Everything on screen now comes from `rec`: a fresh state, keeping only
+    /// the theme and the means to switch again.
+    fn switch(&mut self, rec: Recommender, path: PathBuf) {
+        let took = self.data.running.take().map_or(Duration::ZERO, |r| r.started.elapsed());
+        let ds = &rec.dataset;
+        let model = match rec.origin {
+            ModelOrigin::Trained => format!("model trained in {:.1} s and saved", rec.meta.training_seconds),
+            ModelOrigin::Loaded => "saved model loaded".to_owned(),
+        };
+        let summary = format!(
+            "now on {}: {} movies · {} users · {} ratings · {model} · {:.1} s in all",
+            ds.name,
+            ds.movies.len(),
+            ds.user_ids.len(),
+            ds.ratings.len(),
+            took.as_secs_f64()
+        );
+        tracing::info!("switched to {} from {}", ds.name, path.display());
+        let mut next = App::new(rec);
+        next.source = Some(path);
+        next.theme = self.theme;
+        next.worker = self.worker.take();
+        // A warning from opening (shown by `new`) matters more than the summary.
+        if next.toast.is_none() {
+            next.notify(Level::Info, summary);
+        }
+        *self = next;
+    }
+}
+
+/// What the user typed as a path: quotes from pasting dropped, `~` expanded.
+fn expand(text: &str) -> Option<PathBuf> {
+    let text = text.trim();
+    let text = ['"', '\''].iter().find_map(|&q| text.strip_prefix(q)?.strip_suffix(q)).unwrap_or(text).trim();
+    if text.is_empty() {
+        return None;
+    }
+    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_owned());
+    match text.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            home().map(|h| h.join(rest.trim_start_matches('/'))).or_else(|| Some(PathBuf::from(text)))
+        }
+        _ => Some(PathBuf::from(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_paths_lose_quotes_and_gain_the_home_folder() {
+        assert_eq!(expand("  '/data/ml-100k' "), Some(PathBuf::from("/data/ml-100k")));
+        assert_eq!(expand("\"/a b/ml.zip\""), Some(PathBuf::from("/a b/ml.zip")));
+        assert_eq!(expand("   "), None);
+        assert_eq!(expand("''"), None);
+        assert_eq!(expand("~user/x"), Some(PathBuf::from("~user/x")));
+        if let Some(home) = directories::BaseDirs::new().map(|d| d.home_dir().to_owned()) {
+            assert_eq!(expand("~/ml-100k"), Some(home.join("ml-100k")));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Data: which dataset is open, and the way to another — import MovieLens
+//! from a folder or zip, or download latest-small — with the progress of
+//! that work and, when it fails, why (the importer's file:line: reason).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, LineGauge, Paragraph, Widget, Wrap};
+
+use super::line;
+use crate::recommender::ModelOrigin;
+use crate::ui::format::{bytes, fit};
+use crate::ui::state::{App, Running};
+use crate::ui::work::{Job, Stage};
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let lines = choices(app, area.width as usize);
+    let progress_height = if app.data.running.is_some() { 3 } else { 0 };
+    let [text, progress, error] = Layout::vertical([
+        Constraint::Length(lines.len() as u16),
+        Constraint::Length(progress_height),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    Paragraph::new(lines).render(text, buf);
+    if let Some(running) = &app.data.running {
+        self::progress(app, running, progress, buf);
+    }
+    if let Some(message) = &app.data.error {
+        failure(app, message, error, buf);
+    }
+}
+
+/// What is open now, and the two ways to open something else.
+fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let ds = &app.rec.dataset;
+    let what = match &app.source {
+        _ if app.on_demo() => " — the built-in demo catalogue: invented titles, not MovieLens".to_owned(),
+        Some(path) => format!(" — {}", path.display()),
+        None => String::new(),
+    };
+    let scale = if ds.scale.step < 1.0 { "half stars" } else { "whole stars" };
+    let meta = &app.rec.meta;
+    let model = match app.rec.origin {
+        ModelOrigin::Loaded => "restored from the data directory".to_owned(),
+        ModelOrigin::Trained => format!("trained once in {:.1} s and saved", meta.training_seconds),
+    };
+    let key = |k: &'static str| Span::styled(format!("   {k:<3}"), t.key());
+    let input = match &app.data.input {
+        Some(text) => Line::from(vec![
+            Span::styled("   > ", t.key()),
+            Span::raw(fit(text, width.saturating_sub(7))),
+            Span::styled("▌", t.key()),
+        ]),
+        None => Line::from(vec![key("i"), Span::raw("type the path of one, then Enter")]),
+    };
+    vec![
+        Line::from(vec![
+            Span::styled(" Now: ", t.dim()),
+            Span::styled(ds.name.clone(), t.title()),
+            Span::raw(fit(&what, width.saturating_sub(7 + ds.name.chars().count()))),
+        ]),
+        Line::from(format!(
+            "      {} movies · {} users · {} ratings · {scale}",
+            ds.movies.len(),
+            ds.user_ids.len(),
+            ds.ratings.len()
+        )),
+        Line::from(fit(&format!("      model {}: {model}", meta.algorithm), width)),
+        Line::default(),
+        Line::styled(" Import MovieLens from a folder or .zip (100K, 1M, latest-small, 20M, 25M)", t.header()),
+        input,
+        Line::default(),
+        Line::styled(" Download MovieLens latest-small (about 1 MB, from grouplens.org)", t.header()),
+        Line::from(vec![key("D"), Span::raw("download it into the data directory and switch to it")]),
+        Line::default(),
+        Line::styled(
+            fit(" It opens at once and at every start after; its model is trained the first time.", width),
+            t.dim(),
+        ),
+        Line::default(),
+    ]
+}
+
+/// ` Downloading MovieLens latest-small: 412 KB of 955 KB     3.1 s` and a bar.
+fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let (what, ratio) = match running.stage {
+        None => (starting(&running.job), None),
+        Some(Stage::Downloading { done, total: Some(total) }) => (
+            format!("Downloading MovieLens latest-small: {} of {}", bytes(done), bytes(total)),
+            Some(done as f64 / total.max(1) as f64),
+        ),
+        Some(Stage::Downloading { done, total: None }) => {
+            (format!("Downloading MovieLens latest-small: {}", bytes(done)), None)
+        }
+        Some(Stage::Importing) => match &running.job {
+            Job::Import(_) => (starting(&running.job), None),
+            Job::Download => ("Importing the download".to_owned(), None),
+        },
+        Some(Stage::Opening) => ("Starting the engine, restoring the model".to_owned(), None),
+        Some(Stage::Training { epoch, epochs, fraction }) => {
+            (format!("Training the default model once: epoch {epoch} of {epochs}"), Some(fraction))
+        }
+    };
+    let seconds = format!("{:.1} s ", running.elapsed.as_secs_f64());
+    let room = (area.width as usize).saturating_sub(seconds.len() + 2);
+    let what = fit(&format!(" {what}"), room);
+    let pad = " ".repeat((area.width as usize).saturating_sub(what.chars().count() + seconds.len()));
+    line(Line::from(vec![Span::styled(what, t.title()), Span::raw(pad), Span::styled(seconds, t.dim())]), area, buf);
+    let bar = Rect { x: area.x + 1, y: area.y + 1, width: area.width.saturating_sub(2), height: 1 };
+    if let Some(ratio) = ratio.filter(|_| area.height > 1) {
+        LineGauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .filled_symbol("█")
+            .unfilled_symbol("░")
+            .filled_style(t.bar())
+            .label(format!("{:>3.0}%", ratio.clamp(0.0, 1.0) * 100.0))
+            .render(bar, buf);
+    }
+}
+
+fn starting(job: &Job) -> String {
+    match job {
+        Job::Import(path) => format!("Importing {}", path.display()),
+        Job::Download => "Downloading MovieLens latest-small".to_owned(),
+    }
+}
+
+/// The error panel: the whole message, wrapped, and what did not change.
+fn failure(app: &App, message: &str, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let text = vec![
+        Line::styled(message.to_owned(), t.error()),
+        Line::styled(format!("Still on {}: nothing changed.", app.rec.dataset.name), t.dim()),
+    ];
+    let block = Block::bordered().title(Span::styled(" ✗ That did not work ", t.error()));
+    Paragraph::new(text).wrap(Wrap { trim: true }).block(block).render(area, buf);
+}

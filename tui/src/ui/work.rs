@@ -1,0 +1,133 @@
+//! Long work off the UI thread: importing a MovieLens folder or zip, or
+//! downloading latest-small, then opening it (training the default model the
+//! first time). Progress and the outcome come back as events on the app's one
+//! channel, so the screen keeps drawing and the current dataset stays usable
+//! until the new one is ready.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use super::event::Event;
+use crate::host::{EngineModule, Limits, Runtime};
+use crate::recommender::Recommender;
+use crate::store::{Home, download, load_or_import};
+
+/// Progress events closer together than this are dropped (the last one always
+/// goes): a 250 MB download arrives in thousands of chunks.
+const THROTTLE: Duration = Duration::from_millis(50);
+
+/// What opening a dataset needs, shareable with a worker thread.
+#[derive(Clone)]
+pub struct Launcher {
+    pub home: Home,
+    pub runtime: Arc<Runtime>,
+    pub module: Arc<EngineModule>,
+    pub limits: Limits,
+    /// Where `Job::Download` fetches MovieLens latest-small from.
+    pub download_url: String,
+}
+
+impl Launcher {
+    pub fn new(home: Home, runtime: Arc<Runtime>, module: Arc<EngineModule>, limits: Limits) -> Launcher {
+        Launcher { home, runtime, module, limits, download_url: download::LATEST_SMALL_URL.to_owned() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// A MovieLens folder or zip on this machine.
+    Import(PathBuf),
+    /// MovieLens latest-small from the web, into the data directory.
+    Download,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stage {
+    Downloading {
+        done: u64,
+        total: Option<u64>,
+    },
+    /// Reading the files (or the binary cache of an earlier import).
+    Importing,
+    /// Starting the engine and restoring (or training) the model.
+    Opening,
+    Training {
+        epoch: u32,
+        epochs: u32,
+        fraction: f64,
+    },
+}
+
+pub enum Report {
+    Stage(Stage),
+    /// The new dataset, open, with the path it came from; or why not.
+    Done(Result<(Box<Recommender>, PathBuf), String>),
+}
+
+/// Runs `job` on its own thread; its reports arrive on `tx` as [`Event::Work`].
+pub fn spawn(job: Job, launcher: Launcher, tx: Sender<Event>) {
+    let spawned = thread::Builder::new().name("cinema-work".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let mut progress = Reporter { tx: tx.clone(), last: None };
+            let outcome = run(job, &launcher, &mut progress).map_err(|e| format!("{e:#}"));
+            let _ = tx.send(Event::Work(Report::Done(outcome.map(|(rec, path)| (Box::new(rec), path)))));
+        }
+    });
+    if let Err(e) = spawned {
+        let _ = tx.send(Event::Work(Report::Done(Err(format!("could not start the work: {e}")))));
+    }
+}
+
+struct Reporter {
+    tx: Sender<Event>,
+    last: Option<Instant>,
+}
+
+impl Reporter {
+    /// Sends `stage`, unless one went out very recently and this one is not final.
+    fn send(&mut self, stage: Stage, last_of_its_kind: bool) {
+        let now = Instant::now();
+        if !last_of_its_kind && self.last.is_some_and(|t| now.duration_since(t) < THROTTLE) {
+            return;
+        }
+        self.last = Some(now);
+        let _ = self.tx.send(Event::Work(Report::Stage(stage)));
+    }
+}
+
+fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, PathBuf)> {
+    let path = match job {
+        Job::Import(path) => path,
+        Job::Download => {
+            let dir = l.home.datasets_dir()?;
+            download::download(&l.download_url, &dir, |done, total| {
+                progress.send(Stage::Downloading { done, total }, total == Some(done))
+            })?
+        }
+    };
+    progress.send(Stage::Importing, true);
+    let dataset = load_or_import(&l.home, &path).with_context(|| format!("could not import {}", path.display()))?.0;
+    progress.send(Stage::Opening, true);
+    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |p| {
+        let fraction = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
+        let done = (f64::from(p.epoch) + fraction) / f64::from(p.epochs.max(1));
+        progress.send(Stage::Training { epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
+    })?;
+    remember(&l.home, &path, &mut rec);
+    Ok((rec, path))
+}
+
+/// Makes `path` the dataset of the next start; failing to is worth a warning, not the import.
+pub fn remember(home: &Home, path: &Path, rec: &mut Recommender) {
+    if let Err(e) = home.set_active_dataset(path) {
+        tracing::warn!("{e:#}");
+        rec.warnings.push(format!("{e:#}"));
+    }
+}
