@@ -243,7 +243,9 @@ mod tests {
     fn good_replies_pass_and_junk_is_refused_by_the_real_client() {
         let mut target = ReplyPath::new();
         let features: Vec<String> = target.seeds().iter().flat_map(|s| target.run(s)).collect();
-        for (name, _) in CALLS {
+        // `load` sends Reset first, which wants `Ok`; the echo module answers
+        // every call alike, so `load` can only ever be refused here.
+        for (name, _) in CALLS.iter().filter(|(name, _)| *name != "load") {
             assert!(features.iter().any(|f| f.starts_with(name) && !f.contains("refused")), "{name}: {features:#?}");
         }
         assert!(features.iter().any(|f| f.starts_with("predict raw: refused") && f.contains("outside its memory")));
