@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use cinema::host::{EngineClient, EngineModule, Limits, Runtime, Sandbox, SandboxError};
-use cinema_engine::protocol::{ABI_VERSION, Reply, Request, Scale};
+use cinema_engine::protocol::{ABI_VERSION, RatingSet, Reply, Request, Scale};
 use tempfile::TempDir;
 
 // --- Helpers -----------------------------------------------------------------
@@ -106,7 +106,7 @@ fn call_fails(name: &str, limits: Limits) -> SandboxError {
 
 fn assert_deadline(error: &SandboxError, name: &str, deadline: Duration) {
     match error {
-        SandboxError::Deadline { module, deadline: d } => {
+        SandboxError::Deadline { module, deadline: d, .. } => {
             assert_eq!((module.as_str(), *d), (name, deadline));
         }
         other => panic!("expected a deadline error from {name}, got {other:?}"),
@@ -141,7 +141,10 @@ fn a_call_that_loops_forever_is_stopped_at_the_deadline() {
     let took = started.elapsed();
     eprintln!("loop.wat stopped after {took:?} (deadline 1s)");
     assert_deadline(&error, "loop", Duration::from_secs(1));
-    assert_eq!(error.to_string(), "engine module loop ran past its CPU deadline of 1s and was stopped");
+    assert_eq!(
+        error.to_string(),
+        "engine module loop ran past its CPU deadline of 1s while answering Hello and was stopped"
+    );
     assert!(took >= Duration::from_millis(990), "stopped before its deadline: {took:?}");
     assert!(took < HANG_GUARD, "safety bound only: {took:?}");
     assert!(matches!(sandbox.call(&Request::Hello), Err(SandboxError::Stopped { .. })));
@@ -157,6 +160,32 @@ fn a_short_deadline_is_honoured() {
     assert_deadline(&error, "loop", deadline);
 }
 
+/// Indexing or exporting is linear (or n·log n) in the data the module
+/// holds, so the deadline grows with the ratings the host has sent: here
+/// 50 ms plus 6 s per MiB of a 35 KiB `AddRatings` (the hostile module has
+/// one 64 KiB page; the default is 100 ms per MiB).
+#[test]
+fn the_deadline_grows_with_the_data_sent() {
+    let limits = Limits {
+        call_deadline: Duration::from_millis(50),
+        deadline_per_mib: Duration::from_secs(6),
+        ..Limits::default()
+    };
+    let ratings: Vec<(u32, u32, f32)> = (0..4_000).map(|i| (i, i, 3.5)).collect();
+    let request = Request::AddRatings { set: RatingSet::Train, ratings };
+    let expected = limits.deadline_holding(request.encode().len() as u64);
+    assert!(expected > Duration::from_millis(200) && expected < Duration::from_millis(300), "{expected:?}");
+    let module = module("loop");
+    let mut sandbox = Sandbox::new(runtime(), &module.name, &module.module, limits).unwrap();
+    let started = Instant::now();
+    let error = sandbox.call(&request).expect_err("the loop must be stopped");
+    let took = started.elapsed();
+    assert_deadline(&error, "loop", expected);
+    assert!(error.to_string().ends_with("while answering AddRatings and was stopped"), "{error}");
+    assert!(took >= expected - Duration::from_millis(10), "stopped before its deadline: {took:?}");
+    assert!(took < HANG_GUARD, "safety bound only: {took:?}");
+}
+
 #[test]
 fn a_start_function_that_loops_forever_is_stopped_at_the_deadline() {
     let started = Instant::now();
@@ -164,6 +193,7 @@ fn a_start_function_that_loops_forever_is_stopped_at_the_deadline() {
     eprintln!("start_loop.wat stopped after {:?} (deadline 1s)", started.elapsed());
     assert!(started.elapsed() < HANG_GUARD, "safety bound only");
     assert_deadline(&error, "start_loop", Duration::from_secs(1));
+    assert!(error.to_string().ends_with("while starting and was stopped"), "{error}");
 }
 
 #[test]
@@ -472,7 +502,10 @@ fn cli_fails_with(plugin: &Path, expected: &str) {
 
 #[test]
 fn cli_eval_with_a_looping_plugin_fails_with_the_deadline_message() {
-    cli_fails_with(&hostile("loop.wat"), "engine module loop ran past its CPU deadline of 1s and was stopped");
+    cli_fails_with(
+        &hostile("loop.wat"),
+        "engine module loop ran past its CPU deadline of 1s while answering Hello and was stopped",
+    );
 }
 
 #[test]

@@ -194,6 +194,23 @@ pub enum Reply {
 }
 
 impl Request {
+    /// The variant's name, for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Hello => "Hello",
+            Request::Reset { .. } => "Reset",
+            Request::AddRatings { .. } => "AddRatings",
+            Request::Index => "Index",
+            Request::TrainStart { .. } => "TrainStart",
+            Request::TrainStep { .. } => "TrainStep",
+            Request::Predict { .. } => "Predict",
+            Request::Recommend { .. } => "Recommend",
+            Request::ExportModel => "ExportModel",
+            Request::ImportModel { .. } => "ImportModel",
+            Request::FoldIn { .. } => "FoldIn",
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("requests always encode")
     }
@@ -204,6 +221,20 @@ impl Request {
 }
 
 impl Reply {
+    /// The variant's name, for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reply::Hello(_) => "Hello",
+            Reply::Ok => "Ok",
+            Reply::Indexed(_) => "Indexed",
+            Reply::Progress(_) => "Progress",
+            Reply::Predictions(_) => "Predictions",
+            Reply::Recommendations(_) => "Recommendations",
+            Reply::Model(_) => "Model",
+            Reply::Error { .. } => "Error",
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("replies always encode")
     }

@@ -93,7 +93,7 @@ impl Target for Protocol {
             };
             assert!(decoded.is_ok(), "Request::decode refuses bytes that split off a request");
             rest = tail;
-            let kind = request_kind(&request);
+            let kind = request.name();
             if !affordable(&request) {
                 features.push(format!("{kind}: unaffordable"));
                 continue;
@@ -102,7 +102,7 @@ impl Target for Protocol {
             check(&request, &reply);
             let outcome = match &reply {
                 Reply::Error { kind, message } => format!("{kind:?}: {}", shape(message)),
-                other => reply_kind(other).to_string(),
+                other => reply_kind(other),
             };
             features.push(format!("{previous} → {kind} → {}", reply_kind(&reply)));
             features.push(format!("{kind} → {outcome}"));
@@ -160,41 +160,15 @@ fn check(request: &Request, reply: &Reply) {
             Request::Reset { .. } | Request::AddRatings { .. } | Request::ImportModel { .. } | Request::FoldIn { .. },
             Reply::Ok,
         ) => {}
-        _ => panic!("{} answered with {}", request_kind(request), reply_kind(reply)),
+        _ => panic!("{} answered with {}", request.name(), reply_kind(reply)),
     }
 }
 
-fn request_kind(request: &Request) -> &'static str {
-    match request {
-        Request::Hello => "Hello",
-        Request::Reset { .. } => "Reset",
-        Request::AddRatings { .. } => "AddRatings",
-        Request::Index => "Index",
-        Request::TrainStart { .. } => "TrainStart",
-        Request::TrainStep { .. } => "TrainStep",
-        Request::Predict { .. } => "Predict",
-        Request::Recommend { .. } => "Recommend",
-        Request::ExportModel => "ExportModel",
-        Request::ImportModel { .. } => "ImportModel",
-        Request::FoldIn { .. } => "FoldIn",
-    }
-}
-
-pub(crate) fn reply_kind(reply: &Reply) -> &'static str {
+/// The reply's name, with the error kind spelled out: each is its own feature.
+pub(crate) fn reply_kind(reply: &Reply) -> String {
     match reply {
-        Reply::Hello(_) => "Hello",
-        Reply::Ok => "Ok",
-        Reply::Indexed(_) => "Indexed",
-        Reply::Progress(_) => "Progress",
-        Reply::Predictions(_) => "Predictions",
-        Reply::Recommendations(_) => "Recommendations",
-        Reply::Model(_) => "Model",
-        Reply::Error { kind, .. } => match kind {
-            ErrorKind::BadRequest => "Error(BadRequest)",
-            ErrorKind::BadState => "Error(BadState)",
-            ErrorKind::BadArgument => "Error(BadArgument)",
-            ErrorKind::BadModel => "Error(BadModel)",
-        },
+        Reply::Error { kind, .. } => format!("Error({kind:?})"),
+        other => other.name().to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ impl EngineClient {
         let mut sandbox = Sandbox::new(runtime, &module.name, &module.module, limits)?;
         let hello = match sandbox.call(&Request::Hello)? {
             Reply::Hello(h) => h,
-            other => bail!("engine module {} answered Hello with {}", module.name, variant(&other)),
+            other => bail!("engine module {} answered Hello with {}", module.name, other.name()),
         };
         Ok(EngineClient { sandbox, hello, module_sha256: module.sha256.clone(), budget: 16 * 1024 })
     }
@@ -62,7 +62,7 @@ impl EngineClient {
     }
 
     fn unexpected<T>(&self, wanted: &str, got: &Reply) -> Result<T> {
-        bail!("engine module {} sent {} where {wanted} was expected", self.sandbox.name(), variant(got))
+        bail!("engine module {} sent {} where {wanted} was expected", self.sandbox.name(), got.name())
     }
 
     /// Replaces the engine's data with these ratings and indexes them.
@@ -155,18 +155,5 @@ impl EngineClient {
     /// Instant learning: `ratings` are now all of `user`'s ratings.
     pub fn fold_in(&mut self, user: u32, ratings: Vec<(u32, f32)>) -> Result<()> {
         self.expect_ok(Request::FoldIn { user, ratings })
-    }
-}
-
-fn variant(reply: &Reply) -> &'static str {
-    match reply {
-        Reply::Hello(_) => "Hello",
-        Reply::Ok => "Ok",
-        Reply::Indexed(_) => "Indexed",
-        Reply::Progress(_) => "Progress",
-        Reply::Predictions(_) => "Predictions",
-        Reply::Recommendations(_) => "Recommendations",
-        Reply::Model(_) => "Model",
-        Reply::Error { .. } => "Error",
     }
 }

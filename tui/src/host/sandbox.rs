@@ -34,15 +34,63 @@ pub struct Limits {
     /// Largest linear memory the module may grow to.
     pub memory_bytes: usize,
     /// Longest a single guest entry (instantiation, `abi_version`, `alloc`,
-    /// `call`) may run.
+    /// `call`) may run with no data loaded.
     pub call_deadline: Duration,
+    /// Extra time a `call` may take per MiB of data the host has handed the
+    /// module (ratings since the last `Reset`, plus the model last
+    /// imported). Indexing, starting training and exporting a model are
+    /// linear or n·log n in that data, so a fixed deadline would refuse
+    /// large datasets; a hostile module still can only burn time in
+    /// proportion to what the host chose to send it.
+    pub deadline_per_mib: Duration,
     /// Largest reply the host will decode.
     pub max_reply_bytes: usize,
 }
 
 impl Default for Limits {
+    /// `deadline_per_mib`: indexing 5M ratings (about 40 MiB on the wire)
+    /// takes about a second in the default module on this machine, so 100 ms
+    /// per MiB leaves a margin of four on a loaded or slower machine.
     fn default() -> Limits {
-        Limits { memory_bytes: 3 << 30, call_deadline: Duration::from_secs(1), max_reply_bytes: 256 << 20 }
+        Limits {
+            memory_bytes: 3 << 30,
+            call_deadline: Duration::from_secs(1),
+            deadline_per_mib: Duration::from_millis(100),
+            max_reply_bytes: 256 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The deadline of a `call` made while the module holds `held_bytes` of data.
+    /// Whole milliseconds, so messages read "1.25s", not nanoseconds.
+    pub fn deadline_holding(&self, held_bytes: u64) -> Duration {
+        let extra = self.deadline_per_mib.mul_f64(held_bytes as f64 / (1u64 << 20) as f64);
+        Duration::from_millis(u64::try_from((self.call_deadline + extra).as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// The data a module holds, as the host has sent it: what its deadlines scale with.
+#[derive(Debug, Default, Clone, Copy)]
+struct Held {
+    ratings_bytes: u64,
+    model_bytes: u64,
+}
+
+impl Held {
+    /// Accounts for `request`, about to be sent as `encoded_len` bytes.
+    fn note(&mut self, request: &Request, encoded_len: usize) {
+        let len = encoded_len as u64;
+        match request {
+            Request::Reset { .. } => *self = Held::default(),
+            Request::AddRatings { .. } => self.ratings_bytes += len,
+            Request::ImportModel { .. } => self.model_bytes = len,
+            _ => {}
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.ratings_bytes + self.model_bytes
     }
 }
 
@@ -50,8 +98,8 @@ impl Default for Limits {
 /// engine's own error reply is not one of them (it is `Ok(Reply::Error)`).
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error("engine module {module} ran past its CPU deadline of {deadline:?} and was stopped")]
-    Deadline { module: String, deadline: Duration },
+    #[error("engine module {module} ran past its CPU deadline of {deadline:?} {during} and was stopped")]
+    Deadline { module: String, deadline: Duration, during: String },
     #[error("engine module {module} tried to use more than its memory cap of {cap_mib} MiB and was stopped")]
     Memory { module: String, cap_mib: usize },
     #[error("engine module {module} crashed (trap: {trap})")]
@@ -128,6 +176,9 @@ struct Live {
 /// One request for the guest thread, with where to send its outcome.
 struct Job {
     request: Vec<u8>,
+    /// The request's name, for a deadline error.
+    name: &'static str,
+    deadline: Duration,
     reply: mpsc::SyncSender<Result<Reply, SandboxError>>,
 }
 
@@ -144,6 +195,7 @@ pub struct Sandbox {
     guest: Option<GuestThread>,
     /// Set once the instance can no longer be trusted.
     stopped: Option<String>,
+    held: Held,
 }
 
 impl Sandbox {
@@ -171,9 +223,13 @@ impl Sandbox {
             })?;
         let ready = ready_rx.recv().unwrap_or_else(|_| Err(lost(name)));
         match ready {
-            Ok(()) => {
-                Ok(Sandbox { name: name.into(), limits, guest: Some(GuestThread { jobs, thread }), stopped: None })
-            }
+            Ok(()) => Ok(Sandbox {
+                name: name.into(),
+                limits,
+                guest: Some(GuestThread { jobs, thread }),
+                stopped: None,
+                held: Held::default(),
+            }),
             Err(e) => {
                 let _ = thread.join();
                 Err(e)
@@ -196,7 +252,15 @@ impl Sandbox {
         if let Some(reason) = &self.stopped {
             return Err(SandboxError::Stopped { module: self.name.clone(), reason: reason.clone() });
         }
-        let result = self.round_trip(request.encode());
+        let bytes = request.encode();
+        self.held.note(request, bytes.len());
+        let job = |reply| Job {
+            request: bytes,
+            name: request.name(),
+            deadline: self.limits.deadline_holding(self.held.bytes()),
+            reply,
+        };
+        let result = self.round_trip(job);
         if let Err(e) = &result {
             tracing::error!("{e}");
             self.stopped = Some(e.to_string());
@@ -205,10 +269,13 @@ impl Sandbox {
         result
     }
 
-    fn round_trip(&mut self, request: Vec<u8>) -> Result<Reply, SandboxError> {
+    fn round_trip(
+        &self,
+        job: impl FnOnce(mpsc::SyncSender<Result<Reply, SandboxError>>) -> Job,
+    ) -> Result<Reply, SandboxError> {
         let guest = self.guest.as_ref().ok_or_else(|| lost(&self.name))?;
         let (reply, outcome) = mpsc::sync_channel(1);
-        guest.jobs.send(Job { request, reply }).map_err(|_| lost(&self.name))?;
+        guest.jobs.send(job(reply)).map_err(|_| lost(&self.name))?;
         outcome.recv().unwrap_or_else(|_| Err(lost(&self.name)))
     }
 
@@ -229,6 +296,18 @@ impl Drop for Sandbox {
     }
 }
 
+impl SandboxError {
+    /// Names what the module was doing when it overran its deadline.
+    fn during(self, what: &str) -> SandboxError {
+        match self {
+            SandboxError::Deadline { module, deadline, .. } => {
+                SandboxError::Deadline { module, deadline, during: format!("while {what}") }
+            }
+            other => other,
+        }
+    }
+}
+
 /// The guest thread ended without answering: only a host bug (a panic on
 /// that thread) gets here.
 fn lost(module: &str) -> SandboxError {
@@ -239,7 +318,7 @@ impl Live {
     fn start(engine: &Engine, name: String, module: &Module, limits: Limits) -> Result<Live, SandboxError> {
         let mut store = Store::new(engine, Caps { memory_bytes: limits.memory_bytes });
         store.limiter(|caps| caps as &mut dyn ResourceLimiter);
-        let fault = |e: wasmtime::Error| classify(&name, &limits, e);
+        let fault = |e: wasmtime::Error| classify(&name, limits.call_deadline, e).during("starting");
         // An empty linker: a module that imports anything is refused here.
         set_deadline(&mut store, limits.call_deadline);
         let instance = Linker::new(engine).instantiate(&mut store, module).map_err(|e| {
@@ -267,8 +346,8 @@ impl Live {
     /// Answers jobs until the sandbox hangs up or a call fails; the store is
     /// dropped on return.
     fn serve(mut self, jobs: mpsc::Receiver<Job>) {
-        for Job { request, reply } in jobs {
-            let result = self.call(&request);
+        for Job { request, name, deadline, reply } in jobs {
+            let result = self.call(&request, deadline).map_err(|e| e.during(&format!("answering {name}")));
             let failed = result.is_err();
             let _ = reply.send(result);
             if failed {
@@ -277,18 +356,19 @@ impl Live {
         }
     }
 
-    fn call(&mut self, request: &[u8]) -> Result<Reply, SandboxError> {
+    fn call(&mut self, request: &[u8], deadline: Duration) -> Result<Reply, SandboxError> {
         let abi = |reason: String| SandboxError::Abi { module: self.name.clone(), reason };
         let len = u32::try_from(request.len()).map_err(|_| abi("request larger than 4 GiB".into()))?;
         set_deadline(&mut self.store, self.limits.call_deadline);
-        let ptr = self.alloc.call(&mut self.store, len).map_err(|e| classify(&self.name, &self.limits, e))?;
+        let ptr =
+            self.alloc.call(&mut self.store, len).map_err(|e| classify(&self.name, self.limits.call_deadline, e))?;
         // `Memory::write` checks `ptr + len` against the memory's size.
         self.memory.write(&mut self.store, ptr as usize, request).map_err(|_| {
             let size = self.memory.data_size(&self.store);
             abi(format!("alloc({len}) returned {ptr:#x}, outside its memory of {size} bytes"))
         })?;
-        set_deadline(&mut self.store, self.limits.call_deadline);
-        let packed = self.call.call(&mut self.store, (ptr, len)).map_err(|e| classify(&self.name, &self.limits, e))?;
+        set_deadline(&mut self.store, deadline);
+        let packed = self.call.call(&mut self.store, (ptr, len)).map_err(|e| classify(&self.name, deadline, e))?;
         let (reply_ptr, reply_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         if reply_len > self.limits.max_reply_bytes {
             return Err(abi(format!(
@@ -337,16 +417,17 @@ fn is_guest_fault(error: &wasmtime::Error) -> bool {
     error.is::<Trap>() || error.is::<CapExceeded>()
 }
 
-fn classify(module: &str, limits: &Limits, error: wasmtime::Error) -> SandboxError {
+/// What a guest entry's failure means; `deadline` is the one it ran under.
+fn classify(module: &str, deadline: Duration, error: wasmtime::Error) -> SandboxError {
     let module = module.to_string();
     if let Some(cap) = error.downcast_ref::<CapExceeded>() {
         return match cap {
-            CapExceeded::Memory { .. } => SandboxError::Memory { module, cap_mib: limits.memory_bytes >> 20 },
+            CapExceeded::Memory { cap, .. } => SandboxError::Memory { module, cap_mib: cap >> 20 },
             CapExceeded::Table { .. } => SandboxError::Trap { module, trap: cap.to_string() },
         };
     }
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => SandboxError::Deadline { module, deadline: limits.call_deadline },
+        Some(Trap::Interrupt) => SandboxError::Deadline { module, deadline, during: String::new() },
         Some(trap) => SandboxError::Trap { module, trap: trap.to_string() },
         None => SandboxError::Trap { module, trap: format!("{error:#}") },
     }
