@@ -11,10 +11,10 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{dot, dot_codes, sgd_pair, sgd_pair_dot};
+pub use wasm::{dot, dot_codes, dot_codes_rows, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{dot, dot_codes, sgd_pair, sgd_pair_dot};
+pub use portable::{dot, dot_codes, dot_codes_rows, sgd_pair, sgd_pair_dot};
 
 /// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
@@ -80,6 +80,16 @@ mod portable {
     pub fn dot_codes(items: &[i8], user: &[i16]) -> i32 {
         debug_assert!(items.len() == user.len() && items.len().is_multiple_of(16));
         items.iter().zip(user).map(|(&c, &x)| i32::from(c) * i32::from(x)).sum()
+    }
+
+    /// `dot_codes` of every `stride`-long row of `codes` with `user`, into `out`.
+    #[inline]
+    pub fn dot_codes_rows(codes: &[i8], user: &[i16], out: &mut [i32]) {
+        let stride = user.len();
+        debug_assert_eq!(codes.len(), out.len() * stride);
+        for (o, row) in out.iter_mut().zip(codes.chunks_exact(stride.max(1))) {
+            *o = dot_codes(row, user);
+        }
     }
 
     /// One SGD step on a pair of factor vectors, both from their old values:
@@ -198,17 +208,30 @@ mod wasm {
         acc.finish(a4r, b4r, tail_dot(ra, rb))
     }
 
+    /// Sixteen codes times the user's matching sixteen, as four partial sums.
+    #[inline]
+    fn code_block(c: &[i8; 16], x_lo: v128, x_hi: v128) -> v128 {
+        // SAFETY: a [i8; 16] is 16 readable bytes; wasm loads need no alignment.
+        let codes = unsafe { v128_load(c.as_ptr() as *const v128) };
+        let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
+        i32x4_add(i32x4_dot_i16x8(lo, x_lo), i32x4_dot_i16x8(hi, x_hi))
+    }
+
+    /// The user's sixteen codes of one block as two vectors.
+    #[inline]
+    fn user_block(x: &[i16; 16]) -> (v128, v128) {
+        // SAFETY: a [i16; 16] is 32 readable bytes; wasm loads need no alignment.
+        unsafe { (v128_load(x.as_ptr() as *const v128), v128_load(x.as_ptr().add(8) as *const v128)) }
+    }
+
     /// Integer sums are exact, so any order agrees with the portable build.
     /// Thirty-two codes per iteration, then at most one block of sixteen.
     #[inline]
     pub fn dot_codes(items: &[i8], user: &[i16]) -> i32 {
         debug_assert!(items.len() == user.len() && items.len().is_multiple_of(16));
-        // SAFETY: `as_chunks` hands out whole 16-byte blocks; wasm loads need no alignment.
-        let block = |c: &[i8; 16], x: &[i16; 16]| unsafe {
-            let codes = v128_load(c.as_ptr() as *const v128);
-            let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
-            let (x_lo, x_hi) = (v128_load(x.as_ptr() as *const v128), v128_load(x.as_ptr().add(8) as *const v128));
-            i32x4_add(i32x4_dot_i16x8(lo, x_lo), i32x4_dot_i16x8(hi, x_hi))
+        let block = |c: &[i8; 16], x: &[i16; 16]| {
+            let (x_lo, x_hi) = user_block(x);
+            code_block(c, x_lo, x_hi)
         };
         let (ci, ri) = items.as_chunks::<16>();
         let (cu, ru) = user.as_chunks::<16>();
@@ -223,6 +246,47 @@ mod wasm {
         }
         let pairs = i32x4_add(acc, i32x4_shuffle::<2, 3, 2, 3>(acc, acc));
         i32x4_extract_lane::<0>(pairs) + i32x4_extract_lane::<1>(pairs)
+    }
+
+    /// Four rows at a time: each block of the user's codes is loaded once
+    /// for four items, and the four sums are reduced together by a
+    /// transpose (two rounds of shuffles) instead of four lane extractions.
+    pub fn dot_codes_rows(codes: &[i8], user: &[i16], out: &mut [i32]) {
+        let stride = user.len();
+        debug_assert!(stride.is_multiple_of(16) && codes.len() == out.len() * stride);
+        let (user_blocks, _) = user.as_chunks::<16>();
+        let (groups, rest) = out.as_chunks_mut::<4>();
+        let (group_codes, rest_codes) = codes.split_at(groups.len() * 4 * stride);
+        for (sums, rows) in groups.iter_mut().zip(group_codes.chunks_exact(4 * stride.max(1))) {
+            let (r0, r1, r2, r3) =
+                (&rows[..stride], &rows[stride..2 * stride], &rows[2 * stride..3 * stride], &rows[3 * stride..]);
+            let mut acc = [i32x4_splat(0); 4];
+            let blocks = r0
+                .as_chunks::<16>()
+                .0
+                .iter()
+                .zip(r1.as_chunks::<16>().0)
+                .zip(r2.as_chunks::<16>().0)
+                .zip(r3.as_chunks::<16>().0);
+            for ((((c0, c1), c2), c3), x) in blocks.zip(user_blocks) {
+                let (x_lo, x_hi) = user_block(x);
+                acc[0] = i32x4_add(acc[0], code_block(c0, x_lo, x_hi));
+                acc[1] = i32x4_add(acc[1], code_block(c1, x_lo, x_hi));
+                acc[2] = i32x4_add(acc[2], code_block(c2, x_lo, x_hi));
+                acc[3] = i32x4_add(acc[3], code_block(c3, x_lo, x_hi));
+            }
+            // [a0+a2, b0+b2, a1+a3, b1+b3] and the same for c, d; then [a, b, c, d].
+            let ab =
+                i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(acc[0], acc[1]), i32x4_shuffle::<2, 6, 3, 7>(acc[0], acc[1]));
+            let cd =
+                i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(acc[2], acc[3]), i32x4_shuffle::<2, 6, 3, 7>(acc[2], acc[3]));
+            let total = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(ab, cd), i32x4_shuffle::<2, 3, 6, 7>(ab, cd));
+            // SAFETY: `sums` is four i32s, 16 writable bytes; wasm stores need no alignment.
+            unsafe { v128_store(sums.as_mut_ptr() as *mut v128, total) };
+        }
+        for (o, row) in rest.iter_mut().zip(rest_codes.chunks_exact(stride.max(1))) {
+            *o = dot_codes(row, user);
+        }
     }
 
     #[inline]
@@ -290,6 +354,21 @@ mod tests {
             let separate = dot(&p1, &next);
             let fused = sgd_pair_dot(&mut p2, &mut q2, &next, 0.7, 0.01, 0.05);
             assert_eq!((p1, q1, separate.to_bits()), (p2, q2, fused.to_bits()), "n={n}");
+        }
+    }
+
+    #[test]
+    fn row_sums_equal_one_dot_per_row() {
+        for (rows, stride) in [(0, 16), (1, 16), (3, 32), (4, 112), (9, 48), (13, 16)] {
+            let codes: Vec<i8> = (0..rows * stride).map(|i| ((i * 37 + 11) % 255) as i8).collect();
+            let user: Vec<i16> = (0..stride).map(|f| (f as i16 * 523) % 16383 - 8000).collect();
+            let mut out = vec![0; rows];
+            dot_codes_rows(&codes, &user, &mut out);
+            let naive: Vec<i32> = codes
+                .chunks_exact(stride)
+                .map(|row| row.iter().zip(&user).map(|(&c, &x)| i32::from(c) * i32::from(x)).sum())
+                .collect();
+            assert_eq!(out, naive, "rows={rows} stride={stride}");
         }
     }
 

@@ -7,7 +7,9 @@
 //! reaches the n-th best lower bound are rescored in f32 — so the result is
 //! exactly what [`Model::recommend`] returns, at a fraction of the cost.
 
+#[cfg(test)]
 use crate::kernels::dot_codes;
+use crate::kernels::dot_codes_rows;
 use crate::model::Model;
 use crate::protocol::Scored;
 use crate::topn::TopN;
@@ -64,9 +66,13 @@ impl ItemIndex {
         self.factors == model.factors() && self.scale.len() == model.items() as usize
     }
 
-    /// The same as `model.recommend(u, n, candidate)`, bit for bit.
-    /// `candidate` is asked once per item, in increasing order.
-    pub fn recommend(&self, model: &Model, u: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<Scored> {
+    /// The same as `model.recommend(u, n, |i| !excluded.contains(&i))`, bit
+    /// for bit. `excluded` may come in any order and hold repeats.
+    ///
+    /// Every pass but the rescoring is a straight sweep over arrays with no
+    /// per-item call or branch, so it vectorizes; the excluded movies (the
+    /// user's few hundred) are struck out afterwards by index.
+    pub fn recommend(&self, model: &Model, u: u32, n: usize, excluded: &[u32]) -> Vec<Scored> {
         debug_assert!(self.fits(model));
         let base = model.global_mean + model.user_bias[u as usize];
         let pu = model.user_row(u);
@@ -82,27 +88,34 @@ impl ItemIndex {
         let per_max_error = user_l1 + rounding * user_max * self.factors as f32;
         let per_code_l1 = user_error + rounding * user_max;
 
-        // Pass 1: every item's approximate dot product, in one tight loop…
-        let mut upper: Vec<f32> = (self.codes.chunks_exact(self.stride.max(1)).zip(&self.scale))
-            .map(|(codes, &scale)| user_scale * scale * dot_codes(codes, &user_codes) as f32)
-            .collect();
-        upper.resize(self.scale.len(), 0.0);
-        // …then the candidates' bounds and the n-th best lower bound. Items
-        // come in increasing order, so one that merely ties the current n-th
-        // best never displaces it and `lower > worst` is the whole test.
+        // Pass 1: every item's integer dot product with the user's codes…
+        let mut sums = vec![0i32; self.scale.len()];
+        dot_codes_rows(&self.codes, &user_codes, &mut sums);
+        // …then its score's interval [lower, upper]…
+        let items = sums.len();
+        let (mut lower, mut upper) = (vec![0f32; items], vec![0f32; items]);
+        let terms = sums.iter().zip(&model.item_bias[..items]).zip(&self.scale);
+        let errors = self.max_error.iter().zip(&self.code_l1);
+        for (((lo, up), ((&sum, &bias), &scale)), (&err, &l1)) in
+            lower.iter_mut().zip(upper.iter_mut()).zip(terms).zip(errors)
+        {
+            let approx = base + bias + user_scale * scale * sum as f32;
+            let bound = per_max_error * err + per_code_l1 * l1 + SLACK;
+            (*lo, *up) = (approx - bound, approx + bound);
+        }
+        for &i in excluded {
+            if let Some((lo, up)) = lower.get_mut(i as usize).zip(upper.get_mut(i as usize)) {
+                (*lo, *up) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+            }
+        }
+        // …and the n-th best lower bound. Items come in increasing order, so
+        // one that merely ties the current n-th best never displaces it and
+        // `lower > worst` is the whole test (struck-out items never pass).
         let mut lowest = TopN::new(n);
         let mut worst = f32::NEG_INFINITY;
-        for (i, up) in (0u32..).zip(upper.iter_mut()) {
-            if !candidate(i) {
-                *up = f32::NEG_INFINITY;
-                continue;
-            }
-            let at = i as usize;
-            let approx = base + model.item_bias[at] + *up;
-            let bound = per_max_error * self.max_error[at] + per_code_l1 * self.code_l1[at] + SLACK;
-            *up = approx + bound;
-            if approx - bound > worst || !lowest.is_full() {
-                lowest.push(i, approx - bound);
+        for (i, &lo) in (0u32..).zip(&lower) {
+            if lo > worst {
+                lowest.push(i, lo);
                 if lowest.is_full() {
                     worst = lowest.worst().unwrap_or(f32::NEG_INFINITY);
                 }
@@ -159,6 +172,13 @@ mod tests {
         m
     }
 
+    /// The items `keep` refuses, shuffled and with a repeat: order must not matter.
+    fn excluded_by(m: &Model, keep: impl Fn(u32) -> bool) -> Vec<u32> {
+        let mut excluded: Vec<u32> = (0..m.items()).rev().filter(|&i| !keep(i)).collect();
+        excluded.extend(excluded.first().copied());
+        excluded
+    }
+
     #[test]
     fn the_index_returns_exactly_the_full_scan() {
         for (k, seed) in [(1, 1), (7, 2), (16, 3), (100, 4), (200, 5), (33, 6)] {
@@ -167,7 +187,8 @@ mod tests {
             for u in 0..20 {
                 for n in [1, 10, 50] {
                     let keep = |i: u32| !(i + u).is_multiple_of(7);
-                    assert_eq!(index.recommend(&m, u, n, keep), m.recommend(u, n, keep), "k={k} u={u} n={n}");
+                    let excluded = excluded_by(&m, keep);
+                    assert_eq!(index.recommend(&m, u, n, &excluded), m.recommend(u, n, keep), "k={k} u={u} n={n}");
                 }
             }
         }
@@ -185,9 +206,9 @@ mod tests {
         m.user_factors.row_mut(2).fill(0.0);
         let index = ItemIndex::build(&m);
         for u in 0..3 {
-            assert_eq!(index.recommend(&m, u, 10, |_| true), m.recommend(u, 10, |_| true));
-            assert_eq!(index.recommend(&m, u, 10, |i| i < 4), m.recommend(u, 10, |i| i < 4));
-            assert_eq!(index.recommend(&m, u, 10, |_| false), m.recommend(u, 10, |_| false));
+            for keep in [|_| true, |i| i < 4, |_| false] as [fn(u32) -> bool; 3] {
+                assert_eq!(index.recommend(&m, u, 10, &excluded_by(&m, keep)), m.recommend(u, 10, keep));
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! bad request leaves the session usable.
 
 use crate::EngineError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::foldin::fold_in;
 use crate::model::Model;
@@ -39,6 +39,9 @@ pub struct Session {
     model: Option<Model>,
     /// Users folded in since indexing: their rated movies, sorted.
     folded: HashMap<u32, Vec<u32>>,
+    /// Movies with no training rating: they have no factors to rank by, so
+    /// they are never recommended.
+    untrained_items: Vec<u32>,
     /// The model's item factors quantized for fast exact ranking; dropped
     /// whenever they change, rebuilt when training ends or on demand.
     item_index: Option<ItemIndex>,
@@ -55,6 +58,7 @@ impl Session {
             training: None,
             model: None,
             folded: HashMap::new(),
+            untrained_items: Vec::new(),
             item_index: None,
         }
     }
@@ -125,6 +129,7 @@ impl Session {
                 };
                 // A model or a training run was made for the ratings this
                 // replaces: its users, items and visiting order no longer fit.
+                self.untrained_items = (0..data.items).filter(|&i| data.by_item.row_len(i as usize) == 0).collect();
                 self.data = Some(data);
                 self.training = None;
                 self.model = None;
@@ -179,24 +184,15 @@ impl Session {
                     Some(items) => items.as_slice(),
                     None => data.by_user.row(user as usize).0,
                 };
-                // Items come in increasing order, so the sorted rated list is
-                // walked once alongside them instead of searched per item.
-                let next_rated = std::cell::Cell::new(0usize);
-                let unrated = |i: u32| {
-                    let mut at = next_rated.get();
-                    while at < rated.len() && rated[at] < i {
-                        at += 1;
-                    }
-                    next_rated.set(at);
-                    rated.get(at) != Some(&i)
-                };
-                let known = |i: u32| data.by_item.row_len(i as usize) > 0;
-                let candidate = |i| known(i) && unrated(i);
                 // `n` is the caller's number: never size anything by more than the catalogue.
                 let n = (n as usize).min(model.items() as usize);
+                let excluded: Vec<u32> = rated.iter().chain(&self.untrained_items).copied().collect();
                 Reply::Recommendations(match &self.item_index {
-                    Some(index) => index.recommend(model, user, n, candidate),
-                    None => model.recommend(user, n, candidate),
+                    Some(index) => index.recommend(model, user, n, &excluded),
+                    None => {
+                        let excluded: HashSet<u32> = excluded.into_iter().collect();
+                        model.recommend(user, n, |i| !excluded.contains(&i))
+                    }
                 })
             }
             Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
