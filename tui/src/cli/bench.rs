@@ -40,6 +40,10 @@ pub struct Args {
     /// Epochs of the benchmarked SVD.
     #[arg(long, default_value_t = 20)]
     epochs: u32,
+    /// Timed fits of each kind (wasm, native, alternating); the figures are
+    /// their medians. A shared machine's noise moves a single fit by ±30 %.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    fit_runs: u32,
     /// Timed start-ups of the app on --dataset (after one that warms the caches).
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -53,8 +57,11 @@ struct Figures {
     movies: usize,
     factors: u32,
     epochs: u32,
+    /// Medians of the runs below.
     fit_seconds_wasm: f64,
     fit_seconds_native: f64,
+    fit_seconds_wasm_runs: Vec<f64>,
+    fit_seconds_native_runs: Vec<f64>,
     fit_seconds_per_epoch_wasm: f64,
     fit_seconds_per_epoch_native: f64,
     wasm_native_ratio: f64,
@@ -96,14 +103,14 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
                 None => dataset.ratings.clone(),
             };
-            Some(measure(env, &dataset, &triples(&train), spec)?)
+            Some(measure(env, &dataset, &triples(&train), spec, args.fit_runs)?)
         }
         None => None,
     };
     let mut synthetic = Vec::new();
     for &n in &args.synthetic_ratings {
         let dataset = synthetic::generate(n, args.synthetic_movies, 42);
-        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec)?);
+        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, args.fit_runs)?);
     }
     let report = Report {
         engine: env.module()?.location(),
@@ -143,15 +150,18 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     Ok(())
 }
 
-fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> Result<Figures> {
+fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, fit_runs: u32) -> Result<Figures> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     client.load(users, items, scale(dataset), train, &[])?;
-    let started = Instant::now();
-    client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
-    let wasm = started.elapsed().as_secs_f64();
-
-    let native = native_fit_seconds(dataset, train, spec);
+    let (mut wasm_runs, mut native_runs) = (Vec::new(), Vec::new());
+    for _ in 0..fit_runs {
+        let started = Instant::now();
+        client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
+        wasm_runs.push(started.elapsed().as_secs_f64());
+        native_runs.push(native_fit_seconds(dataset, train, spec));
+    }
+    let (wasm, native) = (median(&wasm_runs).unwrap_or(f64::NAN), median(&native_runs).unwrap_or(f64::NAN));
 
     // Every user at an even stride, at most 500 calls.
     let stride = (users as usize / 500).max(1);
@@ -173,6 +183,8 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> R
         epochs: p.epochs,
         fit_seconds_wasm: wasm,
         fit_seconds_native: native,
+        fit_seconds_wasm_runs: wasm_runs,
+        fit_seconds_native_runs: native_runs,
         fit_seconds_per_epoch_wasm: wasm / epochs,
         fit_seconds_per_epoch_native: native / epochs,
         wasm_native_ratio: wasm / native,
