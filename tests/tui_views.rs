@@ -254,7 +254,7 @@ fn recommendations_view_cold_start_then_for_you() {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
     // Popular and well rated: well-known films, not a film eight people loved.
-    let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats.count[r.item as usize]).collect();
+    let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats().count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");
     assert!(row_of(&s, "▶ ").contains(" 1 "), "{s}");
 
@@ -450,10 +450,10 @@ fn sorting_filtering_and_moving() {
     assert_eq!((app.query.genre, app.rows.len()), (None, all));
 
     press(&mut app, KeyCode::Char('s'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats.mean[m as usize]).collect();
+    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats().mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] >= w[1]), "sorted by mean, high first");
     press(&mut app, KeyCode::Char('S'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats.mean[m as usize]).collect();
+    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats().mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] <= w[1]), "reversed");
 
     press(&mut app, KeyCode::Char('j'));

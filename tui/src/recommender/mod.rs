@@ -10,6 +10,7 @@
 
 pub mod cold_start;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -34,8 +35,9 @@ pub enum ModelOrigin {
 
 pub struct Recommender {
     pub dataset: Dataset,
-    /// Per-movie counts, means and rating distributions of the dataset.
-    pub stats: MovieStats,
+    /// Per-movie counts, means and rating distributions, computed on first
+    /// use: a one-shot CLI command such as `cinema rate` never needs them.
+    stats: OnceCell<MovieStats>,
     client: EngineClient,
     log: RatingsLog,
     you: u32,
@@ -88,10 +90,14 @@ impl Recommender {
                 (meta, ModelOrigin::Trained)
             }
         };
-        let stats = MovieStats::compute(&dataset);
-        let mut r = Recommender { dataset, stats, client, log, you, origin, meta, warnings };
+        let mut r = Recommender { dataset, stats: OnceCell::new(), client, log, you, origin, meta, warnings };
         r.fold_in_you()?;
         Ok(r)
+    }
+
+    /// Per-movie counts, means and rating distributions of the dataset.
+    pub fn stats(&self) -> &MovieStats {
+        self.stats.get_or_init(|| MovieStats::compute(&self.dataset))
     }
 
     /// Your dense user index.
@@ -146,7 +152,7 @@ impl Recommender {
         if !self.is_cold(user) {
             return self.recommendations(user, n);
         }
-        let mut list = cold_start::popular_and_well_rated(&self.stats, n as usize);
+        let mut list = cold_start::popular_and_well_rated(self.stats(), n as usize);
         let movies: Vec<u32> = list.iter().map(|s| s.item).collect();
         for (scored, predicted) in list.iter_mut().zip(self.predict(user, &movies)?) {
             scored.prediction = predicted;

@@ -332,7 +332,7 @@ impl App {
     /// Recomputes the browse rows, keeping the selected movie selected when it is still shown.
     pub fn refresh_rows(&mut self) {
         let keep = self.rows.get(self.browse.selected).copied();
-        let columns = Columns { stats: &self.rec.stats, yours: &self.viewer_ratings, predicted: &self.predicted };
+        let columns = Columns { stats: self.rec.stats(), yours: &self.viewer_ratings, predicted: &self.predicted };
         self.rows = query::rows(&self.rec.dataset, &self.haystacks, &self.query, &columns);
         match keep.and_then(|m| self.rows.iter().position(|&r| r == m)) {
             Some(i) => self.browse.selected = i,

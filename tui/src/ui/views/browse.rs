@@ -97,7 +97,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
             return Row::default();
         };
         let (m, movie) = movie;
-        let mean = app.rec.stats.mean.get(m as usize).copied().filter(|v| v.is_finite());
+        let mean = app.rec.stats().mean.get(m as usize).copied().filter(|v| v.is_finite());
         let yours = app.viewer_ratings.get(&m).map(|&v| format!("★{}", stars(v, ds.scale))).unwrap_or_default();
         let predicted = app.predicted.get(m as usize).copied().filter(|v| v.is_finite());
         Row::new([
@@ -105,7 +105,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(mean.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
-            right(app.rec.stats.count.get(m as usize).copied().unwrap_or(0).to_string()),
+            right(app.rec.stats().count.get(m as usize).copied().unwrap_or(0).to_string()),
             Cell::from(Line::styled(yours, app.theme.yours()).right_aligned()),
             right(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
         ])

@@ -74,8 +74,8 @@ fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     lines.push(Line::from(vec![Span::styled(" Tags: ", t.dim()), Span::raw(fit(&tags, width.saturating_sub(7)))]));
     lines.push(Line::default());
 
-    let count = app.rec.stats.count.get(movie as usize).copied().unwrap_or(0);
-    let mean = app.rec.stats.mean.get(movie as usize).copied().filter(|v| v.is_finite());
+    let count = app.rec.stats().count.get(movie as usize).copied().unwrap_or(0);
+    let mean = app.rec.stats().mean.get(movie as usize).copied().filter(|v| v.is_finite());
     let yours =
         app.viewer_ratings.get(&movie).map_or_else(|| "not rated".to_owned(), |&v| format!("★{}", stars(v, ds.scale)));
     let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
@@ -121,7 +121,7 @@ fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
 /// `How people rated it` and ` 5 ★ ██████████  325  56%`, highest rating first.
 fn chart(app: &App, movie: u32, width: usize) -> Vec<Line<'static>> {
     let scale = app.rec.dataset.scale;
-    let distribution = app.rec.stats.distribution(movie);
+    let distribution = app.rec.stats().distribution(movie);
     let total: u32 = distribution.iter().map(|(_, n)| n).sum();
     let most = distribution.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1);
     let label_width = distribution.iter().map(|&(v, _)| stars(v, scale).len()).max().unwrap_or(1);
