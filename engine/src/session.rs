@@ -127,9 +127,9 @@ impl Session {
                     validation: self.validation.len() as u64,
                     global_mean: data.global_mean,
                 };
+                self.untrained_items = (0..data.items).filter(|&i| data.by_item.row_len(i as usize) == 0).collect();
                 // A model or a training run was made for the ratings this
                 // replaces: its users, items and visiting order no longer fit.
-                self.untrained_items = (0..data.items).filter(|&i| data.by_item.row_len(i as usize) == 0).collect();
                 self.data = Some(data);
                 self.training = None;
                 self.model = None;

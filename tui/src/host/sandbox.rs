@@ -49,8 +49,7 @@ pub struct Limits {
 
 impl Default for Limits {
     /// `deadline_per_mib`: indexing 5M ratings (about 40 MiB on the wire)
-    /// takes about a second in the default module on this machine, so 100 ms
-    /// per MiB leaves a margin of four on a loaded or slower machine.
+    /// ran past a fixed 1 s deadline; with 100 ms per MiB it gets five.
     fn default() -> Limits {
         Limits {
             memory_bytes: 3 << 30,
@@ -254,13 +253,8 @@ impl Sandbox {
         }
         let bytes = request.encode();
         self.held.note(request, bytes.len());
-        let job = |reply| Job {
-            request: bytes,
-            name: request.name(),
-            deadline: self.limits.deadline_holding(self.held.bytes()),
-            reply,
-        };
-        let result = self.round_trip(job);
+        let deadline = self.limits.deadline_holding(self.held.bytes());
+        let result = self.round_trip(bytes, request.name(), deadline);
         if let Err(e) = &result {
             tracing::error!("{e}");
             self.stopped = Some(e.to_string());
@@ -269,13 +263,10 @@ impl Sandbox {
         result
     }
 
-    fn round_trip(
-        &self,
-        job: impl FnOnce(mpsc::SyncSender<Result<Reply, SandboxError>>) -> Job,
-    ) -> Result<Reply, SandboxError> {
+    fn round_trip(&self, request: Vec<u8>, name: &'static str, deadline: Duration) -> Result<Reply, SandboxError> {
         let guest = self.guest.as_ref().ok_or_else(|| lost(&self.name))?;
         let (reply, outcome) = mpsc::sync_channel(1);
-        guest.jobs.send(job(reply)).map_err(|_| lost(&self.name))?;
+        guest.jobs.send(Job { request, name, deadline, reply }).map_err(|_| lost(&self.name))?;
         outcome.recv().unwrap_or_else(|_| Err(lost(&self.name)))
     }
 
