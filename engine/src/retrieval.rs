@@ -51,12 +51,9 @@ impl ItemIndex {
             code_l1: vec![0.0; items],
         };
         for i in 0..items {
-            let row = model.item_row(i as u32);
             let codes = &mut index.codes[i * stride..i * stride + k];
-            let scale = quantize(row, ITEM_CODE_MAX, codes, |c| c as i8);
-            index.scale[i] = scale;
-            index.max_error[i] = max_error(row, codes.iter().map(|&c| f32::from(c)), scale);
-            index.code_l1[i] = codes.iter().map(|&c| (scale * f32::from(c)).abs()).sum();
+            let q = quantize(model.item_row(i as u32), ITEM_CODE_MAX, codes, |c| c as i8);
+            (index.scale[i], index.max_error[i], index.code_l1[i]) = (q.scale, q.max_error, q.code_l1);
         }
         index
     }
@@ -77,10 +74,9 @@ impl ItemIndex {
         let base = model.global_mean + model.user_bias[u as usize];
         let pu = model.user_row(u);
         let mut user_codes = vec![0i16; self.stride];
-        let user_scale = quantize(pu, USER_CODE_MAX, &mut user_codes[..self.factors], |c| c as i16);
-        let user_error = max_error(pu, user_codes.iter().map(|&c| f32::from(c)), user_scale);
+        let user = quantize(pu, USER_CODE_MAX, &mut user_codes[..self.factors], |c| c as i16);
+        let (user_scale, user_error, user_max) = (user.scale, user.max_error, user.largest);
         let user_l1: f32 = pu.iter().map(|x| x.abs()).sum();
-        let user_max = pu.iter().fold(0f32, |m, x| m.max(x.abs()));
         // |p·q − approx| ≤ ‖p‖₁·max|q − q̂| + max|p − p̂|·‖q̂‖₁, and the f32 dot
         // product being matched is itself off by at most
         // rounding·Σ|p_f q_f| ≤ rounding·max|p|·(‖q̂‖₁ + k·max|q − q̂|).
@@ -134,24 +130,43 @@ impl ItemIndex {
     }
 }
 
-/// Writes `row / scale` rounded into `codes` and returns `scale`, chosen so
-/// the largest |value| maps to `code_max`.
-fn quantize<C>(row: &[f32], code_max: f32, codes: &mut [C], cast: impl Fn(f32) -> C) -> f32 {
-    let largest = row.iter().fold(0f32, |m, x| m.max(x.abs()));
-    if largest == 0.0 {
-        codes.iter_mut().for_each(|c| *c = cast(0.0));
-        return 0.0;
-    }
-    let scale = largest / code_max;
-    for (c, &x) in codes.iter_mut().zip(row) {
-        *c = cast((x / scale).round().clamp(-code_max, code_max));
-    }
-    scale
+/// A row written as `scale · code`, and what that cost.
+struct Quantized {
+    scale: f32,
+    /// The largest |value|, which maps to the largest code.
+    largest: f32,
+    /// The largest |value − scale·code|, measured (not assumed to be scale/2).
+    max_error: f32,
+    /// Σ |scale·code|.
+    code_l1: f32,
 }
 
-/// The largest |x − scale·code|, measured (not assumed to be scale/2).
-fn max_error(row: &[f32], codes: impl Iterator<Item = f32>, scale: f32) -> f32 {
-    row.iter().zip(codes).fold(0f32, |m, (&x, c)| m.max((x - scale * c).abs()))
+/// Writes `row / scale` rounded into `codes`, with `scale` chosen so the
+/// largest |value| maps to `code_max`. One pass after finding the largest:
+/// building the index quantizes every factor of every movie.
+fn quantize<C>(row: &[f32], code_max: f32, codes: &mut [C], cast: impl Fn(f32) -> C) -> Quantized {
+    let largest = row.iter().fold(0f32, |m, x| larger(m, x.abs()));
+    let mut q = Quantized { scale: largest / code_max, largest, max_error: 0.0, code_l1: 0.0 };
+    if largest == 0.0 {
+        codes.iter_mut().for_each(|c| *c = cast(0.0));
+        return q;
+    }
+    let inverse = code_max / largest;
+    for (c, &x) in codes.iter_mut().zip(row) {
+        // Ties to even: it is one wasm instruction, `round` is a call.
+        let code = (x * inverse).round_ties_even().clamp(-code_max, code_max);
+        *c = cast(code);
+        q.max_error = larger(q.max_error, (x - q.scale * code).abs());
+        q.code_l1 += (q.scale * code).abs();
+    }
+    q
+}
+
+/// `m.max(x)` for a running maximum that starts at a number: in wasm
+/// `f32::max` is a call (its NaN rule is not the instruction's), a compare is not.
+#[inline]
+fn larger(m: f32, x: f32) -> f32 {
+    if x > m { x } else { m }
 }
 
 #[cfg(test)]
@@ -218,7 +233,7 @@ mod tests {
         let index = ItemIndex::build(&m);
         let base = m.global_mean + m.user_bias[0];
         let mut user_codes = vec![0i16; index.stride];
-        let user_scale = quantize(m.user_row(0), USER_CODE_MAX, &mut user_codes[..100], |c| c as i16);
+        let user_scale = quantize(m.user_row(0), USER_CODE_MAX, &mut user_codes[..100], |c| c as i16).scale;
         for i in (0..20_000u32).step_by(97) {
             let at = i as usize;
             let codes = &index.codes[at * index.stride..(at + 1) * index.stride];

@@ -43,8 +43,8 @@ impl Training {
                 // inside wasm with ChaCha12; see the dependency's note.
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
                 let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, data.global_mean);
-                model.user_factors = init_factors(data.users, p, &mut rng, |u| data.by_user.row_len(u) > 0);
-                model.item_factors = init_factors(data.items, p, &mut rng, |i| data.by_item.row_len(i) > 0);
+                init_factors(&mut model.user_factors, p, &mut rng, |u| data.by_user.row_len(u) > 0);
+                init_factors(&mut model.item_factors, p, &mut rng, |i| data.by_item.row_len(i) > 0);
                 (model, visiting_order(data, &mut rng), p.lr, p.lr_bias)
             }
         };
@@ -142,23 +142,16 @@ fn validate(spec: &ModelSpec) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// N(0, init_std²) rows for users/items that have ratings; zeros for the
-/// rest, so an unseen user or movie contributes nothing until it is rated.
-fn init_factors(
-    rows: u32,
-    p: SvdParams,
-    rng: &mut Xoshiro256PlusPlus,
-    has_ratings: impl Fn(usize) -> bool,
-) -> Array2<f32> {
-    let k = p.factors as usize;
+/// Draws N(0, init_std²) into the (zeroed) rows of users/items that have
+/// ratings; the rest stay zero, so an unseen user or movie contributes
+/// nothing until it is rated.
+fn init_factors(m: &mut Array2<f32>, p: SvdParams, rng: &mut Xoshiro256PlusPlus, has_ratings: impl Fn(usize) -> bool) {
     let normal = Normal::new(0.0f32, p.init_std).expect("init_std was validated");
-    let mut m = Array2::zeros((rows as usize, k));
     for (r, mut row) in m.rows_mut().into_iter().enumerate() {
         if has_ratings(r) {
             row.iter_mut().for_each(|x| *x = normal.sample(rng));
         }
     }
-    m
 }
 
 /// Users in a seeded random order, each user's ratings together (shuffled
