@@ -174,20 +174,20 @@ fn visiting_order(data: &RatingMatrix, rng: &mut Xoshiro256PlusPlus) -> Vec<Trip
 /// One SGD pass over `ratings`; returns the sum of squared errors seen.
 fn sgd_epoch_slice(model: &mut Model, ratings: &[Triple], lr: f32, lr_bias: f32, p: SvdParams) -> f64 {
     let k = model.factors();
-    let step = Step { k, mu: model.global_mean, lr, lr_bias, p };
+    let pass = Pass { k, mu: model.global_mean, lr, lr_bias, p };
     let pu_all = model.user_factors.as_slice_mut().expect("factor rows are contiguous");
     let qi_all = model.item_factors.as_slice_mut().expect("factor rows are contiguous");
     let mut squared_error = 0f64;
     for run in ratings.chunk_by(|a, b| a.0 == b.0) {
         let u = run[0].0 as usize;
         let (pu, bu) = (&mut pu_all[u * k..(u + 1) * k], &mut model.user_bias[u]);
-        squared_error += step.user_run(pu, bu, run, qi_all, &mut model.item_bias);
+        squared_error += pass.user_run(pu, bu, run, qi_all, &mut model.item_bias);
     }
     squared_error
 }
 
-/// What every SGD step of a pass shares.
-struct Step {
+/// The constants of one SGD pass (named apart from `Training::step`, which runs one).
+struct Pass {
     k: usize,
     mu: f32,
     lr: f32,
@@ -195,7 +195,7 @@ struct Step {
     p: SvdParams,
 }
 
-impl Step {
+impl Pass {
     /// One user's consecutive ratings; returns their squared errors.
     ///
     /// The user's factors and bias stay put for the whole run, and each
