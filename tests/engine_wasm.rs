@@ -219,14 +219,15 @@ fn compared_users() -> impl Iterator<Item = u32> {
 }
 
 /// Bit for bit, not merely close: the wasm kernels keep the native lane
-/// order. 13 and 100 factors exercise the kernels' half-chunk and tail paths;
-/// 1,682 movies, the integer scan's groups of four and its remainder.
+/// order. 13 and 100 factors exercise the kernels' half-chunk and tail paths,
+/// 300 the training step's loop past its straight-line rows; 1,682 movies,
+/// the integer scan's groups of four and its remainder.
 #[test]
 fn wasm_module_and_native_engine_predict_the_same_to_the_bit() {
     let pairs = sample_pairs();
     assert!(pairs.len() >= 300, "{}", pairs.len());
     let svd = |factors| ModelSpec::Svd(SvdParams { factors, epochs: 3, ..defaults::svd_reference() });
-    for spec in [baseline(), small_svd(), svd(13), svd(100)] {
+    for spec in [baseline(), small_svd(), svd(13), svd(100), svd(300)] {
         let mut client = default_client();
         load_u1(&mut client, false);
         train_to_end(&mut client, spec);
