@@ -11,10 +11,10 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{dot, dot_codes, dot_codes_rows, sgd_pair, sgd_pair_dot};
+pub use wasm::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{dot, dot_codes, dot_codes_rows, sgd_pair, sgd_pair_dot};
+pub use portable::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
 
 /// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
@@ -38,9 +38,82 @@ fn tail_dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// `m.max(x)` for a running maximum that starts at a number: in wasm
+/// `f32::max` is a call (its NaN rule is not the instruction's), a compare
+/// is not, and it is what `f32x4_pmax` computes lane by lane.
+#[inline]
+fn larger(m: f32, x: f32) -> f32 {
+    if x > m { x } else { m }
+}
+
+/// What writing a row as `scale · code` cost (see `retrieval`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Encoded {
+    /// The largest |value − scale·code|.
+    pub max_error: f32,
+    /// Σ |scale·code|.
+    pub code_l1: f32,
+}
+
+/// An encoding pass's running error and L1, in four lanes: element `t` goes
+/// to lane `t % 4`, as in a vector pass, so both builds sum in one order.
+#[derive(Clone, Copy, Default)]
+struct EncodeLanes {
+    max_error: [f32; 4],
+    code_l1: [f32; 4],
+}
+
+impl EncodeLanes {
+    fn finish(self) -> Encoded {
+        let [e0, e1, e2, e3] = self.max_error;
+        let [l0, l1, l2, l3] = self.code_l1;
+        Encoded { max_error: larger(larger(e0, e1), larger(e2, e3)), code_l1: (l0 + l2) + (l1 + l3) }
+    }
+}
+
+/// Writes `row · inverse` rounded (ties to even, one wasm instruction where
+/// `round` is a call) and clamped to ±`code_max` into `codes`, one float at
+/// a time, continuing `lanes` from a vector pass over the floats before.
+#[inline]
+fn encode_scalar<C>(
+    row: &[f32],
+    scale: f32,
+    inverse: f32,
+    code_max: f32,
+    codes: &mut [C],
+    cast: impl Fn(f32) -> C,
+    mut lanes: EncodeLanes,
+) -> Encoded {
+    for (t, (c, &x)) in codes.iter_mut().zip(row).enumerate() {
+        let code = (x * inverse).round_ties_even().clamp(-code_max, code_max);
+        *c = cast(code);
+        lanes.max_error[t % 4] = larger(lanes.max_error[t % 4], (x - scale * code).abs());
+        lanes.code_l1[t % 4] += (scale * code).abs();
+    }
+    lanes.finish()
+}
+
+/// `encode_i8` for user codes: one row per request, so no vector path.
+pub fn encode_i16(row: &[f32], scale: f32, inverse: f32, code_max: f32, codes: &mut [i16]) -> Encoded {
+    encode_scalar(row, scale, inverse, code_max, codes, |c| c as i16, EncodeLanes::default())
+}
+
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 mod portable {
-    use super::{HALF, LANES, coefficients, sgd_scalar, tail_dot};
+    use super::{EncodeLanes, Encoded, HALF, LANES, coefficients, encode_scalar, larger, sgd_scalar, tail_dot};
+
+    /// The largest |x| of a row (0 for an empty one).
+    #[inline]
+    pub fn max_abs(row: &[f32]) -> f32 {
+        row.iter().fold(0.0, |m, x| larger(m, x.abs()))
+    }
+
+    /// Item codes: `row · inverse` rounded and clamped to ±`code_max`, and
+    /// what that cost given `scale = 1 / inverse`.
+    #[inline]
+    pub fn encode_i8(row: &[f32], scale: f32, inverse: f32, code_max: f32, codes: &mut [i8]) -> Encoded {
+        encode_scalar(row, scale, inverse, code_max, codes, |c| c as i8, EncodeLanes::default())
+    }
 
     /// Adds `a`'s and `b`'s chunks past the whole chunks of eight (at most
     /// one half chunk) into `acc`, then sums it all in the shared order:
@@ -135,7 +208,7 @@ mod wasm {
 
     use core::arch::wasm32::*;
 
-    use super::{coefficients, sgd_scalar, tail_dot};
+    use super::{EncodeLanes, Encoded, coefficients, encode_scalar, larger, sgd_scalar, tail_dot};
 
     #[inline]
     fn load(x: &[f32; 4]) -> v128 {
@@ -322,6 +395,63 @@ mod wasm {
         sgd_scalar(rp, rq, decay, gain);
     }
 
+    /// Building the top-N index reads every factor of every movie twice:
+    /// once here, once in `encode_i8`.
+    pub fn max_abs(row: &[f32]) -> f32 {
+        let (blocks, rest) = row.as_chunks::<16>();
+        let mut m = f32x4_splat(0.0);
+        for block in blocks {
+            // One running maximum per lane, in order: `larger` passes over a
+            // NaN, and a pairwise tree of `pmax` would not.
+            for x in block.as_chunks::<4>().0 {
+                m = f32x4_pmax(m, f32x4_abs(load(x)));
+            }
+        }
+        let lanes = [
+            f32x4_extract_lane::<0>(m),
+            f32x4_extract_lane::<1>(m),
+            f32x4_extract_lane::<2>(m),
+            f32x4_extract_lane::<3>(m),
+        ];
+        lanes.into_iter().chain(rest.iter().map(|x| x.abs())).fold(0.0, larger)
+    }
+
+    /// Sixteen codes per iteration, saturated down to bytes in two
+    /// narrowing steps; the lanes' sums run in the portable order.
+    pub fn encode_i8(row: &[f32], scale: f32, inverse: f32, code_max: f32, codes: &mut [i8]) -> Encoded {
+        debug_assert_eq!(row.len(), codes.len());
+        let (blocks, rest) = row.as_chunks::<16>();
+        let (code_blocks, code_rest) = codes.as_chunks_mut::<16>();
+        let (s, inv, hi, lo) =
+            (f32x4_splat(scale), f32x4_splat(inverse), f32x4_splat(code_max), f32x4_splat(-code_max));
+        let (mut max_error, mut code_l1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for (block, out) in blocks.iter().zip(code_blocks) {
+            let (v, _) = block.as_chunks::<4>();
+            let mut ints = [i32x4_splat(0); 4];
+            for (x, int) in v.iter().zip(&mut ints) {
+                let x = load(x);
+                // As `f32::clamp`: below the minimum, then above the maximum.
+                let code = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_mul(x, inv)), lo), hi);
+                max_error = f32x4_pmax(max_error, f32x4_abs(f32x4_sub(x, f32x4_mul(s, code))));
+                code_l1 = f32x4_add(code_l1, f32x4_abs(f32x4_mul(s, code)));
+                *int = i32x4_trunc_sat_f32x4(code);
+            }
+            let bytes = i8x16_narrow_i16x8(i16x8_narrow_i32x4(ints[0], ints[1]), i16x8_narrow_i32x4(ints[2], ints[3]));
+            // SAFETY: a [i8; 16] is 16 writable bytes; wasm stores need no alignment.
+            unsafe { v128_store(out.as_mut_ptr() as *mut v128, bytes) };
+        }
+        let lanes = |v: v128| {
+            [
+                f32x4_extract_lane::<0>(v),
+                f32x4_extract_lane::<1>(v),
+                f32x4_extract_lane::<2>(v),
+                f32x4_extract_lane::<3>(v),
+            ]
+        };
+        let done = EncodeLanes { max_error: lanes(max_error), code_l1: lanes(code_l1) };
+        encode_scalar(rest, scale, inverse, code_max, code_rest, |c| c as i8, done)
+    }
+
     /// Rows of up to this many pairs of vectors (256 floats: the reference
     /// 100 factors and the defaults' 200) take `sgd_pair_dot`'s straight-line path.
     const STRAIGHT_PAIRS: usize = 32;
@@ -405,6 +535,25 @@ mod tests {
                 .map(|row| row.iter().zip(&user).map(|(&c, &x)| i32::from(c) * i32::from(x)).sum())
                 .collect();
             assert_eq!(out, naive, "rows={rows} stride={stride}");
+        }
+    }
+
+    #[test]
+    fn encoding_matches_its_definition_at_every_length() {
+        for n in 0..40 {
+            let row: Vec<f32> = (1..=n).map(|i| (i as f32 * 0.61).sin() * 0.4).collect();
+            let largest = max_abs(&row);
+            assert_eq!(largest, row.iter().fold(0.0, |m: f32, x| m.max(x.abs())), "n={n}");
+            // `retrieval::quantize` never encodes an all-zero row.
+            let (scale, inverse) = (largest / 127.0, if n == 0 { 1.0 } else { 127.0 / largest });
+            let mut codes = vec![0i8; n];
+            let e = encode_i8(&row, scale, inverse, 127.0, &mut codes);
+            let want: Vec<i8> = row.iter().map(|x| (x * inverse).round_ties_even() as i8).collect();
+            assert_eq!(codes, want, "n={n}");
+            let errors = row.iter().zip(&codes).map(|(x, &c)| (x - scale * f32::from(c)).abs());
+            assert_eq!(e.max_error, errors.fold(0.0, f32::max), "n={n}");
+            let l1: f32 = codes.iter().map(|&c| (scale * f32::from(c)).abs()).sum();
+            assert!((e.code_l1 - l1).abs() <= 1e-5 * l1.max(1.0), "n={n}");
         }
     }
 

@@ -9,7 +9,7 @@
 
 #[cfg(test)]
 use crate::kernels::dot_codes;
-use crate::kernels::dot_codes_rows;
+use crate::kernels::{Encoded, dot_codes_rows, encode_i8, encode_i16, max_abs};
 use crate::model::Model;
 use crate::protocol::Scored;
 use crate::topn::TopN;
@@ -52,7 +52,7 @@ impl ItemIndex {
         };
         for i in 0..items {
             let codes = &mut index.codes[i * stride..i * stride + k];
-            let q = quantize(model.item_row(i as u32), ITEM_CODE_MAX, codes, |c| c as i8);
+            let q = quantize(model.item_row(i as u32), ITEM_CODE_MAX, codes, encode_i8);
             (index.scale[i], index.max_error[i], index.code_l1[i]) = (q.scale, q.max_error, q.code_l1);
         }
         index
@@ -74,7 +74,7 @@ impl ItemIndex {
         let base = model.global_mean + model.user_bias[u as usize];
         let pu = model.user_row(u);
         let mut user_codes = vec![0i16; self.stride];
-        let user = quantize(pu, USER_CODE_MAX, &mut user_codes[..self.factors], |c| c as i16);
+        let user = quantize(pu, USER_CODE_MAX, &mut user_codes[..self.factors], encode_i16);
         let (user_scale, user_error, user_max) = (user.scale, user.max_error, user.largest);
         let user_l1: f32 = pu.iter().map(|x| x.abs()).sum();
         // |p·q − approx| ≤ ‖p‖₁·max|q − q̂| + max|p − p̂|·‖q̂‖₁, and the f32 dot
@@ -141,32 +141,23 @@ struct Quantized {
     code_l1: f32,
 }
 
-/// Writes `row / scale` rounded into `codes`, with `scale` chosen so the
-/// largest |value| maps to `code_max`. One pass after finding the largest:
-/// building the index quantizes every factor of every movie.
-fn quantize<C>(row: &[f32], code_max: f32, codes: &mut [C], cast: impl Fn(f32) -> C) -> Quantized {
-    let largest = row.iter().fold(0f32, |m, x| larger(m, x.abs()));
+/// Writes `row / scale` rounded into `codes` (by `encode`, a kernel), with
+/// `scale` chosen so the largest |value| maps to `code_max`.
+fn quantize<C: Default>(
+    row: &[f32],
+    code_max: f32,
+    codes: &mut [C],
+    encode: impl Fn(&[f32], f32, f32, f32, &mut [C]) -> Encoded,
+) -> Quantized {
+    let largest = max_abs(row);
     let mut q = Quantized { scale: largest / code_max, largest, max_error: 0.0, code_l1: 0.0 };
     if largest == 0.0 {
-        codes.iter_mut().for_each(|c| *c = cast(0.0));
+        codes.iter_mut().for_each(|c| *c = C::default());
         return q;
     }
-    let inverse = code_max / largest;
-    for (c, &x) in codes.iter_mut().zip(row) {
-        // Ties to even: it is one wasm instruction, `round` is a call.
-        let code = (x * inverse).round_ties_even().clamp(-code_max, code_max);
-        *c = cast(code);
-        q.max_error = larger(q.max_error, (x - q.scale * code).abs());
-        q.code_l1 += (q.scale * code).abs();
-    }
+    let e = encode(row, q.scale, code_max / largest, code_max, codes);
+    (q.max_error, q.code_l1) = (e.max_error, e.code_l1);
     q
-}
-
-/// `m.max(x)` for a running maximum that starts at a number: in wasm
-/// `f32::max` is a call (its NaN rule is not the instruction's), a compare is not.
-#[inline]
-fn larger(m: f32, x: f32) -> f32 {
-    if x > m { x } else { m }
 }
 
 #[cfg(test)]
@@ -233,7 +224,7 @@ mod tests {
         let index = ItemIndex::build(&m);
         let base = m.global_mean + m.user_bias[0];
         let mut user_codes = vec![0i16; index.stride];
-        let user_scale = quantize(m.user_row(0), USER_CODE_MAX, &mut user_codes[..100], |c| c as i16).scale;
+        let user_scale = quantize(m.user_row(0), USER_CODE_MAX, &mut user_codes[..100], encode_i16).scale;
         for i in (0..20_000u32).step_by(97) {
             let at = i as usize;
             let codes = &index.codes[at * index.stride..(at + 1) * index.stride];
