@@ -477,6 +477,8 @@ mod wasm {
         let ((cp, rp), (cq, rq), (cn, rn)) = (p.as_chunks_mut::<4>(), q.as_chunks_mut::<4>(), next.as_chunks::<4>());
         let ((p2, p2r), (q2, q2r), (n2, n2r)) = (cp.as_chunks_mut::<2>(), cq.as_chunks_mut::<2>(), cn.as_chunks::<2>());
         let pairs = p2.len();
+        // One length for all three, so indexing by a guarded `j` needs no further check.
+        let (q2, n2) = (&mut q2[..pairs], &n2[..pairs]);
         let mut acc = Acc::zero();
         let mut pair = |j: usize| {
             let ([x0, x1], [y0, y1], [m0, m1]) = (&mut p2[j], &mut q2[j], &n2[j]);
