@@ -395,6 +395,11 @@ mod wasm {
         sgd_scalar(rp, rq, decay, gain);
     }
 
+    #[inline]
+    fn lanes(v: v128) -> [f32; 4] {
+        [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
+    }
+
     /// Building the top-N index reads every factor of every movie twice:
     /// once here, once in `encode_i8`.
     pub fn max_abs(row: &[f32]) -> f32 {
@@ -407,13 +412,7 @@ mod wasm {
                 m = f32x4_pmax(m, f32x4_abs(load(x)));
             }
         }
-        let lanes = [
-            f32x4_extract_lane::<0>(m),
-            f32x4_extract_lane::<1>(m),
-            f32x4_extract_lane::<2>(m),
-            f32x4_extract_lane::<3>(m),
-        ];
-        lanes.into_iter().chain(rest.iter().map(|x| x.abs())).fold(0.0, larger)
+        lanes(m).into_iter().chain(rest.iter().map(|x| x.abs())).fold(0.0, larger)
     }
 
     /// Sixteen codes per iteration, saturated down to bytes in two
@@ -440,14 +439,6 @@ mod wasm {
             // SAFETY: a [i8; 16] is 16 writable bytes; wasm stores need no alignment.
             unsafe { v128_store(out.as_mut_ptr() as *mut v128, bytes) };
         }
-        let lanes = |v: v128| {
-            [
-                f32x4_extract_lane::<0>(v),
-                f32x4_extract_lane::<1>(v),
-                f32x4_extract_lane::<2>(v),
-                f32x4_extract_lane::<3>(v),
-            ]
-        };
         let done = EncodeLanes { max_error: lanes(max_error), code_l1: lanes(code_l1) };
         encode_scalar(rest, scale, inverse, code_max, code_rest, |c| c as i8, done)
     }
