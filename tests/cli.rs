@@ -205,20 +205,41 @@ fn eval_on_ml_100k_folds_with_the_reference_svd_reports_every_metric() {
     assert!(sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit()), "{sha256}");
 }
 
+/// The list people see is ordered by the ranking model: on the full-ranking
+/// protocol it must beat most-popular (NDCG@10 0.198) by far and reach
+/// EASE's league (0.379, `../shared/peers/topn_bench.py`), while ordering by
+/// predicted stars alone stays as weak as it was (≈ 0.09).
 #[test]
-fn eval_on_ml_100k_folds_with_the_defaults_beats_0_915() {
+fn eval_on_ml_100k_folds_with_the_defaults_beats_0_915_and_ranks_like_ease() {
     let report = Cinema::new().json(&["eval", "--dataset", &ml100k(), "--protocol", "folds"]);
     assert_eq!(report["folds"].as_array().unwrap().len(), 5);
     assert_rmse_at_most(&report, 0.915);
+    assert_eq!(report["ranking"]["Ials"]["factors"].as_u64(), Some(128), "{report:#}");
+    assert!(number(&report, "ndcg_at_10") >= 0.36, "{report:#}");
+    assert!(number(&report, "coverage") >= 0.15, "{report:#}");
+    assert!(number(&report["by_predicted_stars"], "ndcg_at_10") < 0.2, "{report:#}");
+    assert_positive_numbers(&report, &["ranking_fit_seconds"]);
 }
 
 #[test]
-fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850() {
+fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850_and_ranks_like_ease() {
     let report = Cinema::new().json(&["eval", "--dataset", &ml_small(), "--split-dir", &seed42_split()]);
     let folds = report["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 1);
     assert_eq!((folds[0]["train_ratings"].as_u64(), folds[0]["test_ratings"].as_u64()), (Some(90_752), Some(10_084)));
     assert_rmse_at_most(&report, 0.850);
+    assert!(number(&report, "ndcg_at_10") >= 0.25, "EASE reaches 0.263: {report:#}");
+}
+
+#[test]
+fn a_ranking_model_is_refused_as_the_rating_model_and_none_orders_by_stars() {
+    let cinema = Cinema::new();
+    let err = cinema.fails(&["eval", "--dataset", &ml100k(), "--protocol", "folds", "--algo", "ials"]);
+    assert!(err.contains("`ials` is a ranking model") && err.contains("--ranking ials"), "{err}");
+    let args = ["eval", "--dataset", &ml_small(), "--split-dir", &seed42_split(), "--algo", "baseline"];
+    let report = cinema.json(&[&args[..], &["--ranking", "none"]].concat());
+    assert!(report["ranking"].is_null(), "{report:#}");
+    assert_eq!(report["ndcg_at_10"], report["by_predicted_stars"]["ndcg_at_10"]);
 }
 
 #[test]
@@ -329,6 +350,46 @@ fn recommend_me_starts_popular_and_turns_personal_once_you_rate() {
     assert_eq!(personal.len(), 10);
     assert!(!personal.contains(&50), "the movie you rated is not recommended back");
     assert_ne!(personal, cold_ids);
+}
+
+/// How many ratings each latest-small movie has, and its genres, from the CSV files.
+fn latest_small_movies() -> (std::collections::HashMap<u64, u32>, std::collections::HashMap<u64, String>) {
+    let dir = shared().join("datasets/ml-latest-small");
+    let mut counts = std::collections::HashMap::new();
+    for line in fs::read_to_string(dir.join("ratings.csv")).unwrap().lines().skip(1) {
+        *counts.entry(line.split(',').nth(1).unwrap().parse().unwrap()).or_default() += 1;
+    }
+    let genres = fs::read_to_string(dir.join("movies.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| (line.split(',').next().unwrap().parse().unwrap(), line.rsplit(',').next().unwrap().to_string()))
+        .collect();
+    (counts, genres)
+}
+
+/// A new user who loves Star Wars and The Matrix gets well-known science
+/// fiction and action, not movies a handful of people rated 5 stars.
+#[test]
+fn a_new_sci_fi_fan_gets_a_list_of_movies_people_actually_watched() {
+    let cinema = Cinema::new();
+    let dataset = ml_small();
+    for (movie, rating) in [("260", "5"), ("2571", "5"), ("589", "4")] {
+        cinema.command(&["rate", "--dataset", &dataset, movie, rating]).assert().success();
+    }
+    let list = cinema.json(&["recommend", "--dataset", &dataset, "--me", "-n", "10"]);
+    let ids: Vec<u64> = list.as_array().unwrap().iter().map(|e| e["movie_id"].as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), 10);
+    assert!(ids.iter().all(|m| ![260, 2571, 589].contains(m)), "{list:#}");
+    let (counts, genres) = latest_small_movies();
+    let mut support: Vec<u32> = ids.iter().map(|m| counts[m]).collect();
+    support.sort_unstable();
+    assert!(support[4] >= 20 && support[5] >= 20, "median support {support:?}: {list:#}");
+    let genre_fit = ids.iter().filter(|m| genres[m].contains("Sci-Fi") || genres[m].contains("Action")).count();
+    assert!(genre_fit >= 3, "{genre_fit} sci-fi or action titles: {list:#}");
+    for e in list.as_array().unwrap() {
+        assert!((0.5..=5.0).contains(&number(e, "predicted")), "stars come from the rating model: {e}");
+    }
 }
 
 // --- bench --------------------------------------------------------------------

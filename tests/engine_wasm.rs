@@ -341,7 +341,7 @@ fn compiled_module_is_cached_on_disk_and_a_damaged_cache_is_recompiled() {
 #[test]
 fn baseline_on_u1_matches_surprise_baseline_only() {
     let mut client = default_client();
-    let report = evaluate(&mut client, ml100k(), u1(), baseline()).unwrap();
+    let report = evaluate(&mut client, ml100k(), u1(), baseline(), None).unwrap();
     assert_eq!((report.split.as_str(), report.train_ratings, report.test_ratings), ("u1", 80_000, 20_000));
     assert!(
         (report.rmse - SURPRISE_BASELINE_U1_RMSE).abs() <= 0.005,

@@ -201,7 +201,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let module = Arc::new(EngineModule::builtin(&runtime, "cinema-default").unwrap());
     // Generous: the tests share two cores with each other and other builds.
     let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
-    let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_| {}).unwrap();
+    let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_, _| {}).unwrap();
     let mut app = App::new(rec);
     let (tx, rx) = mpsc::channel();
     let mut launcher = Launcher::new(home.clone(), runtime, module, limits);

@@ -58,7 +58,7 @@ fn fixture() -> &'static Fixture {
         let dataset = import(&shared().join("datasets/ml-100k")).expect("ML-100K imports");
         let trained = TempDir::new().unwrap();
         let home = Home::resolve(Some(trained.path().to_path_buf())).unwrap();
-        Recommender::open(&home, &runtime, &module, limits(), dataset.clone(), |_| {}).expect("the model trains");
+        Recommender::open(&home, &runtime, &module, limits(), dataset.clone(), |_, _| {}).expect("the model trains");
         Fixture { runtime: Arc::new(runtime), module: Arc::new(module), dataset, trained }
     })
 }
@@ -90,7 +90,7 @@ fn app_on(dataset: Dataset) -> (App, TempDir) {
     let dir = TempDir::new().unwrap();
     copy_dir(&f.trained.path().join("models"), &dir.path().join("models"));
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_| {}).unwrap();
+    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_, _| {}).unwrap();
     let mut app = App::new(rec);
     app.theme = Theme::plain();
     (app, dir)

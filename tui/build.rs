@@ -21,12 +21,51 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("engine-modules");
+    ensure_wasm_target();
     build_modules(&root, &target_dir);
     let out_dir = target_dir.join(WASM_TARGET).join("plugin");
     for module in MODULES {
         let file = out_dir.join(format!("{}.wasm", module.replace('-', "_")));
         let var = module.trim_start_matches("cinema-plugin-").to_uppercase();
         println!("cargo:rustc-env=CINEMA_MODULE_{var}={}", file.display());
+    }
+}
+
+/// A toolchain that rustup installed before this checkout existed does not
+/// get the `targets` of `rust-toolchain.toml` (rustup adds them only when it
+/// installs the toolchain), so a bare `cargo run` would stop here with "can't
+/// find crate for core". Like wasm-pack, add the target when rustup is there.
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success());
+    let Some(sysroot) = sysroot.map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())) else {
+        return; // The nested build will report what is wrong.
+    };
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+        return;
+    }
+    // The toolchain rustup chose for this build (from rust-toolchain.toml), named
+    // so the target goes to that toolchain and not to the default one.
+    let toolchain = std::env::var("RUSTUP_TOOLCHAIN").ok();
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", WASM_TARGET]);
+    if let Some(toolchain) = &toolchain {
+        cmd.args(["--toolchain", toolchain]);
+    }
+    println!("cargo:warning=adding the {WASM_TARGET} target with rustup (engine modules are built for it)");
+    match cmd.status() {
+        Ok(status) if status.success() => {}
+        Ok(_) => panic!(
+            "`rustup target add {WASM_TARGET}` failed (see above); the engine modules cannot be built without it. \
+             Run it yourself when you are online, then build again."
+        ),
+        Err(_) => panic!(
+            "the {WASM_TARGET} target is missing from this Rust toolchain ({}) and rustup is not on the PATH to add it. \
+             Install the toolchain's wasm32 standard library with your package manager \
+             (e.g. Debian/Ubuntu: `apt install libstd-rust-dev-wasm32`; Fedora: `dnf install rust-std-static-wasm32-unknown-unknown`; \
+             Homebrew: use rustup), or install Rust with rustup.",
+            sysroot.display()
+        ),
     }
 }
 
@@ -47,9 +86,6 @@ fn build_modules(root: &Path, target_dir: &Path) {
     }
     let status = cmd.status().expect("could not start cargo to build the engine modules");
     if !status.success() {
-        panic!(
-            "building the engine modules for {WASM_TARGET} failed (see above). \
-             If the target is missing, run: rustup target add {WASM_TARGET}"
-        );
+        panic!("building the engine modules for {WASM_TARGET} failed (see the compiler's errors above)");
     }
 }

@@ -11,56 +11,16 @@
 //! Each flag takes a comma-separated list; every combination is tried and
 //! the mean validation RMSE over the files is printed, best last.
 
-use std::collections::HashMap;
+mod common;
+
 use std::time::Instant;
 
+use common::{carve, list, read};
+
 use cinema_engine::defaults;
-use cinema_engine::protocol::{ModelSpec, Scale, SvdParams, Triple};
+use cinema_engine::protocol::{ModelSpec, Scale, SvdParams};
 use cinema_engine::ratings::RatingMatrix;
 use cinema_engine::train::{Training, rmse_of};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-
-fn read(path: &str) -> Vec<(String, String, f32)> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let sep = if path.ends_with(".csv") { ',' } else { '\t' };
-    text.lines()
-        .filter(|l| !l.starts_with("userId"))
-        .map(|l| {
-            let f: Vec<&str> = l.split(sep).collect();
-            (f[0].to_string(), f[1].to_string(), f[2].parse().expect("rating"))
-        })
-        .collect()
-}
-
-/// Seeded 90/10 split of one training file into (fit, validation), densely indexed.
-fn carve(rows: &[(String, String, f32)], fraction: f64) -> (u32, u32, Vec<Triple>, Vec<Triple>) {
-    let (mut users, mut items) = (HashMap::new(), HashMap::new());
-    let mut triples: Vec<Triple> = rows
-        .iter()
-        .map(|(u, i, r)| {
-            let n = users.len() as u32;
-            let u = *users.entry(u.clone()).or_insert(n);
-            let n = items.len() as u32;
-            let i = *items.entry(i.clone()).or_insert(n);
-            (u, i, *r)
-        })
-        .collect();
-    triples.shuffle(&mut rand::rngs::StdRng::seed_from_u64(7));
-    let n_valid = (triples.len() as f64 * fraction) as usize;
-    let valid = triples.split_off(triples.len() - n_valid);
-    (users.len() as u32, items.len() as u32, triples, valid)
-}
-
-fn list<T: std::str::FromStr>(args: &[String], flag: &str, default: T) -> Vec<T>
-where
-    T::Err: std::fmt::Debug,
-{
-    match args.iter().position(|a| a == flag) {
-        Some(at) => args[at + 1].split(',').map(|v| v.parse().expect(flag)).collect(),
-        None => vec![default],
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -2,7 +2,7 @@
 //! defaults a user who changes nothing gets (chosen by `examples/tune.rs` on
 //! validation folds carved from training data only — see the README).
 
-use crate::protocol::{BaselineParams, SvdParams};
+use crate::protocol::{BaselineParams, IalsParams, SvdParams};
 
 /// The design's reference SVD (the same as Surprise's `SVD()` at 100 factors).
 pub fn svd_reference() -> SvdParams {
@@ -39,4 +39,19 @@ pub fn svd() -> SvdParams {
 /// Surprise's `BaselineOnly()` ALS settings.
 pub fn baseline() -> BaselineParams {
     BaselineParams { epochs: 10, reg_user: 15.0, reg_item: 10.0 }
+}
+
+/// The default ranking model (chosen on validation data carved from the
+/// training files; see `examples/rank_tune.rs` and the README).
+pub fn ials() -> IalsParams {
+    IalsParams {
+        factors: 128,
+        iterations: 15,
+        reg: 30.0,
+        alpha: 5.0,
+        rating_weight: 1.0,
+        cg_steps: 3,
+        init_std: 0.01,
+        seed: 42,
+    }
 }

@@ -30,6 +30,8 @@ pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
     let (shrink_bias, shrink_factors) = match model.spec {
         ModelSpec::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
         ModelSpec::Baseline(p) => (p.reg_user, PRIOR),
+        // A ranking model is folded in by `implicit::fold_in`; this is only a sane fallback.
+        ModelSpec::Ials(p) => (PRIOR, p.reg + PRIOR),
     };
     if ratings.is_empty() {
         model.user_bias[u as usize] = 0.0;

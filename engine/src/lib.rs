@@ -13,6 +13,7 @@
 pub mod abi;
 pub mod defaults;
 pub mod foldin;
+pub mod implicit;
 pub mod kernels;
 pub mod metrics;
 pub mod model;
@@ -73,6 +74,11 @@ pub fn standard_algorithms() -> Vec<protocol::AlgorithmInfo> {
             name: "baseline".into(),
             description: "global mean + user and item biases (ALS)".into(),
             defaults: ModelSpec::Baseline(defaults::baseline()),
+        },
+        AlgorithmInfo {
+            name: "ials".into(),
+            description: "ranking model: implicit-feedback matrix factorization (ALS), orders the lists".into(),
+            defaults: ModelSpec::Ials(defaults::ials()),
         },
     ]
 }

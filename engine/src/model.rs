@@ -11,8 +11,9 @@ use crate::kernels::dot;
 use crate::protocol::{ModelSpec, Scale, Scored};
 use crate::topn::TopN;
 
-/// Bumped whenever the serialized layout of [`Model`] changes.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the layout of exported models changes. Format 1 was a
+/// rating model alone; format 2 adds the optional ranking model.
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -122,20 +123,12 @@ impl Model {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(&(MODEL_FORMAT_VERSION, self)).expect("models always encode")
+        Models::export(self, None)
     }
 
     /// Decodes exported bytes and checks they describe a usable model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, EngineError> {
-        let (version, model): (u32, Model) =
-            postcard::from_bytes(bytes).map_err(|e| EngineError::BadModel(format!("does not decode: {e}")))?;
-        if version != MODEL_FORMAT_VERSION {
-            return Err(EngineError::BadModel(format!(
-                "model format {version}, this engine reads format {MODEL_FORMAT_VERSION}"
-            )));
-        }
-        model.validate()?;
-        Ok(model)
+        Ok(Models::from_bytes(bytes)?.rating)
     }
 
     fn validate(&self) -> Result<(), EngineError> {
@@ -163,6 +156,53 @@ impl Model {
             return bad("rating scale is invalid");
         }
         Ok(())
+    }
+}
+
+/// What `ExportModel` carries: the rating model that predicts stars and, once
+/// trained, the ranking model that orders the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Models {
+    pub rating: Model,
+    pub ranking: Option<Model>,
+}
+
+impl Models {
+    /// Encodes in the latest format (the same bytes as [`Models`] holding both).
+    pub fn export(rating: &Model, ranking: Option<&Model>) -> Vec<u8> {
+        postcard::to_stdvec(&(MODEL_FORMAT_VERSION, rating, ranking)).expect("models always encode")
+    }
+
+    /// Decodes format 1 or 2 and checks both parts are usable and fit each other.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Models, EngineError> {
+        let broken = |e: postcard::Error| EngineError::BadModel(format!("does not decode: {e}"));
+        let (version, rest): (u32, &[u8]) = postcard::take_from_bytes(bytes).map_err(broken)?;
+        let models = match version {
+            1 => Models { rating: postcard::from_bytes(rest).map_err(broken)?, ranking: None },
+            MODEL_FORMAT_VERSION => {
+                let (rating, ranking) = postcard::from_bytes(rest).map_err(broken)?;
+                Models { rating, ranking }
+            }
+            _ => {
+                return Err(EngineError::BadModel(format!(
+                    "model format {version}, this engine reads formats 1 to {MODEL_FORMAT_VERSION}"
+                )));
+            }
+        };
+        models.rating.validate()?;
+        if models.rating.spec.is_ranking() {
+            return Err(EngineError::BadModel("the rating part is a ranking model".into()));
+        }
+        if let Some(ranking) = &models.ranking {
+            ranking.validate()?;
+            if !ranking.spec.is_ranking() {
+                return Err(EngineError::BadModel("the ranking part is not a ranking model".into()));
+            }
+            if (ranking.users(), ranking.items()) != (models.rating.users(), models.rating.items()) {
+                return Err(EngineError::BadModel("the ranking and rating parts differ in shape".into()));
+            }
+        }
+        Ok(models)
     }
 }
 

@@ -61,6 +61,26 @@ pub struct SvdParams {
     pub seed: u64,
 }
 
+/// Implicit-feedback matrix factorisation for ranking (see `implicit.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IalsParams {
+    pub factors: u32,
+    /// Alternating sweeps (users, then movies).
+    pub iterations: u32,
+    /// L2 regularization λ of both factor matrices.
+    pub reg: f32,
+    /// Confidence of a rated pair: 1 + alpha·w(rating).
+    pub alpha: f32,
+    /// How much the confidence grows with the rating, in [0, 1]: 0 treats
+    /// every rating as the same evidence, 1 makes the lowest rating count 1.
+    pub rating_weight: f32,
+    /// Conjugate-gradient steps per row and sweep (warm-started).
+    pub cg_steps: u32,
+    /// Factors start as N(0, init_std²).
+    pub init_std: f32,
+    pub seed: u64,
+}
+
 /// What to train, with its knobs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum ModelSpec {
@@ -68,6 +88,9 @@ pub enum ModelSpec {
     Baseline(BaselineParams),
     /// Biased matrix factorization trained by SGD.
     Svd(SvdParams),
+    /// The ranking model: implicit ALS. Training it leaves the rating model
+    /// in place; `Recommend` then ranks by it and predicts by the rating model.
+    Ials(IalsParams),
 }
 
 impl ModelSpec {
@@ -75,6 +98,7 @@ impl ModelSpec {
         match self {
             ModelSpec::Baseline(_) => "baseline",
             ModelSpec::Svd(_) => "svd",
+            ModelSpec::Ials(_) => "ials",
         }
     }
 
@@ -82,7 +106,13 @@ impl ModelSpec {
         match self {
             ModelSpec::Baseline(p) => p.epochs,
             ModelSpec::Svd(p) => p.epochs,
+            ModelSpec::Ials(p) => p.iterations,
         }
+    }
+
+    /// Whether this trains the ranking model rather than the rating model.
+    pub fn is_ranking(&self) -> bool {
+        matches!(self, ModelSpec::Ials(_))
     }
 }
 
@@ -132,6 +162,18 @@ pub struct Hello {
     pub engine: String,
     pub engine_version: String,
     pub algorithms: Vec<AlgorithmInfo>,
+}
+
+impl Hello {
+    /// The module's first rating model: what a user who chooses nothing trains.
+    pub fn default_rating(&self) -> Option<ModelSpec> {
+        self.algorithms.iter().map(|a| a.defaults).find(|s| !s.is_ranking())
+    }
+
+    /// The module's first ranking model, if it offers one.
+    pub fn default_ranking(&self) -> Option<ModelSpec> {
+        self.algorithms.iter().map(|a| a.defaults).find(|s| s.is_ranking())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,8 @@ use crate::EngineError;
 use std::collections::{HashMap, HashSet};
 
 use crate::foldin::fold_in;
-use crate::model::Model;
+use crate::implicit;
+use crate::model::{Model, Models};
 use crate::protocol::*;
 use crate::ratings::RatingMatrix;
 use crate::retrieval::ItemIndex;
@@ -36,7 +37,14 @@ pub struct Session {
     validation: Vec<Triple>,
     scale: Scale,
     training: Option<Training>,
+    /// Whether the training under way is of the ranking model.
+    training_ranking: bool,
+    /// The ranking model while it trains; it ranks only once finished.
+    training_model: Option<Model>,
+    /// The rating model: predicted stars.
     model: Option<Model>,
+    /// The ranking model (iALS), once trained: it orders recommendations.
+    ranking: Option<Ranking>,
     /// Users folded in since indexing: their rated movies, sorted.
     folded: HashMap<u32, Vec<u32>>,
     /// Movies with no training rating: they have no factors to rank by, so
@@ -45,6 +53,22 @@ pub struct Session {
     /// The model's item factors quantized for fast exact ranking; dropped
     /// whenever they change, rebuilt when training ends or on demand.
     item_index: Option<ItemIndex>,
+}
+
+/// The ranking model with what its fold-in and top-N need, built once.
+struct Ranking {
+    model: Model,
+    /// YᵀY of its item factors, shared by every fold-in.
+    gram: Vec<f32>,
+    index: ItemIndex,
+}
+
+impl Ranking {
+    fn new(model: Model) -> Ranking {
+        let gram = implicit::gram(&model.item_factors);
+        let index = ItemIndex::build(&model);
+        Ranking { model, gram, index }
+    }
 }
 
 impl Session {
@@ -56,7 +80,10 @@ impl Session {
             validation: Vec::new(),
             scale: Scale { min: 1.0, max: 5.0 },
             training: None,
+            training_ranking: false,
+            training_model: None,
             model: None,
+            ranking: None,
             folded: HashMap::new(),
             untrained_items: Vec::new(),
             item_index: None,
@@ -132,7 +159,9 @@ impl Session {
                 // replaces: its users, items and visiting order no longer fit.
                 self.data = Some(data);
                 self.training = None;
+                self.training_model = None;
                 self.model = None;
+                self.ranking = None;
                 self.folded.clear();
                 self.item_index = None;
                 Reply::Indexed(indexed)
@@ -147,23 +176,40 @@ impl Session {
                     )));
                 }
                 let data = self.data()?;
+                if spec.is_ranking() && self.model.is_none() {
+                    return Err(EngineError::BadState("train a rating model before the ranking model".into()));
+                }
                 let (training, model) = Training::start(spec, data, self.scale)?;
-                let progress = training.progress(data.len() as u64);
+                let progress = training.progress(training.per_epoch(data));
+                // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
                 self.training = Some(training);
-                self.model = Some(model);
-                self.item_index = None;
+                self.training_ranking = spec.is_ranking();
+                if spec.is_ranking() {
+                    // Until it finishes, the list is ranked by the rating model.
+                    self.ranking = None;
+                    self.training_model = Some(model);
+                } else {
+                    self.model = Some(model);
+                    self.item_index = None;
+                }
                 Reply::Progress(progress)
             }
             Request::TrainStep { budget } => {
-                let (Some(training), Some(model), Some(data)) = (&mut self.training, &mut self.model, &self.data)
-                else {
+                let slot = if self.training_ranking { &mut self.training_model } else { &mut self.model };
+                let (Some(training), Some(model), Some(data)) = (&mut self.training, slot.as_mut(), &self.data) else {
                     return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
                 };
                 let progress = training.step(model, data, &self.validation, budget);
-                self.item_index = None;
-                if progress.finished {
-                    self.ensure_item_index();
+                if self.training_ranking {
+                    if progress.finished {
+                        self.ranking = self.training_model.take().map(Ranking::new);
+                    }
+                } else {
+                    self.item_index = None;
+                    if progress.finished {
+                        self.ensure_item_index();
+                    }
                 }
                 Reply::Progress(progress)
             }
@@ -187,17 +233,28 @@ impl Session {
                 // `n` is the caller's number: never size anything by more than the catalogue.
                 let n = (n as usize).min(model.items() as usize);
                 let excluded: Vec<u32> = rated.iter().chain(&self.untrained_items).copied().collect();
-                Reply::Recommendations(match &self.item_index {
-                    Some(index) => index.recommend(model, user, n, &excluded),
-                    None => {
+                Reply::Recommendations(match (&self.ranking, &self.item_index) {
+                    // Ordered by the likelihood of watching; the stars shown are the rating model's.
+                    (Some(ranking), _) => {
+                        let mut top = ranking.index.recommend(&ranking.model, user, n, &excluded);
+                        for s in &mut top {
+                            s.prediction = model.predict(user, s.item);
+                        }
+                        top
+                    }
+                    (None, Some(index)) => index.recommend(model, user, n, &excluded),
+                    (None, None) => {
                         let excluded: HashSet<u32> = excluded.into_iter().collect();
                         model.recommend(user, n, |i| !excluded.contains(&i))
                     }
                 })
             }
-            Request::ExportModel => Reply::Model(self.model()?.to_bytes()),
+            Request::ExportModel => {
+                let ranking = self.ranking.as_ref().map(|r| &r.model);
+                Reply::Model(Models::export(self.model()?, ranking))
+            }
             Request::ImportModel { bytes } => {
-                let model = Model::from_bytes(&bytes)?;
+                let Models { rating: model, ranking } = Models::from_bytes(&bytes)?;
                 let data = self.data()?;
                 if model.users() != data.users || model.items() != data.items {
                     return Err(EngineError::BadModel(format!(
@@ -209,7 +266,9 @@ impl Session {
                     )));
                 }
                 self.training = None;
+                self.training_model = None;
                 self.model = Some(model);
+                self.ranking = ranking.map(Ranking::new);
                 self.folded.clear();
                 self.item_index = None;
                 self.ensure_item_index();
@@ -225,6 +284,11 @@ impl Session {
                     }
                 }
                 fold_in(model, user, &ratings);
+                if let Some(r) = &mut self.ranking
+                    && let ModelSpec::Ials(p) = r.model.spec
+                {
+                    implicit::fold_in(&mut r.model, &r.gram, &p, self.scale, user, &ratings);
+                }
                 let mut items: Vec<u32> = ratings.iter().map(|r| r.0).collect();
                 items.sort_unstable();
                 self.folded.insert(user, items);
@@ -347,6 +411,56 @@ mod tests {
         s.handle(Request::TrainStep { budget: 100 });
         let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 1, n: u32::MAX }) else { panic!() };
         assert_eq!(top.len(), 1);
+    }
+
+    fn train(s: &mut Session, spec: ModelSpec) -> Progress {
+        let Reply::Progress(mut p) = s.handle(Request::TrainStart { spec }) else { panic!("TrainStart") };
+        while !p.finished {
+            let Reply::Progress(next) = s.handle(Request::TrainStep { budget: 2 }) else { panic!("TrainStep") };
+            assert!(next.epoch > p.epoch || next.visited > p.visited || next.finished, "{p:?} → {next:?}");
+            p = next;
+        }
+        p
+    }
+
+    /// Two groups of users who each watch their own two movies: the ranking
+    /// model puts the group's unseen movie first, the stars come from the
+    /// rating model, and both survive export, import and fold-in.
+    #[test]
+    fn the_ranking_model_orders_the_list_and_the_rating_model_predicts() {
+        let mut s = session();
+        s.handle(Request::Reset { users: 7, items: 5, scale: Scale { min: 1.0, max: 5.0 } });
+        let mut t = Vec::new();
+        for u in 0..3 {
+            t.extend([(u, 0, 4.0), (u, 1, 5.0)]);
+        }
+        for u in 3..6 {
+            t.extend([(u, 2, 4.0), (u, 3, 3.0)]);
+        }
+        // User 6 watched movie 0 only; movie 4 was rated once, 5 stars.
+        t.extend([(6, 0, 4.0), (3, 4, 5.0)]);
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings: t });
+        s.handle(Request::Index);
+        let mut ials = defaults::ials();
+        (ials.factors, ials.reg, ials.iterations) = (2, 0.1, 10);
+        let early = s.handle(Request::TrainStart { spec: ModelSpec::Ials(ials) });
+        assert!(matches!(early, Reply::Error { kind: ErrorKind::BadState, .. }), "needs a rating model first");
+        train(&mut s, ModelSpec::Baseline(defaults::baseline()));
+        let stars = s.handle(Request::Predict { pairs: vec![(6, 1)] });
+        let p = train(&mut s, ModelSpec::Ials(ials));
+        assert_eq!((p.epoch, p.epochs, p.train_rmse), (10, 10, None));
+        let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
+        assert_eq!(top[0].item, 1, "{top:?}");
+        assert_eq!(Reply::Predictions(vec![top[0].prediction]), stars);
+        let Reply::Model(bytes) = s.handle(Request::ExportModel) else { panic!() };
+        train(&mut s, ModelSpec::Baseline(defaults::baseline()));
+        assert_eq!(s.handle(Request::ImportModel { bytes }), Reply::Ok);
+        let Reply::Recommendations(again) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
+        assert_eq!(again, top);
+        // Now user 6 has watched movie 2 instead: the other group's movie 3 leads.
+        assert_eq!(s.handle(Request::FoldIn { user: 6, ratings: vec![(2, 5.0)] }), Reply::Ok);
+        let Reply::Recommendations(folded) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
+        assert_eq!(folded[0].item, 3, "{folded:?}");
     }
 
     #[test]

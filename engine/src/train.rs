@@ -10,9 +10,10 @@ use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
+use crate::implicit::{self, Confidence, Scratch};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
-use crate::protocol::{BaselineParams, ModelSpec, Progress, Scale, SvdParams, Triple};
+use crate::protocol::{BaselineParams, IalsParams, ModelSpec, Progress, Scale, SvdParams, Triple};
 use crate::ratings::RatingMatrix;
 
 pub struct Training {
@@ -26,6 +27,66 @@ pub struct Training {
     squared_error: f64,
     train_rmse: Option<f32>,
     validation_rmse: Option<f32>,
+    /// iALS only: where the alternating sweep stands.
+    als: Option<AlsSweep>,
+}
+
+/// The state of an iALS iteration between steps: users first, then movies.
+struct AlsSweep {
+    confidence: Confidence,
+    movies_phase: bool,
+    /// The next row of the current phase.
+    row: usize,
+    /// Gram matrix of the side held fixed in this phase.
+    gram: Vec<f32>,
+    scratch: Scratch,
+    extra: Vec<f32>,
+}
+
+impl AlsSweep {
+    /// Re-solves rows until about `budget` units of work are done (a row
+    /// costs its interactions plus k, the Gram product being k² flops);
+    /// returns the interactions visited and whether the iteration ended.
+    fn step(&mut self, model: &mut Model, data: &RatingMatrix, p: &IalsParams, budget: u64) -> (u64, bool) {
+        let k = model.factors() as u64;
+        let mut spent = 0u64;
+        let mut visited = 0u64;
+        loop {
+            let (by_row, fixed) = if self.movies_phase {
+                (&data.by_item, &model.user_factors)
+            } else {
+                (&data.by_user, &model.item_factors)
+            };
+            if self.row == 0 {
+                self.gram = implicit::gram(fixed);
+            }
+            let from = self.row;
+            let mut to = from;
+            while to < by_row.rows() && spent < budget {
+                spent += by_row.row_len(to) as u64 + k;
+                to += 1;
+            }
+            let (rows, fixed) = if self.movies_phase {
+                (&mut model.item_factors, &model.user_factors)
+            } else {
+                (&mut model.user_factors, &model.item_factors)
+            };
+            let (gram, scratch, extra) = (&self.gram, &mut self.scratch, &mut self.extra);
+            visited += implicit::sweep(rows, fixed, gram, by_row, from..to, p, self.confidence, scratch, extra);
+            self.row = to;
+            if to == by_row.rows() {
+                self.row = 0;
+                if self.movies_phase {
+                    self.movies_phase = false;
+                    return (visited, true);
+                }
+                self.movies_phase = true;
+            }
+            if spent >= budget {
+                return (visited, false);
+            }
+        }
+    }
 }
 
 impl Training {
@@ -34,6 +95,7 @@ impl Training {
         if data.is_empty() {
             return Err(EngineError::BadState("there are no training ratings".into()));
         }
+        let mut als = None;
         let (model, order, lr, lr_bias) = match spec {
             ModelSpec::Baseline(_) => {
                 (Model::empty(spec, scale, data.users, data.items, 0, data.global_mean), Vec::new(), 0.0, 0.0)
@@ -43,9 +105,24 @@ impl Training {
                 // inside wasm with ChaCha12; see the dependency's note.
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
                 let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, data.global_mean);
-                init_factors(&mut model.user_factors, p, &mut rng, |u| data.by_user.row_len(u) > 0);
-                init_factors(&mut model.item_factors, p, &mut rng, |i| data.by_item.row_len(i) > 0);
+                init_factors(&mut model.user_factors, p.init_std, &mut rng, |u| data.by_user.row_len(u) > 0);
+                init_factors(&mut model.item_factors, p.init_std, &mut rng, |i| data.by_item.row_len(i) > 0);
                 (model, visiting_order(data, &mut rng), p.lr, p.lr_bias)
+            }
+            ModelSpec::Ials(p) => {
+                // Scores are likelihoods of watching: no mean, no biases.
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
+                let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, 0.0);
+                init_factors(&mut model.item_factors, p.init_std, &mut rng, |i| data.by_item.row_len(i) > 0);
+                als = Some(AlsSweep {
+                    confidence: Confidence::new(&p, scale),
+                    movies_phase: false,
+                    row: 0,
+                    gram: Vec::new(),
+                    scratch: Scratch::default(),
+                    extra: Vec::new(),
+                });
+                (model, Vec::new(), 0.0, 0.0)
             }
         };
         let training = Training {
@@ -58,12 +135,19 @@ impl Training {
             squared_error: 0.0,
             train_rmse: None,
             validation_rmse: None,
+            als,
         };
         Ok((training, model))
     }
 
     pub fn finished(&self) -> bool {
         self.epoch >= self.spec.epochs()
+    }
+
+    /// Ratings visited in one epoch: an iALS iteration visits each twice.
+    pub fn per_epoch(&self, data: &RatingMatrix) -> u64 {
+        let n = data.len() as u64;
+        if self.spec.is_ranking() { 2 * n } else { n }
     }
 
     pub fn progress(&self, per_epoch: u64) -> Progress {
@@ -81,7 +165,7 @@ impl Training {
     /// Trains on at most `budget` ratings (at least one), finishing an epoch
     /// when its last rating is reached.
     pub fn step(&mut self, model: &mut Model, data: &RatingMatrix, validation: &[Triple], budget: u64) -> Progress {
-        let per_epoch = data.len() as u64;
+        let per_epoch = self.per_epoch(data);
         if self.finished() {
             return self.progress(per_epoch);
         }
@@ -99,8 +183,18 @@ impl Training {
                 self.visited = to as u64;
                 to == self.order.len()
             }
+            ModelSpec::Ials(p) => {
+                let als = self.als.as_mut().expect("an iALS training starts with its sweep state");
+                let (visited, done) = als.step(model, data, &p, budget.max(1));
+                self.visited += visited;
+                done
+            }
         };
-        if epoch_done {
+        if epoch_done && self.spec.is_ranking() {
+            // A likelihood of watching has no RMSE to report.
+            self.visited = 0;
+            self.epoch += 1;
+        } else if epoch_done {
             self.train_rmse = Some((self.squared_error / per_epoch as f64).sqrt() as f32);
             self.validation_rmse = (!validation.is_empty()).then(|| rmse_of(model, validation));
             self.squared_error = 0.0;
@@ -135,6 +229,21 @@ fn validate(spec: &ModelSpec) -> Result<(), EngineError> {
                 return bad("init_std must be ≥ 0 and lr_decay in (0, 1]");
             }
         }
+        ModelSpec::Ials(p) => {
+            if p.factors == 0 || p.factors > 1024 {
+                return bad("factors must be in 1..=1024");
+            }
+            let finite_pos = |x: f32| x.is_finite() && x >= 0.0;
+            if !(finite_pos(p.reg) && finite_pos(p.alpha) && finite_pos(p.init_std)) {
+                return bad("reg, alpha and init_std must be finite and ≥ 0");
+            }
+            if !(0.0..=1.0).contains(&p.rating_weight) {
+                return bad("rating_weight must be in [0, 1]");
+            }
+            if p.cg_steps == 0 || p.cg_steps > 1024 {
+                return bad("cg_steps must be in 1..=1024");
+            }
+        }
     }
     if spec.epochs() == 0 || spec.epochs() > 10_000 {
         return bad("epochs must be in 1..=10000");
@@ -145,8 +254,8 @@ fn validate(spec: &ModelSpec) -> Result<(), EngineError> {
 /// Draws N(0, init_std²) into the (zeroed) rows of users/items that have
 /// ratings; the rest stay zero, so an unseen user or movie contributes
 /// nothing until it is rated.
-fn init_factors(m: &mut Array2<f32>, p: SvdParams, rng: &mut Xoshiro256PlusPlus, has_ratings: impl Fn(usize) -> bool) {
-    let normal = Normal::new(0.0f32, p.init_std).expect("init_std was validated");
+fn init_factors(m: &mut Array2<f32>, std: f32, rng: &mut Xoshiro256PlusPlus, has_ratings: impl Fn(usize) -> bool) {
+    let normal = Normal::new(0.0f32, std).expect("init_std was validated");
     for (r, mut row) in m.rows_mut().into_iter().enumerate() {
         if has_ratings(r) {
             row.iter_mut().for_each(|x| *x = normal.sample(rng));

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::model_args::ModelArgs;
 use super::{Env, load_dataset, print_json};
+use crate::eval::score::ListMetrics;
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
 use crate::host::EngineClient;
 
@@ -57,6 +58,8 @@ struct Report {
     protocol: String,
     algorithm: &'static str,
     params: ModelSpec,
+    /// The model that orders the lists (`None`: predicted stars do).
+    ranking: Option<ModelSpec>,
     engine: EngineSummary,
     rmse: f64,
     mae: f64,
@@ -64,9 +67,11 @@ struct Report {
     recall_at_10: f64,
     ndcg_at_10: f64,
     coverage: f64,
+    by_predicted_stars: ListMetrics,
     rated_precision_at_10: f64,
     rated_recall_at_10: f64,
     fit_seconds: f64,
+    ranking_fit_seconds: f64,
     predict_seconds: f64,
     folds: Vec<SplitReport>,
 }
@@ -82,6 +87,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let module = env.module()?;
     let probe = EngineClient::start(&env.runtime, &module, env.limits)?;
     let spec = args.model.spec(probe.hello())?;
+    let ranking = args.model.ranking_spec(probe.hello())?;
     let engine = EngineSummary {
         module: module.location(),
         sha256: module.sha256.clone(),
@@ -100,7 +106,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(split) = splits.get(i) else { return Ok(done) };
-                        let report = evaluate(&mut client, &dataset, split, spec)
+                        let report = evaluate(&mut client, &dataset, split, spec, ranking)
                             .with_context(|| format!("evaluating split {}", split.name));
                         done.push((i, report));
                     }
@@ -127,6 +133,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         },
         algorithm: spec.name(),
         params: spec,
+        ranking,
         engine,
         rmse: mean(|r| r.rmse),
         mae: mean(|r| r.mae),
@@ -134,16 +141,27 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         recall_at_10: mean(|r| r.recall_at_10),
         ndcg_at_10: mean(|r| r.ndcg_at_10),
         coverage: mean(|r| r.coverage),
+        by_predicted_stars: ListMetrics {
+            precision_at_10: mean(|r| r.by_predicted_stars.precision_at_10),
+            recall_at_10: mean(|r| r.by_predicted_stars.recall_at_10),
+            ndcg_at_10: mean(|r| r.by_predicted_stars.ndcg_at_10),
+            coverage: mean(|r| r.by_predicted_stars.coverage),
+        },
         rated_precision_at_10: mean(|r| r.rated_precision_at_10),
         rated_recall_at_10: mean(|r| r.rated_recall_at_10),
         fit_seconds: mean(|r| r.fit_seconds),
+        ranking_fit_seconds: mean(|r| r.ranking_fit_seconds),
         predict_seconds: mean(|r| r.predict_seconds),
         folds,
     };
     if env.json {
         return print_json(&report);
     }
-    println!("{} on {} ({}), engine {}", report.algorithm, report.dataset, report.protocol, report.engine.module);
+    let ranked_by = report.ranking.map_or("predicted stars", |r| r.name());
+    println!(
+        "{} on {} ({}), lists ordered by {ranked_by}, engine {}",
+        report.algorithm, report.dataset, report.protocol, report.engine.module
+    );
     println!(
         "{:<8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "split", "RMSE", "MAE", "P@10", "R@10", "NDCG", "cover", "rP@10", "rR@10", "fit s"
@@ -183,6 +201,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             report.rated_recall_at_10,
             report.fit_seconds,
         ],
+    );
+    let stars = report.by_predicted_stars;
+    println!(
+        "ordered by predicted stars instead: P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  coverage {:.4}",
+        stars.precision_at_10, stars.recall_at_10, stars.ndcg_at_10, stars.coverage
     );
     Ok(())
 }

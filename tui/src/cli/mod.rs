@@ -139,14 +139,14 @@ pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<crate::store::d
 /// (progress on stderr, so stdout stays clean for `--json`).
 pub fn open_recommender(env: &Env, dataset: crate::store::dataset::Dataset) -> Result<crate::recommender::Recommender> {
     let module = env.module()?;
-    let rec = crate::recommender::Recommender::open(&env.home, &env.runtime, &module, env.limits, dataset, |p| {
-        if p.visited == 0 && p.epoch > 0 {
-            eprint!("\rtraining the default model once: epoch {}/{}", p.epoch, p.epochs);
-            if p.finished {
-                eprintln!();
-            }
-        }
-    })?;
+    let rec = crate::recommender::Recommender::open(
+        &env.home,
+        &env.runtime,
+        &module,
+        env.limits,
+        dataset,
+        crate::recommender::print_progress,
+    )?;
     for w in &rec.warnings {
         eprintln!("warning: {w}");
     }

@@ -36,18 +36,38 @@ pub struct ModelArgs {
     /// Seed of the model's random initialization.
     #[arg(long)]
     pub model_seed: Option<u64>,
+    /// The model that orders lists (`ials`, or `none` to order by predicted
+    /// stars). Default: the module's ranking model, if it offers one.
+    #[arg(long)]
+    pub ranking: Option<String>,
+    /// Ranking model: latent factors.
+    #[arg(long)]
+    pub rank_factors: Option<u32>,
+    /// Ranking model: alternating iterations.
+    #[arg(long)]
+    pub rank_iterations: Option<u32>,
+    /// Ranking model: regularization.
+    #[arg(long)]
+    pub rank_reg: Option<f32>,
+    /// Ranking model: confidence weight α of a rated movie.
+    #[arg(long)]
+    pub rank_alpha: Option<f32>,
 }
 
 impl ModelArgs {
     /// The module's defaults for the chosen algorithm, overridden by flags.
     pub fn spec(&self, hello: &Hello) -> Result<ModelSpec> {
-        let name =
-            self.algo.clone().unwrap_or_else(|| hello.algorithms.first().map(|a| a.name.clone()).unwrap_or_default());
-        let Some(info) = hello.algorithms.iter().find(|a| a.name == name) else {
-            let offered: Vec<&str> = hello.algorithms.iter().map(|a| a.name.as_str()).collect();
-            bail!("engine module {} does not offer `{name}`; it offers: {}", hello.engine, offered.join(", "));
+        let name = match &self.algo {
+            Some(name) => name.clone(),
+            None => hello.default_rating().map(|s| s.name().to_string()).unwrap_or_default(),
         };
-        Ok(match info.defaults {
+        let defaults = offered(hello, &name)?;
+        if defaults.is_ranking() {
+            bail!(
+                "`{name}` is a ranking model: it orders lists but predicts no stars; choose it with --ranking {name}"
+            );
+        }
+        Ok(match defaults {
             ModelSpec::Svd(mut p) => {
                 p.factors = self.factors.unwrap_or(p.factors);
                 p.epochs = self.epochs.unwrap_or(p.epochs);
@@ -71,6 +91,40 @@ impl ModelArgs {
                 p.epochs = self.epochs.unwrap_or(p.epochs);
                 ModelSpec::Baseline(p)
             }
+            ModelSpec::Ials(_) => unreachable!("refused above"),
         })
+    }
+
+    /// The ranking model to train after the rating model, if any: the
+    /// module's own unless `--ranking` names another or `none`.
+    pub fn ranking_spec(&self, hello: &Hello) -> Result<Option<ModelSpec>> {
+        let defaults = match self.ranking.as_deref() {
+            Some("none") => return Ok(None),
+            Some(name) => offered(hello, name)?,
+            None => match hello.default_ranking() {
+                Some(spec) => spec,
+                None => return Ok(None),
+            },
+        };
+        let ModelSpec::Ials(mut p) = defaults else {
+            bail!("`{}` predicts stars; --ranking takes a ranking model (e.g. ials) or none", defaults.name());
+        };
+        p.factors = self.rank_factors.unwrap_or(p.factors);
+        p.iterations = self.rank_iterations.unwrap_or(p.iterations);
+        p.reg = self.rank_reg.unwrap_or(p.reg);
+        p.alpha = self.rank_alpha.unwrap_or(p.alpha);
+        p.seed = self.model_seed.unwrap_or(p.seed);
+        Ok(Some(ModelSpec::Ials(p)))
+    }
+}
+
+/// The module's defaults for the algorithm called `name`.
+fn offered(hello: &Hello, name: &str) -> Result<ModelSpec> {
+    match hello.algorithms.iter().find(|a| a.name == name) {
+        Some(info) => Ok(info.defaults),
+        None => {
+            let offered: Vec<&str> = hello.algorithms.iter().map(|a| a.name.as_str()).collect();
+            bail!("engine module {} does not offer `{name}`; it offers: {}", hello.engine, offered.join(", "))
+        }
     }
 }

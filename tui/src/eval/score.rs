@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::Result;
-use cinema_engine::metrics::{Ranking, rated_precision_recall, rmse_mae};
+use cinema_engine::metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
 use cinema_engine::protocol::{ModelSpec, Scale, Triple};
 use serde::Serialize;
 
@@ -25,13 +25,19 @@ pub struct SplitReport {
     pub split: String,
     pub rmse: f64,
     pub mae: f64,
+    /// The list people see: ordered by the ranking model when there is one.
     pub precision_at_10: f64,
     pub recall_at_10: f64,
     pub ndcg_at_10: f64,
     pub coverage: f64,
+    /// The same list ordered by the rating model's predicted stars alone.
+    pub by_predicted_stars: ListMetrics,
     pub rated_precision_at_10: f64,
     pub rated_recall_at_10: f64,
+    /// Training the rating model.
     pub fit_seconds: f64,
+    /// Training the ranking model (0 without one).
+    pub ranking_fit_seconds: f64,
     pub predict_seconds: f64,
     pub train_ratings: usize,
     pub test_ratings: usize,
@@ -45,8 +51,30 @@ pub fn scale(dataset: &Dataset) -> Scale {
     Scale { min: dataset.scale.min, max: dataset.scale.max }
 }
 
-/// Loads `split.train` into the engine, trains `spec`, and scores `split.test`.
-pub fn evaluate(client: &mut EngineClient, dataset: &Dataset, split: &Split, spec: ModelSpec) -> Result<SplitReport> {
+/// Full-ranking figures of one ordering of the top 10.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ListMetrics {
+    pub precision_at_10: f64,
+    pub recall_at_10: f64,
+    pub ndcg_at_10: f64,
+    pub coverage: f64,
+}
+
+impl From<RankingMetrics> for ListMetrics {
+    fn from(m: RankingMetrics) -> ListMetrics {
+        ListMetrics { precision_at_10: m.precision, recall_at_10: m.recall, ndcg_at_10: m.ndcg, coverage: m.coverage }
+    }
+}
+
+/// Loads `split.train` into the engine, trains `spec` (then `ranking`, when
+/// given, to order the lists), and scores `split.test`.
+pub fn evaluate(
+    client: &mut EngineClient,
+    dataset: &Dataset,
+    split: &Split,
+    spec: ModelSpec,
+    ranking: Option<ModelSpec>,
+) -> Result<SplitReport> {
     let users = dataset.user_ids.len() as u32;
     let items = dataset.movies.len() as u32;
     client.load(users, items, scale(dataset), &triples(&split.train), &[])?;
@@ -66,18 +94,29 @@ pub fn evaluate(client: &mut EngineClient, dataset: &Dataset, split: &Split, spe
         K,
         RATED_RELEVANT,
     );
-    let ranking = rank_catalogue(client, split, items as usize)?;
+    let by_predicted_stars = ListMetrics::from(rank_catalogue(client, split, items as usize)?);
+    let (list, ranking_fit_seconds) = match ranking {
+        Some(ranking) => {
+            let started = Instant::now();
+            client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
+            let seconds = started.elapsed().as_secs_f64();
+            (ListMetrics::from(rank_catalogue(client, split, items as usize)?), seconds)
+        }
+        None => (by_predicted_stars, 0.0),
+    };
     Ok(SplitReport {
         split: split.name.clone(),
         rmse,
         mae,
-        precision_at_10: ranking.precision,
-        recall_at_10: ranking.recall,
-        ndcg_at_10: ranking.ndcg,
-        coverage: ranking.coverage,
+        precision_at_10: list.precision_at_10,
+        recall_at_10: list.recall_at_10,
+        ndcg_at_10: list.ndcg_at_10,
+        coverage: list.coverage,
+        by_predicted_stars,
         rated_precision_at_10,
         rated_recall_at_10,
         fit_seconds,
+        ranking_fit_seconds,
         predict_seconds,
         train_ratings: split.train.len(),
         test_ratings: split.test.len(),
@@ -86,11 +125,7 @@ pub fn evaluate(client: &mut EngineClient, dataset: &Dataset, split: &Split, spe
 
 /// Every test user who has training ratings gets a top-10 over all movies
 /// they did not rate in training; relevant = their test movies rated ≥ 4.
-fn rank_catalogue(
-    client: &mut EngineClient,
-    split: &Split,
-    catalogue: usize,
-) -> Result<cinema_engine::metrics::RankingMetrics> {
+fn rank_catalogue(client: &mut EngineClient, split: &Split, catalogue: usize) -> Result<RankingMetrics> {
     let trained: HashSet<u32> = split.train.iter().map(|r| r.user).collect();
     let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
     for r in &split.test {

@@ -57,7 +57,7 @@ impl Recommender {
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        on_progress: impl FnMut(&Progress),
+        on_progress: impl FnMut(&ModelSpec, &Progress),
     ) -> Result<Recommender> {
         let (log, mut warnings) = RatingsLog::open(&home.ratings_path(&dataset.name))?;
         let mut client = EngineClient::start(runtime, module, limits)?;
@@ -67,7 +67,13 @@ impl Recommender {
         client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
 
         let path = models::active_path(&home.models_dir(&dataset.name));
+        let ranking = client.hello().default_ranking();
         let restored = match models::load(&path) {
+            // Saved before ranking models existed: retrain, so the list is ranked for watching.
+            Ok((meta, _)) if meta.ranking.is_none() && ranking.is_some() => {
+                warnings.push("the saved model has no ranking model; retraining both".into());
+                None
+            }
             Ok((meta, bytes)) => match client.import_model(bytes) {
                 Ok(()) => Some(meta),
                 Err(e) => {
@@ -84,9 +90,9 @@ impl Recommender {
         let (meta, origin) = match restored {
             Some(meta) => (meta, ModelOrigin::Loaded),
             None => {
-                let spec =
-                    client.hello().algorithms.first().map(|a| a.defaults).context("engine offers no algorithm")?;
-                let meta = train_and_save(&mut client, module, &dataset, train.len(), spec, &path, on_progress)?;
+                let spec = client.hello().default_rating().context("engine offers no rating model")?;
+                let specs = (spec, ranking);
+                let meta = train_and_save(&mut client, module, &dataset, train.len(), specs, &path, on_progress)?;
                 (meta, ModelOrigin::Trained)
             }
         };
@@ -172,28 +178,48 @@ impl Recommender {
     }
 }
 
+/// Prints a first start's training progress on stderr, one line per model
+/// (stdout stays clean for `--json`; the terminal UI is not up yet).
+pub fn print_progress(spec: &ModelSpec, p: &Progress) {
+    if p.visited == 0 && p.epoch > 0 {
+        let role = if spec.is_ranking() { "ranking" } else { "rating" };
+        eprint!("\rtraining the default {role} model ({}) once: epoch {}/{}", spec.name(), p.epoch, p.epochs);
+        if p.finished {
+            eprintln!();
+        }
+    }
+}
+
 /// Your logged ratings as engine triples; movies no longer in the dataset are skipped.
 fn your_triples<'a>(dataset: &'a Dataset, log: &'a RatingsLog, you: u32) -> impl Iterator<Item = Triple> + 'a {
     log.ratings().iter().filter_map(move |(&id, e)| dataset.movie_index(id).map(|i| (you, i, e.value)))
 }
 
+/// Trains the rating model `spec`, then the ranking model if any, and saves both.
 fn train_and_save(
     client: &mut EngineClient,
     module: &EngineModule,
     dataset: &Dataset,
     train_ratings: usize,
-    spec: ModelSpec,
+    (spec, ranking): (ModelSpec, Option<ModelSpec>),
     path: &std::path::Path,
-    mut on_progress: impl FnMut(&Progress),
+    mut on_progress: impl FnMut(&ModelSpec, &Progress),
 ) -> Result<ModelMeta> {
     let started = Instant::now();
-    let last = client.train(spec, |p| {
-        on_progress(p);
-        ControlFlow::Continue(())
-    })?;
+    let mut train = |spec| {
+        client.train(spec, |p| {
+            on_progress(&spec, p);
+            ControlFlow::Continue(())
+        })
+    };
+    let last = train(spec)?;
+    if let Some(ranking) = ranking {
+        train(ranking)?;
+    }
     let meta = ModelMeta {
         algorithm: spec.name().into(),
         params: spec,
+        ranking,
         dataset: dataset.name.clone(),
         engine: client.hello().engine.clone(),
         engine_sha256: module.sha256.clone(),

@@ -20,6 +20,10 @@ pub const ACTIVE: &str = "active.cmodel";
 pub struct ModelMeta {
     pub algorithm: String,
     pub params: ModelSpec,
+    /// The ranking model saved beside the rating model, if any (files
+    /// written before ranking models existed have none).
+    #[serde(default)]
+    pub ranking: Option<ModelSpec>,
     pub dataset: String,
     pub engine: String,
     pub engine_sha256: String,
@@ -85,6 +89,7 @@ mod tests {
         ModelMeta {
             algorithm: "svd".into(),
             params: ModelSpec::Svd(cinema_engine::defaults::svd()),
+            ranking: Some(ModelSpec::Ials(cinema_engine::defaults::ials())),
             dataset: "ml-100k".into(),
             engine: "cinema-default".into(),
             engine_sha256: "00".into(),

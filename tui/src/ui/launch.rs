@@ -37,14 +37,7 @@ pub fn launch(
     let started = Instant::now();
     let (dataset, source, warning) = choose(&home, dataset)?;
     let loaded = started.elapsed();
-    let mut rec = Recommender::open(&home, &runtime, &module, limits, dataset, |p| {
-        if p.visited == 0 && p.epoch > 0 {
-            eprint!("\rtraining the default model once: epoch {}/{}", p.epoch, p.epochs);
-            if p.finished {
-                eprintln!();
-            }
-        }
-    })?;
+    let mut rec = Recommender::open(&home, &runtime, &module, limits, dataset, crate::recommender::print_progress)?;
     let opened = started.elapsed();
     rec.warnings.extend(warning);
     if let Some(path) = &source

@@ -115,7 +115,7 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
     progress.send(Stage::Importing, true);
     let dataset = load_or_import(&l.home, &path).with_context(|| format!("could not import {}", path.display()))?.0;
     progress.send(Stage::Opening, true);
-    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |p| {
+    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |_, p| {
         let fraction = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
         let done = (f64::from(p.epoch) + fraction) / f64::from(p.epochs.max(1));
         progress.send(Stage::Training { epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
