@@ -14,7 +14,7 @@ use cinema::host::{EngineClient, EngineModule, Limits, Runtime};
 use cinema::store::{Dataset, import};
 use cinema_engine::defaults;
 use cinema_engine::protocol::{
-    ABI_VERSION, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, SvdParams, Triple,
+    ABI_VERSION, IalsParams, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, SvdParams, Triple,
 };
 use cinema_engine::{EngineInfo, Session};
 
@@ -120,12 +120,14 @@ fn algorithm_names(client: &EngineClient) -> Vec<&str> {
 // --- The handshake ------------------------------------------------------------
 
 #[test]
-fn default_module_says_hello_with_this_abi_and_both_algorithms() {
+fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_model() {
     let client = default_client();
     let hello = client.hello();
     assert_eq!(hello.abi_version, ABI_VERSION);
     assert_eq!(hello.engine, "cinema-default");
-    assert_eq!(algorithm_names(&client), ["svd", "baseline"]);
+    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials"]);
+    assert_eq!(hello.default_rating().map(|s| s.name()), Some("svd"));
+    assert_eq!(hello.default_ranking().map(|s| s.name()), Some("ials"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
     assert_eq!(client.module_sha256().len(), 64);
 }
@@ -184,7 +186,7 @@ fn reference_svd_on_u1_reports_every_epoch_and_converges() {
 }
 
 /// The engine compiled natively, fed the requests the host would send.
-fn native_predictions(spec: ModelSpec, pairs: &[(u32, u32)]) -> (Vec<f32>, Vec<Vec<Scored>>) {
+fn native_predictions(specs: &[ModelSpec], pairs: &[(u32, u32)]) -> (Vec<f32>, Vec<Vec<Scored>>) {
     let info = EngineInfo { name: "native", version: "0", algorithms: cinema_engine::standard_algorithms() };
     let mut session = Session::new(info);
     let (users, items) = shape();
@@ -192,12 +194,14 @@ fn native_predictions(spec: ModelSpec, pairs: &[(u32, u32)]) -> (Vec<f32>, Vec<V
     let add = Request::AddRatings { set: RatingSet::Train, ratings: train_triples() };
     assert_eq!(session.handle(add), Reply::Ok);
     assert!(matches!(session.handle(Request::Index), Reply::Indexed(_)));
-    assert!(matches!(session.handle(Request::TrainStart { spec }), Reply::Progress(_)));
-    loop {
-        match session.handle(Request::TrainStep { budget: u64::MAX }) {
-            Reply::Progress(p) if p.finished => break,
-            Reply::Progress(_) => {}
-            other => panic!("native training: {other:?}"),
+    for &spec in specs {
+        assert!(matches!(session.handle(Request::TrainStart { spec }), Reply::Progress(_)));
+        loop {
+            match session.handle(Request::TrainStep { budget: u64::MAX }) {
+                Reply::Progress(p) if p.finished => break,
+                Reply::Progress(_) => {}
+                other => panic!("native training: {other:?}"),
+            }
         }
     }
     let Reply::Predictions(predictions) = session.handle(Request::Predict { pairs: pairs.to_vec() }) else {
@@ -234,10 +238,31 @@ fn wasm_module_and_native_engine_predict_the_same_to_the_bit() {
         let wasm = client.predict(&pairs).unwrap();
         let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
 
-        let (native, native_tops) = native_predictions(spec, &pairs);
+        let (native, native_tops) = native_predictions(&[spec], &pairs);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&wasm), bits(&native), "{spec:?}");
         assert_eq!(wasm_tops, native_tops, "{spec:?}: the top 50 of twenty users");
+    }
+}
+
+/// The ranking model too: its conjugate-gradient solves use the same
+/// kernels, so the lists agree to the bit (13 factors: the tail paths; the
+/// host steps it in slices, native in one go).
+#[test]
+fn wasm_and_native_ranking_models_give_the_same_lists_to_the_bit() {
+    let pairs = sample_pairs();
+    for factors in [13, 64] {
+        let ranking = ModelSpec::Ials(IalsParams { factors, iterations: 3, ..defaults::ials() });
+        let mut client = default_client();
+        load_u1(&mut client, false);
+        train_to_end(&mut client, small_svd());
+        train_to_end(&mut client, ranking);
+        let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
+        let (native, native_tops) = native_predictions(&[small_svd(), ranking], &pairs);
+        assert_eq!(wasm_tops, native_tops, "{ranking:?}: the top 50 of twenty users");
+        assert_eq!(client.predict(&pairs).unwrap(), native, "the rating model still predicts");
+        // Ranked by watching likelihood, not by stars: the order is not the predictions' order.
+        assert!(wasm_tops.iter().any(|top| top.windows(2).any(|w| w[0].prediction < w[1].prediction)));
     }
 }
 

@@ -225,12 +225,18 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     assert_eq!(app.data.error, None);
     let len = zip.len() as u64;
     assert!(stages.contains(&Stage::Downloading { done: len, total: Some(len) }), "{stages:?}");
-    let trained: Vec<f64> = stages
-        .iter()
-        .filter_map(|s| if let Stage::Training { fraction, .. } = s { Some(*fraction) } else { None })
-        .collect();
-    assert!(trained.len() > 1 && trained.windows(2).all(|w| w[0] <= w[1]), "training progress: {trained:?}");
-    assert_eq!(trained.last(), Some(&1.0));
+    // The rating model, then the ranking model: each one's progress rises to 1.
+    for ranking in [false, true] {
+        let trained: Vec<f64> = stages
+            .iter()
+            .filter_map(|s| match s {
+                Stage::Training { fraction, ranking: r, .. } if *r == ranking => Some(*fraction),
+                _ => None,
+            })
+            .collect();
+        assert!(trained.len() > 1 && trained.windows(2).all(|w| w[0] <= w[1]), "{ranking}: {trained:?}");
+        assert_eq!(trained.last(), Some(&1.0));
+    }
     let ds = &app.rec.dataset;
     assert_eq!((ds.name.as_str(), ds.movies.len(), ds.scale), ("ml-latest-small", 9742, RatingScale::HALF_STARS));
     assert_eq!((app.rec.origin, app.tab), (ModelOrigin::Trained, Tab::Browse));

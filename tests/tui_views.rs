@@ -616,9 +616,13 @@ fn data_view_shows_progress_80x24() {
     insta::assert_snapshot!("data_downloading_80x24", s);
 
     let running = app.data.running.as_mut().unwrap();
-    running.stage = Some(Stage::Training { epoch: 30, epochs: 60, fraction: 0.5 });
+    running.stage = Some(Stage::Training { model: "svd", ranking: false, epoch: 30, epochs: 60, fraction: 0.5 });
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Training the default model once: epoch 30 of 60") && s.contains("50%"), "{s}");
+    assert!(s.contains("Training the rating model (svd) once: epoch 30 of 60") && s.contains("50%"), "{s}");
+    let running = app.data.running.as_mut().unwrap();
+    running.stage = Some(Stage::Training { model: "ials", ranking: true, epoch: 3, epochs: 15, fraction: 0.2 });
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Training the ranking model (ials) once: epoch 3 of 15") && s.contains("20%"), "{s}");
 }
 
 #[test]

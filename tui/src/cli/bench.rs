@@ -44,6 +44,10 @@ pub struct Args {
     /// their medians. A shared machine's noise moves a single fit by ±30 %.
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     fit_runs: u32,
+    /// Iterations of the one timed fit of the module's ranking model
+    /// (default: the module's own); its figure per iteration is what scales.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    ranking_iterations: Option<u32>,
     /// Timed start-ups of the app on --dataset (after one that warms the caches).
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -65,9 +69,16 @@ struct Figures {
     fit_seconds_per_epoch_wasm: f64,
     fit_seconds_per_epoch_native: f64,
     wasm_native_ratio: f64,
+    /// One fit of the ranking model inside wasm (after the SVD fits), with
+    /// the module's default parameters; `None` if the module has none.
+    ranking: Option<ModelSpec>,
+    ranking_fit_seconds_wasm: Option<f64>,
+    ranking_fit_seconds_per_iteration_wasm: Option<f64>,
+    /// Top-10 by the ranking model when there is one, else by the SVD.
     recommend_top10_ms_p50: f64,
     recommend_top10_ms_p99: f64,
-    /// A new rating → fold-in → new top-10, with the app's default model shape.
+    /// A new rating → fold-in → new top-10, with the app's default model
+    /// shapes (rating and ranking model).
     rate_to_recommendations_ms_p50: f64,
     rate_to_recommendations_ms_p99: f64,
 }
@@ -103,14 +114,14 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
                 None => dataset.ratings.clone(),
             };
-            Some(measure(env, &dataset, &triples(&train), spec, args.fit_runs)?)
+            Some(measure(env, &dataset, &triples(&train), spec, &args)?)
         }
         None => None,
     };
     let mut synthetic = Vec::new();
     for &n in &args.synthetic_ratings {
         let dataset = synthetic::generate(n, args.synthetic_movies, 42);
-        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, args.fit_runs)?);
+        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, &args)?);
     }
     let report = Report {
         engine: env.module()?.location(),
@@ -146,11 +157,20 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             f.rate_to_recommendations_ms_p50,
             f.rate_to_recommendations_ms_p99
         );
+        if let (Some(ranking), Some(seconds)) = (f.ranking, f.ranking_fit_seconds_wasm) {
+            println!(
+                "  ranking model {} ({} iterations): wasm fit {seconds:.3} s, {:.4} s/iteration",
+                ranking.name(),
+                ranking.epochs(),
+                f.ranking_fit_seconds_per_iteration_wasm.unwrap_or(f64::NAN)
+            );
+        }
     }
     Ok(())
 }
 
-fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, fit_runs: u32) -> Result<Figures> {
+fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args: &Args) -> Result<Figures> {
+    let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     client.load(users, items, scale(dataset), train, &[])?;
@@ -162,6 +182,15 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, fit_
         native_runs.push(native_fit_seconds(dataset, train, spec));
     }
     let (wasm, native) = (median(&wasm_runs).unwrap_or(f64::NAN), median(&native_runs).unwrap_or(f64::NAN));
+    let ranking = default_ranking(&client, args.ranking_iterations);
+    let ranking_fit_seconds_wasm = match ranking {
+        Some(ranking) => {
+            let started = Instant::now();
+            client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
+            Some(started.elapsed().as_secs_f64())
+        }
+        None => None,
+    };
 
     // Every user at an even stride, at most 500 calls.
     let stride = (users as usize / 500).max(1);
@@ -188,6 +217,11 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, fit_
         fit_seconds_per_epoch_wasm: wasm / epochs,
         fit_seconds_per_epoch_native: native / epochs,
         wasm_native_ratio: wasm / native,
+        ranking,
+        ranking_fit_seconds_wasm,
+        ranking_fit_seconds_per_iteration_wasm: ranking
+            .zip(ranking_fit_seconds_wasm)
+            .map(|(r, seconds)| seconds / f64::from(r.epochs())),
         recommend_top10_ms_p50: percentile_ms(&mut times, 0.50),
         recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
         rate_to_recommendations_ms_p50: rate_p50,
@@ -195,19 +229,31 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, fit_
     })
 }
 
+/// The module's ranking model, with `iterations` if given.
+fn default_ranking(client: &EngineClient, iterations: Option<u32>) -> Option<ModelSpec> {
+    let mut spec = client.hello().default_ranking()?;
+    if let (ModelSpec::Ials(p), Some(iterations)) = (&mut spec, iterations) {
+        p.iterations = iterations;
+    }
+    Some(spec)
+}
+
 /// You (an extra user) rate 200 movies one at a time; each rating is folded
 /// in and a fresh top-10 computed, as the app does on every key press. The
-/// model has the module's default shape (factors) but one epoch: latency
-/// depends on the shape, not on how well it was trained.
+/// models have the module's default shapes (factors) but one epoch or
+/// iteration: latency depends on the shape, not on how well they were trained.
 fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<(f64, f64)> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
-    let mut spec = client.hello().algorithms.first().map(|a| a.defaults).context("engine offers no algorithm")?;
+    let mut spec = client.hello().default_rating().context("engine offers no rating model")?;
     if let ModelSpec::Svd(p) = &mut spec {
         p.epochs = 1;
     }
     client.load(users + 1, items, scale(dataset), train, &[])?;
     client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
+    if let Some(ranking) = default_ranking(&client, Some(1)) {
+        client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
+    }
     let mut yours: Vec<(u32, f32)> = Vec::new();
     let mut times = Vec::new();
     for k in 0..200u32 {

@@ -57,7 +57,11 @@ pub enum Stage {
     Importing,
     /// Starting the engine and restoring (or training) the model.
     Opening,
+    /// Training one of the default models (the rating model, then the
+    /// ranking model); `fraction` is of that model's training.
     Training {
+        model: &'static str,
+        ranking: bool,
         epoch: u32,
         epochs: u32,
         fraction: f64,
@@ -115,10 +119,11 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
     progress.send(Stage::Importing, true);
     let dataset = load_or_import(&l.home, &path).with_context(|| format!("could not import {}", path.display()))?.0;
     progress.send(Stage::Opening, true);
-    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |_, p| {
+    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |spec, p| {
         let fraction = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
         let done = (f64::from(p.epoch) + fraction) / f64::from(p.epochs.max(1));
-        progress.send(Stage::Training { epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
+        let (model, ranking) = (spec.name(), spec.is_ranking());
+        progress.send(Stage::Training { model, ranking, epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
     })?;
     remember(&l.home, &path, &mut rec);
     Ok((rec, path))

@@ -100,8 +100,9 @@ fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
             Job::Download => ("Importing the download".to_owned(), None),
         },
         Some(Stage::Opening) => ("Starting the engine, restoring the model".to_owned(), None),
-        Some(Stage::Training { epoch, epochs, fraction }) => {
-            (format!("Training the default model once: epoch {epoch} of {epochs}"), Some(fraction))
+        Some(Stage::Training { model, ranking, epoch, epochs, fraction }) => {
+            let role = if ranking { "ranking" } else { "rating" };
+            (format!("Training the {role} model ({model}) once: epoch {epoch} of {epochs}"), Some(fraction))
         }
     };
     let seconds = format!("{:.1} s ", running.elapsed.as_secs_f64());
