@@ -9,7 +9,8 @@
 //! kernels — warm-started from the user's current vector, so one new rating
 //! converges in a few iterations.
 
-use crate::kernels::dot;
+use crate::cg;
+use crate::kernels::{axpy, dot};
 use crate::model::Model;
 use crate::protocol::ModelSpec;
 
@@ -49,7 +50,7 @@ pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
     let mut x = Vec::with_capacity(k + 1);
     x.push(model.user_bias[u as usize]);
     x.extend_from_slice(model.user_row(u));
-    conjugate_gradients(&normal, &rhs, &mut x);
+    cg::solve(|v, out| normal.apply(v, out), &rhs, &mut x, MAX_ITERATIONS, TOLERANCE, &mut cg::Scratch::default());
     model.user_bias[u as usize] = x[0];
     model.user_row_mut(u).copy_from_slice(&x[1..]);
 }
@@ -74,44 +75,6 @@ impl Normal<'_> {
             out[0] += s;
             axpy(&mut out[1..], s, q);
         }
-    }
-}
-
-fn conjugate_gradients(a: &Normal, b: &[f32], x: &mut [f32]) {
-    let d = b.len();
-    let mut ax = vec![0f32; d];
-    a.apply(x, &mut ax);
-    let mut r: Vec<f32> = b.iter().zip(&ax).map(|(b, ax)| b - ax).collect();
-    let mut p = r.clone();
-    let mut ap = vec![0f32; d];
-    let mut rs = dot(&r, &r);
-    let stop = (TOLERANCE * TOLERANCE) * dot(b, b).max(1e-12);
-    for _ in 0..MAX_ITERATIONS {
-        if rs <= stop {
-            break;
-        }
-        a.apply(&p, &mut ap);
-        let curvature = dot(&p, &ap);
-        if curvature <= 0.0 || !curvature.is_finite() {
-            break;
-        }
-        let alpha = rs / curvature;
-        axpy(x, alpha, &p);
-        axpy(&mut r, -alpha, &ap);
-        let rs_next = dot(&r, &r);
-        let beta = rs_next / rs;
-        for (pf, &rf) in p.iter_mut().zip(&r) {
-            *pf = rf + beta * *pf;
-        }
-        rs = rs_next;
-    }
-}
-
-/// `y += a·x`.
-#[inline]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yf, &xf) in y.iter_mut().zip(x) {
-        *yf += a * xf;
     }
 }
 

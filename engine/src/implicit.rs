@@ -20,7 +20,8 @@
 
 use ndarray::Array2;
 
-use crate::kernels::dot;
+use crate::cg;
+use crate::kernels::{axpy, dot};
 use crate::model::Model;
 use crate::protocol::{IalsParams, Scale};
 use crate::ratings::Csr;
@@ -92,92 +93,65 @@ impl RowSystem<'_> {
     }
 
     /// Right-hand side Σ_j c_j y_j = Σ_j (1 + e_j) y_j.
-    fn rhs(&self, out: &mut [f32]) {
-        out.fill(0.0);
+    fn rhs(&self, out: &mut Vec<f32>) {
+        out.clear();
+        out.resize(self.k, 0.0);
         for (&j, &e) in self.cols.iter().zip(self.extra) {
             axpy(out, 1.0 + e, self.row(j));
         }
     }
 
-    /// Improves `x` by at most `steps` conjugate-gradient steps, stopping
-    /// once the residual is below `tolerance` relative to the right-hand side.
+    /// Improves `x` by at most `steps` conjugate-gradient steps (see [`cg::solve`]).
     pub fn solve(&self, x: &mut [f32], steps: usize, tolerance: f32, scratch: &mut Scratch) {
-        let Scratch { b, r, p, ap } = scratch;
-        for v in [&mut *b, &mut *r, &mut *p, &mut *ap] {
-            v.resize(self.k, 0.0);
-        }
-        self.rhs(b);
-        self.apply(x, ap);
-        for ((r, b), ap) in r.iter_mut().zip(b.iter()).zip(ap.iter()) {
-            *r = b - ap;
-        }
-        p.copy_from_slice(r);
-        let mut rs = dot(r, r);
-        let stop = tolerance * tolerance * dot(b, b).max(1e-20);
-        for _ in 0..steps {
-            if rs <= stop {
-                break;
-            }
-            self.apply(p, ap);
-            let curvature = dot(p, ap);
-            if curvature <= 0.0 || !curvature.is_finite() {
-                break;
-            }
-            let step = rs / curvature;
-            axpy(x, step, p);
-            axpy(r, -step, ap);
-            let rs_next = dot(r, r);
-            let beta = rs_next / rs;
-            for (pf, &rf) in p.iter_mut().zip(r.iter()) {
-                *pf = rf + beta * *pf;
-            }
-            rs = rs_next;
-        }
+        self.rhs(&mut scratch.rhs);
+        cg::solve(|v, out| self.apply(v, out), &scratch.rhs, x, steps, tolerance, &mut scratch.cg);
     }
 }
 
 /// Buffers reused across rows so a sweep allocates nothing per row.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    b: Vec<f32>,
-    r: Vec<f32>,
-    p: Vec<f32>,
-    ap: Vec<f32>,
+    rhs: Vec<f32>,
+    extra: Vec<f32>,
+    cg: cg::Scratch,
 }
 
-/// Re-solves rows `from..to` of `rows` (factors of one side) from their
-/// interactions in `by_row`, with `other` (the other side) fixed and `gram` =
-/// otherᵀother. Rows with no interaction are zero. Returns the interactions visited.
-#[allow(clippy::too_many_arguments)]
-pub fn sweep(
-    rows: &mut Array2<f32>,
-    other: &Array2<f32>,
-    gram: &[f32],
-    by_row: &Csr,
-    range: std::ops::Range<usize>,
-    p: &IalsParams,
-    confidence: Confidence,
-    scratch: &mut Scratch,
-    extra: &mut Vec<f32>,
-) -> u64 {
-    let k = rows.ncols();
-    let other = other.as_slice().expect("factor rows are contiguous");
-    let all = rows.as_slice_mut().expect("factor rows are contiguous");
-    let mut visited = 0u64;
-    for r in range {
-        let (cols, values) = by_row.row(r);
-        let x = &mut all[r * k..(r + 1) * k];
-        visited += cols.len() as u64;
-        if cols.is_empty() {
-            x.fill(0.0);
-            continue;
+/// One half of an ALS iteration: the rows of one side re-solved with the
+/// other side (`other`, its Gram matrix `gram`) fixed.
+pub struct HalfSweep<'a> {
+    pub other: &'a Array2<f32>,
+    pub gram: &'a [f32],
+    /// Each row's interactions (columns index `other`).
+    pub by_row: &'a Csr,
+    pub params: &'a IalsParams,
+    pub confidence: Confidence,
+}
+
+impl HalfSweep<'_> {
+    /// Re-solves `rows[range]` from their interactions; rows with none are
+    /// zero. Returns the interactions visited.
+    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) -> u64 {
+        let k = rows.ncols();
+        let other = self.other.as_slice().expect("factor rows are contiguous");
+        let all = rows.as_slice_mut().expect("factor rows are contiguous");
+        let mut visited = 0u64;
+        for r in range {
+            let (cols, values) = self.by_row.row(r);
+            let x = &mut all[r * k..(r + 1) * k];
+            visited += cols.len() as u64;
+            if cols.is_empty() {
+                x.fill(0.0);
+                continue;
+            }
+            let mut extra = std::mem::take(&mut scratch.extra);
+            extra.clear();
+            extra.extend(values.iter().map(|&v| self.confidence.extra(v)));
+            let system = RowSystem { gram: self.gram, other, k, reg: self.params.reg, cols, extra: &extra };
+            system.solve(x, self.params.cg_steps as usize, 0.0, scratch);
+            scratch.extra = extra;
         }
-        extra.clear();
-        extra.extend(values.iter().map(|&v| confidence.extra(v)));
-        let system = RowSystem { gram, other, k, reg: p.reg, cols, extra };
-        system.solve(x, p.cg_steps as usize, 0.0, scratch);
+        visited
     }
-    visited
 }
 
 /// Instant learning for the ranking model: user `u`'s row solved exactly
@@ -195,14 +169,6 @@ pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u:
         system.solve(&mut x, 2 * k + 10, 1e-5, &mut Scratch::default());
     }
     model.user_row_mut(u).copy_from_slice(&x);
-}
-
-/// `y += a·x`.
-#[inline]
-pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yf, &xf) in y.iter_mut().zip(x) {
-        *yf += a * xf;
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,15 @@ pub use wasm::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub use portable::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
 
+/// `y += a·x`. Element-wise, so LLVM vectorizes it for both builds and
+/// they agree to the bit without a shared lane layout.
+#[inline]
+pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (yf, &xf) in y.iter_mut().zip(x) {
+        *yf += a * xf;
+    }
+}
+
 /// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
 fn coefficients(err: f32, lr: f32, reg: f32) -> (f32, f32) {

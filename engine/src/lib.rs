@@ -11,6 +11,7 @@
 //! them behind one request/reply call; [`abi`] exports that call from a module.
 
 pub mod abi;
+pub mod cg;
 pub mod defaults;
 pub mod foldin;
 pub mod implicit;

@@ -37,8 +37,6 @@ pub struct Session {
     validation: Vec<Triple>,
     scale: Scale,
     training: Option<Training>,
-    /// Whether the training under way is of the ranking model.
-    training_ranking: bool,
     /// The ranking model while it trains; it ranks only once finished.
     training_model: Option<Model>,
     /// The rating model: predicted stars.
@@ -80,7 +78,6 @@ impl Session {
             validation: Vec::new(),
             scale: Scale { min: 1.0, max: 5.0 },
             training: None,
-            training_ranking: false,
             training_model: None,
             model: None,
             ranking: None,
@@ -184,7 +181,6 @@ impl Session {
                 // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
                 self.training = Some(training);
-                self.training_ranking = spec.is_ranking();
                 if spec.is_ranking() {
                     // Until it finishes, the list is ranked by the rating model.
                     self.ranking = None;
@@ -196,12 +192,13 @@ impl Session {
                 Reply::Progress(progress)
             }
             Request::TrainStep { budget } => {
-                let slot = if self.training_ranking { &mut self.training_model } else { &mut self.model };
+                let ranking = self.training.as_ref().is_some_and(Training::is_ranking);
+                let slot = if ranking { &mut self.training_model } else { &mut self.model };
                 let (Some(training), Some(model), Some(data)) = (&mut self.training, slot.as_mut(), &self.data) else {
                     return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
                 };
                 let progress = training.step(model, data, &self.validation, budget);
-                if self.training_ranking {
+                if ranking {
                     if progress.finished {
                         self.ranking = self.training_model.take().map(Ranking::new);
                     }

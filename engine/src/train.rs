@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
-use crate::implicit::{self, Confidence, Scratch};
+use crate::implicit::{self, Confidence, HalfSweep, Scratch};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
 use crate::protocol::{BaselineParams, IalsParams, ModelSpec, Progress, Scale, SvdParams, Triple};
@@ -40,7 +40,6 @@ struct AlsSweep {
     /// Gram matrix of the side held fixed in this phase.
     gram: Vec<f32>,
     scratch: Scratch,
-    extra: Vec<f32>,
 }
 
 impl AlsSweep {
@@ -52,13 +51,13 @@ impl AlsSweep {
         let mut spent = 0u64;
         let mut visited = 0u64;
         loop {
-            let (by_row, fixed) = if self.movies_phase {
-                (&data.by_item, &model.user_factors)
+            let (rows, other, by_row) = if self.movies_phase {
+                (&mut model.item_factors, &model.user_factors, &data.by_item)
             } else {
-                (&data.by_user, &model.item_factors)
+                (&mut model.user_factors, &model.item_factors, &data.by_user)
             };
             if self.row == 0 {
-                self.gram = implicit::gram(fixed);
+                self.gram = implicit::gram(other);
             }
             let from = self.row;
             let mut to = from;
@@ -66,13 +65,8 @@ impl AlsSweep {
                 spent += by_row.row_len(to) as u64 + k;
                 to += 1;
             }
-            let (rows, fixed) = if self.movies_phase {
-                (&mut model.item_factors, &model.user_factors)
-            } else {
-                (&mut model.user_factors, &model.item_factors)
-            };
-            let (gram, scratch, extra) = (&self.gram, &mut self.scratch, &mut self.extra);
-            visited += implicit::sweep(rows, fixed, gram, by_row, from..to, p, self.confidence, scratch, extra);
+            let half = HalfSweep { other, gram: &self.gram, by_row, params: p, confidence: self.confidence };
+            visited += half.solve_rows(rows, from..to, &mut self.scratch);
             self.row = to;
             if to == by_row.rows() {
                 self.row = 0;
@@ -120,7 +114,6 @@ impl Training {
                     row: 0,
                     gram: Vec::new(),
                     scratch: Scratch::default(),
-                    extra: Vec::new(),
                 });
                 (model, Vec::new(), 0.0, 0.0)
             }
@@ -142,6 +135,11 @@ impl Training {
 
     pub fn finished(&self) -> bool {
         self.epoch >= self.spec.epochs()
+    }
+
+    /// Whether this trains the ranking model rather than the rating model.
+    pub fn is_ranking(&self) -> bool {
+        self.spec.is_ranking()
     }
 
     /// Ratings visited in one epoch: an iALS iteration visits each twice.
