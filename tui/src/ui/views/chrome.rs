@@ -48,8 +48,10 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         None => {
             let meta = &app.rec.meta;
+            // Which model predicts the stars, and which (if any) orders the lists.
+            let ranked = meta.ranking.map_or(String::new(), |r| format!(" + {} ranking", r.name()));
             let text = format!(
-                " model: {} on {} ratings, engine {} · your ratings learn at once",
+                " model: {}{ranked} on {} ratings, engine {} · your ratings learn at once",
                 meta.algorithm, meta.train_ratings, meta.engine
             );
             Line::styled(fit(&text, width), t.dim())
