@@ -21,7 +21,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("engine-modules");
-    ensure_wasm_target();
+    ensure_wasm_target(&target_dir);
     build_modules(&root, &target_dir);
     let out_dir = target_dir.join(WASM_TARGET).join("plugin");
     for module in MODULES {
@@ -35,7 +35,7 @@ fn main() {
 /// get the `targets` of `rust-toolchain.toml` (rustup adds them only when it
 /// installs the toolchain), so a bare `cargo run` would stop here with "can't
 /// find crate for core". Like wasm-pack, add the target when rustup is there.
-fn ensure_wasm_target() {
+fn ensure_wasm_target(target_dir: &Path) {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success());
     let Some(sysroot) = sysroot.map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())) else {
@@ -52,9 +52,14 @@ fn ensure_wasm_target() {
     if let Some(toolchain) = &toolchain {
         cmd.args(["--toolchain", toolchain]);
     }
-    println!("cargo:warning=adding the {WASM_TARGET} target with rustup (engine modules are built for it)");
     match cmd.status() {
-        Ok(status) if status.success() => {}
+        Ok(status) if status.success() => {
+            println!("cargo:warning=added the {WASM_TARGET} target with rustup: the engine modules are built for it");
+            // Cargo repeats a build script's warnings on every build until the
+            // script runs again; a path that never exists makes the next build
+            // run it once more, find the target and say nothing.
+            println!("cargo:rerun-if-changed={}", target_dir.join("rerun-after-adding-the-wasm-target").display());
+        }
         Ok(_) => panic!(
             "`rustup target add {WASM_TARGET}` failed (see above); the engine modules cannot be built without it. \
              Run it yourself when you are online, then build again."
