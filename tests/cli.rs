@@ -13,13 +13,10 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
+mod common;
+use common::shared;
 
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn shown(path: &Path) -> String {
     path.display().to_string()
 }
@@ -200,7 +197,7 @@ fn eval_on_ml_100k_folds_with_the_reference_svd_reports_every_metric() {
 
     let engine = &report["engine"];
     assert_eq!(engine["module"], "built-in:cinema-default");
-    assert_eq!(engine["abi_version"].as_u64(), Some(cinema_engine::protocol::ABI_VERSION.into()));
+    assert_eq!(engine["abi_version"].as_u64(), Some(cinema_protocol::ABI_VERSION.into()));
     let sha256 = engine["sha256"].as_str().unwrap();
     assert!(sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit()), "{sha256}");
 }

@@ -13,22 +13,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use cinema::store::models;
+use cinema_store::models;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+mod common;
+use common::shared;
+
 // --- Helpers -----------------------------------------------------------------
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn ml100k() -> PathBuf {
     shared().join("datasets/ml-100k")
 }

@@ -9,25 +9,22 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use cinema::eval::{Protocol, Split, evaluate, make_splits};
-use cinema::host::runtime::Compiled;
-use cinema::host::{EngineClient, EngineModule, Limits, Runtime};
-use cinema::store::{Dataset, import};
 use cinema_engine::defaults;
-use cinema_engine::protocol::{
+use cinema_engine::{EngineInfo, Session};
+use cinema_host::runtime::Compiled;
+use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
+use cinema_protocol::{
     ABI_VERSION, IalsParams, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, SvdParams, Triple,
 };
-use cinema_engine::{EngineInfo, Session};
+use cinema_store::{Dataset, import};
+
+mod common;
+use common::shared;
 
 /// Surprise's `BaselineOnly()` RMSE on ML-100K u1 (`shared/PEERS.md`).
 const SURPRISE_BASELINE_U1_RMSE: f64 = 0.9599;
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn ml100k_dir() -> PathBuf {
     shared().join("datasets/ml-100k")
 }
@@ -80,7 +77,7 @@ fn shared_runtime() -> &'static (Runtime, EngineModule) {
     static RUNTIME: OnceLock<(Runtime, EngineModule)> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let runtime = Runtime::new(None).expect("runtime starts");
-        let module = EngineModule::builtin(&runtime, "cinema-default").expect("the default module compiles");
+        let module = cinema::modules::builtin(&runtime, "cinema-default").expect("the default module compiles");
         (runtime, module)
     })
 }
@@ -135,7 +132,7 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
 #[test]
 fn baseline_module_offers_only_baseline_and_refuses_svd() {
     let runtime = Runtime::new(None).unwrap();
-    let module = EngineModule::builtin(&runtime, "cinema-baseline").unwrap();
+    let module = cinema::modules::builtin(&runtime, "cinema-baseline").unwrap();
     let mut client = EngineClient::start(&runtime, &module, limits()).unwrap();
     assert_eq!(client.hello().engine, "cinema-baseline");
     assert_eq!(client.hello().abi_version, ABI_VERSION);
@@ -329,7 +326,7 @@ fn cached_artifacts(dir: &Path) -> Vec<PathBuf> {
 /// checks that an instance of it trains and predicts like any other.
 fn compile_with_cache(dir: &Path, expected_predictions: &[f32]) -> Compiled {
     let runtime = Runtime::new(Some(dir)).unwrap();
-    let module = EngineModule::builtin(&runtime, "cinema-default").unwrap();
+    let module = cinema::modules::builtin(&runtime, "cinema-default").unwrap();
     let mut client = EngineClient::start(&runtime, &module, limits()).unwrap();
     assert_eq!(client.hello().engine, "cinema-default");
     load_u1(&mut client, false);

@@ -11,24 +11,21 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use cinema::host::{EngineModule, Limits, Runtime};
 use cinema::recommender::{ModelOrigin, Recommender};
-use cinema::store::dataset::{Format, RatingScale};
-use cinema::store::download::{FILE_NAME, download};
-use cinema::store::{Home, demo, import};
 use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::state::Tab;
 use cinema::ui::work::{Launcher, Report, Stage};
+use cinema_host::{Limits, Runtime};
+use cinema_store::dataset::{Format, RatingScale};
+use cinema_store::download::{FILE_NAME, download};
+use cinema_store::{Home, demo, import};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
+mod common;
+use common::shared;
 
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn latest_small_zip() -> Vec<u8> {
     fs::read(shared().join("datasets/archives/ml-latest-small.zip")).expect("the shared ml-latest-small.zip")
 }
@@ -198,7 +195,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
     let runtime = Arc::new(Runtime::new(None).unwrap());
-    let module = Arc::new(EngineModule::builtin(&runtime, "cinema-default").unwrap());
+    let module = Arc::new(cinema::modules::builtin(&runtime, "cinema-default").unwrap());
     // Generous: the tests share two cores with each other and other builds.
     let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
     let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_, _| {}).unwrap();

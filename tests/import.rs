@@ -7,17 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use cinema::store::dataset::{Dataset, Format, RatingScale};
-use cinema::store::{CacheStatus, Home, import, load_or_import, read_split_file};
+use cinema_store::dataset::{Dataset, Format, RatingScale};
+use cinema_store::{CacheStatus, Home, import, load_or_import, read_split_file};
 use tempfile::TempDir;
 
-/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
+mod common;
+use common::shared;
 
+/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn dataset_dir(name: &str) -> PathBuf {
     shared().join("datasets").join(name)
 }

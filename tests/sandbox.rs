@@ -10,19 +10,16 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use cinema::host::{EngineClient, EngineModule, Limits, Runtime, Sandbox, SandboxError};
-use cinema_engine::protocol::{ABI_VERSION, RatingSet, Reply, Request, Scale};
+use cinema_host::{EngineClient, EngineModule, Limits, Runtime, Sandbox, SandboxError};
+use cinema_protocol::{ABI_VERSION, RatingSet, Reply, Request, Scale};
 use tempfile::TempDir;
+
+mod common;
+use common::shared;
 
 // --- Helpers -----------------------------------------------------------------
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn hostile(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/hostile").join(file)
 }
@@ -37,7 +34,7 @@ fn runtime() -> &'static Runtime {
 /// The built-in engine, compiled once on the shared runtime.
 fn builtin() -> &'static EngineModule {
     static BUILTIN: OnceLock<EngineModule> = OnceLock::new();
-    BUILTIN.get_or_init(|| EngineModule::builtin(runtime(), "cinema-default").expect("the built-in engine compiles"))
+    BUILTIN.get_or_init(|| cinema::modules::builtin(runtime(), "cinema-default").expect("the built-in engine compiles"))
 }
 
 /// Compiles `tests/hostile/<name>.wat` on the shared runtime.
@@ -442,7 +439,7 @@ fn a_runtime_used_by_hostile_modules_stays_usable() {
     }
 
     let spinning = EngineModule::from_file(&runtime, &hostile("loop.wat")).unwrap();
-    let healthy = EngineModule::builtin(&runtime, "cinema-default").unwrap();
+    let healthy = cinema::modules::builtin(&runtime, "cinema-default").unwrap();
     std::thread::scope(|scope| {
         let hostile = scope.spawn(|| {
             let mut sandbox = Sandbox::new(&runtime, &spinning.name, &spinning.module, Limits::default()).unwrap();

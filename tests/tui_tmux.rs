@@ -10,7 +10,7 @@
 //! Every tmux server here has its own socket and is killed at the end, even
 //! when the test fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -18,18 +18,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::shared;
+
 const SESSION: &str = "cinema";
 /// First start compiles the engine and trains the model; allow for a busy machine.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 /// A private tmux server; dropped = killed.
 struct Tmux {
     socket: String,

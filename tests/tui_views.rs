@@ -13,30 +13,27 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use cinema::host::{EngineModule, Limits, Runtime};
 use cinema::recommender::Recommender;
-use cinema::store::{Dataset, Home, demo, import};
 use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::keys::BINDINGS;
 use cinema::ui::state::{Running, Tab};
 use cinema::ui::theme::Theme;
 use cinema::ui::work::{Job, Launcher, Report, Stage};
+use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_store::{Dataset, Home, demo, import};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 
+mod common;
+use common::shared;
+
 /// Star Wars (1977) in MovieLens 100K.
 const STAR_WARS_ID: u32 = 50;
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-fn shared() -> PathBuf {
-    std::env::var_os("CINEMA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn limits() -> Limits {
     // Generous: the tests share two cores with each other and other builds.
     Limits { call_deadline: Duration::from_secs(60), ..Limits::default() }
@@ -54,7 +51,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let runtime = Runtime::new(None).expect("runtime starts");
-        let module = EngineModule::builtin(&runtime, "cinema-default").expect("the default module compiles");
+        let module = cinema::modules::builtin(&runtime, "cinema-default").expect("the default module compiles");
         let dataset = import(&shared().join("datasets/ml-100k")).expect("ML-100K imports");
         let trained = TempDir::new().unwrap();
         let home = Home::resolve(Some(trained.path().to_path_buf())).unwrap();

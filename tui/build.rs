@@ -14,7 +14,15 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.parent().expect("tui/ lives inside the workspace").to_path_buf();
-    for watched in ["engine/src", "engine/Cargo.toml", "plugins", "Cargo.toml", ".cargo/config.toml"] {
+    for watched in [
+        "protocol/src",
+        "protocol/Cargo.toml",
+        "engine/src",
+        "engine/Cargo.toml",
+        "plugins",
+        "Cargo.toml",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")

@@ -17,8 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use cinema_engine::metrics::Ranking;
-use cinema_engine::protocol::{IalsParams, ModelSpec, RatingSet, Reply, Request, Scale};
 use cinema_engine::{EngineInfo, Session, defaults, standard_algorithms};
+use cinema_protocol::{IalsParams, ModelSpec, RatingSet, Reply, Request, Scale};
 use common::{carve, list, read};
 
 fn main() {

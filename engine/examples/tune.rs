@@ -18,9 +18,9 @@ use std::time::Instant;
 use common::{carve, list, read};
 
 use cinema_engine::defaults;
-use cinema_engine::protocol::{ModelSpec, Scale, SvdParams};
 use cinema_engine::ratings::RatingMatrix;
 use cinema_engine::train::{Training, rmse_of};
+use cinema_protocol::{ModelSpec, Scale, SvdParams};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -21,7 +21,7 @@ macro_rules! export_abi {
 
             #[unsafe(no_mangle)]
             pub extern "C" fn abi_version() -> u32 {
-                $crate::protocol::ABI_VERSION
+                $crate::ABI_VERSION
             }
 
             /// A buffer of `len` bytes the host fills with a request.

@@ -12,7 +12,7 @@
 use crate::cg;
 use crate::kernels::{axpy, dot};
 use crate::model::Model;
-use crate::protocol::ModelSpec;
+use cinema_protocol::ModelSpec;
 
 /// Extra shrinkage so one or two ratings move a user decisively but not wildly.
 const PRIOR: f32 = 1.0;
@@ -82,7 +82,7 @@ impl Normal<'_> {
 mod tests {
     use super::*;
     use crate::defaults;
-    use crate::protocol::Scale;
+    use cinema_protocol::Scale;
     use ndarray::Array2;
 
     fn model() -> Model {

@@ -23,8 +23,8 @@ use ndarray::Array2;
 use crate::cg;
 use crate::kernels::{axpy, dot};
 use crate::model::Model;
-use crate::protocol::{IalsParams, Scale};
 use crate::ratings::Csr;
+use cinema_protocol::{IalsParams, Scale};
 
 /// Confidence weight of one rating: 1 + α·w(r), with w rising linearly from
 /// `1 − rating_weight` at the bottom of the scale to 1 at the top, so
@@ -175,7 +175,7 @@ pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u:
 mod tests {
     use super::*;
     use crate::defaults;
-    use crate::protocol::ModelSpec;
+    use cinema_protocol::ModelSpec;
 
     const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
 

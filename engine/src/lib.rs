@@ -2,8 +2,8 @@
 //!
 //! Pure computation — no I/O, threads, clock or OS randomness (every random
 //! choice comes from a seeded RNG) — so the same code runs natively in tests
-//! and benchmarks and inside a sandboxed WebAssembly module. It also owns the
-//! wire protocol ([`protocol`]) that hosts and modules speak.
+//! and benchmarks and inside a sandboxed WebAssembly module. It speaks the
+//! wire protocol of `cinema-protocol`, the crate it shares with hosts.
 //!
 //! Rooms: [`ratings`] (CSR indices) → [`train`] (stepped fitting of a
 //! [`model`]) → [`model`] (predict, rank; [`retrieval`] ranks large
@@ -18,7 +18,6 @@ pub mod implicit;
 pub mod kernels;
 pub mod metrics;
 pub mod model;
-pub mod protocol;
 pub mod ratings;
 pub mod retrieval;
 pub mod session;
@@ -28,7 +27,8 @@ pub mod train;
 pub use model::Model;
 pub use session::{EngineInfo, Session};
 
-use protocol::{ErrorKind, Reply};
+pub use cinema_protocol::ABI_VERSION;
+use cinema_protocol::{ErrorKind, Reply};
 
 /// Everything that can go wrong inside the engine; each becomes a
 /// [`Reply::Error`] at the boundary.
@@ -63,8 +63,8 @@ impl From<EngineError> for Reply {
 }
 
 /// The algorithms of the default module, with their defaults.
-pub fn standard_algorithms() -> Vec<protocol::AlgorithmInfo> {
-    use protocol::{AlgorithmInfo, ModelSpec};
+pub fn standard_algorithms() -> Vec<cinema_protocol::AlgorithmInfo> {
+    use cinema_protocol::{AlgorithmInfo, ModelSpec};
     vec![
         AlgorithmInfo {
             name: "svd".into(),

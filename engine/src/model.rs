@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
 use crate::kernels::dot;
-use crate::protocol::{ModelSpec, Scale, Scored};
 use crate::topn::TopN;
+use cinema_protocol::{ModelSpec, Scale, Scored};
 
 /// Bumped whenever the layout of exported models changes. Format 1 was a
 /// rating model alone; format 2 adds the optional ranking model.
@@ -209,7 +209,7 @@ impl Models {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::BaselineParams;
+    use cinema_protocol::BaselineParams;
 
     fn tiny() -> Model {
         let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });

@@ -3,7 +3,7 @@
 //! Training walks ratings by user; ALS and explanations walk them by item.
 //! Both views are built once by counting sort — O(ratings), no hashing.
 
-use crate::protocol::Triple;
+use cinema_protocol::Triple;
 
 /// One row-compressed view: the entries of row `r` are
 /// `cols[offsets[r]..offsets[r + 1]]` with values in `values`.

@@ -11,8 +11,8 @@
 use crate::kernels::dot_codes;
 use crate::kernels::{Encoded, dot_codes_rows, encode_i8, encode_i16, max_abs};
 use crate::model::Model;
-use crate::protocol::Scored;
 use crate::topn::TopN;
+use cinema_protocol::Scored;
 
 /// Codes are padded to a multiple of this, so the kernel has no tail.
 pub const CODE_BLOCK: usize = 16;
@@ -163,7 +163,7 @@ fn quantize<C: Default>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ModelSpec, Scale};
+    use cinema_protocol::{ModelSpec, Scale};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 

@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use crate::foldin::fold_in;
 use crate::implicit;
 use crate::model::{Model, Models};
-use crate::protocol::*;
 use crate::ratings::RatingMatrix;
 use crate::retrieval::ItemIndex;
 use crate::train::Training;
+use cinema_protocol::*;
 
 /// What a module built around this engine calls itself and offers.
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use crate::EngineError;
 use crate::implicit::{self, Confidence, HalfSweep, Scratch};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
-use crate::protocol::{BaselineParams, IalsParams, ModelSpec, Progress, Scale, SvdParams, Triple};
 use crate::ratings::RatingMatrix;
+use cinema_protocol::{BaselineParams, IalsParams, ModelSpec, Progress, Scale, SvdParams, Triple};
 
 pub struct Training {
     spec: ModelSpec,

@@ -1,14 +1,17 @@
-//! cinema: the host application.
+//! cinema: the app — the terminal UI and the headless CLI over one
+//! recommender.
 //!
-//! Rooms, one job each — `host` loads and calls sandboxed engine modules;
-//! `store` is everything on disk (datasets, caches, the data directory);
-//! `eval` runs the evaluation protocols through an engine; `cli` is the
-//! headless command line. Arrows point one way: cli → eval → host/store →
-//! cinema-engine's protocol.
+//! The workspace's rooms, one job each: `cinema-protocol` (the wire
+//! protocol), `cinema-engine` (the recommender core, built into the wasm
+//! modules of `plugins/`), `cinema-host` (`tui/host`: the sandbox and typed
+//! client), `cinema-store` (`tui/store`: everything on disk). This crate:
+//! [`modules`] (the built-in engine modules), [`recommender`] (the product's
+//! recommender semantics over one engine), [`eval`] (the evaluation
+//! protocols), [`cli`] and [`ui`]. Arrows point one way: cli/ui →
+//! recommender/eval → host/store → protocol.
 
 pub mod cli;
 pub mod eval;
-pub mod host;
+pub mod modules;
 pub mod recommender;
-pub mod store;
 pub mod ui;

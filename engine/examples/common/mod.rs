@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cinema_engine::protocol::Triple;
+use cinema_protocol::Triple;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 

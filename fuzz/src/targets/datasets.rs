@@ -11,8 +11,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cinema::store::import::{import, import_files};
-use cinema::store::{Dataset, ImportError};
+use cinema_store::import::{import, import_files};
+use cinema_store::{Dataset, ImportError};
 use tempfile::TempDir;
 
 use crate::Target;

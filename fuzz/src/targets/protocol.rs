@@ -4,8 +4,8 @@
 //! stop decoding. Every reply must encode and decode back, and answer the
 //! request it is for.
 
-use cinema_engine::protocol::*;
 use cinema_engine::{EngineInfo, Session, defaults};
+use cinema_protocol::*;
 
 use crate::{Target, shape};
 

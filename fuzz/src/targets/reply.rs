@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
-use cinema::host::{EngineClient, EngineModule, Limits, ModuleSource, Runtime};
-use cinema_engine::protocol::*;
 use cinema_engine::{defaults, standard_algorithms};
+use cinema_host::{EngineClient, EngineModule, Limits, ModuleSource, Runtime};
+use cinema_protocol::*;
 
 use super::protocol::reply_kind;
 use crate::{Target, shape};

@@ -9,16 +9,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cinema_engine::protocol::{ModelSpec, Request, Triple};
 use cinema_engine::{EngineInfo, Session};
+use cinema_protocol::{ModelSpec, Request, Triple};
 use serde::Serialize;
 
 use super::{Env, load_dataset, print_json};
 use crate::eval::score::{scale, triples};
-use crate::eval::synthetic;
 use crate::eval::{Protocol, make_splits};
-use crate::host::{EngineClient, EngineModule, Runtime};
-use crate::store::dataset::Dataset;
+use cinema_host::{EngineClient, Runtime};
+use cinema_store::dataset::Dataset;
+use cinema_store::synthetic;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -274,11 +274,11 @@ fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> f
     let mut session = Session::new(info);
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     session.handle(Request::Reset { users, items, scale: scale(dataset) });
-    session.handle(Request::AddRatings { set: cinema_engine::protocol::RatingSet::Train, ratings: train.to_vec() });
+    session.handle(Request::AddRatings { set: cinema_protocol::RatingSet::Train, ratings: train.to_vec() });
     session.handle(Request::Index);
     let started = Instant::now();
     session.handle(Request::TrainStart { spec });
-    while let cinema_engine::protocol::Reply::Progress(p) = session.handle(Request::TrainStep { budget: u64::MAX }) {
+    while let cinema_protocol::Reply::Progress(p) = session.handle(Request::TrainStep { budget: u64::MAX }) {
         if p.finished {
             break;
         }
@@ -345,7 +345,7 @@ fn median(values: &[f64]) -> Option<f64> {
 fn module_load_ms(env: &Env) -> Result<(f64, f64)> {
     let time = |runtime: &Runtime| -> Result<f64> {
         let started = Instant::now();
-        let module = EngineModule::resolve(runtime, env.plugin.as_deref())?;
+        let module = crate::modules::resolve(runtime, env.plugin.as_deref())?;
         EngineClient::start(runtime, &module, env.limits)?;
         Ok(started.elapsed().as_secs_f64() * 1e3)
     };

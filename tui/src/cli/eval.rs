@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use cinema_engine::protocol::ModelSpec;
+use cinema_protocol::ModelSpec;
 use serde::Serialize;
 
 use super::model_args::ModelArgs;
 use super::{Env, load_dataset, print_json};
 use crate::eval::score::ListMetrics;
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
-use crate::host::EngineClient;
+use cinema_host::EngineClient;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ProtocolName {

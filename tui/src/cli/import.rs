@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Env, print_json};
-use crate::store::cache::{CacheStatus, load_or_import};
+use cinema_store::cache::{CacheStatus, load_or_import};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::host::{EngineModule, Limits, Runtime};
-use crate::store::home::Home;
+use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_store::home::Home;
 
 #[derive(Debug, Parser)]
 #[command(name = "cinema", version, about = "A terminal movie recommender that learns as you rate.")]
@@ -69,7 +69,7 @@ pub struct Env {
 
 impl Env {
     pub fn module(&self) -> Result<EngineModule> {
-        EngineModule::resolve(&self.runtime, self.plugin.as_deref())
+        crate::modules::resolve(&self.runtime, self.plugin.as_deref())
     }
 }
 
@@ -129,15 +129,15 @@ fn init_logging(home: &Home) {
 }
 
 /// Loads a dataset through the cache, saying where it came from on stderr.
-pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<crate::store::dataset::Dataset> {
-    let (dataset, _) = crate::store::cache::load_or_import(&env.home, path)
+pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<cinema_store::dataset::Dataset> {
+    let (dataset, _) = cinema_store::cache::load_or_import(&env.home, path)
         .with_context(|| format!("could not load the dataset at {}", path.display()))?;
     Ok(dataset)
 }
 
 /// Opens the recommender for a dataset, training its model once if needed
 /// (progress on stderr, so stdout stays clean for `--json`).
-pub fn open_recommender(env: &Env, dataset: crate::store::dataset::Dataset) -> Result<crate::recommender::Recommender> {
+pub fn open_recommender(env: &Env, dataset: cinema_store::dataset::Dataset) -> Result<crate::recommender::Recommender> {
     let module = env.module()?;
     let rec = crate::recommender::Recommender::open(
         &env.home,

@@ -2,7 +2,7 @@
 //! take the engine module's own defaults (from its `Hello`).
 
 use anyhow::{Result, bail};
-use cinema_engine::protocol::{Hello, ModelSpec};
+use cinema_protocol::{Hello, ModelSpec};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ModelArgs {

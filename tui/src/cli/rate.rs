@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Env, load_dataset, open_recommender, print_json};
-use crate::store::dataset::Dataset;
+use cinema_store::dataset::Dataset;
 
 #[derive(Debug, clap::Args)]
 pub struct RateArgs {

@@ -4,7 +4,6 @@
 
 pub mod score;
 pub mod splits;
-pub mod synthetic;
 
 pub use score::{SplitReport, evaluate};
 pub use splits::{Protocol, Split, make_splits};

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use anyhow::Result;
 use cinema_engine::metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
-use cinema_engine::protocol::{ModelSpec, Scale, Triple};
+use cinema_protocol::{ModelSpec, Scale, Triple};
 use serde::Serialize;
 
 use super::splits::Split;
-use crate::host::EngineClient;
-use crate::store::dataset::{Dataset, Rating};
+use cinema_host::EngineClient;
+use cinema_store::dataset::{Dataset, Rating};
 
 /// Top-N size of every ranking metric.
 pub const K: usize = 10;

@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::store::dataset::{Dataset, Format, Rating};
-use crate::store::splits::read_split_file;
+use cinema_store::dataset::{Dataset, Format, Rating};
+use cinema_store::splits::read_split_file;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Protocol {

@@ -2,9 +2,9 @@
 //! well rated movies — ranked by a damped mean, so a film five people loved
 //! does not outrank one five hundred people loved nearly as much.
 
-use cinema_engine::protocol::Scored;
+use cinema_protocol::Scored;
 
-use crate::store::stats::MovieStats;
+use cinema_store::stats::MovieStats;
 
 /// The top `n` movies by damped mean: `(C·μ + Σ ratings) / (C + count)`,
 /// where μ is the mean of all ratings and C the mean number of ratings per

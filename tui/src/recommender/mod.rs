@@ -16,15 +16,15 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cinema_engine::protocol::{ModelSpec, Progress, Scored, Triple};
+use cinema_protocol::{ModelSpec, Progress, Scored, Triple};
 
 use crate::eval::score::{scale, triples};
-use crate::host::{EngineClient, EngineModule, Limits, Runtime};
-use crate::store::dataset::Dataset;
-use crate::store::home::Home;
-use crate::store::models::{self, ModelMeta};
-use crate::store::ratings_log::{Change, Entry, RatingsLog};
-use crate::store::stats::MovieStats;
+use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
+use cinema_store::dataset::Dataset;
+use cinema_store::home::Home;
+use cinema_store::models::{self, ModelMeta};
+use cinema_store::ratings_log::{Change, Entry, RatingsLog};
+use cinema_store::stats::MovieStats;
 
 /// Where the model in the engine came from at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

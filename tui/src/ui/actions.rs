@@ -12,7 +12,7 @@ use super::keys::{self, Action, Lookup};
 use super::query;
 use super::similar::Similar;
 use super::state::{App, Level, Tab, Viewer};
-use crate::store::ratings_log::Change;
+use cinema_store::ratings_log::Change;
 
 /// How many similar movies the detail view gets.
 const SIMILAR: usize = 10;

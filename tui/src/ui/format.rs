@@ -1,6 +1,6 @@
 //! Small text helpers shared by the views: ratings, dates, sizes, truncation.
 
-use crate::store::dataset::{Dataset, Movie, RatingScale};
+use cinema_store::dataset::{Dataset, Movie, RatingScale};
 
 /// A rating as the dataset's scale writes it: `4` on whole stars, `4.5` on half stars.
 pub fn stars(value: f32, scale: RatingScale) -> String {

@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 
 use super::App;
 use super::work::{self, Launcher};
-use crate::host::{EngineModule, Limits, Runtime};
 use crate::recommender::Recommender;
-use crate::store::{Dataset, Home, demo, load_or_import};
+use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_store::{Dataset, Home, demo, load_or_import};
 
 /// How the app runs, from the command line.
 #[derive(Debug, Clone, Copy, Default)]

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use crate::store::dataset::Dataset;
-use crate::store::stats::MovieStats;
+use cinema_store::dataset::Dataset;
+use cinema_store::stats::MovieStats;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn decades_are_distinct_and_newest_first() {
-        let mut ds = crate::store::demo::catalogue();
+        let mut ds = cinema_store::demo::catalogue();
         for (m, year) in ds.movies.iter_mut().zip([Some(1977), None, Some(2009), Some(1970), Some(2000)]) {
             m.year = year;
         }

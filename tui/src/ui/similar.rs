@@ -8,7 +8,7 @@
 //! damped by `shared / (shared + DAMPING)`. Built from the dataset alone, so
 //! it is the same for every viewer and does not move as you rate.
 
-use crate::store::dataset::Dataset;
+use cinema_store::dataset::Dataset;
 
 /// Shared raters at which the damping halves a similarity.
 const DAMPING: f32 = 10.0;
@@ -97,7 +97,7 @@ impl Similar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::dataset::Rating;
+    use cinema_store::dataset::Rating;
 
     fn rating(user: u32, item: u32, value: f32) -> Rating {
         Rating { user, item, value, timestamp: 0 }
@@ -106,7 +106,7 @@ mod tests {
     /// Movies 0 and 1 are loved and hated together, 2 goes the other way.
     #[test]
     fn movies_rated_alike_are_similar_and_opposites_are_not() {
-        let mut ds = crate::store::demo::catalogue();
+        let mut ds = cinema_store::demo::catalogue();
         ds.movies.truncate(4);
         ds.user_ids.truncate(4);
         let mut ratings = Vec::new();

@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use cinema_engine::protocol::Scored;
+use cinema_protocol::Scored;
 
 use super::cursor::Cursor;
 use super::event::Event;
@@ -205,7 +205,7 @@ impl App {
 
     /// The built-in demo catalogue is on screen.
     pub fn on_demo(&self) -> bool {
-        self.rec.dataset.format == crate::store::Format::Demo
+        self.rec.dataset.format == cinema_store::Format::Demo
     }
 
     /// The viewer's dense user index.

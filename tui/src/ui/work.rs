@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use super::event::Event;
-use crate::host::{EngineModule, Limits, Runtime};
 use crate::recommender::Recommender;
-use crate::store::{Home, download, load_or_import};
+use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_store::{Home, download, load_or_import};
 
 /// Progress events closer together than this are dropped (the last one always
 /// goes): a 250 MB download arrives in thousands of chunks.

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Result;
-use cinema_engine::protocol::{ABI_VERSION, Reply, Request};
+use cinema_protocol::{ABI_VERSION, Reply, Request};
 use wasmtime::{Engine, Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 use super::runtime::{Runtime, TICK};

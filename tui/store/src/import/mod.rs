@@ -84,7 +84,7 @@ fn detect(source: &Source) -> Result<&'static Layout, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::dataset::Format;
+    use crate::dataset::Format;
     use std::fs;
 
     #[test]

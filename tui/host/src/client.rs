@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use cinema_engine::protocol::*;
+use cinema_protocol::*;
 
 use super::modules::EngineModule;
 use super::runtime::Runtime;

@@ -1,6 +1,6 @@
-//! Where engine modules come from: the ones built into the binary, and any
-//! `.wasm` file the user drops into the plugins folder or names on the
-//! command line.
+//! Compiling engine modules from bytes or files, and finding the `.wasm`
+//! files in a plugins folder. Which modules are built into the app is the
+//! app's business (`cinema::modules`), not the host's.
 
 use std::path::{Path, PathBuf};
 
@@ -9,14 +9,6 @@ use sha2::{Digest, Sha256};
 use wasmtime::Module;
 
 use super::runtime::{Compiled, Runtime, hex};
-
-/// Modules built from `plugins/` and embedded at compile time (see build.rs).
-pub const BUILTIN: [(&str, &[u8]); 2] = [
-    ("cinema-default", include_bytes!(env!("CINEMA_MODULE_DEFAULT"))),
-    ("cinema-baseline", include_bytes!(env!("CINEMA_MODULE_BASELINE"))),
-];
-
-pub const DEFAULT_MODULE: &str = "cinema-default";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModuleSource {
@@ -34,14 +26,6 @@ pub struct EngineModule {
 }
 
 impl EngineModule {
-    pub fn builtin(runtime: &Runtime, name: &str) -> Result<EngineModule> {
-        let (name, bytes) = BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .with_context(|| format!("there is no built-in engine module called {name}"))?;
-        EngineModule::from_bytes(runtime, name, ModuleSource::Builtin(name), bytes)
-    }
-
     /// Loads a `.wasm` (or `.wat`) file.
     pub fn from_file(runtime: &Runtime, path: &Path) -> Result<EngineModule> {
         let bytes = std::fs::read(path).with_context(|| format!("could not read engine module {}", path.display()))?;
@@ -49,16 +33,8 @@ impl EngineModule {
         EngineModule::from_bytes(runtime, &name, ModuleSource::File(path.to_path_buf()), &bytes)
     }
 
-    /// `--plugin` accepts a built-in name or a path.
-    pub fn resolve(runtime: &Runtime, spec: Option<&str>) -> Result<EngineModule> {
-        match spec {
-            None => EngineModule::builtin(runtime, DEFAULT_MODULE),
-            Some(s) if BUILTIN.iter().any(|(n, _)| *n == s) => EngineModule::builtin(runtime, s),
-            Some(path) => EngineModule::from_file(runtime, Path::new(path)),
-        }
-    }
-
-    fn from_bytes(runtime: &Runtime, name: &str, source: ModuleSource, bytes: &[u8]) -> Result<EngineModule> {
+    /// Compiles a module held in memory (or loads its compiled form from the cache).
+    pub fn from_bytes(runtime: &Runtime, name: &str, source: ModuleSource, bytes: &[u8]) -> Result<EngineModule> {
         let (module, compiled) = runtime.compile(name, bytes)?;
         Ok(EngineModule { name: name.to_string(), source, sha256: hex(&Sha256::digest(bytes)), module, compiled })
     }

@@ -46,7 +46,7 @@ fn split_rating(line: &[u8], dataset: &Dataset) -> Result<Rating, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::dataset::{Format, Movie, RatingScale};
+    use crate::dataset::{Format, Movie, RatingScale};
 
     fn dataset() -> Dataset {
         let movie =

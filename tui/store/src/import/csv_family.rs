@@ -9,7 +9,7 @@ use super::build::{Catalogue, CatalogueBuilder, RatingsBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, GenreTable};
 use super::source::Source;
-use crate::store::dataset::{Dataset, Format, Movie, Rating, RatingScale};
+use crate::dataset::{Dataset, Format, Movie, Rating, RatingScale};
 
 const RATINGS_HEADER: &str = "userId,movieId,rating,timestamp";
 const MOVIES_HEADER: &str = "movieId,title,genres";

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::error::{ImportError, Reason};
 use super::parse::{self, lines, split_exact};
-use crate::store::dataset::{Movie, Rating, RatingScale};
+use crate::dataset::{Movie, Rating, RatingScale};
 
 /// Raw id → dense index. MovieLens ids are small and nearly dense, so a flat
 /// table beats hashing in the ratings loop; stray huge ids spill into a map.

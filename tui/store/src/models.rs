@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use cinema_engine::protocol::ModelSpec;
+use cinema_protocol::ModelSpec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
-use crate::store::dataset::{Dataset, Format, Movie, Rating, RatingScale};
+use crate::dataset::{Dataset, Format, Movie, Rating, RatingScale};
 
 const RATINGS_PER_USER: usize = 100;
 const LATENT: usize = 8;

@@ -230,7 +230,7 @@ fn discard(cache: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::dataset::{Format, Movie, Rating, RatingScale};
+    use crate::dataset::{Format, Movie, Rating, RatingScale};
 
     fn dataset() -> Dataset {
         Dataset {

@@ -1,5 +1,6 @@
 //! Everything on disk: the app's home directory, dataset import and its
-//! binary cache, and predefined train/test splits.
+//! binary cache, predefined train/test splits, your ratings log, saved
+//! models, and the demo and synthetic catalogues.
 
 pub mod cache;
 pub mod dataset;
@@ -11,6 +12,7 @@ pub mod models;
 pub mod ratings_log;
 pub mod splits;
 pub mod stats;
+pub mod synthetic;
 
 pub use cache::{CacheStatus, Fingerprint, import_fingerprint, load_or_import};
 pub use dataset::{Dataset, Format, Movie, Rating, RatingScale};

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::error::Reason;
-use crate::store::dataset::{Movie, RatingScale};
+use crate::dataset::{Movie, RatingScale};
 
 /// Non-blank lines with their 1-based line numbers; a trailing `\r` is dropped.
 pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {

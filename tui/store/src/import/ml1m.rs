@@ -4,7 +4,7 @@ use super::build::{self, Catalogue, CatalogueBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, GenreTable, decode_latin1, lines, split_exact};
 use super::source::Source;
-use crate::store::dataset::{Dataset, Format, Movie, RatingScale};
+use crate::dataset::{Dataset, Format, Movie, RatingScale};
 
 const SEPARATOR: &[u8] = b"::";
 

@@ -5,7 +5,7 @@ use super::build::{self, Catalogue, CatalogueBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, Fields, decode_latin1, lines, split_exact};
 use super::source::Source;
-use crate::store::dataset::{Dataset, Format, Movie, RatingScale};
+use crate::dataset::{Dataset, Format, Movie, RatingScale};
 
 /// The genre table used when `u.genre` is absent, in flag order.
 pub(crate) const STANDARD_GENRES: [&str; 19] = [

@@ -1,7 +1,7 @@
 //! Per-movie numbers from the dataset's own ratings, computed once at start:
 //! how often each rating value was given, and from that the count and mean.
 
-use crate::store::dataset::{Dataset, RatingScale};
+use crate::dataset::{Dataset, RatingScale};
 
 pub struct MovieStats {
     scale: RatingScale,

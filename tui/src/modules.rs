@@ -1,0 +1,33 @@
+//! The engine modules built into the app (compiled from `plugins/` by
+//! build.rs and embedded), and how a `--plugin` argument picks one.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use cinema_host::{EngineModule, ModuleSource, Runtime};
+
+/// Modules built from `plugins/` and embedded at compile time (see build.rs).
+pub const BUILTIN: [(&str, &[u8]); 2] = [
+    ("cinema-default", include_bytes!(env!("CINEMA_MODULE_DEFAULT"))),
+    ("cinema-baseline", include_bytes!(env!("CINEMA_MODULE_BASELINE"))),
+];
+
+pub const DEFAULT_MODULE: &str = "cinema-default";
+
+/// A built-in module by name.
+pub fn builtin(runtime: &Runtime, name: &str) -> Result<EngineModule> {
+    let (name, bytes) = BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .with_context(|| format!("there is no built-in engine module called {name}"))?;
+    EngineModule::from_bytes(runtime, name, ModuleSource::Builtin(name), bytes)
+}
+
+/// `--plugin` accepts a built-in name or a path; none means the default module.
+pub fn resolve(runtime: &Runtime, spec: Option<&str>) -> Result<EngineModule> {
+    match spec {
+        None => builtin(runtime, DEFAULT_MODULE),
+        Some(s) if BUILTIN.iter().any(|(n, _)| *n == s) => builtin(runtime, s),
+        Some(path) => EngineModule::from_file(runtime, Path::new(path)),
+    }
+}
