@@ -191,7 +191,8 @@ fn eval_on_ml_100k_folds_with_the_reference_svd_reports_every_metric() {
     let mean = folds.iter().map(|f| number(f, "rmse")).sum::<f64>() / 5.0;
     assert!((mean - number(&report, "rmse")).abs() < 1e-9, "rmse is the mean of the folds");
 
-    let svd = &report["params"]["Svd"];
+    assert_eq!(report["algorithm"], "svd");
+    let svd = &report["params"];
     assert_eq!((svd["factors"].as_u64(), svd["epochs"].as_u64()), (Some(100), Some(20)));
     assert_eq!((svd["lr"].as_f64(), svd["reg"].as_f64()), (Some(0.005), Some(0.02)));
 
@@ -211,7 +212,8 @@ fn eval_on_ml_100k_folds_with_the_defaults_beats_0_915_and_ranks_like_ease() {
     let report = Cinema::new().json(&["eval", "--dataset", &ml100k(), "--protocol", "folds"]);
     assert_eq!(report["folds"].as_array().unwrap().len(), 5);
     assert_rmse_at_most(&report, 0.915);
-    assert_eq!(report["ranking"]["Ials"]["factors"].as_u64(), Some(128), "{report:#}");
+    assert_eq!(report["ranking"]["algorithm"], "ials", "{report:#}");
+    assert_eq!(report["ranking"]["params"]["factors"].as_u64(), Some(128), "{report:#}");
     assert!(number(&report, "ndcg_at_10") >= 0.36, "{report:#}");
     assert!(number(&report, "coverage") >= 0.15, "{report:#}");
     assert!(number(&report["by_predicted_stars"], "ndcg_at_10") < 0.2, "{report:#}");
@@ -226,6 +228,63 @@ fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850_and_ranks
     assert_eq!((folds[0]["train_ratings"].as_u64(), folds[0]["test_ratings"].as_u64()), (Some(90_752), Some(10_084)));
     assert_rmse_at_most(&report, 0.850);
     assert!(number(&report, "ndcg_at_10") >= 0.25, "EASE reaches 0.263: {report:#}");
+}
+
+/// The module describes its algorithms (ABI 2); the host lists them and
+/// checks every flag against that description before anything trains.
+#[test]
+fn plugins_list_shows_both_built_in_modules_with_every_parameter_and_its_range() {
+    let cinema = Cinema::new();
+    let listed = cinema.json(&["plugins", "list"]);
+    let modules = listed.as_array().unwrap();
+    let names: Vec<&str> = modules.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cinema-default", "cinema-baseline"], "{listed:#}");
+    for module in modules {
+        assert_eq!(module["abi_version"].as_u64(), Some(cinema_protocol::ABI_VERSION.into()));
+        assert_eq!(module["sha256"].as_str().unwrap().len(), 64);
+    }
+    let default = &modules[0]["algorithms"];
+    let algorithms: Vec<&str> = default.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(algorithms, ["svd", "baseline", "ials"]);
+    assert_eq!(default[2]["role"], "ranking");
+    let factors = &default[0]["params"][0];
+    assert_eq!(factors["name"], "factors");
+    assert_eq!(factors["kind"], "integer");
+    assert_eq!(
+        (factors["default"].as_i64(), factors["min"].as_i64(), factors["max"].as_i64()),
+        (Some(200), Some(1), Some(1024))
+    );
+    assert!(!factors["help"].as_str().unwrap().is_empty());
+    let lr = &default[0]["params"][2];
+    assert_eq!(
+        (lr["name"].as_str(), lr["kind"].as_str(), lr["default"].as_f64()),
+        (Some("lr"), Some("real"), Some(0.007))
+    );
+    let baseline: Vec<&str> =
+        modules[1]["algorithms"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(baseline, ["baseline"]);
+
+    // A .wasm dropped into the plugins folder is listed; one that is not a module is listed with why.
+    fs::create_dir_all(cinema.home.path().join("plugins")).unwrap();
+    fs::write(cinema.home.path().join("plugins/broken.wasm"), b"not wasm").unwrap();
+    let listed = cinema.json(&["plugins", "list"]);
+    let broken = &listed.as_array().unwrap()[2];
+    assert_eq!(broken["name"], "broken");
+    assert!(broken["error"].as_str().unwrap().contains("broken"), "{broken:#}");
+}
+
+#[test]
+fn a_parameter_out_of_its_described_range_is_refused_by_name_before_training() {
+    let cinema = Cinema::new();
+    let eval = ["eval", "--dataset", &ml100k(), "--protocol", "folds", "--algo", "svd"];
+    let err = cinema.fails(&[&eval[..], &["--factors", "0"]].concat());
+    assert!(err.contains("parameter `factors` of svd must be an integer from 1 to 1024, not 0"), "{err}");
+    let err = cinema.fails(&[&eval[..], &["--param", "lr_decay=0"]].concat());
+    assert!(err.contains("`lr_decay`") && err.contains("from 0.01 to 1"), "{err}");
+    let err = cinema.fails(&[&eval[..], &["--param", "momentum=0.9"]].concat());
+    assert!(err.contains("svd has no parameter `momentum`") && err.contains("factors, epochs"), "{err}");
+    let err = cinema.fails(&[&eval[..], &["--rank-param", "alpha=x"]].concat());
+    assert!(err.contains("`alpha` of ials must be a number"), "{err}");
 }
 
 #[test]

@@ -9,12 +9,13 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use cinema::eval::{Protocol, Split, evaluate, make_splits};
+use cinema_engine::algorithms::{Algorithm, IalsParams, SvdParams};
 use cinema_engine::defaults;
 use cinema_engine::{EngineInfo, Session};
 use cinema_host::runtime::Compiled;
-use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
+use cinema_host::{EngineClient, EngineModule, Limits, Refused, Runtime, Sandbox};
 use cinema_protocol::{
-    ABI_VERSION, IalsParams, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, SvdParams, Triple,
+    ABI_VERSION, ErrorKind, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, Triple, Value,
 };
 use cinema_store::{Dataset, import};
 
@@ -97,17 +98,17 @@ fn load_u1(client: &mut EngineClient, with_validation: bool) -> Indexed {
 
 fn train_to_end(client: &mut EngineClient, spec: ModelSpec) -> Progress {
     let done = client.train(spec, |_| std::ops::ControlFlow::Continue(())).expect("training runs");
-    assert!(done.finished && done.epoch == spec.epochs(), "{done:?}");
+    assert!(done.finished && done.epoch == done.epochs, "{done:?}");
     done
 }
 
 /// A small, quick SVD: 16 factors, 5 epochs, reference learning rates.
 fn small_svd() -> ModelSpec {
-    ModelSpec::Svd(SvdParams { factors: 16, epochs: 5, ..defaults::svd_reference() })
+    Algorithm::Svd(SvdParams { factors: 16, epochs: 5, ..defaults::svd_reference() }).to_spec()
 }
 
 fn baseline() -> ModelSpec {
-    ModelSpec::Baseline(defaults::baseline())
+    Algorithm::Baseline(defaults::baseline()).to_spec()
 }
 
 fn algorithm_names(client: &EngineClient) -> Vec<&str> {
@@ -123,8 +124,8 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
     assert_eq!(hello.abi_version, ABI_VERSION);
     assert_eq!(hello.engine, "cinema-default");
     assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials"]);
-    assert_eq!(hello.default_rating().map(|s| s.name()), Some("svd"));
-    assert_eq!(hello.default_ranking().map(|s| s.name()), Some("ials"));
+    assert_eq!(hello.default_rating().map(|s| s.algorithm).as_deref(), Some("svd"));
+    assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("ials"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
     assert_eq!(client.module_sha256().len(), 64);
 }
@@ -139,10 +140,30 @@ fn baseline_module_offers_only_baseline_and_refuses_svd() {
     assert_eq!(algorithm_names(&client), ["baseline"]);
 
     load_u1(&mut client, false);
+    // The host checks a spec against the module's description before sending it…
     let refusal = client.train_start(small_svd()).expect_err("svd is not offered").to_string();
-    assert!(refusal.contains("does not offer `svd`") && refusal.contains("it offers: baseline"), "{refusal}");
+    assert!(refusal.contains("no algorithm `svd`") && refusal.contains("offers: baseline"), "{refusal}");
 
-    // The refusal is an ordinary error reply: the instance still trains what it offers.
+    // …and the module checks it again, for hosts that do not: an ordinary
+    // error reply naming the parameter, after which it still works.
+    let mut sandbox = Sandbox::new(&runtime, &module.name, &module.module, limits()).unwrap();
+    let (users, items) = shape();
+    assert_eq!(sandbox.call(&Request::Reset { users, items, scale: scale() }).unwrap(), Reply::Ok);
+    let add = Request::AddRatings { set: RatingSet::Train, ratings: train_triples() };
+    assert_eq!(sandbox.call(&add).unwrap(), Reply::Ok);
+    assert!(matches!(sandbox.call(&Request::Index).unwrap(), Reply::Indexed(_)));
+    let refused = |sandbox: &mut Sandbox, spec: ModelSpec| match sandbox.call(&Request::TrainStart { spec }).unwrap() {
+        Reply::Error { kind: ErrorKind::BadArgument, message } => message,
+        other => panic!("expected BadArgument, got {other:?}"),
+    };
+    let message = refused(&mut sandbox, small_svd());
+    assert!(message.contains("`svd`") && message.contains("offers: baseline"), "{message}");
+    let message = refused(&mut sandbox, ModelSpec::new("baseline").with("epochs", Value::Integer(0)));
+    assert!(message.contains("parameter `epochs` of baseline must be an integer from 1 to 10000, not 0"), "{message}");
+    let message = refused(&mut sandbox, ModelSpec::new("baseline").with("reg_user", Value::Integer(3)));
+    assert!(message.contains("`reg_user`") && message.contains("a number"), "wrong kind: {message}");
+    assert!(matches!(sandbox.call(&Request::TrainStart { spec: baseline() }).unwrap(), Reply::Progress(_)));
+
     train_to_end(&mut client, baseline());
     let predictions = client.predict(&sample_pairs()).unwrap();
     assert!(predictions.iter().all(|p| (1.0..=5.0).contains(p)));
@@ -156,7 +177,7 @@ fn reference_svd_on_u1_reports_every_epoch_and_converges() {
     let indexed = load_u1(&mut client, true);
     assert_eq!((indexed.users, indexed.items, indexed.train, indexed.validation), (943, 1682, 80_000, 20_000));
 
-    let start = client.train_start(ModelSpec::Svd(defaults::svd_reference())).unwrap();
+    let start = client.train_start(Algorithm::Svd(defaults::svd_reference()).to_spec()).unwrap();
     assert_eq!((start.epoch, start.epochs, start.per_epoch, start.finished), (0, 20, 80_000, false));
 
     // (epoch, train RMSE, validation RMSE) each time an epoch completes.
@@ -191,8 +212,8 @@ fn native_predictions(specs: &[ModelSpec], pairs: &[(u32, u32)]) -> (Vec<f32>, V
     let add = Request::AddRatings { set: RatingSet::Train, ratings: train_triples() };
     assert_eq!(session.handle(add), Reply::Ok);
     assert!(matches!(session.handle(Request::Index), Reply::Indexed(_)));
-    for &spec in specs {
-        assert!(matches!(session.handle(Request::TrainStart { spec }), Reply::Progress(_)));
+    for spec in specs {
+        assert!(matches!(session.handle(Request::TrainStart { spec: spec.clone() }), Reply::Progress(_)));
         loop {
             match session.handle(Request::TrainStep { budget: u64::MAX }) {
                 Reply::Progress(p) if p.finished => break,
@@ -227,15 +248,15 @@ fn compared_users() -> impl Iterator<Item = u32> {
 fn wasm_module_and_native_engine_predict_the_same_to_the_bit() {
     let pairs = sample_pairs();
     assert!(pairs.len() >= 300, "{}", pairs.len());
-    let svd = |factors| ModelSpec::Svd(SvdParams { factors, epochs: 3, ..defaults::svd_reference() });
+    let svd = |factors| Algorithm::Svd(SvdParams { factors, epochs: 3, ..defaults::svd_reference() }).to_spec();
     for spec in [baseline(), small_svd(), svd(13), svd(100), svd(300)] {
         let mut client = default_client();
         load_u1(&mut client, false);
-        train_to_end(&mut client, spec);
+        train_to_end(&mut client, spec.clone());
         let wasm = client.predict(&pairs).unwrap();
         let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
 
-        let (native, native_tops) = native_predictions(&[spec], &pairs);
+        let (native, native_tops) = native_predictions(std::slice::from_ref(&spec), &pairs);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&wasm), bits(&native), "{spec:?}");
         assert_eq!(wasm_tops, native_tops, "{spec:?}: the top 50 of twenty users");
@@ -249,13 +270,13 @@ fn wasm_module_and_native_engine_predict_the_same_to_the_bit() {
 fn wasm_and_native_ranking_models_give_the_same_lists_to_the_bit() {
     let pairs = sample_pairs();
     for factors in [13, 64] {
-        let ranking = ModelSpec::Ials(IalsParams { factors, iterations: 3, ..defaults::ials() });
+        let ranking = Algorithm::Ials(IalsParams { factors, iterations: 3, ..defaults::ials() }).to_spec();
         let mut client = default_client();
         load_u1(&mut client, false);
         train_to_end(&mut client, small_svd());
-        train_to_end(&mut client, ranking);
+        train_to_end(&mut client, ranking.clone());
         let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
-        let (native, native_tops) = native_predictions(&[small_svd(), ranking], &pairs);
+        let (native, native_tops) = native_predictions(&[small_svd(), ranking.clone()], &pairs);
         assert_eq!(wasm_tops, native_tops, "{ranking:?}: the top 50 of twenty users");
         assert_eq!(client.predict(&pairs).unwrap(), native, "the rating model still predicts");
         // Ranked by watching likelihood, not by stars: the order is not the predictions' order.
@@ -371,4 +392,29 @@ fn baseline_on_u1_matches_surprise_baseline_only() {
         report.rmse
     );
     assert!(report.mae > 0.0 && report.mae < report.rmse, "{report:?}");
+}
+
+/// Movies like a movie, by the model's own movie vectors: the ranking
+/// model's once trained (who watched what together), the rating model's
+/// before; a model without vectors says so instead of guessing.
+#[test]
+fn similar_movies_come_from_the_movie_vectors_and_a_baseline_has_none() {
+    let movie = |id: u32| ml100k().movie_index(id).expect("in ML-100K");
+    let (star_wars, empire, jedi) = (movie(50), movie(172), movie(181));
+    let mut client = default_client();
+    load_u1(&mut client, false);
+    train_to_end(&mut client, baseline());
+    let refused = client.similar(star_wars, 10).unwrap_err();
+    let refused = refused.downcast_ref::<Refused>().expect("an error reply, not a fault");
+    assert_eq!(refused.kind, ErrorKind::BadState, "{refused}");
+
+    train_to_end(&mut client, small_svd());
+    train_to_end(&mut client, Algorithm::Ials(defaults::ials()).to_spec());
+    let similar = client.similar(star_wars, 10).unwrap();
+    assert_eq!(similar.len(), 10);
+    assert!(similar.iter().all(|&(m, cos)| m != star_wars && (-1.0..=1.0001).contains(&cos)), "{similar:?}");
+    assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1), "most similar first: {similar:?}");
+    let top: Vec<u32> = similar.iter().map(|s| s.0).collect();
+    // Out of 1,682 movies, the two sequels are among the ten.
+    assert!(top.contains(&empire) && top.contains(&jedi), "{top:?}");
 }

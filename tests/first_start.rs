@@ -198,7 +198,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let module = Arc::new(cinema::modules::builtin(&runtime, "cinema-default").unwrap());
     // Generous: the tests share two cores with each other and other builds.
     let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
-    let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_, _| {}).unwrap();
+    let rec = Recommender::open(&home, &runtime, &module, limits, demo::catalogue(), |_, _, _| {}).unwrap();
     let mut app = App::new(rec);
     let (tx, rx) = mpsc::channel();
     let mut launcher = Launcher::new(home.clone(), runtime, module, limits);
@@ -213,7 +213,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     while app.data.running.is_some() {
         let event = rx.recv_timeout(Duration::from_secs(600)).expect("the worker reports");
         if let Event::Work(Report::Stage(stage)) = &event {
-            stages.push(*stage);
+            stages.push(stage.clone());
         }
         app.handle(event);
     }

@@ -336,12 +336,12 @@ fn a_reply_above_the_cap_is_refused() {
 
 #[test]
 fn another_abi_version_is_refused_naming_both_versions() {
-    // version2.wat also lacks `call`: the version is what the user must hear.
-    let error = start_fails("version2", Limits::default());
-    assert!(matches!(&error, SandboxError::Version { module, found: 2 } if module == "version2"), "{error:?}");
+    // version1.wat also lacks `call`: the version is what the user must hear.
+    let error = start_fails("version1", Limits::default());
+    assert!(matches!(&error, SandboxError::Version { module, found: 1 } if module == "version1"), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "engine module version2 speaks ABI version 2, this host speaks 1: rebuild it against cinema-engine 1"
+        "engine module version1 speaks ABI version 1, this host speaks 2: rebuild it against ABI version 2 (plugins/ABI.md)"
     );
 }
 
@@ -433,7 +433,7 @@ fn a_runtime_used_by_hostile_modules_stays_usable() {
         let mut sandbox = Sandbox::new(&runtime, &module.name, &module.module, small).unwrap();
         assert!(sandbox.call(&Request::Hello).is_err(), "{name} should fail");
     }
-    for name in ["start_loop", "import_env", "version2"] {
+    for name in ["start_loop", "import_env", "version1"] {
         let module = EngineModule::from_file(&runtime, &hostile(&format!("{name}.wat"))).unwrap();
         assert!(Sandbox::new(&runtime, &module.name, &module.module, small).is_err(), "{name} should be refused");
     }
@@ -454,7 +454,7 @@ fn a_runtime_used_by_hostile_modules_stays_usable() {
     // Real work on the same runtime: load a few ratings, train, predict.
     let mut client = EngineClient::start(&runtime, &healthy, Limits::default()).unwrap();
     let baseline = client.hello().algorithms.iter().find(|a| a.name == "baseline").expect("baseline is offered");
-    let spec = baseline.defaults;
+    let spec = baseline.defaults();
     let train = [(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0), (1, 1, 2.0), (2, 0, 4.5)];
     client.load(3, 2, Scale { min: 1.0, max: 5.0 }, &train, &[]).unwrap();
     let progress = client.train(spec, |_| ControlFlow::Continue(())).unwrap();

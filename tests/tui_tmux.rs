@@ -147,6 +147,22 @@ fn saved_ratings(home: &Path, dataset: &Path) -> Vec<(u64, f64)> {
     json.as_array().unwrap().iter().map(|r| (r["movie_id"].as_u64().unwrap(), r["rating"].as_f64().unwrap())).collect()
 }
 
+/// The app on ML-100K with its data in `home`, up and showing the browse
+/// table; with the command that started it and the dataset's path.
+fn app_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
+    let dataset = shared().join("datasets/ml-100k");
+    let command = format!(
+        "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
+        env!("CARGO_BIN_EXE_cinema"),
+        home.path().display(),
+        dataset.display()
+    );
+    let tmux = Tmux::new();
+    tmux.start(&command);
+    tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
+    (tmux, command, dataset)
+}
+
 fn have_tmux() -> bool {
     let found = Command::new("tmux").arg("-V").output().is_ok();
     if !found {
@@ -161,16 +177,7 @@ fn search_open_rate_undo_quit_and_the_rating_persists() {
         return;
     }
     let home = TempDir::new().unwrap();
-    let dataset = shared().join("datasets/ml-100k");
-    let command = format!(
-        "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
-        env!("CARGO_BIN_EXE_cinema"),
-        home.path().display(),
-        dataset.display()
-    );
-    let tmux = Tmux::new();
-    tmux.start(&command);
-    tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
+    let (tmux, command, dataset) = app_on_ml100k(&home);
 
     // Search as you type; the best match is selected.
     tmux.keys(&["/"]);
@@ -301,4 +308,50 @@ fn start_up_is_timed_to_the_first_frame_on_a_terminal_and_by_bench() {
     let median = json["startup_ms"].as_f64().unwrap();
     assert!(runs.iter().all(|&ms| ms > 0.0) && runs.contains(&median), "{json}");
     assert!(!home.path().join("active-dataset").exists(), "benchmarking changes no default");
+}
+
+/// The engine works on a thread of its own: while it trains the models
+/// again (seconds on ML-100K), the app keeps redrawing and answers every key
+/// at once, and a rating made meanwhile is saved at once and learned after.
+#[test]
+fn keys_are_answered_at_once_while_the_engine_trains() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (tmux, _, dataset) = app_on_ml100k(&home);
+    tmux.keys(&["d"]);
+    tmux.wait_for("[Data]");
+    tmux.keys(&["T"]);
+    tmux.wait("the training to start", STEP_TIMEOUT, |s| s.contains("Training the rating model (svd): epoch"));
+
+    // Switch views back and forth while it trains; time each key to the frame that answers it.
+    let mut answered_ms = Vec::new();
+    for (key, tab) in [("b", "[Browse]"), ("d", "[Data]"), ("r", "[For you]"), ("d", "[Data]"), ("b", "[Browse]")] {
+        let sent = Instant::now();
+        tmux.keys(&[key]);
+        while !tmux.screen().contains(tab) {
+            assert!(sent.elapsed() < STEP_TIMEOUT, "{key} was not answered; the screen:\n{}", tmux.screen());
+            sleep(Duration::from_millis(2));
+        }
+        answered_ms.push(sent.elapsed().as_secs_f64() * 1e3);
+    }
+    // Rate Star Wars: saved at once (the count in the title bar), learned once the engine is free.
+    tmux.keys(&["5"]);
+    tmux.wait_for("1 rated");
+    tmux.keys(&["d"]);
+    let still = tmux.wait_for("[Data]");
+    assert!(still.contains("Training the"), "the keys came while the engine was training:\n{still}");
+    eprintln!("keys answered during training in {answered_ms:.1?} ms");
+    answered_ms.sort_by(f64::total_cmp);
+    assert!(answered_ms[answered_ms.len() / 2] < 100.0, "median over 100 ms: {answered_ms:?}");
+
+    let done = tmux.wait("the training to finish", START_TIMEOUT, |s| s.contains("trained again in"));
+    assert!(!done.contains("Training the"), "{done}");
+    tmux.keys(&["r"]);
+    let recs = tmux.wait_for("[For you]");
+    assert!(recs.contains(" For you ") && !recs.contains("Popular and well rated"), "the rating was learned: {recs}");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+    assert_eq!(saved_ratings(home.path(), &dataset), vec![(50, 5.0)]);
 }

@@ -55,7 +55,7 @@ fn fixture() -> &'static Fixture {
         let dataset = import(&shared().join("datasets/ml-100k")).expect("ML-100K imports");
         let trained = TempDir::new().unwrap();
         let home = Home::resolve(Some(trained.path().to_path_buf())).unwrap();
-        Recommender::open(&home, &runtime, &module, limits(), dataset.clone(), |_, _| {}).expect("the model trains");
+        Recommender::open(&home, &runtime, &module, limits(), dataset.clone(), |_, _, _| {}).expect("the model trains");
         Fixture { runtime: Arc::new(runtime), module: Arc::new(module), dataset, trained }
     })
 }
@@ -87,7 +87,7 @@ fn app_on(dataset: Dataset) -> (App, TempDir) {
     let dir = TempDir::new().unwrap();
     copy_dir(&f.trained.path().join("models"), &dir.path().join("models"));
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_, _| {}).unwrap();
+    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_, _, _| {}).unwrap();
     let mut app = App::new(rec);
     app.theme = Theme::plain();
     (app, dir)
@@ -107,11 +107,12 @@ fn attach(app: &mut App, dir: &TempDir) -> Receiver<Event> {
 fn finish_work(app: &mut App, rx: &Receiver<Event>) -> Vec<Stage> {
     let mut stages = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(600);
-    while app.data.running.is_some() {
+    // The job, then any answer the engine thread still owes the screen.
+    while app.data.running.is_some() || app.learning {
         let left = deadline.saturating_duration_since(Instant::now());
         let event = rx.recv_timeout(left).expect("the worker reports before the deadline");
         if let Event::Work(Report::Stage(stage)) = &event {
-            stages.push(*stage);
+            stages.push(stage.clone());
         }
         app.handle(event);
     }
@@ -613,11 +614,11 @@ fn data_view_shows_progress_80x24() {
     insta::assert_snapshot!("data_downloading_80x24", s);
 
     let running = app.data.running.as_mut().unwrap();
-    running.stage = Some(Stage::Training { model: "svd", ranking: false, epoch: 30, epochs: 60, fraction: 0.5 });
+    running.stage = Some(Stage::Training { model: "svd".into(), ranking: false, epoch: 30, epochs: 60, fraction: 0.5 });
     let s = screen(&app, 80, 24);
     assert!(s.contains("Training the rating model (svd) once: epoch 30 of 60") && s.contains("50%"), "{s}");
     let running = app.data.running.as_mut().unwrap();
-    running.stage = Some(Stage::Training { model: "ials", ranking: true, epoch: 3, epochs: 15, fraction: 0.2 });
+    running.stage = Some(Stage::Training { model: "ials".into(), ranking: true, epoch: 3, epochs: 15, fraction: 0.2 });
     let s = screen(&app, 80, 24);
     assert!(s.contains("Training the ranking model (ials) once: epoch 3 of 15") && s.contains("20%"), "{s}");
 }
@@ -655,8 +656,27 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
 
     // Ratings work on the new dataset, through the new engine.
     press(&mut app, KeyCode::Char('5'));
-    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
+    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0), "saved at once");
+    assert!(app.learning, "learned on the engine thread, not while the key is handled");
+    finish_work(&mut app, &rx);
     assert!(!recommended_items(&app).contains(&star_wars(&app)));
+    assert!(row_of(&screen(&app, 80, 24), "✓").contains("saved and learned in"));
+
+    // Training the models again runs on the engine thread too, with progress in the Data view.
+    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('T'));
+    assert_eq!(app.data.running.as_ref().map(|r| r.job.clone()), Some(Job::Retrain));
+    let stages = finish_work(&mut app, &rx);
+    let trained: Vec<(&str, bool)> = stages
+        .iter()
+        .filter_map(|s| match s {
+            Stage::Training { model, ranking, .. } => Some((model.as_str(), *ranking)),
+            _ => None,
+        })
+        .collect();
+    assert!(trained.contains(&("svd", false)) && trained.contains(&("ials", true)), "{stages:?}");
+    assert!(row_of(&screen(&app, 80, 24), "✓").contains("svd trained again in"));
+    assert!(!recommended_items(&app).contains(&star_wars(&app)), "your rating is folded into the new model");
 }
 
 /// u.item and u.data of two movies; line 3 of u.data has three fields.

@@ -16,9 +16,10 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use cinema_engine::algorithms::{Algorithm, IalsParams};
 use cinema_engine::metrics::Ranking;
 use cinema_engine::{EngineInfo, Session, defaults, standard_algorithms};
-use cinema_protocol::{IalsParams, ModelSpec, RatingSet, Reply, Request, Scale};
+use cinema_protocol::{ModelSpec, RatingSet, Reply, Request, Scale};
 use common::{carve, list, read};
 
 fn main() {
@@ -36,7 +37,7 @@ fn main() {
             s.handle(Request::Reset { users, items, scale });
             s.handle(Request::AddRatings { set: RatingSet::Train, ratings: fit.clone() });
             s.handle(Request::Index);
-            train(&mut s, ModelSpec::Baseline(defaults::baseline()));
+            train(&mut s, Algorithm::Baseline(defaults::baseline()).to_spec());
             let trained: HashSet<u32> = fit.iter().map(|t| t.0).collect();
             let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
             for &(u, i, r) in valid.iter().filter(|t| trained.contains(&t.0)) {
@@ -61,7 +62,7 @@ fn main() {
                             let t = Instant::now();
                             let (mut ndcg, mut coverage) = (0.0, 0.0);
                             for (s, relevant, items) in &mut sessions {
-                                train(s, ModelSpec::Ials(p));
+                                train(s, Algorithm::Ials(p).to_spec());
                                 let m = score(s, relevant, *items);
                                 ndcg += m.ndcg;
                                 coverage += m.coverage;

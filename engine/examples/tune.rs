@@ -17,10 +17,11 @@ use std::time::Instant;
 
 use common::{carve, list, read};
 
+use cinema_engine::algorithms::{Algorithm, SvdParams};
 use cinema_engine::defaults;
 use cinema_engine::ratings::RatingMatrix;
 use cinema_engine::train::{Training, rmse_of};
-use cinema_protocol::{ModelSpec, Scale, SvdParams};
+use cinema_protocol::Scale;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +55,7 @@ fn main() {
                                     for (users, items, fit, valid) in &splits {
                                         let data = RatingMatrix::new(*users, *items, fit);
                                         let scale = Scale { min: scale_min, max: 5.0 };
-                                        let (mut tr, mut m) = Training::start(ModelSpec::Svd(p), &data, scale).unwrap();
+                                        let (mut tr, mut m) = Training::start(Algorithm::Svd(p), &data, scale).unwrap();
                                         while !tr.step(&mut m, &data, &[], u64::MAX).finished {}
                                         sum += rmse_of(&m, valid);
                                     }

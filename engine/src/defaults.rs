@@ -2,7 +2,7 @@
 //! defaults a user who changes nothing gets (chosen by `examples/tune.rs` on
 //! validation folds carved from training data only — see the README).
 
-use cinema_protocol::{BaselineParams, IalsParams, SvdParams};
+use crate::algorithms::{BaselineParams, IalsParams, SvdParams};
 
 /// The design's reference SVD (the same as Surprise's `SVD()` at 100 factors).
 pub fn svd_reference() -> SvdParams {

@@ -9,10 +9,10 @@
 //! kernels — warm-started from the user's current vector, so one new rating
 //! converges in a few iterations.
 
+use crate::algorithms::Algorithm;
 use crate::cg;
 use crate::kernels::{axpy, dot};
 use crate::model::Model;
-use cinema_protocol::ModelSpec;
 
 /// Extra shrinkage so one or two ratings move a user decisively but not wildly.
 const PRIOR: f32 = 1.0;
@@ -29,10 +29,10 @@ pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
     // Diagonal shrinkage of [b_u, p_u]: the per-rating regularization of
     // SGD summed over the user's ratings, or the baseline's own shrinkage.
     let (shrink_bias, shrink_factors) = match model.spec {
-        ModelSpec::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
-        ModelSpec::Baseline(p) => (p.reg_user, PRIOR),
+        Algorithm::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
+        Algorithm::Baseline(p) => (p.reg_user, PRIOR),
         // A ranking model is folded in by `implicit::fold_in`; this is only a sane fallback.
-        ModelSpec::Ials(p) => (PRIOR, p.reg + PRIOR),
+        Algorithm::Ials(p) => (PRIOR, p.reg + PRIOR),
     };
     if ratings.is_empty() {
         model.user_bias[u as usize] = 0.0;
@@ -86,7 +86,7 @@ mod tests {
     use ndarray::Array2;
 
     fn model() -> Model {
-        let mut m = Model::empty(ModelSpec::Svd(defaults::svd()), Scale { min: 1.0, max: 5.0 }, 2, 4, 2, 3.0);
+        let mut m = Model::empty(Algorithm::Svd(defaults::svd()), Scale { min: 1.0, max: 5.0 }, 2, 4, 2, 3.0);
         m.item_factors = Array2::from_shape_vec((4, 2), vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.9, 0.1]).unwrap();
         m.item_bias = vec![0.2, -0.1, 0.0, 0.3];
         m

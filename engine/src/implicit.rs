@@ -20,11 +20,12 @@
 
 use ndarray::Array2;
 
+use crate::algorithms::IalsParams;
 use crate::cg;
 use crate::kernels::{axpy, dot};
 use crate::model::Model;
 use crate::ratings::Csr;
-use cinema_protocol::{IalsParams, Scale};
+use cinema_protocol::Scale;
 
 /// Confidence weight of one rating: 1 + α·w(r), with w rising linearly from
 /// `1 − rating_weight` at the bottom of the scale to 1 at the top, so
@@ -174,8 +175,8 @@ pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithms::Algorithm;
     use crate::defaults;
-    use cinema_protocol::ModelSpec;
 
     const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
 
@@ -202,7 +203,7 @@ mod tests {
     #[test]
     fn fold_in_solves_the_normal_equations() {
         let p = defaults::ials();
-        let mut m = Model::empty(ModelSpec::Ials(p), SCALE, 1, 4, 2, 0.0);
+        let mut m = Model::empty(Algorithm::Ials(p), SCALE, 1, 4, 2, 0.0);
         m.item_factors = Array2::from_shape_vec((4, 2), vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.5, 0.9, 0.1]).unwrap();
         let g = gram(&m.item_factors);
         let ratings = [(0, 5.0), (2, 2.0)];

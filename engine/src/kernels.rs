@@ -529,7 +529,7 @@ mod tests {
     fn row_sums_equal_one_dot_per_row() {
         for (rows, stride) in [(0, 16), (1, 16), (3, 32), (4, 112), (9, 48), (13, 16)] {
             let codes: Vec<i8> = (0..rows * stride).map(|i| ((i * 37 + 11) % 255) as i8).collect();
-            let user: Vec<i16> = (0..stride).map(|f| (f as i16 * 523) % 16383 - 8000).collect();
+            let user: Vec<i16> = (0..stride).map(|f| ((f as i32 * 523) % 16383 - 8000) as i16).collect();
             let mut out = vec![0; rows];
             dot_codes_rows(&codes, &user, &mut out);
             let naive: Vec<i32> = codes

@@ -11,6 +11,7 @@
 //! them behind one request/reply call; [`abi`] exports that call from a module.
 
 pub mod abi;
+pub mod algorithms;
 pub mod cg;
 pub mod defaults;
 pub mod foldin;
@@ -24,6 +25,7 @@ pub mod session;
 pub mod topn;
 pub mod train;
 
+pub use algorithms::{Algorithm, describe as standard_algorithms};
 pub use model::Model;
 pub use session::{EngineInfo, Session};
 
@@ -60,26 +62,4 @@ impl From<EngineError> for Reply {
         };
         Reply::Error { kind, message: e.to_string() }
     }
-}
-
-/// The algorithms of the default module, with their defaults.
-pub fn standard_algorithms() -> Vec<cinema_protocol::AlgorithmInfo> {
-    use cinema_protocol::{AlgorithmInfo, ModelSpec};
-    vec![
-        AlgorithmInfo {
-            name: "svd".into(),
-            description: "biased matrix factorization trained by SGD".into(),
-            defaults: ModelSpec::Svd(defaults::svd()),
-        },
-        AlgorithmInfo {
-            name: "baseline".into(),
-            description: "global mean + user and item biases (ALS)".into(),
-            defaults: ModelSpec::Baseline(defaults::baseline()),
-        },
-        AlgorithmInfo {
-            name: "ials".into(),
-            description: "ranking model: implicit-feedback matrix factorization (ALS), orders the lists".into(),
-            defaults: ModelSpec::Ials(defaults::ials()),
-        },
-    ]
 }

@@ -7,9 +7,10 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::algorithms::Algorithm;
 use crate::kernels::dot;
 use crate::topn::TopN;
-use cinema_protocol::{ModelSpec, Scale, Scored};
+use cinema_protocol::{Scale, Scored};
 
 /// Bumped whenever the layout of exported models changes. Format 1 was a
 /// rating model alone; format 2 adds the optional ranking model.
@@ -17,7 +18,7 @@ pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    pub spec: ModelSpec,
+    pub spec: Algorithm,
     pub scale: Scale,
     pub global_mean: f32,
     pub user_bias: Vec<f32>,
@@ -30,7 +31,7 @@ pub struct Model {
 
 impl Model {
     /// A model that predicts the global mean for everyone.
-    pub fn empty(spec: ModelSpec, scale: Scale, users: u32, items: u32, k: usize, mean: f32) -> Model {
+    pub fn empty(spec: Algorithm, scale: Scale, users: u32, items: u32, k: usize, mean: f32) -> Model {
         Model {
             spec,
             scale,
@@ -97,6 +98,26 @@ impl Model {
             }
         }
         self.scored(top)
+    }
+
+    /// The `n` items whose vectors point most nearly the way `item`'s does
+    /// (cosine similarity), among those `candidate` accepts, best first.
+    /// Empty for a model without vectors.
+    pub fn similar_items(&self, item: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        let q = self.item_row(item);
+        let q_norm = dot(q, q).sqrt();
+        let mut top = TopN::new(n);
+        if self.factors() == 0 || q_norm == 0.0 {
+            return Vec::new();
+        }
+        for i in (0..self.items()).filter(|&i| i != item && candidate(i)) {
+            let v = self.item_row(i);
+            let norm = dot(v, v).sqrt();
+            if norm > 0.0 {
+                top.push(i, dot(q, v) / (q_norm * norm));
+            }
+        }
+        top.into_sorted()
     }
 
     /// The unclipped score of item `i` for a user with factors `pu` and
@@ -209,10 +230,10 @@ impl Models {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cinema_protocol::BaselineParams;
+    use crate::algorithms::BaselineParams;
 
     fn tiny() -> Model {
-        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
+        let spec = Algorithm::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
         let mut m = Model::empty(spec, Scale { min: 1.0, max: 5.0 }, 2, 3, 2, 3.0);
         m.user_bias = vec![0.5, -0.5];
         m.item_bias = vec![1.0, 0.0, -1.0];

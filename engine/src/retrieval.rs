@@ -163,13 +163,14 @@ fn quantize<C: Default>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cinema_protocol::{ModelSpec, Scale};
+    use crate::algorithms::Algorithm;
+    use cinema_protocol::Scale;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
     fn random_model(users: u32, items: u32, k: usize, seed: u64) -> Model {
         let mut rng = StdRng::seed_from_u64(seed);
-        let spec = ModelSpec::Svd(crate::defaults::svd());
+        let spec = Algorithm::Svd(crate::defaults::svd());
         let mut m = Model::empty(spec, Scale { min: 1.0, max: 5.0 }, users, items, k, 3.5);
         m.user_factors.iter_mut().for_each(|x| *x = rng.random_range(-0.6..0.6));
         m.item_factors.iter_mut().for_each(|x| *x = rng.random_range(-0.6..0.6));

@@ -5,6 +5,7 @@
 use crate::EngineError;
 use std::collections::{HashMap, HashSet};
 
+use crate::algorithms::Algorithm;
 use crate::foldin::fold_in;
 use crate::implicit;
 use crate::model::{Model, Models};
@@ -164,14 +165,7 @@ impl Session {
                 Reply::Indexed(indexed)
             }
             Request::TrainStart { spec } => {
-                if !self.info.algorithms.iter().any(|a| a.name == spec.name()) {
-                    let offered: Vec<&str> = self.info.algorithms.iter().map(|a| a.name.as_str()).collect();
-                    return Err(EngineError::BadArgument(format!(
-                        "this module does not offer `{}`; it offers: {}",
-                        spec.name(),
-                        offered.join(", ")
-                    )));
-                }
+                let spec = Algorithm::from_spec(&spec, &self.info.algorithms)?;
                 let data = self.data()?;
                 if spec.is_ranking() && self.model.is_none() {
                     return Err(EngineError::BadState("train a rating model before the ranking model".into()));
@@ -217,6 +211,22 @@ impl Session {
                     model.check_item(i)?;
                 }
                 Reply::Predictions(pairs.iter().map(|&(u, i)| model.predict(u, i)).collect())
+            }
+            Request::Similar { item, n } => {
+                // The ranking model's vectors, when there is one, are learned
+                // from who watched what together: the closer notion of "like".
+                let model = match &self.ranking {
+                    Some(ranking) => &ranking.model,
+                    None => self.model()?,
+                };
+                model.check_item(item)?;
+                if model.factors() == 0 {
+                    let name = model.spec.name();
+                    return Err(EngineError::BadState(format!("{name} has no movie vectors to compare")));
+                }
+                let n = (n as usize).min(model.items() as usize);
+                let untrained: HashSet<u32> = self.untrained_items.iter().copied().collect();
+                Reply::Neighbours(model.similar_items(item, n, |i| !untrained.contains(&i)))
             }
             Request::Recommend { user, n } => {
                 self.ensure_item_index();
@@ -282,7 +292,7 @@ impl Session {
                 }
                 fold_in(model, user, &ratings);
                 if let Some(r) = &mut self.ranking
-                    && let ModelSpec::Ials(p) = r.model.spec
+                    && let Algorithm::Ials(p) = r.model.spec
                 {
                     implicit::fold_in(&mut r.model, &r.gram, &p, self.scale, user, &ratings);
                 }
@@ -336,7 +346,7 @@ mod tests {
         let mut s = loaded();
         let reply = Reply::decode(&s.call(&Request::Index.encode())).unwrap();
         assert_eq!(reply, Reply::Indexed(Indexed { users: 2, items: 3, train: 4, validation: 1, global_mean: 3.0 }));
-        let spec = ModelSpec::Svd(defaults::svd());
+        let spec = Algorithm::Svd(defaults::svd()).to_spec();
         assert!(matches!(s.handle(Request::TrainStart { spec }), Reply::Progress(_)));
         let mut p = None;
         while !p.is_some_and(|p: Progress| p.finished) {
@@ -357,7 +367,7 @@ mod tests {
     fn fold_in_changes_the_user_and_their_exclusions() {
         let mut s = loaded();
         s.handle(Request::Index);
-        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStart { spec: Algorithm::Svd(defaults::svd()).to_spec() });
         while !matches!(s.handle(Request::TrainStep { budget: 100 }), Reply::Progress(p) if p.finished) {}
         let before = s.handle(Request::Predict { pairs: vec![(0, 2)] });
         assert_eq!(s.handle(Request::FoldIn { user: 0, ratings: vec![(2, 5.0)] }), Reply::Ok);
@@ -377,7 +387,7 @@ mod tests {
     fn indexing_again_ends_the_training_and_model_made_for_the_old_ratings() {
         let mut s = loaded();
         s.handle(Request::Index);
-        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStart { spec: Algorithm::Svd(defaults::svd()).to_spec() });
         s.handle(Request::TrainStep { budget: 3 });
         s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(0, 0, 5.0)] });
         assert!(matches!(s.handle(Request::Index), Reply::Indexed(Indexed { train: 1, .. })));
@@ -393,7 +403,7 @@ mod tests {
     fn a_huge_budget_finishes_the_epoch() {
         let mut s = loaded();
         s.handle(Request::Index);
-        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStart { spec: Algorithm::Svd(defaults::svd()).to_spec() });
         s.handle(Request::TrainStep { budget: 1 });
         let Reply::Progress(p) = s.handle(Request::TrainStep { budget: u64::MAX }) else { panic!() };
         assert_eq!((p.epoch, p.visited), (1, 0));
@@ -404,7 +414,7 @@ mod tests {
     fn a_huge_top_n_is_the_whole_catalogue() {
         let mut s = loaded();
         s.handle(Request::Index);
-        s.handle(Request::TrainStart { spec: ModelSpec::Svd(defaults::svd()) });
+        s.handle(Request::TrainStart { spec: Algorithm::Svd(defaults::svd()).to_spec() });
         s.handle(Request::TrainStep { budget: 100 });
         let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 1, n: u32::MAX }) else { panic!() };
         assert_eq!(top.len(), 1);
@@ -440,17 +450,17 @@ mod tests {
         s.handle(Request::Index);
         let mut ials = defaults::ials();
         (ials.factors, ials.reg, ials.iterations) = (2, 0.1, 10);
-        let early = s.handle(Request::TrainStart { spec: ModelSpec::Ials(ials) });
+        let early = s.handle(Request::TrainStart { spec: Algorithm::Ials(ials).to_spec() });
         assert!(matches!(early, Reply::Error { kind: ErrorKind::BadState, .. }), "needs a rating model first");
-        train(&mut s, ModelSpec::Baseline(defaults::baseline()));
+        train(&mut s, Algorithm::Baseline(defaults::baseline()).to_spec());
         let stars = s.handle(Request::Predict { pairs: vec![(6, 1)] });
-        let p = train(&mut s, ModelSpec::Ials(ials));
+        let p = train(&mut s, Algorithm::Ials(ials).to_spec());
         assert_eq!((p.epoch, p.epochs, p.train_rmse), (10, 10, None));
         let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
         assert_eq!(top[0].item, 1, "{top:?}");
         assert_eq!(Reply::Predictions(vec![top[0].prediction]), stars);
         let Reply::Model(bytes) = s.handle(Request::ExportModel) else { panic!() };
-        train(&mut s, ModelSpec::Baseline(defaults::baseline()));
+        train(&mut s, Algorithm::Baseline(defaults::baseline()).to_spec());
         assert_eq!(s.handle(Request::ImportModel { bytes }), Reply::Ok);
         let Reply::Recommendations(again) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
         assert_eq!(again, top);
@@ -470,7 +480,7 @@ mod tests {
         let out_of_range = s.handle(Request::AddRatings { set: RatingSet::Train, ratings: vec![(9, 0, 1.0)] });
         assert!(matches!(out_of_range, Reply::Error { kind: ErrorKind::BadArgument, .. }));
         s.handle(Request::Index);
-        s.handle(Request::TrainStart { spec: ModelSpec::Baseline(defaults::baseline()) });
+        s.handle(Request::TrainStart { spec: Algorithm::Baseline(defaults::baseline()).to_spec() });
         let bad_user = s.handle(Request::Predict { pairs: vec![(7, 0)] });
         assert!(matches!(bad_user, Reply::Error { kind: ErrorKind::BadArgument, .. }));
         let bad_model = s.handle(Request::ImportModel { bytes: vec![1, 2, 3] });

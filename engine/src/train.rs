@@ -10,14 +10,15 @@ use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
+use crate::algorithms::{Algorithm, BaselineParams, IalsParams, SvdParams};
 use crate::implicit::{self, Confidence, HalfSweep, Scratch};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
 use crate::ratings::RatingMatrix;
-use cinema_protocol::{BaselineParams, IalsParams, ModelSpec, Progress, Scale, SvdParams, Triple};
+use cinema_protocol::{Progress, Scale, Triple};
 
 pub struct Training {
-    spec: ModelSpec,
+    spec: Algorithm,
     epoch: u32,
     visited: u64,
     /// Training ratings in the (seeded, shuffled) order SGD visits them.
@@ -84,17 +85,17 @@ impl AlsSweep {
 }
 
 impl Training {
-    pub fn start(spec: ModelSpec, data: &RatingMatrix, scale: Scale) -> Result<(Training, Model), EngineError> {
+    pub fn start(spec: Algorithm, data: &RatingMatrix, scale: Scale) -> Result<(Training, Model), EngineError> {
         validate(&spec)?;
         if data.is_empty() {
             return Err(EngineError::BadState("there are no training ratings".into()));
         }
         let mut als = None;
         let (model, order, lr, lr_bias) = match spec {
-            ModelSpec::Baseline(_) => {
+            Algorithm::Baseline(_) => {
                 (Model::empty(spec, scale, data.users, data.items, 0, data.global_mean), Vec::new(), 0.0, 0.0)
             }
-            ModelSpec::Svd(p) => {
+            Algorithm::Svd(p) => {
                 // Drawing the initial factors was a quarter of a 20-epoch fit
                 // inside wasm with ChaCha12; see the dependency's note.
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
@@ -103,7 +104,7 @@ impl Training {
                 init_factors(&mut model.item_factors, p.init_std, &mut rng, |i| data.by_item.row_len(i) > 0);
                 (model, visiting_order(data, &mut rng), p.lr, p.lr_bias)
             }
-            ModelSpec::Ials(p) => {
+            Algorithm::Ials(p) => {
                 // Scores are likelihoods of watching: no mean, no biases.
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
                 let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, 0.0);
@@ -168,11 +169,11 @@ impl Training {
             return self.progress(per_epoch);
         }
         let epoch_done = match self.spec {
-            ModelSpec::Baseline(p) => {
+            Algorithm::Baseline(p) => {
                 self.squared_error = als_sweep(model, data, p);
                 true
             }
-            ModelSpec::Svd(p) => {
+            Algorithm::Svd(p) => {
                 let from = self.visited as usize;
                 // Saturating: the budget is the caller's number, and usize is 32 bits inside the module.
                 let budget = usize::try_from(budget.max(1)).unwrap_or(usize::MAX);
@@ -181,7 +182,7 @@ impl Training {
                 self.visited = to as u64;
                 to == self.order.len()
             }
-            ModelSpec::Ials(p) => {
+            Algorithm::Ials(p) => {
                 let als = self.als.as_mut().expect("an iALS training starts with its sweep state");
                 let (visited, done) = als.step(model, data, &p, budget.max(1));
                 self.visited += visited;
@@ -198,7 +199,7 @@ impl Training {
             self.squared_error = 0.0;
             self.visited = 0;
             self.epoch += 1;
-            if let ModelSpec::Svd(p) = self.spec {
+            if let Algorithm::Svd(p) = self.spec {
                 self.lr *= p.lr_decay;
                 self.lr_bias *= p.lr_decay;
             }
@@ -207,46 +208,10 @@ impl Training {
     }
 }
 
-fn validate(spec: &ModelSpec) -> Result<(), EngineError> {
-    let bad = |what: &str| Err(EngineError::BadArgument(what.to_string()));
-    match *spec {
-        ModelSpec::Baseline(p) => {
-            if !(p.reg_user >= 0.0 && p.reg_item >= 0.0) {
-                return bad("baseline regularization must be ≥ 0");
-            }
-        }
-        ModelSpec::Svd(p) => {
-            if p.factors == 0 || p.factors > 1024 {
-                return bad("factors must be in 1..=1024");
-            }
-            let finite_pos = |x: f32| x.is_finite() && x >= 0.0;
-            if !(finite_pos(p.lr) && finite_pos(p.reg) && finite_pos(p.lr_bias) && finite_pos(p.reg_bias)) {
-                return bad("learning rates and regularization must be finite and ≥ 0");
-            }
-            if !(finite_pos(p.init_std) && p.lr_decay > 0.0 && p.lr_decay <= 1.0) {
-                return bad("init_std must be ≥ 0 and lr_decay in (0, 1]");
-            }
-        }
-        ModelSpec::Ials(p) => {
-            if p.factors == 0 || p.factors > 1024 {
-                return bad("factors must be in 1..=1024");
-            }
-            let finite_pos = |x: f32| x.is_finite() && x >= 0.0;
-            if !(finite_pos(p.reg) && finite_pos(p.alpha) && finite_pos(p.init_std)) {
-                return bad("reg, alpha and init_std must be finite and ≥ 0");
-            }
-            if !(0.0..=1.0).contains(&p.rating_weight) {
-                return bad("rating_weight must be in [0, 1]");
-            }
-            if p.cg_steps == 0 || p.cg_steps > 1024 {
-                return bad("cg_steps must be in 1..=1024");
-            }
-        }
-    }
-    if spec.epochs() == 0 || spec.epochs() > 10_000 {
-        return bad("epochs must be in 1..=10000");
-    }
-    Ok(())
+/// The description's ranges are the one statement of what is valid, so a
+/// typed spec built natively is checked by going through the wire form.
+fn validate(spec: &Algorithm) -> Result<(), EngineError> {
+    Algorithm::from_spec(&spec.to_spec(), &crate::algorithms::describe()).map(|_| ())
 }
 
 /// Draws N(0, init_std²) into the (zeroed) rows of users/items that have
@@ -402,7 +367,7 @@ mod tests {
     fn baseline_without_shrinkage_matches_hand_computed_biases() {
         let data = three_by_three();
         assert_eq!(data.global_mean, 3.0);
-        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
+        let spec = Algorithm::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 0.0 });
         let (mut t, mut m) = Training::start(spec, &data, SCALE).unwrap();
         t.step(&mut m, &data, &[], 1);
         // Items first, with b_u = 0: b_0 = ((5−3)+(4−3))/2 = 1.5, b_1 = ((3−3)+(2−3))/2 = −0.5, b_2 = ((1−3)+(3−3))/2 = −1.
@@ -415,7 +380,7 @@ mod tests {
     #[test]
     fn shrinkage_pulls_biases_towards_zero() {
         let data = three_by_three();
-        let spec = ModelSpec::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 2.0 });
+        let spec = Algorithm::Baseline(BaselineParams { epochs: 1, reg_user: 0.0, reg_item: 2.0 });
         let (mut t, mut m) = Training::start(spec, &data, SCALE).unwrap();
         t.step(&mut m, &data, &[], 1);
         assert_eq!(m.item_bias[0], 3.0 / 4.0);
@@ -432,7 +397,7 @@ mod tests {
         p.lr = 0.05;
         p.lr_bias = 0.05;
         p.lr_decay = 1.0;
-        let (mut t, mut m) = Training::start(ModelSpec::Svd(p), &data, SCALE).unwrap();
+        let (mut t, mut m) = Training::start(Algorithm::Svd(p), &data, SCALE).unwrap();
         let first = t.step(&mut m, &data, &[], 4);
         assert_eq!((first.epoch, first.visited, first.per_epoch), (0, 4, 6));
         let mut last = first;
@@ -448,7 +413,7 @@ mod tests {
     fn same_seed_same_model_and_unrated_rows_stay_zero() {
         let t = [(0, 0, 5.0), (1, 1, 3.0)];
         let data = RatingMatrix::new(3, 3, &t);
-        let spec = ModelSpec::Svd(defaults::svd());
+        let spec = Algorithm::Svd(defaults::svd());
         let a = Training::start(spec, &data, SCALE).unwrap().1;
         let b = Training::start(spec, &data, SCALE).unwrap().1;
         assert_eq!(a, b);
@@ -462,8 +427,8 @@ mod tests {
         let data = three_by_three();
         let mut p = defaults::svd();
         p.lr = f32::NAN;
-        assert!(Training::start(ModelSpec::Svd(p), &data, SCALE).is_err());
+        assert!(Training::start(Algorithm::Svd(p), &data, SCALE).is_err());
         let empty = RatingMatrix::new(2, 2, &[]);
-        assert!(Training::start(ModelSpec::Svd(defaults::svd()), &empty, SCALE).is_err());
+        assert!(Training::start(Algorithm::Svd(defaults::svd()), &empty, SCALE).is_err());
     }
 }

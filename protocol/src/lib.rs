@@ -1,4 +1,4 @@
-//! The wire protocol between a host and an engine module.
+//! cinema-protocol: the wire protocol between a host and an engine module.
 //!
 //! Every call carries one postcard-encoded [`Request`] and returns one
 //! postcard-encoded [`Reply`]. postcard is not self-describing, so the rules
@@ -11,8 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the exports and of every type in this module.
-pub const ABI_VERSION: u32 = 1;
+mod algorithm;
+
+/// Version of the exports and of every type in this crate. Version 2: the
+/// algorithms describe themselves ([`AlgorithmInfo`]) and a [`ModelSpec`]
+/// names an algorithm and parameter values instead of a fixed enum.
+pub const ABI_VERSION: u32 = 2;
 
 /// A rating as it crosses the boundary: (user, item, value).
 pub type Triple = (u32, u32, f32);
@@ -32,97 +36,7 @@ pub enum RatingSet {
     Validation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct BaselineParams {
-    /// Alternating least squares sweeps.
-    pub epochs: u32,
-    /// Shrinkage of user biases towards zero.
-    pub reg_user: f32,
-    /// Shrinkage of item biases towards zero.
-    pub reg_item: f32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SvdParams {
-    pub factors: u32,
-    pub epochs: u32,
-    /// Learning rate of the factor vectors.
-    pub lr: f32,
-    /// L2 regularization of the factor vectors.
-    pub reg: f32,
-    /// Learning rate of the biases.
-    pub lr_bias: f32,
-    /// L2 regularization of the biases.
-    pub reg_bias: f32,
-    /// Factors start as N(0, init_std²).
-    pub init_std: f32,
-    /// The learning rates are multiplied by this after every epoch.
-    pub lr_decay: f32,
-    pub seed: u64,
-}
-
-/// Implicit-feedback matrix factorisation for ranking (see `implicit.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct IalsParams {
-    pub factors: u32,
-    /// Alternating sweeps (users, then movies).
-    pub iterations: u32,
-    /// L2 regularization λ of both factor matrices.
-    pub reg: f32,
-    /// Confidence of a rated pair: 1 + alpha·w(rating).
-    pub alpha: f32,
-    /// How much the confidence grows with the rating, in [0, 1]: 0 treats
-    /// every rating as the same evidence, 1 makes the lowest rating count 1.
-    pub rating_weight: f32,
-    /// Conjugate-gradient steps per row and sweep (warm-started).
-    pub cg_steps: u32,
-    /// Factors start as N(0, init_std²).
-    pub init_std: f32,
-    pub seed: u64,
-}
-
-/// What to train, with its knobs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum ModelSpec {
-    /// Global mean + user bias + item bias.
-    Baseline(BaselineParams),
-    /// Biased matrix factorization trained by SGD.
-    Svd(SvdParams),
-    /// The ranking model: implicit ALS. Training it leaves the rating model
-    /// in place; `Recommend` then ranks by it and predicts by the rating model.
-    Ials(IalsParams),
-}
-
-impl ModelSpec {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ModelSpec::Baseline(_) => "baseline",
-            ModelSpec::Svd(_) => "svd",
-            ModelSpec::Ials(_) => "ials",
-        }
-    }
-
-    pub fn epochs(&self) -> u32 {
-        match self {
-            ModelSpec::Baseline(p) => p.epochs,
-            ModelSpec::Svd(p) => p.epochs,
-            ModelSpec::Ials(p) => p.iterations,
-        }
-    }
-
-    /// Whether this trains the ranking model rather than the rating model.
-    pub fn is_ranking(&self) -> bool {
-        matches!(self, ModelSpec::Ials(_))
-    }
-}
-
-/// A training algorithm a module offers, with the defaults it recommends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlgorithmInfo {
-    pub name: String,
-    pub description: String,
-    pub defaults: ModelSpec,
-}
+pub use algorithm::{AlgorithmInfo, ModelSpec, ParamError, ParamInfo, ParamKind, Role, Value};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -134,7 +48,10 @@ pub enum Request {
     AddRatings { set: RatingSet, ratings: Vec<Triple> },
     /// Build the by-user and by-item indices; answered by [`Reply::Indexed`].
     Index,
-    /// Begin training a fresh model; answered by [`Reply::Progress`].
+    /// Begin training a fresh model of an algorithm from `Hello.algorithms`
+    /// (parameters left out take their defaults); answered by
+    /// [`Reply::Progress`], or `BadArgument` naming the parameter that is
+    /// unknown, of the wrong kind or out of range.
     TrainStart { spec: ModelSpec },
     /// Visit at most `budget` training ratings, then report progress. Hosts
     /// size the budget so that one call stays well under their CPU deadline.
@@ -153,6 +70,11 @@ pub enum Request {
     /// fixed, and exclude these movies from the user's recommendations.
     /// Answered by [`Reply::Ok`].
     FoldIn { user: u32, ratings: Vec<(u32, f32)> },
+    /// The `n` movies most like `item` by the model's movie vectors (the
+    /// ranking model's when it is trained), among movies with training
+    /// ratings; answered by [`Reply::Neighbours`], or `BadState` for a
+    /// model without vectors.
+    Similar { item: u32, n: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,14 +87,36 @@ pub struct Hello {
 }
 
 impl Hello {
+    /// The algorithm called `name`, if the module offers it.
+    pub fn algorithm(&self, name: &str) -> Option<&AlgorithmInfo> {
+        self.algorithms.iter().find(|a| a.name == name)
+    }
+
     /// The module's first rating model: what a user who chooses nothing trains.
     pub fn default_rating(&self) -> Option<ModelSpec> {
-        self.algorithms.iter().map(|a| a.defaults).find(|s| !s.is_ranking())
+        self.algorithms.iter().find(|a| a.role == Role::Rating).map(AlgorithmInfo::defaults)
     }
 
     /// The module's first ranking model, if it offers one.
     pub fn default_ranking(&self) -> Option<ModelSpec> {
-        self.algorithms.iter().map(|a| a.defaults).find(|s| s.is_ranking())
+        self.algorithms.iter().find(|a| a.role == Role::Ranking).map(AlgorithmInfo::defaults)
+    }
+
+    /// What `spec` trains: a rating or a ranking model, if the module offers it.
+    pub fn role_of(&self, spec: &ModelSpec) -> Option<Role> {
+        self.algorithm(&spec.algorithm).map(|a| a.role)
+    }
+
+    /// `spec` checked against the module's own description and completed
+    /// with defaults — what the module will check again on `TrainStart`.
+    pub fn check(&self, spec: &ModelSpec) -> Result<ModelSpec, ParamError> {
+        match self.algorithm(&spec.algorithm) {
+            Some(info) => info.check(spec),
+            None => Err(ParamError::UnknownAlgorithm {
+                algorithm: spec.algorithm.clone(),
+                offered: self.algorithms.iter().map(|a| a.name.clone()).collect(),
+            }),
+        }
     }
 }
 
@@ -232,7 +176,12 @@ pub enum Reply {
     Predictions(Vec<f32>),
     Recommendations(Vec<Scored>),
     Model(Vec<u8>),
-    Error { kind: ErrorKind, message: String },
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
+    /// `(item, similarity)`, most similar first; similarity is a cosine in [-1, 1].
+    Neighbours(Vec<(u32, f32)>),
 }
 
 impl Request {
@@ -250,6 +199,7 @@ impl Request {
             Request::ExportModel => "ExportModel",
             Request::ImportModel { .. } => "ImportModel",
             Request::FoldIn { .. } => "FoldIn",
+            Request::Similar { .. } => "Similar",
         }
     }
 
@@ -274,6 +224,7 @@ impl Reply {
             Reply::Recommendations(_) => "Recommendations",
             Reply::Model(_) => "Model",
             Reply::Error { .. } => "Error",
+            Reply::Neighbours(_) => "Neighbours",
         }
     }
 
@@ -300,5 +251,43 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(Request::decode(&[0xff, 0xff, 0xff]).is_err());
         assert!(Reply::decode(&[]).is_err());
+    }
+
+    /// The variants of `enum name` in `source`: the identifiers that open a
+    /// line at one indent inside its braces.
+    fn variants<'s>(source: &'s str, name: &str) -> Vec<&'s str> {
+        let body = source.split(&format!("pub enum {name} {{\n")).nth(1).expect("the enum is declared");
+        let body = &body[..body.find("\n}").expect("the enum ends")];
+        body.lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|l| l.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap())
+            .collect()
+    }
+
+    /// `plugins/ABI.md` is the contract for module authors in any language:
+    /// every variant that crosses the wire must be on it.
+    #[test]
+    fn abi_md_documents_every_wire_variant() {
+        let abi = include_str!("../../plugins/ABI.md");
+        let lib = include_str!("lib.rs");
+        let algorithm = include_str!("algorithm.rs");
+        let enums = [
+            (lib, "Request"),
+            (lib, "Reply"),
+            (lib, "RatingSet"),
+            (lib, "ErrorKind"),
+            (algorithm, "Role"),
+            (algorithm, "ParamKind"),
+            (algorithm, "Value"),
+        ];
+        for (source, name) in enums {
+            let found = variants(source, name);
+            assert!(found.len() >= 2, "{name}: {found:?}");
+            for variant in found {
+                assert!(abi.contains(&format!("`{variant}")), "plugins/ABI.md does not mention {name}::{variant}");
+            }
+        }
+        assert!(abi.contains(&format!("must return `{ABI_VERSION}`")), "ABI.md names the current version");
     }
 }

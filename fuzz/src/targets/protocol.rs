@@ -4,7 +4,7 @@
 //! stop decoding. Every reply must encode and decode back, and answer the
 //! request it is for.
 
-use cinema_engine::{EngineInfo, Session, defaults};
+use cinema_engine::{EngineInfo, Session};
 use cinema_protocol::*;
 
 use crate::{Target, shape};
@@ -42,15 +42,16 @@ impl Target for Protocol {
             Request::Recommend { user: 0, n: 3 },
             Request::FoldIn { user: 1, ratings: vec![(0, 5.0), (3, 2.0)] },
             Request::Recommend { user: 1, n: 2 },
+            Request::Similar { item: 1, n: 2 },
             Request::ExportModel,
         ];
-        let svd = ModelSpec::Svd(SvdParams { factors: 4, epochs: 3, ..defaults::svd() });
-        let baseline = ModelSpec::Baseline(defaults::baseline());
+        let svd = ModelSpec::new("svd").with("factors", Value::Integer(4)).with("epochs", Value::Integer(3));
+        let baseline = ModelSpec::new("baseline");
         let train =
             |spec| [Request::TrainStart { spec }, Request::TrainStep { budget: 4 }, Request::TrainStep { budget: 100 }];
         let sequences: Vec<Vec<Request>> = vec![
             vec![Request::Hello],
-            load.iter().cloned().chain(train(svd)).chain(ask.iter().cloned()).collect(),
+            load.iter().cloned().chain(train(svd.clone())).chain(ask.iter().cloned()).collect(),
             load.iter().cloned().chain(train(baseline)).chain(ask.iter().cloned()).collect(),
             load.iter()
                 .cloned()
@@ -152,6 +153,10 @@ fn check(request: &Request, reply: &Reply) {
             assert!(r.len() <= *n as usize, "{} recommendations for a top {n}", r.len());
             let ordered = |w: &[Scored]| w[0].score.total_cmp(&w[1].score).is_ge();
             assert!(r.windows(2).all(ordered), "recommendations are not best first: {r:?}");
+        }
+        (Request::Similar { n, .. }, Reply::Neighbours(r)) => {
+            assert!(r.len() <= *n as usize, "{} similar movies for {n}", r.len());
+            assert!(r.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_ge()), "not most similar first: {r:?}");
         }
         (Request::Index, Reply::Indexed(_))
         | (Request::TrainStart { .. } | Request::TrainStep { .. }, Reply::Progress(_))

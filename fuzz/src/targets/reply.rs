@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 
-use cinema_engine::{defaults, standard_algorithms};
 use cinema_host::{EngineClient, EngineModule, Limits, ModuleSource, Runtime};
 use cinema_protocol::*;
 
@@ -72,7 +71,7 @@ const CALLS: [(&str, Call); 7] = [
 ];
 
 fn svd() -> ModelSpec {
-    ModelSpec::Svd(SvdParams { factors: 4, epochs: 2, ..defaults::svd() })
+    ModelSpec::new("svd").with("factors", Value::Integer(4)).with("epochs", Value::Integer(2))
 }
 
 impl Target for ReplyPath {
@@ -187,7 +186,16 @@ fn echo_module() -> String {
         abi_version: ABI_VERSION,
         engine: "fuzz-echo".into(),
         engine_version: "0".into(),
-        algorithms: standard_algorithms(),
+        // The client checks training requests against this description.
+        algorithms: vec![AlgorithmInfo {
+            name: "svd".into(),
+            role: Role::Rating,
+            description: "echo".into(),
+            params: vec![
+                ParamInfo::integer("factors", 4, 1, 1024, "vector length"),
+                ParamInfo::integer("epochs", 2, 1, 100, "passes"),
+            ],
+        }],
     })
     .encode();
     let ok = Reply::Ok.encode();

@@ -20,6 +20,16 @@ const PREDICT_CHUNK: usize = 128 * 1024;
 /// cancellation, and a wide margin under the deadline.
 const STEP_TARGET: Duration = Duration::from_millis(100);
 
+/// The module answered a request with an error reply; it stays usable.
+/// Callers that can do without the answer look for this (`downcast_ref`).
+#[derive(Debug, thiserror::Error)]
+#[error("engine module {module} refused the request ({kind:?}): {message}")]
+pub struct Refused {
+    pub module: String,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
 pub struct EngineClient {
     sandbox: Sandbox,
     hello: Hello,
@@ -48,7 +58,7 @@ impl EngineClient {
     fn call(&mut self, request: Request) -> Result<Reply> {
         match self.sandbox.call(&request)? {
             Reply::Error { kind, message } => {
-                bail!("engine module {} refused the request ({kind:?}): {message}", self.sandbox.name())
+                Err(Refused { module: self.sandbox.name().to_owned(), kind, message }.into())
             }
             reply => Ok(reply),
         }
@@ -86,7 +96,10 @@ impl EngineClient {
         }
     }
 
+    /// Starts training `spec`, checked first against the module's own
+    /// description so a bad value is named here, before the module sees it.
     pub fn train_start(&mut self, spec: ModelSpec) -> Result<Progress> {
+        let spec = self.hello.check(&spec).map_err(|e| anyhow::anyhow!("engine module {}: {e}", self.hello.engine))?;
         match self.call(Request::TrainStart { spec })? {
             Reply::Progress(p) => Ok(p),
             other => self.unexpected("Progress", &other),
@@ -150,6 +163,14 @@ impl EngineClient {
 
     pub fn import_model(&mut self, bytes: Vec<u8>) -> Result<()> {
         self.expect_ok(Request::ImportModel { bytes })
+    }
+
+    /// The `n` movies most like `item` by the model's vectors, as `(item, cosine)`.
+    pub fn similar(&mut self, item: u32, n: u32) -> Result<Vec<(u32, f32)>> {
+        match self.call(Request::Similar { item, n })? {
+            Reply::Neighbours(r) if r.len() <= n as usize => Ok(r),
+            other => self.unexpected(&format!("at most {n} similar movies"), &other),
+        }
     }
 
     /// Instant learning: `ratings` are now all of `user`'s ratings.

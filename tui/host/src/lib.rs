@@ -10,7 +10,7 @@ pub mod modules;
 pub mod runtime;
 pub mod sandbox;
 
-pub use client::EngineClient;
+pub use client::{EngineClient, Refused};
 pub use modules::{EngineModule, ModuleSource};
 pub use runtime::Runtime;
 pub use sandbox::{Limits, Sandbox, SandboxError};

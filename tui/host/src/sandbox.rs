@@ -106,7 +106,7 @@ pub enum SandboxError {
     #[error("engine module {module} broke the ABI: {reason}")]
     Abi { module: String, reason: String },
     #[error(
-        "engine module {module} speaks ABI version {found}, this host speaks {ABI_VERSION}: rebuild it against cinema-engine {ABI_VERSION}"
+        "engine module {module} speaks ABI version {found}, this host speaks {ABI_VERSION}: rebuild it against ABI version {ABI_VERSION} (plugins/ABI.md)"
     )]
     Version { module: String, found: u32 },
     #[error("engine module {module} was stopped earlier ({reason}); start a fresh instance")]

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cinema_engine::{EngineInfo, Session};
-use cinema_protocol::{ModelSpec, Request, Triple};
+use cinema_engine::{Algorithm, EngineInfo, Session};
+use cinema_protocol::{ModelSpec, Request, Triple, Value};
 use serde::Serialize;
 
 use super::{Env, load_dataset, print_json};
@@ -102,7 +102,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let mut spec_params = cinema_engine::defaults::svd_reference();
     spec_params.factors = args.factors;
     spec_params.epochs = args.epochs;
-    let spec = ModelSpec::Svd(spec_params);
+    let spec = Algorithm::Svd(spec_params);
     let startup_ms_runs = match &args.dataset {
         Some(path) => startup_ms(env, path, args.startup_runs)?,
         None => Vec::new(),
@@ -157,11 +157,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             f.rate_to_recommendations_ms_p50,
             f.rate_to_recommendations_ms_p99
         );
-        if let (Some(ranking), Some(seconds)) = (f.ranking, f.ranking_fit_seconds_wasm) {
+        if let (Some(ranking), Some(seconds)) = (&f.ranking, f.ranking_fit_seconds_wasm) {
             println!(
                 "  ranking model {} ({} iterations): wasm fit {seconds:.3} s, {:.4} s/iteration",
                 ranking.name(),
-                ranking.epochs(),
+                ranking.integer("iterations").unwrap_or(0),
                 f.ranking_fit_seconds_per_iteration_wasm.unwrap_or(f64::NAN)
             );
         }
@@ -169,7 +169,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     Ok(())
 }
 
-fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args: &Args) -> Result<Figures> {
+fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args: &Args) -> Result<Figures> {
     let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
@@ -177,19 +177,19 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args
     let (mut wasm_runs, mut native_runs) = (Vec::new(), Vec::new());
     for _ in 0..fit_runs {
         let started = Instant::now();
-        client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
+        client.train(spec.to_spec(), |_| std::ops::ControlFlow::Continue(()))?;
         wasm_runs.push(started.elapsed().as_secs_f64());
         native_runs.push(native_fit_seconds(dataset, train, spec));
     }
     let (wasm, native) = (median(&wasm_runs).unwrap_or(f64::NAN), median(&native_runs).unwrap_or(f64::NAN));
     let ranking = default_ranking(&client, args.ranking_iterations);
-    let ranking_fit_seconds_wasm = match ranking {
+    let (ranking_fit_seconds_wasm, ranking_iterations) = match &ranking {
         Some(ranking) => {
             let started = Instant::now();
-            client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
-            Some(started.elapsed().as_secs_f64())
+            let done = client.train(ranking.clone(), |_| std::ops::ControlFlow::Continue(()))?;
+            (Some(started.elapsed().as_secs_f64()), f64::from(done.epochs))
         }
-        None => None,
+        None => (None, f64::NAN),
     };
 
     // Every user at an even stride, at most 500 calls.
@@ -201,8 +201,8 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args
         times.push(started.elapsed());
     }
     let (rate_p50, rate_p99) = rate_to_recommendations_ms(env, dataset, train)?;
-    let epochs = spec.epochs() as f64;
-    let ModelSpec::Svd(p) = spec else { unreachable!("bench trains SVD") };
+    let epochs = f64::from(spec.epochs());
+    let Algorithm::Svd(p) = spec else { unreachable!("bench trains SVD") };
     Ok(Figures {
         dataset: dataset.name.clone(),
         ratings: train.len(),
@@ -219,9 +219,7 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args
         wasm_native_ratio: wasm / native,
         ranking,
         ranking_fit_seconds_wasm,
-        ranking_fit_seconds_per_iteration_wasm: ranking
-            .zip(ranking_fit_seconds_wasm)
-            .map(|(r, seconds)| seconds / f64::from(r.epochs())),
+        ranking_fit_seconds_per_iteration_wasm: ranking_fit_seconds_wasm.map(|seconds| seconds / ranking_iterations),
         recommend_top10_ms_p50: percentile_ms(&mut times, 0.50),
         recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
         rate_to_recommendations_ms_p50: rate_p50,
@@ -229,11 +227,12 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: ModelSpec, args
     })
 }
 
-/// The module's ranking model, with `iterations` if given.
+/// The module's ranking model, with `iterations` if given (and if it has
+/// a parameter of that name, as iALS does).
 fn default_ranking(client: &EngineClient, iterations: Option<u32>) -> Option<ModelSpec> {
     let mut spec = client.hello().default_ranking()?;
-    if let (ModelSpec::Ials(p), Some(iterations)) = (&mut spec, iterations) {
-        p.iterations = iterations;
+    if let Some(iterations) = iterations.filter(|_| spec.get("iterations").is_some()) {
+        spec.set("iterations", Value::Integer(iterations.into()));
     }
     Some(spec)
 }
@@ -246,8 +245,8 @@ fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) ->
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     let mut spec = client.hello().default_rating().context("engine offers no rating model")?;
-    if let ModelSpec::Svd(p) = &mut spec {
-        p.epochs = 1;
+    if spec.get("epochs").is_some() {
+        spec.set("epochs", Value::Integer(1));
     }
     client.load(users + 1, items, scale(dataset), train, &[])?;
     client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
@@ -269,7 +268,7 @@ fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) ->
 }
 
 /// The same session code, compiled natively, fed the same requests.
-fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> f64 {
+fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: Algorithm) -> f64 {
     let info = EngineInfo { name: "native", version: "", algorithms: cinema_engine::standard_algorithms() };
     let mut session = Session::new(info);
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
@@ -277,7 +276,7 @@ fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: ModelSpec) -> f
     session.handle(Request::AddRatings { set: cinema_protocol::RatingSet::Train, ratings: train.to_vec() });
     session.handle(Request::Index);
     let started = Instant::now();
-    session.handle(Request::TrainStart { spec });
+    session.handle(Request::TrainStart { spec: spec.to_spec() });
     while let cinema_protocol::Reply::Progress(p) = session.handle(Request::TrainStep { budget: u64::MAX }) {
         if p.finished {
             break;
@@ -345,7 +344,7 @@ fn median(values: &[f64]) -> Option<f64> {
 fn module_load_ms(env: &Env) -> Result<(f64, f64)> {
     let time = |runtime: &Runtime| -> Result<f64> {
         let started = Instant::now();
-        let module = crate::modules::resolve(runtime, env.plugin.as_deref())?;
+        let module = crate::modules::resolve(runtime, &env.home.plugins_dir(), env.plugin.as_deref())?;
         EngineClient::start(runtime, &module, env.limits)?;
         Ok(started.elapsed().as_secs_f64() * 1e3)
     };

@@ -56,8 +56,9 @@ pub struct EngineSummary {
 struct Report {
     dataset: String,
     protocol: String,
-    algorithm: &'static str,
-    params: ModelSpec,
+    /// `algorithm` and `params`, e.g. `"params": {"factors": 200, …}`.
+    #[serde(flatten)]
+    model: ModelSpec,
     /// The model that orders the lists (`None`: predicted stars do).
     ranking: Option<ModelSpec>,
     engine: EngineSummary,
@@ -106,7 +107,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(split) = splits.get(i) else { return Ok(done) };
-                        let report = evaluate(&mut client, &dataset, split, spec, ranking)
+                        let report = evaluate(&mut client, &dataset, split, spec.clone(), ranking.clone())
                             .with_context(|| format!("evaluating split {}", split.name));
                         done.push((i, report));
                     }
@@ -131,8 +132,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             Protocol::Holdout { seed, test_fraction } => format!("holdout(seed={seed}, test_fraction={test_fraction})"),
             Protocol::SplitDir { dir } => format!("split-dir({})", dir.display()),
         },
-        algorithm: spec.name(),
-        params: spec,
+        model: spec,
         ranking,
         engine,
         rmse: mean(|r| r.rmse),
@@ -157,10 +157,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     if env.json {
         return print_json(&report);
     }
-    let ranked_by = report.ranking.map_or("predicted stars", |r| r.name());
+    let ranked_by = report.ranking.as_ref().map_or("predicted stars", |r| r.name());
     println!(
         "{} on {} ({}), lists ordered by {ranked_by}, engine {}",
-        report.algorithm, report.dataset, report.protocol, report.engine.module
+        report.model.algorithm, report.dataset, report.protocol, report.engine.module
     );
     println!(
         "{:<8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",

@@ -5,6 +5,7 @@ mod bench;
 mod eval;
 mod import;
 mod model_args;
+mod plugins;
 mod rate;
 mod recommend;
 
@@ -23,8 +24,9 @@ pub struct Cli {
     /// Data directory (default: $CINEMA_HOME, else the platform's data dir).
     #[arg(long, global = true, value_name = "DIR")]
     home: Option<PathBuf>,
-    /// Engine module: a built-in name (cinema-default, cinema-baseline) or a .wasm file.
-    #[arg(long, global = true, value_name = "FILE.wasm")]
+    /// Engine module: a built-in name (cinema-default, cinema-baseline), a module in the
+    /// data directory's plugins/ folder, or a .wasm file (`cinema plugins list` shows them).
+    #[arg(long, global = true, value_name = "NAME|FILE.wasm")]
     plugin: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -47,7 +49,7 @@ enum Command {
     /// Import a MovieLens folder or .zip (100K, 1M, latest-small/20M/25M) and cache it.
     Import(import::Args),
     /// Train and score a model on held-out ratings.
-    Eval(eval::Args),
+    Eval(Box<eval::Args>),
     /// Top-N movies for you (--me) or a dataset user.
     Recommend(recommend::Args),
     /// Rate a movie (by id or title words), remove a rating, or undo.
@@ -56,6 +58,9 @@ enum Command {
     Ratings(rate::ListArgs),
     /// Measure training, ranking and module-loading speed.
     Bench(bench::Args),
+    /// The engine modules this app can load, with their algorithms and parameters.
+    #[command(subcommand)]
+    Plugins(plugins::Command),
 }
 
 /// What every command needs: the data directory and a compiled engine module.
@@ -69,7 +74,7 @@ pub struct Env {
 
 impl Env {
     pub fn module(&self) -> Result<EngineModule> {
-        crate::modules::resolve(&self.runtime, self.plugin.as_deref())
+        crate::modules::resolve(&self.runtime, &self.home.plugins_dir(), self.plugin.as_deref())
     }
 }
 
@@ -105,11 +110,12 @@ fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Import(args) => import::run(&env, args),
-        Command::Eval(args) => eval::run(&env, args),
+        Command::Eval(args) => eval::run(&env, *args),
         Command::Recommend(args) => recommend::run(&env, args),
         Command::Rate(args) => rate::rate(&env, args),
         Command::Ratings(args) => rate::list(&env, args),
         Command::Bench(args) => bench::run(&env, args),
+        Command::Plugins(command) => plugins::run(&env, command),
     }
 }
 

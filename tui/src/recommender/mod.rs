@@ -7,8 +7,14 @@
 //! You are one extra user of the dataset (dense index = number of dataset
 //! users). Your ratings go to the log first (synced), then into the engine by
 //! fold-in, so the model learns at once without retraining.
+//!
+//! The engine runs on its own thread ([`engine`]): the CLI waits for each
+//! answer, the terminal app asks with the `*_async` methods and gets the
+//! answer as an event.
 
 pub mod cold_start;
+pub mod engine;
+pub mod similar;
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -16,7 +22,7 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cinema_protocol::{ModelSpec, Progress, Scored, Triple};
+use cinema_protocol::{ModelSpec, Progress, Role, Scored, Triple};
 
 use crate::eval::score::{scale, triples};
 use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
@@ -25,6 +31,7 @@ use cinema_store::home::Home;
 use cinema_store::models::{self, ModelMeta};
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
 use cinema_store::stats::MovieStats;
+use engine::EngineThread;
 
 /// Where the model in the engine came from at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +45,12 @@ pub struct Recommender {
     /// Per-movie counts, means and rating distributions, computed on first
     /// use: a one-shot CLI command such as `cinema rate` never needs them.
     stats: OnceCell<MovieStats>,
-    client: EngineClient,
+    /// The "rated alike" index, built on the first movie opened.
+    similarity: OnceCell<similar::Similar>,
+    engine: EngineThread,
     log: RatingsLog,
+    /// Where the active model is saved.
+    model_path: std::path::PathBuf,
     you: u32,
     pub origin: ModelOrigin,
     pub meta: ModelMeta,
@@ -57,7 +68,7 @@ impl Recommender {
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        on_progress: impl FnMut(&ModelSpec, &Progress),
+        on_progress: impl FnMut(&ModelSpec, Role, &Progress),
     ) -> Result<Recommender> {
         let (log, mut warnings) = RatingsLog::open(&home.ratings_path(&dataset.name))?;
         let mut client = EngineClient::start(runtime, module, limits)?;
@@ -91,12 +102,29 @@ impl Recommender {
             Some(meta) => (meta, ModelOrigin::Loaded),
             None => {
                 let spec = client.hello().default_rating().context("engine offers no rating model")?;
-                let specs = (spec, ranking);
-                let meta = train_and_save(&mut client, module, &dataset, train.len(), specs, &path, on_progress)?;
+                let job = TrainJob {
+                    specs: (spec, ranking),
+                    dataset: dataset.name.clone(),
+                    train_ratings: train.len(),
+                    path: path.clone(),
+                };
+                let meta = job.run(&mut client, &module.sha256, on_progress)?;
                 (meta, ModelOrigin::Trained)
             }
         };
-        let mut r = Recommender { dataset, stats: OnceCell::new(), client, log, you, origin, meta, warnings };
+        let engine = EngineThread::spawn(client);
+        let mut r = Recommender {
+            dataset,
+            stats: OnceCell::new(),
+            similarity: OnceCell::new(),
+            engine,
+            log,
+            model_path: path,
+            you,
+            origin,
+            meta,
+            warnings,
+        };
         r.fold_in_you()?;
         Ok(r)
     }
@@ -104,6 +132,12 @@ impl Recommender {
     /// Per-movie counts, means and rating distributions of the dataset.
     pub fn stats(&self) -> &MovieStats {
         self.stats.get_or_init(|| MovieStats::compute(&self.dataset))
+    }
+
+    /// The `n` movies the dataset's users rated most like `movie`, with
+    /// their similarity (see [`similar`]); the same for every viewer.
+    pub fn similar(&self, movie: u32, n: usize) -> Vec<(u32, f32)> {
+        self.similarity.get_or_init(|| similar::Similar::build(&self.dataset)).top(&self.dataset, movie, n)
     }
 
     /// Your dense user index.
@@ -118,32 +152,108 @@ impl Recommender {
 
     /// Rates the movie at dense index `movie`; saved to disk, then learned.
     pub fn rate(&mut self, movie: u32, value: f32) -> Result<Change> {
-        let m = self.dataset.movies.get(movie as usize).context("no such movie")?;
-        if !self.dataset.scale.contains(value) {
-            let s = self.dataset.scale;
-            bail!("{value} is not a rating on this dataset's scale ({}–{} in steps of {})", s.min, s.max, s.step);
-        }
-        let change = self.log.rate(m.id, value)?;
+        let change = self.save(Edit::Rate(movie, value))?;
         self.fold_in_you()?;
-        Ok(change)
+        Ok(change.expect("a rating always changes the log"))
     }
 
     pub fn remove(&mut self, movie: u32) -> Result<Option<Change>> {
-        let id = self.dataset.movies.get(movie as usize).context("no such movie")?.id;
-        let change = self.log.remove(id)?;
+        let change = self.save(Edit::Remove(movie))?;
         self.fold_in_you()?;
         Ok(change)
     }
 
     pub fn undo(&mut self) -> Result<Option<Change>> {
-        let change = self.log.undo()?;
+        let change = self.save(Edit::Undo)?;
         self.fold_in_you()?;
         Ok(change)
     }
 
+    /// Writes `edit` to your ratings log (synced) without telling the
+    /// engine: the next [`Self::view_async`] with `learn` does.
+    pub fn save(&mut self, edit: Edit) -> Result<Option<Change>> {
+        let id = |movie: u32| self.dataset.movies.get(movie as usize).map(|m| m.id).context("no such movie");
+        match edit {
+            Edit::Rate(movie, value) => {
+                let id = id(movie)?;
+                if !self.dataset.scale.contains(value) {
+                    let s = self.dataset.scale;
+                    bail!(
+                        "{value} is not a rating on this dataset's scale ({}–{} in steps of {})",
+                        s.min,
+                        s.max,
+                        s.step
+                    );
+                }
+                self.log.rate(id, value).map(Some)
+            }
+            Edit::Remove(movie) => {
+                let id = id(movie)?;
+                self.log.remove(id)
+            }
+            Edit::Undo => self.log.undo(),
+        }
+    }
+
     /// Top `n` for `user` (you or any dataset user), excluding what they rated.
     pub fn recommendations(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
-        self.client.recommend(user, n)
+        self.engine.call(move |c| c.recommend(user, n))
+    }
+
+    /// What the app shows for `user`, computed on the engine thread after
+    /// any work handed over before — folding your ratings in first when
+    /// `learn` — and handed to `done` there.
+    pub fn view_async(&self, user: u32, n: u32, learn: bool, done: impl FnOnce(Result<View>) + Send + 'static) {
+        let ask = self.view_request(user, n, learn);
+        self.engine.submit(move |client| done(ask.run(client)));
+    }
+
+    /// [`Self::view_async`], waiting for the answer.
+    pub fn view(&self, user: u32, n: u32, learn: bool) -> Result<View> {
+        let ask = self.view_request(user, n, learn);
+        self.engine.call(move |client| ask.run(client))
+    }
+
+    fn view_request(&self, user: u32, n: u32, learn: bool) -> ViewRequest {
+        ViewRequest {
+            user,
+            n,
+            movies: self.dataset.movies.len() as u32,
+            fold_in: learn.then(|| (self.you, self.your_fold_in())),
+            cold: self.is_cold(user).then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
+        }
+    }
+
+    /// Trains the module's default models again on the engine thread, with
+    /// `on_progress` called there after every step, saves them as the
+    /// active model, folds your ratings back in, and hands the new model's
+    /// description to `done`.
+    pub fn retrain_async(
+        &self,
+        on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
+        done: impl FnOnce(Result<ModelMeta>) + Send + 'static,
+    ) -> Result<()> {
+        let hello = self.engine.hello();
+        let spec = hello.default_rating().context("the engine offers no rating model")?;
+        let you: Vec<Triple> = your_triples(&self.dataset, &self.log, self.you).collect();
+        let job = TrainJob {
+            specs: (spec, hello.default_ranking()),
+            dataset: self.dataset.name.clone(),
+            train_ratings: self.dataset.ratings.len() + you.len(),
+            path: self.model_path.clone(),
+        };
+        let (sha, me) = (self.engine.module_sha256().to_owned(), self.you);
+        let fold: Vec<(u32, f32)> = you.iter().map(|&(_, i, r)| (i, r)).collect();
+        self.engine.submit(move |client| {
+            let trained = job.run(client, &sha, on_progress);
+            done(trained.and_then(|meta| client.fold_in(me, fold).map(|()| meta)));
+        });
+        Ok(())
+    }
+
+    /// Whether the engine thread has work under way or waiting.
+    pub fn engine_busy(&self) -> bool {
+        self.engine.busy()
     }
 
     /// Nothing personal to go on: `user` is you, and you have rated nothing.
@@ -154,35 +264,79 @@ impl Recommender {
     /// What to show `user`: their personal top `n`, or while they are cold
     /// ([`Self::is_cold`]) the popular-and-well-rated list, each with the
     /// model's prediction for them.
-    pub fn for_user(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
-        if !self.is_cold(user) {
-            return self.recommendations(user, n);
-        }
-        let mut list = cold_start::popular_and_well_rated(self.stats(), n as usize);
-        let movies: Vec<u32> = list.iter().map(|s| s.item).collect();
-        for (scored, predicted) in list.iter_mut().zip(self.predict(user, &movies)?) {
-            scored.prediction = predicted;
-        }
-        Ok(list)
+    pub fn for_user(&self, user: u32, n: u32) -> Result<Vec<Scored>> {
+        Ok(self.view(user, n, false)?.recs)
     }
 
     pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {
         let pairs: Vec<(u32, u32)> = movies.iter().map(|&m| (user, m)).collect();
-        self.client.predict(&pairs)
+        self.engine.call(move |c| c.predict(&pairs))
+    }
+
+    fn your_fold_in(&self) -> Vec<(u32, f32)> {
+        your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect()
     }
 
     fn fold_in_you(&mut self) -> Result<()> {
-        let ratings: Vec<(u32, f32)> =
-            your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect();
-        self.client.fold_in(self.you, ratings)
+        let (you, ratings) = (self.you, self.your_fold_in());
+        self.engine.call(move |c| c.fold_in(you, ratings))
+    }
+}
+
+/// A change to your ratings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Edit {
+    /// Rate the movie at this dense index.
+    Rate(u32, f32),
+    Remove(u32),
+    Undo,
+}
+
+/// What the app shows for one viewer: the model's prediction for every
+/// movie (by dense index) and their list.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub user: u32,
+    pub predicted: Vec<f32>,
+    pub recs: Vec<Scored>,
+}
+
+/// Everything a view needs from this thread, so the engine thread needs
+/// nothing of the recommender's.
+struct ViewRequest {
+    user: u32,
+    n: u32,
+    movies: u32,
+    fold_in: Option<(u32, Vec<(u32, f32)>)>,
+    /// The cold-start list, when the viewer has nothing personal yet.
+    cold: Option<Vec<Scored>>,
+}
+
+impl ViewRequest {
+    fn run(self, client: &mut EngineClient) -> Result<View> {
+        if let Some((you, ratings)) = self.fold_in {
+            client.fold_in(you, ratings)?;
+        }
+        let pairs: Vec<(u32, u32)> = (0..self.movies).map(|m| (self.user, m)).collect();
+        let predicted = client.predict(&pairs)?;
+        let recs = match self.cold {
+            Some(mut list) => {
+                for s in &mut list {
+                    s.prediction = predicted.get(s.item as usize).copied().unwrap_or(f32::NAN);
+                }
+                list
+            }
+            None => client.recommend(self.user, self.n)?,
+        };
+        Ok(View { user: self.user, predicted, recs })
     }
 }
 
 /// Prints a first start's training progress on stderr, one line per model
 /// (stdout stays clean for `--json`; the terminal UI is not up yet).
-pub fn print_progress(spec: &ModelSpec, p: &Progress) {
+pub fn print_progress(spec: &ModelSpec, role: Role, p: &Progress) {
     if p.visited == 0 && p.epoch > 0 {
-        let role = if spec.is_ranking() { "ranking" } else { "rating" };
+        let role = if role == Role::Ranking { "ranking" } else { "rating" };
         eprint!("\rtraining the default {role} model ({}) once: epoch {}/{}", spec.name(), p.epoch, p.epochs);
         if p.finished {
             eprintln!();
@@ -195,42 +349,50 @@ fn your_triples<'a>(dataset: &'a Dataset, log: &'a RatingsLog, you: u32) -> impl
     log.ratings().iter().filter_map(move |(&id, e)| dataset.movie_index(id).map(|i| (you, i, e.value)))
 }
 
-/// Trains the rating model `spec`, then the ranking model if any, and saves both.
-fn train_and_save(
-    client: &mut EngineClient,
-    module: &EngineModule,
-    dataset: &Dataset,
+/// Training the default models and saving them as the active model.
+struct TrainJob {
+    /// The rating model, then the ranking model if any.
+    specs: (ModelSpec, Option<ModelSpec>),
+    dataset: String,
     train_ratings: usize,
-    (spec, ranking): (ModelSpec, Option<ModelSpec>),
-    path: &std::path::Path,
-    mut on_progress: impl FnMut(&ModelSpec, &Progress),
-) -> Result<ModelMeta> {
-    let started = Instant::now();
-    let mut train = |spec| {
-        client.train(spec, |p| {
-            on_progress(&spec, p);
-            ControlFlow::Continue(())
-        })
-    };
-    let last = train(spec)?;
-    if let Some(ranking) = ranking {
-        train(ranking)?;
+    path: std::path::PathBuf,
+}
+
+impl TrainJob {
+    fn run(
+        self,
+        client: &mut EngineClient,
+        module_sha256: &str,
+        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+    ) -> Result<ModelMeta> {
+        let started = Instant::now();
+        let (spec, ranking) = self.specs;
+        let mut train = |client: &mut EngineClient, spec: &ModelSpec, role| {
+            client.train(spec.clone(), |p| {
+                on_progress(spec, role, p);
+                ControlFlow::Continue(())
+            })
+        };
+        let last = train(client, &spec, Role::Rating)?;
+        if let Some(ranking) = &ranking {
+            train(client, ranking, Role::Ranking)?;
+        }
+        let meta = ModelMeta {
+            algorithm: spec.algorithm.clone(),
+            params: spec,
+            ranking,
+            dataset: self.dataset,
+            engine: client.hello().engine.clone(),
+            engine_sha256: module_sha256.to_owned(),
+            train_ratings: self.train_ratings,
+            train_rmse: last.train_rmse,
+            training_seconds: started.elapsed().as_secs_f64(),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        };
+        models::save(&self.path, &meta, &client.export_model()?)?;
+        Ok(meta)
     }
-    let meta = ModelMeta {
-        algorithm: spec.name().into(),
-        params: spec,
-        ranking,
-        dataset: dataset.name.clone(),
-        engine: client.hello().engine.clone(),
-        engine_sha256: module.sha256.clone(),
-        train_ratings,
-        train_rmse: last.train_rmse,
-        training_seconds: started.elapsed().as_secs_f64(),
-        created: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    };
-    models::save(path, &meta, &client.export_model()?)?;
-    Ok(meta)
 }

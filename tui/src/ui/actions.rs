@@ -10,8 +10,9 @@ use super::event::Event;
 use super::format::{stars, title_year};
 use super::keys::{self, Action, Lookup};
 use super::query;
-use super::similar::Similar;
+use super::state::Changed;
 use super::state::{App, Level, Tab, Viewer};
+use crate::recommender::Edit;
 use cinema_store::ratings_log::Change;
 
 /// How many similar movies the detail view gets.
@@ -32,6 +33,7 @@ impl App {
                 self.on_work(report);
                 true
             }
+            Event::Viewed(viewed) => self.on_view(*viewed),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,
         }
@@ -117,6 +119,7 @@ impl App {
             }
             Action::ImportPath => self.data.input = Some(String::new()),
             Action::Download => self.start(super::work::Job::Download),
+            Action::Retrain => self.start(super::work::Job::Retrain),
             Action::Accept if self.prompt.is_some() => self.accept_prompt(),
             Action::Accept if self.data.input.is_some() => self.accept_path(),
             Action::Accept => self.typing = false,
@@ -148,9 +151,7 @@ impl App {
 
     /// Opens the detail view of `movie`, with the movies rated like it.
     pub fn open(&mut self, movie: u32) {
-        let dataset = &self.rec.dataset;
-        let similarity = self.similarity.get_or_insert_with(|| Similar::build(dataset));
-        self.similar = similarity.top(dataset, movie, SIMILAR);
+        self.similar = self.rec.similar(movie, SIMILAR);
         self.detail = Some(movie);
     }
 
@@ -239,7 +240,7 @@ impl App {
         self.viewer = viewer;
         self.ratings_cursor.reset();
         self.recs_cursor.reset();
-        self.refresh_quietly(false);
+        self.refresh(false, None);
         let name = self.viewer_name();
         let note = if self.read_only() { " (read-only; a then Enter to be you again)" } else { "" };
         self.notify(Level::Info, format!("browsing as {name}{note}"));
@@ -261,7 +262,7 @@ impl App {
             return;
         }
         let started = Instant::now();
-        let result = self.rec.rate(movie, value).map(Some);
+        let result = self.rec.save(Edit::Rate(movie, value));
         self.after_change(result, started);
     }
 
@@ -289,7 +290,7 @@ impl App {
             return;
         }
         let started = Instant::now();
-        let result = self.rec.remove(movie);
+        let result = self.rec.save(Edit::Remove(movie));
         self.after_change(result, started);
     }
 
@@ -298,7 +299,7 @@ impl App {
             return;
         }
         let started = Instant::now();
-        let result = self.rec.undo();
+        let result = self.rec.save(Edit::Undo);
         if matches!(result, Ok(None)) {
             self.notify(Level::Info, "nothing to undo");
             return;
@@ -306,20 +307,19 @@ impl App {
         self.after_change(result, started);
     }
 
-    /// Refreshes everything after your ratings changed and says what happened.
+    /// Your ratings changed (on disk already): the engine learns them and
+    /// the lists follow; the toast comes with its answer.
     fn after_change(&mut self, result: anyhow::Result<Option<Change>>, started: Instant) {
-        let change = match result {
-            Ok(Some(change)) => change,
-            Ok(None) => return,
-            Err(e) => {
-                self.notify(Level::Error, format!("could not save that: {e:#}"));
-                return;
-            }
-        };
-        if let Err(e) = self.refresh(true) {
-            self.notify(Level::Error, format!("saved, but the engine failed: {e:#}"));
-            return;
+        match result {
+            Ok(Some(change)) => self.refresh(true, Some(Changed { change, started })),
+            Ok(None) => {}
+            Err(e) => self.notify(Level::Error, format!("could not save that: {e:#}")),
         }
+    }
+
+    /// Says what a change did, once the engine has learned it.
+    pub(super) fn report_change(&mut self, changed: &Changed) {
+        let Changed { change, started } = changed;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let scale = self.rec.dataset.scale;
         let show = |v: Option<f32>| v.map_or_else(|| "unrated".to_owned(), |v| format!("★{}", stars(v, scale)));

@@ -25,7 +25,7 @@ impl App {
     /// Starts `job` on a worker thread; one at a time.
     pub(super) fn start(&mut self, job: Job) {
         if self.data.running.is_some() {
-            self.notify(Level::Error, "one import at a time: wait for this one to finish");
+            self.notify(Level::Error, "one job at a time: wait for this one to finish");
             return;
         }
         let Some(worker) = &self.worker else {
@@ -33,7 +33,14 @@ impl App {
             return;
         };
         tracing::info!("starting {job:?}");
-        work::spawn(job.clone(), worker.launcher.clone(), worker.events.clone());
+        if job == Job::Retrain {
+            if let Err(e) = work::retrain(&self.rec, worker.events.clone()) {
+                self.notify(Level::Error, format!("could not train: {e:#}"));
+                return;
+            }
+        } else {
+            work::spawn(job.clone(), worker.launcher.clone(), worker.events.clone());
+        }
         self.data.error = None;
         self.data.running = Some(Running { job, stage: None, started: Instant::now(), elapsed: Duration::ZERO });
     }
@@ -49,6 +56,19 @@ impl App {
             Report::Done(Err(message)) => {
                 self.data.running = None;
                 self.notify(Level::Error, format!("{message} — still on {}", self.rec.dataset.name));
+                self.data.error = Some(message);
+            }
+            Report::Retrained(Ok(meta)) => {
+                self.data.running = None;
+                let text = format!("{} trained again in {:.1} s and saved", meta.algorithm, meta.training_seconds);
+                self.rec.meta = meta;
+                self.rec.origin = ModelOrigin::Trained;
+                self.notify(Level::Info, text);
+                self.refresh(false, None);
+            }
+            Report::Retrained(Err(message)) => {
+                self.data.running = None;
+                self.notify(Level::Error, format!("training failed: {message} — the previous model stays"));
                 self.data.error = Some(message);
             }
         }

@@ -1,6 +1,7 @@
 //! The one event channel: key presses, mouse-wheel turns and resizes from an
-//! input thread, reports from long work (import, download, training), and a
-//! tick (toasts expire and progress timers advance on it).
+//! input thread, reports from long work (import, download, training) and
+//! the engine thread's answers, and a tick (toasts expire and progress
+//! timers advance on it).
 
 use std::sync::mpsc::Sender;
 use std::thread;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 
+use super::state::Viewed;
 use super::work::Report;
 
 const TICK: Duration = Duration::from_millis(250);
@@ -21,6 +23,8 @@ pub enum Event {
     Resize,
     Tick,
     Work(Report),
+    /// The engine thread's answer to a view request.
+    Viewed(Box<Viewed>),
     InputFailed(String),
 }
 

@@ -166,6 +166,8 @@ pub enum Action {
     /// Open the path input of the Data view.
     ImportPath,
     Download,
+    /// Train the current dataset's models again (the engine's defaults).
+    Retrain,
     Back,
     Accept,
     Cancel,
@@ -261,6 +263,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
     b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
     b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),
+    b(&[Char('T')], C::Data, A::Retrain, "train the models again (the engine's defaults)", Some("retrain")),
     b(&[Code(KeyCode::Enter)], C::Search, A::Accept, "keep the results, stop typing", Some("done")),
     b(&[Code(KeyCode::Esc)], C::Search, A::Cancel, "clear the search, stop typing", Some("cancel")),
     b(&[Code(KeyCode::Up)], C::Search, A::Up, "move up in the results", None),

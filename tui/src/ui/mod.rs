@@ -13,7 +13,6 @@ pub mod format;
 pub mod keys;
 pub mod launch;
 pub mod query;
-pub mod similar;
 pub mod state;
 pub mod theme;
 pub mod views;

@@ -1,23 +1,24 @@
 //! The terminal app's state: what is on screen and the data the views show.
-//! Every engine call goes through the [`Recommender`] held here; a failed
-//! call becomes a toast and the app stays up.
+//! Every engine call goes through the [`Recommender`] held here, on its
+//! engine thread: the app asks, keeps drawing and answering keys, and
+//! takes the answer when it comes as an event. A failed call becomes a
+//! toast and the app stays up.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
 use cinema_protocol::Scored;
 
 use super::cursor::Cursor;
 use super::event::Event;
 use super::keys::Context;
 use super::query::{self, BrowseQuery, Columns};
-use super::similar::Similar;
 use super::theme::Theme;
 use super::work::{Job, Launcher, Stage};
-use crate::recommender::Recommender;
+use crate::recommender::{Recommender, View};
+use cinema_store::ratings_log::Change;
 
 /// How many recommendations are fetched (the views show as many as fit).
 pub const RECOMMENDATIONS: u32 = 50;
@@ -123,7 +124,6 @@ pub struct App {
     pub detail: Option<u32>,
     /// Movies rated like the open one, best first, with their similarity.
     pub similar: Vec<(u32, f32)>,
-    pub(super) similarity: Option<Similar>,
     /// The help overlay's scroll position, when it is open.
     pub help: Option<usize>,
     /// The "browse as user" input, when it is open.
@@ -151,7 +151,25 @@ pub struct App {
     pub data: DataPanel,
     pub(super) worker: Option<Worker>,
     pub(super) pending: Option<char>,
+    /// The engine is working out the lists after a change (shown as "learning").
+    pub learning: bool,
+    /// Counts view requests; an answer to an older one is stale and dropped.
+    generation: u64,
     pub quit: bool,
+}
+
+/// A change to your ratings, saved and waiting for the engine to learn it.
+#[derive(Debug, Clone, Copy)]
+pub struct Changed {
+    pub change: Change,
+    pub started: Instant,
+}
+
+/// The engine thread's answer to [`App::refresh`].
+pub struct Viewed {
+    generation: u64,
+    after: Option<Changed>,
+    result: Result<View, String>,
 }
 
 impl App {
@@ -168,7 +186,6 @@ impl App {
             tab: Tab::Browse,
             detail: None,
             similar: Vec::new(),
-            similarity: None,
             help: None,
             prompt: None,
             typing: false,
@@ -188,9 +205,13 @@ impl App {
             data: DataPanel::default(),
             worker: None,
             pending: None,
+            learning: false,
+            generation: 0,
             quit: false,
         };
-        app.refresh_quietly(false);
+        // Nothing is attached yet, so this first answer is waited for: the
+        // first frame shows the lists.
+        app.refresh(false, None);
         if !warnings.is_empty() {
             app.notify(Level::Error, warnings);
         }
@@ -296,37 +317,59 @@ impl App {
         changed
     }
 
-    /// Re-reads the viewer's ratings and asks the engine again; `mark_fresh`
-    /// marks recommendations that are new since the previous list.
-    pub fn refresh(&mut self, mark_fresh: bool) -> Result<()> {
+    /// Re-reads the viewer's ratings and asks the engine for their lists
+    /// again — learning your ratings first when `learn` or after a
+    /// `changed`, whose toast then comes with the answer. With the event channel attached
+    /// the answer arrives as [`Event::Viewed`]; without it (snapshot tests)
+    /// it is waited for.
+    pub fn refresh(&mut self, learn: bool, changed: Option<Changed>) {
         self.load_viewer_ratings();
-        let user = self.viewer_user();
-        let all: Vec<u32> = (0..self.rec.dataset.movies.len() as u32).collect();
-        // Keep whatever succeeds; report the first failure.
-        let predicted = self.rec.predict(user, &all);
-        if let Ok(p) = &predicted {
-            self.predicted.clone_from(p);
-        }
-        let recs = self.rec.for_user(user, RECOMMENDATIONS);
-        if let Ok(recs) = &recs {
-            let before: HashSet<u32> = self.recs.iter().map(|s| s.item).collect();
-            self.fresh = if mark_fresh {
-                recs.iter().map(|s| s.item).filter(|i| !before.contains(i)).collect()
-            } else {
-                HashSet::new()
-            };
-            self.recs.clone_from(recs);
-            self.recs_cursor.clamp(self.recs.len());
-        }
         self.refresh_rows();
-        predicted.and(recs).map(|_| ())
+        self.generation += 1;
+        let (generation, user) = (self.generation, self.viewer_user());
+        let learn = learn || changed.is_some();
+        match self.worker.as_ref().map(|w| w.events.clone()) {
+            Some(events) => {
+                self.learning = true;
+                self.rec.view_async(user, RECOMMENDATIONS, learn, move |result| {
+                    let result = result.map_err(|e| format!("{e:#}"));
+                    let _ = events.send(Event::Viewed(Box::new(Viewed { generation, after: changed, result })));
+                });
+            }
+            None => {
+                let result = self.rec.view(user, RECOMMENDATIONS, learn).map_err(|e| format!("{e:#}"));
+                self.on_view(Viewed { generation, after: changed, result });
+            }
+        }
     }
 
-    /// [`refresh`](Self::refresh), reporting a failure as a toast.
-    pub fn refresh_quietly(&mut self, mark_fresh: bool) {
-        if let Err(e) = self.refresh(mark_fresh) {
-            self.notify(Level::Error, format!("the engine failed: {e:#}"));
+    /// Takes the engine's answer, unless a newer request superseded it.
+    pub(super) fn on_view(&mut self, viewed: Viewed) -> bool {
+        if viewed.generation != self.generation {
+            return false;
         }
+        self.learning = false;
+        let view = match viewed.result {
+            Ok(view) => view,
+            Err(e) => {
+                let what = if viewed.after.is_some() { "saved, but the engine failed" } else { "the engine failed" };
+                self.notify(Level::Error, format!("{what}: {e}"));
+                return true;
+            }
+        };
+        let before: HashSet<u32> = self.recs.iter().map(|s| s.item).collect();
+        self.fresh = match viewed.after {
+            Some(_) => view.recs.iter().map(|s| s.item).filter(|i| !before.contains(i)).collect(),
+            None => HashSet::new(),
+        };
+        self.predicted = view.predicted;
+        self.recs = view.recs;
+        self.recs_cursor.clamp(self.recs.len());
+        self.refresh_rows();
+        if let Some(changed) = &viewed.after {
+            self.report_change(changed);
+        }
+        true
     }
 
     /// Recomputes the browse rows, keeping the selected movie selected when it is still shown.

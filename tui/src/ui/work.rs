@@ -15,6 +15,8 @@ use anyhow::{Context as _, Result};
 use super::event::Event;
 use crate::recommender::Recommender;
 use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_protocol::{ModelSpec, Progress, Role};
+use cinema_store::models::ModelMeta;
 use cinema_store::{Home, download, load_or_import};
 
 /// Progress events closer together than this are dropped (the last one always
@@ -44,10 +46,12 @@ pub enum Job {
     Import(PathBuf),
     /// MovieLens latest-small from the web, into the data directory.
     Download,
+    /// Train the current dataset's models again, on the engine thread.
+    Retrain,
 }
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Stage {
     Downloading {
         done: u64,
@@ -60,7 +64,7 @@ pub enum Stage {
     /// Training one of the default models (the rating model, then the
     /// ranking model); `fraction` is of that model's training.
     Training {
-        model: &'static str,
+        model: String,
         ranking: bool,
         epoch: u32,
         epochs: u32,
@@ -72,6 +76,31 @@ pub enum Report {
     Stage(Stage),
     /// The new dataset, open, with the path it came from; or why not.
     Done(Result<(Box<Recommender>, PathBuf), String>),
+    /// The current dataset's models, trained again and saved; or why not.
+    Retrained(Result<ModelMeta, String>),
+}
+
+/// Trains the current dataset's models again on the engine thread (the
+/// screen keeps drawing; ratings made meanwhile are learned after it).
+pub fn retrain(rec: &Recommender, tx: Sender<Event>) -> Result<()> {
+    let mut progress = Reporter { tx: tx.clone(), last: None };
+    rec.retrain_async(
+        move |spec, role, p| {
+            let (stage, last) = training(spec, role, p);
+            progress.send(stage, last);
+        },
+        move |outcome| {
+            let _ = tx.send(Event::Work(Report::Retrained(outcome.map_err(|e| format!("{e:#}")))));
+        },
+    )
+}
+
+/// Where a training is, as a stage; true for its last step.
+fn training(spec: &ModelSpec, role: Role, p: &Progress) -> (Stage, bool) {
+    let fraction = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
+    let done = (f64::from(p.epoch) + fraction) / f64::from(p.epochs.max(1));
+    let (model, ranking) = (spec.algorithm.clone(), role == Role::Ranking);
+    (Stage::Training { model, ranking, epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
 }
 
 /// Runs `job` on its own thread; its reports arrive on `tx` as [`Event::Work`].
@@ -109,6 +138,7 @@ impl Reporter {
 fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, PathBuf)> {
     let path = match job {
         Job::Import(path) => path,
+        Job::Retrain => anyhow::bail!("retraining runs on the engine thread, not here"),
         Job::Download => {
             let dir = l.home.datasets_dir()?;
             download::download(&l.download_url, &dir, |done, total| {
@@ -119,11 +149,9 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
     progress.send(Stage::Importing, true);
     let dataset = load_or_import(&l.home, &path).with_context(|| format!("could not import {}", path.display()))?.0;
     progress.send(Stage::Opening, true);
-    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |spec, p| {
-        let fraction = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
-        let done = (f64::from(p.epoch) + fraction) / f64::from(p.epochs.max(1));
-        let (model, ranking) = (spec.name(), spec.is_ranking());
-        progress.send(Stage::Training { model, ranking, epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
+    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |spec, role, p| {
+        let (stage, last) = training(spec, role, p);
+        progress.send(stage, last);
     })?;
     remember(&l.home, &path, &mut rec);
     Ok((rec, path))

@@ -84,12 +84,13 @@ pub fn active_path(dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cinema_protocol::Value;
 
     fn meta() -> ModelMeta {
         ModelMeta {
             algorithm: "svd".into(),
-            params: ModelSpec::Svd(cinema_engine::defaults::svd()),
-            ranking: Some(ModelSpec::Ials(cinema_engine::defaults::ials())),
+            params: ModelSpec::new("svd").with("factors", Value::Integer(200)).with("lr", Value::Real(0.007)),
+            ranking: Some(ModelSpec::new("ials").with("alpha", Value::Real(5.0))),
             dataset: "ml-100k".into(),
             engine: "cinema-default".into(),
             engine_sha256: "00".into(),

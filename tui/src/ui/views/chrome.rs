@@ -38,6 +38,8 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let width = area.width as usize;
     let text = match &app.toast {
+        // The engine thread is learning a change: the lists follow in a moment.
+        _ if app.learning => Line::styled(fit(" … learning your ratings", width), t.dim()),
         Some(toast) if toast.level == Level::Error => {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
@@ -49,7 +51,7 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
         None => {
             let meta = &app.rec.meta;
             // Which model predicts the stars, and which (if any) orders the lists.
-            let ranked = meta.ranking.map_or(String::new(), |r| format!(" + {} ranking", r.name()));
+            let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {} ranking", r.name()));
             let text = format!(
                 " model: {}{ranked} on {} ratings, engine {} · your ratings learn at once",
                 meta.algorithm, meta.train_ratings, meta.engine

@@ -86,7 +86,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
 /// ` Downloading MovieLens latest-small: 412 KB of 955 KB     3.1 s` and a bar.
 fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let (what, ratio) = match running.stage {
+    let (what, ratio) = match running.stage.clone() {
         None => (starting(&running.job), None),
         Some(Stage::Downloading { done, total: Some(total) }) => (
             format!("Downloading MovieLens latest-small: {} of {}", bytes(done), bytes(total)),
@@ -96,13 +96,15 @@ fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
             (format!("Downloading MovieLens latest-small: {}", bytes(done)), None)
         }
         Some(Stage::Importing) => match &running.job {
-            Job::Import(_) => (starting(&running.job), None),
+            Job::Import(_) | Job::Retrain => (starting(&running.job), None),
             Job::Download => ("Importing the download".to_owned(), None),
         },
         Some(Stage::Opening) => ("Starting the engine, restoring the model".to_owned(), None),
         Some(Stage::Training { model, ranking, epoch, epochs, fraction }) => {
             let role = if ranking { "ranking" } else { "rating" };
-            (format!("Training the {role} model ({model}) once: epoch {epoch} of {epochs}"), Some(fraction))
+            // A new dataset trains its models once; `T` trains them again.
+            let once = if running.job == Job::Retrain { "" } else { " once" };
+            (format!("Training the {role} model ({model}){once}: epoch {epoch} of {epochs}"), Some(fraction))
         }
     };
     let seconds = format!("{:.1} s ", running.elapsed.as_secs_f64());
@@ -126,6 +128,7 @@ fn starting(job: &Job) -> String {
     match job {
         Job::Import(path) => format!("Importing {}", path.display()),
         Job::Download => "Downloading MovieLens latest-small".to_owned(),
+        Job::Retrain => "Training the models again".to_owned(),
     }
 }
 
