@@ -2,13 +2,19 @@
 //! so that a module crate is one line. See `plugins/ABI.md` for the contract.
 
 /// Defines the module's exports around a [`Session`](crate::Session) built by
-/// `$info` (an expression of type [`EngineInfo`](crate::EngineInfo)).
+/// `$info` (an expression of type [`EngineInfo`](crate::EngineInfo)). The
+/// second form passes every reply through `$rewrite(request, reply) ->
+/// reply` (both encoded) before the host sees it: the test fixture in
+/// `plugins/liar` lies that way.
 ///
 /// The exports exist only on `wasm32`: natively the names `alloc` and `free`
 /// would collide with the C library.
 #[macro_export]
 macro_rules! export_abi {
     ($info:expr) => {
+        $crate::export_abi!($info, |_request: &[u8], reply: Vec<u8>| reply);
+    };
+    ($info:expr, $rewrite:expr) => {
         #[cfg(target_arch = "wasm32")]
         mod cinema_abi_exports {
             use std::cell::RefCell;
@@ -50,6 +56,7 @@ macro_rules! export_abi {
                 let request = unsafe { Vec::<u8>::from_raw_parts(ptr as *mut u8, len as usize, len as usize) };
                 let reply =
                     SESSION.with_borrow_mut(|s| s.get_or_insert_with(|| $crate::Session::new($info)).call(&request));
+                let reply = ($rewrite)(&request, reply);
                 drop(request);
                 REPLY.with_borrow_mut(|r| {
                     *r = reply;

@@ -129,17 +129,14 @@ pub struct HalfSweep<'a> {
 }
 
 impl HalfSweep<'_> {
-    /// Re-solves `rows[range]` from their interactions; rows with none are
-    /// zero. Returns the interactions visited.
-    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) -> u64 {
+    /// Re-solves `rows[range]` from their interactions; rows with none are zero.
+    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) {
         let k = rows.ncols();
         let other = self.other.as_slice().expect("factor rows are contiguous");
         let all = rows.as_slice_mut().expect("factor rows are contiguous");
-        let mut visited = 0u64;
         for r in range {
             let (cols, values) = self.by_row.row(r);
             let x = &mut all[r * k..(r + 1) * k];
-            visited += cols.len() as u64;
             if cols.is_empty() {
                 x.fill(0.0);
                 continue;
@@ -151,7 +148,6 @@ impl HalfSweep<'_> {
             system.solve(x, self.params.cg_steps as usize, 0.0, scratch);
             scratch.extra = extra;
         }
-        visited
     }
 }
 

@@ -46,11 +46,10 @@ struct AlsSweep {
 impl AlsSweep {
     /// Re-solves rows until about `budget` units of work are done (a row
     /// costs its interactions plus k, the Gram product being k² flops);
-    /// returns the interactions visited and whether the iteration ended.
+    /// returns the units of work done and whether the iteration ended.
     fn step(&mut self, model: &mut Model, data: &RatingMatrix, p: &IalsParams, budget: u64) -> (u64, bool) {
         let k = model.factors() as u64;
         let mut spent = 0u64;
-        let mut visited = 0u64;
         loop {
             let (rows, other, by_row) = if self.movies_phase {
                 (&mut model.item_factors, &model.user_factors, &data.by_item)
@@ -67,18 +66,18 @@ impl AlsSweep {
                 to += 1;
             }
             let half = HalfSweep { other, gram: &self.gram, by_row, params: p, confidence: self.confidence };
-            visited += half.solve_rows(rows, from..to, &mut self.scratch);
+            half.solve_rows(rows, from..to, &mut self.scratch);
             self.row = to;
             if to == by_row.rows() {
                 self.row = 0;
                 if self.movies_phase {
                     self.movies_phase = false;
-                    return (visited, true);
+                    return (spent, true);
                 }
                 self.movies_phase = true;
             }
             if spent >= budget {
-                return (visited, false);
+                return (spent, false);
             }
         }
     }
@@ -144,9 +143,16 @@ impl Training {
     }
 
     /// Ratings visited in one epoch: an iALS iteration visits each twice.
+    /// The work of one epoch, in the units `Progress::visited` counts:
+    /// ratings for SGD and the baseline; for iALS, both half-sweeps with
+    /// each row costing its ratings plus its factors, so that every step
+    /// does a budget's worth of it even across movies nobody rated.
     pub fn per_epoch(&self, data: &RatingMatrix) -> u64 {
         let n = data.len() as u64;
-        if self.spec.is_ranking() { 2 * n } else { n }
+        match self.spec {
+            Algorithm::Ials(p) => 2 * n + u64::from(p.factors) * (u64::from(data.users) + u64::from(data.items)),
+            _ => n,
+        }
     }
 
     pub fn progress(&self, per_epoch: u64) -> Progress {

@@ -134,9 +134,12 @@ pub struct Progress {
     /// Epochs completed so far.
     pub epoch: u32,
     pub epochs: u32,
-    /// Ratings visited in the epoch under way (0 right after an epoch ends).
+    /// Work done in the epoch under way (0 right after an epoch ends), in
+    /// the module's own units (ratings, for SGD). Every `TrainStep` does at
+    /// least its budget's worth unless it ends the epoch: hosts bound the
+    /// steps of a training by it.
     pub visited: u64,
-    /// Ratings in one epoch.
+    /// The work of one epoch, in the same units.
     pub per_epoch: u64,
     /// RMSE on the training ratings during the last completed epoch.
     pub train_rmse: Option<f32>,

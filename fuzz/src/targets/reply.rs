@@ -1,8 +1,12 @@
 //! Target `reply`: the host's side of the wire. The input is decoded with
 //! `Reply::decode` (and must re-encode to the same meaning), then sent
 //! through the host's real checked path: an echo module, running in the real
-//! sandbox behind the real `EngineClient`, answers the next call with the
-//! input's bytes (or, in raw mode, with the input's first eight bytes as the
+//! sandbox behind the real `EngineClient` (loaded with 2 users and 3 movies),
+//! answers the next call with the input's bytes — or, in structured mode, a
+//! well-formed reply of the kind the call expects built from the input's
+//! bytes (movie indices, NaN and ∞, lengths, progress that stalls), which
+//! the client must refuse by the meaning checks or hand back sound. Or, in
+//! raw mode, with the input's first eight bytes as the
 //! packed pointer and length). The client must refuse what does not fit the
 //! call — never panic, never hand back a wrong-sized answer.
 
@@ -42,6 +46,19 @@ impl ReplyPath {
     }
 }
 
+impl ReplyPath {
+    /// A new instance, loaded with the shape replies are checked against.
+    fn fresh_client(&self) -> EngineClient {
+        let mut client =
+            EngineClient::start(&self.runtime, &self.module, Limits::default()).expect("the echo module starts");
+        let mut stash = vec![0];
+        stash.extend_from_slice(&Reply::Indexed(INDEXED).encode());
+        client.import_model(stash).expect("the echo module stashes the reply");
+        load(&mut client).expect("the echo module takes the data");
+        client
+    }
+}
+
 impl Default for ReplyPath {
     fn default() -> Self {
         ReplyPath::new()
@@ -52,23 +69,91 @@ impl Default for ReplyPath {
 /// and checks what the client promises its callers.
 type Call = fn(&mut EngineClient) -> anyhow::Result<&'static str>;
 
-const CALLS: [(&str, Call); 7] = [
+/// The shape every client is loaded with.
+const USERS: u32 = 2;
+const ITEMS: u32 = 3;
+const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
+
+const CALLS: [(&str, Call); 9] = [
     ("predict", |c| {
         let predictions = c.predict(&[(0, 1), (1, 2)])?;
         assert_eq!(predictions.len(), 2, "one prediction per pair");
+        assert!(predictions.iter().all(|p| (SCALE.min..=SCALE.max).contains(p)), "{predictions:?}");
         Ok("predictions")
     }),
     ("recommend", |c| {
         let top = c.recommend(0, 5)?;
         assert!(top.len() <= 5, "{} recommendations for a top 5", top.len());
+        let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
+        items.sort_unstable();
+        items.dedup();
+        assert!(items.len() == top.len() && items.iter().all(|&i| i < ITEMS), "{top:?}");
+        assert!(top.iter().all(|s| s.score.is_finite() && (SCALE.min..=SCALE.max).contains(&s.prediction)));
         Ok("recommendations")
     }),
+    ("similar", |c| {
+        let similar = c.similar(1, 2)?;
+        assert!(similar.len() <= 2 && similar.iter().all(|&(i, cos)| i < ITEMS && i != 1 && cos.abs() <= 1.001));
+        Ok("neighbours")
+    }),
+    // To the end: a training that never finishes must be stopped, not waited for.
+    ("train", |c| c.train(svd(), |_| std::ops::ControlFlow::Continue(())).map(|_| "trained")),
     ("train_start", |c| c.train_start(svd()).map(|_| "progress")),
     ("train_step", |c| c.train_step().map(|_| "progress")),
     ("export_model", |c| c.export_model().map(|_| "model")),
     ("fold_in", |c| c.fold_in(0, vec![(1, 4.0)]).map(|()| "ok")),
-    ("load", |c| c.load(2, 3, Scale { min: 1.0, max: 5.0 }, &[(0, 1, 4.0)], &[(1, 2, 3.0)]).map(|_| "indexed")),
+    ("load", load),
 ];
+
+fn load(c: &mut EngineClient) -> anyhow::Result<&'static str> {
+    c.load(USERS, ITEMS, SCALE, &[(0, 1, 4.0)], &[(1, 2, 3.0)]).map(|_| "indexed")
+}
+
+/// The honest answer to `load`'s `Index`.
+const INDEXED: Indexed = Indexed { users: USERS, items: ITEMS, train: 1, validation: 1, global_mean: 4.0 };
+
+/// A well-formed reply for call `call`, its values read from `bytes`: the
+/// kinds of lie a module can tell without breaking the encoding.
+fn structured(call: &str, bytes: &[u8]) -> Reply {
+    let mut at = 0;
+    let mut next = || {
+        let b = bytes.get(at).copied().unwrap_or(0);
+        at += 1;
+        b
+    };
+    const REALS: [f32; 12] =
+        [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -1.0, 0.0, 0.5, 1.0, 3.5, 5.0, 5.5, 1e30, -0.0];
+    const INDICES: [u32; 6] = [0, 1, 2, 3, u32::MAX, 1 << 31];
+    let (len, pick) = (usize::from(next() % 8), next());
+    let mut real = || REALS[usize::from(next()) % REALS.len()];
+    let index = |b: u8| INDICES[usize::from(b) % INDICES.len()];
+    match call {
+        "predict" => Reply::Predictions((0..len).map(|_| real()).collect()),
+        "recommend" => Reply::Recommendations(
+            (0..len)
+                .map(|k| Scored { item: index(pick.wrapping_add(k as u8)), score: real(), prediction: real() })
+                .collect(),
+        ),
+        "similar" => Reply::Neighbours((0..len).map(|k| (index(pick.wrapping_add(k as u8)), real())).collect()),
+        "train" | "train_start" | "train_step" => {
+            let small = |b: u8| [0, 1, 2, 3, u32::MAX][usize::from(b) % 5];
+            let (epoch, epochs, visited) = (small(pick), small(pick / 5), u64::from(small(pick / 25)));
+            let rmse = real();
+            Reply::Progress(Progress {
+                epoch,
+                epochs,
+                visited,
+                per_epoch: u64::from(small(len as u8)),
+                train_rmse: (pick & 1 == 1).then_some(rmse),
+                validation_rmse: None,
+                finished: pick & 2 == 2,
+            })
+        }
+        "export_model" => Reply::Model(vec![0; len << (pick % 24)]),
+        "load" => Reply::Indexed(Indexed { users: index(pick), global_mean: real(), ..INDEXED }),
+        _ => Reply::Ok,
+    }
+}
 
 fn svd() -> ModelSpec {
     ModelSpec::new("svd").with("factors", Value::Integer(4)).with("epochs", Value::Integer(2))
@@ -90,22 +175,24 @@ impl Target for ReplyPath {
             validation_rmse: None,
             finished: false,
         };
-        let indexed = Indexed { users: 2, items: 3, train: 1, validation: 1, global_mean: 4.0 };
         let replies = [
-            Reply::Predictions(vec![3.5, 4.0]),
-            Reply::Recommendations(vec![Scored { item: 2, score: 4.2, prediction: 4.2 }]),
-            Reply::Progress(progress),
-            Reply::Progress(Progress { finished: true, ..progress }),
-            Reply::Model(vec![1, 2, 3]),
-            Reply::Ok,
-            Reply::Indexed(indexed),
-            Reply::Error { kind: ErrorKind::BadState, message: "no model".into() },
+            ("predict", Reply::Predictions(vec![3.5, 4.0])),
+            ("recommend", Reply::Recommendations(vec![Scored { item: 2, score: 4.2, prediction: 4.2 }])),
+            ("similar", Reply::Neighbours(vec![(2, 0.5), (0, -0.25)])),
+            ("train", Reply::Progress(Progress { finished: true, ..progress })),
+            ("train_start", Reply::Progress(progress)),
+            ("train_step", Reply::Progress(Progress { finished: true, ..progress })),
+            ("export_model", Reply::Model(vec![1, 2, 3])),
+            ("fold_in", Reply::Ok),
+            ("load", Reply::Indexed(INDEXED)),
+            ("predict", Reply::Error { kind: ErrorKind::BadState, message: "no model".into() }),
         ];
-        let mut seeds: Vec<Vec<u8>> = replies
-            .iter()
-            .enumerate()
-            .map(|(call, reply)| [vec![(call % CALLS.len()) as u8], reply.encode()].concat())
-            .collect();
+        let call = |name| CALLS.iter().position(|(n, _)| *n == name).expect("a call of that name") as u8;
+        let mut seeds: Vec<Vec<u8>> =
+            replies.iter().map(|(name, reply)| [vec![call(*name)], reply.encode()].concat()).collect();
+        // Structured mode (second bit): a stalled training, a list past the catalogue.
+        seeds.push(vec![0x40 | call("train"), 2, 60]);
+        seeds.push(vec![0x40 | call("recommend"), 3, 4, 1, 1]);
         // Raw mode (top bit): a pointer and length that lie outside memory.
         seeds.push([vec![0x80], (u64::from(u32::MAX) << 32 | 16).to_le_bytes().to_vec()].concat());
         seeds
@@ -134,30 +221,32 @@ impl Target for ReplyPath {
             }
             Err(e) => features.push(format!("does not decode: {e}")),
         }
-        let raw = choice & 0x80 != 0;
-        let (name, call) = CALLS[usize::from(choice & 0x7f) % CALLS.len()];
+        let (raw, structure) = (choice & 0x80 != 0, choice & 0x40 != 0);
+        let (name, call) = CALLS[usize::from(choice & 0x3f) % CALLS.len()];
         let mut client = match self.client.take() {
             Some(client) => client,
-            None => {
-                EngineClient::start(&self.runtime, &self.module, Limits::default()).expect("the echo module starts")
-            }
+            None => self.fresh_client(),
         };
         let mut stash = vec![u8::from(raw)];
-        stash.extend_from_slice(reply);
+        match structure && !raw {
+            true => stash.extend_from_slice(&structured(name, reply).encode()),
+            false => stash.extend_from_slice(reply),
+        }
         client.import_model(stash).expect("the echo module stashes the reply");
+        let mode = match (raw, structure) {
+            (true, _) => " raw",
+            (false, true) => " structured",
+            (false, false) => "",
+        };
         match call(&mut client) {
             Ok(outcome) => {
-                features.push(format!("{name}{}: {outcome}", if raw { " raw" } else { "" }));
+                features.push(format!("{name}{mode}: {outcome}"));
                 self.client = Some(client);
             }
             // A refused reply may have stopped the instance: the next input starts a fresh one.
             Err(e) => {
                 let text = format!("{e:#}");
-                features.push(format!(
-                    "{name}{}: refused: {}",
-                    if raw { " raw" } else { "" },
-                    shape(without_message(&text))
-                ))
+                features.push(format!("{name}{mode}: refused: {}", shape(without_message(&text))))
             }
         }
         features
@@ -177,9 +266,9 @@ fn without_message(text: &str) -> &str {
     }
 }
 
-/// A module that answers `Hello` properly, stores the payload of an
-/// `ImportModel` (a mode byte, then a reply) and answers `Ok`, and answers
-/// every other request with the stored reply — or in raw mode with the
+/// A module that answers `Hello` properly, takes `Reset` and `AddRatings`
+/// with `Ok`, stores the payload of an `ImportModel` (a mode byte, then a
+/// reply) and answers `Ok`, and answers every other request with the stored reply — or in raw mode with the
 /// stored reply's first eight bytes as its packed `pointer << 32 | length`.
 fn echo_module() -> String {
     let hello = Reply::Hello(Hello {
@@ -202,6 +291,8 @@ fn echo_module() -> String {
     assert!(hello.len() < OK_AT as usize && ok.len() < (STASH_AT - OK_AT) as usize);
     let hello_tag = Request::Hello.encode()[0];
     let import_tag = Request::ImportModel { bytes: Vec::new() }.encode()[0];
+    let reset_tag = Request::Reset { users: 0, items: 0, scale: SCALE }.encode()[0];
+    let add_tag = Request::AddRatings { set: RatingSet::Train, ratings: Vec::new() }.encode()[0];
     let escape = |bytes: &[u8]| bytes.iter().map(|b| format!("\\{b:02x}")).collect::<String>();
     format!(
         r#"(module
@@ -217,6 +308,10 @@ fn echo_module() -> String {
     (local $byte i32) (local $size i32) (local $shift i32)
     (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {hello_tag}))
       (then (return (i64.const {hello_len}))))
+    ;; Data is taken and dropped: the client only needs its `Ok`.
+    (if (i32.or (i32.eq (i32.load8_u (local.get $at)) (i32.const {reset_tag}))
+                (i32.eq (i32.load8_u (local.get $at)) (i32.const {add_tag})))
+      (then (return (i64.const {ok_packed}))))
     (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {import_tag}))
       (then
         ;; The payload's length as a LEB128 varint, then the payload.
@@ -257,6 +352,10 @@ mod tests {
             assert!(features.iter().any(|f| f.starts_with(name) && !f.contains("refused")), "{name}: {features:#?}");
         }
         assert!(features.iter().any(|f| f.starts_with("predict raw: refused") && f.contains("outside its memory")));
+        // Well-formed lies are refused by what they mean.
+        let refused = |f: &&String, call: &str, rule: &str| f.starts_with(call) && f.contains(rule);
+        assert!(features.iter().any(|f| refused(&f, "train structured: refused", "answered TrainStep with progress")));
+        assert!(features.iter().any(|f| refused(&f, "recommend structured: refused", "with movie index #, outside")));
         let junk = target.run(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(junk.iter().any(|f| f.starts_with("recommend: refused") && f.contains("does not decode")), "{junk:?}");
     }

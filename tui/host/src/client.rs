@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use cinema_protocol::*;
 
+use super::checks::{self, MIN_BUDGET, Sent};
 use super::modules::EngineModule;
 use super::runtime::Runtime;
 use super::sandbox::{Limits, Sandbox};
@@ -30,11 +31,25 @@ pub struct Refused {
     pub message: String,
 }
 
+/// The module answered with a well-formed reply that breaks a rule of
+/// [`checks`]; the instance was ended, as after a trap.
+#[derive(Debug, thiserror::Error)]
+#[error("engine module {module} answered {request} with {what}; it was stopped")]
+pub struct Broken {
+    pub module: String,
+    pub request: &'static str,
+    pub what: String,
+}
+
 pub struct EngineClient {
     sandbox: Sandbox,
     hello: Hello,
     module_sha256: String,
     budget: u64,
+    /// What the replies must fit: the shape and data sent since `Reset`.
+    sent: Sent,
+    /// The training under way: its last progress, and steps taken.
+    training: Option<(Progress, u64)>,
 }
 
 impl EngineClient {
@@ -44,7 +59,25 @@ impl EngineClient {
             Reply::Hello(h) => h,
             other => bail!("engine module {} answered Hello with {}", module.name, other.name()),
         };
-        Ok(EngineClient { sandbox, hello, module_sha256: module.sha256.clone(), budget: 16 * 1024 })
+        let mut client = EngineClient {
+            sandbox,
+            hello,
+            module_sha256: module.sha256.clone(),
+            budget: 16 * 1024,
+            sent: Sent::default(),
+            training: None,
+        };
+        let rule = checks::hello(&client.hello);
+        client.holds("Hello", rule)?;
+        Ok(client)
+    }
+
+    /// Passes a rule that held; ends the instance on one that broke.
+    fn holds(&mut self, request: &'static str, rule: Result<(), String>) -> Result<()> {
+        let Err(what) = rule else { return Ok(()) };
+        let broken = Broken { module: self.sandbox.name().to_owned(), request, what };
+        self.sandbox.stop(broken.to_string());
+        Err(broken.into())
     }
 
     pub fn hello(&self) -> &Hello {
@@ -84,14 +117,21 @@ impl EngineClient {
         train: &[Triple],
         validation: &[Triple],
     ) -> Result<Indexed> {
+        self.sent = Sent { users, items, scale, ..Sent::default() };
         self.expect_ok(Request::Reset { users, items, scale })?;
         for (set, ratings) in [(RatingSet::Train, train), (RatingSet::Validation, validation)] {
             for chunk in ratings.chunks(RATING_CHUNK) {
-                self.expect_ok(Request::AddRatings { set, ratings: chunk.to_vec() })?;
+                let request = Request::AddRatings { set, ratings: chunk.to_vec() };
+                self.sent.bytes += request.encode().len() as u64;
+                self.expect_ok(request)?;
             }
         }
+        (self.sent.train, self.sent.validation) = (train.len() as u64, validation.len() as u64);
         match self.call(Request::Index)? {
-            Reply::Indexed(i) => Ok(i),
+            Reply::Indexed(i) => {
+                let rule = checks::indexed(&i, &self.sent);
+                self.holds("Index", rule).map(|()| i)
+            }
             other => self.unexpected("Indexed", &other),
         }
     }
@@ -101,7 +141,11 @@ impl EngineClient {
     pub fn train_start(&mut self, spec: ModelSpec) -> Result<Progress> {
         let spec = self.hello.check(&spec).map_err(|e| anyhow::anyhow!("engine module {}: {e}", self.hello.engine))?;
         match self.call(Request::TrainStart { spec })? {
-            Reply::Progress(p) => Ok(p),
+            Reply::Progress(p) => {
+                self.holds("TrainStart", checks::progress_start(&p))?;
+                self.training = Some((p, 0));
+                Ok(p)
+            }
             other => self.unexpected("Progress", &other),
         }
     }
@@ -113,9 +157,15 @@ impl EngineClient {
             Reply::Progress(p) => p,
             other => return self.unexpected("Progress", &other),
         };
+        if let Some((before, steps)) = self.training {
+            let rule = checks::progress_step(&before, &progress)
+                .and_then(|()| checks::steps(steps + 1, checks::max_steps(&before, MIN_BUDGET)));
+            self.holds("TrainStep", rule)?;
+            self.training = Some((progress, steps + 1));
+        }
         let took = started.elapsed().as_secs_f64().max(1e-4);
         let scaled = self.budget as f64 * (STEP_TARGET.as_secs_f64() / took).clamp(0.5, 2.0);
-        self.budget = (scaled as u64).clamp(1024, 1 << 28);
+        self.budget = (scaled as u64).clamp(MIN_BUDGET, 1 << 28);
         Ok(progress)
     }
 
@@ -140,8 +190,12 @@ impl EngineClient {
         let mut out = Vec::with_capacity(pairs.len());
         for chunk in pairs.chunks(PREDICT_CHUNK) {
             match self.call(Request::Predict { pairs: chunk.to_vec() })? {
-                Reply::Predictions(p) if p.len() == chunk.len() => out.extend(p),
-                other => return self.unexpected("one prediction per pair", &other),
+                Reply::Predictions(p) => {
+                    let rule = checks::predictions(&p, chunk.len(), self.sent.scale);
+                    self.holds("Predict", rule)?;
+                    out.extend(p);
+                }
+                other => return self.unexpected("Predictions", &other),
             }
         }
         Ok(out)
@@ -149,27 +203,38 @@ impl EngineClient {
 
     pub fn recommend(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
         match self.call(Request::Recommend { user, n })? {
-            Reply::Recommendations(r) if r.len() <= n as usize => Ok(r),
-            other => self.unexpected(&format!("at most {n} recommendations"), &other),
+            Reply::Recommendations(r) => {
+                let rule = checks::recommendations(&r, n, &self.sent);
+                self.holds("Recommend", rule).map(|()| r)
+            }
+            other => self.unexpected("Recommendations", &other),
         }
     }
 
     pub fn export_model(&mut self) -> Result<Vec<u8>> {
         match self.call(Request::ExportModel)? {
-            Reply::Model(bytes) => Ok(bytes),
+            Reply::Model(bytes) => {
+                let rule = checks::model(bytes.len(), &self.sent);
+                self.holds("ExportModel", rule).map(|()| bytes)
+            }
             other => self.unexpected("Model", &other),
         }
     }
 
     pub fn import_model(&mut self, bytes: Vec<u8>) -> Result<()> {
+        // A model the host hands over may come back as large.
+        self.sent.bytes += bytes.len() as u64;
         self.expect_ok(Request::ImportModel { bytes })
     }
 
     /// The `n` movies most like `item` by the model's vectors, as `(item, cosine)`.
     pub fn similar(&mut self, item: u32, n: u32) -> Result<Vec<(u32, f32)>> {
         match self.call(Request::Similar { item, n })? {
-            Reply::Neighbours(r) if r.len() <= n as usize => Ok(r),
-            other => self.unexpected(&format!("at most {n} similar movies"), &other),
+            Reply::Neighbours(r) => {
+                let rule = checks::neighbours(&r, item, n, &self.sent);
+                self.holds("Similar", rule).map(|()| r)
+            }
+            other => self.unexpected("Neighbours", &other),
         }
     }
 

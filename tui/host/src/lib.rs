@@ -5,12 +5,13 @@
 //! is the typed client the rest of the app uses. Nothing outside this room
 //! touches wasmtime or raw protocol bytes.
 
+pub mod checks;
 pub mod client;
 pub mod modules;
 pub mod runtime;
 pub mod sandbox;
 
-pub use client::{EngineClient, Refused};
+pub use client::{Broken, EngineClient, Refused};
 pub use modules::{EngineModule, ModuleSource};
 pub use runtime::Runtime;
 pub use sandbox::{Limits, Sandbox, SandboxError};

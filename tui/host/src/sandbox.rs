@@ -270,6 +270,14 @@ impl Sandbox {
         outcome.recv().unwrap_or_else(|_| Err(lost(&self.name)))
     }
 
+    /// Ends the instance for `reason` (a reply that broke a rule): later
+    /// calls are refused as after a trap.
+    pub fn stop(&mut self, reason: String) {
+        tracing::error!("{reason}");
+        self.stopped = Some(reason);
+        self.shut_down();
+    }
+
     /// Ends the guest thread, dropping the instance and its memory.
     fn shut_down(&mut self) {
         if let Some(GuestThread { jobs, thread }) = self.guest.take() {

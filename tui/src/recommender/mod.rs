@@ -85,6 +85,18 @@ impl Recommender {
                 warnings.push("the saved model has no ranking model; retraining both".into());
                 None
             }
+            // Model bytes are the module's own business: only the module that
+            // wrote them (by its sha256) may be trusted to read them back.
+            Ok((meta, _)) if meta.engine_sha256 != module.sha256 => {
+                warnings.push(format!(
+                    "the saved model was trained by engine module {} ({}); retraining with {} ({})",
+                    meta.engine,
+                    short(&meta.engine_sha256),
+                    module.name,
+                    short(&module.sha256)
+                ));
+                None
+            }
             Ok((meta, bytes)) => match client.import_model(bytes) {
                 Ok(()) => Some(meta),
                 Err(e) => {
@@ -342,6 +354,11 @@ pub fn print_progress(spec: &ModelSpec, role: Role, p: &Progress) {
             eprintln!();
         }
     }
+}
+
+/// The first 12 hex digits of a sha256, enough to tell modules apart.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
 }
 
 /// Your logged ratings as engine triples; movies no longer in the dataset are skipped.

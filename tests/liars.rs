@@ -1,0 +1,150 @@
+//! Modules that speak the protocol perfectly and lie. `plugins/liar` is the
+//! real engine with one kind of reply corrupted; it is built for wasm here
+//! once, and each lie is one byte patched into a copy. Each copy is given
+//! to the real `cinema` binary, which must stop it with an error naming the
+//! module, the request and the rule — exit 1, no panic, no hang — and
+//! leave your data as they were: the built-in module still recommends
+//! afterwards, retraining rather than trusting a model the liar wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+mod common;
+use common::shared;
+
+/// Long enough for a busy machine; a hang is what this catches.
+const TIMEOUT: Duration = Duration::from_secs(120);
+const MARKER: &[u8] = b"cinema-liar-mode:";
+
+/// The liar built for wasm, into the target directory `build.rs` uses for
+/// the engine modules (so the engine is not compiled again).
+fn liar_wasm() -> &'static [u8] {
+    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("engine-modules");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(&root)
+            .args(["build", "--profile", "plugin", "--target", "wasm32-unknown-unknown", "-p", "cinema-plugin-liar"])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building plugins/liar for wasm failed");
+        std::fs::read(target_dir.join("wasm32-unknown-unknown/plugin/cinema_plugin_liar.wasm")).unwrap()
+    })
+}
+
+/// A copy of the liar telling lie `mode`, as `dir/liar-NAME.wasm`.
+fn liar(dir: &Path, mode: u8, name: &str) -> PathBuf {
+    let mut wasm = liar_wasm().to_vec();
+    let at = wasm.windows(MARKER.len()).position(|w| w == MARKER).expect("the marker is in the module");
+    wasm[at + MARKER.len()] = mode;
+    let path = dir.join(format!("liar-{name}.wasm"));
+    std::fs::write(&path, wasm).unwrap();
+    path
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// `cinema --home HOME ARGS…`, killed if it outlives [`TIMEOUT`].
+fn cinema(home: &Path, args: &[&str]) -> Run {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > TIMEOUT {
+            child.kill().unwrap();
+            panic!("cinema {args:?} hung for {TIMEOUT:?}");
+        }
+        sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    Run { code: out.status.code(), stdout: text(out.stdout), stderr: text(out.stderr), took: started.elapsed() }
+}
+
+/// Each lie, the request it corrupts, and the rule the host must name.
+const LIES: [(u8, &str, &str, &str); 7] = [
+    (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent"),
+    (2, "stuck-training", "TrainStep", "the step did not move training on"),
+    (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5"),
+    (4, "duplicate-recommendations", "Recommend", "twice"),
+    (5, "wild-progress", "TrainStart", "progress epoch 1000000 of 2"),
+    (6, "huge-hello", "Hello", "a name of 1048576 bytes (at most 256)"),
+    (7, "huge-model", "ExportModel", "a model of 104857600 bytes, over the"),
+];
+
+#[test]
+fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_carries_on() {
+    let modules = TempDir::new().unwrap();
+    let ml100k = shared().join("datasets/ml-100k").display().to_string();
+    let recommend = ["recommend", "--dataset", &ml100k, "--user", "1", "-n", "10", "--json"];
+    let home = TempDir::new().unwrap();
+
+    // The honest build (lie 0) works like any module: the fixture itself is sound.
+    let honest = liar(modules.path(), 0, "honest");
+    let run = cinema(home.path(), &[&["--plugin", &honest.display().to_string()][..], &recommend].concat());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    for (mode, name, request, rule) in LIES {
+        let path = liar(modules.path(), mode, name);
+        let run = cinema(home.path(), &[&["--plugin", &path.display().to_string()][..], &recommend].concat());
+        let said = format!("engine module liar-{name} answered {request} with");
+        eprintln!("{name}: rc {:?} in {:.2?}", run.code, run.took);
+        assert_eq!(run.code, Some(1), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(&said) && run.stderr.contains(rule), "{name}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{name} printed an answer: {}", run.stdout);
+
+        // The built-in module, on the same data directory, still recommends;
+        // a model another module saved is retrained, not imported.
+        let after = cinema(home.path(), &recommend);
+        assert_eq!(after.code, Some(0), "after {name}: {}", after.stderr);
+        let list: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+        assert_eq!(list.as_array().map(Vec::len), Some(10), "after {name}: {list}");
+    }
+}
+
+/// A model file is only read back by the module that wrote it.
+#[test]
+fn a_model_saved_by_one_module_is_retrained_by_another_and_says_why() {
+    let modules = TempDir::new().unwrap();
+    let home = TempDir::new().unwrap();
+    let ml100k = shared().join("datasets/ml-100k").display().to_string();
+    let recommend = ["recommend", "--dataset", &ml100k, "--user", "1", "--json"];
+    let honest = liar(modules.path(), 0, "honest").display().to_string();
+    assert_eq!(cinema(home.path(), &[&["--plugin", &honest][..], &recommend].concat()).code, Some(0));
+    let run = cinema(home.path(), &recommend);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the saved model was trained by engine module cinema-liar")
+            && run.stderr.contains("retraining with cinema-default"),
+        "{}",
+        run.stderr
+    );
+    let again = cinema(home.path(), &recommend);
+    assert!(!again.stderr.contains("retraining"), "the default module's own model is kept: {}", again.stderr);
+}

@@ -1,0 +1,272 @@
+//! What a reply must mean, not only how it must be encoded. An engine module
+//! is untrusted code that can speak the wire format perfectly and still lie:
+//! name a movie past the catalogue, send NaN for a rating, list one movie
+//! ten times, report progress that never ends. The typed client runs every
+//! reply through one of these rules before anyone uses it; a broken rule
+//! ends the instance like a trap does. Each rule returns what was wrong, in
+//! words that finish "engine module X answered Request with …".
+
+use cinema_protocol::{Hello, Indexed, ParamKind, Progress, Scale, Scored};
+
+/// The longest module name or version a module may give.
+pub const MAX_NAME: usize = 256;
+/// The longest description or parameter help.
+pub const MAX_TEXT: usize = 1024;
+pub const MAX_ALGORITHMS: usize = 32;
+pub const MAX_PARAMS: usize = 64;
+pub const MAX_CHOICES: usize = 64;
+/// An exported model may be this large whatever the data …
+pub const MODEL_BASE_BYTES: u64 = 64 << 20;
+/// … plus this many times the bytes of data the host sent (ratings, and
+/// the model last imported): factors for every user and movie are a few
+/// hundred bytes each, while every rating sent took 12.
+pub const MODEL_PER_SENT_BYTE: u64 = 4;
+
+/// What the host has sent the module since its last `Reset`: the bounds a
+/// reply must stay inside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sent {
+    pub users: u32,
+    pub items: u32,
+    pub scale: Scale,
+    pub train: u64,
+    pub validation: u64,
+    pub bytes: u64,
+}
+
+impl Default for Sent {
+    /// Nothing sent: every index is out of range.
+    fn default() -> Sent {
+        Sent { users: 0, items: 0, scale: Scale { min: 0.0, max: 0.0 }, train: 0, validation: 0, bytes: 0 }
+    }
+}
+
+type Rule = Result<(), String>;
+
+fn rule(holds: bool, broken: impl FnOnce() -> String) -> Rule {
+    if holds { Ok(()) } else { Err(broken()) }
+}
+
+pub fn hello(h: &Hello) -> Rule {
+    rule(h.engine.len() <= MAX_NAME, || format!("a name of {} bytes (at most {MAX_NAME})", h.engine.len()))?;
+    rule(h.engine_version.len() <= MAX_NAME, || format!("a version of {} bytes", h.engine_version.len()))?;
+    rule(h.algorithms.len() <= MAX_ALGORITHMS, || {
+        format!("{} algorithms (at most {MAX_ALGORITHMS})", h.algorithms.len())
+    })?;
+    for (i, a) in h.algorithms.iter().enumerate() {
+        let name = &a.name;
+        rule(!name.is_empty() && name.len() <= MAX_NAME, || format!("an algorithm name of {} bytes", name.len()))?;
+        rule(h.algorithms[..i].iter().all(|b| b.name != *name), || format!("algorithm `{name}` twice"))?;
+        rule(a.description.len() <= MAX_TEXT, || format!("a description of {} bytes for {name}", a.description.len()))?;
+        rule(a.params.len() <= MAX_PARAMS, || {
+            format!("{} parameters for {name} (at most {MAX_PARAMS})", a.params.len())
+        })?;
+        for (j, p) in a.params.iter().enumerate() {
+            let param = &p.name;
+            rule(!param.is_empty() && param.len() <= MAX_NAME, || {
+                format!("a parameter name of {} bytes", param.len())
+            })?;
+            rule(a.params[..j].iter().all(|q| q.name != *param), || format!("parameter `{param}` of {name} twice"))?;
+            rule(p.help.len() <= MAX_TEXT, || format!("help of {} bytes for `{param}`", p.help.len()))?;
+            let sane = match &p.kind {
+                ParamKind::Integer { default, min, max } => min <= default && default <= max,
+                ParamKind::Real { default, min, max } => {
+                    [default, min, max].iter().all(|x| x.is_finite()) && min <= default && default <= max
+                }
+                ParamKind::Choice { default, choices } => {
+                    choices.len() <= MAX_CHOICES
+                        && choices.iter().all(|c| c.len() <= MAX_NAME)
+                        && choices.contains(default)
+                }
+            };
+            rule(sane, || format!("parameter `{param}` of {name} whose default is outside its own range"))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn indexed(i: &Indexed, sent: &Sent) -> Rule {
+    let counts = (i.users, i.items, i.train, i.validation);
+    rule(counts == (sent.users, sent.items, sent.train, sent.validation), || {
+        format!(
+            "{} users, {} movies, {} + {} ratings where {} users, {} movies, {} + {} ratings were sent",
+            i.users, i.items, i.train, i.validation, sent.users, sent.items, sent.train, sent.validation
+        )
+    })?;
+    rule(i.train == 0 || in_scale(i.global_mean, sent.scale), || format!("a global mean of {}", i.global_mean))
+}
+
+/// One prediction per pair, each a rating on the scale (they are clipped to it).
+pub fn predictions(p: &[f32], pairs: usize, scale: Scale) -> Rule {
+    rule(p.len() == pairs, || format!("{} predictions for {pairs} pairs", p.len()))?;
+    match p.iter().position(|&x| !in_scale(x, scale)) {
+        Some(k) => Err(format!("prediction {} for pair {k}, outside the scale {}–{}", p[k], scale.min, scale.max)),
+        None => Ok(()),
+    }
+}
+
+/// At most `n`, each a movie sent once, best first, with a finite score and
+/// a prediction on the scale.
+pub fn recommendations(r: &[Scored], n: u32, sent: &Sent) -> Rule {
+    rule(r.len() <= n as usize, || format!("{} movies for a top {n}", r.len()))?;
+    movies(r.iter().map(|s| s.item), sent.items)?;
+    for s in r {
+        rule(s.score.is_finite(), || format!("score {} for movie index {}", s.score, s.item))?;
+        rule(in_scale(s.prediction, sent.scale), || {
+            format!("prediction {} for movie index {}, outside the scale", s.prediction, s.item)
+        })?;
+    }
+    rule(r.windows(2).all(|w| w[0].score >= w[1].score), || "a list that is not best first".into())
+}
+
+/// At most `n` other movies, each once, most similar first, each with a cosine.
+pub fn neighbours(r: &[(u32, f32)], item: u32, n: u32, sent: &Sent) -> Rule {
+    rule(r.len() <= n as usize, || format!("{} movies for {n} similar ones", r.len()))?;
+    movies(r.iter().map(|s| s.0), sent.items)?;
+    rule(r.iter().all(|s| s.0 != item), || format!("movie index {item} as similar to itself"))?;
+    match r.iter().find(|s| !(-1.001..=1.001).contains(&s.1)) {
+        Some(s) => Err(format!("similarity {} for movie index {}, not a cosine", s.1, s.0)),
+        None => rule(r.windows(2).all(|w| w[0].1 >= w[1].1), || "a list that is not most similar first".into()),
+    }
+}
+
+/// Progress as `TrainStart` reports it: nothing done yet, counts that add up.
+pub fn progress_start(p: &Progress) -> Rule {
+    rule(p.epochs >= 1 && p.epoch <= p.epochs && p.visited <= p.per_epoch, || progress(p))?;
+    rmse(p)
+}
+
+/// Each `TrainStep` moves training on: the same shape, the epoch never
+/// going back, something visited or finished. With the host's budget of at
+/// least [`MIN_BUDGET`] ratings a step, that also bounds the steps.
+pub fn progress_step(before: &Progress, after: &Progress) -> Rule {
+    progress_start(after)?;
+    rule(after.epochs == before.epochs && after.per_epoch == before.per_epoch, || {
+        format!("{} where training had been {} epochs of {} ratings", progress(after), before.epochs, before.per_epoch)
+    })?;
+    let moved =
+        after.finished || after.epoch > before.epoch || (after.epoch == before.epoch && after.visited > before.visited);
+    rule(moved, || format!("{} after {}: the step did not move training on", progress(after), progress(before)))
+}
+
+/// The steps an honest training of `p`'s shape can take with budgets of at
+/// least `min_budget` ratings, plus slack; a training still going past it is stopped.
+pub fn max_steps(p: &Progress, min_budget: u64) -> u64 {
+    let per_epoch = p.per_epoch.div_ceil(min_budget.max(1)) + 1;
+    u64::from(p.epochs).saturating_mul(per_epoch).saturating_add(16)
+}
+
+/// A training may take at most `most` steps (see [`max_steps`]).
+pub fn steps(taken: u64, most: u64) -> Rule {
+    rule(taken <= most, || {
+        format!("training still unfinished after {taken} steps (an honest one needs at most {most})")
+    })
+}
+
+pub fn model(len: usize, sent: &Sent) -> Rule {
+    let cap = MODEL_BASE_BYTES.saturating_add(MODEL_PER_SENT_BYTE.saturating_mul(sent.bytes));
+    rule(len as u64 <= cap, || {
+        format!("a model of {len} bytes, over the {cap} allowed for the {} bytes of data sent", sent.bytes)
+    })
+}
+
+/// Every movie index inside the catalogue sent, none twice.
+fn movies(items: impl Iterator<Item = u32>, catalogue: u32) -> Rule {
+    let mut seen = std::collections::HashSet::new();
+    for item in items {
+        rule(item < catalogue, || format!("movie index {item}, outside the {catalogue} movies sent"))?;
+        rule(seen.insert(item), || format!("movie index {item} twice"))?;
+    }
+    Ok(())
+}
+
+fn rmse(p: &Progress) -> Rule {
+    match [p.train_rmse, p.validation_rmse].into_iter().flatten().find(|x| !(x.is_finite() && *x >= 0.0)) {
+        Some(x) => Err(format!("an RMSE of {x}")),
+        None => Ok(()),
+    }
+}
+
+fn progress(p: &Progress) -> String {
+    format!("progress epoch {} of {}, {} of {} ratings", p.epoch, p.epochs, p.visited, p.per_epoch)
+}
+
+fn in_scale(x: f32, scale: Scale) -> bool {
+    x.is_finite() && x >= scale.min && x <= scale.max
+}
+
+/// The smallest `TrainStep` budget the client sends (see `client.rs`).
+pub const MIN_BUDGET: u64 = 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
+
+    fn sent() -> Sent {
+        Sent { users: 10, items: 20, scale: SCALE, train: 100, validation: 0, bytes: 1200 }
+    }
+
+    fn scored(item: u32, score: f32) -> Scored {
+        Scored { item, score, prediction: 4.0 }
+    }
+
+    #[test]
+    fn lists_name_the_movie_that_breaks_a_rule() {
+        assert!(recommendations(&[scored(3, 2.0), scored(1, 1.0)], 10, &sent()).is_ok());
+        let err = |r: &[Scored], n| recommendations(r, n, &sent()).unwrap_err();
+        assert_eq!(err(&[scored(u32::MAX, 1.0)], 10), "movie index 4294967295, outside the 20 movies sent");
+        assert_eq!(err(&[scored(3, 1.0), scored(3, 0.5)], 10), "movie index 3 twice");
+        assert_eq!(err(&[scored(1, 1.0), scored(2, 0.5)], 1), "2 movies for a top 1");
+        assert!(err(&[scored(1, f32::NAN)], 10).starts_with("score NaN"));
+        assert!(err(&[Scored { item: 1, score: 1.0, prediction: 9.0 }], 10).contains("outside the scale"));
+        assert_eq!(err(&[scored(1, 1.0), scored(2, 3.0)], 10), "a list that is not best first");
+        assert!(neighbours(&[(4, 0.9), (5, 0.2)], 3, 5, &sent()).is_ok());
+        assert!(neighbours(&[(3, 0.9)], 3, 5, &sent()).unwrap_err().contains("similar to itself"));
+        assert!(neighbours(&[(4, 7.0)], 3, 5, &sent()).unwrap_err().contains("not a cosine"));
+    }
+
+    #[test]
+    fn predictions_are_one_per_pair_and_on_the_scale() {
+        assert!(predictions(&[1.0, 5.0], 2, SCALE).is_ok());
+        assert_eq!(predictions(&[1.0], 2, SCALE).unwrap_err(), "1 predictions for 2 pairs");
+        assert!(predictions(&[1.0, f32::INFINITY], 2, SCALE).unwrap_err().contains("for pair 1"));
+    }
+
+    fn at(epoch: u32, visited: u64) -> Progress {
+        Progress {
+            epoch,
+            epochs: 3,
+            visited,
+            per_epoch: 5000,
+            train_rmse: Some(0.9),
+            validation_rmse: None,
+            finished: false,
+        }
+    }
+
+    #[test]
+    fn training_must_move_on_and_stay_in_shape() {
+        assert!(progress_step(&at(0, 0), &at(0, 1024)).is_ok());
+        assert!(progress_step(&at(0, 4096), &at(1, 0)).is_ok());
+        assert!(progress_step(&at(0, 1024), &at(0, 1024)).unwrap_err().contains("did not move training on"));
+        assert!(progress_step(&at(1, 0), &at(0, 2048)).is_err(), "an epoch going back");
+        let mut wild = at(1_000_000, 0);
+        assert!(progress_step(&at(0, 0), &wild).is_err());
+        wild = Progress { train_rmse: Some(f32::NAN), ..at(1, 0) };
+        assert_eq!(progress_step(&at(0, 0), &wild).unwrap_err(), "an RMSE of NaN");
+        assert_eq!(max_steps(&at(0, 0), 1024), 3 * (5 + 1) + 16);
+    }
+
+    #[test]
+    fn a_hello_stays_small_and_consistent() {
+        let mut h = Hello { abi_version: 2, engine: "m".into(), engine_version: "1".into(), algorithms: Vec::new() };
+        assert!(hello(&h).is_ok());
+        h.engine = "x".repeat(MAX_NAME + 1);
+        assert!(hello(&h).unwrap_err().contains("a name of 257 bytes"));
+        let model = |len: usize| model(len, &sent());
+        assert!(model(1 << 20).is_ok());
+        assert!(model(200 << 20).unwrap_err().contains("over the"));
+    }
+}
