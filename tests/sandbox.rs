@@ -389,11 +389,12 @@ fn files_that_are_not_webassembly_are_refused_when_loading() {
         .collect();
     let mut truncated = b"\0asm\x01\0\0\0".to_vec();
     truncated.extend_from_slice(&random[..64]);
-    let files: [(&str, &[u8]); 4] = [
+    let files: [(&str, &[u8]); 5] = [
         ("random.wasm", &random),
         ("empty.wasm", b""),
         ("truncated.wasm", &truncated),
         ("text.wasm", b"This is a text file, not a module.\n"),
+        ("elf.wasm", b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"),
     ];
     let mut paths: Vec<PathBuf> = files
         .iter()
@@ -416,6 +417,9 @@ fn files_that_are_not_webassembly_are_refused_when_loading() {
             path.display()
         );
     }
+    // A binary that is not wasm is called what it is, not parsed as WAT text.
+    let elf = format!("{:#}", EngineModule::from_file(runtime(), &tmp.path().join("elf.wasm")).err().unwrap());
+    assert!(elf.contains("does not start with \\0asm (it looks like an ELF executable)"), "{elf}");
     assert_host_goes_on();
 }
 

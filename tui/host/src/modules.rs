@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::Module;
 
@@ -30,6 +30,15 @@ impl EngineModule {
     pub fn from_file(runtime: &Runtime, path: &Path) -> Result<EngineModule> {
         let bytes = std::fs::read(path).with_context(|| format!("could not read engine module {}", path.display()))?;
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        // wasmtime reads anything that is not binary wasm as WAT text; for a
+        // `.wasm` file its parser's complaint would only mislead.
+        if path.extension().is_some_and(|e| e == "wasm") && !bytes.starts_with(b"\0asm") {
+            bail!(
+                "engine module {name} is not a valid WebAssembly module: {} does not start with \\0asm{}",
+                path.display(),
+                looks_like(&bytes)
+            );
+        }
         EngineModule::from_bytes(runtime, &name, ModuleSource::File(path.to_path_buf()), &bytes)
     }
 
@@ -58,4 +67,16 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
         .collect();
     found.sort();
     found
+}
+
+/// What a file that is not wasm seems to be, for the error message.
+fn looks_like(bytes: &[u8]) -> &'static str {
+    match bytes {
+        [] => " (it is empty)",
+        [0x7f, b'E', b'L', b'F', ..] => " (it looks like an ELF executable)",
+        [b'M', b'Z', ..] => " (it looks like a Windows executable)",
+        [b'P', b'K', 3, 4, ..] => " (it looks like a zip archive)",
+        _ if std::str::from_utf8(bytes).is_ok() => " (it is text; WebAssembly text belongs in a .wat file)",
+        _ => "",
+    }
 }
