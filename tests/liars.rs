@@ -148,3 +148,54 @@ fn a_model_saved_by_one_module_is_retrained_by_another_and_says_why() {
     let again = cinema(home.path(), &recommend);
     assert!(!again.stderr.contains("retraining"), "the default module's own model is kept: {}", again.stderr);
 }
+
+/// In the terminal app, a module caught lying is replaced: the same dataset
+/// opens again with the built-in module, and the screen says why.
+#[test]
+fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
+    use cinema::recommender::Recommender;
+    use cinema::ui::App;
+    use cinema::ui::state::Level;
+    use cinema::ui::work::Launcher;
+    use cinema_host::{EngineModule, Limits, Runtime};
+    use cinema_store::{Home, load_or_import};
+    use std::sync::{Arc, mpsc};
+
+    let modules = TempDir::new().unwrap();
+    let dir = TempDir::new().unwrap();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let runtime = Arc::new(Runtime::new(None).unwrap());
+    // Every view predicts for every movie: the lie shows on the first one.
+    let path = liar(modules.path(), 3, "nan-predictions");
+    let module = Arc::new(EngineModule::from_file(&runtime, &path).unwrap());
+    let ml100k = shared().join("datasets/ml-100k");
+    let dataset = load_or_import(&home, &ml100k).unwrap().0;
+    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    let rec = Recommender::open(&home, &runtime, &module, limits, dataset, |_, _, _| {}).unwrap();
+
+    // The first answer is waited for (nothing attached yet): the lie is shown, the app stays up.
+    let mut app = App::new(rec);
+    let toast = app.toast.clone().expect("the failure is shown");
+    assert_eq!(toast.level, Level::Error);
+    assert!(toast.text.contains("answered Predict with prediction NaN"), "{}", toast.text);
+
+    let (tx, rx) = mpsc::channel();
+    app.attach(Launcher::new(home, runtime, module, limits), tx);
+    app.source = Some(ml100k.clone());
+    app.refresh(false, None);
+    let deadline = Instant::now() + TIMEOUT;
+    while app.learning || app.data.running.is_some() {
+        let event = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("an answer in time");
+        app.handle(event);
+    }
+    assert_eq!(app.rec.meta.engine, "cinema-default");
+    assert_eq!((app.rec.dataset.name.as_str(), app.source.as_deref()), ("ml-100k", Some(ml100k.as_path())));
+    assert_eq!(app.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
+    let toast = app.toast.clone().expect("the switch is explained");
+    assert!(
+        toast.text.contains("was stopped")
+            && toast.text.contains("switched to the built-in engine module cinema-default"),
+        "{}",
+        toast.text
+    );
+}

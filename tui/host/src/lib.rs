@@ -15,3 +15,10 @@ pub use client::{Broken, EngineClient, Refused};
 pub use modules::{EngineModule, ModuleSource};
 pub use runtime::Runtime;
 pub use sandbox::{Limits, Sandbox, SandboxError};
+
+/// Whether `error` ended the module's instance — it broke a limit of the
+/// sandbox or a rule of [`checks`] — rather than being an answer the module
+/// gave and survived (a [`Refused`] request, or the host's own I/O).
+pub fn is_fault(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<Broken>().is_some() || error.downcast_ref::<SandboxError>().is_some()
+}

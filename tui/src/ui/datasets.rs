@@ -3,11 +3,14 @@
 //! open — or keeping the current one and showing why not.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::state::{App, Level, Running};
 use super::work::{self, Job, Report};
+use crate::modules::DEFAULT_MODULE;
 use crate::recommender::{ModelOrigin, Recommender};
+use cinema_host::ModuleSource;
 
 impl App {
     /// Enter in the path input: import what it names.
@@ -20,6 +23,27 @@ impl App {
                 self.notify(Level::Error, "type the path of a MovieLens folder or .zip first");
             }
         }
+    }
+
+    /// The module in use broke a limit or a rule and its instance is gone:
+    /// open the same dataset again with the built-in module. False when
+    /// there is nothing to fall back to (no worker, a job under way, or the
+    /// built-in module is the one that failed).
+    pub(super) fn fall_back(&mut self, why: &str) -> bool {
+        let Some(worker) = self.worker.as_mut() else { return false };
+        if self.data.running.is_some() || worker.launcher.module.source == ModuleSource::Builtin(DEFAULT_MODULE) {
+            return false;
+        }
+        match crate::modules::builtin(&worker.launcher.runtime, DEFAULT_MODULE) {
+            Ok(module) => worker.launcher.module = Arc::new(module),
+            Err(e) => {
+                tracing::error!("no built-in module to fall back to: {e:#}");
+                return false;
+            }
+        }
+        tracing::warn!("falling back to the built-in engine module: {why}");
+        self.start(Job::Reopen { source: self.source.clone(), why: why.to_owned() });
+        true
     }
 
     /// Starts `job` on a worker thread; one at a time.
@@ -52,7 +76,17 @@ impl App {
                     running.stage = Some(stage);
                 }
             }
-            Report::Done(Ok((rec, path))) => self.switch(*rec, path),
+            Report::Done(Ok((rec, path))) => {
+                let fell_back = match self.data.running.as_ref().map(|r| &r.job) {
+                    Some(Job::Reopen { why, .. }) => Some(why.clone()),
+                    _ => None,
+                };
+                self.switch(*rec, path);
+                if let Some(why) = fell_back {
+                    let module = &self.rec.meta.engine;
+                    self.notify(Level::Error, format!("{why} — switched to the built-in engine module {module}"));
+                }
+            }
             Report::Done(Err(message)) => {
                 self.data.running = None;
                 self.notify(Level::Error, format!("{message} — still on {}", self.rec.dataset.name));
@@ -76,7 +110,7 @@ impl App {
 
     /// Everything on screen now comes from `rec`: a fresh state, keeping only
     /// the theme and the means to switch again.
-    fn switch(&mut self, rec: Recommender, path: PathBuf) {
+    fn switch(&mut self, rec: Recommender, path: Option<PathBuf>) {
         let took = self.data.running.take().map_or(Duration::ZERO, |r| r.started.elapsed());
         let ds = &rec.dataset;
         let model = match rec.origin {
@@ -91,9 +125,9 @@ impl App {
             ds.ratings.len(),
             took.as_secs_f64()
         );
-        tracing::info!("switched to {} from {}", ds.name, path.display());
+        tracing::info!("switched to {} from {:?}", ds.name, path);
         let mut next = App::new(rec);
-        next.source = Some(path);
+        next.source = path;
         next.theme = self.theme;
         next.worker = self.worker.take();
         // A warning from opening (shown by `new`) matters more than the summary.

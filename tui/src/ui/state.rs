@@ -170,6 +170,15 @@ pub struct Viewed {
     generation: u64,
     after: Option<Changed>,
     result: Result<View, String>,
+    /// The failure ended the module's instance (see `cinema_host::is_fault`).
+    fault: bool,
+}
+
+impl Viewed {
+    fn new(generation: u64, after: Option<Changed>, result: anyhow::Result<View>) -> Viewed {
+        let fault = result.as_ref().err().is_some_and(cinema_host::is_fault);
+        Viewed { generation, after, result: result.map_err(|e| format!("{e:#}")), fault }
+    }
 }
 
 impl App {
@@ -332,13 +341,12 @@ impl App {
             Some(events) => {
                 self.learning = true;
                 self.rec.view_async(user, RECOMMENDATIONS, learn, move |result| {
-                    let result = result.map_err(|e| format!("{e:#}"));
-                    let _ = events.send(Event::Viewed(Box::new(Viewed { generation, after: changed, result })));
+                    let _ = events.send(Event::Viewed(Box::new(Viewed::new(generation, changed, result))));
                 });
             }
             None => {
-                let result = self.rec.view(user, RECOMMENDATIONS, learn).map_err(|e| format!("{e:#}"));
-                self.on_view(Viewed { generation, after: changed, result });
+                let result = self.rec.view(user, RECOMMENDATIONS, learn);
+                self.on_view(Viewed::new(generation, changed, result));
             }
         }
     }
@@ -352,6 +360,9 @@ impl App {
         let view = match viewed.result {
             Ok(view) => view,
             Err(e) => {
+                if viewed.fault && self.fall_back(&e) {
+                    return true;
+                }
                 let what = if viewed.after.is_some() { "saved, but the engine failed" } else { "the engine failed" };
                 self.notify(Level::Error, format!("{what}: {e}"));
                 return true;

@@ -17,7 +17,7 @@ use crate::recommender::Recommender;
 use cinema_host::{EngineModule, Limits, Runtime};
 use cinema_protocol::{ModelSpec, Progress, Role};
 use cinema_store::models::ModelMeta;
-use cinema_store::{Home, download, load_or_import};
+use cinema_store::{Home, demo, download, load_or_import};
 
 /// Progress events closer together than this are dropped (the last one always
 /// goes): a 250 MB download arrives in thousands of chunks.
@@ -48,6 +48,9 @@ pub enum Job {
     Download,
     /// Train the current dataset's models again, on the engine thread.
     Retrain,
+    /// Open the current dataset (`None`: the demo) again with the
+    /// launcher's module, because the module in use broke a rule (`why`).
+    Reopen { source: Option<PathBuf>, why: String },
 }
 
 /// Where a job is.
@@ -74,8 +77,8 @@ pub enum Stage {
 
 pub enum Report {
     Stage(Stage),
-    /// The new dataset, open, with the path it came from; or why not.
-    Done(Result<(Box<Recommender>, PathBuf), String>),
+    /// The new dataset, open, with the path it came from (`None`: the demo); or why not.
+    Done(Result<(Box<Recommender>, Option<PathBuf>), String>),
     /// The current dataset's models, trained again and saved; or why not.
     Retrained(Result<ModelMeta, String>),
 }
@@ -135,25 +138,33 @@ impl Reporter {
     }
 }
 
-fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, PathBuf)> {
+fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, Option<PathBuf>)> {
     let path = match job {
-        Job::Import(path) => path,
+        Job::Import(path) => Some(path),
+        Job::Reopen { source, .. } => source,
         Job::Retrain => anyhow::bail!("retraining runs on the engine thread, not here"),
         Job::Download => {
             let dir = l.home.datasets_dir()?;
-            download::download(&l.download_url, &dir, |done, total| {
+            Some(download::download(&l.download_url, &dir, |done, total| {
                 progress.send(Stage::Downloading { done, total }, total == Some(done))
-            })?
+            })?)
         }
     };
-    progress.send(Stage::Importing, true);
-    let dataset = load_or_import(&l.home, &path).with_context(|| format!("could not import {}", path.display()))?.0;
+    let dataset = match &path {
+        Some(path) => {
+            progress.send(Stage::Importing, true);
+            load_or_import(&l.home, path).with_context(|| format!("could not import {}", path.display()))?.0
+        }
+        None => demo::catalogue(),
+    };
     progress.send(Stage::Opening, true);
     let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |spec, role, p| {
         let (stage, last) = training(spec, role, p);
         progress.send(stage, last);
     })?;
-    remember(&l.home, &path, &mut rec);
+    if let Some(path) = &path {
+        remember(&l.home, path, &mut rec);
+    }
     Ok((rec, path))
 }
 

@@ -96,7 +96,7 @@ fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
             (format!("Downloading MovieLens latest-small: {}", bytes(done)), None)
         }
         Some(Stage::Importing) => match &running.job {
-            Job::Import(_) | Job::Retrain => (starting(&running.job), None),
+            Job::Import(_) | Job::Retrain | Job::Reopen { .. } => (starting(&running.job), None),
             Job::Download => ("Importing the download".to_owned(), None),
         },
         Some(Stage::Opening) => ("Starting the engine, restoring the model".to_owned(), None),
@@ -129,6 +129,7 @@ fn starting(job: &Job) -> String {
         Job::Import(path) => format!("Importing {}", path.display()),
         Job::Download => "Downloading MovieLens latest-small".to_owned(),
         Job::Retrain => "Training the models again".to_owned(),
+        Job::Reopen { .. } => "Reopening with the built-in engine module".to_owned(),
     }
 }
 
