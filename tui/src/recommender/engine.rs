@@ -5,8 +5,6 @@
 //! and keys never wait for the engine — not for a fold-in, not for a
 //! training of many seconds. Work runs in the order it was handed over.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
@@ -20,8 +18,6 @@ pub struct EngineThread {
     work: Sender<Work>,
     hello: Hello,
     module_sha256: String,
-    /// Work handed over and not yet finished.
-    queued: Arc<AtomicUsize>,
 }
 
 impl EngineThread {
@@ -30,18 +26,15 @@ impl EngineThread {
         let (work, inbox) = mpsc::channel::<Work>();
         let hello = client.hello().clone();
         let module_sha256 = client.module_sha256().to_owned();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let done = Arc::clone(&queued);
         thread::Builder::new()
             .name("cinema-engine".into())
             .spawn(move || {
                 for job in inbox {
                     job(&mut client);
-                    done.fetch_sub(1, Ordering::AcqRel);
                 }
             })
             .expect("the engine thread starts");
-        EngineThread { work, hello, module_sha256, queued }
+        EngineThread { work, hello, module_sha256 }
     }
 
     /// Runs `work` on the engine thread after what was handed over before,
@@ -61,17 +54,10 @@ impl EngineThread {
     /// Runs `work` on the engine thread after what was handed over before;
     /// `work` reports its own outcome (the app's: an event on its channel).
     pub fn submit(&self, work: impl FnOnce(&mut EngineClient) + Send + 'static) {
-        self.queued.fetch_add(1, Ordering::AcqRel);
         if self.work.send(Box::new(work)).is_err() {
             // The thread ended (a panic in a job): nothing will run it.
-            self.queued.fetch_sub(1, Ordering::AcqRel);
             tracing::error!("the engine thread has stopped; work dropped");
         }
-    }
-
-    /// Whether work is under way or waiting.
-    pub fn busy(&self) -> bool {
-        self.queued.load(Ordering::Acquire) > 0
     }
 
     /// The module's handshake, kept from when the thread started.

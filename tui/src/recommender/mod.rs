@@ -263,11 +263,6 @@ impl Recommender {
         Ok(())
     }
 
-    /// Whether the engine thread has work under way or waiting.
-    pub fn engine_busy(&self) -> bool {
-        self.engine.busy()
-    }
-
     /// Nothing personal to go on: `user` is you, and you have rated nothing.
     pub fn is_cold(&self, user: u32) -> bool {
         user == self.you && self.log.ratings().is_empty()
