@@ -212,6 +212,20 @@ impl Session {
                 }
                 Reply::Predictions(pairs.iter().map(|&(u, i)| model.predict(u, i)).collect())
             }
+            Request::TrainStop => {
+                let training =
+                    self.training.take().ok_or_else(|| EngineError::BadState("nothing is training".into()))?;
+                let mut progress = training.progress(training.per_epoch(self.data()?));
+                progress.finished = true;
+                if training.is_ranking() {
+                    if let Some(model) = self.training_model.take() {
+                        self.ranking = Some(Ranking::new(model));
+                    }
+                } else {
+                    self.ensure_item_index();
+                }
+                Reply::Progress(progress)
+            }
             Request::Similar { item, n } => {
                 // The ranking model's vectors, when there is one, are learned
                 // from who watched what together: the closer notion of "like".
@@ -407,6 +421,31 @@ mod tests {
         s.handle(Request::TrainStep { budget: 1 });
         let Reply::Progress(p) = s.handle(Request::TrainStep { budget: u64::MAX }) else { panic!() };
         assert_eq!((p.epoch, p.visited), (1, 0));
+    }
+
+    /// A stopped training keeps its epochs: the rating model predicts and
+    /// recommends, a stopped ranking model ranks, and a second stop is refused.
+    #[test]
+    fn a_stopped_training_keeps_what_it_learned() {
+        let mut s = loaded();
+        s.handle(Request::Index);
+        let none = s.handle(Request::TrainStop);
+        assert!(matches!(none, Reply::Error { kind: ErrorKind::BadState, .. }), "{none:?}");
+        let mut svd = defaults::svd();
+        svd.epochs = 50;
+        s.handle(Request::TrainStart { spec: Algorithm::Svd(svd).to_spec() });
+        s.handle(Request::TrainStep { budget: 4 });
+        let Reply::Progress(p) = s.handle(Request::TrainStop) else { panic!("TrainStop") };
+        assert!(p.finished && p.epoch == 1 && p.epochs == 50, "{p:?}");
+        assert!(matches!(s.handle(Request::Recommend { user: 1, n: 1 }), Reply::Recommendations(r) if r.len() == 1));
+        let mut ials = defaults::ials();
+        (ials.factors, ials.iterations) = (2, 40);
+        s.handle(Request::TrainStart { spec: Algorithm::Ials(ials).to_spec() });
+        s.handle(Request::TrainStep { budget: 1 });
+        let Reply::Progress(p) = s.handle(Request::TrainStop) else { panic!("TrainStop") };
+        assert!(p.finished && p.epoch < 40, "{p:?}");
+        assert!(s.ranking.is_some(), "a stopped ranking model ranks");
+        assert!(matches!(s.handle(Request::TrainStop), Reply::Error { kind: ErrorKind::BadState, .. }));
     }
 
     /// Found by fuzzing: a top-N of millions sized its buffer by the request.

@@ -164,6 +164,23 @@ impl AlgorithmInfo {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// The parameter `name` read from `text` (as typed on a command line or
+    /// in a form), or why not: an unknown name, or text of the wrong kind.
+    /// Ranges are checked by [`Self::check`].
+    pub fn value(&self, name: &str, text: &str) -> Result<Value, ParamError> {
+        let param = self.param(name).ok_or_else(|| ParamError::UnknownParam {
+            algorithm: self.name.clone(),
+            param: name.into(),
+            known: self.params.iter().map(|p| p.name.clone()).collect(),
+        })?;
+        param.parse(text).ok_or_else(|| ParamError::Invalid {
+            algorithm: self.name.clone(),
+            param: name.into(),
+            expected: param.kind.expected(),
+            got: text.into(),
+        })
+    }
+
     /// `spec` checked against this description: the algorithm is this one,
     /// every parameter is known, given once, of the right kind and in range.
     /// The result lists every parameter in the description's order, with

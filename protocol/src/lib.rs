@@ -75,6 +75,11 @@ pub enum Request {
     /// ratings; answered by [`Reply::Neighbours`], or `BadState` for a
     /// model without vectors.
     Similar { item: u32, n: u32 },
+    /// End the training under way now, keeping what it learned so far as
+    /// if it had finished (a ranking model starts ranking); answered by
+    /// [`Reply::Progress`] with `finished` set, or `BadState` when nothing
+    /// is training.
+    TrainStop,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +208,7 @@ impl Request {
             Request::ImportModel { .. } => "ImportModel",
             Request::FoldIn { .. } => "FoldIn",
             Request::Similar { .. } => "Similar",
+            Request::TrainStop => "TrainStop",
         }
     }
 

@@ -7,11 +7,12 @@
 //! client), `cinema-store` (`tui/store`: everything on disk). This crate:
 //! [`modules`] (the built-in engine modules), [`recommender`] (the product's
 //! recommender semantics over one engine), [`eval`] (the evaluation
-//! protocols), [`cli`] and [`ui`]. Arrows point one way: cli/ui →
+//! protocols), [`lab`] (training into versions, tuning, comparing), [`cli`] and [`ui`]. Arrows point one way: cli/ui →
 //! recommender/eval → host/store → protocol.
 
 pub mod cli;
 pub mod eval;
+pub mod lab;
 pub mod modules;
 pub mod recommender;
 pub mod ui;

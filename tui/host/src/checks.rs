@@ -149,6 +149,14 @@ pub fn progress_step(before: &Progress, after: &Progress) -> Rule {
     rule(moved, || format!("{} after {}: the step did not move training on", progress(after), progress(before)))
 }
 
+/// `TrainStop` ends the training it was sent to: the same shape, finished.
+pub fn progress_stop(before: &Progress, after: &Progress) -> Rule {
+    progress_start(after)?;
+    rule(after.finished && after.epochs == before.epochs && after.epoch >= before.epoch, || {
+        format!("{} in answer to TrainStop after {}", progress(after), progress(before))
+    })
+}
+
 /// The steps an honest training of `p`'s shape can take with budgets of at
 /// least `min_budget` ratings, plus slack; a training still going past it is stopped.
 pub fn max_steps(p: &Progress, min_budget: u64) -> u64 {

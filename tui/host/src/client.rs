@@ -169,6 +169,19 @@ impl EngineClient {
         Ok(progress)
     }
 
+    /// Ends the training under way now, keeping what it learned (see
+    /// `Request::TrainStop`).
+    pub fn train_stop(&mut self) -> Result<Progress> {
+        let progress = match self.call(Request::TrainStop)? {
+            Reply::Progress(p) => p,
+            other => return self.unexpected("Progress", &other),
+        };
+        if let Some((before, _)) = self.training.take() {
+            self.holds("TrainStop", checks::progress_stop(&before, &progress))?;
+        }
+        Ok(progress)
+    }
+
     /// Trains to the end, reporting progress after every step; `Break` from
     /// `on_progress` cancels (the partially trained model stays loaded).
     pub fn train(

@@ -8,6 +8,9 @@ mod model_args;
 mod plugins;
 mod rate;
 mod recommend;
+mod train;
+mod tune;
+mod versions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +64,13 @@ enum Command {
     /// The engine modules this app can load, with their algorithms and parameters.
     #[command(subcommand)]
     Plugins(plugins::Command),
+    /// Train a model into a new version, scored on held-out ratings, and make it active.
+    Train(Box<train::Args>),
+    /// The dataset's saved model versions: list, show, activate, delete, compare.
+    #[command(subcommand)]
+    Versions(versions::Command),
+    /// Search the rating model's parameters by k-fold cross-validation.
+    Tune(Box<tune::Args>),
 }
 
 /// What every command needs: the data directory and a compiled engine module.
@@ -116,6 +126,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ratings(args) => rate::list(&env, args),
         Command::Bench(args) => bench::run(&env, args),
         Command::Plugins(command) => plugins::run(&env, command),
+        Command::Train(args) => train::run(&env, *args),
+        Command::Versions(command) => versions::run(&env, command),
+        Command::Tune(args) => tune::run(&env, *args),
     }
 }
 

@@ -5,7 +5,7 @@
 //! named flags are shorthands for the usual ones.
 
 use anyhow::{Context, Result, bail};
-use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, ParamError, Role};
+use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, Role};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ModelArgs {
@@ -148,24 +148,13 @@ fn build(
     for pair in shorthands.into_iter().map(Ok).chain(seed).chain(pairs) {
         let (name, text) = pair?;
         let name = name.trim();
-        let param = info.param(name).ok_or_else(|| ParamError::UnknownParam {
-            algorithm: info.name.clone(),
-            param: name.into(),
-            known: info.params.iter().map(|p| p.name.clone()).collect(),
-        })?;
-        let value = param.parse(text).ok_or_else(|| ParamError::Invalid {
-            algorithm: info.name.clone(),
-            param: name.into(),
-            expected: param.kind.expected(),
-            got: text.into(),
-        })?;
-        spec.set(name, value);
+        spec.set(name, info.value(name, text)?);
     }
     Ok(info.check(&spec)?)
 }
 
 /// The description of the algorithm called `name`.
-fn offered<'h>(hello: &'h Hello, name: &str) -> Result<&'h AlgorithmInfo> {
+pub fn offered<'h>(hello: &'h Hello, name: &str) -> Result<&'h AlgorithmInfo> {
     match hello.algorithm(name) {
         Some(info) => Ok(info),
         None => {

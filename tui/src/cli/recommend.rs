@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Env, load_dataset, open_recommender, print_json};
 use crate::recommender::Recommender;
+use cinema_store::dataset::Dataset;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,19 +40,10 @@ pub struct Recommendation {
 pub fn run(env: &Env, args: Args) -> Result<()> {
     let dataset = load_dataset(env, &args.dataset)?;
     // Resolve the user before opening the recommender, which may train.
-    let user = match (args.me, args.user) {
-        (true, _) => None,
-        (false, Some(id)) => Some(dataset.user_index(id).with_context(|| {
-            let ids = &dataset.user_ids;
-            format!(
-                "user {id} is not in {} (user ids run from {} to {}); use --me for yourself",
-                dataset.name,
-                ids.first().unwrap_or(&0),
-                ids.last().unwrap_or(&0)
-            )
-        })?),
-        (false, None) => bail!("say whom to recommend for: --me, or --user ID"),
-    };
+    if !args.me && args.user.is_none() {
+        bail!("say whom to recommend for: --me, or --user ID");
+    }
+    let user = resolve_user(&dataset, args.me, args.user)?;
     let mut rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     if rec.is_cold(user) {
@@ -70,6 +62,22 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!("{:>3}. {:.2}  {}{}  [{}]", r.rank, r.predicted, r.title, year, r.genres.join(", "));
     }
     Ok(())
+}
+
+/// The dense index of the dataset user `id`, or `None` for you (`me`).
+pub fn resolve_user(dataset: &Dataset, me: bool, id: Option<u32>) -> Result<Option<u32>> {
+    match (me, id) {
+        (false, Some(id)) => dataset.user_index(id).map(Some).with_context(|| {
+            let ids = &dataset.user_ids;
+            format!(
+                "user {id} is not in {} (user ids run from {} to {}); use --me for yourself",
+                dataset.name,
+                ids.first().unwrap_or(&0),
+                ids.last().unwrap_or(&0)
+            )
+        }),
+        _ => Ok(None),
+    }
 }
 
 fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recommendation>> {

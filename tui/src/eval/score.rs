@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::splits::Split;
 use cinema_host::EngineClient;
 use cinema_store::dataset::{Dataset, Rating};
+use cinema_store::models::Metrics;
 
 /// Top-N size of every ranking metric.
 pub const K: usize = 10;
@@ -60,6 +61,17 @@ pub struct ListMetrics {
     pub coverage: f64,
 }
 
+impl From<Metrics> for ListMetrics {
+    fn from(m: Metrics) -> ListMetrics {
+        ListMetrics {
+            precision_at_10: m.precision_at_10,
+            recall_at_10: m.recall_at_10,
+            ndcg_at_10: m.ndcg_at_10,
+            coverage: m.coverage,
+        }
+    }
+}
+
 impl From<RankingMetrics> for ListMetrics {
     fn from(m: RankingMetrics) -> ListMetrics {
         ListMetrics { precision_at_10: m.precision, recall_at_10: m.recall, ndcg_at_10: m.ndcg, coverage: m.coverage }
@@ -83,18 +95,8 @@ pub fn evaluate(
     client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
     let fit_seconds = started.elapsed().as_secs_f64();
 
-    let started = Instant::now();
-    let pairs: Vec<(u32, u32)> = split.test.iter().map(|r| (r.user, r.item)).collect();
-    let predictions = client.predict(&pairs)?;
-    let predict_seconds = started.elapsed().as_secs_f64();
-
-    let (rmse, mae) = rmse_mae(predictions.iter().zip(&split.test).map(|(&p, r)| (p, r.value)));
-    let (rated_precision_at_10, rated_recall_at_10) = rated_precision_recall(
-        predictions.iter().zip(&split.test).map(|(&p, r)| (r.user, p, r.value)),
-        K,
-        RATED_RELEVANT,
-    );
-    let by_predicted_stars = ListMetrics::from(rank_catalogue(client, split, items as usize)?);
+    let HeldOut { metrics: held, predict_seconds, .. } = held_out(client, split, items as usize)?;
+    let by_predicted_stars = ListMetrics::from(held);
     let (list, ranking_fit_seconds) = match ranking {
         Some(ranking) => {
             let started = Instant::now();
@@ -104,6 +106,7 @@ pub fn evaluate(
         }
         None => (by_predicted_stars, 0.0),
     };
+    let Metrics { rmse, mae, rated_precision_at_10, rated_recall_at_10, .. } = held;
     Ok(SplitReport {
         split: split.name.clone(),
         rmse,
@@ -121,6 +124,42 @@ pub fn evaluate(
         train_ratings: split.train.len(),
         test_ratings: split.test.len(),
     })
+}
+
+/// Scores the models now in the engine on `split.test` (whose training
+/// ratings are loaded): the rating model's errors and rated-movie lists, and
+/// the full-ranking list; with the seconds the predictions took.
+pub fn held_out(client: &mut EngineClient, split: &Split, catalogue: usize) -> Result<HeldOut> {
+    let started = Instant::now();
+    let pairs: Vec<(u32, u32)> = split.test.iter().map(|r| (r.user, r.item)).collect();
+    let predictions = client.predict(&pairs)?;
+    let predict_seconds = started.elapsed().as_secs_f64();
+    let (rmse, mae) = rmse_mae(predictions.iter().zip(&split.test).map(|(&p, r)| (p, r.value)));
+    let (rated_precision_at_10, rated_recall_at_10) = rated_precision_recall(
+        predictions.iter().zip(&split.test).map(|(&p, r)| (r.user, p, r.value)),
+        K,
+        RATED_RELEVANT,
+    );
+    let list = rank_catalogue(client, split, catalogue)?;
+    let metrics = Metrics {
+        rmse,
+        mae,
+        precision_at_10: list.precision,
+        recall_at_10: list.recall,
+        ndcg_at_10: list.ndcg,
+        coverage: list.coverage,
+        rated_precision_at_10,
+        rated_recall_at_10,
+    };
+    Ok(HeldOut { metrics, predictions, predict_seconds })
+}
+
+/// The scores of [`held_out`], with the predictions they came from (one per
+/// test rating, in order).
+pub struct HeldOut {
+    pub metrics: Metrics,
+    pub predictions: Vec<f32>,
+    pub predict_seconds: f64,
 }
 
 /// Every test user who has training ratings gets a top-10 over all movies

@@ -19,18 +19,20 @@ pub mod similar;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::time::Instant;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use cinema_protocol::{ModelSpec, Progress, Role, Scored, Triple};
 
 use crate::eval::score::{scale, triples};
+use crate::lab::{self, train::Plan};
 use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
 use cinema_store::dataset::Dataset;
 use cinema_store::home::Home;
-use cinema_store::models::{self, ModelMeta};
+use cinema_store::models::ModelMeta;
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
 use cinema_store::stats::MovieStats;
+use cinema_store::versions::Versions;
 use engine::EngineThread;
 
 /// Where the model in the engine came from at start-up.
@@ -41,7 +43,7 @@ pub enum ModelOrigin {
 }
 
 pub struct Recommender {
-    pub dataset: Dataset,
+    pub dataset: Arc<Dataset>,
     /// Per-movie counts, means and rating distributions, computed on first
     /// use: a one-shot CLI command such as `cinema rate` never needs them.
     stats: OnceCell<MovieStats>,
@@ -49,8 +51,8 @@ pub struct Recommender {
     similarity: OnceCell<similar::Similar>,
     engine: EngineThread,
     log: RatingsLog,
-    /// Where the active model is saved.
-    model_path: std::path::PathBuf,
+    /// Every trained model of this dataset; the active one serves.
+    versions: Versions,
     you: u32,
     pub origin: ModelOrigin,
     pub meta: ModelMeta,
@@ -74,64 +76,37 @@ impl Recommender {
         let mut client = EngineClient::start(runtime, module, limits)?;
         let you = dataset.user_ids.len() as u32;
         let mut train = triples(&dataset.ratings);
+        let base = train.len();
         train.extend(your_triples(&dataset, &log, you));
         client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
 
-        let path = models::active_path(&home.models_dir(&dataset.name));
-        let ranking = client.hello().default_ranking();
-        let restored = match models::load(&path) {
-            // Saved before ranking models existed: retrain, so the list is ranked for watching.
-            Ok((meta, _)) if meta.ranking.is_none() && ranking.is_some() => {
-                warnings.push("the saved model has no ranking model; retraining both".into());
-                None
-            }
-            // Model bytes are the module's own business: only the module that
-            // wrote them (by its sha256) may be trusted to read them back.
-            Ok((meta, _)) if meta.engine_sha256 != module.sha256 => {
-                warnings.push(format!(
-                    "the saved model was trained by engine module {} ({}); retraining with {} ({})",
-                    meta.engine,
-                    short(&meta.engine_sha256),
-                    module.name,
-                    short(&module.sha256)
-                ));
-                None
-            }
-            Ok((meta, bytes)) => match client.import_model(bytes) {
-                Ok(()) => Some(meta),
-                Err(e) => {
-                    warnings.push(format!("the saved model no longer fits ({e:#}); retraining"));
-                    None
-                }
-            },
-            Err(e) if path.exists() => {
-                warnings.push(format!("{e:#}; retraining"));
-                None
-            }
-            Err(_) => None,
-        };
+        let (versions, migrated) = Versions::open(&home.models_dir(&dataset.name))?;
+        warnings.extend(migrated);
+        let restored = restore(&mut client, &versions, &dataset.fingerprint(), &mut warnings)?;
         let (meta, origin) = match restored {
             Some(meta) => (meta, ModelOrigin::Loaded),
             None => {
-                let spec = client.hello().default_rating().context("engine offers no rating model")?;
-                let job = TrainJob {
-                    specs: (spec, ranking),
-                    dataset: dataset.name.clone(),
-                    train_ratings: train.len(),
-                    path: path.clone(),
+                let hello = client.hello();
+                let plan = Plan {
+                    rating: hello.default_rating().context("engine offers no rating model")?,
+                    ranking: hello.default_ranking(),
+                    evaluate: false,
                 };
-                let meta = job.run(&mut client, &module.sha256, on_progress)?;
+                let you: Vec<(u32, f32)> = train[base..].iter().map(|&(_, i, r)| (i, r)).collect();
+                let meta = lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
+                    .context("the first training was cancelled")?
+                    .meta;
                 (meta, ModelOrigin::Trained)
             }
         };
         let engine = EngineThread::spawn(client);
         let mut r = Recommender {
-            dataset,
+            dataset: Arc::new(dataset),
             stats: OnceCell::new(),
             similarity: OnceCell::new(),
             engine,
             log,
-            model_path: path,
+            versions,
             you,
             origin,
             meta,
@@ -236,31 +211,83 @@ impl Recommender {
         }
     }
 
-    /// Trains the module's default models again on the engine thread, with
-    /// `on_progress` called there after every step, saves them as the
-    /// active model, folds your ratings back in, and hands the new model's
-    /// description to `done`.
+    /// Trains the module's default models again on the engine thread (on
+    /// every rating, nothing held out), with `on_progress` called there
+    /// after every step, saves them as a new active version, folds your
+    /// ratings back in, and hands the new version to `done`.
     pub fn retrain_async(
         &self,
         on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
         done: impl FnOnce(Result<ModelMeta>) + Send + 'static,
     ) -> Result<()> {
         let hello = self.engine.hello();
-        let spec = hello.default_rating().context("the engine offers no rating model")?;
-        let you: Vec<Triple> = your_triples(&self.dataset, &self.log, self.you).collect();
-        let job = TrainJob {
-            specs: (spec, hello.default_ranking()),
-            dataset: self.dataset.name.clone(),
-            train_ratings: self.dataset.ratings.len() + you.len(),
-            path: self.model_path.clone(),
+        let plan = Plan {
+            rating: hello.default_rating().context("the engine offers no rating model")?,
+            ranking: hello.default_ranking(),
+            evaluate: false,
         };
-        let (sha, me) = (self.engine.module_sha256().to_owned(), self.you);
-        let fold: Vec<(u32, f32)> = you.iter().map(|&(_, i, r)| (i, r)).collect();
+        let (dataset, versions, you, fold) =
+            (self.dataset.clone(), self.versions.clone(), self.you, self.your_fold_in());
         self.engine.submit(move |client| {
-            let trained = job.run(client, &sha, on_progress);
-            done(trained.and_then(|meta| client.fold_in(me, fold).map(|()| meta)));
+            let trained = lab::train::run(client, &dataset, &fold, plan, &versions, reporting(on_progress))
+                .and_then(|trained| Ok(trained.context("the training was cancelled")?.meta));
+            done(trained.and_then(|meta| client.fold_in(you, fold).map(|()| meta)));
         });
         Ok(())
+    }
+
+    /// The engine module's handshake: its name and its algorithms.
+    pub fn hello(&self) -> &cinema_protocol::Hello {
+        self.engine.hello()
+    }
+
+    /// The sha256 of the engine module serving.
+    pub fn module_sha256(&self) -> &str {
+        self.engine.module_sha256()
+    }
+
+    /// The dataset's model versions.
+    pub fn versions(&self) -> &Versions {
+        &self.versions
+    }
+
+    /// Serves version `id` from now on: loads it into the engine, folds
+    /// your ratings in, and makes it the active version on disk. Refused,
+    /// with the reason, for a version this module or dataset cannot use.
+    pub fn activate(&mut self, id: u32) -> Result<ModelMeta> {
+        let (meta, bytes) = self.versions.load(id)?;
+        if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), &self.dataset.fingerprint()) {
+            bail!("v{id} cannot serve here: it was {why}");
+        }
+        let (you, fold) = (self.you, self.your_fold_in());
+        self.engine.call(move |c| {
+            c.import_model(bytes)?;
+            c.fold_in(you, fold)
+        })?;
+        self.versions.set_active(id)?;
+        self.meta = meta.clone();
+        Ok(meta)
+    }
+
+    /// `user`'s top `n` under version `id`, without making it active (the
+    /// active model is put back).
+    pub fn top_under(&mut self, id: u32, user: u32, n: u32) -> Result<Vec<Scored>> {
+        let (meta, bytes) = self.versions.load(id)?;
+        if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), &self.dataset.fingerprint()) {
+            bail!("v{id} cannot serve here: it was {why}");
+        }
+        let active = self.engine.call(|c| c.export_model())?;
+        let (you, fold) = (self.you, self.your_fold_in());
+        self.engine.call(move |c| {
+            let serve = |c: &mut EngineClient, bytes| {
+                c.import_model(bytes)?;
+                c.fold_in(you, fold.clone())
+            };
+            serve(c, bytes)?;
+            let top = c.recommend(user, n);
+            serve(c, active)?;
+            top
+        })
     }
 
     /// Nothing personal to go on: `user` is you, and you have rated nothing.
@@ -280,7 +307,8 @@ impl Recommender {
         self.engine.call(move |c| c.predict(&pairs))
     }
 
-    fn your_fold_in(&self) -> Vec<(u32, f32)> {
+    /// Your ratings as `(dense movie index, value)`.
+    pub fn your_fold_in(&self) -> Vec<(u32, f32)> {
         your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect()
     }
 
@@ -351,60 +379,62 @@ pub fn print_progress(spec: &ModelSpec, role: Role, p: &Progress) {
     }
 }
 
-/// The first 12 hex digits of a sha256, enough to tell modules apart.
-fn short(sha256: &str) -> &str {
-    sha256.get(..12).unwrap_or(sha256)
-}
-
 /// Your logged ratings as engine triples; movies no longer in the dataset are skipped.
 fn your_triples<'a>(dataset: &'a Dataset, log: &'a RatingsLog, you: u32) -> impl Iterator<Item = Triple> + 'a {
     log.ratings().iter().filter_map(move |(&id, e)| dataset.movie_index(id).map(|i| (you, i, e.value)))
 }
 
-/// Training the default models and saving them as the active model.
-struct TrainJob {
-    /// The rating model, then the ranking model if any.
-    specs: (ModelSpec, Option<ModelSpec>),
-    dataset: String,
-    train_ratings: usize,
-    path: std::path::PathBuf,
+/// Adapts a first start's progress callback to the lab's phases (a first
+/// start is never stopped).
+fn reporting(
+    mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+) -> impl FnMut(&lab::train::Phase) -> ControlFlow<lab::train::Halt> {
+    move |phase| {
+        if let lab::train::Phase::Training { role, algorithm, progress } = phase {
+            on_progress(&ModelSpec::new(algorithm), *role, progress);
+        }
+        ControlFlow::Continue(())
+    }
 }
 
-impl TrainJob {
-    fn run(
-        self,
-        client: &mut EngineClient,
-        module_sha256: &str,
-        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
-    ) -> Result<ModelMeta> {
-        let started = Instant::now();
-        let (spec, ranking) = self.specs;
-        let mut train = |client: &mut EngineClient, spec: &ModelSpec, role| {
-            client.train(spec.clone(), |p| {
-                on_progress(spec, role, p);
-                ControlFlow::Continue(())
-            })
+/// Loads the active version into the engine; if it cannot serve here, the
+/// newest version that can (made active). `None`: there is none, and why
+/// goes to `warnings`.
+fn restore(
+    client: &mut EngineClient,
+    versions: &Versions,
+    fingerprint: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<ModelMeta>> {
+    let Some(active) = versions.active()? else { return Ok(None) };
+    let wants_ranking = client.hello().default_ranking().is_some();
+    let sha = client.module_sha256().to_owned();
+    let mut problem = None;
+    let others = versions.ids()?.into_iter().rev().filter(|&id| id != active);
+    for id in std::iter::once(active).chain(others) {
+        let why = match versions.load(id) {
+            Err(e) => format!("{e:#}"),
+            // Saved before ranking models existed: retrain, so the list is ranked for watching.
+            Ok((meta, _)) if meta.ranking.is_none() && wants_ranking => "has no ranking model".into(),
+            Ok((meta, bytes)) => match lab::unusable(&meta, &sha, fingerprint) {
+                Some(why) => format!("was {why}"),
+                None => match client.import_model(bytes) {
+                    Ok(()) => {
+                        if let Some(problem) = problem {
+                            versions.set_active(id)?;
+                            warnings.push(format!("{problem}; serving v{id} instead"));
+                        }
+                        return Ok(Some(meta));
+                    }
+                    Err(e) => format!("no longer fits ({e:#})"),
+                },
+            },
         };
-        let last = train(client, &spec, Role::Rating)?;
-        if let Some(ranking) = &ranking {
-            train(client, ranking, Role::Ranking)?;
+        if id == active {
+            problem = Some(format!("the active model v{id} {why}"));
         }
-        let meta = ModelMeta {
-            algorithm: spec.algorithm.clone(),
-            params: spec,
-            ranking,
-            dataset: self.dataset,
-            engine: client.hello().engine.clone(),
-            engine_sha256: module_sha256.to_owned(),
-            train_ratings: self.train_ratings,
-            train_rmse: last.train_rmse,
-            training_seconds: started.elapsed().as_secs_f64(),
-            created: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
-        };
-        models::save(&self.path, &meta, &client.export_model()?)?;
-        Ok(meta)
     }
+    let engine = client.hello().engine.clone();
+    warnings.push(format!("{}; retraining with {engine} ({})", problem.unwrap_or_default(), lab::short(&sha)));
+    Ok(None)
 }

@@ -61,6 +61,33 @@ impl App {
             Action::ShowRecommendations => self.show(Tab::Recommendations),
             Action::ShowRatings => self.show(Tab::Ratings),
             Action::ShowData => self.show(Tab::Data),
+            Action::ShowLab => self.show(Tab::Lab),
+            Action::ShowVersions => {
+                self.shelf_reload();
+                self.show(Tab::Versions);
+            }
+            Action::PrevChoice => self.lab.form.cycle(-1),
+            Action::NextChoice => self.lab.form.cycle(1),
+            Action::EditField => self.lab.form.edit(),
+            Action::Train => self.lab_train(),
+            Action::StopTraining => self.lab_halt(crate::lab::train::Halt::Stop),
+            Action::CancelTraining if self.lab.busy() => self.lab_halt(crate::lab::train::Halt::Cancel),
+            Action::CancelTraining => self.lab.quality = false,
+            Action::Quality if self.lab.finished.is_some() => self.lab.quality = !self.lab.quality,
+            Action::Quality => {
+                self.notify(Level::Info, "train a model first (Enter): its held-out ratings are drawn here")
+            }
+            Action::Tune => self.lab_tune(),
+            Action::SortTune => {
+                if let Some(t) = self.lab.tuning.as_mut() {
+                    t.by_rmse = !t.by_rmse;
+                }
+            }
+            Action::TrainBest => self.lab_train_best(),
+            Action::Activate => self.shelf_activate(),
+            Action::DeleteVersion => self.shelf_delete(),
+            Action::Compare => self.shelf_compare(),
+            Action::NextMetric => self.shelf_next_metric(),
             Action::Search => {
                 self.show(Tab::Browse);
                 self.typing = true;
@@ -122,9 +149,14 @@ impl App {
             Action::Retrain => self.start(super::work::Job::Retrain),
             Action::Accept if self.prompt.is_some() => self.accept_prompt(),
             Action::Accept if self.data.input.is_some() => self.accept_path(),
+            Action::Accept if self.lab.form.editing.is_some() => self.lab.form.accept(),
             Action::Accept => self.typing = false,
             Action::Cancel if self.prompt.is_some() => self.prompt = None,
             Action::Cancel if self.data.input.is_some() => self.data.input = None,
+            Action::Cancel if self.lab.form.editing.is_some() => {
+                self.lab.form.editing = None;
+                self.lab.form.error = None;
+            }
             Action::Cancel => {
                 self.typing = false;
                 self.query.text.clear();
@@ -160,7 +192,8 @@ impl App {
             Tab::Browse => self.browse.page(),
             Tab::Recommendations => self.recs_cursor.page(),
             Tab::Ratings => self.ratings_cursor.page(),
-            Tab::Data => 1,
+            Tab::Versions => self.shelf.cursor.page(),
+            Tab::Data | Tab::Lab => 1,
         }
     }
 
@@ -174,6 +207,8 @@ impl App {
             Tab::Recommendations => self.recs_cursor.step(delta, self.recs.len()),
             Tab::Ratings => self.ratings_cursor.step(delta, self.rated.len()),
             Tab::Data => {}
+            Tab::Lab => self.lab.form.step(delta.clamp(-1000, 1000)),
+            Tab::Versions => self.shelf.cursor.step(delta, self.shelf.listed.len()),
         }
     }
 
@@ -188,7 +223,7 @@ impl App {
 
     /// Edits the text of the open prompt, the path input or the search box.
     fn edit(&mut self, change: impl FnOnce(&mut String)) {
-        if let Some(text) = self.prompt.as_mut().or(self.data.input.as_mut()) {
+        if let Some(text) = self.prompt.as_mut().or(self.data.input.as_mut()).or(self.lab.form.editing.as_mut()) {
             change(text);
             return;
         }

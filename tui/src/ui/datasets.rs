@@ -95,11 +95,13 @@ impl App {
             Report::Retrained(Ok(meta)) => {
                 self.data.running = None;
                 let text = format!("{} trained again in {:.1} s and saved", meta.algorithm, meta.training_seconds);
-                self.rec.meta = meta;
+                self.rec.meta = *meta;
                 self.rec.origin = ModelOrigin::Trained;
                 self.notify(Level::Info, text);
+                self.shelf_reload();
                 self.refresh(false, None);
             }
+            Report::Lab(report) => self.on_lab(report),
             Report::Retrained(Err(message)) => {
                 self.data.running = None;
                 self.notify(Level::Error, format!("training failed: {message} — the previous model stays"));

@@ -48,6 +48,12 @@ pub fn date(timestamp: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `2026-11-30 15:04` (UTC).
+pub fn date_time(timestamp: i64) -> String {
+    let minutes = timestamp.rem_euclid(86_400) / 60;
+    format!("{} {:02}:{:02}", date(timestamp), minutes / 60, minutes % 60)
+}
+
 /// Howard Hinnant's days-to-civil algorithm.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

@@ -21,6 +21,12 @@ pub enum Context {
     Ratings,
     /// The Data view: import or download a dataset.
     Data,
+    /// The Lab: the training form, a run, tuning.
+    Lab,
+    /// Typing a value into the Lab's form.
+    LabInput,
+    /// The list of model versions.
+    Versions,
     /// Typing a search.
     Search,
     /// Typing a user id to browse as.
@@ -43,6 +49,9 @@ impl Context {
             Context::Detail => "Movie detail",
             Context::Ratings => "Your ratings",
             Context::Data => "Data (import or download MovieLens)",
+            Context::Lab => "Lab (train, stop, tune)",
+            Context::LabInput => "While typing a value in the Lab",
+            Context::Versions => "Versions (saved models)",
             Context::Search => "While typing a search",
             Context::Prompt => "While typing a user id",
             Context::PathInput => "While typing a path",
@@ -51,7 +60,7 @@ impl Context {
     }
 
     /// Help overlay order.
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 15] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -60,6 +69,9 @@ impl Context {
         Context::Detail,
         Context::Ratings,
         Context::Data,
+        Context::Lab,
+        Context::LabInput,
+        Context::Versions,
         Context::Search,
         Context::Prompt,
         Context::PathInput,
@@ -138,6 +150,8 @@ pub enum Action {
     ShowRecommendations,
     ShowRatings,
     ShowData,
+    ShowLab,
+    ShowVersions,
     Search,
     AsUser,
     Undo,
@@ -168,6 +182,32 @@ pub enum Action {
     Download,
     /// Train the current dataset's models again (the engine's defaults).
     Retrain,
+    /// Lab: the previous / next algorithm, ranking model or choice.
+    PrevChoice,
+    NextChoice,
+    /// Lab: type a new value for the selected parameter.
+    EditField,
+    /// Lab: train what the form says.
+    Train,
+    /// Lab: stop, keeping what was learned.
+    StopTraining,
+    /// Lab: cancel, keeping nothing (or close the prediction-quality view).
+    CancelTraining,
+    /// Lab: the prediction-quality view of the last run.
+    Quality,
+    /// Lab: tune the rating model by cross-validation.
+    Tune,
+    /// Lab: order the tuning table by CV RMSE or as run.
+    SortTune,
+    /// Lab: train the best tuned candidate.
+    TrainBest,
+    /// Versions: serve the selected version.
+    Activate,
+    DeleteVersion,
+    /// Versions: mark one, then compare with another.
+    Compare,
+    /// Versions: chart the next metric.
+    NextMetric,
     Back,
     Accept,
     Cancel,
@@ -233,6 +273,14 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('a')], C::Global, A::AsUser, "browse as a dataset user (read-only) or as you", None),
     b(&[Char('u')], C::Global, A::Undo, "undo your last rating change", Some("undo")),
     b(&[Char('d'), Alt('4')], C::Global, A::ShowData, "data: import or download MovieLens", Some("data")),
+    b(&[Char('t'), Alt('5')], C::Global, A::ShowLab, "lab: train a model and watch it learn, tune it", Some("lab")),
+    b(
+        &[Char('v'), Alt('6')],
+        C::Global,
+        A::ShowVersions,
+        "versions: saved models, roll back, compare",
+        Some("versions"),
+    ),
     b(&[Char('k'), Code(KeyCode::Up)], C::List, A::Up, "move up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::List, A::Down, "move down", None),
     b(&[Chord('g', 'g'), Code(KeyCode::Home)], C::List, A::Top, "first row", None),
@@ -264,6 +312,35 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
     b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),
     b(&[Char('T')], C::Data, A::Retrain, "train the models again (the engine's defaults)", Some("retrain")),
+    b(&[Code(KeyCode::Enter)], C::Lab, A::Train, "train what the form says into a new version", Some("train")),
+    b(&[Char('k'), Code(KeyCode::Up)], C::Lab, A::Up, "previous field", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::Lab, A::Down, "next field", None),
+    b(&[Char('h'), Code(KeyCode::Left)], C::Lab, A::PrevChoice, "previous model or choice", None),
+    b(&[Char('l'), Code(KeyCode::Right)], C::Lab, A::NextChoice, "next model or choice", None),
+    b(&[Char('e')], C::Lab, A::EditField, "type a value for the selected parameter", Some("edit")),
+    b(&[Char('s')], C::Lab, A::StopTraining, "stop: keep the epochs done as a version", Some("stop")),
+    b(&[Char('c'), Code(KeyCode::Esc)], C::Lab, A::CancelTraining, "cancel: keep nothing (or close quality)", None),
+    b(&[Char('p')], C::Lab, A::Quality, "prediction quality of the last run", Some("quality")),
+    b(&[Char('g')], C::Lab, A::Tune, "tune: grid or random search, 3-fold CV", Some("tune")),
+    b(&[Char('o')], C::Lab, A::SortTune, "order the tuning table (best first / as run)", None),
+    b(&[Char('B')], C::Lab, A::TrainBest, "train the best tuned candidate", None),
+    b(&[Code(KeyCode::Enter)], C::LabInput, A::Accept, "keep the value (checked against its range)", Some("ok")),
+    b(&[Code(KeyCode::Esc)], C::LabInput, A::Cancel, "cancel", Some("cancel")),
+    b(&[Code(KeyCode::Backspace)], C::LabInput, A::DeleteChar, "delete a character", None),
+    b(&[Ctrl('u')], C::LabInput, A::ClearInput, "clear the value", None),
+    b(&[Text], C::LabInput, A::Type, "type the value", None),
+    b(&[Char('k'), Code(KeyCode::Up)], C::Versions, A::Up, "previous version", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::Versions, A::Down, "next version", None),
+    b(&[Code(KeyCode::Enter)], C::Versions, A::Activate, "serve this version (roll back)", Some("activate")),
+    b(
+        &[Char('x'), Code(KeyCode::Delete)],
+        C::Versions,
+        A::DeleteVersion,
+        "delete it (not the active one)",
+        Some("delete"),
+    ),
+    b(&[Char('c')], C::Versions, A::Compare, "mark it; on a second one, compare the two", Some("compare")),
+    b(&[Char('n')], C::Versions, A::NextMetric, "chart the next metric across versions", Some("metric")),
     b(&[Code(KeyCode::Enter)], C::Search, A::Accept, "keep the results, stop typing", Some("done")),
     b(&[Code(KeyCode::Esc)], C::Search, A::Cancel, "clear the search, stop typing", Some("cancel")),
     b(&[Code(KeyCode::Up)], C::Search, A::Up, "move up in the results", None),

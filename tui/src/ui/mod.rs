@@ -1,5 +1,6 @@
 //! The terminal app (ratatui + crossterm): browse, search, rate with
-//! instant learning, recommendations, your ratings, importing datasets.
+//! instant learning, recommendations, your ratings, importing datasets,
+//! the model lab (train with live metrics, tune) and model versions.
 //!
 //! gitui/ratatui-demo style: one [`event::Event`] channel feeds the loop;
 //! a key is looked up in the one key table ([`keys`]), the action changes
@@ -11,8 +12,10 @@ mod datasets;
 pub mod event;
 pub mod format;
 pub mod keys;
+pub mod lab;
 pub mod launch;
 pub mod query;
+pub mod shelf;
 pub mod state;
 pub mod theme;
 pub mod views;

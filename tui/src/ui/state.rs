@@ -14,7 +14,9 @@ use cinema_protocol::Scored;
 use super::cursor::Cursor;
 use super::event::Event;
 use super::keys::Context;
+use super::lab::LabPanel;
 use super::query::{self, BrowseQuery, Columns};
+use super::shelf::Shelf;
 use super::theme::Theme;
 use super::work::{Job, Launcher, Stage};
 use crate::recommender::{Recommender, View};
@@ -32,10 +34,14 @@ pub enum Tab {
     Ratings,
     /// Import or download a dataset.
     Data,
+    /// Train a model with live metrics, tune it.
+    Lab,
+    /// The saved model versions: activate, delete, compare.
+    Versions,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Browse, Tab::Recommendations, Tab::Ratings, Tab::Data];
+    pub const ALL: [Tab; 6] = [Tab::Browse, Tab::Recommendations, Tab::Ratings, Tab::Data, Tab::Lab, Tab::Versions];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -43,6 +49,8 @@ impl Tab {
             Tab::Recommendations => "For you",
             Tab::Ratings => "Ratings",
             Tab::Data => "Data",
+            Tab::Lab => "Lab",
+            Tab::Versions => "Versions",
         }
     }
 
@@ -149,6 +157,8 @@ pub struct App {
     pub fresh: HashSet<u32>,
     pub toast: Option<Toast>,
     pub data: DataPanel,
+    pub lab: LabPanel,
+    pub shelf: Shelf,
     pub(super) worker: Option<Worker>,
     pub(super) pending: Option<char>,
     /// The engine is working out the lists after a change (shown as "learning").
@@ -188,6 +198,7 @@ impl App {
         let haystacks = query::haystacks(&rec.dataset);
         let movies = rec.dataset.movies.len();
         let warnings = rec.warnings.join("; ");
+        let lab = LabPanel::new(rec.hello(), &rec.meta);
         let mut app = App {
             rec,
             source: None,
@@ -212,6 +223,8 @@ impl App {
             fresh: HashSet::new(),
             toast: None,
             data: DataPanel::default(),
+            lab,
+            shelf: Shelf::default(),
             worker: None,
             pending: None,
             learning: false,
@@ -221,6 +234,7 @@ impl App {
         // Nothing is attached yet, so this first answer is waited for: the
         // first frame shows the lists.
         app.refresh(false, None);
+        app.shelf_reload();
         if !warnings.is_empty() {
             app.notify(Level::Error, warnings);
         }
@@ -272,7 +286,7 @@ impl App {
             Tab::Browse => self.rows.get(self.browse.selected).copied(),
             Tab::Recommendations => self.recs.get(self.recs_cursor.selected).map(|s| s.item),
             Tab::Ratings => self.rated.get(self.ratings_cursor.selected).map(|r| r.movie),
-            Tab::Data => None,
+            Tab::Data | Tab::Lab | Tab::Versions => None,
         }
     }
 
@@ -299,6 +313,9 @@ impl App {
             Tab::Recommendations => vec![C::List, C::Movie, C::Global, C::Always],
             Tab::Ratings => vec![C::Ratings, C::List, C::Movie, C::Global, C::Always],
             Tab::Data => vec![C::Data, C::Global, C::Always],
+            Tab::Lab if self.lab.form.editing.is_some() => vec![C::LabInput, C::Always],
+            Tab::Lab => vec![C::Lab, C::Global, C::Always],
+            Tab::Versions => vec![C::Versions, C::Global, C::Always],
         }
     }
 
@@ -323,7 +340,7 @@ impl App {
             running.elapsed = now.saturating_duration_since(running.started);
             changed = true;
         }
-        changed
+        changed | self.lab_tick(now)
     }
 
     /// Re-reads the viewer's ratings and asks the engine for their lists

@@ -68,6 +68,26 @@ impl Theme {
         self.tint(Style::new().add_modifier(Modifier::BOLD), Color::Red)
     }
 
+    /// A figure better than the one it is compared with (also marked ▲).
+    pub fn better(self) -> Style {
+        self.tint(Style::new(), Color::Green)
+    }
+
+    /// A figure worse than the one it is compared with (also marked ▼).
+    pub fn worse(self) -> Style {
+        self.tint(Style::new(), Color::Red)
+    }
+
+    /// The chart's training-RMSE line (the legend names it too).
+    pub fn series_train(self) -> Style {
+        self.tint(Style::new(), Color::Cyan)
+    }
+
+    /// The chart's validation-RMSE line.
+    pub fn series_validation(self) -> Style {
+        self.tint(Style::new(), Color::Magenta)
+    }
+
     pub fn bar(self) -> Style {
         self.tint(Style::new(), Color::Blue)
     }

@@ -12,8 +12,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
 use super::event::Event;
+use super::lab as lab_ui;
+use crate::lab::{
+    self,
+    train::{Halt, Phase, Plan, Trained},
+    tune::{Candidate, Search},
+};
 use crate::recommender::Recommender;
+use cinema_host::EngineClient;
 use cinema_host::{EngineModule, Limits, Runtime};
 use cinema_protocol::{ModelSpec, Progress, Role};
 use cinema_store::models::ModelMeta;
@@ -80,7 +90,93 @@ pub enum Report {
     /// The new dataset, open, with the path it came from (`None`: the demo); or why not.
     Done(Result<(Box<Recommender>, Option<PathBuf>), String>),
     /// The current dataset's models, trained again and saved; or why not.
-    Retrained(Result<ModelMeta, String>),
+    Retrained(Result<Box<ModelMeta>, String>),
+    /// From the Lab's training or tuning thread.
+    Lab(LabReport),
+}
+
+pub enum LabReport {
+    Phase(Phase),
+    /// The run's version (`None`: cancelled), or why it failed.
+    Done(Result<Option<Box<Trained>>, String>),
+    /// A tuning candidate scored on every fold.
+    Candidate(Box<Candidate>),
+    /// The search ended (all done or cancelled), or why it failed.
+    Tuned(Result<(), String>),
+}
+
+/// Trains `plan` into a new version on a thread of its own with its own
+/// engine instance, so the app's engine keeps serving the active version;
+/// reports every epoch and reads `halt` after every step.
+pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sender<Event>) {
+    let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in());
+    let send = move |tx: &Sender<Event>, r| {
+        let _ = tx.send(Event::Work(Report::Lab(r)));
+    };
+    let spawned = thread::Builder::new().name("cinema-lab".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let mut last: Option<Instant> = None;
+            let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
+                lab::train::run(&mut client, &dataset, &you, plan, &versions, |phase| {
+                    let epoch_end =
+                        matches!(phase, Phase::Training { progress: p, .. } if p.visited == 0 || p.finished);
+                    let now = Instant::now();
+                    if epoch_end || !matches!(phase, Phase::Training { .. }) || last.is_none_or(|t| now - t >= THROTTLE)
+                    {
+                        last = Some(now);
+                        send(&tx, LabReport::Phase(phase.clone()));
+                    }
+                    // A stop is taken once: the next model trains unless stopped again.
+                    match halt.swap(lab_ui::GO, Ordering::Relaxed) {
+                        lab_ui::STOP => ControlFlow::Break(Halt::Stop),
+                        lab_ui::CANCEL => {
+                            halt.store(lab_ui::CANCEL, Ordering::Relaxed);
+                            ControlFlow::Break(Halt::Cancel)
+                        }
+                        _ => ControlFlow::Continue(()),
+                    }
+                })
+            });
+            send(&tx, LabReport::Done(outcome.map(|t| t.map(Box::new)).map_err(|e| format!("{e:#}"))));
+        }
+    });
+    if let Err(e) = spawned {
+        send(&tx, LabReport::Done(Err(format!("could not start the training: {e}"))));
+    }
+}
+
+/// Scores `candidates` by cross-validation on `jobs` engine instances,
+/// reporting each as it finishes.
+pub fn lab_tune(
+    rec: &Recommender,
+    candidates: Vec<ModelSpec>,
+    folds: usize,
+    jobs: usize,
+    cancel: Arc<AtomicBool>,
+    l: Launcher,
+    tx: Sender<Event>,
+) {
+    let dataset = rec.dataset.clone();
+    let spawned = thread::Builder::new().name("cinema-tune".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let search =
+                Search { runtime: &l.runtime, module: &l.module, limits: l.limits, folds, jobs, cancel: &cancel };
+            let sender = std::sync::Mutex::new(tx.clone());
+            let outcome = search.run(&dataset, &candidates, |c| {
+                let _ = sender
+                    .lock()
+                    .expect("sender")
+                    .send(Event::Work(Report::Lab(LabReport::Candidate(Box::new(c.clone())))));
+            });
+            let _ =
+                tx.send(Event::Work(Report::Lab(LabReport::Tuned(outcome.map(|_| ()).map_err(|e| format!("{e:#}"))))));
+        }
+    });
+    if let Err(e) = spawned {
+        let _ = tx.send(Event::Work(Report::Lab(LabReport::Tuned(Err(format!("could not start the search: {e}"))))));
+    }
 }
 
 /// Trains the current dataset's models again on the engine thread (the
@@ -93,7 +189,7 @@ pub fn retrain(rec: &Recommender, tx: Sender<Event>) -> Result<()> {
             progress.send(stage, last);
         },
         move |outcome| {
-            let _ = tx.send(Event::Work(Report::Retrained(outcome.map_err(|e| format!("{e:#}")))));
+            let _ = tx.send(Event::Work(Report::Retrained(outcome.map(Box::new).map_err(|e| format!("{e:#}")))));
         },
     )
 }

@@ -88,12 +88,7 @@ impl Home {
             return Ok(());
         }
         let target = self.active_dataset_path();
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.root)
-            .with_context(|| format!("cannot write in {}", self.root.display()))?;
-        std::io::Write::write_all(&mut tmp, format!("{text}\n").as_bytes())?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&target).with_context(|| format!("cannot save {}", target.display()))?;
-        Ok(())
+        crate::atomic::write(&target, format!("{text}\n").as_bytes())
     }
 
     fn active_dataset_path(&self) -> PathBuf {

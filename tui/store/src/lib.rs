@@ -1,7 +1,8 @@
 //! Everything on disk: the app's home directory, dataset import and its
 //! binary cache, predefined train/test splits, your ratings log, saved
-//! models, and the demo and synthetic catalogues.
+//! model versions, and the demo and synthetic catalogues.
 
+pub mod atomic;
 pub mod cache;
 pub mod dataset;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod ratings_log;
 pub mod splits;
 pub mod stats;
 pub mod synthetic;
+pub mod versions;
 
 pub use cache::{CacheStatus, Fingerprint, import_fingerprint, load_or_import};
 pub use dataset::{Dataset, Format, Movie, Rating, RatingScale};

@@ -32,11 +32,58 @@ pub struct ModelMeta {
     pub training_seconds: f64,
     /// Seconds since the Unix epoch.
     pub created: i64,
+    /// The version number (`v3` is 3); 0 for a model saved before versions.
+    #[serde(default)]
+    pub id: u32,
+    /// What the dataset was when this was trained ([`crate::Dataset::fingerprint`]);
+    /// empty when unknown (saved before versions).
+    #[serde(default)]
+    pub dataset_fingerprint: String,
+    /// Scores on held-out ratings, when the training kept some back.
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+    /// How `metrics` were measured, e.g. "holdout 10 % (seed 42)".
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Training was stopped early; the epochs done so far were kept.
+    #[serde(default)]
+    pub stopped: bool,
+    /// Epochs of the rating model completed.
+    #[serde(default)]
+    pub epochs: u32,
+}
+
+/// A model's scores on held-out ratings (definitions in the README,
+/// "Metrics and protocols").
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    pub rmse: f64,
+    pub mae: f64,
+    pub precision_at_10: f64,
+    pub recall_at_10: f64,
+    pub ndcg_at_10: f64,
+    pub coverage: f64,
+    pub rated_precision_at_10: f64,
+    pub rated_recall_at_10: f64,
+}
+
+impl Metrics {
+    /// Every metric by its JSON name, and whether lower is better.
+    pub fn named(&self) -> [(&'static str, f64, bool); 8] {
+        [
+            ("rmse", self.rmse, true),
+            ("mae", self.mae, true),
+            ("precision_at_10", self.precision_at_10, false),
+            ("recall_at_10", self.recall_at_10, false),
+            ("ndcg_at_10", self.ndcg_at_10, false),
+            ("coverage", self.coverage, false),
+            ("rated_precision_at_10", self.rated_precision_at_10, false),
+            ("rated_recall_at_10", self.rated_recall_at_10, false),
+        ]
+    }
 }
 
 pub fn save(path: &Path, meta: &ModelMeta, model: &[u8]) -> Result<()> {
-    let dir = path.parent().context("model path has no folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
     let meta_json = serde_json::to_vec(meta)?;
     let mut bytes = MAGIC.to_vec();
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -45,15 +92,7 @@ pub fn save(path: &Path, meta: &ModelMeta, model: &[u8]) -> Result<()> {
     bytes.extend_from_slice(model);
     let digest = Sha256::digest(&bytes);
     bytes.extend_from_slice(&digest);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("could not save the model to {}", path.display()))?;
-    // The rename is durable only once the folder entry is.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write(path, &bytes).with_context(|| format!("could not save the model to {}", path.display()))
 }
 
 pub fn load(path: &Path) -> Result<(ModelMeta, Vec<u8>)> {
@@ -77,7 +116,8 @@ pub fn load(path: &Path) -> Result<(ModelMeta, Vec<u8>)> {
     Ok((meta, body[16 + meta_len..].to_vec()))
 }
 
-pub fn active_path(dir: &Path) -> PathBuf {
+/// Where models were saved before versions (migrated into v1).
+pub fn legacy_active_path(dir: &Path) -> PathBuf {
     dir.join(ACTIVE)
 }
 
@@ -98,6 +138,12 @@ mod tests {
             train_rmse: Some(0.8),
             training_seconds: 1.5,
             created: 1,
+            id: 2,
+            dataset_fingerprint: "f".into(),
+            metrics: Some(Metrics { rmse: 0.9, ..Metrics::default() }),
+            protocol: Some("holdout".into()),
+            stopped: true,
+            epochs: 3,
         }
     }
 

@@ -2,15 +2,19 @@
 //! buffer and changes nothing (beyond settling scroll positions).
 
 mod browse;
+mod chart;
 mod chrome;
 mod data;
 mod detail;
 mod for_you;
 mod help;
+mod lab;
 mod movie_table;
 mod prompt;
+mod quality;
 mod ratings;
 mod recommendations;
+mod versions;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -48,6 +52,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Tab::Recommendations) => recommendations::render(app, body, buf),
         (None, Tab::Ratings) => ratings::render(app, body, buf),
         (None, Tab::Data) => data::render(app, body, buf),
+        (None, Tab::Lab) => lab::render(app, body, buf),
+        (None, Tab::Versions) => versions::render(app, body, buf),
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);

@@ -1,0 +1,99 @@
+//! `cinema train`: train a model into a new version, scored on held-out
+//! ratings, and make it active — what the app's Lab does, headless.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use cinema_host::EngineClient;
+use cinema_protocol::{ModelSpec, Role};
+use cinema_store::dataset::Dataset;
+use cinema_store::ratings_log::RatingsLog;
+use cinema_store::versions::Versions;
+
+use super::model_args::ModelArgs;
+use super::versions::VersionJson;
+use super::{Env, load_dataset, print_json};
+use crate::lab::train::{self, Phase, Plan};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// MovieLens folder or .zip.
+    #[arg(long)]
+    dataset: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+pub fn run(env: &Env, args: Args) -> Result<()> {
+    let dataset = load_dataset(env, &args.dataset)?;
+    let module = env.module()?;
+    let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
+    let plan = Plan {
+        rating: args.model.spec(client.hello())?,
+        ranking: args.model.ranking_spec(client.hello())?,
+        evaluate: true,
+    };
+    let meta = train_version(env, &mut client, &dataset, plan)?;
+    if env.json {
+        return print_json(&VersionJson::new(&meta, true, None));
+    }
+    println!(
+        "v{} trained in {:.1} s and active: {} {}",
+        meta.id,
+        meta.training_seconds,
+        meta.params,
+        meta.ranking.as_ref().map(|r| format!("(lists ordered by {r})")).unwrap_or_default()
+    );
+    if let Some(m) = &meta.metrics {
+        println!("on the held-out ratings ({}):", train::protocol());
+        for (name, value, _) in m.named() {
+            println!("  {name:<22} {value:.4}");
+        }
+    }
+    Ok(())
+}
+
+/// Trains `plan` on the dataset and your ratings into a new active
+/// version, with a line of progress per epoch on stderr.
+pub fn train_version(
+    env: &Env,
+    client: &mut EngineClient,
+    dataset: &Dataset,
+    plan: Plan,
+) -> Result<cinema_store::models::ModelMeta> {
+    let (versions, migrated) = Versions::open(&env.home.models_dir(&dataset.name))?;
+    if let Some(note) = migrated {
+        eprintln!("note: {note}");
+    }
+    let (log, warnings) = RatingsLog::open(&env.home.ratings_path(&dataset.name))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let you: Vec<(u32, f32)> =
+        log.ratings().iter().filter_map(|(&id, e)| dataset.movie_index(id).map(|i| (i, e.value))).collect();
+    let meta = train::run(client, dataset, &you, plan, &versions, |phase| {
+        print_phase(phase);
+        ControlFlow::Continue(())
+    })?;
+    Ok(meta.context("the training was cancelled")?.meta)
+}
+
+fn print_phase(phase: &Phase) {
+    match phase {
+        Phase::Training { role, algorithm, progress: p } if p.visited == 0 && p.epoch > 0 => {
+            let role = if *role == Role::Ranking { "ranking" } else { "rating" };
+            let rmse = |label: &str, x: Option<f32>| x.map(|x| format!("  {label} {x:.4}")).unwrap_or_default();
+            eprintln!(
+                "{role} model {}: epoch {}/{}{}{}",
+                ModelSpec::new(algorithm).name(),
+                p.epoch,
+                p.epochs,
+                rmse("train RMSE", p.train_rmse),
+                rmse("validation RMSE", p.validation_rmse)
+            );
+        }
+        Phase::Evaluating => eprintln!("scoring on the held-out ratings ({})", train::protocol()),
+        Phase::Training { .. } => {}
+    }
+}

@@ -1,0 +1,578 @@
+//! The Lab view's state and what its keys do: a form built from the engine
+//! module's own description of its algorithms (ABI 2), a training run on a
+//! worker thread with its own engine instance (the app keeps serving the
+//! active version meanwhile) whose every epoch is charted, a graceful stop
+//! or a cancel, and at the end the held-out scores beside the version that
+//! was active before. Tuning runs the same way, filling a table.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, ParamInfo, ParamKind, Role};
+use cinema_store::models::{Metrics, ModelMeta};
+
+use super::state::{App, Level};
+use super::work::{self, LabReport};
+use crate::lab::quality::Quality;
+use crate::lab::train::{Halt, Plan};
+use crate::lab::tune::Candidate;
+
+/// Stop and cancel requests, read by the training thread after every step.
+pub const GO: u8 = 0;
+pub const STOP: u8 = 1;
+pub const CANCEL: u8 = 2;
+
+/// One parameter of the form: its description and the text typed for it.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub info: ParamInfo,
+    pub text: String,
+}
+
+/// The training form: a rating algorithm and an optional ranking model,
+/// each with its parameters.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub ratings: Vec<AlgorithmInfo>,
+    pub rankings: Vec<AlgorithmInfo>,
+    pub rating: usize,
+    pub rating_fields: Vec<Field>,
+    /// Index into `rankings`; `None` orders lists by predicted stars.
+    pub ranking: Option<usize>,
+    pub ranking_fields: Vec<Field>,
+    /// The selected row (see [`Row`]).
+    pub selected: usize,
+    /// The text being typed into the selected field.
+    pub editing: Option<String>,
+    /// Why the form cannot train, naming the field.
+    pub error: Option<String>,
+}
+
+/// A row of the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Rating,
+    RatingParam(usize),
+    Ranking,
+    RankingParam(usize),
+}
+
+fn fields(info: &AlgorithmInfo) -> Vec<Field> {
+    info.params.iter().map(|p| Field { info: p.clone(), text: p.kind.default_value().to_string() }).collect()
+}
+
+impl Form {
+    /// The module's algorithms at their defaults.
+    pub fn new(hello: &Hello) -> Form {
+        let of = |role| hello.algorithms.iter().filter(|a| a.role == role).cloned().collect::<Vec<_>>();
+        let (ratings, rankings) = (of(Role::Rating), of(Role::Ranking));
+        let rating_fields = ratings.first().map(fields).unwrap_or_default();
+        let ranking = (!rankings.is_empty()).then_some(0);
+        let ranking_fields = rankings.first().map(fields).unwrap_or_default();
+        Form {
+            ratings,
+            rankings,
+            rating: 0,
+            rating_fields,
+            ranking,
+            ranking_fields,
+            selected: 0,
+            editing: None,
+            error: None,
+        }
+    }
+
+    /// Loads `meta`'s models and parameter values into the form.
+    pub fn set(&mut self, rating: &ModelSpec, ranking: Option<&ModelSpec>) {
+        if let Some(i) = self.ratings.iter().position(|a| a.name == rating.algorithm) {
+            self.rating = i;
+            self.rating_fields = fields(&self.ratings[i]);
+            fill(&mut self.rating_fields, rating);
+        }
+        self.ranking = ranking.and_then(|r| self.rankings.iter().position(|a| a.name == r.algorithm));
+        if let (Some(i), Some(spec)) = (self.ranking, ranking) {
+            self.ranking_fields = fields(&self.rankings[i]);
+            fill(&mut self.ranking_fields, spec);
+        }
+        self.error = None;
+    }
+
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = vec![Row::Rating];
+        rows.extend((0..self.rating_fields.len()).map(Row::RatingParam));
+        if !self.rankings.is_empty() {
+            rows.push(Row::Ranking);
+            if self.ranking.is_some() {
+                rows.extend((0..self.ranking_fields.len()).map(Row::RankingParam));
+            }
+        }
+        rows
+    }
+
+    pub fn row(&self) -> Option<Row> {
+        self.rows().get(self.selected).copied()
+    }
+
+    pub fn step(&mut self, delta: isize) {
+        let last = self.rows().len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    fn field_mut(&mut self, row: Row) -> Option<&mut Field> {
+        match row {
+            Row::RatingParam(i) => self.rating_fields.get_mut(i),
+            Row::RankingParam(i) => self.ranking_fields.get_mut(i),
+            _ => None,
+        }
+    }
+
+    pub fn field(&self, row: Row) -> Option<&Field> {
+        match row {
+            Row::RatingParam(i) => self.rating_fields.get(i),
+            Row::RankingParam(i) => self.ranking_fields.get(i),
+            _ => None,
+        }
+    }
+
+    /// ← / →: the next algorithm, ranking model (or none) or choice.
+    pub fn cycle(&mut self, by: isize) {
+        let Some(row) = self.row() else { return };
+        let wrap = |i: usize, n: usize| (i as isize + by).rem_euclid(n.max(1) as isize) as usize;
+        match row {
+            Row::Rating if !self.ratings.is_empty() => {
+                self.rating = wrap(self.rating, self.ratings.len());
+                self.rating_fields = fields(&self.ratings[self.rating]);
+            }
+            Row::Ranking => {
+                // Positions: 0 = none, then each ranking model.
+                let at = self.ranking.map_or(0, |i| i + 1);
+                self.ranking = wrap(at, self.rankings.len() + 1).checked_sub(1);
+                if let Some(i) = self.ranking {
+                    self.ranking_fields = fields(&self.rankings[i]);
+                }
+            }
+            _ => {
+                if let Some(field) = self.field_mut(row)
+                    && let ParamKind::Choice { choices, .. } = &field.info.kind
+                {
+                    let at = choices.iter().position(|c| *c == field.text).unwrap_or(0);
+                    field.text = choices[wrap(at, choices.len())].clone();
+                }
+            }
+        }
+        self.error = None;
+    }
+
+    /// `e`: start typing into the selected parameter.
+    pub fn edit(&mut self) {
+        if let Some(row) = self.row()
+            && let Some(field) = self.field(row)
+        {
+            self.editing = Some(field.text.clone());
+        }
+    }
+
+    /// Enter while typing: keep the text if the parameter reads it.
+    pub fn accept(&mut self) {
+        let (Some(text), Some(row)) = (self.editing.take(), self.row()) else { return };
+        let info = match row {
+            Row::RatingParam(_) => self.ratings.get(self.rating),
+            _ => self.ranking.and_then(|i| self.rankings.get(i)),
+        };
+        let Some(info) = info.cloned() else { return };
+        let Some(field) = self.field_mut(row) else { return };
+        let name = field.info.name.clone();
+        match info.value(&name, &text).map(|v| info.check(&ModelSpec::new(&info.name).with(&name, v))) {
+            Ok(Ok(_)) => {
+                field.text = text.trim().to_owned();
+                self.error = None;
+            }
+            Ok(Err(e)) | Err(e) => {
+                self.error = Some(e.to_string());
+                self.editing = Some(text);
+            }
+        }
+    }
+
+    /// The models the form describes, checked; the error names the field.
+    pub fn specs(&self) -> Result<(ModelSpec, Option<ModelSpec>), String> {
+        let build = |info: &AlgorithmInfo, fields: &[Field]| -> Result<ModelSpec, String> {
+            let mut spec = ModelSpec::new(&info.name);
+            for f in fields {
+                spec.set(&f.info.name, info.value(&f.info.name, &f.text).map_err(|e| e.to_string())?);
+            }
+            info.check(&spec).map_err(|e| e.to_string())
+        };
+        let rating = self.ratings.get(self.rating).ok_or("the engine module offers no rating model")?;
+        let ranking = match self.ranking.and_then(|i| self.rankings.get(i)) {
+            Some(info) => Some(build(info, &self.ranking_fields)?),
+            None => None,
+        };
+        Ok((build(rating, &self.rating_fields)?, ranking))
+    }
+}
+
+fn fill(fields: &mut [Field], spec: &ModelSpec) {
+    for f in fields {
+        if let Some(v) = spec.get(&f.info.name) {
+            f.text = v.to_string();
+        }
+    }
+}
+
+/// One point of the chart: after epoch `epoch`, the RMSEs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub epoch: f64,
+    pub train: Option<f64>,
+    pub validation: Option<f64>,
+}
+
+/// A training under way (or just ended).
+#[derive(Debug)]
+pub struct LabRun {
+    pub rating: ModelSpec,
+    pub ranking: Option<ModelSpec>,
+    /// Which model trains now.
+    pub role: Role,
+    pub algorithm: String,
+    pub epoch: u32,
+    pub epochs: u32,
+    /// Of the model training now, 0–1.
+    pub fraction: f64,
+    /// The rating model's epochs, charted.
+    pub points: Vec<Point>,
+    /// Scoring on the held-out ratings.
+    pub evaluating: bool,
+    pub started: Instant,
+    /// As of the last tick (views do not read the clock).
+    pub elapsed: Duration,
+    /// When the current model began, and its ratings per epoch, for the rate.
+    pub model_started: Duration,
+    pub per_epoch: u64,
+    /// `s` was pressed: the run keeps what it learned.
+    pub stopping: bool,
+    pub halt: Arc<AtomicU8>,
+}
+
+impl LabRun {
+    /// Ratings per second of the model training now.
+    pub fn rate(&self) -> Option<f64> {
+        let seconds = (self.elapsed - self.model_started).as_secs_f64();
+        let done = (f64::from(self.epoch) + self.fraction_of_epoch()) * self.per_epoch as f64;
+        (seconds > 0.2 && done > 0.0).then(|| done / seconds)
+    }
+
+    fn fraction_of_epoch(&self) -> f64 {
+        (self.fraction * f64::from(self.epochs.max(1)) - f64::from(self.epoch)).clamp(0.0, 1.0)
+    }
+
+    /// Time left for the model training now, once two epochs give a steady rate.
+    pub fn eta(&self) -> Option<Duration> {
+        if self.epoch < 2 || self.fraction <= 0.0 {
+            return None;
+        }
+        let spent = (self.elapsed - self.model_started).as_secs_f64();
+        Some(Duration::from_secs_f64(spent * (1.0 - self.fraction) / self.fraction))
+    }
+}
+
+/// A finished run: its version, the version active before it, and what
+/// the prediction-quality view draws.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub meta: ModelMeta,
+    pub before: Option<ModelMeta>,
+    pub points: Vec<Point>,
+    pub quality: Quality,
+}
+
+/// A tuning search under way or done.
+#[derive(Debug)]
+pub struct Tuning {
+    pub total: usize,
+    pub folds: usize,
+    pub jobs: usize,
+    pub done: Vec<Candidate>,
+    pub running: bool,
+    /// Sorted by CV RMSE (else in the order they finished).
+    pub by_rmse: bool,
+    pub cancel: Arc<AtomicBool>,
+    pub error: Option<String>,
+}
+
+impl Tuning {
+    /// The finished candidates in display order.
+    pub fn rows(&self) -> Vec<&Candidate> {
+        let mut rows: Vec<&Candidate> = self.done.iter().collect();
+        if self.by_rmse {
+            rows.sort_by(|a, b| a.cv_rmse.total_cmp(&b.cv_rmse));
+        }
+        rows
+    }
+}
+
+/// Everything the Lab view shows.
+#[derive(Debug)]
+pub struct LabPanel {
+    pub form: Form,
+    pub run: Option<LabRun>,
+    pub finished: Option<Finished>,
+    /// The prediction-quality view is open over the results.
+    pub quality: bool,
+    pub tuning: Option<Tuning>,
+    /// Why the last run failed.
+    pub error: Option<String>,
+}
+
+impl LabPanel {
+    pub fn new(hello: &Hello, active: &ModelMeta) -> LabPanel {
+        let mut form = Form::new(hello);
+        form.set(&active.params, active.ranking.as_ref());
+        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.run.is_some() || self.tuning.as_ref().is_some_and(|t| t.running)
+    }
+}
+
+/// The reference grid of the issue that asked for tuning (Surprise's usual
+/// SVD grid); other algorithms get a random search around their defaults.
+pub const REFERENCE_GRID: &str = "factors=50,100,150;epochs=20,30;lr=0.002,0.005,0.01;reg=0.02,0.05,0.1";
+pub const RANDOM_CANDIDATES: usize = 20;
+pub const TUNE_FOLDS: usize = 3;
+
+impl App {
+    /// Enter in the Lab: train what the form says, on a worker.
+    pub(super) fn lab_train(&mut self) {
+        if self.lab.busy() {
+            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
+            return;
+        }
+        let (rating, ranking) = match self.lab.form.specs() {
+            Ok(specs) => specs,
+            Err(e) => {
+                self.lab.form.error = Some(e.clone());
+                self.notify(Level::Error, e);
+                return;
+            }
+        };
+        let Some(worker) = &self.worker else {
+            self.notify(Level::Error, "training is not available here; use `cinema train`");
+            return;
+        };
+        let halt = Arc::new(AtomicU8::new(GO));
+        let plan = Plan { rating: rating.clone(), ranking: ranking.clone(), evaluate: true };
+        work::lab_train(&self.rec, plan, halt.clone(), worker.launcher.clone(), worker.events.clone());
+        self.lab.error = None;
+        self.lab.quality = false;
+        self.lab.run = Some(LabRun {
+            rating: rating.clone(),
+            ranking,
+            role: Role::Rating,
+            algorithm: rating.algorithm.clone(),
+            epoch: 0,
+            epochs: rating.integer("epochs").unwrap_or(0) as u32,
+            fraction: 0.0,
+            points: Vec::new(),
+            evaluating: false,
+            started: Instant::now(),
+            elapsed: Duration::ZERO,
+            model_started: Duration::ZERO,
+            per_epoch: 0,
+            stopping: false,
+            halt,
+        });
+    }
+
+    /// `s`: keep what the run learned so far; `c`/Esc: keep nothing.
+    pub(super) fn lab_halt(&mut self, halt: Halt) {
+        if let Some(run) = self.lab.run.as_mut() {
+            run.halt.store(if halt == Halt::Stop { STOP } else { CANCEL }, Ordering::Relaxed);
+            run.stopping = true;
+            let text = match (halt, run.role) {
+                (Halt::Cancel, _) => "cancelling: nothing will be kept",
+                (Halt::Stop, Role::Rating) if run.ranking.is_some() => {
+                    "stopping the rating model; the ranking model trains next (s again stops it too)"
+                }
+                (Halt::Stop, _) => "stopping: what was learned so far becomes a version",
+            };
+            self.notify(Level::Info, text);
+        } else if let Some(t) = self.lab.tuning.as_mut().filter(|t| t.running) {
+            t.cancel.store(true, Ordering::Relaxed);
+            self.notify(Level::Info, "stopping the search after the candidates under way");
+        }
+    }
+
+    /// `g`: tune the form's rating algorithm by cross-validation.
+    pub(super) fn lab_tune(&mut self) {
+        if self.lab.busy() {
+            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
+            return;
+        }
+        let (base, _) = match self.lab.form.specs() {
+            Ok(specs) => specs,
+            Err(e) => {
+                self.notify(Level::Error, e);
+                return;
+            }
+        };
+        let Some(worker) = &self.worker else { return };
+        let info = self.lab.form.ratings[self.lab.form.rating].clone();
+        let candidates = if info.name == "svd" {
+            crate::lab::tune::grid(&info, &base, REFERENCE_GRID)
+        } else {
+            crate::lab::tune::random(&info, &base, RANDOM_CANDIDATES, 1)
+        };
+        let candidates = match candidates {
+            Ok(c) => c,
+            Err(e) => {
+                self.notify(Level::Error, format!("{e:#}"));
+                return;
+            }
+        };
+        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.lab.tuning = Some(Tuning {
+            total: candidates.len(),
+            folds: TUNE_FOLDS,
+            jobs,
+            done: Vec::new(),
+            running: true,
+            by_rmse: true,
+            cancel: cancel.clone(),
+            error: None,
+        });
+        self.lab.quality = false;
+        work::lab_tune(&self.rec, candidates, TUNE_FOLDS, jobs, cancel, worker.launcher.clone(), worker.events.clone());
+    }
+
+    /// `B`: put the best candidate in the form and train it.
+    pub(super) fn lab_train_best(&mut self) {
+        let best = self.lab.tuning.as_ref().and_then(|t| crate::lab::tune::best(&t.done)).map(|c| c.params.clone());
+        match best {
+            Some(spec) => {
+                let ranking = self.lab.form.specs().ok().and_then(|(_, r)| r);
+                self.lab.form.set(&spec, ranking.as_ref());
+                self.lab_train();
+            }
+            None => self.notify(Level::Error, "no tuned candidate yet: g starts a search"),
+        }
+    }
+
+    pub(super) fn on_lab(&mut self, report: LabReport) {
+        match report {
+            LabReport::Phase(phase) => self.on_lab_phase(phase),
+            LabReport::Done(Ok(Some(trained))) => {
+                let Some(run) = self.lab.run.take() else { return };
+                let before = self.rec.meta.clone();
+                let id = trained.meta.id;
+                match self.rec.activate(id) {
+                    Ok(meta) => {
+                        let stopped = if meta.stopped { " (stopped early)" } else { "" };
+                        self.notify(Level::Info, format!("v{id}{stopped} saved and active: {}", meta.params));
+                    }
+                    Err(e) => self.notify(Level::Error, format!("v{id} was saved but could not serve: {e:#}")),
+                }
+                self.lab.finished = Some(Finished {
+                    meta: trained.meta,
+                    before: Some(before),
+                    points: run.points,
+                    quality: Quality::new(&trained.held_out, self.rec.dataset.scale),
+                });
+                self.shelf_reload();
+                self.refresh(false, None);
+            }
+            LabReport::Done(Ok(None)) => {
+                self.lab.run = None;
+                self.notify(Level::Info, "training cancelled: nothing was kept");
+            }
+            LabReport::Done(Err(e)) => {
+                self.lab.run = None;
+                self.lab.error = Some(e.clone());
+                self.notify(Level::Error, format!("training failed: {e} — the active version stays"));
+            }
+            LabReport::Candidate(c) => {
+                if let Some(t) = self.lab.tuning.as_mut() {
+                    t.done.push(*c);
+                }
+            }
+            LabReport::Tuned(result) => {
+                if let Some(t) = self.lab.tuning.as_mut() {
+                    t.running = false;
+                    t.error = result.err();
+                }
+            }
+        }
+    }
+
+    fn on_lab_phase(&mut self, phase: crate::lab::train::Phase) {
+        let Some(run) = self.lab.run.as_mut() else { return };
+        match phase {
+            crate::lab::train::Phase::Training { role, algorithm, progress: p } => {
+                if role != run.role || algorithm != run.algorithm {
+                    run.model_started = run.elapsed;
+                    (run.role, run.algorithm) = (role, algorithm);
+                }
+                run.epoch = p.epoch;
+                run.epochs = p.epochs;
+                run.per_epoch = p.per_epoch;
+                let within = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
+                run.fraction = ((f64::from(p.epoch) + within) / f64::from(p.epochs.max(1))).min(1.0);
+                let at_epoch_end = p.visited == 0 && p.epoch > 0;
+                if role == Role::Rating
+                    && at_epoch_end
+                    && run.points.last().is_none_or(|pt| pt.epoch < f64::from(p.epoch))
+                {
+                    run.points.push(Point {
+                        epoch: f64::from(p.epoch),
+                        train: p.train_rmse.map(f64::from),
+                        validation: p.validation_rmse.map(f64::from),
+                    });
+                }
+            }
+            crate::lab::train::Phase::Evaluating => run.evaluating = true,
+        }
+    }
+
+    /// Advances the run's clock; true when it is on screen and moved.
+    pub(super) fn lab_tick(&mut self, now: Instant) -> bool {
+        match self.lab.run.as_mut() {
+            Some(run) => {
+                run.elapsed = now.saturating_duration_since(run.started);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A metric's target from the project's first brief, if it set one:
+/// `(bound, lower is better)`.
+pub fn target(metric: &str) -> Option<(f64, bool)> {
+    match metric {
+        "rmse" => Some((0.90, true)),
+        "rated_precision_at_10" => Some((0.60, false)),
+        "rated_recall_at_10" => Some((0.40, false)),
+        "coverage" => Some((0.70, false)),
+        _ => None,
+    }
+}
+
+/// The metrics a view lists, with labels.
+pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, f64, bool)> {
+    let label = |name: &str| match name {
+        "rmse" => "RMSE",
+        "mae" => "MAE",
+        "precision_at_10" => "P@10 (catalogue)",
+        "recall_at_10" => "R@10 (catalogue)",
+        "ndcg_at_10" => "NDCG@10",
+        "coverage" => "Coverage",
+        "rated_precision_at_10" => "P@10 (rated)",
+        "rated_recall_at_10" => "R@10 (rated)",
+        _ => "?",
+    };
+    m.named().into_iter().map(|(name, value, lower)| (name, label(name), value, lower)).collect()
+}

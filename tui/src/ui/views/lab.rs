@@ -1,0 +1,283 @@
+//! The Lab: the training form on the left; on the right the run under way
+//! (RMSE per epoch as a chart, a gauge, speed, elapsed and ETA), the
+//! held-out scores of the finished run beside the version active before
+//! it, or the tuning table. `p` opens the prediction-quality view.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::chart::{self, Axes, Series};
+use super::{line, quality};
+use crate::ui::format::fit;
+use crate::ui::lab::{Finished, LabRun, Point, Row, Tuning, metric_rows, target};
+use crate::ui::state::App;
+use crate::ui::theme::{SELECTED_SYMBOL, Theme};
+use cinema_protocol::{ParamKind, Role};
+
+const FORM_WIDTH: u16 = 34;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let lab = &app.lab;
+    if lab.quality
+        && let Some(finished) = &lab.finished
+    {
+        return quality::render(app.theme, &finished.quality, area, buf);
+    }
+    let [form, _, right] =
+        Layout::horizontal([Constraint::Length(FORM_WIDTH), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    self::form(app, form, buf);
+    let t = app.theme;
+    if let Some(run) = &lab.run {
+        running(t, run, right, buf);
+    } else if let Some(tuning) = &lab.tuning {
+        self::tuning(t, tuning, right, buf);
+    } else if let Some(finished) = &lab.finished {
+        self::finished(t, finished, right, buf);
+    } else {
+        let mut lines = vec![
+            Line::styled("Train a new version", t.header()),
+            Line::from("Choose a model and its parameters on the left,"),
+            Line::from("then press Enter. Every epoch is charted; the"),
+            Line::from("result is scored on held-out ratings, saved as"),
+            Line::from("a version (v) and made active."),
+            Line::default(),
+        ];
+        for (key, what) in [
+            ("Enter", "train"),
+            ("e", "edit the selected value"),
+            ("← →", "another model or choice"),
+            ("s / c", "stop (keep) / cancel (drop)"),
+            ("g", "tune by 3-fold cross-validation"),
+        ] {
+            lines.push(Line::from(vec![Span::styled(format!("{key:>6}  "), t.key()), Span::raw(what)]));
+        }
+        if let Some(e) = &lab.error {
+            lines.push(Line::default());
+            lines.push(Line::styled(fit(&format!("last run failed: {e}"), right.width as usize), t.error()));
+        }
+        Paragraph::new(lines).render(right, buf);
+    }
+}
+
+fn form(app: &App, area: Rect, buf: &mut Buffer) {
+    let (t, form) = (app.theme, &app.lab.form);
+    let width = area.width as usize;
+    let rows = form.rows();
+    // Keep the selected row on screen: the form can be taller than the view.
+    let visible = area.height.saturating_sub(2) as usize;
+    let first = form.selected.saturating_sub(visible.saturating_sub(1));
+    let mut lines = vec![Line::styled(fit(" Model", width), t.header())];
+    for (i, row) in rows.iter().enumerate().skip(first).take(visible) {
+        let selected = i == form.selected;
+        let (name, value) = match *row {
+            Row::Rating => (
+                "rating model".to_owned(),
+                form.ratings.get(form.rating).map_or("—".into(), |a| format!("◂ {} ▸", a.name)),
+            ),
+            Row::Ranking => (
+                "ranking model".to_owned(),
+                format!(
+                    "◂ {} ▸",
+                    form.ranking.and_then(|i| form.rankings.get(i)).map_or("none (stars)", |a| a.name.as_str())
+                ),
+            ),
+            _ => {
+                let field = form.field(*row).expect("rows name fields that exist");
+                let value = match (&form.editing, selected) {
+                    (Some(text), true) => format!("{text}▌"),
+                    _ if matches!(field.info.kind, ParamKind::Choice { .. }) => format!("◂ {} ▸", field.text),
+                    _ => field.text.clone(),
+                };
+                (format!("  {}", field.info.name), value)
+            }
+        };
+        let marker = if selected { SELECTED_SYMBOL } else { "  " };
+        let text = fit(&format!("{marker}{name:<15} {value}"), width);
+        let style = if selected {
+            t.selected()
+        } else if matches!(row, Row::Rating | Row::Ranking) {
+            t.title()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    // The selected parameter's help, or why the form cannot train.
+    let foot = match (&form.error, form.row().and_then(|r| form.field(r))) {
+        (Some(e), _) => Line::styled(fit(e, width), t.error()),
+        (None, Some(f)) => Line::styled(fit(&format!("{} ({})", f.info.help, f.info.kind.expected()), width), t.dim()),
+        (None, None) => Line::styled(fit("← → to choose", width), t.dim()),
+    };
+    let [body, footer] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    Paragraph::new(lines).render(body, buf);
+    line(foot, footer, buf);
+}
+
+/// The chart's points of one RMSE series.
+fn series(points: &[Point], rmse: fn(&Point) -> Option<f64>) -> Vec<(f64, f64)> {
+    points.iter().filter_map(|p| rmse(p).map(|y| (p.epoch, y))).collect()
+}
+
+fn rmse_chart(t: Theme, points: &[Point], area: Rect, buf: &mut Buffer) {
+    let (train, validation) = (series(points, |p| p.train), series(points, |p| p.validation));
+    let series = [
+        Series { name: "train RMSE".into(), style: t.series_train(), points: &train },
+        Series { name: "validation RMSE".into(), style: t.series_validation(), points: &validation },
+    ];
+    chart::render(&series, Axes { x: "epoch", y: "RMSE (stars)", y_digits: 3 }, t.dim(), area, buf);
+}
+
+fn running(t: Theme, run: &LabRun, area: Rect, buf: &mut Buffer) {
+    let [title, chart, gauge, stats] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    let what = match (run.evaluating, run.role) {
+        (true, _) => "scoring on the held-out ratings".to_owned(),
+        (false, Role::Ranking) => format!("training the ranking model {}", run.algorithm),
+        (false, Role::Rating) => format!("training the rating model {}", run.algorithm),
+    };
+    let stopping = if run.stopping { " · stopping" } else { "" };
+    line(Line::styled(fit(&format!("{what}{stopping}"), area.width as usize), t.header()), title, buf);
+    if run.points.is_empty() {
+        line(Line::styled("the chart starts after the first epoch", t.dim()), chart, buf);
+    } else {
+        rmse_chart(t, &run.points, chart, buf);
+    }
+    let label = format!(" epoch {}/{} ", run.epoch, run.epochs);
+    line(bar(t, run.fraction, &label, area.width as usize), gauge, buf);
+    let mut parts = vec![format!("{:.0} s", run.elapsed.as_secs_f64())];
+    if let Some(rate) = run.rate() {
+        let unit = if run.role == Role::Ranking { "units/s" } else { "ratings/s" };
+        parts.push(format!("{} {unit}", thousands(rate)));
+    }
+    match run.eta() {
+        Some(eta) => parts.push(format!("ETA {:.0} s", eta.as_secs_f64())),
+        None => parts.push("ETA after 2 epochs".into()),
+    }
+    line(Line::styled(fit(&parts.join(" · "), area.width as usize), t.dim()), stats, buf);
+}
+
+/// A text gauge, readable without colour: `████░░░░ epoch 3/20 15 %`.
+fn bar(t: Theme, fraction: f64, label: &str, width: usize) -> Line<'static> {
+    let percent = format!("{:>3.0} %", fraction * 100.0);
+    let room = width.saturating_sub(label.chars().count() + percent.len() + 1);
+    let filled = ((fraction.clamp(0.0, 1.0) * room as f64).round() as usize).min(room);
+    Line::from(vec![
+        Span::styled("█".repeat(filled), t.bar()),
+        Span::styled("░".repeat(room - filled), t.dim()),
+        Span::raw(label.to_owned()),
+        Span::raw(percent),
+    ])
+}
+
+fn thousands(x: f64) -> String {
+    match x {
+        x if x >= 1e6 => format!("{:.1}M", x / 1e6),
+        x if x >= 1e3 => format!("{:.0}k", x / 1e3),
+        x => format!("{x:.0}"),
+    }
+}
+
+fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
+    let metrics = f.meta.metrics.as_ref();
+    let table_height = if metrics.is_some() { 11 } else { 2 };
+    let [chart, table] = Layout::vertical([Constraint::Fill(1), Constraint::Length(table_height)]).areas(area);
+    if f.points.len() > 1 && chart.height >= 5 {
+        rmse_chart(t, &f.points, chart, buf);
+    }
+    let width = area.width as usize;
+    let stopped = if f.meta.stopped { ", stopped early" } else { "" };
+    let mut lines = vec![Line::styled(
+        fit(&format!("v{} · {} epochs in {:.1} s{stopped}", f.meta.id, f.meta.epochs, f.meta.training_seconds), width),
+        t.header(),
+    )];
+    let Some(m) = metrics else {
+        lines.push(Line::from("trained on every rating: nothing held out to score"));
+        return Paragraph::new(lines).render(table, buf);
+    };
+    let before = f.before.as_ref().and_then(|b| b.metrics.map(|m| (b.id, m)));
+    let before_label = before.map_or("before".to_owned(), |(id, _)| format!("v{id}"));
+    lines.push(Line::styled(
+        fit(&format!("{:<17}{:>8} {:>9}  {:<8}", "held out 10 %", "this", before_label, "target"), width),
+        t.dim(),
+    ));
+    for (name, label, value, lower) in metric_rows(m) {
+        let old = before.map(|(_, b)| b.named().into_iter().find(|(n, ..)| *n == name).map_or(f64::NAN, |x| x.1));
+        let (mark, style) = match old {
+            Some(o) if (lower && value < o) || (!lower && value > o) => ("▲", t.better()),
+            Some(o) if value == o => ("=", Default::default()),
+            Some(_) => ("▼", t.worse()),
+            None => (" ", Default::default()),
+        };
+        let target = target(name).map_or(String::new(), |(bound, lower)| {
+            let met = if lower { value < bound } else { value > bound };
+            format!("{}{bound:.2} {}", if lower { "<" } else { ">" }, if met { "✓" } else { "✗" })
+        });
+        let old = old.map_or("—".to_owned(), |o| format!("{o:.4}"));
+        lines.push(Line::from(vec![
+            Span::raw(format!("{label:<17}")),
+            Span::styled(format!("{value:>8.4}{mark}"), style),
+            Span::raw(format!("{old:>8}  {target}")),
+        ]));
+    }
+    lines.push(Line::styled(fit("p: prediction quality · v: all versions", width), t.dim()));
+    Paragraph::new(lines).render(table, buf);
+}
+
+fn tuning(t: Theme, tuning: &Tuning, area: Rect, buf: &mut Buffer) {
+    let width = area.width as usize;
+    let state = match (&tuning.error, tuning.running) {
+        (Some(e), _) => format!("failed: {e}"),
+        (None, true) => "running".to_owned(),
+        (None, false) => "done".to_owned(),
+    };
+    let mut lines = vec![
+        Line::styled(
+            fit(
+                &format!(
+                    "Tuning: {}/{} candidates · {}-fold CV · {} jobs · {state}",
+                    tuning.done.len(),
+                    tuning.total,
+                    tuning.folds,
+                    tuning.jobs
+                ),
+                width,
+            ),
+            t.header(),
+        ),
+        Line::styled(
+            fit(
+                &format!(
+                    "{:>4} {:>8}  parameters ({})",
+                    "#",
+                    "CV RMSE",
+                    if tuning.by_rmse { "best first, o: order run" } else { "as run, o: best first" }
+                ),
+                width,
+            ),
+            t.dim(),
+        ),
+    ];
+    let rows = tuning.rows();
+    let varied = varied(&rows);
+    for c in rows.iter().take(area.height.saturating_sub(3) as usize) {
+        let params: Vec<String> = varied.iter().filter_map(|n| c.params.get(n).map(|v| format!("{n}={v}"))).collect();
+        lines.push(Line::from(fit(&format!("{:>4} {:>8.4}  {}", c.index + 1, c.cv_rmse, params.join(" ")), width)));
+    }
+    lines.push(Line::styled(fit("B: train the best into a version · s: stop the search", width), t.dim()));
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// The parameters that differ between the candidates shown.
+fn varied(rows: &[&crate::lab::tune::Candidate]) -> Vec<String> {
+    let Some(first) = rows.first() else { return Vec::new() };
+    first
+        .params
+        .params
+        .iter()
+        .filter(|(name, v)| rows.iter().any(|c| c.params.get(name) != Some(v)))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
