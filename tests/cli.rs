@@ -529,3 +529,124 @@ fn no_arguments_without_a_terminal_prints_usage_and_succeeds() {
             .and(predicate::str::contains("bench")),
     );
 }
+
+// --- train, versions, tune ----------------------------------------------------------
+
+const VERSION_METRICS: [&str; 8] = [
+    "rmse",
+    "mae",
+    "precision_at_10",
+    "recall_at_10",
+    "ndcg_at_10",
+    "coverage",
+    "rated_precision_at_10",
+    "rated_recall_at_10",
+];
+
+/// Train twice, list both with every metric, compare them, roll back to
+/// the first (recommendations come back exactly), refuse to delete the
+/// active one, delete the other.
+#[test]
+fn train_twice_then_versions_list_compare_activate_and_delete() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let first = cinema.json(&["train", "--dataset", &data, "--factors", "50", "--epochs", "20"]);
+    assert_eq!((first["id"].as_u64(), first["active"].as_bool()), (Some(1), Some(true)), "{first:#}");
+    assert_eq!(first["params"]["factors"], 50);
+    let first_list = cinema.json(&["recommend", "--dataset", &data, "--user", "1"]);
+    let second = cinema.json(&["train", "--dataset", &data, "--factors", "100", "--epochs", "30", "--lr", "0.01"]);
+    assert_eq!(second["id"], 2);
+
+    let list = cinema.json(&["versions", "list", "--dataset", &data]);
+    let versions = list.as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{list:#}");
+    for v in versions {
+        for key in ["id", "algorithm", "params", "engine", "engine_sha256", "dataset", "created", "active", "stopped"] {
+            assert!(!v[key].is_null(), "`{key}` missing from {v:#}");
+        }
+        for m in VERSION_METRICS {
+            let x = number(&v["metrics"], m);
+            assert!(x.is_finite() && x >= 0.0, "{m} = {x}");
+        }
+        assert!(number(&v["metrics"], "rmse") < 1.0 && number(&v["metrics"], "ndcg_at_10") > 0.2, "{v:#}");
+    }
+    assert_eq!(versions.iter().filter(|v| v["active"] == true).count(), 1);
+    assert_eq!(versions[1]["active"], true, "the newest training serves");
+
+    let c = cinema.json(&["versions", "compare", "v1", "v2", "--dataset", &data, "--user", "1"]);
+    let deltas = c["deltas"].as_array().unwrap();
+    assert_eq!(deltas.len(), 8, "{c:#}");
+    let rmse = deltas.iter().find(|d| d["metric"] == "rmse").unwrap();
+    let expected = number(&versions[1]["metrics"], "rmse") - number(&versions[0]["metrics"], "rmse");
+    assert!((number(rmse, "delta") - expected).abs() < 1e-9, "{rmse:#}");
+    let changed: Vec<&str> = c["params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["epochs", "factors", "lr", "lr_bias"], "only what differs (--lr sets both rates)");
+    let top = &c["top10"];
+    let overlap = top["overlap"].as_u64().unwrap() as usize;
+    assert_eq!(overlap + top["entered"].as_array().unwrap().len(), 10, "{top:#}");
+    assert_eq!(top["entered"].as_array().unwrap().len(), top["left"].as_array().unwrap().len());
+    let text = cinema.command(&["versions", "compare", "1", "2", "--dataset", &data]).assert().success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    assert!(text.contains("v1 → v2") && text.contains("top 10 for you"), "{text}");
+
+    cinema.json(&["versions", "activate", "v1", "--dataset", &data]);
+    assert_eq!(cinema.json(&["recommend", "--dataset", &data, "--user", "1"]), first_list, "rolled back exactly");
+    let refused = cinema.fails(&["versions", "delete", "1", "--dataset", &data]);
+    assert!(refused.contains("v1 is the active version"), "{refused}");
+    cinema.json(&["versions", "delete", "2", "--dataset", &data]);
+    let list = cinema.json(&["versions", "list", "--dataset", &data]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let show = cinema.json(&["versions", "show", "v1", "--dataset", &data]);
+    assert_eq!((show["id"].as_u64(), show["active"].as_bool()), (Some(1), Some(true)));
+    assert!(cinema.fails(&["versions", "show", "v9", "--dataset", &data]).contains("there is no version v9"));
+    assert!(cinema.fails(&["versions", "show", "latest", "--dataset", &data]).contains("is not a version"));
+}
+
+/// A version another module trained is listed with the reason and cannot be activated.
+#[test]
+fn a_version_of_another_module_is_listed_but_cannot_be_activated() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    cinema.json(&["train", "--dataset", &data, "--plugin", "cinema-baseline", "--epochs", "5"]);
+    cinema.json(&["train", "--dataset", &data, "--epochs", "5"]);
+    let list = cinema.json(&["versions", "list", "--dataset", &data]);
+    let v1 = &list[0];
+    assert!(v1["unusable"].as_str().unwrap().contains("trained by engine module cinema-baseline"), "{v1:#}");
+    let refused = cinema.fails(&["versions", "activate", "1", "--dataset", &data]);
+    assert!(refused.contains("v1 cannot be activated: it was trained by engine module cinema-baseline"), "{refused}");
+}
+
+/// The reference grid with 3-fold CV on ML-100K: every candidate
+/// scored, the best reported, and it can be trained into a version.
+#[test]
+fn tune_runs_the_reference_grid_with_3_fold_cv_and_reports_the_best() {
+    let cinema = Cinema::new();
+    let grid = "factors=50,100,150;epochs=20,30;lr=0.002,0.005,0.01;reg=0.02,0.05,0.1";
+    let report = cinema.json(&["tune", "--dataset", &ml100k(), "--grid", grid, "--folds", "3", "--jobs", "2"]);
+    let candidates = report["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 54);
+    let best = number(&report["best"], "cv_rmse");
+    for c in candidates {
+        assert_eq!(c["fold_rmse"].as_array().unwrap().len(), 3);
+        assert!(number(c, "cv_rmse") >= best, "{c:#}");
+    }
+    assert!(best > 0.85 && best < 0.95, "best CV RMSE {best}");
+    assert!(report["best"]["params"]["factors"].is_u64(), "{:#}", report["best"]);
+    // A random search trains its best into a version.
+    let random = cinema.json(&[
+        "tune",
+        "--dataset",
+        &ml100k(),
+        "--random",
+        "2",
+        "--folds",
+        "2",
+        "--epochs",
+        "5",
+        "--train-best",
+    ]);
+    assert_eq!(random["candidates"].as_array().unwrap().len(), 2);
+    assert_eq!(random["version"]["active"], true);
+    let bad = cinema.fails(&["tune", "--dataset", &ml100k(), "--grid", "factors=0"]);
+    assert!(bad.contains("factors") && bad.contains("from 1 to 1024"), "{bad}");
+}

@@ -601,3 +601,66 @@ fn a_saved_model_of_an_unknown_format_is_reported_and_retrained() {
     assert_eq!(ratings, BTreeMap::from([(1, 3), (2, 5), (3, 2)]));
     models::load(&home.model_path(&dataset)).expect("the retrained model loads");
 }
+
+// --- Model versions ------------------------------------------------------------
+
+/// Every `v<N>.cmodel` in the dataset's models folder, by id, with its bytes.
+fn version_files(home: &Home, dataset: &Path) -> BTreeMap<u32, Vec<u8>> {
+    let Ok(entries) = fs::read_dir(home.models_dir(dataset)) else { return BTreeMap::new() };
+    entries
+        .map(|e| e.unwrap())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix('v')?.strip_suffix(".cmodel")?.parse().ok()?;
+            Some((id, fs::read(e.path()).unwrap()))
+        })
+        .collect()
+}
+
+/// `cinema train` killed at random moments — while it trains, scores, or
+/// writes its version — never touches an earlier version, and never leaves a
+/// half-written one where the listing would find it: every `v<N>.cmodel`
+/// loads, and `versions list` lists exactly those.
+#[test]
+fn kill_9_during_training_or_a_version_write_leaves_every_version_whole() {
+    let home = Home::new();
+    let data = TempDir::new().unwrap();
+    let dataset = tiny_dataset(data.path(), "tiny");
+    let train = ["train", "--dataset", &shown(&dataset), "--epochs", "40"];
+    let mut lives = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        home.succeeds(&train);
+        lives.push(started.elapsed());
+    }
+    lives.sort();
+    let life = lives[1];
+    let earlier = version_files(&home, &dataset);
+    assert_eq!(earlier.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+    let mut rng = StdRng::seed_from_u64(SEED ^ 3);
+    let (mut killed, mut saved_before_kill) = (0, 0);
+    for round in 0..30 {
+        let before = version_files(&home, &dataset).len();
+        let mut cmd = home.cinema();
+        cmd.args(train);
+        let outcome = run_and_kill(cmd, KillAt::After(life.mul_f64(rng.random_range(0.2..1.1))));
+        killed += usize::from(outcome.by_signal);
+        let now = version_files(&home, &dataset);
+        saved_before_kill += usize::from(outcome.by_signal && now.len() > before);
+        for (id, bytes) in &earlier {
+            assert_eq!(now.get(id), Some(bytes), "round {round}: v{id} changed");
+        }
+        for id in now.keys() {
+            let path = home.models_dir(&dataset).join(format!("v{id}.cmodel"));
+            models::load(&path).unwrap_or_else(|e| panic!("round {round}: a listed version does not load: {e:#}"));
+        }
+        let list = home.run(&["versions", "list", "--json", "--dataset", &shown(&dataset)]);
+        assert!(list.status.success() && list.stderr.is_empty(), "{}", String::from_utf8_lossy(&list.stderr));
+        let listed: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
+        let ids: Vec<u64> = listed.iter().map(|v| v["id"].as_u64().unwrap()).collect();
+        assert_eq!(ids, now.keys().map(|&id| u64::from(id)).collect::<Vec<_>>(), "round {round}");
+        assert_eq!(listed.iter().filter(|v| v["active"] == true).count(), 1, "round {round}: one serves");
+    }
+    println!("{killed} of 30 trainings killed, {saved_before_kill} of them after their version was saved");
+    assert!(killed >= 10, "too few kills landed during training ({killed})");
+}

@@ -355,3 +355,57 @@ fn keys_are_answered_at_once_while_the_engine_trains() {
     tmux.wait_exit();
     assert_eq!(saved_ratings(home.path(), &dataset), vec![(50, 5.0)]);
 }
+
+/// The Lab in a real terminal: set 3000 epochs in the form, train, see the
+/// chart grow, switch views and back while it trains, stop it gracefully,
+/// and find the stopped version in the Versions view and on disk.
+#[test]
+fn the_lab_trains_answers_keys_stops_and_the_version_is_listed() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (tmux, _, dataset) = app_on_ml100k(&home);
+    tmux.keys(&["t"]);
+    tmux.wait_for("[Lab]");
+    // The epochs field: down twice from the model row, e, clear, type, Enter.
+    tmux.keys(&["j", "j", "e", "C-u"]);
+    tmux.text("3000");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("epochs        3000");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the chart", STEP_TIMEOUT, |s| s.contains("validation RMSE") && s.contains("epoch 2/3000"));
+    let sent = Instant::now();
+    tmux.keys(&["b"]);
+    tmux.wait_for("[Browse]");
+    let answered = sent.elapsed();
+    tmux.keys(&["t"]);
+    let back = tmux.wait_for("[Lab]");
+    assert!(back.contains("/3000"), "still training after the key: {back}");
+    eprintln!("a key during Lab training was answered in {:.1} ms", answered.as_secs_f64() * 1e3);
+    // Stop: the rating model keeps its epochs; the ranking model then trains and is stopped too.
+    tmux.keys(&["s"]);
+    tmux.wait("the ranking model", STEP_TIMEOUT, |s| s.contains("ranking model ials") || s.contains("held out 10 %"));
+    tmux.keys(&["s"]);
+    let done = tmux.wait("the end of the run", START_TIMEOUT, |s| s.contains("held out 10 %"));
+    assert!(done.contains("stopped early"), "{done}");
+    tmux.keys(&["v"]);
+    let versions = tmux.wait_for("[Versions]");
+    let row = line_with(&versions, "stopped");
+    assert!(row.contains('*') && row.contains("svd"), "the stopped version is listed and active: {versions}");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+    // The CLI sees the same version.
+    let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .args(["versions", "list", "--json", "--home"])
+        .arg(home.path())
+        .arg("--dataset")
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stopped: Vec<&Value> = list.as_array().unwrap().iter().filter(|v| v["stopped"] == true).collect();
+    assert_eq!(stopped.len(), 1, "{list}");
+    assert!(stopped[0]["active"] == true && stopped[0]["epochs"].as_u64().unwrap() < 3000, "{list}");
+}

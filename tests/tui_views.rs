@@ -736,3 +736,235 @@ fn panel_text(screen: &str) -> String {
     let inner = screen.lines().filter_map(|l| l.trim_start().strip_prefix('│')?.trim_end().strip_suffix('│'));
     inner.map(str::trim).collect::<Vec<_>>().join(" ")
 }
+
+// --- The Lab and Versions -------------------------------------------------------
+
+/// Feeds the Lab worker's reports to the app until its run (or search) is
+/// over, pressing `during` once the first epoch is in; returns the epochs charted.
+fn finish_lab(app: &mut App, rx: &Receiver<Event>, during: &[KeyCode]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut pressed = false;
+    while app.lab.busy() || app.learning {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = rx.recv_timeout(left).expect("the lab reports before the deadline");
+        app.handle(event);
+        let charted = app.lab.run.as_ref().map_or(0, |r| r.points.len());
+        if !pressed && charted > 0 {
+            pressed = true;
+            for &key in during {
+                press(app, key);
+            }
+        }
+    }
+    app.lab.finished.as_ref().map_or(0, |f| f.points.len())
+}
+
+/// Sets the selected form field to `value` the way a person does: e, clear, type, Enter.
+fn set_field(app: &mut App, name: &str, value: &str) {
+    let row = app.lab.form.rows().iter().position(|&r| app.lab.form.field(r).is_some_and(|f| f.info.name == name));
+    app.lab.form.selected = row.unwrap_or_else(|| panic!("no field {name}"));
+    press(app, KeyCode::Char('e'));
+    ctrl(app, 'u');
+    type_text(app, value);
+    press(app, KeyCode::Enter);
+}
+
+/// Hides the clock: times of day, dates and seconds.
+fn mask_times(screen: &str) -> String {
+    let mut out = String::new();
+    for line in screen.lines() {
+        let masked: String = line
+            .split(' ')
+            .map(|w| {
+                let clock = w.len() == 5 && w.as_bytes()[2] == b':';
+                let date = w.len() == 10 && w.as_bytes()[4] == b'-' && w.as_bytes()[7] == b'-';
+                if clock || date {
+                    w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&masked);
+        out.push('\n');
+    }
+    // "… in 2.3 s": training seconds.
+    mask_seconds(&out)
+}
+
+fn mask_seconds(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.find(" in ").filter(|_| line.contains(" s")) {
+            Some(at) => {
+                let (head, tail) = line.split_at(at + 4);
+                let end = tail.find(" s").unwrap_or(0);
+                out.push_str(head);
+                out.push_str(&"#".repeat(end));
+                out.push_str(&tail[end..]);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
+    let (mut app, _dir) = fresh_app();
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.tab, Tab::Lab);
+    let s = screen(&app, 80, 24);
+    for row in ["rating model    ◂ svd ▸", "factors       200", "ranking model   ◂ ials ▸", "alpha         5"] {
+        assert!(s.contains(row), "{row:?} missing from\n{s}");
+    }
+    insta::assert_snapshot!("lab_form_80x24", s);
+    // A value out of range is refused where it is typed, naming the field and the range.
+    set_field(&mut app, "factors", "0");
+    let error = app.lab.form.error.clone().expect("0 factors is refused");
+    assert!(error.contains("factors") && error.contains("from 1 to 1024"), "{error}");
+    assert!(screen(&app, 80, 24).contains("factors` of svd must be"), "the error is on screen");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "200", "Esc keeps the old value");
+    // ← → change the model; its own parameters replace the form's.
+    app.lab.form.selected = 0;
+    press(&mut app, KeyCode::Right);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("◂ baseline ▸") && s.contains("reg_user"), "{s}");
+}
+
+#[test]
+fn lab_mid_training_draws_the_chart_gauge_and_rates() {
+    use cinema::ui::lab::{LabRun, Point};
+    let (mut app, _dir) = fresh_app();
+    press(&mut app, KeyCode::Char('t'));
+    // The state a worker's reports leave behind, set directly: the view is a function of it.
+    let points: Vec<Point> = (1..=12)
+        .map(|e| {
+            let e = f64::from(e);
+            Point { epoch: e, train: Some(0.75 + 0.3 / e), validation: Some(0.91 + 0.08 / e) }
+        })
+        .collect();
+    app.lab.run = Some(LabRun {
+        rating: cinema_protocol::ModelSpec::new("svd"),
+        ranking: None,
+        role: cinema_protocol::Role::Rating,
+        algorithm: "svd".into(),
+        epoch: 12,
+        epochs: 60,
+        fraction: 0.2,
+        points,
+        evaluating: false,
+        started: Instant::now(),
+        elapsed: Duration::from_secs(6),
+        model_started: Duration::ZERO,
+        per_epoch: 90_000,
+        stopping: false,
+        halt: Default::default(),
+    });
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&app, w, h);
+        for part in [
+            "training the rating model svd",
+            "train RMSE",
+            "validation RMSE",
+            "epoch 12/60",
+            "ETA 24 s",
+            "180k ratings/s",
+            "RMSE (stars)",
+        ] {
+            assert!(s.contains(part), "{part:?} missing at {w}×{h}:\n{s}");
+        }
+        assert!(s.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille chart at {w}×{h}:\n{s}");
+        insta::assert_snapshot!(format!("lab_mid_training_{w}x{h}"), s);
+    }
+}
+
+/// The whole Lab on real data: train through the worker, answer keys while
+/// it trains, score on held-out ratings, save and serve the new version;
+/// then the quality view, the versions list, a comparison and a rollback.
+#[test]
+fn lab_trains_a_version_then_versions_compare_and_roll_back() {
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    let before = app.rec.meta.id;
+    press(&mut app, KeyCode::Char('t'));
+    set_field(&mut app, "epochs", "30");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.lab.run.is_some(), "Enter starts a run");
+    // While it trains, a key is answered and Enter is refused (one run at a time).
+    let charted = finish_lab(&mut app, &rx, &[KeyCode::Char('j'), KeyCode::Enter]);
+    assert_eq!(charted, 30, "every epoch is charted");
+    let finished = app.lab.finished.as_ref().expect("the run finished");
+    let m = finished.meta.metrics.expect("scored on held-out ratings");
+    assert!(m.rmse > 0.85 && m.rmse < 0.95 && m.ndcg_at_10 > 0.2, "{m:?}");
+    assert_eq!(finished.meta.epochs, 30);
+    assert!(!finished.meta.stopped);
+    let id = finished.meta.id;
+    assert_eq!((app.rec.meta.id, app.rec.versions().active().unwrap()), (id, Some(id)), "the new version serves");
+    // Toasts expire on a clock; snapshots show the status line instead.
+    app.toast = None;
+    let s = screen(&app, 80, 24);
+    for part in [format!("v{id} · 30 epochs"), "RMSE".into(), "<0.90".into(), format!("v{before}")] {
+        assert!(s.contains(&part), "{part:?} missing:\n{s}");
+    }
+    insta::assert_snapshot!("lab_finished_80x24", mask_times(&s));
+
+    press(&mut app, KeyCode::Char('p'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("True × predicted, 10000 held out") && s.contains("Error (predicted − true, stars)"), "{s}");
+    insta::assert_snapshot!("lab_quality_80x24", s);
+    press(&mut app, KeyCode::Esc);
+
+    press(&mut app, KeyCode::Char('v'));
+    assert_eq!(app.tab, Tab::Versions);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&app, w, h);
+        assert!(row_of(&s, &format!("v{id}")).contains('*'), "the active one is marked:\n{s}");
+        insta::assert_snapshot!(format!("versions_{w}x{h}"), mask_times(&s));
+    }
+    // Compare the new version with the one before it: c, down, c.
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Char('c'));
+    app.toast = None;
+    let c = app.shelf.comparison.as_ref().expect("compared");
+    assert_eq!((c.a, c.b), (before, id));
+    assert!(c.params.iter().any(|p| p.name == "epochs"), "{:?}", c.params);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains(&format!("v{before} → v{id}")) && s.contains("Top 10 for you"), "{s}");
+    insta::assert_snapshot!("versions_compare_80x24", mask_times(&s));
+    // Deleting the active version is refused; rolling back serves the old one.
+    app.shelf.cursor.selected = 0;
+    press(&mut app, KeyCode::Char('x'));
+    assert!(app.toast.as_ref().unwrap().text.contains("active version"), "{:?}", app.toast);
+    app.shelf.cursor.selected = 1;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!((app.rec.meta.id, app.rec.versions().active().unwrap()), (before, Some(before)));
+}
+
+#[test]
+fn a_stopped_run_keeps_its_epochs_and_a_cancelled_one_keeps_nothing() {
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    press(&mut app, KeyCode::Char('t'));
+    set_field(&mut app, "epochs", "5000");
+    let ids = |app: &App| app.rec.versions().ids().unwrap();
+    let before = ids(&app);
+    // Cancel: nothing is saved and the active version stays.
+    press(&mut app, KeyCode::Enter);
+    finish_lab(&mut app, &rx, &[KeyCode::Char('c')]);
+    assert_eq!(ids(&app), before, "a cancelled run leaves no version");
+    assert!(app.lab.finished.is_none());
+    // Stop (twice: the rating model, then the ranking model): both keep what they learned.
+    press(&mut app, KeyCode::Enter);
+    finish_lab(&mut app, &rx, &[KeyCode::Char('s')]);
+    let finished = app.lab.finished.clone().expect("a stopped run becomes a version");
+    assert!(finished.meta.stopped && finished.meta.epochs < 5000, "{:?}", finished.meta);
+    assert!(finished.meta.metrics.is_some(), "a stopped run is scored too");
+    assert_eq!(ids(&app).len(), before.len() + 1);
+    press(&mut app, KeyCode::Char('v'));
+    assert!(row_of(&screen(&app, 100, 24), &format!("v{}", finished.meta.id)).contains("stopped"));
+}

@@ -51,6 +51,30 @@ pub struct Args {
     /// Timed start-ups of the app on --dataset (after one that warms the caches).
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
+    /// Also time a tuning search of this grid on --dataset (e.g. the
+    /// reference 'factors=50,100,150;epochs=20,30;lr=0.002,0.005,0.01;reg=0.02,0.05,0.1')
+    /// with one job and with --tune-jobs, and print the speed-up.
+    #[arg(long, value_name = "GRID", requires = "dataset")]
+    tune_grid: Option<String>,
+    /// Jobs of the parallel tuning run.
+    #[arg(long, default_value_t = 2, value_name = "J")]
+    tune_jobs: usize,
+    /// Cross-validation folds of the timed tuning runs.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    tune_folds: usize,
+}
+
+/// One search timed with one job and with several.
+#[derive(Serialize)]
+struct TuneFigures {
+    grid: String,
+    candidates: usize,
+    folds: usize,
+    jobs: usize,
+    seconds_one_job: f64,
+    seconds_jobs: f64,
+    speedup: f64,
+    best_cv_rmse: f64,
 }
 
 #[derive(Serialize)]
@@ -95,6 +119,7 @@ struct Report {
     #[serde(flatten)]
     main: Option<Figures>,
     synthetic: Vec<Figures>,
+    tune: Option<TuneFigures>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
@@ -123,6 +148,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         let dataset = synthetic::generate(n, args.synthetic_movies, 42);
         synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, &args)?);
     }
+    let tune = match (&args.tune_grid, &args.dataset) {
+        (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, path)?, grid, &args)?),
+        _ => None,
+    };
     let report = Report {
         engine: env.module()?.location(),
         module_load_ms_cold: cold,
@@ -131,6 +160,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         startup_ms_runs,
         main,
         synthetic,
+        tune,
     };
     if env.json {
         return print_json(&report);
@@ -166,7 +196,50 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             );
         }
     }
+    if let Some(t) = &report.tune {
+        println!(
+            "tuning {} candidates × {} folds ({}): {:.2} s with 1 job, {:.2} s with {} jobs, speed-up {:.2}× (best CV RMSE {:.4})",
+            t.candidates, t.folds, t.grid, t.seconds_one_job, t.seconds_jobs, t.jobs, t.speedup, t.best_cv_rmse
+        );
+    }
     Ok(())
+}
+
+/// The same search with one job, then with `--tune-jobs`.
+fn tune_figures(env: &Env, dataset: &Dataset, grid: &str, args: &Args) -> Result<TuneFigures> {
+    use crate::lab::tune::{self, Search};
+    let module = env.module()?;
+    let probe = EngineClient::start(&env.runtime, &module, env.limits)?;
+    let info = probe.hello().default_rating().and_then(|s| probe.hello().algorithm(&s.algorithm).cloned());
+    let info = info.context("the engine offers no rating model")?;
+    let candidates = tune::grid(&info, &info.defaults(), grid)?;
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let time = |jobs| -> Result<(f64, f64)> {
+        let search = Search {
+            runtime: &env.runtime,
+            module: &module,
+            limits: env.limits,
+            folds: args.tune_folds,
+            jobs,
+            cancel: &cancel,
+        };
+        let started = Instant::now();
+        let scored = search.run(dataset, &candidates, |_| {})?;
+        let best = tune::best(&scored).map_or(f64::NAN, |c| c.cv_rmse);
+        Ok((started.elapsed().as_secs_f64(), best))
+    };
+    let (one, best) = time(1)?;
+    let (many, _) = time(args.tune_jobs)?;
+    Ok(TuneFigures {
+        grid: grid.to_owned(),
+        candidates: candidates.len(),
+        folds: args.tune_folds,
+        jobs: args.tune_jobs,
+        seconds_one_job: one,
+        seconds_jobs: many,
+        speedup: one / many,
+        best_cv_rmse: best,
+    })
 }
 
 fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args: &Args) -> Result<Figures> {

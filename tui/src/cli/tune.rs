@@ -25,7 +25,7 @@ pub struct Args {
     /// Every combination of these values, e.g. 'factors=50,100;epochs=20,30'.
     #[arg(long, conflicts_with = "random")]
     grid: Option<String>,
-    /// This many candidates drawn around the defaults (integers ½–2×, reals ¼–4×).
+    /// This many candidates drawn around the starting point (integers ½–2×, reals ¼–4×).
     #[arg(long, value_name = "N")]
     random: Option<usize>,
     /// Seed of --random.

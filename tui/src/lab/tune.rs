@@ -62,9 +62,10 @@ pub fn grid(info: &AlgorithmInfo, base: &ModelSpec, grid: &str) -> Result<Vec<Mo
     specs.iter().map(|s| Ok(info.check(s)?)).collect()
 }
 
-/// `n` candidates drawn around the defaults: integers from half to twice
-/// the default, reals log-uniformly from a quarter to four times it (both
-/// within the described range), any choice; `seed` parameters are kept.
+/// `n` candidates drawn around `base` (its values, else the defaults):
+/// integers from half to twice it, reals log-uniformly from a quarter to
+/// four times it (both within the described range), any choice; `seed`
+/// parameters are kept.
 pub fn random(info: &AlgorithmInfo, base: &ModelSpec, n: usize, seed: u64) -> Result<Vec<ModelSpec>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut specs = Vec::with_capacity(n);
@@ -73,14 +74,15 @@ pub fn random(info: &AlgorithmInfo, base: &ModelSpec, n: usize, seed: u64) -> Re
         for p in info.params.iter().filter(|p| p.name != "seed") {
             let value = match &p.kind {
                 ParamKind::Integer { default, min, max } => {
-                    let (lo, hi) = (((*default + 1) / 2).max(*min), default.saturating_mul(2).min(*max));
-                    Value::Integer(if lo < hi { rng.random_range(lo..=hi) } else { *default })
+                    let center = base.integer(&p.name).unwrap_or(*default);
+                    let (lo, hi) = (((center + 1) / 2).max(*min), center.saturating_mul(2).min(*max));
+                    Value::Integer(if lo < hi { rng.random_range(lo..=hi) } else { center })
                 }
-                ParamKind::Real { default, min, max } if *default > 0.0 => {
-                    let (lo, hi) = ((default / 4.0).max(*min).max(f64::MIN_POSITIVE), (default * 4.0).min(*max));
-                    Value::Real(if lo < hi { (rng.random_range(lo.ln()..hi.ln())).exp() } else { *default })
+                ParamKind::Real { default, min, max } => {
+                    let center = base.real(&p.name).unwrap_or(*default);
+                    let (lo, hi) = ((center / 4.0).max(*min).max(f64::MIN_POSITIVE), (center * 4.0).min(*max));
+                    Value::Real(if center > 0.0 && lo < hi { rng.random_range(lo.ln()..hi.ln()).exp() } else { center })
                 }
-                ParamKind::Real { default, .. } => Value::Real(*default),
                 ParamKind::Choice { choices, .. } => Value::Choice(choices[rng.random_range(0..choices.len())].clone()),
             };
             spec.set(&p.name, value);
@@ -229,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn random_candidates_stay_near_the_defaults_and_keep_the_seed() {
+    fn random_candidates_stay_near_the_starting_point_and_keep_the_seed() {
         let specs = random(&info(), &ModelSpec::new("svd"), 50, 1).unwrap();
         assert_eq!(specs.len(), 50);
         for s in &specs {
@@ -238,5 +240,9 @@ mod tests {
             assert_eq!(s.integer("seed"), Some(7));
         }
         assert_eq!(specs, random(&info(), &ModelSpec::new("svd"), 50, 1).unwrap(), "seeded");
+        let base = ModelSpec::new("svd").with("factors", Value::Integer(10));
+        for s in random(&info(), &base, 20, 2).unwrap() {
+            assert!((5..=20).contains(&s.integer("factors").unwrap()), "the starting point is the centre: {s}");
+        }
     }
 }

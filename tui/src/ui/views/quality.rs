@@ -37,12 +37,12 @@ fn label(v: f32) -> String {
 
 fn grid(t: Theme, q: &Quality, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
-    let mut head = format!("{:<7}", "true\\pred");
+    let mut head = format!("{:<7}", "true");
     for v in &q.values {
         head.push_str(&format!("{:>w$}", label(*v), w = cell(q)));
     }
     let mut lines = vec![
-        Line::styled(fit(&format!("Actual vs predicted ({} held-out ratings)", q.total), width), t.header()),
+        Line::styled(fit(&format!("True × predicted, {} held out", q.total), width), t.header()),
         Line::styled(fit(&head, width), t.dim()),
     ];
     for (i, row) in q.grid.iter().enumerate().rev() {
