@@ -387,11 +387,11 @@ fn baseline_on_u1_matches_surprise_baseline_only() {
     let report = evaluate(&mut client, ml100k(), u1(), baseline(), None).unwrap();
     assert_eq!((report.split.as_str(), report.train_ratings, report.test_ratings), ("u1", 80_000, 20_000));
     assert!(
-        (report.rmse - SURPRISE_BASELINE_U1_RMSE).abs() <= 0.005,
+        (report.metrics.rmse - SURPRISE_BASELINE_U1_RMSE).abs() <= 0.005,
         "baseline RMSE on u1 is {:.4}, Surprise's BaselineOnly gets {SURPRISE_BASELINE_U1_RMSE}",
-        report.rmse
+        report.metrics.rmse
     );
-    assert!(report.mae > 0.0 && report.mae < report.rmse, "{report:?}");
+    assert!(report.metrics.mae > 0.0 && report.metrics.mae < report.metrics.rmse, "{report:?}");
 }
 
 /// Movies like a movie, by the model's own movie vectors: the ranking

@@ -11,6 +11,7 @@ use super::{Env, load_dataset, print_json};
 use crate::eval::score::ListMetrics;
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
 use cinema_host::EngineClient;
+use cinema_store::models::Metrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ProtocolName {
@@ -62,15 +63,10 @@ struct Report {
     /// The model that orders the lists (`None`: predicted stars do).
     ranking: Option<ModelSpec>,
     engine: EngineSummary,
-    rmse: f64,
-    mae: f64,
-    precision_at_10: f64,
-    recall_at_10: f64,
-    ndcg_at_10: f64,
-    coverage: f64,
+    /// Means over the splits.
+    #[serde(flatten)]
+    metrics: Metrics,
     by_predicted_stars: ListMetrics,
-    rated_precision_at_10: f64,
-    rated_recall_at_10: f64,
     fit_seconds: f64,
     ranking_fit_seconds: f64,
     predict_seconds: f64,
@@ -135,20 +131,13 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         model: spec,
         ranking,
         engine,
-        rmse: mean(|r| r.rmse),
-        mae: mean(|r| r.mae),
-        precision_at_10: mean(|r| r.precision_at_10),
-        recall_at_10: mean(|r| r.recall_at_10),
-        ndcg_at_10: mean(|r| r.ndcg_at_10),
-        coverage: mean(|r| r.coverage),
+        metrics: Metrics::mean(folds.iter().map(|f| &f.metrics)),
         by_predicted_stars: ListMetrics {
             precision_at_10: mean(|r| r.by_predicted_stars.precision_at_10),
             recall_at_10: mean(|r| r.by_predicted_stars.recall_at_10),
             ndcg_at_10: mean(|r| r.by_predicted_stars.ndcg_at_10),
             coverage: mean(|r| r.by_predicted_stars.coverage),
         },
-        rated_precision_at_10: mean(|r| r.rated_precision_at_10),
-        rated_recall_at_10: mean(|r| r.rated_recall_at_10),
         fit_seconds: mean(|r| r.fit_seconds),
         ranking_fit_seconds: mean(|r| r.ranking_fit_seconds),
         predict_seconds: mean(|r| r.predict_seconds),
@@ -166,42 +155,14 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         "{:<8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "split", "RMSE", "MAE", "P@10", "R@10", "NDCG", "cover", "rP@10", "rR@10", "fit s"
     );
-    let row = |name: &str, r: [f64; 9]| {
-        println!(
-            "{name:<8} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.3}",
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
-        )
+    let row = |name: &str, m: &Metrics, fit_seconds: f64| {
+        let figures: String = m.named().iter().map(|(_, x, _)| format!(" {x:>7.4}")).collect();
+        println!("{name:<8}{figures} {fit_seconds:>7.3}");
     };
     for f in &report.folds {
-        row(
-            &f.split,
-            [
-                f.rmse,
-                f.mae,
-                f.precision_at_10,
-                f.recall_at_10,
-                f.ndcg_at_10,
-                f.coverage,
-                f.rated_precision_at_10,
-                f.rated_recall_at_10,
-                f.fit_seconds,
-            ],
-        );
+        row(&f.split, &f.metrics, f.fit_seconds);
     }
-    row(
-        "mean",
-        [
-            report.rmse,
-            report.mae,
-            report.precision_at_10,
-            report.recall_at_10,
-            report.ndcg_at_10,
-            report.coverage,
-            report.rated_precision_at_10,
-            report.rated_recall_at_10,
-            report.fit_seconds,
-        ],
-    );
+    row("mean", &report.metrics, report.fit_seconds);
     let stars = report.by_predicted_stars;
     println!(
         "ordered by predicted stars instead: P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  coverage {:.4}",

@@ -24,17 +24,12 @@ pub const RATED_RELEVANT: f32 = 3.5;
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitReport {
     pub split: String,
-    pub rmse: f64,
-    pub mae: f64,
-    /// The list people see: ordered by the ranking model when there is one.
-    pub precision_at_10: f64,
-    pub recall_at_10: f64,
-    pub ndcg_at_10: f64,
-    pub coverage: f64,
+    /// The list metrics are of the list people see: ordered by the ranking
+    /// model when there is one.
+    #[serde(flatten)]
+    pub metrics: Metrics,
     /// The same list ordered by the rating model's predicted stars alone.
     pub by_predicted_stars: ListMetrics,
-    pub rated_precision_at_10: f64,
-    pub rated_recall_at_10: f64,
     /// Training the rating model.
     pub fit_seconds: f64,
     /// Training the ranking model (0 without one).
@@ -106,18 +101,17 @@ pub fn evaluate(
         }
         None => (by_predicted_stars, 0.0),
     };
-    let Metrics { rmse, mae, rated_precision_at_10, rated_recall_at_10, .. } = held;
-    Ok(SplitReport {
-        split: split.name.clone(),
-        rmse,
-        mae,
+    let metrics = Metrics {
         precision_at_10: list.precision_at_10,
         recall_at_10: list.recall_at_10,
         ndcg_at_10: list.ndcg_at_10,
         coverage: list.coverage,
+        ..held
+    };
+    Ok(SplitReport {
+        split: split.name.clone(),
+        metrics,
         by_predicted_stars,
-        rated_precision_at_10,
-        rated_recall_at_10,
         fit_seconds,
         ranking_fit_seconds,
         predict_seconds,

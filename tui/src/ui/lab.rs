@@ -347,18 +347,7 @@ pub const TUNE_FOLDS: usize = 3;
 impl App {
     /// Enter in the Lab: train what the form says, on a worker.
     pub(super) fn lab_train(&mut self) {
-        if self.lab.busy() {
-            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
-            return;
-        }
-        let (rating, ranking) = match self.lab.form.specs() {
-            Ok(specs) => specs,
-            Err(e) => {
-                self.lab.form.error = Some(e.clone());
-                self.notify(Level::Error, e);
-                return;
-            }
-        };
+        let Some((rating, ranking)) = self.lab_ready() else { return };
         let Some(worker) = &self.worker else {
             self.notify(Level::Error, "training is not available here; use `cinema train`");
             return;
@@ -387,6 +376,23 @@ impl App {
         });
     }
 
+    /// The form's models, if the Lab is free and the form is valid; else
+    /// says why not.
+    fn lab_ready(&mut self) -> Option<(ModelSpec, Option<ModelSpec>)> {
+        if self.lab.busy() {
+            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
+            return None;
+        }
+        match self.lab.form.specs() {
+            Ok(specs) => Some(specs),
+            Err(e) => {
+                self.lab.form.error = Some(e.clone());
+                self.notify(Level::Error, e);
+                None
+            }
+        }
+    }
+
     /// `s`: keep what the run learned so far; `c`/Esc: keep nothing.
     pub(super) fn lab_halt(&mut self, halt: Halt) {
         if let Some(run) = self.lab.run.as_mut() {
@@ -408,17 +414,7 @@ impl App {
 
     /// `g`: tune the form's rating algorithm by cross-validation.
     pub(super) fn lab_tune(&mut self) {
-        if self.lab.busy() {
-            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
-            return;
-        }
-        let (base, _) = match self.lab.form.specs() {
-            Ok(specs) => specs,
-            Err(e) => {
-                self.notify(Level::Error, e);
-                return;
-            }
-        };
+        let Some((base, _)) = self.lab_ready() else { return };
         let Some(worker) = &self.worker else { return };
         let info = self.lab.form.ratings[self.lab.form.rating].clone();
         let candidates = if info.name == "svd" {

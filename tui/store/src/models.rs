@@ -68,6 +68,29 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The mean of each metric (all zero for none).
+    pub fn mean<'a>(all: impl IntoIterator<Item = &'a Metrics>) -> Metrics {
+        let (mut sum, mut n) = ([0.0; 8], 0usize);
+        for m in all {
+            for (s, (_, v, _)) in sum.iter_mut().zip(m.named()) {
+                *s += v;
+            }
+            n += 1;
+        }
+        let [rmse, mae, precision_at_10, recall_at_10, ndcg_at_10, coverage, rated_precision_at_10, rated_recall_at_10] =
+            sum.map(|s| s / n.max(1) as f64);
+        Metrics {
+            rmse,
+            mae,
+            precision_at_10,
+            recall_at_10,
+            ndcg_at_10,
+            coverage,
+            rated_precision_at_10,
+            rated_recall_at_10,
+        }
+    }
+
     /// Every metric by its JSON name, and whether lower is better.
     pub fn named(&self) -> [(&'static str, f64, bool); 8] {
         [
