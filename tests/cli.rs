@@ -642,3 +642,105 @@ fn tune_runs_the_reference_grid_with_3_fold_cv_and_reports_the_best() {
     let bad = cinema.fails(&["tune", "--dataset", &ml100k(), "--grid", "factors=0"]);
     assert!(bad.contains("factors") && bad.contains("from 1 to 1024"), "{bad}");
 }
+
+// --- import-ratings -----------------------------------------------------------------
+
+/// Your ratings as `cinema ratings --json` lists them: movie id → rating.
+fn your_ratings(cinema: &Cinema, data: &str) -> std::collections::BTreeMap<u64, f64> {
+    let list = cinema.json(&["ratings", "--dataset", data]);
+    list.as_array().unwrap().iter().map(|r| (r["movie_id"].as_u64().unwrap(), r["rating"].as_f64().unwrap())).collect()
+}
+
+/// Small exports of both services against ML-100K (whole stars, no
+/// links.csv): BOM, CRLF, a quoted name with a comma, an unrated diary
+/// entry, a rewatch, a TV row, an invented film, namesakes too close to
+/// call; a preview first, then batches that undo whole.
+#[test]
+fn import_ratings_previews_imports_as_a_batch_and_undoes_it_whole() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let dir = TempDir::new().unwrap();
+    let diary = dir.path().join("diary.csv");
+    fs::write(
+        &diary,
+        "\u{feff}Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\r\n\
+         2020-01-01,Star Wars,1977,https://boxd.it/1,4.5,,,2020-01-01\r\n\
+         2020-01-02,The Godfather,1972,https://boxd.it/2,,,,2020-01-02\r\n\
+         2020-01-03,The Shawshank Redemption,1994,https://boxd.it/3,3,,,2020-01-03\r\n\
+         2020-01-04,Kull the Conqueror,1997,https://boxd.it/4,2,,,2020-01-04\r\n\
+         2020-01-05,\"Crouching Tiger, Hidden Dragon\",2000,https://boxd.it/5,4,,,2020-01-05\r\n\
+         2020-02-01,Star Wars,1977,https://boxd.it/1,3.5,Yes,,2020-02-01\r\n",
+    )
+    .unwrap();
+    let diary = shown(&diary);
+    let preview = cinema.json(&["import-ratings", &diary, "--dataset", &data, "--dry-run"]);
+    assert_eq!(preview["format"], "letterboxd_diary");
+    assert_eq!(
+        (preview["rows"].as_u64(), preview["matched"].as_u64(), preview["skipped"].as_u64()),
+        (Some(6), Some(2), Some(2))
+    );
+    let ambiguous = preview["ambiguous"].as_array().unwrap();
+    assert_eq!(ambiguous.len(), 1, "{preview:#}");
+    assert_eq!(ambiguous[0]["line"], 5);
+    let candidates: Vec<u64> =
+        ambiguous[0]["candidates"].as_array().unwrap().iter().map(|c| c["movie_id"].as_u64().unwrap()).collect();
+    assert_eq!(candidates.len(), 2, "both Kulls: {candidates:?}");
+    assert_eq!(preview["unmatched"][0]["title"], "Crouching Tiger, Hidden Dragon");
+    assert_eq!(
+        (preview["new"].as_u64(), preview["rounded"].as_u64(), preview["imported"].as_u64()),
+        (Some(2), Some(1), Some(0))
+    );
+    assert!(your_ratings(&cinema, &data).is_empty(), "a dry run writes nothing");
+
+    let done = cinema.json(&["import-ratings", &diary, "--dataset", &data]);
+    assert_eq!(done["imported"], 2);
+    // The rewatch (3.5) replaced the first viewing; whole stars round half up.
+    assert_eq!(your_ratings(&cinema, &data), [(50, 4.0), (64, 3.0)].into());
+    let again = cinema.json(&["import-ratings", &diary, "--dataset", &data]);
+    assert_eq!(
+        (again["imported"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "re-importing changes nothing"
+    );
+
+    let imdb = dir.path().join("ratings.csv");
+    fs::write(
+        &imdb,
+        "Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n\
+         tt0076759,10,2021-01-01,Star Wars,u,movie,8.6,121,1977,\"Action, Adventure\",1,1977-05-25,George Lucas\n\
+         tt0903747,9,2021-01-01,Breaking Bad,u,tvSeries,9.5,49,2008,Crime,1,,\n\
+         tt0999999,6,2021-01-01,A Film Nobody Made,u,movie,5,90,2003,Drama,1,,\n",
+    )
+    .unwrap();
+    let done = cinema.json(&["import-ratings", &shown(&imdb), "--dataset", &data]);
+    assert_eq!(
+        (done["format"].as_str(), done["changed"].as_u64(), done["skipped"].as_u64()),
+        (Some("imdb"), Some(1), Some(1))
+    );
+    assert_eq!(done["unmatched"].as_array().unwrap().len(), 1);
+    assert_eq!(your_ratings(&cinema, &data), [(50, 5.0), (64, 3.0)].into());
+
+    // Undo takes back one import at a time, whole.
+    cinema
+        .command(&["rate", "--dataset", &data, "--undo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("undid the import of 1 ratings"));
+    assert_eq!(your_ratings(&cinema, &data), [(50, 4.0), (64, 3.0)].into());
+    cinema
+        .command(&["rate", "--dataset", &data, "--undo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("undid the import of 2 ratings"));
+    assert!(your_ratings(&cinema, &data).is_empty());
+
+    let other = dir.path().join("other.csv");
+    fs::write(&other, "userId,movieId,rating,timestamp\n1,2,3.5,4\n").unwrap();
+    let refused = cinema.fails(&["import-ratings", &shown(&other), "--dataset", &data]);
+    assert!(
+        refused.contains("not a rating export")
+            && refused.contains("Letterboxd URI")
+            && refused.contains("Your Rating"),
+        "{refused}"
+    );
+}

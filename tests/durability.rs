@@ -541,7 +541,7 @@ fn a_ratings_log_of_an_unknown_format_is_refused_untouched_while_the_rest_loads(
     let output = home.run(&["ratings", "--dataset", &shown(&dataset), "--json"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("is a ratings log of format 7; this Cinema reads format 1"), "{stderr}");
+    assert!(stderr.contains("is a ratings log of format 7; this Cinema reads formats 1 to 2"), "{stderr}");
     assert!(stderr.contains("left untouched"), "{stderr}");
     assert_eq!(fs::read(&log).unwrap(), future, "the newer log must not be rewritten");
     models::load(&home.model_path(&dataset)).expect("the dataset's model still loads");
@@ -663,4 +663,52 @@ fn kill_9_during_training_or_a_version_write_leaves_every_version_whole() {
     }
     println!("{killed} of 30 trainings killed, {saved_before_kill} of them after their version was saved");
     assert!(killed >= 10, "too few kills landed during training ({killed})");
+}
+
+// --- Importing your history ------------------------------------------------------
+
+/// `cinema import-ratings` killed at random moments: each import is one
+/// batch, so the ratings are all of one import or all of the one before —
+/// never part of one — and every acknowledged import survives.
+#[test]
+fn kill_9_during_an_import_leaves_whole_batches_only() {
+    let home = Home::new();
+    let data = TempDir::new().unwrap();
+    let dataset = tiny_dataset(data.path(), "tiny");
+    let export = data.path().join("ratings.csv");
+    let write_export = |stars: u32| {
+        let rows: String = (1..=TINY_MOVIES)
+            .map(|m| format!("2024-01-01,Synthetic Movie {m},2000,https://boxd.it/{m},{stars}\n"))
+            .collect();
+        fs::write(&export, format!("Date,Name,Year,Letterboxd URI,Rating\n{rows}")).unwrap();
+    };
+    let import = ["import-ratings", &shown(&export), "--dataset", &shown(&dataset)];
+    write_export(1);
+    let started = Instant::now();
+    home.succeeds(&import);
+    let life = started.elapsed();
+    let mut rng = StdRng::seed_from_u64(SEED ^ 4);
+    let (mut current, mut killed) = (1u8, 0);
+    for round in 2..=31u32 {
+        let stars = (round % 5 + 1) as u8;
+        write_export(u32::from(stars));
+        let mut cmd = home.cinema();
+        cmd.args(import);
+        let outcome = run_and_kill(cmd, KillAt::After(life.mul_f64(rng.random_range(0.1..1.2))));
+        killed += usize::from(outcome.by_signal);
+        let (ratings, stderr) = home.ratings(&dataset);
+        let values: std::collections::BTreeSet<u8> = ratings.values().copied().collect();
+        assert_eq!(ratings.len(), TINY_MOVIES as usize, "round {round}: {stderr}");
+        assert_eq!(values.len(), 1, "round {round}: part of a batch was applied: {ratings:?}");
+        let now = *values.iter().next().unwrap();
+        assert!(
+            now == stars || now == current,
+            "round {round}: {now}, neither this import's {stars} nor the last's {current}"
+        );
+        if !outcome.by_signal {
+            assert_eq!(now, stars, "round {round}: an acknowledged import was lost");
+        }
+        current = now;
+    }
+    println!("{killed} of 30 imports killed");
 }

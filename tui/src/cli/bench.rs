@@ -62,6 +62,10 @@ pub struct Args {
     /// Cross-validation folds of the timed tuning runs.
     #[arg(long, default_value_t = 3, value_name = "K")]
     tune_folds: usize,
+    /// Also time importing a Letterboxd export of this many of --dataset's
+    /// movies (read, match, preview), e.g. 2000.
+    #[arg(long, value_name = "N", requires = "dataset")]
+    history_rows: Option<usize>,
 }
 
 /// One search timed with one job and with several.
@@ -120,6 +124,9 @@ struct Report {
     main: Option<Figures>,
     synthetic: Vec<Figures>,
     tune: Option<TuneFigures>,
+    /// Reading, matching and previewing a Letterboxd export of `history_rows` movies.
+    history_import_ms: Option<f64>,
+    history_rows: Option<usize>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
@@ -152,6 +159,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, path)?, grid, &args)?),
         _ => None,
     };
+    let history_import_ms = match (args.history_rows, &args.dataset) {
+        (Some(rows), Some(path)) => Some(history_import_ms(&load_dataset(env, path)?, rows)?),
+        _ => None,
+    };
     let report = Report {
         engine: env.module()?.location(),
         module_load_ms_cold: cold,
@@ -161,6 +172,8 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         main,
         synthetic,
         tune,
+        history_import_ms,
+        history_rows: args.history_rows,
     };
     if env.json {
         return print_json(&report);
@@ -196,6 +209,9 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             );
         }
     }
+    if let (Some(ms), Some(rows)) = (report.history_import_ms, report.history_rows) {
+        println!("import of a {rows}-row Letterboxd export (read, match, preview): {ms:.1} ms");
+    }
     if let Some(t) = &report.tune {
         println!(
             "tuning {} candidates × {} folds ({}): {:.2} s with 1 job, {:.2} s with {} jobs, speed-up {:.2}× (best CV RMSE {:.4})",
@@ -203,6 +219,28 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Milliseconds to read a Letterboxd `ratings.csv` of `rows` of the
+/// dataset's movies (cycling through them), match it and preview it.
+fn history_import_ms(dataset: &Dataset, rows: usize) -> Result<f64> {
+    use cinema_store::history::{self, export, titles::display};
+    let mut csv = String::from("Date,Name,Year,Letterboxd URI,Rating\n");
+    for m in dataset.movies.iter().cycle().take(rows) {
+        let year = m.year.map(|y| y.to_string()).unwrap_or_default();
+        csv.push_str(&format!(
+            "2024-01-01,\"{}\",{year},https://boxd.it/x,4\n",
+            display(&m.title).replace('"', "\"\"")
+        ));
+    }
+    let started = Instant::now();
+    let export = export::parse(csv.as_bytes())?;
+    let preview = history::preview(&export, dataset, &Default::default());
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if preview.rows != rows {
+        bail!("the export read {} rows of {rows}", preview.rows);
+    }
+    Ok(ms)
 }
 
 /// The same search with one job, then with `--tune-jobs`.

@@ -4,6 +4,7 @@
 mod bench;
 mod eval;
 mod import;
+mod import_ratings;
 mod model_args;
 mod plugins;
 mod rate;
@@ -51,6 +52,8 @@ pub struct Cli {
 enum Command {
     /// Import a MovieLens folder or .zip (100K, 1M, latest-small/20M/25M) and cache it.
     Import(import::Args),
+    /// Import your own ratings from a Letterboxd or IMDb export (previewed with --dry-run).
+    ImportRatings(import_ratings::Args),
     /// Train and score a model on held-out ratings.
     Eval(Box<eval::Args>),
     /// Top-N movies for you (--me) or a dataset user.
@@ -120,6 +123,7 @@ fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Import(args) => import::run(&env, args),
+        Command::ImportRatings(args) => import_ratings::run(&env, args),
         Command::Eval(args) => eval::run(&env, *args),
         Command::Recommend(args) => recommend::run(&env, args),
         Command::Rate(args) => rate::rate(&env, args),

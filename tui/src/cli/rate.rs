@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use cinema_store::history::titles::display;
 use serde::Serialize;
 
 use super::{Env, load_dataset, open_recommender, print_json};
@@ -89,8 +90,15 @@ pub fn rate(env: &Env, args: RateArgs) -> Result<()> {
         println!("nothing to change");
         return Ok(());
     };
-    let title =
-        rec.dataset.movie_index(change.movie).map(|i| rec.dataset.movies[i as usize].title.clone()).unwrap_or_default();
+    let title = rec
+        .dataset
+        .movie_index(change.movie)
+        .map(|i| display(&rec.dataset.movies[i as usize].title))
+        .unwrap_or_default();
+    if change.batch > 0 && args.undo {
+        println!("saved: undid the import of {} ratings", change.batch);
+        return Ok(());
+    }
     let show = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_else(|| "unrated".into());
     println!("saved: {title} {} → {}", show(change.before), show(change.after));
     Ok(())
@@ -120,7 +128,7 @@ pub fn list(env: &Env, args: ListArgs) -> Result<()> {
         println!("you have not rated anything in {} yet: cinema rate --dataset PATH MOVIE RATING", rec.dataset.name);
     }
     for r in &rated {
-        println!("{:>4}  {}{}", r.rating, r.title, r.year.map(|y| format!(" ({y})")).unwrap_or_default());
+        println!("{:>4}  {}{}", r.rating, display(&r.title), r.year.map(|y| format!(" ({y})")).unwrap_or_default());
     }
     Ok(())
 }

@@ -30,7 +30,10 @@ pub struct Args {
 pub struct Recommendation {
     pub rank: usize,
     pub movie_id: u32,
+    /// MovieLens's form, e.g. `Godfather, The`.
     pub title: String,
+    /// As people write it, e.g. `The Godfather`.
+    pub display_title: String,
     pub year: Option<u16>,
     pub genres: Vec<String>,
     pub predicted: f32,
@@ -59,7 +62,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     }
     for r in &list {
         let year = r.year.map(|y| format!(" ({y})")).unwrap_or_default();
-        println!("{:>3}. {:.2}  {}{}  [{}]", r.rank, r.predicted, r.title, year, r.genres.join(", "));
+        println!("{:>3}. {:.2}  {}{}  [{}]", r.rank, r.predicted, r.display_title, year, r.genres.join(", "));
     }
     Ok(())
 }
@@ -91,6 +94,7 @@ fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recom
                 rank: rank + 1,
                 movie_id: m.id,
                 title: m.title.clone(),
+                display_title: cinema_store::history::titles::display(&m.title),
                 year: m.year,
                 genres: rec.dataset.genre_names(m).into_iter().map(String::from).collect(),
                 predicted: s.prediction,

@@ -28,6 +28,7 @@ use crate::eval::score::{scale, triples};
 use crate::lab::{self, train::Plan};
 use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
 use cinema_store::dataset::Dataset;
+use cinema_store::history::{self, Preview, export::Export};
 use cinema_store::home::Home;
 use cinema_store::models::ModelMeta;
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
@@ -142,6 +143,19 @@ impl Recommender {
         let change = self.save(Edit::Rate(movie, value))?;
         self.fold_in_you()?;
         Ok(change.expect("a rating always changes the log"))
+    }
+
+    /// What importing `export` (your Letterboxd or IMDb history) would
+    /// change, against your ratings now.
+    pub fn preview_history(&self, export: &Export) -> Preview {
+        history::preview(export, &self.dataset, self.log.ratings())
+    }
+
+    /// Writes a preview's ratings to your log as one batch (undone whole)
+    /// without telling the engine: the next view with `learn` does.
+    pub fn import_history(&mut self, preview: &Preview) -> Result<usize> {
+        let batch: Vec<(u32, f32)> = preview.ratings.iter().map(|p| (p.movie_id, p.rating)).collect();
+        self.log.rate_batch(&batch)
     }
 
     pub fn remove(&mut self, movie: u32) -> Result<Option<Change>> {

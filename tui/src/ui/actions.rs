@@ -144,7 +144,15 @@ impl App {
                 self.query.by_relevance = true;
                 self.reshape_rows();
             }
-            Action::ImportPath => self.data.input = Some(String::new()),
+            Action::ImportPath => {
+                self.data.input = Some(String::new());
+                self.data.input_history = false;
+            }
+            Action::ImportHistory => {
+                self.data.input = Some(String::new());
+                self.data.input_history = true;
+            }
+            Action::ConfirmHistory => self.import_history(),
             Action::Download => self.start(super::work::Job::Download),
             Action::Retrain => self.start(super::work::Job::Retrain),
             Action::Accept if self.prompt.is_some() => self.accept_prompt(),
@@ -153,6 +161,10 @@ impl App {
             Action::Accept => self.typing = false,
             Action::Cancel if self.prompt.is_some() => self.prompt = None,
             Action::Cancel if self.data.input.is_some() => self.data.input = None,
+            Action::Cancel if self.data.history.is_some() => {
+                self.data.history = None;
+                self.notify(Level::Info, "nothing imported");
+            }
             Action::Cancel if self.lab.form.editing.is_some() => {
                 self.lab.form.editing = None;
                 self.lab.form.error = None;
@@ -206,7 +218,11 @@ impl App {
             Tab::Browse => self.browse.step(delta, self.rows.len()),
             Tab::Recommendations => self.recs_cursor.step(delta, self.recs.len()),
             Tab::Ratings => self.ratings_cursor.step(delta, self.rated.len()),
-            Tab::Data => {}
+            Tab::Data => {
+                if let Some(h) = self.data.history.as_mut() {
+                    h.scroll = h.scroll.saturating_add_signed(delta.clamp(-1000, 1000));
+                }
+            }
             Tab::Lab => self.lab.form.step(delta.clamp(-1000, 1000)),
             Tab::Versions => self.shelf.cursor.step(delta, self.shelf.listed.len()),
         }
@@ -362,8 +378,12 @@ impl App {
             self.rec.dataset.movie_index(change.movie).map_or_else(String::new, |i| {
                 self.rec.dataset.movies.get(i as usize).map(title_year).unwrap_or_default()
             });
-        let text =
-            format!("{title}: {} → {} · saved and learned in {ms:.0} ms", show(change.before), show(change.after));
+        // Only an undo reports a batch: it took back a whole import.
+        let text = if change.batch > 0 {
+            format!("undid the import of {} ratings · saved and learned in {ms:.0} ms", change.batch)
+        } else {
+            format!("{title}: {} → {} · saved and learned in {ms:.0} ms", show(change.before), show(change.after))
+        };
         tracing::info!(movie = change.movie, "rating changed: {text}");
         self.notify(Level::Info, text);
     }

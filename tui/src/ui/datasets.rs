@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::state::{App, Level, Running};
+use super::state::{App, HistoryPreview, Level, Running};
 use super::work::{self, Job, Report};
 use crate::modules::DEFAULT_MODULE;
 use crate::recommender::{ModelOrigin, Recommender};
@@ -17,11 +17,48 @@ impl App {
     pub(super) fn accept_path(&mut self) {
         let Some(text) = self.data.input.take() else { return };
         match expand(&text) {
+            Some(path) if self.data.input_history => self.preview_history(path),
             Some(path) => self.start(Job::Import(path)),
             None => {
                 self.data.input = Some(text);
                 self.notify(Level::Error, "type the path of a MovieLens folder or .zip first");
             }
+        }
+    }
+
+    /// Reads and matches your ratings export; the preview waits for a yes.
+    fn preview_history(&mut self, path: PathBuf) {
+        match cinema_store::history::export::read(&path) {
+            Ok(export) => {
+                let preview = self.rec.preview_history(&export);
+                self.data.error = None;
+                self.data.history = Some(HistoryPreview { path, preview, scroll: 0 });
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                self.notify(Level::Error, message.clone());
+                self.data.error = Some(message);
+            }
+        }
+    }
+
+    /// Enter on the preview: one batch into your log, learned at once.
+    pub(super) fn import_history(&mut self) {
+        let Some(h) = self.data.history.take() else { return };
+        let started = Instant::now();
+        match self.rec.import_history(&h.preview) {
+            Ok(0) => self.notify(Level::Info, "nothing to change: your ratings already say this"),
+            Ok(n) => {
+                self.notify(
+                    Level::Info,
+                    format!(
+                        "imported {n} of your ratings as one batch (u undoes it) in {:.0} ms",
+                        started.elapsed().as_secs_f64() * 1e3
+                    ),
+                );
+                self.refresh(true, None);
+            }
+            Err(e) => self.notify(Level::Error, format!("could not import: {e:#}")),
         }
     }
 

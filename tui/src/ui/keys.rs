@@ -33,6 +33,8 @@ pub enum Context {
     Prompt,
     /// Typing the path of a dataset to import.
     PathInput,
+    /// The preview of your ratings export, before importing it.
+    HistoryPreview,
     /// The help overlay.
     Help,
 }
@@ -55,12 +57,13 @@ impl Context {
             Context::Search => "While typing a search",
             Context::Prompt => "While typing a user id",
             Context::PathInput => "While typing a path",
+            Context::HistoryPreview => "Before importing your ratings",
             Context::Help => "This help",
         }
     }
 
     /// Help overlay order.
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -75,6 +78,7 @@ impl Context {
         Context::Search,
         Context::Prompt,
         Context::PathInput,
+        Context::HistoryPreview,
         Context::Help,
     ];
 }
@@ -179,6 +183,10 @@ pub enum Action {
     ClearSearch,
     /// Open the path input of the Data view.
     ImportPath,
+    /// Open the path input for your Letterboxd or IMDb export.
+    ImportHistory,
+    /// Import the previewed ratings.
+    ConfirmHistory,
     Download,
     /// Train the current dataset's models again (the engine's defaults).
     Retrain,
@@ -310,6 +318,13 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::Esc), Char('h'), Code(KeyCode::Left)], C::Detail, A::Back, "back to the list", Some("back")),
     b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
     b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
+    b(
+        &[Char('I')],
+        C::Data,
+        A::ImportHistory,
+        "import your ratings from Letterboxd or IMDb (preview first)",
+        Some("your ratings"),
+    ),
     b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),
     b(&[Char('T')], C::Data, A::Retrain, "train the models again (the engine's defaults)", Some("retrain")),
     b(&[Code(KeyCode::Enter)], C::Lab, A::Train, "train what the form says into a new version", Some("train")),
@@ -357,6 +372,16 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::Backspace)], C::PathInput, A::DeleteChar, "delete a character", None),
     b(&[Ctrl('u')], C::PathInput, A::ClearInput, "clear the line", None),
     b(&[Text], C::PathInput, A::Type, "type the path (~ is your home folder)", None),
+    b(
+        &[Code(KeyCode::Enter), Char('y')],
+        C::HistoryPreview,
+        A::ConfirmHistory,
+        "import these ratings (u undoes all of them)",
+        Some("import"),
+    ),
+    b(&[Code(KeyCode::Esc), Char('n')], C::HistoryPreview, A::Cancel, "import nothing", Some("cancel")),
+    b(&[Char('k'), Code(KeyCode::Up)], C::HistoryPreview, A::Up, "scroll the rows that did not match", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::HistoryPreview, A::Down, "scroll down", None),
     b(&[Char('k'), Code(KeyCode::Up)], C::Help, A::Up, "scroll up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::Help, A::Down, "scroll down", None),
     b(&[Code(KeyCode::Esc), Char('?'), Char('q')], C::Help, A::CloseHelp, "close the help", Some("close")),

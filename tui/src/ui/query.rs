@@ -82,8 +82,17 @@ pub struct Columns<'a> {
 }
 
 /// Searchable text per movie: `Title (year)`.
+/// What a search matches each movie against: its title as people write it
+/// and as MovieLens does (`The Godfather` and `Godfather, The`), with its year.
 pub fn haystacks(dataset: &Dataset) -> Vec<String> {
-    dataset.movies.iter().map(super::format::title_year).collect()
+    dataset
+        .movies
+        .iter()
+        .map(|m| {
+            let shown = super::format::title_year(m);
+            if shown.starts_with(&m.title) { shown } else { format!("{shown} · {}", m.title) }
+        })
+        .collect()
 }
 
 /// The decades the catalogue's movies come from, newest first.

@@ -88,14 +88,27 @@ pub struct Toast {
     until: Instant,
 }
 
-/// The Data view: importing or downloading a dataset to switch to.
+/// The Data view: importing or downloading a dataset to switch to, or
+/// importing your ratings from Letterboxd or IMDb.
 #[derive(Default)]
 pub struct DataPanel {
     /// The path being typed, while the input is open.
     pub input: Option<String>,
+    /// The path typed is of your ratings export, not of a dataset.
+    pub input_history: bool,
+    /// Your ratings export, read and matched, waiting for a yes.
+    pub history: Option<HistoryPreview>,
     pub running: Option<Running>,
     /// Why the last import or download failed (for an import: file:line: reason).
     pub error: Option<String>,
+}
+
+/// What importing your history would do, shown before anything is written.
+pub struct HistoryPreview {
+    pub path: PathBuf,
+    pub preview: cinema_store::history::Preview,
+    /// First line of the list of rows that did not match.
+    pub scroll: usize,
 }
 
 /// An import or download under way.
@@ -301,6 +314,9 @@ impl App {
         }
         if self.data.input.is_some() {
             return vec![C::PathInput, C::Always];
+        }
+        if self.data.history.is_some() && self.tab == Tab::Data {
+            return vec![C::HistoryPreview, C::Always];
         }
         if self.typing {
             return vec![C::Search, C::Always];

@@ -1,12 +1,13 @@
 //! Everything on disk: the app's home directory, dataset import and its
-//! binary cache, predefined train/test splits, your ratings log, saved
-//! model versions, and the demo and synthetic catalogues.
+//! binary cache, predefined train/test splits, your ratings log (and your
+//! history imported from Letterboxd or IMDb), saved model versions, and the demo and synthetic catalogues.
 
 pub mod atomic;
 pub mod cache;
 pub mod dataset;
 pub mod demo;
 pub mod download;
+pub mod history;
 pub mod home;
 pub mod import;
 pub mod models;

@@ -5,6 +5,12 @@
 //! as a short tail (dropped: it was never acknowledged) and a damaged record
 //! as a checksum mismatch (skipped and reported) — the rest still loads.
 //! Undo is itself a record, so the undo history survives restarts too.
+//!
+//! A batch (an import of your ratings from elsewhere) is one header record
+//! giving its size, then its ratings, written and synced in one go: replay
+//! applies a batch whole or, if a crash cut it short, not at all; undo
+//! takes it back whole. Format 2 is format 1 plus batches; a format-1 log
+//! becomes format 2 when its first batch is written.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -14,7 +20,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 const MAGIC: &[u8; 8] = b"CINEMARL";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Logs this Cinema reads: format 1 had no batches.
+const READS: [u32; 2] = [1, 2];
 const HEADER: usize = 12;
 /// kind u8, movie u32, value f32, timestamp i64, crc u32.
 const RECORD: usize = 1 + 4 + 4 + 8 + 4;
@@ -24,6 +32,8 @@ enum Kind {
     Rate = 1,
     Remove = 2,
     Undo = 3,
+    /// The next `movie` records are one batch of ratings.
+    Batch = 4,
 }
 
 /// One change to your ratings, as undo needs it: what the movie had before.
@@ -32,6 +42,8 @@ pub struct Change {
     pub movie: u32,
     pub before: Option<f32>,
     pub after: Option<f32>,
+    /// For an undone batch, how many ratings it held (this is its first); else 0.
+    pub batch: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +57,9 @@ pub struct RatingsLog {
     path: PathBuf,
     file: File,
     ratings: BTreeMap<u32, Entry>,
-    undo: Vec<(Change, Option<Entry>)>,
+    /// Each step undo can take back: one change, or a batch's changes.
+    undo: Vec<Vec<(Change, Option<Entry>)>>,
+    version: u32,
 }
 
 impl RatingsLog {
@@ -79,9 +93,9 @@ impl RatingsLog {
             bail!("{} is not a Cinema ratings log (it was left untouched)", path.display());
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if !READS.contains(&version) {
             bail!(
-                "{} is a ratings log of format {version}; this Cinema reads format {VERSION} (the file was left untouched)",
+                "{} is a ratings log of format {version}; this Cinema reads formats 1 to {VERSION} (the file was left untouched)",
                 path.display()
             );
         }
@@ -96,12 +110,42 @@ impl RatingsLog {
             file.set_len((HEADER + whole) as u64)?;
             file.sync_all()?;
         }
-        let mut log = RatingsLog { path: path.to_path_buf(), file, ratings: BTreeMap::new(), undo: Vec::new() };
-        for (n, record) in body[..whole].chunks_exact(RECORD).enumerate() {
-            match decode(record) {
-                Some((kind, movie, value, timestamp)) => log.apply(kind, movie, value, timestamp),
+        let mut log =
+            RatingsLog { path: path.to_path_buf(), file, ratings: BTreeMap::new(), undo: Vec::new(), version };
+        let records: Vec<&[u8]> = body[..whole].chunks_exact(RECORD).collect();
+        let damaged = |n: usize| format!("{}: skipped damaged record #{} (checksum mismatch)", path.display(), n + 1);
+        let mut n = 0;
+        while n < records.len() {
+            match decode(records[n]) {
+                Some((Kind::Batch, size, _, _)) => {
+                    let size = size as usize;
+                    if records.len() - n - 1 < size {
+                        // Cut short by a crash: it was never acknowledged.
+                        warnings.push(format!(
+                            "{}: dropped an import of {size} ratings cut short by a crash (never acknowledged)",
+                            path.display()
+                        ));
+                        log.file.set_len((HEADER + n * RECORD) as u64)?;
+                        log.file.sync_all()?;
+                        break;
+                    }
+                    let mut batch = Vec::with_capacity(size);
+                    for (k, record) in records[n + 1..n + 1 + size].iter().enumerate() {
+                        match decode(record) {
+                            Some((Kind::Rate, movie, value, timestamp)) => batch.push((movie, value, timestamp)),
+                            _ => warnings.push(damaged(n + 1 + k)),
+                        }
+                    }
+                    log.apply_batch(&batch);
+                    n += 1 + size;
+                }
+                Some((kind, movie, value, timestamp)) => {
+                    log.apply(kind, movie, value, timestamp);
+                    n += 1;
+                }
                 None => {
-                    warnings.push(format!("{}: skipped damaged record #{} (checksum mismatch)", path.display(), n + 1))
+                    warnings.push(damaged(n));
+                    n += 1;
                 }
             }
         }
@@ -130,24 +174,60 @@ impl RatingsLog {
         self.append(Kind::Remove, movie, 0.0).map(Some)
     }
 
-    /// Reverts the most recent change not yet undone.
+    /// Reverts the most recent change not yet undone (a whole batch, if
+    /// that was the most recent).
     pub fn undo(&mut self) -> Result<Option<Change>> {
-        let Some(&(change, _)) = self.undo.last() else { return Ok(None) };
-        self.append(Kind::Undo, change.movie, 0.0)?;
-        Ok(Some(Change { movie: change.movie, before: change.after, after: change.before }))
+        let Some(step) = self.undo.last() else { return Ok(None) };
+        let (first, _) = step[0];
+        self.append(Kind::Undo, first.movie, 0.0)?;
+        Ok(Some(Change { movie: first.movie, before: first.after, after: first.before, batch: first.batch }))
+    }
+
+    /// Rates every `(movie, value)` as one batch: on disk in one synced
+    /// write, replayed whole or not at all, undone whole. Returns how many.
+    pub fn rate_batch(&mut self, ratings: &[(u32, f32)]) -> Result<usize> {
+        if ratings.is_empty() {
+            return Ok(0);
+        }
+        if self.version < 2 {
+            self.upgrade()?;
+        }
+        let timestamp = now();
+        let mut bytes = encode(Kind::Batch, ratings.len() as u32, 0.0, timestamp).to_vec();
+        for &(movie, value) in ratings {
+            bytes.extend_from_slice(&encode(Kind::Rate, movie, value, timestamp));
+        }
+        self.write(&bytes)?;
+        let batch: Vec<(u32, f32, i64)> = ratings.iter().map(|&(m, v)| (m, v, timestamp)).collect();
+        self.apply_batch(&batch);
+        Ok(ratings.len())
+    }
+
+    /// Marks a format-1 log as format 2 before its first batch, so an older
+    /// Cinema refuses it rather than misread the batch.
+    fn upgrade(&mut self) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = OpenOptions::new().write(true).open(&self.path)?;
+        file.seek(SeekFrom::Start(8))?;
+        file.write_all(&VERSION.to_le_bytes())?;
+        file.sync_all()?;
+        self.version = VERSION;
+        Ok(())
     }
 
     fn append(&mut self, kind: Kind, movie: u32, value: f32) -> Result<Change> {
-        let timestamp =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let record = encode(kind, movie, value, timestamp);
-        self.cut_partial_record()
-            .and_then(|_| self.file.write_all(&record))
-            .and_then(|_| self.file.sync_data())
-            .with_context(|| format!("could not save to your ratings log {}", self.path.display()))?;
+        let timestamp = now();
+        self.write(&encode(kind, movie, value, timestamp))?;
         let before = self.ratings.get(&movie).map(|e| e.value);
         self.apply(kind, movie, value, timestamp);
-        Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value) })
+        Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value), batch: 0 })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.cut_partial_record()
+            .and_then(|_| self.file.write_all(bytes))
+            .and_then(|_| self.file.sync_data())
+            .with_context(|| format!("could not save to your ratings log {}", self.path.display()))
     }
 
     /// A write that failed part-way (a full disk) leaves part of a record at
@@ -166,23 +246,39 @@ impl RatingsLog {
     fn apply(&mut self, kind: Kind, movie: u32, value: f32, timestamp: i64) {
         match kind {
             Kind::Rate | Kind::Remove => {
-                let previous = self.ratings.get(&movie).copied();
-                let after = (kind == Kind::Rate).then_some(value);
-                match after {
-                    Some(value) => self.ratings.insert(movie, Entry { value, timestamp }),
-                    None => self.ratings.remove(&movie),
-                };
-                self.undo.push((Change { movie, before: previous.map(|e| e.value), after }, previous));
+                let step = self.set(movie, (kind == Kind::Rate).then_some(value), timestamp, 0);
+                self.undo.push(vec![step]);
             }
             Kind::Undo => {
-                if let Some((_, previous)) = self.undo.pop() {
+                // Back to front, so a movie rated twice in a step ends as it began.
+                for (change, previous) in self.undo.pop().into_iter().flatten().rev() {
                     match previous {
-                        Some(entry) => self.ratings.insert(movie, entry),
-                        None => self.ratings.remove(&movie),
+                        Some(entry) => self.ratings.insert(change.movie, entry),
+                        None => self.ratings.remove(&change.movie),
                     };
                 }
             }
+            // Batches are replayed by `apply_batch`.
+            Kind::Batch => {}
         }
+    }
+
+    fn apply_batch(&mut self, batch: &[(u32, f32, i64)]) {
+        let size = batch.len() as u32;
+        let step: Vec<_> = batch.iter().map(|&(movie, value, t)| self.set(movie, Some(value), t, size)).collect();
+        if !step.is_empty() {
+            self.undo.push(step);
+        }
+    }
+
+    /// Sets (or with `None` clears) a rating; returns the change and what was there.
+    fn set(&mut self, movie: u32, after: Option<f32>, timestamp: i64, batch: u32) -> (Change, Option<Entry>) {
+        let previous = self.ratings.get(&movie).copied();
+        match after {
+            Some(value) => self.ratings.insert(movie, Entry { value, timestamp }),
+            None => self.ratings.remove(&movie),
+        };
+        (Change { movie, before: previous.map(|e| e.value), after, batch }, previous)
     }
 }
 
@@ -195,6 +291,10 @@ fn sync_folders(path: &Path) {
             tracing::debug!("could not sync {}: {e}", dir.display());
         }
     }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 fn encode(kind: Kind, movie: u32, value: f32, timestamp: i64) -> [u8; RECORD] {
@@ -217,6 +317,7 @@ fn decode(r: &[u8]) -> Option<(Kind, u32, f32, i64)> {
         1 => Kind::Rate,
         2 => Kind::Remove,
         3 => Kind::Undo,
+        4 => Kind::Batch,
         _ => return None,
     };
     let value = f32::from_le_bytes(r[5..9].try_into().ok()?);
@@ -248,7 +349,7 @@ mod tests {
         let (mut log, w) = RatingsLog::open(&path).unwrap();
         assert!(w.is_empty());
         assert_eq!(values(&log), vec![(50, 3.5)]);
-        assert_eq!(log.undo().unwrap(), Some(Change { movie: 7, before: None, after: Some(2.0) }));
+        assert_eq!(log.undo().unwrap(), Some(Change { movie: 7, before: None, after: Some(2.0), batch: 0 }));
         assert_eq!(values(&log), vec![(7, 2.0), (50, 3.5)]);
         log.undo().unwrap();
         assert_eq!(values(&log), vec![(7, 2.0), (50, 5.0)]);
@@ -297,6 +398,49 @@ mod tests {
         let (log, warnings) = RatingsLog::open(&path).unwrap();
         assert_eq!(values(&log), vec![(1, 4.0), (2, 3.0)]);
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_batch_replays_whole_undoes_whole_and_a_torn_one_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        // A format-1 log with one rating, as an older Cinema wrote it.
+        let mut v1 = MAGIC.to_vec();
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&encode(Kind::Rate, 1, 2.0, 5));
+        std::fs::write(&path, &v1).unwrap();
+        let (mut log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty());
+        assert_eq!(log.rate_batch(&[(1, 5.0), (2, 4.0), (3, 3.0)]).unwrap(), 3);
+        assert_eq!(std::fs::read(&path).unwrap()[8..12], 2u32.to_le_bytes(), "upgraded to format 2");
+        log.rate(4, 1.0).unwrap();
+        drop(log);
+        let (mut log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(values(&log), vec![(1, 5.0), (2, 4.0), (3, 3.0), (4, 1.0)]);
+        log.undo().unwrap();
+        let undone = log.undo().unwrap().unwrap();
+        assert_eq!((undone.batch, undone.movie), (3, 1));
+        assert_eq!(values(&log), vec![(1, 2.0)], "the whole batch went, the earlier rating came back");
+        drop(log);
+        let (log, _) = RatingsLog::open(&path).unwrap();
+        assert_eq!(values(&log), vec![(1, 2.0)], "the undo survives a restart");
+        drop(log);
+        // A batch cut short by a crash: its header and one of two ratings.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let good = bytes.len();
+        bytes.extend_from_slice(&encode(Kind::Batch, 2, 0.0, 9));
+        bytes.extend_from_slice(&encode(Kind::Rate, 8, 4.0, 9));
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.len() == 1 && w[0].contains("cut short"), "{w:?}");
+        assert_eq!(values(&log), vec![(1, 2.0)]);
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, good, "the partial batch is cut off");
+        log.rate(9, 3.0).unwrap();
+        drop(log);
+        let (log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty());
+        assert_eq!(values(&log), vec![(1, 2.0), (9, 3.0)]);
     }
 
     #[test]

@@ -10,10 +10,14 @@ use ratatui::widgets::{Block, LineGauge, Paragraph, Widget, Wrap};
 use super::line;
 use crate::recommender::ModelOrigin;
 use crate::ui::format::{bytes, fit};
-use crate::ui::state::{App, Running};
+use crate::ui::state::{App, HistoryPreview, Running};
 use crate::ui::work::{Job, Stage};
+use cinema_store::history::titles::display;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if let Some(history) = &app.data.history {
+        return self::history(app, history, area, buf);
+    }
     let lines = choices(app, area.width as usize);
     let progress_height = if app.data.running.is_some() { 3 } else { 0 };
     let [text, progress, error] = Layout::vertical([
@@ -47,7 +51,18 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         ModelOrigin::Trained => format!("trained once in {:.1} s and saved", meta.training_seconds),
     };
     let key = |k: &'static str| Span::styled(format!("   {k:<3}"), t.key());
-    let input = match &app.data.input {
+    let typing = |history: bool| app.data.input.as_ref().filter(|_| app.data.input_history == history);
+    let history_input = match typing(true) {
+        Some(text) => Line::from(vec![
+            Span::styled("   > ", t.key()),
+            Span::raw(fit(text, width.saturating_sub(7))),
+            Span::styled("▌", t.key()),
+        ]),
+        None => {
+            Line::from(vec![key("I"), Span::raw("type the path of your export, then Enter: a preview comes first")])
+        }
+    };
+    let input = match typing(false) {
         Some(text) => Line::from(vec![
             Span::styled("   > ", t.key()),
             Span::raw(fit(text, width.saturating_sub(7))),
@@ -72,6 +87,12 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         Line::styled(" Import MovieLens from a folder or .zip (100K, 1M, latest-small, 20M, 25M)", t.header()),
         input,
         Line::default(),
+        Line::styled(
+            " Import your ratings from Letterboxd (export .zip or ratings.csv) or IMDb (ratings CSV)",
+            t.header(),
+        ),
+        history_input,
+        Line::default(),
         Line::styled(" Download MovieLens latest-small (about 1 MB, from grouplens.org)", t.header()),
         Line::from(vec![key("D"), Span::raw("download it into the data directory and switch to it")]),
         Line::default(),
@@ -81,6 +102,79 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         ),
         Line::default(),
     ]
+}
+
+/// The preview of your ratings export: what matched, what would change,
+/// and every row that did not match (scrollable), before anything is written.
+fn history(app: &App, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
+    let (t, p, width) = (app.theme, &h.preview, area.width as usize);
+    let file = h.path.file_name().map_or_else(|| h.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let mut lines = vec![
+        Line::styled(fit(&format!(" Your ratings from {file} ({})", p.format.label()), width), t.header()),
+        Line::from(fit(
+            &format!(
+                "   {} rows: {} matched · {} ambiguous · {} not in {} · {} skipped",
+                p.rows,
+                p.matched,
+                p.ambiguous.len(),
+                p.unmatched.len(),
+                app.rec.dataset.name,
+                p.skipped
+            ),
+            width,
+        )),
+        Line::from(fit(
+            &format!("   would add {} new, change {}, leave {} as they are", p.new, p.changed, p.unchanged),
+            width,
+        )),
+    ];
+    if p.rounded > 0 {
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "   {} half stars rounded up to whole stars ({} rates in whole stars)",
+                    p.rounded, app.rec.dataset.name
+                ),
+                width,
+            ),
+            t.dim(),
+        ));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("   Enter", t.key()),
+        Span::raw(" imports them as one batch (u undoes it) · "),
+        Span::styled("Esc", t.key()),
+        Span::raw(" imports nothing"),
+    ]));
+    lines.push(Line::default());
+    let year = |y: &Option<u16>| y.map(|y| format!(" ({y})")).unwrap_or_default();
+    let mut rows: Vec<Line> = Vec::new();
+    for a in &p.ambiguous {
+        let names: Vec<String> =
+            a.candidates.iter().map(|c| format!("{}{}", display(&c.title), year(&c.year))).collect();
+        rows.push(Line::from(fit(
+            &format!("   line {:>4}  ? {}{}: {}", a.line, a.title, year(&a.year), names.join(" or ")),
+            width,
+        )));
+    }
+    for u in &p.unmatched {
+        rows.push(Line::styled(
+            fit(&format!("   line {:>4}  ✗ {}{}: not in the dataset", u.line, u.title, year(&u.year)), width),
+            t.dim(),
+        ));
+    }
+    for (line, why) in &p.malformed {
+        rows.push(Line::styled(fit(&format!("   line {line:>4}  ✗ {why}"), width), t.error()));
+    }
+    if rows.is_empty() {
+        lines.push(Line::styled("   every row matched", t.info()));
+    } else {
+        lines.push(Line::styled(fit(" Rows that will not be imported (j/k to scroll)", width), t.header()));
+        let room = (area.height as usize).saturating_sub(lines.len());
+        let first = h.scroll.min(rows.len().saturating_sub(room.max(1)));
+        lines.extend(rows.into_iter().skip(first).take(room));
+    }
+    Paragraph::new(lines).render(area, buf);
 }
 
 /// ` Downloading MovieLens latest-small: 412 KB of 955 KB     3.1 s` and a bar.

@@ -1,0 +1,83 @@
+//! `cinema import-ratings`: your rating history from a Letterboxd or IMDb
+//! export, matched to the dataset's movies and previewed; without
+//! `--dry-run` the matched ratings are appended to your ratings log as one
+//! batch, which `cinema rate --undo` (or `u` in the app) takes back whole.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use cinema_store::history::{self, export};
+use cinema_store::ratings_log::RatingsLog;
+
+use super::{Env, load_dataset, print_json};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Letterboxd's export (.zip, ratings.csv or diary.csv) or IMDb's ratings CSV.
+    file: PathBuf,
+    /// MovieLens folder or .zip the ratings are for.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Show what would change, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(env: &Env, args: Args) -> Result<()> {
+    let dataset = load_dataset(env, &args.dataset)?;
+    let export = export::read(&args.file)?;
+    let (mut log, warnings) = RatingsLog::open(&env.home.ratings_path(&dataset.name))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut preview = history::preview(&export, &dataset, log.ratings());
+    if !args.dry_run {
+        let batch: Vec<(u32, f32)> = preview.ratings.iter().map(|p| (p.movie_id, p.rating)).collect();
+        preview.imported = log.rate_batch(&batch)?;
+    }
+    if env.json {
+        return print_json(&preview);
+    }
+    let p = &preview;
+    println!(
+        "{} ({} rows) against {}: {} matched, {} ambiguous, {} unmatched, {} skipped",
+        p.format.label(),
+        p.rows,
+        dataset.name,
+        p.matched,
+        p.ambiguous.len(),
+        p.unmatched.len(),
+        p.skipped
+    );
+    println!("ratings: {} new, {} changed, {} unchanged", p.new, p.changed, p.unchanged);
+    if p.rounded > 0 {
+        println!(
+            "{} half-star ratings were rounded half up to whole stars ({} rates in whole stars)",
+            p.rounded, dataset.name
+        );
+    }
+    for (line, why) in &p.malformed {
+        println!("  line {line}: left out: {why}");
+    }
+    let year = |y: &Option<u16>| y.map(|y| format!(" ({y})")).unwrap_or_default();
+    for a in &p.ambiguous {
+        let names: Vec<String> =
+            a.candidates.iter().map(|c| format!("{} {}{}", c.movie_id, c.title, year(&c.year))).collect();
+        println!("  line {}: {}{} is ambiguous: {}", a.line, a.title, year(&a.year), names.join(" or "));
+    }
+    for u in &p.unmatched {
+        println!("  line {}: {}{} is not in {}", u.line, u.title, year(&u.year), dataset.name);
+    }
+    if args.dry_run {
+        println!("dry run: nothing written; run again without --dry-run to import {} ratings", p.ratings.len());
+    } else if p.imported > 0 {
+        println!(
+            "imported {} ratings as one batch; `cinema rate --dataset {} --undo` takes them all back",
+            p.imported,
+            args.dataset.display()
+        );
+    } else {
+        println!("nothing to change: your ratings already say this");
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Reading a rating export from another service, recognised by its header
+//! (never by its file name): a Letterboxd `ratings.csv` or `diary.csv`
+//! (alone or in the export's .zip), or an IMDb "Your ratings" CSV. Each
+//! row becomes an [`ExportRow`] with its rating on a 0.5–5 scale; a
+//! malformed row is reported with its line number and left out whole.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    LetterboxdRatings,
+    LetterboxdDiary,
+    Imdb,
+}
+
+impl Service {
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::LetterboxdRatings => "Letterboxd ratings.csv",
+            Service::LetterboxdDiary => "Letterboxd diary.csv",
+            Service::Imdb => "IMDb ratings export",
+        }
+    }
+}
+
+/// One rated film of the export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    /// 1-based line of the file (the header is line 1).
+    pub line: usize,
+    pub title: String,
+    pub year: Option<u16>,
+    /// IMDb's `tt` number, where the export has one.
+    pub imdb: Option<u32>,
+    /// On a 0.5–5 scale in half stars (IMDb's 1–10 halved).
+    pub rating: f32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Export {
+    pub service: Option<Service>,
+    pub rows: Vec<ExportRow>,
+    /// `(line, why)` of rows left out as malformed.
+    pub malformed: Vec<(usize, String)>,
+    /// TV series and episodes (IMDb), left out and counted.
+    pub tv: usize,
+    /// Rows with no rating (a diary entry logged without stars).
+    pub unrated: usize,
+    /// Diary rows that an later entry of the same film replaced.
+    pub rewatched: usize,
+}
+
+const LETTERBOXD_RATINGS: [&str; 5] = ["Date", "Name", "Year", "Letterboxd URI", "Rating"];
+const LETTERBOXD_DIARY: [&str; 4] = ["Name", "Year", "Rating", "Watched Date"];
+const IMDB: [&str; 5] = ["Const", "Your Rating", "Title", "Title Type", "Year"];
+
+/// Reads `path`: a CSV, or a zip holding Letterboxd's `ratings.csv` (else its `diary.csv`).
+pub fn read(path: &Path) -> Result<Export> {
+    let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
+            .with_context(|| format!("{} is not a readable zip", path.display()))?;
+        for wanted in ["ratings.csv", "diary.csv"] {
+            let name =
+                archive.file_names().flatten().find(|n| n.rsplit('/').next() == Some(wanted)).map(|n| n.into_owned());
+            if let Some(name) = name {
+                let mut csv = Vec::new();
+                archive.by_name(&name)?.read_to_end(&mut csv)?;
+                return parse(&csv).with_context(|| format!("{name} in {}", path.display()));
+            }
+        }
+        bail!("{} holds no ratings.csv or diary.csv (a Letterboxd export does)", path.display());
+    }
+    parse(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Parses one export CSV (BOM, CRLF and quoted fields allowed).
+pub fn parse(bytes: &[u8]) -> Result<Export> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_owned()).collect();
+    let has = |names: &[&str]| names.iter().all(|n| header.iter().any(|h| h == n));
+    let service = if has(&IMDB) {
+        Service::Imdb
+    } else if has(&LETTERBOXD_DIARY) {
+        Service::LetterboxdDiary
+    } else if has(&LETTERBOXD_RATINGS) {
+        Service::LetterboxdRatings
+    } else {
+        bail!(
+            "not a rating export this Cinema knows: its header is `{}`; expected Letterboxd's ratings.csv ({}), \
+             its diary.csv ({}), or IMDb's ratings export ({})",
+            header.join(","),
+            LETTERBOXD_RATINGS.join(","),
+            LETTERBOXD_DIARY.join(","),
+            IMDB.join(",")
+        );
+    };
+    let column = |name: &str| header.iter().position(|h| h == name).expect("checked above");
+    let mut export = Export { service: Some(service), ..Export::default() };
+    let (title_at, rating_at) = match service {
+        Service::Imdb => (column("Title"), column("Your Rating")),
+        _ => (column("Name"), column("Rating")),
+    };
+    let year_at = column("Year");
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                export.malformed.push((line, format!("unreadable CSV: {e}")));
+                continue;
+            }
+        };
+        let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
+        if record.len() < header.len().min(rating_at.max(title_at).max(year_at) + 1) {
+            export.malformed.push((line, format!("{} fields, the header has {}", record.len(), header.len())));
+            continue;
+        }
+        if service == Service::Imdb && is_tv(field(column("Title Type"))) {
+            export.tv += 1;
+            continue;
+        }
+        let rating_text = field(rating_at);
+        if rating_text.is_empty() {
+            export.unrated += 1;
+            continue;
+        }
+        let rating = match (service, rating_text.parse::<f32>()) {
+            (Service::Imdb, Ok(r)) if (1.0..=10.0).contains(&r) && r.fract() == 0.0 => r / 2.0,
+            (Service::LetterboxdRatings | Service::LetterboxdDiary, Ok(r))
+                if (0.5..=5.0).contains(&r) && (r * 2.0).fract() == 0.0 =>
+            {
+                r
+            }
+            _ => {
+                let range =
+                    if service == Service::Imdb { "a whole number from 1 to 10" } else { "0.5 to 5 in half stars" };
+                export.malformed.push((line, format!("rating `{rating_text}` is not {range}")));
+                continue;
+            }
+        };
+        let title = field(title_at).to_owned();
+        if title.is_empty() {
+            export.malformed.push((line, "no title".into()));
+            continue;
+        }
+        let year = match field(year_at) {
+            "" => None,
+            y => match y.parse::<u16>() {
+                Ok(y) => Some(y),
+                Err(_) => {
+                    export.malformed.push((line, format!("year `{y}` is not a year")));
+                    continue;
+                }
+            },
+        };
+        let imdb = match service {
+            Service::Imdb => match field(column("Const")).strip_prefix("tt").and_then(|d| d.parse::<u32>().ok()) {
+                Some(id) => Some(id),
+                None => {
+                    export
+                        .malformed
+                        .push((line, format!("`{}` is not an IMDb id (tt + digits)", field(column("Const")))));
+                    continue;
+                }
+            },
+            _ => None,
+        };
+        export.rows.push(ExportRow { line, title, year, imdb, rating });
+    }
+    if service == Service::LetterboxdDiary {
+        // A rewatch repeats the film: its latest entry (the last in the file) wins.
+        let mut seen = std::collections::HashSet::new();
+        let before = export.rows.len();
+        let mut kept: Vec<ExportRow> =
+            export.rows.drain(..).rev().filter(|r| seen.insert((r.title.clone(), r.year))).collect();
+        kept.reverse();
+        export.rewatched = before - kept.len();
+        export.rows = kept;
+    }
+    Ok(export)
+}
+
+/// IMDb's title types for television, in old (`tvSeries`) and new (`TV Series`) spelling;
+/// TV movies are movies.
+fn is_tv(kind: &str) -> bool {
+    let k = kind.to_ascii_lowercase().replace(' ', "");
+    k.starts_with("tv") && k != "tvmovie" && k != "tvspecial"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letterboxd_ratings_with_bom_crlf_and_quoted_commas() {
+        let csv = "\u{feff}Date,Name,Year,Letterboxd URI,Rating\r\n\
+                   2024-01-02,\"Crouching Tiger, Hidden Dragon\",2000,https://boxd.it/a,4.5\r\n\
+                   2024-01-03,The Godfather,1972,https://boxd.it/b,5\r\n\
+                   2024-01-04,Broken,1999,https://boxd.it/c,7\r\n";
+        let e = parse(csv.as_bytes()).unwrap();
+        assert_eq!(e.service, Some(Service::LetterboxdRatings));
+        assert_eq!(e.rows.len(), 2);
+        assert_eq!(
+            e.rows[0],
+            ExportRow {
+                line: 2,
+                title: "Crouching Tiger, Hidden Dragon".into(),
+                year: Some(2000),
+                imdb: None,
+                rating: 4.5
+            }
+        );
+        assert_eq!(e.malformed, vec![(4, "rating `7` is not 0.5 to 5 in half stars".to_owned())]);
+    }
+
+    #[test]
+    fn a_diary_keeps_the_latest_rewatch_and_counts_unrated_entries() {
+        let csv = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n\
+                   2024-01-01,Alien,1979,u,3,,,2023-12-30\n\
+                   2024-01-02,Heat,1995,u,,,,2024-01-01\n\
+                   2024-02-01,Alien,1979,u,4.5,Yes,,2024-01-31\n";
+        let e = parse(csv.as_bytes()).unwrap();
+        assert_eq!(e.service, Some(Service::LetterboxdDiary));
+        assert_eq!((e.rows.len(), e.rewatched, e.unrated), (1, 1, 1));
+        assert_eq!((e.rows[0].line, e.rows[0].rating), (4, 4.5));
+    }
+
+    #[test]
+    fn imdb_old_and_new_exports_halve_ratings_and_skip_tv() {
+        let old = "Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n\
+                   tt0111161,10,2020-01-01,The Shawshank Redemption,u,movie,9.3,142,1994,Drama,1,1994-10-14,Frank Darabont\n\
+                   tt0903747,9,2020-01-01,Breaking Bad,u,tvSeries,9.5,49,2008,Crime,1,2008-01-20,\n\
+                   tt0000000x,5,2020-01-01,Bad Id,u,movie,1,1,2000,,1,,\n";
+        let e = parse(old.as_bytes()).unwrap();
+        assert_eq!(e.service, Some(Service::Imdb));
+        assert_eq!(
+            e.rows,
+            vec![ExportRow {
+                line: 2,
+                title: "The Shawshank Redemption".into(),
+                year: Some(1994),
+                imdb: Some(111_161),
+                rating: 5.0
+            }]
+        );
+        assert_eq!(e.tv, 1);
+        assert_eq!(e.malformed.len(), 1, "{:?}", e.malformed);
+        let new = "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n\
+                   tt0114369,7,2021-03-04,Se7en,Se7en,u,Movie,8.6,127,1995,\"Crime, Drama\",1,1995-09-22,David Fincher\n\
+                   tt0108778,8,2021-03-04,Friends,Friends,u,TV Series,8.9,22,1994,Comedy,1,,\n";
+        let e = parse(new.as_bytes()).unwrap();
+        assert_eq!((e.rows.len(), e.tv), (1, 1));
+        assert_eq!((e.rows[0].imdb, e.rows[0].rating), (Some(114_369), 3.5));
+    }
+
+    #[test]
+    fn an_unknown_header_names_what_was_expected() {
+        let e = parse(b"userId,movieId,rating,timestamp\n1,2,3,4\n").unwrap_err().to_string();
+        assert!(
+            e.contains("userId,movieId,rating,timestamp") && e.contains("Your Rating") && e.contains("Letterboxd URI"),
+            "{e}"
+        );
+    }
+}
