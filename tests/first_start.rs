@@ -240,7 +240,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let saved = dir.path().join("datasets").join(FILE_NAME);
     assert_eq!(home.active_dataset(), Some(saved.clone()), "the download is the next start's dataset");
     assert_eq!(app.source, Some(saved));
-    assert!(dir.path().join("models/ml-latest-small/active.cmodel").is_file(), "the trained model is saved");
+    assert!(dir.path().join("models/ml-latest-small/v1.cmodel").is_file(), "the trained model is saved");
 
     // Half stars: 4, then `.` makes it 4.5.
     app.handle_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));

@@ -140,7 +140,7 @@ fn a_model_saved_by_one_module_is_retrained_by_another_and_says_why() {
     let run = cinema(home.path(), &recommend);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
-        run.stderr.contains("the saved model was trained by engine module cinema-liar")
+        run.stderr.contains("the active model v1 was trained by engine module cinema-liar")
             && run.stderr.contains("retraining with cinema-default"),
         "{}",
         run.stderr

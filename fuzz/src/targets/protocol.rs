@@ -159,7 +159,7 @@ fn check(request: &Request, reply: &Reply) {
             assert!(r.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_ge()), "not most similar first: {r:?}");
         }
         (Request::Index, Reply::Indexed(_))
-        | (Request::TrainStart { .. } | Request::TrainStep { .. }, Reply::Progress(_))
+        | (Request::TrainStart { .. } | Request::TrainStep { .. } | Request::TrainStop, Reply::Progress(_))
         | (Request::ExportModel, Reply::Model(_))
         | (
             Request::Reset { .. } | Request::AddRatings { .. } | Request::ImportModel { .. } | Request::FoldIn { .. },

@@ -14,15 +14,16 @@ pub struct RateArgs {
     /// MovieLens folder or .zip.
     #[arg(long)]
     dataset: PathBuf,
-    /// Movie id, or words of its title.
-    movie: String,
+    /// Movie id, or words of its title (not with --undo).
+    #[arg(required_unless_present = "undo")]
+    movie: Option<String>,
     /// Your rating on the dataset's scale; omit with --remove.
     #[arg(required_unless_present_any = ["remove", "undo"])]
     rating: Option<f32>,
     /// Remove your rating of the movie instead.
     #[arg(long)]
     remove: bool,
-    /// Undo your last change (MOVIE is ignored).
+    /// Undo your last change (a whole import of your ratings, if that was it).
     #[arg(long)]
     undo: bool,
 }
@@ -79,7 +80,7 @@ pub fn rate(env: &Env, args: RateArgs) -> Result<()> {
     let change = if args.undo {
         rec.undo()?
     } else {
-        let movie = find_movie(&rec.dataset, &args.movie)?;
+        let movie = find_movie(&rec.dataset, args.movie.as_deref().unwrap_or_default())?;
         match (args.remove, args.rating) {
             (true, _) => rec.remove(movie)?,
             (false, Some(value)) => Some(rec.rate(movie, value)?),

@@ -82,17 +82,10 @@ pub struct Columns<'a> {
 }
 
 /// Searchable text per movie: `Title (year)`.
-/// What a search matches each movie against: its title as people write it
-/// and as MovieLens does (`The Godfather` and `Godfather, The`), with its year.
+/// What a search matches each movie against: its title as people write it,
+/// with its year (MovieLens's own form is tried too, see [`rows`]).
 pub fn haystacks(dataset: &Dataset) -> Vec<String> {
-    dataset
-        .movies
-        .iter()
-        .map(|m| {
-            let shown = super::format::title_year(m);
-            if shown.starts_with(&m.title) { shown } else { format!("{shown} · {}", m.title) }
-        })
-        .collect()
+    dataset.movies.iter().map(super::format::title_year).collect()
 }
 
 /// The decades the catalogue's movies come from, newest first.
@@ -120,8 +113,15 @@ pub fn rows(dataset: &Dataset, haystacks: &[String], query: &BrowseQuery, column
     let mut hits: Vec<(u32, u32)> = (0..dataset.movies.len() as u32)
         .filter(|&m| genre_ok(m))
         .filter_map(|m| {
-            let text = haystacks.get(m as usize)?;
-            pattern.score(Utf32Str::new(text, &mut buf), &mut matcher).map(|s| (m, s))
+            let shown = haystacks.get(m as usize)?;
+            // `Godfather, The` is found as typed by someone who knows MovieLens, too.
+            let own = &dataset.movies[m as usize].title;
+            let mut score = |text: &str| pattern.score(Utf32Str::new(text, &mut buf), &mut matcher);
+            let best = match score(shown) {
+                Some(s) if shown.starts_with(own.as_str()) => Some(s),
+                s => s.max(score(own)),
+            };
+            best.map(|s| (m, s))
         })
         .collect();
     let searching = !query.text.trim().is_empty();

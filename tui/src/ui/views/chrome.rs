@@ -10,21 +10,36 @@ use crate::ui::format::fit;
 use crate::ui::keys;
 use crate::ui::state::{App, Level, Tab};
 
-/// ` Cinema  [Browse]  For you  Ratings          ml-100k · you · 3 rated`
+/// ` Cinema [Browse] For you  Ratings        ml-100k · you · 3 rated`: the
+/// name goes first when the line is short, then the dataset's name; who is
+/// looking and how much they rated stay longest.
 pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut spans = vec![Span::styled(" Cinema ", t.title()), Span::raw(" ")];
+    let mut tabs = Vec::new();
     for tab in Tab::ALL {
         if tab == app.tab && app.detail.is_none() {
-            spans.push(Span::styled(format!("[{}]", tab.title()), t.tab_active()));
+            tabs.push(Span::styled(format!("[{}]", tab.title()), t.tab_active()));
         } else {
-            spans.push(Span::raw(format!(" {} ", tab.title())));
+            tabs.push(Span::raw(format!(" {} ", tab.title())));
         }
-        spans.push(Span::raw(" "));
     }
     let who = if app.read_only() { format!("{} (read-only)", app.viewer_name()) } else { app.viewer_name() };
-    let right = format!("{} · {} · {} rated ", app.rec.dataset.name, who, app.rated.len());
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let full = format!(" {} · {} · {} rated ", app.rec.dataset.name, who, app.rated.len());
+    let short = format!(" {} · {} rated ", who, app.rated.len());
+    let width = |spans: &[Span]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
+    let brand = Span::styled(" Cinema ", t.title());
+    let fits = |with_brand: bool, right: &str| {
+        width(&tabs) + if with_brand { brand.content.chars().count() } else { 0 } + right.chars().count()
+            <= area.width as usize
+    };
+    let (with_brand, right) = [(true, &full), (false, &full), (false, &short)]
+        .into_iter()
+        .find(|(b, r)| fits(*b, r))
+        .unwrap_or((false, &short));
+    let mut spans = if with_brand { vec![brand] } else { Vec::new() };
+    spans.extend(tabs);
+    let right = right.clone();
+    let used: usize = width(&spans);
     let room = (area.width as usize).saturating_sub(used);
     let right = fit(&right, room);
     spans.push(Span::raw(" ".repeat(room.saturating_sub(right.chars().count()))));
@@ -62,19 +77,27 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
     line(text, area, buf);
 }
 
-/// `q quit  ? help  / search  …`: the keys that work here, from the key table.
+/// `q quit  ? help  / search  …`: the keys that work here, from the key
+/// table. The view's own keys win the room; the bar lists the general ones
+/// first.
 pub fn context_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut contexts = app.contexts();
-    contexts.reverse();
-    let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for (key, label) in keys::bar(&contexts) {
-        let width = key.chars().count() + label.chars().count() + 3;
-        if used + width > area.width as usize {
-            break;
+    // (how general its context is, key, label), chosen most specific first.
+    let mut chosen = Vec::new();
+    for (rank, &context) in app.contexts().iter().enumerate() {
+        for (key, label) in keys::bar(&[context]) {
+            let width = key.chars().count() + label.chars().count() + 3;
+            if used + width <= area.width as usize {
+                used += width;
+                chosen.push((rank, key, label));
+            }
         }
-        used += width;
+    }
+    // Shown general first; a stable sort keeps the table's order within a context.
+    chosen.sort_by_key(|(rank, ..)| std::cmp::Reverse(*rank));
+    let mut spans = vec![Span::raw(" ")];
+    for (_, key, label) in chosen {
         spans.push(Span::styled(key, t.key()));
         spans.push(Span::raw(format!(" {label}  ")));
     }

@@ -58,9 +58,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
             Span::raw(fit(text, width.saturating_sub(7))),
             Span::styled("▌", t.key()),
         ]),
-        None => {
-            Line::from(vec![key("I"), Span::raw("type the path of your export, then Enter: a preview comes first")])
-        }
+        None => Line::from(vec![key("I"), Span::raw("type the path of your export: a preview comes first")]),
     };
     let input = match typing(false) {
         Some(text) => Line::from(vec![
@@ -87,10 +85,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         Line::styled(" Import MovieLens from a folder or .zip (100K, 1M, latest-small, 20M, 25M)", t.header()),
         input,
         Line::default(),
-        Line::styled(
-            " Import your ratings from Letterboxd (export .zip or ratings.csv) or IMDb (ratings CSV)",
-            t.header(),
-        ),
+        Line::styled(" Import your ratings: a Letterboxd export (.zip or CSV) or IMDb's ratings CSV", t.header()),
         history_input,
         Line::default(),
         Line::styled(" Download MovieLens latest-small (about 1 MB, from grouplens.org)", t.header()),

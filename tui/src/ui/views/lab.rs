@@ -6,7 +6,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::chart::{self, Axes, Series};
 use super::{line, quality};
@@ -38,10 +38,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         let mut lines = vec![
             Line::styled("Train a new version", t.header()),
-            Line::from("Choose a model and its parameters on the left,"),
-            Line::from("then press Enter. Every epoch is charted; the"),
-            Line::from("result is scored on held-out ratings, saved as"),
-            Line::from("a version (v) and made active."),
+            Line::from(
+                "Pick a model and its values on the left, then press Enter. Every epoch is charted; \
+                 the model is scored on held-out ratings, then saved as a version (v) and made active.",
+            ),
             Line::default(),
         ];
         for (key, what) in [
@@ -57,7 +57,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             lines.push(Line::default());
             lines.push(Line::styled(fit(&format!("last run failed: {e}"), right.width as usize), t.error()));
         }
-        Paragraph::new(lines).render(right, buf);
+        Paragraph::new(lines).wrap(Wrap { trim: false }).render(right, buf);
     }
 }
 
@@ -66,7 +66,7 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
     let rows = form.rows();
     // Keep the selected row on screen: the form can be taller than the view.
-    let visible = area.height.saturating_sub(2) as usize;
+    let visible = area.height.saturating_sub(4) as usize;
     let first = form.selected.saturating_sub(visible.saturating_sub(1));
     let mut lines = vec![Line::styled(fit(" Model", width), t.header())];
     for (i, row) in rows.iter().enumerate().skip(first).take(visible) {
@@ -104,15 +104,15 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
         };
         lines.push(Line::styled(text, style));
     }
-    // The selected parameter's help, or why the form cannot train.
+    // The selected parameter's help, or why the form cannot train, over up to three lines.
     let foot = match (&form.error, form.row().and_then(|r| form.field(r))) {
-        (Some(e), _) => Line::styled(fit(e, width), t.error()),
-        (None, Some(f)) => Line::styled(fit(&format!("{} ({})", f.info.help, f.info.kind.expected()), width), t.dim()),
-        (None, None) => Line::styled(fit("← → to choose", width), t.dim()),
+        (Some(e), _) => Line::styled(e.clone(), t.error()),
+        (None, Some(f)) => Line::styled(format!("{} ({})", f.info.help, f.info.kind.expected()), t.dim()),
+        (None, None) => Line::styled("← → to choose", t.dim()),
     };
-    let [body, footer] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let [body, footer] = Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(area);
     Paragraph::new(lines).render(body, buf);
-    line(foot, footer, buf);
+    Paragraph::new(foot).wrap(Wrap { trim: true }).render(footer, buf);
 }
 
 /// The chart's points of one RMSE series.
@@ -198,7 +198,8 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
         return Paragraph::new(lines).render(table, buf);
     };
     let before = f.before.as_ref().and_then(|b| b.metrics.map(|m| (b.id, m)));
-    let before_label = before.map_or("before".to_owned(), |(id, _)| format!("v{id}"));
+    // The version it replaced, even when that one has no held-out scores (a first start's).
+    let before_label = f.before.as_ref().map_or("before".to_owned(), |b| format!("v{}", b.id));
     lines.push(Line::styled(
         fit(&format!("{:<17}{:>8} {:>9}  {:<8}", "held out 10 %", "this", before_label, "target"), width),
         t.dim(),
