@@ -918,11 +918,13 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
         assert!(s.contains(&part), "{part:?} missing:\n{s}");
     }
     insta::assert_snapshot!("lab_finished_80x24", mask_times(&s));
+    insta::assert_snapshot!("lab_finished_120x40", mask_times(&screen(&app, 120, 40)));
 
     press(&mut app, KeyCode::Char('p'));
     let s = screen(&app, 80, 24);
     assert!(s.contains("True × predicted, 10000 held out") && s.contains("Error (predicted − true, stars)"), "{s}");
     insta::assert_snapshot!("lab_quality_80x24", s);
+    insta::assert_snapshot!("lab_quality_120x40", screen(&app, 120, 40));
     press(&mut app, KeyCode::Esc);
 
     press(&mut app, KeyCode::Char('v'));
@@ -943,6 +945,7 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     let s = screen(&app, 80, 24);
     assert!(s.contains(&format!("v{before} → v{id}")) && s.contains("Top 10 for you"), "{s}");
     insta::assert_snapshot!("versions_compare_80x24", mask_times(&s));
+    insta::assert_snapshot!("versions_compare_120x40", mask_times(&screen(&app, 120, 40)));
     // Deleting the active version is refused; rolling back serves the old one.
     app.shelf.cursor.selected = 0;
     press(&mut app, KeyCode::Char('x'));
@@ -1011,4 +1014,19 @@ fn your_letterboxd_ratings_are_previewed_then_imported_as_one_batch_and_undone_w
     press(&mut app, KeyCode::Char('u'));
     assert!(app.rec.your_ratings().is_empty(), "u takes the whole import back");
     assert!(app.toast.as_ref().unwrap().text.contains("undid the import of 2 ratings"), "{:?}", app.toast);
+}
+
+#[test]
+fn titles_show_as_people_write_them_and_search_finds_either_form() {
+    let (mut app, _dir) = fresh_app();
+    let godfather = app.rec.dataset.movie_index(127).unwrap();
+    assert_eq!(app.rec.dataset.movies[godfather as usize].title, "Godfather, The", "MovieLens's own form");
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "the godfather");
+    assert_eq!(app.rows.first(), Some(&godfather), "as people write it");
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, "▶ ").contains("The Godfather "), "{s}");
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "godfather, the");
+    assert_eq!(app.rows.first(), Some(&godfather), "as MovieLens writes it");
 }

@@ -80,7 +80,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         (None, Some(n)) if n > 0 => tune::random(&info, &base, n, args.seed)?,
         _ => bail!("say how to search: --grid 'factors=50,100;epochs=20,30' or --random N"),
     };
-    let varied = varied(&candidates);
+    let varied = tune::varied(candidates.iter());
     let total = candidates.len();
     let cancel = AtomicBool::new(false);
     let search = Search {
@@ -141,17 +141,6 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The parameters whose values differ between candidates.
-fn varied(candidates: &[ModelSpec]) -> Vec<String> {
-    let Some(first) = candidates.first() else { return Vec::new() };
-    first
-        .params
-        .iter()
-        .filter(|(name, v)| candidates.iter().any(|c| c.get(name) != Some(v)))
-        .map(|(n, _)| n.clone())
-        .collect()
 }
 
 fn describe(spec: &ModelSpec, names: &[String]) -> String {

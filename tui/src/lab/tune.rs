@@ -194,6 +194,19 @@ impl Search<'_> {
     }
 }
 
+/// The parameters whose values differ between `specs` (what a table of
+/// candidates needs to show).
+pub fn varied<'a>(specs: impl Iterator<Item = &'a ModelSpec> + Clone) -> Vec<String> {
+    let mut all = specs.clone();
+    let Some(first) = all.next() else { return Vec::new() };
+    first
+        .params
+        .iter()
+        .filter(|(name, v)| specs.clone().any(|c| c.get(name) != Some(v)))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
 /// The candidate with the lowest CV RMSE.
 pub fn best(candidates: &[Candidate]) -> Option<&Candidate> {
     candidates.iter().min_by(|a, b| a.cv_rmse.total_cmp(&b.cv_rmse))

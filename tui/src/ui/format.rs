@@ -7,10 +7,15 @@ pub fn stars(value: f32, scale: RatingScale) -> String {
     if scale.step >= 1.0 { format!("{value:.0}") } else { format!("{value:.1}") }
 }
 
-/// `Star Wars (1977)`; `The Godfather (1972)` for MovieLens's `Godfather,
-/// The`: titles as people write them (see `cinema_store::history::titles`).
+/// `The Godfather` for MovieLens's `Godfather, The`: titles as people write
+/// them (see `cinema_store::history::titles`).
+pub fn title(movie: &Movie) -> String {
+    cinema_store::history::titles::display(&movie.title)
+}
+
+/// `Star Wars (1977)`; `The Godfather (1972)`.
 pub fn title_year(movie: &Movie) -> String {
-    let title = cinema_store::history::titles::display(&movie.title);
+    let title = title(movie);
     match movie.year {
         Some(y) => format!("{title} ({y})"),
         None => title,

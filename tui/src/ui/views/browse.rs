@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::movie_table::{self, Spec, col, fill, num, right};
 use super::{for_you, line};
-use crate::ui::format::{fit, genres, stars};
+use crate::ui::format::{self, fit, genres, stars};
 use crate::ui::state::App;
 
 /// From this width on, the "for you" list sits beside the table.
@@ -101,7 +101,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
         let yours = app.viewer_ratings.get(&m).map(|&v| format!("★{}", stars(v, ds.scale))).unwrap_or_default();
         let predicted = app.predicted.get(m as usize).copied().filter(|v| v.is_finite());
         Row::new([
-            Cell::from(fit(&movie.title, title_width)),
+            Cell::from(fit(&format::title(movie), title_width)),
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(mean.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),

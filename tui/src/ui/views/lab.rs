@@ -190,7 +190,16 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
     let stopped = if f.meta.stopped { ", stopped early" } else { "" };
     let mut lines = vec![Line::styled(
-        fit(&format!("v{} · {} epochs in {:.1} s{stopped}", f.meta.id, f.meta.epochs, f.meta.training_seconds), width),
+        fit(
+            &format!(
+                "v{} · {} epochs in {:.1} s{stopped} · scored on a {}",
+                f.meta.id,
+                f.meta.epochs,
+                f.meta.training_seconds,
+                f.meta.protocol.as_deref().unwrap_or("holdout")
+            ),
+            width,
+        ),
         t.header(),
     )];
     let Some(m) = metrics else {
@@ -262,23 +271,11 @@ fn tuning(t: Theme, tuning: &Tuning, area: Rect, buf: &mut Buffer) {
         ),
     ];
     let rows = tuning.rows();
-    let varied = varied(&rows);
+    let varied = crate::lab::tune::varied(rows.iter().map(|c| &c.params));
     for c in rows.iter().take(area.height.saturating_sub(3) as usize) {
         let params: Vec<String> = varied.iter().filter_map(|n| c.params.get(n).map(|v| format!("{n}={v}"))).collect();
         lines.push(Line::from(fit(&format!("{:>4} {:>8.4}  {}", c.index + 1, c.cv_rmse, params.join(" ")), width)));
     }
     lines.push(Line::styled(fit("B: train the best into a version · s: stop the search", width), t.dim()));
     Paragraph::new(lines).render(area, buf);
-}
-
-/// The parameters that differ between the candidates shown.
-fn varied(rows: &[&crate::lab::tune::Candidate]) -> Vec<String> {
-    let Some(first) = rows.first() else { return Vec::new() };
-    first
-        .params
-        .params
-        .iter()
-        .filter(|(name, v)| rows.iter().any(|c| c.params.get(name) != Some(v)))
-        .map(|(n, _)| n.clone())
-        .collect()
 }

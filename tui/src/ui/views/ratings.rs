@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::line;
 use super::movie_table::{self, Spec, col, fill, num, right};
-use crate::ui::format::{date, fit, genres, stars};
+use crate::ui::format::{self, date, fit, genres, stars};
 use crate::ui::state::App;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -44,7 +44,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let predicted = app.predicted.get(r.movie as usize).copied().filter(|v| v.is_finite());
         Row::new([
             Cell::from(Line::styled(format!("★{}", stars(r.value, ds.scale)), t.yours()).right_aligned()),
-            Cell::from(fit(&movie.title, title_width)),
+            Cell::from(fit(&format::title(movie), title_width)),
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),

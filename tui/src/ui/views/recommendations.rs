@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::movie_table::{self, Spec, col, fill, num, right};
 use super::{for_you, line};
-use crate::ui::format::{fit, genres};
+use crate::ui::format::{self, fit, genres};
 use crate::ui::state::App;
 use crate::ui::theme::NEW_SYMBOL;
 
@@ -43,7 +43,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let style = if fresh { t.fresh() } else { ratatui::style::Style::new() };
         Row::new([
             right(rank),
-            Cell::from(fit(&movie.title, title_width)),
+            Cell::from(fit(&format::title(movie), title_width)),
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(format!("{:.2}", s.prediction)),
