@@ -38,7 +38,10 @@ pub struct ListArgs {
 #[derive(Serialize)]
 struct Rated {
     movie_id: u32,
+    /// MovieLens's form, e.g. `Godfather, The`.
     title: String,
+    /// As people write it, e.g. `The Godfather`.
+    display_title: String,
     year: Option<u16>,
     rating: f32,
     timestamp: i64,
@@ -115,6 +118,7 @@ pub fn list(env: &Env, args: ListArgs) -> Result<()> {
             Rated {
                 movie_id: id,
                 title: m.map(|m| m.title.clone()).unwrap_or_else(|| format!("movie {id} (not in this dataset)")),
+                display_title: m.map(|m| display(&m.title)).unwrap_or_else(|| format!("movie {id}")),
                 year: m.and_then(|m| m.year),
                 rating: e.value,
                 timestamp: e.timestamp,
@@ -129,7 +133,7 @@ pub fn list(env: &Env, args: ListArgs) -> Result<()> {
         println!("you have not rated anything in {} yet: cinema rate --dataset PATH MOVIE RATING", rec.dataset.name);
     }
     for r in &rated {
-        println!("{:>4}  {}{}", r.rating, display(&r.title), r.year.map(|y| format!(" ({y})")).unwrap_or_default());
+        println!("{:>4}  {}{}", r.rating, r.display_title, r.year.map(|y| format!(" ({y})")).unwrap_or_default());
     }
     Ok(())
 }

@@ -61,7 +61,8 @@ const IMDB: [&str; 5] = ["Const", "Your Rating", "Title", "Title Type", "Year"];
 /// Reads `path`: a CSV, or a zip holding Letterboxd's `ratings.csv` (else its `diary.csv`).
 pub fn read(path: &Path) -> Result<Export> {
     let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
-    if bytes.starts_with(b"PK\x03\x04") {
+    // A zip starts with a local file header, or (empty) its end record.
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
             .with_context(|| format!("{} is not a readable zip", path.display()))?;
         for wanted in ["ratings.csv", "diary.csv"] {
@@ -257,6 +258,26 @@ mod tests {
         let e = parse(new.as_bytes()).unwrap();
         assert_eq!((e.rows.len(), e.tv), (1, 1));
         assert_eq!((e.rows[0].imdb, e.rows[0].rating), (Some(114_369), 3.5));
+    }
+
+    /// Letterboxd's export is a zip of CSVs: its ratings.csv is read, wherever it sits.
+    #[test]
+    fn a_letterboxd_zip_is_read_by_its_ratings_csv() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("letterboxd-someone-2024.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("watched.csv", stored).unwrap();
+        zip.write_all(b"Date,Name,Year,Letterboxd URI\n2024-01-01,Heat,1995,u\n").unwrap();
+        zip.start_file("export/ratings.csv", stored).unwrap();
+        zip.write_all(b"Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Heat,1995,u,4\n").unwrap();
+        zip.finish().unwrap();
+        let e = read(&path).unwrap();
+        assert_eq!((e.service, e.rows.len()), (Some(Service::LetterboxdRatings), 1));
+        let empty = dir.path().join("empty.zip");
+        zip::ZipWriter::new(std::fs::File::create(&empty).unwrap()).finish().unwrap();
+        assert!(read(&empty).unwrap_err().to_string().contains("holds no ratings.csv or diary.csv"));
     }
 
     #[test]

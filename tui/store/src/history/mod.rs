@@ -27,7 +27,10 @@ pub struct Unmatched {
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub movie_id: u32,
+    /// MovieLens's form, e.g. `Godfather, The`.
     pub title: String,
+    /// As people write it, e.g. `The Godfather`.
+    pub display_title: String,
     pub year: Option<u16>,
 }
 
@@ -102,7 +105,12 @@ pub fn preview(export: &Export, dataset: &Dataset, yours: &BTreeMap<u32, Entry>)
                 year: row.year,
                 candidates: candidates
                     .iter()
-                    .map(|&m| Candidate { movie_id: movie(m).id, title: movie(m).title.clone(), year: movie(m).year })
+                    .map(|&m| Candidate {
+                        movie_id: movie(m).id,
+                        title: movie(m).title.clone(),
+                        display_title: titles::display(&movie(m).title),
+                        year: movie(m).year,
+                    })
                     .collect(),
             }),
             Found::Unmatched => unmatched.push(Unmatched { line: row.line, title: row.title.clone(), year: row.year }),
