@@ -1016,6 +1016,35 @@ fn your_letterboxd_ratings_are_previewed_then_imported_as_one_batch_and_undone_w
     assert!(app.toast.as_ref().unwrap().text.contains("undid the import of 2 ratings"), "{:?}", app.toast);
 }
 
+/// After a search, training (its best, with B) shows the run and then its
+/// scores, not the finished search's table.
+#[test]
+fn a_run_after_a_search_shows_its_own_scores() {
+    use cinema::ui::lab::Tuning;
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    press(&mut app, KeyCode::Char('t'));
+    let mut best = app.lab.form.specs().unwrap().0;
+    best.set("epochs", cinema_protocol::Value::Integer(5));
+    let candidate =
+        cinema::lab::tune::Candidate { index: 0, params: best, cv_rmse: 0.93, fold_rmse: vec![0.93; 3], seconds: 1.0 };
+    app.lab.tuning = Some(Tuning {
+        total: 1,
+        folds: 3,
+        jobs: 1,
+        done: vec![candidate],
+        running: false,
+        by_rmse: true,
+        cancel: Default::default(),
+        error: None,
+    });
+    assert!(screen(&app, 80, 24).contains("Tuning: 1/1 candidates"));
+    press(&mut app, KeyCode::Char('B'));
+    finish_lab(&mut app, &rx, &[]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("5 epochs") && s.contains("NDCG@10") && !s.contains("Tuning:"), "{s}");
+}
+
 #[test]
 fn titles_show_as_people_write_them_and_search_finds_either_form() {
     let (mut app, _dir) = fresh_app();

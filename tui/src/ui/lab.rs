@@ -353,6 +353,8 @@ impl App {
             return;
         };
         let halt = Arc::new(AtomicU8::new(GO));
+        // A finished search gives way: this run's chart and scores are what follows.
+        self.lab.tuning = None;
         let plan = Plan { rating: rating.clone(), ranking: ranking.clone(), evaluate: true };
         work::lab_train(&self.rec, plan, halt.clone(), worker.launcher.clone(), worker.events.clone());
         self.lab.error = None;
