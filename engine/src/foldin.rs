@@ -18,52 +18,70 @@ use crate::model::Model;
 const PRIOR: f32 = 1.0;
 const MAX_ITERATIONS: usize = 50;
 /// Stop when the residual is this small relative to the right-hand side.
-const TOLERANCE: f32 = 1e-4;
+const TOLERANCE: f32 = 1e-5;
 
 /// Sets user `u`'s bias and factors from `ratings` (`(item, value)` pairs).
 /// No ratings: a neutral user (bias and factors zero), whose list is then the
 /// items' own biases — popular-and-well-rated.
 pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
-    let k = model.factors();
-    let n = ratings.len() as f32;
-    // Diagonal shrinkage of [b_u, p_u]: the per-rating regularization of
-    // SGD summed over the user's ratings, or the baseline's own shrinkage.
-    let (shrink_bias, shrink_factors) = match model.spec {
-        Algorithm::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
-        Algorithm::Baseline(p) => (p.reg_user, PRIOR),
-        // A ranking model is folded in by `implicit::fold_in`; this is only a sane fallback.
-        Algorithm::Ials(p) => (PRIOR, p.reg + PRIOR),
-    };
     if ratings.is_empty() {
         model.user_bias[u as usize] = 0.0;
         model.user_row_mut(u).fill(0.0);
         return;
     }
-    let normal = Normal { model: &*model, ratings, shrink_bias, shrink_factors };
+    let normal = Normal::new(model, ratings);
     // Right-hand side Zᵀy.
-    let mut rhs = vec![0f32; k + 1];
+    let mut rhs = vec![0f32; model.factors() + 1];
     for &(i, r) in ratings {
-        let y = r - model.global_mean - model.item_bias[i as usize];
-        rhs[0] += y;
-        axpy(&mut rhs[1..], y, model.item_row(i));
+        axpy_z(&mut rhs, residual(model, i, r), model.item_row(i));
     }
-    let mut x = Vec::with_capacity(k + 1);
+    let mut x = Vec::with_capacity(rhs.len());
     x.push(model.user_bias[u as usize]);
     x.extend_from_slice(model.user_row(u));
-    cg::solve(|v, out| normal.apply(v, out), &rhs, &mut x, MAX_ITERATIONS, TOLERANCE, &mut cg::Scratch::default());
+    normal.solve(&rhs, &mut x, MAX_ITERATIONS, TOLERANCE);
     model.user_bias[u as usize] = x[0];
     model.user_row_mut(u).copy_from_slice(&x[1..]);
 }
 
-/// The operator v ↦ (ZᵀZ + Λ) v, applied without materialising the matrix.
-struct Normal<'a> {
+/// y_i = r_ui − μ − b_i: what the user's bias and factors must explain.
+pub fn residual(model: &Model, i: u32, r: f32) -> f32 {
+    r - model.global_mean - model.item_bias[i as usize]
+}
+
+/// out += a · z with z = [1, q].
+pub fn axpy_z(out: &mut [f32], a: f32, q: &[f32]) {
+    out[0] += a;
+    axpy(&mut out[1..], a, q);
+}
+
+/// The operator v ↦ (ZᵀZ + Λ) v of one user's ratings, applied without
+/// materialising the matrix.
+pub struct Normal<'a> {
     model: &'a Model,
     ratings: &'a [(u32, f32)],
     shrink_bias: f32,
     shrink_factors: f32,
 }
 
-impl Normal<'_> {
+impl<'a> Normal<'a> {
+    pub fn new(model: &'a Model, ratings: &'a [(u32, f32)]) -> Normal<'a> {
+        let n = ratings.len() as f32;
+        // Diagonal shrinkage of [b_u, p_u]: the per-rating regularization of
+        // SGD summed over the user's ratings, or the baseline's own shrinkage.
+        let (shrink_bias, shrink_factors) = match model.spec {
+            Algorithm::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
+            Algorithm::Baseline(p) => (p.reg_user, PRIOR),
+            // A ranking model is folded in by `implicit::fold_in`; this is only a sane fallback.
+            Algorithm::Ials(p) => (PRIOR, p.reg + PRIOR),
+        };
+        Normal { model, ratings, shrink_bias, shrink_factors }
+    }
+
+    /// Improves `x` towards A⁻¹b (see [`cg::solve`]).
+    pub fn solve(&self, b: &[f32], x: &mut [f32], steps: usize, tolerance: f32) {
+        cg::solve(|v, out| self.apply(v, out), b, x, steps, tolerance, &mut cg::Scratch::default());
+    }
+
     fn apply(&self, v: &[f32], out: &mut [f32]) {
         out[0] = self.shrink_bias * v[0];
         for (o, &vf) in out[1..].iter_mut().zip(&v[1..]) {
@@ -71,9 +89,7 @@ impl Normal<'_> {
         }
         for &(i, _) in self.ratings {
             let q = self.model.item_row(i);
-            let s = v[0] + dot(q, &v[1..]);
-            out[0] += s;
-            axpy(&mut out[1..], s, q);
+            axpy_z(out, v[0] + dot(q, &v[1..]), q);
         }
     }
 }

@@ -94,7 +94,7 @@ impl RowSystem<'_> {
     }
 
     /// Right-hand side Σ_j c_j y_j = Σ_j (1 + e_j) y_j.
-    fn rhs(&self, out: &mut Vec<f32>) {
+    pub fn rhs(&self, out: &mut Vec<f32>) {
         out.clear();
         out.resize(self.k, 0.0);
         for (&j, &e) in self.cols.iter().zip(self.extra) {
@@ -106,6 +106,13 @@ impl RowSystem<'_> {
     pub fn solve(&self, x: &mut [f32], steps: usize, tolerance: f32, scratch: &mut Scratch) {
         self.rhs(&mut scratch.rhs);
         cg::solve(|v, out| self.apply(v, out), &scratch.rhs, x, steps, tolerance, &mut scratch.cg);
+    }
+
+    /// x = A⁻¹b to rounding, from zero: conjugate gradients converge in at most k steps.
+    pub fn solve_exactly(&self, b: &[f32]) -> Vec<f32> {
+        let mut x = vec![0f32; self.k];
+        cg::solve(|v, out| self.apply(v, out), b, &mut x, 2 * self.k + 10, 1e-6, &mut cg::Scratch::default());
+        x
     }
 }
 
@@ -162,8 +169,8 @@ pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u:
         let extra: Vec<f32> = ratings.iter().map(|r| confidence.extra(r.1)).collect();
         let other = model.item_factors.as_slice().expect("factor rows are contiguous");
         let system = RowSystem { gram, other, k, reg: p.reg, cols: &cols, extra: &extra };
-        // Exact up to rounding: conjugate gradients converge in at most k steps.
-        system.solve(&mut x, 2 * k + 10, 1e-5, &mut Scratch::default());
+        system.rhs(&mut x);
+        x = system.solve_exactly(&x);
     }
     model.user_row_mut(u).copy_from_slice(&x);
 }

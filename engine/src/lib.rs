@@ -13,8 +13,11 @@
 pub mod abi;
 pub mod algorithms;
 pub mod cg;
+pub mod content;
 pub mod defaults;
+pub mod explain;
 pub mod foldin;
+pub mod hybrid;
 pub mod implicit;
 pub mod kernels;
 pub mod metrics;

@@ -6,8 +6,12 @@ use crate::EngineError;
 use std::collections::{HashMap, HashSet};
 
 use crate::algorithms::Algorithm;
+use crate::content::Content;
+use crate::explain::{self, Viewer};
 use crate::foldin::fold_in;
+use crate::hybrid::{self, Parts};
 use crate::implicit;
+use crate::kernels::dot;
 use crate::model::{Model, Models};
 use crate::ratings::RatingMatrix;
 use crate::retrieval::ItemIndex;
@@ -44,8 +48,13 @@ pub struct Session {
     model: Option<Model>,
     /// The ranking model (iALS), once trained: it orders recommendations.
     ranking: Option<Ranking>,
-    /// Users folded in since indexing: their rated movies, sorted.
-    folded: HashMap<u32, Vec<u32>>,
+    /// Users folded in since indexing: their ratings, by movie.
+    folded: HashMap<u32, Vec<(u32, f32)>>,
+    /// Whether the training ratings use half stars (what "liked" means depends on it).
+    half_stars: bool,
+    /// Content features sent since `Reset`, until the content model is built.
+    features: Vec<Features>,
+    content: Option<Content>,
     /// Movies with no training rating: they have no factors to rank by, so
     /// they are never recommended.
     untrained_items: Vec<u32>,
@@ -60,13 +69,41 @@ struct Ranking {
     /// YᵀY of its item factors, shared by every fold-in.
     gram: Vec<f32>,
     index: ItemIndex,
+    /// The mean user vector: how a viewer with no ratings yet is ranked, so
+    /// their list is what most people watch, not an arbitrary order of zeros.
+    mean_user: Vec<f32>,
 }
 
 impl Ranking {
     fn new(model: Model) -> Ranking {
         let gram = implicit::gram(&model.item_factors);
         let index = ItemIndex::build(&model);
-        Ranking { model, gram, index }
+        let mut mean_user = vec![0f32; model.factors()];
+        for row in model.user_factors.rows() {
+            for (m, x) in mean_user.iter_mut().zip(row) {
+                *m += x / model.users().max(1) as f32;
+            }
+        }
+        Ranking { model, gram, index, mean_user }
+    }
+
+    fn params(&self) -> Option<crate::algorithms::IalsParams> {
+        match self.model.spec {
+            Algorithm::Ials(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Neighbours kept per movie at most, whatever a host asks: bounds the
+/// content model's memory at 62,000 movies to tens of megabytes.
+const MAX_CONTENT_NEIGHBOURS: usize = 200;
+
+fn check_weight(weight: f32) -> Result<(), EngineError> {
+    if (0.0..=1.0).contains(&weight) {
+        Ok(())
+    } else {
+        Err(EngineError::BadArgument(format!("hybrid weight {weight} is outside 0 to 1")))
     }
 }
 
@@ -83,6 +120,9 @@ impl Session {
             model: None,
             ranking: None,
             folded: HashMap::new(),
+            half_stars: false,
+            features: Vec::new(),
+            content: None,
             untrained_items: Vec::new(),
             item_index: None,
         }
@@ -153,6 +193,7 @@ impl Session {
                     global_mean: data.global_mean,
                 };
                 self.untrained_items = (0..data.items).filter(|&i| data.by_item.row_len(i as usize) == 0).collect();
+                self.half_stars = data.by_user.values.iter().any(|r| r.fract() != 0.0);
                 // A model or a training run was made for the ratings this
                 // replaces: its users, items and visiting order no longer fit.
                 self.data = Some(data);
@@ -247,13 +288,11 @@ impl Session {
                 let model = self.model()?;
                 model.check_user(user)?;
                 let data = self.data()?;
-                let rated = match self.folded.get(&user) {
-                    Some(items) => items.as_slice(),
-                    None => data.by_user.row(user as usize).0,
-                };
+                let rated = self.ratings_of(user, data);
                 // `n` is the caller's number: never size anything by more than the catalogue.
                 let n = (n as usize).min(model.items() as usize);
-                let excluded: Vec<u32> = rated.iter().chain(&self.untrained_items).copied().collect();
+                let excluded: Vec<u32> =
+                    rated.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()).collect();
                 Reply::Recommendations(match (&self.ranking, &self.item_index) {
                     // Ordered by the likelihood of watching; the stars shown are the rating model's.
                     (Some(ranking), _) => {
@@ -306,14 +345,69 @@ impl Session {
                 }
                 fold_in(model, user, &ratings);
                 if let Some(r) = &mut self.ranking
-                    && let Algorithm::Ials(p) = r.model.spec
+                    && let Some(p) = r.params()
                 {
                     implicit::fold_in(&mut r.model, &r.gram, &p, self.scale, user, &ratings);
+                    if ratings.is_empty() {
+                        r.model.user_row_mut(user).copy_from_slice(&r.mean_user);
+                    }
                 }
-                let mut items: Vec<u32> = ratings.iter().map(|r| r.0).collect();
-                items.sort_unstable();
-                self.folded.insert(user, items);
+                let mut ratings = ratings;
+                ratings.sort_unstable_by_key(|r| r.0);
+                self.folded.insert(user, ratings);
                 Reply::Ok
+            }
+            Request::AddFeatures { items } => {
+                let catalogue = self.loading.items;
+                if self.loading.scale.is_none() {
+                    return Err(EngineError::BadState("send Reset before AddFeatures".into()));
+                }
+                if let Some(f) = items.iter().find(|f| f.item >= catalogue) {
+                    return Err(EngineError::ItemOutOfRange(f.item, catalogue));
+                }
+                self.features.extend(items);
+                Reply::Ok
+            }
+            Request::BuildContent { neighbours } => {
+                if self.loading.scale.is_none() {
+                    return Err(EngineError::BadState("send Reset and AddFeatures before BuildContent".into()));
+                }
+                let neighbours = (neighbours as usize).min(MAX_CONTENT_NEIGHBOURS);
+                let content = Content::build(self.loading.items, &std::mem::take(&mut self.features), neighbours);
+                let stats = content.stats();
+                self.content = Some(content);
+                Reply::ContentBuilt(stats)
+            }
+            Request::SimilarContent { item, n } => {
+                let content = self.content()?;
+                if item >= content.items() {
+                    return Err(EngineError::ItemOutOfRange(item, content.items()));
+                }
+                Reply::Neighbours(content.similar(item, n as usize))
+            }
+            Request::RecommendHybrid { user, n, weight } => {
+                check_weight(weight)?;
+                let model = self.model()?;
+                model.check_user(user)?;
+                let parts = self.hybrid_parts(user, None)?;
+                let n = (n as usize).min(model.items() as usize);
+                Reply::Hybrid(
+                    parts
+                        .top(weight, n)
+                        .into_iter()
+                        .map(|(item, score)| {
+                            let (cf, content) = parts.of(item).expect("listed movies are candidates");
+                            HybridScored { item, score, prediction: model.predict(user, item), cf, content }
+                        })
+                        .collect(),
+                )
+            }
+            Request::Explain { user, item, weight } => {
+                check_weight(weight)?;
+                let model = self.model()?;
+                model.check_user(user)?;
+                model.check_item(item)?;
+                Reply::Explanation(self.explain(user, item, weight)?)
             }
         })
     }
@@ -326,6 +420,95 @@ impl Session {
         {
             self.item_index = Some(ItemIndex::build(model));
         }
+    }
+
+    /// All of `user`'s ratings the models know, by movie: their fold-in, or
+    /// their training row.
+    fn ratings_of(&self, user: u32, data: &RatingMatrix) -> Vec<(u32, f32)> {
+        match self.folded.get(&user) {
+            Some(ratings) => ratings.clone(),
+            None => {
+                let (items, values) = data.by_user.row(user as usize);
+                items.iter().copied().zip(values.iter().copied()).collect()
+            }
+        }
+    }
+
+    /// The score the list is ranked by, for every movie: the ranking
+    /// model's when trained, otherwise the rating model's.
+    fn list_scores(&self, user: u32) -> Result<Vec<f32>, EngineError> {
+        let model = self.model()?;
+        Ok(match &self.ranking {
+            Some(r) => {
+                let x = r.model.user_row(user);
+                (0..model.items()).map(|i| dot(x, r.model.item_row(i))).collect()
+            }
+            None => (0..model.items()).map(|i| model.score(user, i)).collect(),
+        })
+    }
+
+    /// The hybrid parts of every movie `user` may be recommended, and of
+    /// `also` (a movie being explained) even if they rated it.
+    fn hybrid_parts(&self, user: u32, also: Option<u32>) -> Result<Parts, EngineError> {
+        let data = self.data()?;
+        let ratings = self.ratings_of(user, data);
+        let mut candidate = vec![true; data.items as usize];
+        for i in ratings.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()) {
+            candidate[i as usize] = false;
+        }
+        if let Some(i) = also {
+            candidate[i as usize] = true;
+        }
+        let liked = hybrid::liked(&ratings, self.scale, self.half_stars);
+        Ok(Parts::new(&self.list_scores(user)?, &candidate, self.content.as_ref(), &liked))
+    }
+
+    fn explain(&self, user: u32, item: u32, weight: f32) -> Result<Explanation, EngineError> {
+        let (model, data) = (self.model()?, self.data()?);
+        let ratings = self.ratings_of(user, data);
+        let viewer = Viewer { user, ratings: &ratings, folded: self.folded.contains_key(&user) };
+        let rank = self
+            .ranking
+            .as_ref()
+            .and_then(|r| Some(explain::rank(&r.model, &r.gram, &r.params()?, self.scale, &viewer, item)));
+        let liked = hybrid::liked(&ratings, self.scale, self.half_stars);
+        let (genres, genre_match) =
+            self.content.as_ref().map(|c| explain::genre_match(c, &liked, item)).unwrap_or_default();
+        // Taste is compared in the ranking model's space when there is one:
+        // it is learned from who watched what, the closer notion of "alike".
+        let vectors = self.ranking.as_ref().map_or(model, |r| &r.model);
+        let (raters, values) = data.by_item.row(item as usize);
+        let span = self.scale.max - self.scale.min;
+        let near = explain::raters(
+            vectors,
+            vectors.user_row(user),
+            user,
+            raters,
+            values,
+            hybrid::like_value(self.scale),
+            span,
+        );
+        let parts = self.hybrid_parts(user, Some(item))?;
+        let (cf, content) = parts.of(item).map(|(cf, c)| (weight * cf, (1.0 - weight) * c)).unwrap_or_default();
+        Ok(Explanation {
+            item,
+            prediction: model.predict(user, item),
+            stars: explain::stars(model, &viewer, item),
+            rank,
+            genres,
+            genre_match,
+            similar_users: near.liked,
+            cf,
+            content,
+            liked: liked.len() as u32,
+            user_ratings: ratings.len() as u32,
+            item_ratings: raters.len() as u32,
+            confidence: explain::confidence(ratings.len(), raters.len(), near.agreement),
+        })
+    }
+
+    fn content(&self) -> Result<&Content, EngineError> {
+        self.content.as_ref().ok_or_else(|| EngineError::BadState("no content model is built yet".into()))
     }
 
     fn data(&self) -> Result<&RatingMatrix, EngineError> {

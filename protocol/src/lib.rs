@@ -80,6 +80,114 @@ pub enum Request {
     /// [`Reply::Progress`] with `finished` set, or `BadState` when nothing
     /// is training.
     TrainStop,
+    /// Content features of movies, appended in chunks after `Reset`: each
+    /// movie's terms as ids of the host's vocabulary (a term listed twice
+    /// counts twice). Answered by [`Reply::Ok`].
+    AddFeatures { items: Vec<Features> },
+    /// Build the content model from the features sent since `Reset`: TF-IDF
+    /// vectors and each movie's `neighbours` most similar movies by cosine.
+    /// Answered by [`Reply::ContentBuilt`].
+    BuildContent { neighbours: u32 },
+    /// The `n` movies whose features are most like `item`'s (from its kept
+    /// neighbours); answered by [`Reply::Neighbours`], or `BadState` before
+    /// `BuildContent`.
+    SimilarContent { item: u32, n: u32 },
+    /// The list blended with content: `weight` · CF part + (1 − `weight`) ·
+    /// content part, both in [0, 1] over the candidates; answered by
+    /// [`Reply::Hybrid`].
+    RecommendHybrid { user: u32, n: u32, weight: f32 },
+    /// Why `item` is recommended to `user` and why it is predicted its
+    /// stars, with the hybrid parts under `weight`; answered by
+    /// [`Reply::Explanation`].
+    Explain { user: u32, item: u32, weight: f32 },
+}
+
+/// Which part of a movie's description a content term comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Genre,
+    Title,
+    Tag,
+}
+
+/// One movie's content terms: `(term, field)`, the term an id of the host's
+/// vocabulary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    pub item: u32,
+    pub terms: Vec<(u32, Field)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ContentStats {
+    /// Movies with at least one term.
+    pub items: u32,
+    pub terms: u32,
+    /// Neighbour pairs kept, over all movies.
+    pub pairs: u64,
+    /// Bytes the model holds.
+    pub bytes: u64,
+}
+
+/// One movie of a hybrid list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HybridScored {
+    pub item: u32,
+    /// `weight · cf + (1 − weight) · content`.
+    pub score: f32,
+    /// Predicted stars (the rating model's), clipped to the scale.
+    pub prediction: f32,
+    /// The collaborative part in [0, 1]: the list's own score, min–max
+    /// scaled over the candidates.
+    pub cf: f32,
+    /// The content part in [0, 1]: mean similarity to the viewer's liked
+    /// movies, divided by its largest value over the candidates.
+    pub content: f32,
+}
+
+/// A score taken apart: `baseline + Σ contributions = total`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decomposition {
+    pub baseline: f32,
+    /// `(item, the viewer's rating, its share of the score)` for every rated
+    /// movie, largest share (by size) first.
+    pub contributions: Vec<(u32, f32, f32)>,
+    /// `baseline` plus every contribution.
+    pub total: f32,
+    /// The model's own score; equal to `total` up to rounding when `exact`,
+    /// otherwise `total` is a least-squares refit of the viewer's vector
+    /// from their ratings (a dataset user trained by SGD).
+    pub model: f32,
+    pub exact: bool,
+}
+
+/// Why a movie is on a viewer's list; see [`Request::Explain`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub item: u32,
+    /// Predicted stars, clipped to the scale.
+    pub prediction: f32,
+    /// The rating model's score taken apart.
+    pub stars: Decomposition,
+    /// The ranking model's score taken apart, when one is trained.
+    pub rank: Option<Decomposition>,
+    /// The movie's genre terms, each with its share in [0, 1] of the
+    /// viewer's liked movies.
+    pub genres: Vec<(u32, f32)>,
+    /// Cosine of the movie's genres and the viewer's genre profile, in [0, 1].
+    pub genre_match: f32,
+    /// `(user, their rating, cosine in factor space)`: the nearest users who
+    /// liked the movie, nearest first.
+    pub similar_users: Vec<(u32, f32, f32)>,
+    /// The hybrid parts under the requested weight (see [`HybridScored`]).
+    pub cf: f32,
+    pub content: f32,
+    /// How many of the viewer's movies count as liked.
+    pub liked: u32,
+    pub user_ratings: u32,
+    pub item_ratings: u32,
+    /// In [0, 1]; see the README for the formula.
+    pub confidence: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +298,9 @@ pub enum Reply {
     },
     /// `(item, similarity)`, most similar first; similarity is a cosine in [-1, 1].
     Neighbours(Vec<(u32, f32)>),
+    ContentBuilt(ContentStats),
+    Hybrid(Vec<HybridScored>),
+    Explanation(Explanation),
 }
 
 impl Request {
@@ -209,6 +320,11 @@ impl Request {
             Request::FoldIn { .. } => "FoldIn",
             Request::Similar { .. } => "Similar",
             Request::TrainStop => "TrainStop",
+            Request::AddFeatures { .. } => "AddFeatures",
+            Request::BuildContent { .. } => "BuildContent",
+            Request::SimilarContent { .. } => "SimilarContent",
+            Request::RecommendHybrid { .. } => "RecommendHybrid",
+            Request::Explain { .. } => "Explain",
         }
     }
 
@@ -234,6 +350,9 @@ impl Reply {
             Reply::Model(_) => "Model",
             Reply::Error { .. } => "Error",
             Reply::Neighbours(_) => "Neighbours",
+            Reply::ContentBuilt(_) => "ContentBuilt",
+            Reply::Hybrid(_) => "Hybrid",
+            Reply::Explanation(_) => "Explanation",
         }
     }
 
@@ -286,6 +405,7 @@ mod tests {
             (lib, "Reply"),
             (lib, "RatingSet"),
             (lib, "ErrorKind"),
+            (lib, "Field"),
             (algorithm, "Role"),
             (algorithm, "ParamKind"),
             (algorithm, "Value"),

@@ -6,7 +6,9 @@
 //! ends the instance like a trap does. Each rule returns what was wrong, in
 //! words that finish "engine module X answered Request with …".
 
-use cinema_protocol::{Hello, Indexed, ParamKind, Progress, Scale, Scored};
+use cinema_protocol::{
+    ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Scale, Scored,
+};
 
 /// The longest module name or version a module may give.
 pub const MAX_NAME: usize = 256;
@@ -128,6 +130,56 @@ pub fn neighbours(r: &[(u32, f32)], item: u32, n: u32, sent: &Sent) -> Rule {
         Some(s) => Err(format!("similarity {} for movie index {}, not a cosine", s.1, s.0)),
         None => rule(r.windows(2).all(|w| w[0].1 >= w[1].1), || "a list that is not most similar first".into()),
     }
+}
+
+/// A content model of the movies sent, no larger than its neighbour lists allow.
+pub fn content_built(c: &ContentStats, neighbours: u32, sent: &Sent) -> Rule {
+    rule(c.items <= sent.items, || format!("a content model of {} movies for the {} sent", c.items, sent.items))?;
+    let most = u64::from(c.items) * u64::from(neighbours);
+    rule(c.pairs <= most, || format!("{} neighbour pairs (at most {most})", c.pairs))
+}
+
+/// A top `n` like [`recommendations`], each part and the blend in [0, 1].
+pub fn hybrid(r: &[HybridScored], n: u32, sent: &Sent) -> Rule {
+    rule(r.len() <= n as usize, || format!("{} movies for a top {n}", r.len()))?;
+    movies(r.iter().map(|s| s.item), sent.items)?;
+    for s in r {
+        let unit = [s.score, s.cf, s.content].iter().all(|x| (0.0..=1.0001).contains(x));
+        rule(unit, || {
+            format!("hybrid parts {} / {} / {} for movie index {}, not in 0–1", s.score, s.cf, s.content, s.item)
+        })?;
+        rule(in_scale(s.prediction, sent.scale), || {
+            format!("prediction {} for movie index {}, outside the scale", s.prediction, s.item)
+        })?;
+    }
+    rule(r.windows(2).all(|w| w[0].score >= w[1].score), || "a list that is not best first".into())
+}
+
+/// An explanation of the movie asked about, every index and share in range.
+pub fn explanation(e: &Explanation, item: u32, sent: &Sent) -> Rule {
+    rule(e.item == item, || format!("an explanation of movie index {} for {item}", e.item))?;
+    rule(in_scale(e.prediction, sent.scale), || format!("prediction {}, outside the scale", e.prediction))?;
+    decomposition(&e.stars, sent)?;
+    if let Some(rank) = &e.rank {
+        decomposition(rank, sent)?;
+    }
+    let unit = |x: f32| (0.0..=1.0001).contains(&x);
+    let shares = [e.genre_match, e.cf, e.content, e.confidence];
+    rule(shares.iter().all(|&x| unit(x)), || format!("shares {shares:?}, not in 0–1"))?;
+    rule(e.genres.len() <= 64 && e.genres.iter().all(|g| unit(g.1)), || format!("{} genre shares", e.genres.len()))?;
+    rule(e.similar_users.len() <= 100, || format!("{} similar users", e.similar_users.len()))?;
+    for &(user, rating, cosine) in &e.similar_users {
+        let fine = user < sent.users && in_scale(rating, sent.scale) && (-1.001..=1.001).contains(&cosine);
+        rule(fine, || format!("similar user index {user} with rating {rating} and cosine {cosine}"))?;
+    }
+    Ok(())
+}
+
+fn decomposition(d: &Decomposition, sent: &Sent) -> Rule {
+    movies(d.contributions.iter().map(|c| c.0), sent.items)?;
+    let finite =
+        [d.baseline, d.total, d.model].iter().chain(d.contributions.iter().map(|c| &c.2)).all(|x| x.is_finite());
+    rule(finite, || "a contribution that is not a number".into())
 }
 
 /// Progress as `TrainStart` reports it: nothing done yet, counts that add up.

@@ -15,6 +15,8 @@ use super::sandbox::{Limits, Sandbox};
 
 /// Ratings per `AddRatings` message (12 bytes each).
 const RATING_CHUNK: usize = 64 * 1024;
+/// Movies per `AddFeatures` message.
+const FEATURE_CHUNK: usize = 8 * 1024;
 /// Pairs per `Predict` message.
 const PREDICT_CHUNK: usize = 128 * 1024;
 /// A training step aims at this much wall time: responsive progress and
@@ -248,6 +250,55 @@ impl EngineClient {
                 self.holds("Similar", rule).map(|()| r)
             }
             other => self.unexpected("Neighbours", &other),
+        }
+    }
+
+    /// Builds the content model from every movie's terms.
+    pub fn build_content(&mut self, features: &[Features], neighbours: u32) -> Result<ContentStats> {
+        for chunk in features.chunks(FEATURE_CHUNK) {
+            let request = Request::AddFeatures { items: chunk.to_vec() };
+            self.sent.bytes += request.encode().len() as u64;
+            self.expect_ok(request)?;
+        }
+        match self.call(Request::BuildContent { neighbours })? {
+            Reply::ContentBuilt(c) => {
+                let rule = checks::content_built(&c, neighbours, &self.sent);
+                self.holds("BuildContent", rule).map(|()| c)
+            }
+            other => self.unexpected("ContentBuilt", &other),
+        }
+    }
+
+    /// The `n` movies whose content is most like `item`'s, as `(item, cosine)`.
+    pub fn similar_content(&mut self, item: u32, n: u32) -> Result<Vec<(u32, f32)>> {
+        match self.call(Request::SimilarContent { item, n })? {
+            Reply::Neighbours(r) => {
+                let rule = checks::neighbours(&r, item, n, &self.sent);
+                self.holds("SimilarContent", rule).map(|()| r)
+            }
+            other => self.unexpected("Neighbours", &other),
+        }
+    }
+
+    /// The list blended with content under `weight` (see `Request::RecommendHybrid`).
+    pub fn recommend_hybrid(&mut self, user: u32, n: u32, weight: f32) -> Result<Vec<HybridScored>> {
+        match self.call(Request::RecommendHybrid { user, n, weight })? {
+            Reply::Hybrid(r) => {
+                let rule = checks::hybrid(&r, n, &self.sent);
+                self.holds("RecommendHybrid", rule).map(|()| r)
+            }
+            other => self.unexpected("Hybrid", &other),
+        }
+    }
+
+    /// Why `item` is on `user`'s list (see `Request::Explain`).
+    pub fn explain(&mut self, user: u32, item: u32, weight: f32) -> Result<Explanation> {
+        match self.call(Request::Explain { user, item, weight })? {
+            Reply::Explanation(e) => {
+                let rule = checks::explanation(&e, item, &self.sent);
+                self.holds("Explain", rule).map(|()| e)
+            }
+            other => self.unexpected("Explanation", &other),
         }
     }
 

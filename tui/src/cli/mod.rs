@@ -3,12 +3,14 @@
 
 mod bench;
 mod eval;
+mod explain;
 mod import;
 mod import_ratings;
 mod model_args;
 mod plugins;
 mod rate;
 mod recommend;
+mod similar;
 mod train;
 mod tune;
 mod versions;
@@ -74,6 +76,10 @@ enum Command {
     Versions(versions::Command),
     /// Search the rating model's parameters by k-fold cross-validation.
     Tune(Box<tune::Args>),
+    /// Movies most like a movie, by content (genres, words, tags) or by CF.
+    Similar(similar::Args),
+    /// Why a movie is recommended to a user: contributions, genres, similar users, confidence.
+    Explain(explain::Args),
 }
 
 /// What every command needs: the data directory and a compiled engine module.
@@ -133,6 +139,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(&env, *args),
         Command::Versions(command) => versions::run(&env, command),
         Command::Tune(args) => tune::run(&env, *args),
+        Command::Similar(args) => similar::run(&env, args),
+        Command::Explain(args) => explain::run(&env, args),
     }
 }
 

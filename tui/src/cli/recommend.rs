@@ -24,6 +24,10 @@ pub struct Args {
     /// How many movies.
     #[arg(short, default_value_t = 10)]
     n: u32,
+    /// Blend the list with content: W · CF part + (1 − W) · content part,
+    /// both scaled to 0–1 over the candidates; prints both parts.
+    #[arg(long, value_name = "W")]
+    hybrid: Option<f32>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +42,12 @@ pub struct Recommendation {
     pub genres: Vec<String>,
     pub predicted: f32,
     pub score: f32,
+    /// With `--hybrid`: the collaborative part, in 0–1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cf: Option<f32>,
+    /// With `--hybrid`: the content part, in 0–1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<f32>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
@@ -45,6 +55,9 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     // Resolve the user before opening the recommender, which may train.
     if !args.me && args.user.is_none() {
         bail!("say whom to recommend for: --me, or --user ID");
+    }
+    if args.hybrid.is_some_and(|w| !(0.0..=1.0).contains(&w)) {
+        bail!("--hybrid {} is outside 0 to 1 (the weight on CF)", args.hybrid.unwrap_or_default());
     }
     let user = resolve_user(&dataset, args.me, args.user)?;
     let mut rec = open_recommender(env, dataset)?;
@@ -56,13 +69,17 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             rec.dataset.name
         );
     }
-    let list = recommendations(&mut rec, user, args.n)?;
+    let list = recommendations(&mut rec, user, args.n, args.hybrid)?;
     if env.json {
         return print_json(&list);
     }
     for r in &list {
         let year = r.year.map(|y| format!(" ({y})")).unwrap_or_default();
-        println!("{:>3}. {:.2}  {}{}  [{}]", r.rank, r.predicted, r.display_title, year, r.genres.join(", "));
+        let parts = match (r.cf, r.content) {
+            (Some(cf), Some(content)) => format!("  cf {cf:.2} content {content:.2}"),
+            _ => String::new(),
+        };
+        println!("{:>3}. {:.2}{parts}  {}{}  [{}]", r.rank, r.predicted, r.display_title, year, r.genres.join(", "));
     }
     Ok(())
 }
@@ -83,12 +100,16 @@ pub fn resolve_user(dataset: &Dataset, me: bool, id: Option<u32>) -> Result<Opti
     }
 }
 
-fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recommendation>> {
-    let scored = rec.for_user(user, n)?;
-    Ok(scored
+fn recommendations(rec: &mut Recommender, user: u32, n: u32, hybrid: Option<f32>) -> Result<Vec<Recommendation>> {
+    let view = rec.view(user, n, false, hybrid)?;
+    let parts =
+        view.parts.iter().map(|&(cf, content)| (Some(cf), Some(content))).chain(std::iter::repeat((None, None)));
+    Ok(view
+        .recs
         .into_iter()
+        .zip(parts)
         .enumerate()
-        .map(|(rank, s)| {
+        .map(|(rank, (s, (cf, content)))| {
             let m = &rec.dataset.movies[s.item as usize];
             Recommendation {
                 rank: rank + 1,
@@ -99,6 +120,8 @@ fn recommendations(rec: &mut Recommender, user: u32, n: u32) -> Result<Vec<Recom
                 genres: rec.dataset.genre_names(m).into_iter().map(String::from).collect(),
                 predicted: s.prediction,
                 score: s.score,
+                cf,
+                content,
             }
         })
         .collect())

@@ -14,7 +14,8 @@
 
 pub mod cold_start;
 pub mod engine;
-pub mod similar;
+pub mod features;
+pub mod why;
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use cinema_protocol::{ModelSpec, Progress, Role, Scored, Triple};
+use cinema_protocol::{Explanation, Features, HybridScored, ModelSpec, Progress, Role, Scored, Triple};
 
 use crate::eval::score::{scale, triples};
 use crate::lab::{self, train::Plan};
@@ -36,6 +37,28 @@ use cinema_store::stats::MovieStats;
 use cinema_store::versions::Versions;
 use engine::EngineThread;
 
+/// Content neighbours kept per movie: more than any list shows, few enough
+/// that a 62,000-movie catalogue's model stays near 25 MB.
+pub const CONTENT_NEIGHBOURS: u32 = 50;
+/// The hybrid's weight on the collaborative part until the viewer moves it.
+pub const DEFAULT_WEIGHT: f32 = 0.6;
+
+/// How "similar" is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimilarBy {
+    /// Genres, title words and tags (the content model).
+    Content,
+    /// Who watched what: the collaborative model's movie vectors.
+    Cf,
+}
+
+/// Movies like one movie, both ways.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alike {
+    pub content: Vec<(u32, f32)>,
+    pub cf: Vec<(u32, f32)>,
+}
+
 /// Where the model in the engine came from at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelOrigin {
@@ -48,9 +71,9 @@ pub struct Recommender {
     /// Per-movie counts, means and rating distributions, computed on first
     /// use: a one-shot CLI command such as `cinema rate` never needs them.
     stats: OnceCell<MovieStats>,
-    /// The "rated alike" index, built on the first movie opened.
-    similarity: OnceCell<similar::Similar>,
     engine: EngineThread,
+    /// Every movie's content terms, sent again whenever a training resets the engine.
+    features: Arc<Vec<Features>>,
     log: RatingsLog,
     /// Every trained model of this dataset; the active one serves.
     versions: Versions,
@@ -100,12 +123,14 @@ impl Recommender {
                 (meta, ModelOrigin::Trained)
             }
         };
+        let features = Arc::new(features::features(&dataset));
+        build_content(&mut client, &features, &mut warnings)?;
         let engine = EngineThread::spawn(client);
         let mut r = Recommender {
             dataset: Arc::new(dataset),
             stats: OnceCell::new(),
-            similarity: OnceCell::new(),
             engine,
+            features,
             log,
             versions,
             you,
@@ -122,10 +147,58 @@ impl Recommender {
         self.stats.get_or_init(|| MovieStats::compute(&self.dataset))
     }
 
-    /// The `n` movies the dataset's users rated most like `movie`, with
-    /// their similarity (see [`similar`]); the same for every viewer.
-    pub fn similar(&self, movie: u32, n: usize) -> Vec<(u32, f32)> {
-        self.similarity.get_or_init(|| similar::Similar::build(&self.dataset)).top(&self.dataset, movie, n)
+    /// The `n` movies most like `movie` by `by`, with their cosine.
+    pub fn similar(&self, movie: u32, by: SimilarBy, n: u32) -> Result<Vec<(u32, f32)>> {
+        self.engine.call(move |c| match by {
+            SimilarBy::Content => c.similar_content(movie, n),
+            SimilarBy::Cf => c.similar(movie, n),
+        })
+    }
+
+    /// Movies like `movie` both ways, handed to `done` on the engine thread.
+    /// A way the model cannot answer (no vectors, no content) is left empty.
+    pub fn alike_async(&self, movie: u32, n: u32, done: impl FnOnce(Result<Alike>) + Send + 'static) {
+        self.engine.submit(move |c| {
+            let answer = |r: Result<Vec<(u32, f32)>>| match r {
+                Err(e) if !cinema_host::is_fault(&e) => Ok(Vec::new()),
+                other => other,
+            };
+            let alike = answer(c.similar_content(movie, n))
+                .and_then(|content| Ok(Alike { content, cf: answer(c.similar(movie, n))? }));
+            done(alike);
+        });
+    }
+
+    /// The list blended with content under `weight` (see `cinema_engine::hybrid`).
+    pub fn hybrid(&self, user: u32, n: u32, weight: f32) -> Result<Vec<HybridScored>> {
+        self.engine.call(move |c| c.recommend_hybrid(user, n, weight))
+    }
+
+    /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`.
+    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Result<Explanation> {
+        self.engine.call(move |c| c.explain(user, movie, weight))
+    }
+
+    /// [`Self::explain`], handed to `done` on the engine thread.
+    pub fn explain_async(
+        &self,
+        user: u32,
+        movie: u32,
+        weight: f32,
+        done: impl FnOnce(Result<Explanation>) + Send + 'static,
+    ) {
+        self.engine.submit(move |c| done(c.explain(user, movie, weight)));
+    }
+
+    /// The top `n` at each weight of `weights`, on the engine thread.
+    pub fn weight_impact_async(
+        &self,
+        user: u32,
+        n: u32,
+        weights: Vec<f32>,
+        done: impl FnOnce(Result<Vec<Vec<HybridScored>>>) + Send + 'static,
+    ) {
+        self.engine.submit(move |c| done(weights.iter().map(|&w| c.recommend_hybrid(user, n, w)).collect()));
     }
 
     /// Your dense user index.
@@ -204,24 +277,37 @@ impl Recommender {
     /// What the app shows for `user`, computed on the engine thread after
     /// any work handed over before — folding your ratings in first when
     /// `learn` — and handed to `done` there.
-    pub fn view_async(&self, user: u32, n: u32, learn: bool, done: impl FnOnce(Result<View>) + Send + 'static) {
-        let ask = self.view_request(user, n, learn);
+    ///
+    /// `weight` blends the list with content (`None`: the list alone).
+    pub fn view_async(
+        &self,
+        user: u32,
+        n: u32,
+        learn: bool,
+        weight: Option<f32>,
+        done: impl FnOnce(Result<View>) + Send + 'static,
+    ) {
+        let ask = self.view_request(user, n, learn, weight);
         self.engine.submit(move |client| done(ask.run(client)));
     }
 
     /// [`Self::view_async`], waiting for the answer.
-    pub fn view(&self, user: u32, n: u32, learn: bool) -> Result<View> {
-        let ask = self.view_request(user, n, learn);
+    pub fn view(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> Result<View> {
+        let ask = self.view_request(user, n, learn, weight);
         self.engine.call(move |client| ask.run(client))
     }
 
-    fn view_request(&self, user: u32, n: u32, learn: bool) -> ViewRequest {
+    fn view_request(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> ViewRequest {
+        // Without a ranking model a cold viewer's list would be ranked by
+        // movie biases, which favour films a handful of people rated.
+        let cold = self.is_cold(user) && self.meta.ranking.is_none();
         ViewRequest {
             user,
             n,
             movies: self.dataset.movies.len() as u32,
             fold_in: learn.then(|| (self.you, self.your_fold_in())),
-            cold: self.is_cold(user).then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
+            cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
+            weight,
         }
     }
 
@@ -242,10 +328,13 @@ impl Recommender {
         };
         let (dataset, versions, you, fold) =
             (self.dataset.clone(), self.versions.clone(), self.you, self.your_fold_in());
+        let features = self.features.clone();
         self.engine.submit(move |client| {
             let trained = lab::train::run(client, &dataset, &fold, plan, &versions, reporting(on_progress))
                 .and_then(|trained| Ok(trained.context("the training was cancelled")?.meta));
-            done(trained.and_then(|meta| client.fold_in(you, fold).map(|()| meta)));
+            // The training reset the engine's data, and the content model with it.
+            let content = |meta| build_content(client, &features, &mut Vec::new()).map(|()| meta);
+            done(trained.and_then(content).and_then(|meta| client.fold_in(you, fold).map(|()| meta)));
         });
         Ok(())
     }
@@ -304,7 +393,9 @@ impl Recommender {
         })
     }
 
-    /// Nothing personal to go on: `user` is you, and you have rated nothing.
+    /// Nothing personal to go on: `user` is you, and you have rated nothing
+    /// (the list is then what the ranking model's average viewer watches, or
+    /// without one the popular-and-well-rated statistic).
     pub fn is_cold(&self, user: u32) -> bool {
         user == self.you && self.log.ratings().is_empty()
     }
@@ -313,7 +404,7 @@ impl Recommender {
     /// ([`Self::is_cold`]) the popular-and-well-rated list, each with the
     /// model's prediction for them.
     pub fn for_user(&self, user: u32, n: u32) -> Result<Vec<Scored>> {
-        Ok(self.view(user, n, false)?.recs)
+        Ok(self.view(user, n, false, None)?.recs)
     }
 
     pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {
@@ -348,6 +439,9 @@ pub struct View {
     pub user: u32,
     pub predicted: Vec<f32>,
     pub recs: Vec<Scored>,
+    /// Each listed movie's `(cf, content)` parts when the list is a hybrid
+    /// (in list order); empty otherwise.
+    pub parts: Vec<(f32, f32)>,
 }
 
 /// Everything a view needs from this thread, so the engine thread needs
@@ -359,6 +453,7 @@ struct ViewRequest {
     fold_in: Option<(u32, Vec<(u32, f32)>)>,
     /// The cold-start list, when the viewer has nothing personal yet.
     cold: Option<Vec<Scored>>,
+    weight: Option<f32>,
 }
 
 impl ViewRequest {
@@ -368,16 +463,36 @@ impl ViewRequest {
         }
         let pairs: Vec<(u32, u32)> = (0..self.movies).map(|m| (self.user, m)).collect();
         let predicted = client.predict(&pairs)?;
-        let recs = match self.cold {
-            Some(mut list) => {
+        let mut parts = Vec::new();
+        let recs = match (self.cold, self.weight) {
+            (Some(mut list), _) => {
                 for s in &mut list {
                     s.prediction = predicted.get(s.item as usize).copied().unwrap_or(f32::NAN);
                 }
                 list
             }
-            None => client.recommend(self.user, self.n)?,
+            (None, Some(weight)) => {
+                let list = client.recommend_hybrid(self.user, self.n, weight)?;
+                parts = list.iter().map(|h| (h.cf, h.content)).collect();
+                list.iter().map(|h| Scored { item: h.item, score: h.score, prediction: h.prediction }).collect()
+            }
+            (None, None) => client.recommend(self.user, self.n)?,
         };
-        Ok(View { user: self.user, predicted, recs })
+        Ok(View { user: self.user, predicted, recs, parts })
+    }
+}
+
+/// Builds the content model in `client`; a module that does not offer one
+/// is noted in `warnings` (similar-by-content and the hybrid's content part
+/// are then empty), any other failure is an error.
+fn build_content(client: &mut EngineClient, features: &[Features], warnings: &mut Vec<String>) -> Result<()> {
+    match client.build_content(features, CONTENT_NEIGHBOURS) {
+        Ok(_) => Ok(()),
+        Err(e) if e.downcast_ref::<cinema_host::Refused>().is_some() => {
+            warnings.push(format!("no content model: {e:#}"));
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }
 

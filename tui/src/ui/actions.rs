@@ -15,9 +15,6 @@ use super::state::{App, Level, Tab, Viewer};
 use crate::recommender::Edit;
 use cinema_store::ratings_log::Change;
 
-/// How many similar movies the detail view gets.
-const SIMILAR: usize = 10;
-
 impl App {
     /// Handles one event; true when the screen may have changed.
     pub fn handle(&mut self, event: Event) -> bool {
@@ -34,6 +31,7 @@ impl App {
                 true
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
+            Event::Answer(answer) => self.on_answer(*answer),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,
         }
@@ -55,6 +53,14 @@ impl App {
             Action::Quit => self.quit = true,
             Action::Help => self.help = if self.help.is_some() { None } else { Some(0) },
             Action::CloseHelp => self.help = None,
+            Action::Explain => self.explain(),
+            Action::Impact => self.show_impact(),
+            Action::MoreCf => self.nudge_weight(1.0),
+            Action::MoreContent => self.nudge_weight(-1.0),
+            Action::CloseOverlay => {
+                self.explaining = None;
+                self.impact = None;
+            }
             Action::NextTab => self.show(self.tab.next()),
             Action::PrevTab => self.show(self.tab.prev()),
             Action::ShowBrowse => self.show(Tab::Browse),
@@ -193,12 +199,6 @@ impl App {
         self.tab = tab;
     }
 
-    /// Opens the detail view of `movie`, with the movies rated like it.
-    pub fn open(&mut self, movie: u32) {
-        self.similar = self.rec.similar(movie, SIMILAR);
-        self.detail = Some(movie);
-    }
-
     fn cursor_page(&self) -> isize {
         match self.tab {
             Tab::Browse => self.browse.page(),
@@ -210,7 +210,7 @@ impl App {
     }
 
     fn step(&mut self, delta: isize) {
-        if let Some(top) = self.help.as_mut() {
+        if let Some(top) = self.help.as_mut().or(self.explaining.as_mut().map(|e| &mut e.scroll)) {
             *top = top.saturating_add_signed(delta.clamp(-1000, 1000));
             return;
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 
+use super::insight::Answer;
 use super::state::Viewed;
 use super::work::Report;
 
@@ -25,6 +26,8 @@ pub enum Event {
     Work(Report),
     /// The engine thread's answer to a view request.
     Viewed(Box<Viewed>),
+    /// The engine thread's answer about similar movies, an explanation or the weight's impact.
+    Answer(Box<Answer>),
     InputFailed(String),
 }
 

@@ -35,6 +35,12 @@ pub enum Context {
     PathInput,
     /// The preview of your ratings export, before importing it.
     HistoryPreview,
+    /// The recommendations view: the hybrid's weight.
+    ForYou,
+    /// The explanation panel.
+    Explain,
+    /// The weight-impact panel.
+    Impact,
     /// The help overlay.
     Help,
 }
@@ -58,12 +64,15 @@ impl Context {
             Context::Prompt => "While typing a user id",
             Context::PathInput => "While typing a path",
             Context::HistoryPreview => "Before importing your ratings",
+            Context::ForYou => "For you (the hybrid list)",
+            Context::Explain => "Why this movie (explanation)",
+            Context::Impact => "How the weight changes the list",
             Context::Help => "This help",
         }
     }
 
     /// Help overlay order.
-    pub const ALL: [Context; 16] = [
+    pub const ALL: [Context; 19] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -79,6 +88,9 @@ impl Context {
         Context::Prompt,
         Context::PathInput,
         Context::HistoryPreview,
+        Context::ForYou,
+        Context::Explain,
+        Context::Impact,
         Context::Help,
     ];
 }
@@ -223,6 +235,15 @@ pub enum Action {
     ClearInput,
     Type,
     CloseHelp,
+    /// Explain the selected movie: why it is listed, why its stars.
+    Explain,
+    /// The hybrid: more weight on CF / on content.
+    MoreCf,
+    MoreContent,
+    /// The top 5 at weights 0, 0.2 … 1 side by side.
+    Impact,
+    /// Close the explanation or the weight-impact panel.
+    CloseOverlay,
 }
 
 pub struct Binding {
@@ -308,6 +329,10 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('.')], C::Movie, A::AddHalf, "add half a star (half-star datasets): 4 → 4.5", None),
     b(&[Char(',')], C::Movie, A::TakeHalf, "take off half a star (half-star datasets): 4 → 3.5", None),
     b(&[Char('x'), Code(KeyCode::Delete)], C::Movie, A::Remove, "remove your rating", None),
+    b(&[Char('e')], C::Movie, A::Explain, "why: explain this movie for the viewer", Some("why")),
+    b(&[Char(']')], C::ForYou, A::MoreCf, "more weight on CF (who watched what), +0.1", Some("cf")),
+    b(&[Char('[')], C::ForYou, A::MoreContent, "more weight on content (genres, words, tags)", Some("content")),
+    b(&[Char('w')], C::ForYou, A::Impact, "the top 5 at every weight, side by side", Some("weights")),
     b(&[Char('s')], C::Browse, A::Sort, "sort by the next column", Some("sort")),
     b(&[Char('S')], C::Browse, A::Reverse, "reverse the sort", None),
     b(&[Char('f')], C::Browse, A::NextGenre, "filter: next genre", Some("genre")),
@@ -376,6 +401,10 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::Esc), Char('n')], C::HistoryPreview, A::Cancel, "import nothing", Some("cancel")),
     b(&[Char('k'), Code(KeyCode::Up)], C::HistoryPreview, A::Up, "scroll the rows that did not match", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::HistoryPreview, A::Down, "scroll down", None),
+    b(&[Char('k'), Code(KeyCode::Up)], C::Explain, A::Up, "scroll up", None),
+    b(&[Char('j'), Code(KeyCode::Down)], C::Explain, A::Down, "scroll down", None),
+    b(&[Code(KeyCode::Esc), Char('e'), Char('q')], C::Explain, A::CloseOverlay, "close", Some("close")),
+    b(&[Code(KeyCode::Esc), Char('w'), Char('q')], C::Impact, A::CloseOverlay, "close", Some("close")),
     b(&[Char('k'), Code(KeyCode::Up)], C::Help, A::Up, "scroll up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::Help, A::Down, "scroll down", None),
     b(&[Code(KeyCode::Esc), Char('?'), Char('q')], C::Help, A::CloseHelp, "close the help", Some("close")),

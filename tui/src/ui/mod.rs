@@ -11,6 +11,7 @@ pub mod cursor;
 mod datasets;
 pub mod event;
 pub mod format;
+pub mod insight;
 pub mod keys;
 pub mod lab;
 pub mod launch;

@@ -13,13 +13,14 @@ use cinema_protocol::Scored;
 
 use super::cursor::Cursor;
 use super::event::Event;
+use super::insight::{Explaining, Impact};
 use super::keys::Context;
 use super::lab::LabPanel;
 use super::query::{self, BrowseQuery, Columns};
 use super::shelf::Shelf;
 use super::theme::Theme;
 use super::work::{Job, Launcher, Stage};
-use crate::recommender::{Recommender, View};
+use crate::recommender::{Alike, DEFAULT_WEIGHT, Recommender, View};
 use cinema_store::ratings_log::Change;
 
 /// How many recommendations are fetched (the views show as many as fit).
@@ -143,8 +144,14 @@ pub struct App {
     pub tab: Tab,
     /// The movie open in the detail view, over the current tab.
     pub detail: Option<u32>,
-    /// Movies rated like the open one, best first, with their similarity.
-    pub similar: Vec<(u32, f32)>,
+    /// Movies like the open one by content and by taste (`None` while asked).
+    pub alike: Option<Alike>,
+    /// The explanation panel, when open.
+    pub explaining: Option<Explaining>,
+    /// The weight-impact panel, when open.
+    pub impact: Option<Impact>,
+    /// The hybrid's weight on the collaborative part, in tenths from 0 to 1.
+    pub weight: f32,
     /// The help overlay's scroll position, when it is open.
     pub help: Option<usize>,
     /// The "browse as user" input, when it is open.
@@ -166,6 +173,9 @@ pub struct App {
     /// The model's prediction for the viewer, per dense movie index (NaN if unknown).
     pub predicted: Vec<f32>,
     pub recs: Vec<Scored>,
+    /// Each recommendation's `(cf, content)` parts, in list order (empty
+    /// for a list that is not a hybrid, e.g. a cold start).
+    pub parts: Vec<(f32, f32)>,
     /// Recommendations that were not in the list before the last change.
     pub fresh: HashSet<u32>,
     pub toast: Option<Toast>,
@@ -218,7 +228,10 @@ impl App {
             theme: Theme::from_env(),
             tab: Tab::Browse,
             detail: None,
-            similar: Vec::new(),
+            alike: None,
+            explaining: None,
+            impact: None,
+            weight: DEFAULT_WEIGHT,
             help: None,
             prompt: None,
             typing: false,
@@ -233,6 +246,7 @@ impl App {
             rated: Vec::new(),
             predicted: vec![f32::NAN; movies],
             recs: Vec::new(),
+            parts: Vec::new(),
             fresh: HashSet::new(),
             toast: None,
             data: DataPanel::default(),
@@ -309,6 +323,12 @@ impl App {
         if self.help.is_some() {
             return vec![C::Help, C::Always];
         }
+        if self.explaining.is_some() {
+            return vec![C::Explain, C::Always];
+        }
+        if self.impact.is_some() {
+            return vec![C::Impact, C::Always];
+        }
         if self.prompt.is_some() {
             return vec![C::Prompt, C::Always];
         }
@@ -326,7 +346,7 @@ impl App {
         }
         match self.tab {
             Tab::Browse => vec![C::Browse, C::List, C::Movie, C::Global, C::Always],
-            Tab::Recommendations => vec![C::List, C::Movie, C::Global, C::Always],
+            Tab::Recommendations => vec![C::ForYou, C::List, C::Movie, C::Global, C::Always],
             Tab::Ratings => vec![C::Ratings, C::List, C::Movie, C::Global, C::Always],
             Tab::Data => vec![C::Data, C::Global, C::Always],
             Tab::Lab if self.lab.form.editing.is_some() => vec![C::LabInput, C::Always],
@@ -368,17 +388,17 @@ impl App {
         self.load_viewer_ratings();
         self.refresh_rows();
         self.generation += 1;
-        let (generation, user) = (self.generation, self.viewer_user());
+        let (generation, user, weight) = (self.generation, self.viewer_user(), Some(self.weight));
         let learn = learn || changed.is_some();
         match self.worker.as_ref().map(|w| w.events.clone()) {
             Some(events) => {
                 self.learning = true;
-                self.rec.view_async(user, RECOMMENDATIONS, learn, move |result| {
+                self.rec.view_async(user, RECOMMENDATIONS, learn, weight, move |result| {
                     let _ = events.send(Event::Viewed(Box::new(Viewed::new(generation, changed, result))));
                 });
             }
             None => {
-                let result = self.rec.view(user, RECOMMENDATIONS, learn);
+                let result = self.rec.view(user, RECOMMENDATIONS, learn, weight);
                 self.on_view(Viewed::new(generation, changed, result));
             }
         }
@@ -408,6 +428,7 @@ impl App {
         };
         self.predicted = view.predicted;
         self.recs = view.recs;
+        self.parts = view.parts;
         self.recs_cursor.clamp(self.recs.len());
         self.refresh_rows();
         if let Some(changed) = &viewed.after {

@@ -1,6 +1,6 @@
 //! Movie detail: title, year, genres, tags, how the dataset's users rated
-//! it (a small bar chart) beside the movies rated like it, the viewer's
-//! rating and the model's prediction.
+//! it (a small bar chart) beside the movies like it by content and by
+//! taste, the viewer's rating and the model's prediction.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -81,11 +81,19 @@ fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
     let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "Your".into() };
     let for_whom = if app.read_only() { app.viewer_name() } else { "you".into() };
+    // This is where you choose a rating: a prediction on screen would pull
+    // it towards itself, so yours stays hidden until you have rated.
+    let choosing = !app.read_only() && !app.viewer_ratings.contains_key(&movie);
+    let predicted = match predicted {
+        _ if choosing => "hidden until you rate (e: why)".into(),
+        Some(v) => format!("{v:.2}"),
+        None => "–".into(),
+    };
     lines.push(Line::from(vec![
         Span::styled(format!(" {whose} rating: "), t.dim()),
         Span::styled(yours, t.yours()),
         Span::styled(format!("   Predicted for {for_whom}: "), t.dim()),
-        Span::raw(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
+        Span::raw(predicted),
     ]));
     let mean = mean.map_or_else(|| "no ratings yet".to_owned(), |v| format!("mean {v:.2} from {count} ratings"));
     lines.push(Line::from(vec![Span::styled(" Everyone: ", t.dim()), Span::raw(mean)]));
@@ -97,24 +105,39 @@ fn hint(app: &App) -> Vec<Line<'static>> {
     if app.read_only() {
         return Vec::new();
     }
-    let text = " 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · Esc back";
+    let text = " 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · e why · Esc back";
     vec![Line::default(), Line::styled(text, app.theme.dim())]
 }
 
-/// `Rated alike` and the similar movies, one per chart row.
+/// Movies like this one by content, then by taste, one per chart row.
 fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
     let t = app.theme;
-    let mut lines = vec![Line::styled(fit(" Rated alike by the same people", width), t.header())];
-    if app.similar.is_empty() {
-        lines.push(Line::styled(fit("  too few ratings to tell", width), t.dim()));
+    let Some(alike) = &app.alike else {
+        return vec![Line::styled(fit(" Finding similar movies…", width), t.dim())];
+    };
+    // Content first: it is the half a newcomer cannot get from the list.
+    let half = rows.div_ceil(2);
+    let mut lines = section(app, " Alike in genres, words, tags", &alike.content, width, half);
+    let rest = rows.saturating_sub(lines.len());
+    lines.extend(section(app, " Liked by the same people", &alike.cf, width, rest));
+    lines
+}
+
+/// A heading and as many of `movies` as fit in `rows` lines.
+fn section(app: &App, heading: &str, movies: &[(u32, f32)], width: usize, rows: usize) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let mut lines = vec![Line::styled(fit(heading, width), t.header())];
+    if movies.is_empty() {
+        lines.push(Line::styled(fit("  nothing to compare it with", width), t.dim()));
     }
     let ds = &app.rec.dataset;
-    for &(movie, _) in app.similar.iter().take(rows.saturating_sub(1)) {
+    for &(movie, _) in movies.iter().take(rows.saturating_sub(1)) {
         let title = ds.movies.get(movie as usize).map(title_year).unwrap_or_default();
         let yours = app.viewer_ratings.get(&movie).map(|&v| format!(" ★{}", stars(v, ds.scale))).unwrap_or_default();
         let room = width.saturating_sub(2 + yours.chars().count());
         lines.push(Line::from(vec![Span::raw(format!("  {}", fit(&title, room))), Span::styled(yours, t.yours())]));
     }
+    lines.truncate(rows.max(1));
     lines
 }
 

@@ -6,8 +6,10 @@ mod chart;
 mod chrome;
 mod data;
 mod detail;
+mod explain;
 mod for_you;
 mod help;
+mod impact;
 mod lab;
 mod movie_table;
 mod prompt;
@@ -57,6 +59,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);
+    if let Some(explaining) = &app.explaining {
+        explain::render(app, explaining, area, buf);
+    }
+    if let Some(impact) = &app.impact {
+        impact::render(app, impact, area, buf);
+    }
     if let Some(text) = &app.prompt {
         prompt::render(app, text, area, buf);
     }

@@ -1,5 +1,6 @@
-//! Recommendations: the top N for the viewer with predicted rating and the
-//! model's score, excluding what they rated.
+//! Recommendations: the top N for the viewer, excluding what they rated,
+//! with predicted stars and the hybrid's two parts under the weight that
+//! `[` and `]` move.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -20,19 +21,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         n => format!(" · without the {n} rated"),
     };
     let fresh = if app.fresh.is_empty() { "" } else { " · + = new since the last change" };
-    let score = if app.cold_start() { " · score: damped mean rating" } else { "" };
+    let hybrid = !app.parts.is_empty();
+    let how = match hybrid {
+        true => format!(" · CF {:.1} / content {:.1} ([ ])", app.weight, 1.0 - app.weight),
+        false if app.cold_start() => " · score: damped mean rating".into(),
+        false => String::new(),
+    };
     line(
         Line::from(vec![
             Span::styled(format!(" {}", for_you::heading(app)), t.title()),
-            Span::styled(format!(" · top {}{excluded}{fresh}{score}", app.recs.len()), t.dim()),
+            Span::styled(format!(" · top {}{how}{excluded}{fresh}", app.recs.len()), t.dim()),
         ]),
         head,
         buf,
     );
     let ds = &app.rec.dataset;
     let genre_width = if area.width >= 100 { 28 } else { 16 };
-    let columns =
-        [num("#", 3), fill("Title"), col("Year", 4), col("Genres", genre_width), num("Pred", 4), num("Score", 5)];
+    let mut columns = vec![num("#", 3), fill("Title"), col("Year", 4), col("Genres", genre_width), num("Pred", 4)];
+    columns.extend(if hybrid { vec![num("CF", 4), num("Cont", 4)] } else { vec![num("Score", 5)] });
     let spec = Spec { columns: &columns, len: app.recs.len(), empty: "nothing left to recommend", focused: true };
     movie_table::render(t, spec, &app.recs_cursor, table, buf, |i, title_width| {
         let Some((s, movie)) = app.recs.get(i).and_then(|s| ds.movies.get(s.item as usize).map(|m| (s, m))) else {
@@ -41,14 +47,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let fresh = app.fresh.contains(&s.item);
         let rank = format!("{}{}", if fresh { NEW_SYMBOL } else { "" }, i + 1);
         let style = if fresh { t.fresh() } else { ratatui::style::Style::new() };
-        Row::new([
+        let mut cells = vec![
             right(rank),
             Cell::from(fit(&format::title(movie), title_width)),
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(format!("{:.2}", s.prediction)),
-            right(format!("{:.2}", s.score)),
-        ])
-        .style(style)
+        ];
+        match app.parts.get(i) {
+            Some((cf, content)) => cells.extend([right(format!("{cf:.2}")), right(format!("{content:.2}"))]),
+            None => cells.push(right(format!("{:.2}", s.score))),
+        }
+        Row::new(cells).style(style)
     });
 }

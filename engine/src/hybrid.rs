@@ -1,0 +1,152 @@
+//! The hybrid list: score = w · CF part + (1 − w) · content part.
+//!
+//! The two parts live on unrelated scales (a ranking score or predicted
+//! stars against a mean cosine), so each is brought to [0, 1] over the
+//! candidates before they are blended:
+//!
+//! - CF part: min–max scaling of the list's own score. When every candidate
+//!   scores the same, CF cannot tell them apart and its part is 0 for all.
+//! - content part: the mean cosine between the movie and the viewer's liked
+//!   movies (each liked movie counts once, a movie outside a liked movie's
+//!   kept neighbours counts 0), divided by its largest value over the
+//!   candidates. No liked movies, or no movie with features near them: 0
+//!   for all, so the list is CF's alone whatever the weight.
+//!
+//! Only candidates (movies the viewer has not rated that have training
+//! ratings) take part in either scaling, so a rated blockbuster cannot
+//! squash everyone else's CF part.
+
+use cinema_protocol::Scale;
+
+use crate::content::Content;
+use crate::topn::TopN;
+
+/// A rating that says "liked": 4 on a 1–5 scale, three quarters up any scale.
+pub fn like_value(scale: Scale) -> f32 {
+    scale.min + 0.75 * (scale.max - scale.min)
+}
+
+/// The movies a viewer liked: rated at least [`like_value`]. On half-star
+/// data, where harsh raters rarely give 4, the top quarter of their own
+/// ratings counts too, as long as it is above the scale's midpoint.
+pub fn liked(ratings: &[(u32, f32)], scale: Scale, half_stars: bool) -> Vec<u32> {
+    let mut threshold = like_value(scale);
+    if half_stars && !ratings.is_empty() {
+        let mut values: Vec<f32> = ratings.iter().map(|r| r.1).collect();
+        values.sort_by(f32::total_cmp);
+        let top_quarter = values[(values.len() - 1) * 3 / 4];
+        let midpoint = (scale.min + scale.max) / 2.0;
+        threshold = threshold.min(top_quarter.max(midpoint + f32::EPSILON));
+    }
+    ratings.iter().filter(|r| r.1 >= threshold).map(|r| r.0).collect()
+}
+
+/// Both parts of every movie, in [0, 1]; non-candidates are `None`.
+pub struct Parts {
+    cf: Vec<Option<f32>>,
+    content: Vec<f32>,
+}
+
+impl Parts {
+    /// `cf` is the list's raw score of every movie; `candidate` says which
+    /// movies may be listed; `liked` are the viewer's liked movies.
+    pub fn new(cf: &[f32], candidate: &[bool], content: Option<&Content>, liked: &[u32]) -> Parts {
+        let (lo, hi) = cf
+            .iter()
+            .zip(candidate)
+            .filter(|(_, c)| **c)
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (&s, _)| (lo.min(s), hi.max(s)));
+        let range = hi - lo;
+        let cf = cf
+            .iter()
+            .zip(candidate)
+            .map(|(&s, &c)| c.then(|| if range > 0.0 { (s - lo) / range } else { 0.0 }))
+            .collect();
+        let mut near = vec![0f32; candidate.len()];
+        if let Some(content) = content {
+            for &l in liked {
+                let (ids, sims) = content.neighbours(l);
+                for (&j, &s) in ids.iter().zip(sims) {
+                    near[j as usize] += s;
+                }
+            }
+        }
+        let top = near.iter().zip(candidate).filter(|(_, c)| **c).map(|(&s, _)| s).fold(0f32, f32::max);
+        // Dividing the sum by its maximum is the mean divided by its maximum.
+        let content = near.iter().map(|&s| if top > 0.0 { s / top } else { 0.0 }).collect();
+        Parts { cf, content }
+    }
+
+    /// `(cf, content)` of a movie; `None` if it is not a candidate.
+    pub fn of(&self, item: u32) -> Option<(f32, f32)> {
+        self.cf[item as usize].map(|cf| (cf, self.content[item as usize]))
+    }
+
+    /// The `n` best candidates under `weight`, best first.
+    pub fn top(&self, weight: f32, n: usize) -> Vec<(u32, f32)> {
+        let mut top = TopN::new(n);
+        for (i, cf) in self.cf.iter().enumerate() {
+            if let Some(cf) = cf {
+                top.push(i as u32, blend(weight, *cf, self.content[i]));
+            }
+        }
+        top.into_sorted()
+    }
+}
+
+pub fn blend(weight: f32, cf: f32, content: f32) -> f32 {
+    weight * cf + (1.0 - weight) * content
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cinema_protocol::{Features, Field};
+
+    fn content() -> Content {
+        // Movies 0 and 1 share a genre and a word; 2 shares the genre only; 3 has nothing.
+        let features = vec![
+            Features { item: 0, terms: vec![(0, Field::Genre), (7, Field::Title)] },
+            Features { item: 1, terms: vec![(0, Field::Genre), (7, Field::Title)] },
+            Features { item: 2, terms: vec![(0, Field::Genre), (8, Field::Title)] },
+        ];
+        Content::build(4, &features, 5)
+    }
+
+    #[test]
+    fn both_parts_span_zero_to_one_over_the_candidates() {
+        let candidate = [false, true, true, true];
+        let parts = Parts::new(&[9.0, 2.0, 4.0, 3.0], &candidate, Some(&content()), &[0]);
+        assert_eq!(parts.of(0), None);
+        let (cf1, c1) = parts.of(1).unwrap();
+        let (cf2, c2) = parts.of(2).unwrap();
+        let (cf3, c3) = parts.of(3).unwrap();
+        assert_eq!((cf1, cf2, cf3), (0.0, 1.0, 0.5));
+        assert_eq!(c1, 1.0);
+        assert!(c2 > 0.0 && c2 < 1.0);
+        assert_eq!(c3, 0.0);
+        // CF alone puts 2 first; content alone puts 1 first.
+        assert_eq!(parts.top(1.0, 1)[0].0, 2);
+        assert_eq!(parts.top(0.0, 1)[0].0, 1);
+    }
+
+    #[test]
+    fn liked_is_four_stars_or_a_harsh_raters_top_quarter() {
+        let whole = Scale { min: 1.0, max: 5.0 };
+        assert_eq!(liked(&[(0, 4.0), (1, 3.0), (2, 5.0)], whole, false), vec![0, 2]);
+        let half = Scale { min: 0.5, max: 5.0 };
+        let harsh = [(0, 3.5), (1, 2.0), (2, 2.5), (3, 1.0), (4, 3.0)];
+        assert_eq!(liked(&harsh, half, true), vec![0, 4]);
+        // Never the bottom half of the scale, however harsh.
+        assert!(liked(&[(0, 2.0), (1, 1.0)], half, true).is_empty());
+    }
+
+    #[test]
+    fn no_liked_movies_and_a_flat_cf_give_zero_parts() {
+        let candidate = [true, true, true, true];
+        let parts = Parts::new(&[1.0; 4], &candidate, Some(&content()), &[]);
+        assert!((0..4).all(|i| parts.of(i) == Some((0.0, 0.0))));
+        let parts = Parts::new(&[1.0, 2.0, 3.0, 4.0], &candidate, None, &[0]);
+        assert_eq!(parts.of(3), Some((1.0, 0.0)));
+    }
+}

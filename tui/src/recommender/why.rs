@@ -1,0 +1,184 @@
+//! An explanation in people's words: the engine's [`Explanation`] (indices
+//! and numbers) given titles, user ids and a sentence per reason. The CLI
+//! prints it as JSON (`cinema explain`), the app draws it with bars.
+
+use cinema_protocol::{Decomposition, Explanation};
+use cinema_store::dataset::Dataset;
+use cinema_store::history::titles::display;
+use serde::Serialize;
+
+/// Rated movies a reason names.
+const NAMED: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Why {
+    pub movie_id: u32,
+    pub movie_title: String,
+    /// Predicted stars (the rating model's), on the dataset's scale.
+    pub predicted_rating: f32,
+    /// In [0, 1]: support of the viewer and the movie, and how much the
+    /// nearest raters agree (formula in the README).
+    pub confidence: f32,
+    pub reasons: Vec<Reason>,
+    /// Everyone's mean plus the movie's bias: the prediction before any of
+    /// the viewer's ratings.
+    pub baseline: f32,
+    /// Every rated movie's contribution, added up: `baseline +
+    /// contributions_sum` is `predicted_rating` (before clipping to the scale).
+    pub contributions_sum: f32,
+    /// Whether the contributions are exact (a fold-in), or those of a
+    /// least-squares refit of a dataset user's trained vector.
+    pub exact: bool,
+    /// The ranking model's score taken apart the same way, when one ranks the list.
+    pub ranking: Option<Ranking>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    pub score: f32,
+    pub contributions_sum: f32,
+    pub exact: bool,
+    pub movies: Vec<Contribution>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reason {
+    SimilarMovies { description: String, movies: Vec<Contribution> },
+    GenreMatch { description: String, genres: Vec<String>, match_score: f32 },
+    SimilarUsers { description: String, users: Vec<Neighbour> },
+    HybridShare { description: String, cf_share: f32, content_share: f32 },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contribution {
+    pub movie_id: u32,
+    pub title: String,
+    pub your_rating: f32,
+    pub contribution: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Neighbour {
+    pub user_id: u32,
+    pub rating: f32,
+    pub similarity: f32,
+}
+
+impl Why {
+    /// `e` in words; `weight` is the hybrid weight it was asked under.
+    pub fn new(e: &Explanation, dataset: &Dataset, weight: f32) -> Why {
+        let movie = &dataset.movies[e.item as usize];
+        let stars = named(&e.stars, dataset);
+        let genres: Vec<String> =
+            e.genres.iter().filter_map(|&(g, _)| dataset.genres.get(g as usize).cloned()).collect();
+        let users: Vec<Neighbour> = e
+            .similar_users
+            .iter()
+            .map(|&(u, rating, similarity)| Neighbour { user_id: dataset.user_ids[u as usize], rating, similarity })
+            .collect();
+        let reasons = vec![
+            Reason::SimilarMovies { description: because(&stars, &e.stars), movies: stars },
+            Reason::GenreMatch { description: genre_sentence(e, &genres), genres, match_score: e.genre_match },
+            Reason::SimilarUsers { description: users_sentence(&users), users },
+            Reason::HybridShare {
+                description: format!(
+                    "At weight {weight:.1} its list score is {:.2} from CF (who watched what) and {:.2} from content",
+                    e.cf, e.content
+                ),
+                cf_share: e.cf,
+                content_share: e.content,
+            },
+        ];
+        Why {
+            movie_id: movie.id,
+            movie_title: display(&movie.title),
+            predicted_rating: e.prediction,
+            confidence: e.confidence,
+            reasons,
+            baseline: e.stars.baseline,
+            contributions_sum: e.stars.total - e.stars.baseline,
+            exact: e.stars.exact,
+            ranking: e.rank.as_ref().map(|r| Ranking {
+                score: r.model,
+                contributions_sum: r.total - r.baseline,
+                exact: r.exact,
+                movies: named(r, dataset),
+            }),
+        }
+    }
+
+    /// The `similar_movies` reason's movies (largest contribution first).
+    pub fn movies(&self) -> &[Contribution] {
+        self.reasons
+            .iter()
+            .find_map(|r| match r {
+                Reason::SimilarMovies { movies, .. } => Some(movies.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The largest contributions of `d`, with titles.
+fn named(d: &Decomposition, dataset: &Dataset) -> Vec<Contribution> {
+    d.contributions
+        .iter()
+        .take(NAMED)
+        .map(|&(i, rating, contribution)| {
+            let m = &dataset.movies[i as usize];
+            Contribution { movie_id: m.id, title: display(&m.title), your_rating: rating, contribution }
+        })
+        .collect()
+}
+
+/// "Because you liked A (5) and B (4.5); despite C (2)".
+fn because(movies: &[Contribution], d: &Decomposition) -> String {
+    if d.contributions.is_empty() {
+        return format!("Nothing rated yet: this is the movie's own standing ({:.2})", d.baseline);
+    }
+    let list = |up: bool| {
+        let names: Vec<String> = movies
+            .iter()
+            .filter(|c| (c.contribution > 0.0) == up && c.contribution != 0.0)
+            .map(|c| format!("{} ({})", c.title, c.your_rating))
+            .collect();
+        join(&names)
+    };
+    match (list(true), list(false)) {
+        (up, down) if down.is_empty() => format!("Because you liked {up}"),
+        (up, down) if up.is_empty() => format!("Despite {down}, which pull it down"),
+        (up, down) => format!("Because you liked {up}; despite {down}"),
+    }
+}
+
+fn genre_sentence(e: &Explanation, genres: &[String]) -> String {
+    if e.liked == 0 {
+        return "No liked movies yet to compare its genres with".into();
+    }
+    let shares: Vec<String> =
+        genres.iter().zip(&e.genres).map(|(g, &(_, share))| format!("{g} {:.0} %", share * 100.0)).collect();
+    format!(
+        "Its genres match {:.0} % of your taste (share of your {} liked movies: {})",
+        e.genre_match * 100.0,
+        e.liked,
+        if shares.is_empty() { "it has no genres".into() } else { shares.join(", ") }
+    )
+}
+
+fn users_sentence(users: &[Neighbour]) -> String {
+    if users.is_empty() {
+        return "No one near your taste has liked it yet".into();
+    }
+    let names: Vec<String> = users.iter().map(|u| format!("user {} ({})", u.user_id, u.rating)).collect();
+    format!("People with taste like yours liked it: {}", join(&names))
+}
+
+/// "A", "A and B", "A, B and C".
+fn join(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

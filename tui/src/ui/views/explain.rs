@@ -1,0 +1,119 @@
+//! The explanation panel (`e`): why a movie is on the viewer's list and why
+//! it is predicted its stars, as sentences and bars that add up.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+use super::centered;
+use crate::recommender::why::{Contribution, Reason, Why};
+use crate::ui::format::{fit, title_year};
+use crate::ui::insight::Explaining;
+use crate::ui::state::App;
+use crate::ui::theme::Theme;
+
+const WIDTH: u16 = 76;
+/// Columns of the widest bar.
+const BAR: usize = 12;
+
+pub fn render(app: &App, explaining: &Explaining, area: Rect, buf: &mut Buffer) {
+    let popup = centered(area, WIDTH, area.height.saturating_sub(2));
+    let movie = app.rec.dataset.movies.get(explaining.movie as usize).map(title_year).unwrap_or_default();
+    let title = format!(" Why {} for {} ", fit(&movie, WIDTH as usize - 20), app.viewer_name());
+    let lines = match &explaining.answer {
+        None => vec![Line::styled(" Working it out…", app.theme.dim())],
+        Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), app.theme.error())],
+        Some(Ok(e)) => lines(app, &Why::new(e, &app.rec.dataset, app.weight), popup.width.saturating_sub(2)),
+    };
+    let visible = popup.height.saturating_sub(2) as usize;
+    let scroll = explaining.scroll.min(lines.len().saturating_sub(visible));
+    let more = if scroll + visible < lines.len() { " ↓ j/k scroll · Esc closes " } else { " Esc closes " };
+    let block =
+        Block::bordered().title(Span::styled(title, app.theme.title())).title_bottom(Line::from(more).right_aligned());
+    Clear.render(popup, buf);
+    Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)).render(popup, buf);
+}
+
+/// Every line of the panel, unscrolled.
+pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let width = width as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(" Predicted ", t.dim()),
+        Span::styled(format!("★ {:.2}", why.predicted_rating), t.yours()),
+        Span::styled("   confidence ", t.dim()),
+        Span::raw(format!("{:.2} ", why.confidence)),
+        Span::styled(meter(why.confidence, 10), t.bar()),
+    ])];
+    let stars_head = match why.exact {
+        true => " Why these stars: what each of your ratings adds".to_owned(),
+        false => " Why these stars (a least-squares refit of this user)".to_owned(),
+    };
+    lines.push(Line::default());
+    lines.push(Line::styled(stars_head, t.header()));
+    lines.push(amount(t, "everyone's mean and the movie's bias", why.baseline, 0.0, width));
+    let largest = why.movies().iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
+    lines.extend(contributions(t, why.movies(), why.contributions_sum, largest, width));
+    lines.push(amount(
+        t,
+        "= predicted (before clipping to the scale)",
+        why.baseline + why.contributions_sum,
+        0.0,
+        width,
+    ));
+    if let Some(rank) = &why.ranking {
+        lines.push(Line::default());
+        lines.push(Line::styled(format!(" Why it is on the list: ranking score {:.3}", rank.score), t.header()));
+        let largest = rank.movies.iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
+        lines.extend(contributions(t, &rank.movies, rank.contributions_sum, largest, width));
+    }
+    for reason in &why.reasons {
+        let (head, description) = match reason {
+            Reason::SimilarMovies { .. } => continue,
+            Reason::GenreMatch { description, .. } => ("Genres", description),
+            Reason::SimilarUsers { description, .. } => ("Similar users", description),
+            Reason::HybridShare { description, .. } => ("Hybrid", description),
+        };
+        lines.push(Line::default());
+        lines.push(Line::from(vec![Span::styled(format!(" {head}: "), t.header()), Span::raw(description.clone())]));
+    }
+    lines
+}
+
+/// One line per named contribution, then the rest together, so the lines add up.
+fn contributions(t: Theme, movies: &[Contribution], sum: f32, largest: f32, width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = movies
+        .iter()
+        .map(|c| {
+            let how = if c.contribution >= 0.0 { "because you rated" } else { "despite" };
+            amount(t, &format!("{how} {} ★{}", c.title, c.your_rating), c.contribution, largest, width)
+        })
+        .collect();
+    let listed: f32 = movies.iter().map(|c| c.contribution).sum();
+    if (sum - listed).abs() > 5e-4 {
+        lines.push(amount(t, "your other ratings together", sum - listed, 0.0, width));
+    }
+    lines
+}
+
+/// `  label ······ ████ +0.31`: a signed amount with a bar scaled to `largest`
+/// (no bar when `largest` is 0).
+fn amount(t: Theme, label: &str, value: f32, largest: f32, width: usize) -> Line<'static> {
+    let cells = if largest > 0.0 { ((value.abs() / largest) * BAR as f32).round().max(1.0) as usize } else { 0 };
+    let number = format!(" {value:+.3}");
+    let room = width.saturating_sub(3 + BAR + number.len());
+    let style = if value >= 0.0 { t.better() } else { t.worse() };
+    Line::from(vec![
+        Span::raw(format!("   {:<room$}", fit(label, room))),
+        Span::styled(format!("{:>BAR$}", "█".repeat(cells.min(BAR))), style),
+        Span::styled(number, Style::new()),
+    ])
+}
+
+/// `██████░░░░` for a share in [0, 1].
+fn meter(share: f32, cells: usize) -> String {
+    let full = ((share.clamp(0.0, 1.0) * cells as f32).round() as usize).min(cells);
+    format!("{}{}", "█".repeat(full), "░".repeat(cells - full))
+}
