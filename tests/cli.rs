@@ -744,3 +744,119 @@ fn import_ratings_previews_imports_as_a_batch_and_undoes_it_whole() {
         "{refused}"
     );
 }
+
+// --- why: similar movies, the hybrid, explanations ------------------------------
+
+/// The genres of every ML-100K movie, from u.item's 19 flags.
+fn ml100k_genres() -> std::collections::HashMap<u64, Vec<usize>> {
+    let bytes = fs::read(shared().join("datasets/ml-100k/u.item")).unwrap();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('|').collect();
+            let flags = fields[fields.len() - 19..].iter().enumerate().filter(|(_, f)| **f == "1").map(|(g, _)| g);
+            (fields[0].parse().unwrap(), flags.collect())
+        })
+        .collect()
+}
+
+fn ids(list: &Value) -> Vec<u64> {
+    list.as_array().unwrap().iter().map(|e| e["movie_id"].as_u64().unwrap()).collect()
+}
+
+/// Star Wars's content neighbours all share a genre with it, its CF
+/// neighbours include both sequels; Toy Story's content neighbours on
+/// latest-small include Toy Story 2.
+#[test]
+fn similar_by_content_shares_genres_and_by_cf_finds_the_sequels() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let content = cinema.json(&["similar", "--dataset", &data, "50", "--by", "content", "-n", "10"]);
+    let genres = ml100k_genres();
+    assert_eq!(ids(&content).len(), 10, "{content:#}");
+    for m in ids(&content) {
+        assert!(genres[&m].iter().any(|g| genres[&50].contains(g)), "movie {m} shares no genre: {content:#}");
+    }
+    let sims: Vec<f64> = content.as_array().unwrap().iter().map(|e| number(e, "similarity")).collect();
+    assert!(sims.windows(2).all(|w| w[0] >= w[1]) && sims.iter().all(|&s| s > 0.0 && s <= 1.0), "{sims:?}");
+    let cf = ids(&cinema.json(&["similar", "--dataset", &data, "50", "--by", "cf", "-n", "10"]));
+    assert!(cf.contains(&172) && cf.contains(&181), "Empire and Jedi among {cf:?}");
+
+    let toy_story = ids(&cinema.json(&["similar", "--dataset", &ml_small(), "1", "-n", "10"]));
+    assert!(toy_story.contains(&3114), "Toy Story 2 among {toy_story:?}");
+}
+
+/// `--hybrid` prints both parts in 0–1, and moving the weight from CF alone
+/// to content alone changes user 1's top 10.
+#[test]
+fn recommend_hybrid_prints_both_parts_and_the_weight_changes_the_list() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let at = |w: &str| cinema.json(&["recommend", "--dataset", &data, "--user", "1", "-n", "10", "--hybrid", w]);
+    let (cf, content) = (at("1.0"), at("0.0"));
+    for list in [&cf, &content] {
+        for e in list.as_array().unwrap() {
+            assert!((0.0..=1.0).contains(&number(e, "cf")) && (0.0..=1.0).contains(&number(e, "content")), "{e}");
+        }
+    }
+    assert_ne!(ids(&cf), ids(&content));
+    // At w = 1 the order is CF's alone: its part falls down the list.
+    let parts: Vec<f64> = cf.as_array().unwrap().iter().map(|e| number(e, "cf")).collect();
+    assert!(parts.windows(2).all(|w| w[0] >= w[1]) && parts[0] == 1.0, "{parts:?}");
+    let stderr = cinema.fails(&["recommend", "--dataset", &data, "--user", "1", "--hybrid", "1.5"]);
+    assert!(stderr.contains("--hybrid 1.5 is outside 0 to 1"), "{stderr}");
+}
+
+/// Every movie of user 1's top 10 is explained with all four reason types,
+/// each with content; the movies named are ones user 1 rated.
+#[test]
+fn explain_gives_every_reason_for_each_of_user_1s_top_10() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let rated = rated_in_u_data(1);
+    let top = ids(&cinema.json(&["recommend", "--dataset", &data, "--user", "1", "-n", "10"]));
+    for movie in top {
+        let why = cinema.json(&["explain", "--dataset", &data, "--user", "1", "--movie", &movie.to_string()]);
+        assert_eq!(why["movie_id"].as_u64(), Some(movie));
+        assert!(!why["movie_title"].as_str().unwrap().is_empty());
+        assert!((1.0..=5.0).contains(&number(&why, "predicted_rating")), "{why:#}");
+        assert!((0.0..=1.0).contains(&number(&why, "confidence")), "{why:#}");
+        let reasons = why["reasons"].as_array().unwrap();
+        let of = |kind: &str| reasons.iter().find(|r| r["type"] == kind).unwrap_or_else(|| panic!("{kind}: {why:#}"));
+        let movies = of("similar_movies")["movies"].as_array().unwrap();
+        assert!(!movies.is_empty(), "{why:#}");
+        assert!(movies.iter().all(|m| rated.contains(&m["movie_id"].as_u64().unwrap())), "{why:#}");
+        assert!(!of("genre_match")["genres"].as_array().unwrap().is_empty(), "{why:#}");
+        assert!((0.0..=1.0).contains(&number(of("genre_match"), "match_score")));
+        assert!(!of("similar_users")["users"].as_array().unwrap().is_empty(), "{why:#}");
+        let hybrid = of("hybrid_share");
+        assert!(number(hybrid, "cf_share") + number(hybrid, "content_share") > 0.0, "{why:#}");
+        assert!(reasons.iter().all(|r| !r["description"].as_str().unwrap().is_empty()));
+        // A dataset user's parts are a refit of their trained vector, and say so.
+        assert_eq!(why["exact"], false);
+        let refit = number(&why, "baseline") + number(&why, "contributions_sum");
+        assert!((refit - number(&why, "predicted_rating")).abs() < 0.5, "{why:#}");
+    }
+}
+
+/// After you rate five movies, your predictions are fold-ins, so the
+/// baseline and every rated movie's contribution add up to the prediction.
+#[test]
+fn explain_me_adds_up_to_the_prediction() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    for (movie, rating) in [("50", "5"), ("172", "5"), ("181", "4"), ("1", "3"), ("98", "2")] {
+        cinema.command(&["rate", "--dataset", &data, movie, rating]).assert().success();
+    }
+    for movie in ["7", "89", "96", "127"] {
+        let why = cinema.json(&["explain", "--dataset", &data, "--me", "--movie", movie]);
+        let total = number(&why, "baseline") + number(&why, "contributions_sum");
+        assert!((total - number(&why, "predicted_rating")).abs() < 1e-3, "{why:#}");
+        assert_eq!(why["exact"], true);
+        let ranking = &why["ranking"];
+        assert!((number(ranking, "contributions_sum") - number(ranking, "score")).abs() < 1e-3, "{why:#}");
+        let movies = why["reasons"][0]["movies"].as_array().unwrap();
+        let named: HashSet<u64> = movies.iter().map(|m| m["movie_id"].as_u64().unwrap()).collect();
+        assert_eq!(named, HashSet::from([50, 172, 181, 1, 98]), "all five of your ratings: {why:#}");
+    }
+}

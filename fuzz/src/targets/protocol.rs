@@ -43,7 +43,20 @@ impl Target for Protocol {
             Request::FoldIn { user: 1, ratings: vec![(0, 5.0), (3, 2.0)] },
             Request::Recommend { user: 1, n: 2 },
             Request::Similar { item: 1, n: 2 },
+            Request::RecommendHybrid { user: 1, n: 3, weight: 0.6 },
+            Request::Explain { user: 1, item: 2, weight: 0.6 },
+            Request::SimilarContent { item: 0, n: 2 },
             Request::ExportModel,
+        ];
+        let content = [
+            Request::AddFeatures {
+                items: vec![
+                    Features { item: 0, terms: vec![(0, Field::Genre), (1, Field::Title)] },
+                    Features { item: 2, terms: vec![(0, Field::Genre), (1, Field::Tag), (1, Field::Tag)] },
+                    Features { item: 3, terms: vec![(2, Field::Genre), (1, Field::Title)] },
+                ],
+            },
+            Request::BuildContent { neighbours: 2 },
         ];
         let svd = ModelSpec::new("svd").with("factors", Value::Integer(4)).with("epochs", Value::Integer(3));
         let baseline = ModelSpec::new("baseline");
@@ -51,7 +64,7 @@ impl Target for Protocol {
             |spec| [Request::TrainStart { spec }, Request::TrainStep { budget: 4 }, Request::TrainStep { budget: 100 }];
         let sequences: Vec<Vec<Request>> = vec![
             vec![Request::Hello],
-            load.iter().cloned().chain(train(svd.clone())).chain(ask.iter().cloned()).collect(),
+            load.iter().cloned().chain(content.clone()).chain(train(svd.clone())).chain(ask.iter().cloned()).collect(),
             load.iter().cloned().chain(train(baseline)).chain(ask.iter().cloned()).collect(),
             load.iter()
                 .cloned()
@@ -132,7 +145,10 @@ fn trained_model(load: &[Request], spec: ModelSpec) -> Vec<u8> {
 fn affordable(request: &Request) -> bool {
     match request {
         Request::Reset { users, items, .. } => *users <= MAX_USERS_OR_ITEMS && *items <= MAX_USERS_OR_ITEMS,
-        Request::Recommend { n, .. } => *n <= MAX_TOP_N,
+        Request::Recommend { n, .. }
+        | Request::RecommendHybrid { n, .. }
+        | Request::Similar { n, .. }
+        | Request::SimilarContent { n, .. } => *n <= MAX_TOP_N,
         _ => true,
     }
 }
@@ -154,15 +170,30 @@ fn check(request: &Request, reply: &Reply) {
             let ordered = |w: &[Scored]| w[0].score.total_cmp(&w[1].score).is_ge();
             assert!(r.windows(2).all(ordered), "recommendations are not best first: {r:?}");
         }
-        (Request::Similar { n, .. }, Reply::Neighbours(r)) => {
+        (Request::RecommendHybrid { n, .. }, Reply::Hybrid(r)) => {
+            assert!(r.len() <= *n as usize, "{} recommendations for a top {n}", r.len());
+            let unit = |x: f32| (0.0..=1.0001).contains(&x);
+            assert!(r.iter().all(|h| unit(h.cf) && unit(h.content) && unit(h.score)), "parts outside 0–1: {r:?}");
+            assert!(r.windows(2).all(|w| w[0].score.total_cmp(&w[1].score).is_ge()), "not best first: {r:?}");
+        }
+        (Request::Explain { item, .. }, Reply::Explanation(e)) => {
+            assert_eq!(e.item, *item);
+            assert!((0.0..=1.0).contains(&e.confidence), "confidence {}", e.confidence);
+        }
+        (Request::Similar { n, .. } | Request::SimilarContent { n, .. }, Reply::Neighbours(r)) => {
             assert!(r.len() <= *n as usize, "{} similar movies for {n}", r.len());
             assert!(r.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_ge()), "not most similar first: {r:?}");
         }
         (Request::Index, Reply::Indexed(_))
         | (Request::TrainStart { .. } | Request::TrainStep { .. } | Request::TrainStop, Reply::Progress(_))
         | (Request::ExportModel, Reply::Model(_))
+        | (Request::BuildContent { .. }, Reply::ContentBuilt(_))
         | (
-            Request::Reset { .. } | Request::AddRatings { .. } | Request::ImportModel { .. } | Request::FoldIn { .. },
+            Request::Reset { .. }
+            | Request::AddRatings { .. }
+            | Request::ImportModel { .. }
+            | Request::FoldIn { .. }
+            | Request::AddFeatures { .. },
             Reply::Ok,
         ) => {}
         _ => panic!("{} answered with {}", request.name(), reply_kind(reply)),
@@ -185,8 +216,20 @@ mod tests {
     fn the_seeds_reach_every_reply_kind() {
         let mut target = Protocol;
         let features: Vec<String> = target.seeds().iter().flat_map(|s| target.run(s)).collect();
-        for kind in ["Hello", "Ok", "Indexed", "Progress", "Predictions", "Recommendations", "Model", "Error(BadState)"]
-        {
+        let kinds = [
+            "Hello",
+            "Ok",
+            "Indexed",
+            "Progress",
+            "Predictions",
+            "Recommendations",
+            "Model",
+            "Error(BadState)",
+            "ContentBuilt",
+            "Hybrid",
+            "Explanation",
+        ];
+        for kind in kinds {
             assert!(features.iter().any(|f| f.ends_with(&format!("→ {kind}"))), "no seed gets {kind}: {features:#?}");
         }
         assert!(features.iter().any(|f| f == "TrainStep → ExportModel → Model" || f.contains("ImportModel → Ok")));

@@ -15,8 +15,14 @@ const STOP_WORDS: &[&str] = &[
     "le", "les", "el", "los", "las", "il", "der", "die", "das", "de", "du", "des", "ii", "iii", "iv", "vs",
 ];
 
+/// Tags per movie the content model reads, most frequent first: a film of
+/// MovieLens 25M can carry hundreds, and a tag on a large share of the
+/// catalogue costs the engine as much as a genre (see `cinema_engine::content`).
+const MAX_TAGS: usize = 20;
+
 /// Every movie's terms: genre bits as genre ids, lower-cased title words
-/// (no stop words, single letters or numbers alone), and each tag as one term.
+/// (no stop words, single letters or numbers alone), and each of its
+/// [`MAX_TAGS`] most frequent tags as one term.
 pub fn features(dataset: &Dataset) -> Vec<Features> {
     let mut words = Vocabulary::default();
     let mut tags = Vocabulary::default();
@@ -28,7 +34,7 @@ pub fn features(dataset: &Dataset) -> Vec<Features> {
             let mut terms: Vec<(u32, Field)> =
                 (0..32).filter(|g| movie.genres & (1 << g) != 0).map(|g| (g, Field::Genre)).collect();
             terms.extend(title_words(&movie.title).map(|w| (words.id(&w), Field::Title)));
-            terms.extend(movie.tags.iter().map(|t| (tags.id(&t.trim().to_lowercase()), Field::Tag)));
+            terms.extend(movie.tags.iter().take(MAX_TAGS).map(|t| (tags.id(&t.trim().to_lowercase()), Field::Tag)));
             Features { item: item as u32, terms }
         })
         .collect()

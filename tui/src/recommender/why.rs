@@ -78,7 +78,7 @@ impl Why {
             .map(|&(u, rating, similarity)| Neighbour { user_id: dataset.user_ids[u as usize], rating, similarity })
             .collect();
         let reasons = vec![
-            Reason::SimilarMovies { description: because(&stars, &e.stars), movies: stars },
+            Reason::SimilarMovies { description: because(&stars, &e.stars, like(dataset)), movies: stars },
             Reason::GenreMatch { description: genre_sentence(e, &genres), genres, match_score: e.genre_match },
             Reason::SimilarUsers { description: users_sentence(&users), users },
             Reason::HybridShare {
@@ -120,6 +120,11 @@ impl Why {
     }
 }
 
+/// A rating that says "liked", as the engine counts it.
+fn like(dataset: &Dataset) -> f32 {
+    cinema_engine::hybrid::like_value(crate::eval::score::scale(dataset))
+}
+
 /// The largest contributions of `d`, with titles.
 fn named(d: &Decomposition, dataset: &Dataset) -> Vec<Contribution> {
     d.contributions
@@ -132,23 +137,32 @@ fn named(d: &Decomposition, dataset: &Dataset) -> Vec<Contribution> {
         .collect()
 }
 
-/// "Because you liked A (5) and B (4.5); despite C (2)".
-fn because(movies: &[Contribution], d: &Decomposition) -> String {
+/// "Because you liked A (5) and rated B (1); despite C (2)": a low rating
+/// can lift a movie too (one unlike it that you disliked), so only ratings
+/// at or above `like` are called liking.
+fn because(movies: &[Contribution], d: &Decomposition, like: f32) -> String {
     if d.contributions.is_empty() {
         return format!("Nothing rated yet: this is the movie's own standing ({:.2})", d.baseline);
     }
-    let list = |up: bool| {
-        let names: Vec<String> = movies
-            .iter()
-            .filter(|c| (c.contribution > 0.0) == up && c.contribution != 0.0)
-            .map(|c| format!("{} ({})", c.title, c.your_rating))
-            .collect();
+    let names = |keep: &dyn Fn(&Contribution) -> bool| {
+        let names: Vec<String> =
+            movies.iter().filter(|c| keep(c)).map(|c| format!("{} ({})", c.title, c.your_rating)).collect();
         join(&names)
     };
-    match (list(true), list(false)) {
-        (up, down) if down.is_empty() => format!("Because you liked {up}"),
-        (up, down) if up.is_empty() => format!("Despite {down}, which pull it down"),
-        (up, down) => format!("Because you liked {up}; despite {down}"),
+    let liked = names(&|c| c.contribution > 0.0 && c.your_rating >= like);
+    let rated = names(&|c| c.contribution > 0.0 && c.your_rating < like);
+    let despite = names(&|c| c.contribution < 0.0);
+    let mut up = Vec::new();
+    if !liked.is_empty() {
+        up.push(format!("liked {liked}"));
+    }
+    if !rated.is_empty() {
+        up.push(format!("rated {rated}"));
+    }
+    match (up.join(" and "), despite) {
+        (up, despite) if despite.is_empty() => format!("Because you {up}"),
+        (up, despite) if up.is_empty() => format!("Despite {despite}, which pull it down"),
+        (up, despite) => format!("Because you {up}; despite {despite}"),
     }
 }
 
