@@ -90,6 +90,11 @@ impl EngineClient {
         &self.module_sha256
     }
 
+    /// The largest the module's memory has grown to, in bytes.
+    pub fn memory_peak(&self) -> usize {
+        self.sandbox.memory_peak()
+    }
+
     fn call(&mut self, request: Request) -> Result<Reply> {
         match self.sandbox.call(&request)? {
             Reply::Error { kind, message } => {

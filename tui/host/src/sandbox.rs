@@ -6,7 +6,8 @@
 //! wasmtime's stack limit. A trap or a broken promise ends this instance,
 //! never the process.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -127,6 +128,9 @@ enum CapExceeded {
 /// The store's data: the limiter and nothing else (there are no host functions).
 struct Caps {
     memory_bytes: usize,
+    /// The largest size the linear memory has grown to, read by the host
+    /// thread (`Sandbox::memory_peak`) while the guest thread owns the store.
+    peak: Arc<AtomicUsize>,
 }
 
 /// Growing past a cap traps (a runaway guest that ignores `memory.grow`'s -1
@@ -138,7 +142,11 @@ impl ResourceLimiter for Caps {
         if desired > self.memory_bytes {
             return Err(wasmtime::Error::new(CapExceeded::Memory { desired, cap: self.memory_bytes }));
         }
-        Ok(maximum.is_none_or(|max| desired <= max))
+        let grows = maximum.is_none_or(|max| desired <= max);
+        if grows {
+            self.peak.fetch_max(desired, Ordering::Relaxed);
+        }
+        Ok(grows)
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -195,6 +203,7 @@ pub struct Sandbox {
     /// Set once the instance can no longer be trusted.
     stopped: Option<String>,
     held: Held,
+    memory_peak: Arc<AtomicUsize>,
 }
 
 impl Sandbox {
@@ -205,10 +214,12 @@ impl Sandbox {
         let (engine, module, owned_name) = (runtime.engine().clone(), module.clone(), name.to_string());
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let (jobs, jobs_rx) = mpsc::channel::<Job>();
+        let memory_peak = Arc::new(AtomicUsize::new(0));
+        let peak = memory_peak.clone();
         let thread = std::thread::Builder::new()
             .name("wasm-guest".into())
             .stack_size(GUEST_STACK_BYTES)
-            .spawn(move || match Live::start(&engine, owned_name, &module, limits) {
+            .spawn(move || match Live::start(&engine, owned_name, &module, limits, peak) {
                 Err(e) => drop(ready_tx.send(Err(e))),
                 Ok(live) => {
                     if ready_tx.send(Ok(())).is_ok() {
@@ -228,6 +239,7 @@ impl Sandbox {
                 guest: Some(GuestThread { jobs, thread }),
                 stopped: None,
                 held: Held::default(),
+                memory_peak,
             }),
             Err(e) => {
                 let _ = thread.join();
@@ -242,6 +254,11 @@ impl Sandbox {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The largest the module's linear memory has grown to, in bytes.
+    pub fn memory_peak(&self) -> usize {
+        self.memory_peak.load(Ordering::Relaxed)
     }
 
     /// Sends one request and decodes the reply. After any error other than
@@ -314,8 +331,14 @@ fn lost(module: &str) -> SandboxError {
 }
 
 impl Live {
-    fn start(engine: &Engine, name: String, module: &Module, limits: Limits) -> Result<Live, SandboxError> {
-        let mut store = Store::new(engine, Caps { memory_bytes: limits.memory_bytes });
+    fn start(
+        engine: &Engine,
+        name: String,
+        module: &Module,
+        limits: Limits,
+        peak: Arc<AtomicUsize>,
+    ) -> Result<Live, SandboxError> {
+        let mut store = Store::new(engine, Caps { memory_bytes: limits.memory_bytes, peak });
         store.limiter(|caps| caps as &mut dyn ResourceLimiter);
         let fault = |e: wasmtime::Error| classify(&name, limits.call_deadline, e).during("starting");
         // An empty linker: a module that imports anything is refused here.

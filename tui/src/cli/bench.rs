@@ -16,6 +16,8 @@ use serde::Serialize;
 use super::{Env, load_dataset, print_json};
 use crate::eval::score::{scale, triples};
 use crate::eval::{Protocol, make_splits};
+use crate::recommender::CONTENT_NEIGHBOURS;
+use crate::recommender::features::features;
 use cinema_host::{EngineClient, Runtime};
 use cinema_store::dataset::Dataset;
 use cinema_store::synthetic;
@@ -109,6 +111,15 @@ struct Figures {
     /// shapes (rating and ranking model).
     rate_to_recommendations_ms_p50: f64,
     rate_to_recommendations_ms_p99: f64,
+    /// What a press of `[` or `]` costs the app: the viewer's predictions
+    /// and the hybrid top 50 under the new weight, with content built.
+    weight_change_ms_p50: f64,
+    weight_change_ms_p99: f64,
+    /// Building the content model (sending every movie's terms, TF-IDF,
+    /// top-50 neighbours) in a fresh module, and how large its memory grew.
+    content_build_ms: Option<f64>,
+    content_module_mib: Option<f64>,
+    content_neighbour_pairs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -200,6 +211,15 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             f.rate_to_recommendations_ms_p50,
             f.rate_to_recommendations_ms_p99
         );
+        println!(
+            "  a move of the hybrid weight ([ or ]): p50 {:.2} ms, p99 {:.2} ms",
+            f.weight_change_ms_p50, f.weight_change_ms_p99
+        );
+        if let (Some(ms), Some(mib), Some(pairs)) =
+            (f.content_build_ms, f.content_module_mib, f.content_neighbour_pairs)
+        {
+            println!("  content model: built in {ms:.0} ms, {pairs} neighbour pairs, module memory {mib:.0} MiB");
+        }
         if let (Some(ranking), Some(seconds)) = (&f.ranking, f.ranking_fit_seconds_wasm) {
             println!(
                 "  ranking model {} ({} iterations): wasm fit {seconds:.3} s, {:.4} s/iteration",
@@ -311,7 +331,8 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args
         client.recommend(user, 10)?;
         times.push(started.elapsed());
     }
-    let (rate_p50, rate_p99) = rate_to_recommendations_ms(env, dataset, train)?;
+    let (rate_p50, rate_p99, weight_p50, weight_p99) = rate_to_recommendations_ms(env, dataset, train)?;
+    let content = content_figures(env, dataset)?;
     let epochs = f64::from(spec.epochs());
     let Algorithm::Svd(p) = spec else { unreachable!("bench trains SVD") };
     Ok(Figures {
@@ -335,6 +356,11 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args
         recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
         rate_to_recommendations_ms_p50: rate_p50,
         rate_to_recommendations_ms_p99: rate_p99,
+        weight_change_ms_p50: weight_p50,
+        weight_change_ms_p99: weight_p99,
+        content_build_ms: content.map(|c| c.0),
+        content_module_mib: content.map(|c| c.1),
+        content_neighbour_pairs: content.map(|c| c.2),
     })
 }
 
@@ -348,11 +374,31 @@ fn default_ranking(client: &EngineClient, iterations: Option<u32>) -> Option<Mod
     Some(spec)
 }
 
+/// Milliseconds to build the content model in a fresh module, the module's
+/// memory afterwards in MiB, and the neighbour pairs kept; `None` if the
+/// module offers no content model.
+fn content_figures(env: &Env, dataset: &Dataset) -> Result<Option<(f64, f64, u64)>> {
+    let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
+    let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
+    client.load(users, items, scale(dataset), &[], &[])?;
+    let features = features(dataset);
+    let started = Instant::now();
+    let stats = match client.build_content(&features, CONTENT_NEIGHBOURS) {
+        Ok(stats) => stats,
+        Err(e) if e.downcast_ref::<cinema_host::Refused>().is_some() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(Some((ms, client.memory_peak() as f64 / f64::from(1 << 20), stats.pairs)))
+}
+
 /// You (an extra user) rate 200 movies one at a time; each rating is folded
 /// in and a fresh top-10 computed, as the app does on every key press. The
 /// models have the module's default shapes (factors) but one epoch or
 /// iteration: latency depends on the shape, not on how well they were trained.
-fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<(f64, f64)> {
+/// Then, with the content model built, the weight moves 50 times, as `[`
+/// and `]` do. Returns p50 and p99 of both, in milliseconds.
+fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<(f64, f64, f64, f64)> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     let mut spec = client.hello().default_rating().context("engine offers no rating model")?;
@@ -375,7 +421,26 @@ fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) ->
         client.recommend(users, 10)?;
         times.push(started.elapsed());
     }
-    Ok((percentile_ms(&mut times, 0.50), percentile_ms(&mut times, 0.99)))
+    match client.build_content(&features(dataset), CONTENT_NEIGHBOURS) {
+        // A module without a content model blends with a content part of 0.
+        Err(e) if e.downcast_ref::<cinema_host::Refused>().is_none() => return Err(e),
+        _ => {}
+    }
+    let pairs: Vec<(u32, u32)> = (0..items).map(|m| (users, m)).collect();
+    let mut moves = Vec::new();
+    for k in 0..50u16 {
+        let weight = f32::from(k % 11) / 10.0;
+        let started = Instant::now();
+        client.predict(&pairs)?;
+        client.recommend_hybrid(users, crate::ui::state::RECOMMENDATIONS, weight)?;
+        moves.push(started.elapsed());
+    }
+    Ok((
+        percentile_ms(&mut times, 0.50),
+        percentile_ms(&mut times, 0.99),
+        percentile_ms(&mut moves, 0.50),
+        percentile_ms(&mut moves, 0.99),
+    ))
 }
 
 /// The same session code, compiled natively, fed the same requests.
