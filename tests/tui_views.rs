@@ -224,24 +224,27 @@ fn detail_of_star_wars() {
     assert!(five.contains("325") && five.contains("56%"), "{s}");
     assert!(row_of(&s, " 1 ★ ").contains("   9 "), "{s}");
     assert!(five.matches('█').count() > row_of(&s, " 4 ★ ").matches('█').count());
-    let predicted = row_of(&s, "Predicted for you:").split("Predicted for you: ").nth(1).unwrap_or_default().trim();
-    assert!(predicted.parse::<f32>().is_ok(), "{s}");
-    // Beside the chart: the films the same people rated alike, most alike first.
+    // You are choosing a rating here: your prediction is not shown to pull it.
+    assert!(row_of(&s, "Predicted for you:").contains("hidden until you rate (e: why)"), "{s}");
+    // Beside the chart: movies alike in content, then liked by the same people.
     // Titles as people write them: MovieLens's `Empire Strikes Back, The`.
-    let alike: Vec<String> = app
-        .similar
-        .iter()
-        .map(|&(m, _)| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title))
-        .collect();
-    assert!(
-        alike[..3].contains(&"Return of the Jedi".into()) && alike[..3].contains(&"The Empire Strikes Back".into()),
-        "{alike:?}"
-    );
-    assert!(row_of(&s, " 5 ★ ").contains(&format!("  {} (", alike[0])), "{s}");
-    assert!(row_of(&s, " 4 ★ ").contains(&format!("  {} (", alike[1])), "{s}");
-    // The model's number masked; the strip below is the model's too.
+    let alike = app.alike.clone().expect("the similar movies came");
+    let titles = |list: &[(u32, f32)]| -> Vec<String> {
+        list.iter()
+            .map(|&(m, _)| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title))
+            .collect()
+    };
+    let (content, cf) = (titles(&alike.content), titles(&alike.cf));
+    assert_eq!((content.len(), cf.len()), (10, 10), "{content:?} {cf:?}");
+    assert!(content.iter().filter(|t| t.starts_with("Star Trek")).count() >= 3, "{content:?}");
+    assert!(cf.contains(&"Return of the Jedi".into()) && cf.contains(&"The Empire Strikes Back".into()), "{cf:?}");
+    assert!(row_of(&s, "How people rated it").contains("Alike in genres, words, tags"), "{s}");
+    assert!(row_of(&s, " 5 ★ ").contains(&format!("  {} (", content[0])), "{s}");
+    assert!(row_of(&s, " 3 ★ ").contains("Liked by the same people"), "{s}");
+    assert!(row_of(&s, " 2 ★ ").contains(&format!("  {} (", cf[0])), "{s}");
+    // The strip below is the model's.
     let top: String = s.lines().take(17).collect::<Vec<_>>().join("\n");
-    insta::assert_snapshot!("detail_star_wars_80x24", top.replace(predicted, "#.##"));
+    insta::assert_snapshot!("detail_star_wars_80x24", top);
 }
 
 #[test]
@@ -251,10 +254,12 @@ fn recommendations_view_cold_start_then_for_you() {
     assert_eq!(app.tab, Tab::Recommendations);
     let s = screen(&app, 80, 24);
     assert!(s.contains("[For you]") && s.contains("Popular and well rated"), "{s}");
-    assert!(s.contains("score: damped mean rating"), "{s}");
-    for header in ["#", "Title", "Pred", "Score"] {
+    // Ranked by the ranking model's average viewer, blended with no content (nothing liked yet).
+    assert!(s.contains("CF 0.6 / content 0.4"), "{s}");
+    for header in ["#", "Title", "Pred", "CF", "Cont"] {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
+    assert!(app.parts.iter().all(|&(_, content)| content == 0.0), "{:?}", app.parts);
     // Popular and well rated: well-known films, not a film eight people loved.
     let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats().count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");
@@ -265,7 +270,7 @@ fn recommendations_view_cold_start_then_for_you() {
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 80, 24);
-    assert!(s.contains(" For you · top 50 · without the 1 rated"), "{s}");
+    assert!(s.contains(" For you · top 50 · CF 0.6 / content 0.4 ([ ]) · without the 1 rated"), "{s}");
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
 }
 
@@ -1058,4 +1063,97 @@ fn titles_show_as_people_write_them_and_search_finds_either_form() {
     ctrl(&mut app, 'u');
     type_text(&mut app, "godfather, the");
     assert_eq!(app.rows.first(), Some(&godfather), "as MovieLens writes it");
+}
+
+// --- Why: the hybrid, its weight, explanations ---------------------------------
+
+/// Rates movies by id through the keys, as a person does in the detail view.
+fn rate_ids(app: &mut App, ratings: &[(u32, char)]) {
+    for &(id, stars) in ratings {
+        let movie = app.rec.dataset.movie_index(id).unwrap();
+        app.open(movie);
+        press(app, KeyCode::Char(stars));
+        press(app, KeyCode::Esc);
+    }
+}
+
+/// Star Wars, Empire, Jedi, Toy Story and Contact.
+const FIVE: [(u32, char); 5] = [(50, '5'), (172, '5'), (181, '4'), (1, '3'), (258, '2')];
+
+#[test]
+fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
+    let (mut app, _dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    press(&mut app, KeyCode::Char('r'));
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, " For you").contains("CF 0.6 / content 0.4 ([ ])"), "{s}");
+    assert_eq!(app.parts.len(), app.recs.len());
+    assert!(app.parts.iter().all(|&(cf, c)| (0.0..=1.0).contains(&cf) && (0.0..=1.0).contains(&c)));
+    let blend = |(cf, content): (f32, f32)| 0.6 * cf + 0.4 * content;
+    assert!(app.recs.iter().zip(&app.parts).all(|(r, &p)| (r.score - blend(p)).abs() < 1e-5));
+    insta::assert_snapshot!("for_you_hybrid_80x24", mask_model(&s, 2));
+    let at_06 = recommended_items(&app);
+    // `]` up to CF alone, `[` down to content alone: both ends differ from each other.
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Char(']'));
+    }
+    assert_eq!(app.weight, 1.0);
+    assert!(row_of(&screen(&app, 80, 24), " For you").contains("CF 1.0 / content 0.0"));
+    let cf_only = recommended_items(&app);
+    for _ in 0..12 {
+        press(&mut app, KeyCode::Char('['));
+    }
+    assert_eq!(app.weight, 0.0);
+    let content_only = recommended_items(&app);
+    assert_ne!(cf_only[..10], content_only[..10], "the weight changes the top 10");
+    assert_ne!(at_06[..10], content_only[..10]);
+    // Content alone: the first movie has the largest content part.
+    assert_eq!(app.parts[0].1, 1.0, "{:?}", &app.parts[..3]);
+}
+
+#[test]
+fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
+    let (mut app, _dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('w'));
+    let impact = app.impact.as_ref().expect("the panel is open");
+    let lists = impact.lists.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(lists.len(), 6);
+    assert!(lists.iter().all(|l| l.len() == 5));
+    let s = screen(&app, 80, 24);
+    for w in ["w = 0.0", "w = 0.2", "w = 0.4", "w = 0.6 ◀", "w = 0.8", "w = 1.0"] {
+        assert!(s.contains(w), "{w}: {s}");
+    }
+    assert!(s.contains("new vs 0.0"), "{s}");
+    insta::assert_snapshot!("weight_impact_80x24", mask_model(&s, 0));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.impact.is_none());
+}
+
+#[test]
+fn the_explanation_panel_adds_up_80x24() {
+    let (mut app, _dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('e'));
+    let movie = app.recs[0].item;
+    let explaining = app.explaining.as_ref().expect("the panel is open");
+    assert_eq!(explaining.movie, movie);
+    let e = explaining.answer.as_ref().unwrap().as_ref().unwrap();
+    // Your vector is a fold-in of these five ratings: the parts are exact.
+    assert!(e.stars.exact && (e.stars.total - e.stars.model).abs() < 1e-3, "{:?}", e.stars);
+    assert_eq!(e.stars.contributions.len(), 5);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Why these stars: what each of your ratings adds"), "{s}");
+    assert!(s.contains("everyone's mean and the movie's bias"), "{s}");
+    assert!(s.contains("= predicted"), "{s}");
+    assert!(s.contains("Why it is on the list: ranking score"), "{s}");
+    insta::assert_snapshot!("explanation_80x24", mask_model(&s, 0));
+    let tall = screen(&app, 80, 44);
+    assert!(tall.contains(" Genres: ") && tall.contains("Similar users:") && tall.contains("Hybrid:"), "{tall}");
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.explaining.as_ref().unwrap().scroll, 1);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.explaining.is_none());
 }

@@ -53,14 +53,14 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
     };
     lines.push(Line::default());
     lines.push(Line::styled(stars_head, t.header()));
-    lines.push(amount(t, "everyone's mean and the movie's bias", why.baseline, 0.0, width));
+    lines.push(amount(t, "everyone's mean and the movie's bias", why.baseline, None, width));
     let largest = why.movies().iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
     lines.extend(contributions(t, why.movies(), why.contributions_sum, largest, width));
     lines.push(amount(
         t,
         "= predicted (before clipping to the scale)",
         why.baseline + why.contributions_sum,
-        0.0,
+        None,
         width,
     ));
     if let Some(rank) = &why.ranking {
@@ -88,21 +88,24 @@ fn contributions(t: Theme, movies: &[Contribution], sum: f32, largest: f32, widt
         .iter()
         .map(|c| {
             let how = if c.contribution >= 0.0 { "because you rated" } else { "despite" };
-            amount(t, &format!("{how} {} ★{}", c.title, c.your_rating), c.contribution, largest, width)
+            amount(t, &format!("{how} {} ★{}", c.title, c.your_rating), c.contribution, Some(largest), width)
         })
         .collect();
     let listed: f32 = movies.iter().map(|c| c.contribution).sum();
     if (sum - listed).abs() > 5e-4 {
-        lines.push(amount(t, "your other ratings together", sum - listed, 0.0, width));
+        lines.push(amount(t, "your other ratings together", sum - listed, Some(0.0), width));
     }
     lines
 }
 
-/// `  label ······ ████ +0.31`: a signed amount with a bar scaled to `largest`
-/// (no bar when `largest` is 0).
-fn amount(t: Theme, label: &str, value: f32, largest: f32, width: usize) -> Line<'static> {
-    let cells = if largest > 0.0 { ((value.abs() / largest) * BAR as f32).round().max(1.0) as usize } else { 0 };
-    let number = format!(" {value:+.3}");
+/// `  label ······ ████ +0.31`: a share with a bar scaled to the `largest`
+/// share (no bar when 0), or with `None` a plain amount such as a total.
+fn amount(t: Theme, label: &str, value: f32, largest: Option<f32>, width: usize) -> Line<'static> {
+    let cells = match largest {
+        Some(largest) if largest > 0.0 => ((value.abs() / largest) * BAR as f32).round().max(1.0) as usize,
+        _ => 0,
+    };
+    let number = if largest.is_some() { format!(" {value:+.3}") } else { format!(" {value:.3}") };
     let room = width.saturating_sub(3 + BAR + number.len());
     let style = if value >= 0.0 { t.better() } else { t.worse() };
     Line::from(vec![

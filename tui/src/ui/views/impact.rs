@@ -20,8 +20,9 @@ const HEIGHT: u16 = IMPACT_TOP as u16 + 7;
 pub fn render(app: &App, impact: &Impact, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let popup = centered(area, WIDTH, HEIGHT);
+    let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "your".into() };
     let block = Block::bordered()
-        .title(Span::styled(format!(" How the weight changes {}'s top {IMPACT_TOP} ", app.viewer_name()), t.title()))
+        .title(Span::styled(format!(" How the weight changes {whose} top {IMPACT_TOP} "), t.title()))
         .title_bottom(Line::from(" w = weight on CF; 1 − w on content · Esc closes ").right_aligned());
     let inner = block.inner(popup);
     Clear.render(popup, buf);
