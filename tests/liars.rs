@@ -86,15 +86,19 @@ fn cinema(home: &Path, args: &[&str]) -> Run {
     Run { code: out.status.code(), stdout: text(out.stdout), stderr: text(out.stderr), took: started.elapsed() }
 }
 
-/// Each lie, the request it corrupts, and the rule the host must name.
-const LIES: [(u8, &str, &str, &str); 7] = [
-    (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent"),
-    (2, "stuck-training", "TrainStep", "the step did not move training on"),
-    (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5"),
-    (4, "duplicate-recommendations", "Recommend", "twice"),
-    (5, "wild-progress", "TrainStart", "progress epoch 1000000 of 2"),
-    (6, "huge-hello", "Hello", "a name of 1048576 bytes (at most 256)"),
-    (7, "huge-model", "ExportModel", "a model of 104857600 bytes, over the"),
+/// Each lie, the request it corrupts, the rule the host must name, and the
+/// command that makes the request (after `--dataset ML-100K`).
+const LIES: [(u8, &str, &str, &str, &[&str]); 10] = [
+    (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", &[]),
+    (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
+    (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
+    (4, "duplicate-recommendations", "Recommend", "twice", &[]),
+    (5, "wild-progress", "TrainStart", "progress epoch 1000000 of 2", &[]),
+    (6, "huge-hello", "Hello", "a name of 1048576 bytes (at most 256)", &[]),
+    (7, "huge-model", "ExportModel", "a model of 104857600 bytes, over the", &[]),
+    (8, "hybrid-part-out-of-range", "RecommendHybrid", "hybrid parts", &["--hybrid", "0.6"]),
+    (9, "explanation-of-another-movie", "Explain", "an explanation of movie index", &["--movie", "7"]),
+    (10, "content-too-many-pairs", "BuildContent", "neighbour pairs (at most", &[]),
 ];
 
 #[test]
@@ -102,6 +106,7 @@ fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_car
     let modules = TempDir::new().unwrap();
     let ml100k = shared().join("datasets/ml-100k").display().to_string();
     let recommend = ["recommend", "--dataset", &ml100k, "--user", "1", "-n", "10", "--json"];
+    let explain = ["explain", "--dataset", &ml100k, "--user", "1", "--json"];
     let home = TempDir::new().unwrap();
 
     // The honest build (lie 0) works like any module: the fixture itself is sound.
@@ -109,9 +114,14 @@ fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_car
     let run = cinema(home.path(), &[&["--plugin", &honest.display().to_string()][..], &recommend].concat());
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
-    for (mode, name, request, rule) in LIES {
+    for (mode, name, request, rule, extra) in LIES {
         let path = liar(modules.path(), mode, name);
-        let run = cinema(home.path(), &[&["--plugin", &path.display().to_string()][..], &recommend].concat());
+        // Explaining is its own command; every other lie is told to `recommend`.
+        let asked = match request {
+            "Explain" => &explain[..],
+            _ => &recommend[..],
+        };
+        let run = cinema(home.path(), &[&["--plugin", &path.display().to_string()][..], asked, extra].concat());
         let said = format!("engine module liar-{name} answered {request} with");
         eprintln!("{name}: rc {:?} in {:.2?}", run.code, run.took);
         assert_eq!(run.code, Some(1), "{name}: {}", run.stderr);

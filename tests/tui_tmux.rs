@@ -409,3 +409,41 @@ fn the_lab_trains_answers_keys_stops_and_the_version_is_listed() {
     assert_eq!(stopped.len(), 1, "{list}");
     assert!(stopped[0]["active"] == true && stopped[0]["epochs"].as_u64().unwrap() < 10000, "{list}");
 }
+
+/// The hybrid and explanations in a real terminal: after a rating, `]`
+/// moves the weight and the list is redrawn with it, `w` shows the top 5 at
+/// every weight, `e` explains the selected movie, and Esc closes each.
+#[test]
+fn the_weight_keys_redraw_the_list_and_e_explains_it() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (tmux, _, _) = app_on_ml100k(&home);
+    tmux.keys(&["/"]);
+    tmux.text("star wars");
+    tmux.wait_for("Search: star wars▌");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the search to close", STEP_TIMEOUT, |s| !s.contains("▌"));
+    tmux.keys(&["5"]);
+    tmux.wait_for("saved and learned");
+    tmux.keys(&["r"]);
+    let before = tmux.wait_for("CF 0.6 / content 0.4");
+    assert!(line_with(&before, "Title").contains("CF") && line_with(&before, "Title").contains("Cont"), "{before}");
+    tmux.keys(&["]"]);
+    tmux.wait_for("CF 0.7 / content 0.3");
+    tmux.keys(&["[", "[", "["]);
+    tmux.wait_for("CF 0.4 / content 0.6");
+    tmux.keys(&["w"]);
+    let impact = tmux.wait_for("How the weight changes your top 5");
+    assert!(impact.contains("w = 0.4 ◀") && impact.contains("w = 1.0"), "{impact}");
+    tmux.keys(&["Escape"]);
+    tmux.wait("the panel to close", STEP_TIMEOUT, |s| !s.contains("How the weight changes"));
+    tmux.keys(&["e"]);
+    let why = tmux.wait_for("Why these stars");
+    assert!(why.contains("because you rated Star Wars") || why.contains("despite Star Wars"), "{why}");
+    tmux.keys(&["Escape"]);
+    tmux.wait("the explanation to close", STEP_TIMEOUT, |s| !s.contains("Why these stars"));
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+}

@@ -51,17 +51,20 @@ impl Parts {
     /// `cf` is the list's raw score of every movie; `candidate` says which
     /// movies may be listed; `liked` are the viewer's liked movies.
     pub fn new(cf: &[f32], candidate: &[bool], content: Option<&Content>, liked: &[u32]) -> Parts {
+        // In f64, so the range of two extreme f32 scores cannot overflow;
+        // a score that is not a number counts as the lowest.
         let (lo, hi) = cf
             .iter()
             .zip(candidate)
-            .filter(|(_, c)| **c)
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (&s, _)| (lo.min(s), hi.max(s)));
-        let range = hi - lo;
-        let cf = cf
-            .iter()
-            .zip(candidate)
-            .map(|(&s, &c)| c.then(|| if range > 0.0 { (s - lo) / range } else { 0.0 }))
-            .collect();
+            .filter(|(s, c)| **c && s.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&s, _)| (lo.min(s.into()), hi.max(s.into())));
+        let scaled = |s: f32| match f64::from(s) {
+            s if s.is_nan() || s == f64::NEG_INFINITY => 0.0,
+            f64::INFINITY => 1.0,
+            s if hi > lo => ((s - lo) / (hi - lo)) as f32,
+            _ => 0.0,
+        };
+        let cf = cf.iter().zip(candidate).map(|(&s, &c)| c.then(|| scaled(s))).collect();
         let mut near = vec![0f32; candidate.len()];
         if let Some(content) = content {
             for &l in liked {
@@ -139,6 +142,13 @@ mod tests {
         assert_eq!(liked(&harsh, half, true), vec![0, 4]);
         // Never the bottom half of the scale, however harsh.
         assert!(liked(&[(0, 2.0), (1, 1.0)], half, true).is_empty());
+    }
+
+    #[test]
+    fn scores_that_are_not_numbers_stay_inside_zero_to_one() {
+        let candidate = [true; 4];
+        let parts = Parts::new(&[f32::NAN, f32::INFINITY, f32::MAX, -f32::MAX], &candidate, None, &[]);
+        assert_eq!((0..4).map(|i| parts.of(i).unwrap().0).collect::<Vec<_>>(), vec![0.0, 1.0, 1.0, 0.0]);
     }
 
     #[test]

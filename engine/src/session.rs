@@ -560,6 +560,26 @@ mod tests {
         assert_eq!(s.handle(Request::Predict { pairs: vec![(1, 1)] }), before);
     }
 
+    /// A viewer with no ratings is ranked by the ranking model's mean user:
+    /// what most people watch, not an arbitrary order of zero scores.
+    #[test]
+    fn a_viewer_with_no_ratings_is_ranked_by_the_mean_user() {
+        let mut s = session();
+        s.handle(Request::Reset { users: 4, items: 4, scale: Scale { min: 1.0, max: 5.0 } });
+        // Movie 2 is watched by three users, 0 and 1 by one each, 3 by nobody but user 3.
+        let ratings = vec![(0, 2, 5.0), (1, 2, 4.0), (2, 2, 5.0), (0, 0, 3.0), (1, 1, 2.0), (3, 3, 1.0)];
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings });
+        s.handle(Request::Index);
+        for spec in [Algorithm::Svd(defaults::svd()).to_spec(), Algorithm::Ials(defaults::ials()).to_spec()] {
+            s.handle(Request::TrainStart { spec });
+            while !matches!(s.handle(Request::TrainStep { budget: 1000 }), Reply::Progress(p) if p.finished) {}
+        }
+        assert_eq!(s.handle(Request::FoldIn { user: 3, ratings: vec![] }), Reply::Ok);
+        let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 3, n: 4 }) else { panic!() };
+        assert_eq!(top[0].item, 2, "the most watched first: {top:?}");
+        assert!(top[0].score > top[1].score, "the scores tell the movies apart: {top:?}");
+    }
+
     #[test]
     fn fold_in_changes_the_user_and_their_exclusions() {
         let mut s = loaded();

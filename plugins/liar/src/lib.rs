@@ -16,7 +16,7 @@ use cinema_protocol::{ParamKind, Reply, Request};
 pub static LIAR_MODE: [u8; 18] = *b"cinema-liar-mode:\0";
 
 /// The lies, by number: what the tests patch in.
-pub const LIES: [&str; 7] = [
+pub const LIES: [&str; 10] = [
     "recommend-out-of-range",
     "stuck-training",
     "nan-predictions",
@@ -24,6 +24,9 @@ pub const LIES: [&str; 7] = [
     "wild-progress",
     "huge-hello",
     "huge-model",
+    "hybrid-part-out-of-range",
+    "explanation-of-another-movie",
+    "content-too-many-pairs",
 ];
 
 fn mode() -> u8 {
@@ -76,6 +79,13 @@ pub fn lie(mode: u8, request: &Request, reply: &mut Reply) {
             h.algorithms.resize(10_000, first);
         }
         (7, Reply::Model(bytes)) => bytes.resize(100 << 20, 0),
+        (8, Reply::Hybrid(list)) => {
+            if let Some(first) = list.first_mut() {
+                first.cf = 7.0;
+            }
+        }
+        (9, Reply::Explanation(e)) => e.item += 1,
+        (10, Reply::ContentBuilt(stats)) => stats.pairs = u64::MAX,
         _ => {}
     }
 }

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use super::model_args::ModelArgs;
 use super::{Env, load_dataset, print_json};
-use crate::eval::score::ListMetrics;
+use crate::eval::score::{ListMetrics, hybrid};
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
+use crate::recommender::CONTENT_NEIGHBOURS;
+use crate::recommender::features::features;
 use cinema_host::EngineClient;
 use cinema_store::models::Metrics;
 
@@ -38,6 +40,9 @@ pub struct Args {
     /// Splits evaluated at once, one engine instance each.
     #[arg(long, default_value_t = default_jobs())]
     jobs: usize,
+    /// Also score the list blended with content: W · CF + (1 − W) · content.
+    #[arg(long, value_name = "W")]
+    hybrid: Option<f32>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -67,6 +72,11 @@ struct Report {
     #[serde(flatten)]
     metrics: Metrics,
     by_predicted_stars: ListMetrics,
+    /// With `--hybrid W`: the blended list's figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hybrid_weight: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hybrid: Option<ListMetrics>,
     fit_seconds: f64,
     ranking_fit_seconds: f64,
     predict_seconds: f64,
@@ -80,7 +90,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         (None, ProtocolName::Folds) => Protocol::Folds { dir: args.dataset.clone() },
         (None, ProtocolName::Holdout) => Protocol::Holdout { seed: args.seed, test_fraction: args.test_fraction },
     };
+    if args.hybrid.is_some_and(|w| !(0.0..=1.0).contains(&w)) {
+        bail!("--hybrid {} is outside 0 to 1 (the weight on CF)", args.hybrid.unwrap_or_default());
+    }
     let splits = make_splits(&dataset, &protocol)?;
+    let features = args.hybrid.map(|_| features(&dataset)).unwrap_or_default();
     let module = env.module()?;
     let probe = EngineClient::start(&env.runtime, &module, env.limits)?;
     let spec = args.model.spec(probe.hello())?;
@@ -104,6 +118,13 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(split) = splits.get(i) else { return Ok(done) };
                         let report = evaluate(&mut client, &dataset, split, spec.clone(), ranking.clone())
+                            .and_then(|mut report| {
+                                if let Some(weight) = args.hybrid {
+                                    client.build_content(&features, CONTENT_NEIGHBOURS)?;
+                                    report.hybrid = Some(hybrid(&mut client, split, dataset.movies.len(), weight)?);
+                                }
+                                Ok(report)
+                            })
                             .with_context(|| format!("evaluating split {}", split.name));
                         done.push((i, report));
                     }
@@ -138,6 +159,13 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             ndcg_at_10: mean(|r| r.by_predicted_stars.ndcg_at_10),
             coverage: mean(|r| r.by_predicted_stars.coverage),
         },
+        hybrid_weight: args.hybrid,
+        hybrid: args.hybrid.map(|_| ListMetrics {
+            precision_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.precision_at_10)),
+            recall_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.recall_at_10)),
+            ndcg_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.ndcg_at_10)),
+            coverage: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.coverage)),
+        }),
         fit_seconds: mean(|r| r.fit_seconds),
         ranking_fit_seconds: mean(|r| r.ranking_fit_seconds),
         predict_seconds: mean(|r| r.predict_seconds),
@@ -168,5 +196,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         "ordered by predicted stars instead: P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  coverage {:.4}",
         stars.precision_at_10, stars.recall_at_10, stars.ndcg_at_10, stars.coverage
     );
+    if let (Some(w), Some(h)) = (report.hybrid_weight, report.hybrid) {
+        println!(
+            "blended with content at weight {w}: P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  coverage {:.4}",
+            h.precision_at_10, h.recall_at_10, h.ndcg_at_10, h.coverage
+        );
+    }
     Ok(())
 }

@@ -37,6 +37,9 @@ pub struct SplitReport {
     pub predict_seconds: f64,
     pub train_ratings: usize,
     pub test_ratings: usize,
+    /// The list blended with content (`cinema eval --hybrid W`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<ListMetrics>,
 }
 
 pub fn triples(ratings: &[Rating]) -> Vec<Triple> {
@@ -97,7 +100,7 @@ pub fn evaluate(
             let started = Instant::now();
             client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
             let seconds = started.elapsed().as_secs_f64();
-            (ListMetrics::from(rank_catalogue(client, split, items as usize)?), seconds)
+            (ListMetrics::from(rank_catalogue(client, split, items as usize, None)?), seconds)
         }
         None => (by_predicted_stars, 0.0),
     };
@@ -117,6 +120,7 @@ pub fn evaluate(
         predict_seconds,
         train_ratings: split.train.len(),
         test_ratings: split.test.len(),
+        hybrid: None,
     })
 }
 
@@ -134,7 +138,7 @@ pub fn held_out(client: &mut EngineClient, split: &Split, catalogue: usize) -> R
         K,
         RATED_RELEVANT,
     );
-    let list = rank_catalogue(client, split, catalogue)?;
+    let list = rank_catalogue(client, split, catalogue, None)?;
     let metrics = Metrics {
         rmse,
         mae,
@@ -156,9 +160,21 @@ pub struct HeldOut {
     pub predict_seconds: f64,
 }
 
+/// The list blended with content under `weight`, scored like the list
+/// people see, with the models [`evaluate`] left in the engine.
+pub fn hybrid(client: &mut EngineClient, split: &Split, catalogue: usize, weight: f32) -> Result<ListMetrics> {
+    Ok(ListMetrics::from(rank_catalogue(client, split, catalogue, Some(weight))?))
+}
+
 /// Every test user who has training ratings gets a top-10 over all movies
-/// they did not rate in training; relevant = their test movies rated ≥ 4.
-fn rank_catalogue(client: &mut EngineClient, split: &Split, catalogue: usize) -> Result<RankingMetrics> {
+/// they did not rate in training (blended with content under `weight`);
+/// relevant = their test movies rated ≥ 4.
+fn rank_catalogue(
+    client: &mut EngineClient,
+    split: &Split,
+    catalogue: usize,
+    weight: Option<f32>,
+) -> Result<RankingMetrics> {
     let trained: HashSet<u32> = split.train.iter().map(|r| r.user).collect();
     let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
     for r in &split.test {
@@ -171,7 +187,10 @@ fn rank_catalogue(client: &mut EngineClient, split: &Split, catalogue: usize) ->
     users.sort_unstable();
     let mut ranking = Ranking::new(K);
     for user in users {
-        let top: Vec<u32> = client.recommend(user, K as u32)?.iter().map(|s| s.item).collect();
+        let top: Vec<u32> = match weight {
+            Some(w) => client.recommend_hybrid(user, K as u32, w)?.iter().map(|s| s.item).collect(),
+            None => client.recommend(user, K as u32)?.iter().map(|s| s.item).collect(),
+        };
         ranking.add(&top, &relevant[&user]);
     }
     Ok(ranking.finish(catalogue))
