@@ -255,7 +255,7 @@ fn recommendations_view_cold_start_then_for_you() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("[For you]") && s.contains("Popular and well rated"), "{s}");
     // Ranked by the ranking model's average viewer, blended with no content (nothing liked yet).
-    assert!(s.contains("CF 0.6 / content 0.4"), "{s}");
+    assert!(s.contains("CF 0.8 / content 0.2"), "{s}");
     for header in ["#", "Title", "Pred", "CF", "Cont"] {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
@@ -270,7 +270,7 @@ fn recommendations_view_cold_start_then_for_you() {
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 80, 24);
-    assert!(s.contains(" For you · top 50 · CF 0.6 / content 0.4 ([ ]) · without the 1 rated"), "{s}");
+    assert!(s.contains(" For you · top 50 · CF 0.8 / content 0.2 ([ ]) · without the 1 rated"), "{s}");
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
 }
 
@@ -1086,13 +1086,13 @@ fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
     let s = screen(&app, 80, 24);
-    assert!(row_of(&s, " For you").contains("CF 0.6 / content 0.4 ([ ])"), "{s}");
+    assert!(row_of(&s, " For you").contains("CF 0.8 / content 0.2 ([ ])"), "{s}");
     assert_eq!(app.parts.len(), app.recs.len());
     assert!(app.parts.iter().all(|&(cf, c)| (0.0..=1.0).contains(&cf) && (0.0..=1.0).contains(&c)));
-    let blend = |(cf, content): (f32, f32)| 0.6 * cf + 0.4 * content;
+    let blend = |(cf, content): (f32, f32)| 0.8 * cf + 0.2 * content;
     assert!(app.recs.iter().zip(&app.parts).all(|(r, &p)| (r.score - blend(p)).abs() < 1e-5));
     insta::assert_snapshot!("for_you_hybrid_80x24", mask_model(&s, 2));
-    let at_06 = recommended_items(&app);
+    let at_default = recommended_items(&app);
     // `]` up to CF alone, `[` down to content alone: both ends differ from each other.
     for _ in 0..6 {
         press(&mut app, KeyCode::Char(']'));
@@ -1106,7 +1106,7 @@ fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
     assert_eq!(app.weight, 0.0);
     let content_only = recommended_items(&app);
     assert_ne!(cf_only[..10], content_only[..10], "the weight changes the top 10");
-    assert_ne!(at_06[..10], content_only[..10]);
+    assert_ne!(at_default[..10], content_only[..10]);
     // Content alone: the first movie has the largest content part.
     assert_eq!(app.parts[0].1, 1.0, "{:?}", &app.parts[..3]);
 }
@@ -1122,7 +1122,7 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     assert_eq!(lists.len(), 6);
     assert!(lists.iter().all(|l| l.len() == 5));
     let s = screen(&app, 80, 24);
-    for w in ["w = 0.0", "w = 0.2", "w = 0.4", "w = 0.6 ◀", "w = 0.8", "w = 1.0"] {
+    for w in ["w = 0.0", "w = 0.2", "w = 0.4", "w = 0.6", "w = 0.8 ◀", "w = 1.0"] {
         assert!(s.contains(w), "{w}: {s}");
     }
     assert!(s.contains("new vs 0.0"), "{s}");
