@@ -38,17 +38,13 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     split_dir: Option<PathBuf>,
     /// Splits evaluated at once, one engine instance each.
-    #[arg(long, default_value_t = default_jobs())]
+    #[arg(long, default_value_t = crate::lab::tune::default_jobs())]
     jobs: usize,
     /// Also score the list blended with content: W · CF + (1 − W) · content.
     #[arg(long, value_name = "W")]
     hybrid: Option<f32>,
     #[command(flatten)]
     model: ModelArgs,
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 #[derive(Serialize)]
@@ -90,9 +86,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         (None, ProtocolName::Folds) => Protocol::Folds { dir: args.dataset.clone() },
         (None, ProtocolName::Holdout) => Protocol::Holdout { seed: args.seed, test_fraction: args.test_fraction },
     };
-    if args.hybrid.is_some_and(|w| !(0.0..=1.0).contains(&w)) {
-        bail!("--hybrid {} is outside 0 to 1 (the weight on CF)", args.hybrid.unwrap_or_default());
-    }
+    super::recommend::check_weight(args.hybrid)?;
     let splits = make_splits(&dataset, &protocol)?;
     let features = args.hybrid.map(|_| features(&dataset)).unwrap_or_default();
     let module = env.module()?;

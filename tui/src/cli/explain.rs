@@ -3,27 +3,18 @@
 //! `--me`), the genre match, similar users, the hybrid's parts and a
 //! confidence.
 
-use std::path::PathBuf;
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::rate::find_movie;
-use super::recommend::resolve_user;
+use super::recommend::{ViewerArgs, check_weight};
 use super::{Env, load_dataset, open_recommender, print_json};
 use crate::recommender::DEFAULT_WEIGHT;
 use crate::recommender::why::{Reason, Why};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// MovieLens folder or .zip.
-    #[arg(long)]
-    dataset: PathBuf,
-    /// The dataset's own user id.
-    #[arg(long, conflicts_with = "me")]
-    user: Option<u32>,
-    /// Explain for you, from your own ratings (`cinema rate`).
-    #[arg(long)]
-    me: bool,
+    #[command(flatten)]
+    viewer: ViewerArgs,
     /// The movie: its id, or words of its title.
     #[arg(long)]
     movie: String,
@@ -33,14 +24,9 @@ pub struct Args {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    if !args.me && args.user.is_none() {
-        bail!("say whom to explain for: --me, or --user ID");
-    }
-    if !(0.0..=1.0).contains(&args.hybrid) {
-        bail!("--hybrid {} is outside 0 to 1 (the weight on CF)", args.hybrid);
-    }
-    let dataset = load_dataset(env, &args.dataset)?;
-    let user = resolve_user(&dataset, args.me, args.user)?;
+    check_weight(Some(args.hybrid))?;
+    let dataset = load_dataset(env, &args.viewer.dataset)?;
+    let user = args.viewer.resolve(&dataset, "explain")?;
     let movie = find_movie(&dataset, &args.movie)?;
     let rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());

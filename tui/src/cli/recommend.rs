@@ -10,17 +10,43 @@ use super::{Env, load_dataset, open_recommender, print_json};
 use crate::recommender::Recommender;
 use cinema_store::dataset::Dataset;
 
+/// Whose list: a dataset user or you (`recommend`, `explain`).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ViewerArgs {
     /// MovieLens folder or .zip.
     #[arg(long)]
-    dataset: PathBuf,
+    pub dataset: PathBuf,
     /// The dataset's own user id.
     #[arg(long, conflicts_with = "me")]
-    user: Option<u32>,
-    /// Recommend for you, from your own ratings (`cinema rate`).
+    pub user: Option<u32>,
+    /// You, from your own ratings (`cinema rate`).
     #[arg(long)]
-    me: bool,
+    pub me: bool,
+}
+
+impl ViewerArgs {
+    /// The dense index of the user (`None`: you). Checked before the
+    /// recommender opens, which may train; `doing` names the command's work.
+    pub fn resolve(&self, dataset: &Dataset, doing: &str) -> Result<Option<u32>> {
+        if !self.me && self.user.is_none() {
+            bail!("say whom to {doing} for: --me, or --user ID");
+        }
+        resolve_user(dataset, self.me, self.user)
+    }
+}
+
+/// A hybrid weight given on the command line, checked.
+pub fn check_weight(weight: Option<f32>) -> Result<()> {
+    match weight {
+        Some(w) if !(0.0..=1.0).contains(&w) => bail!("--hybrid {w} is outside 0 to 1 (the weight on CF)"),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    viewer: ViewerArgs,
     /// How many movies.
     #[arg(short, default_value_t = 10)]
     n: u32,
@@ -51,15 +77,9 @@ pub struct Recommendation {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
-    // Resolve the user before opening the recommender, which may train.
-    if !args.me && args.user.is_none() {
-        bail!("say whom to recommend for: --me, or --user ID");
-    }
-    if args.hybrid.is_some_and(|w| !(0.0..=1.0).contains(&w)) {
-        bail!("--hybrid {} is outside 0 to 1 (the weight on CF)", args.hybrid.unwrap_or_default());
-    }
-    let user = resolve_user(&dataset, args.me, args.user)?;
+    check_weight(args.hybrid)?;
+    let dataset = load_dataset(env, &args.viewer.dataset)?;
+    let user = args.viewer.resolve(&dataset, "recommend")?;
     let mut rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     if rec.is_cold(user) {

@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     folds: usize,
     /// Engine instances training at once (default: one per core).
-    #[arg(long, default_value_t = default_jobs())]
+    #[arg(long, default_value_t = crate::lab::tune::default_jobs())]
     jobs: usize,
     /// Then train the best candidate into a new active version.
     #[arg(long)]
@@ -43,10 +43,6 @@ pub struct Args {
     /// The starting point the search varies (and the algorithm).
     #[command(flatten)]
     model: ModelArgs,
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 #[derive(Serialize)]

@@ -92,6 +92,12 @@ pub fn random(info: &AlgorithmInfo, base: &ModelSpec, n: usize, seed: u64) -> Re
     Ok(specs)
 }
 
+/// Engine instances a search runs at once by default: one per core, since
+/// each fit keeps a core busy.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 /// How a search runs.
 pub struct Search<'a> {
     pub runtime: &'a Runtime,

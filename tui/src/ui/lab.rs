@@ -431,7 +431,7 @@ impl App {
                 return;
             }
         };
-        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let jobs = crate::lab::tune::default_jobs();
         let cancel = Arc::new(AtomicBool::new(false));
         self.lab.tuning = Some(Tuning {
             total: candidates.len(),
