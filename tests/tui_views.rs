@@ -260,6 +260,8 @@ fn recommendations_view_cold_start_then_for_you() {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
     assert!(app.parts.iter().all(|&(_, content)| content == 0.0), "{:?}", app.parts);
+    let wide = screen(&app, 120, 24);
+    assert!(wide.contains("content 0: nothing liked yet"), "{wide}");
     // Popular and well rated: well-known films, not a film eight people loved.
     let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats().count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");

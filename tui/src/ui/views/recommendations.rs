@@ -23,7 +23,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let fresh = if app.fresh.is_empty() { "" } else { " · + = new since the last change" };
     let hybrid = !app.parts.is_empty();
     let how = match hybrid {
-        true => format!(" · CF {:.1} / content {:.1} ([ ])", app.weight, 1.0 - app.weight),
+        true => format!(" · CF {:.1} / content {:.1} ([ ]){}", app.weight, 1.0 - app.weight, no_content(app)),
         false if app.cold_start() => " · score: damped mean rating".into(),
         false => String::new(),
     };
@@ -60,4 +60,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Row::new(cells).style(style)
     });
+}
+
+/// Why every content part is 0, when it is: the list is then CF's alone
+/// whatever the weight, and the viewer should know why `[` does nothing.
+fn no_content(app: &App) -> &'static str {
+    if app.parts.iter().any(|p| p.1 > 0.0) {
+        return "";
+    }
+    let like = cinema_engine::hybrid::like_value(crate::eval::score::scale(&app.rec.dataset));
+    if app.viewer_ratings.values().any(|&r| r >= like) {
+        " · no content near what you liked"
+    } else {
+        " · content 0: nothing liked yet"
+    }
 }
