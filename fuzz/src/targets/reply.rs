@@ -74,7 +74,7 @@ const USERS: u32 = 2;
 const ITEMS: u32 = 3;
 const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
 
-const CALLS: [(&str, Call); 9] = [
+const CALLS: [(&str, Call); 12] = [
     ("predict", |c| {
         let predictions = c.predict(&[(0, 1), (1, 2)])?;
         assert_eq!(predictions.len(), 2, "one prediction per pair");
@@ -103,6 +103,28 @@ const CALLS: [(&str, Call); 9] = [
     ("export_model", |c| c.export_model().map(|_| "model")),
     ("fold_in", |c| c.fold_in(0, vec![(1, 4.0)]).map(|()| "ok")),
     ("load", load),
+    ("hybrid", |c| {
+        let top = c.recommend_hybrid(0, 5, 0.5)?;
+        let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
+        items.sort_unstable();
+        items.dedup();
+        assert!(items.len() == top.len() && top.len() <= 5 && items.iter().all(|&i| i < ITEMS), "{top:?}");
+        let unit = |x: f32| (0.0..=1.0001).contains(&x);
+        assert!(top.iter().all(|s| unit(s.score) && unit(s.cf) && unit(s.content)), "{top:?}");
+        Ok("hybrid")
+    }),
+    ("explain", |c| {
+        let e = c.explain(0, 1, 0.5)?;
+        assert!(e.item == 1 && (0.0..=1.0001).contains(&e.confidence), "{e:?}");
+        assert!(e.stars.contributions.iter().all(|c| c.0 < ITEMS && c.2.is_finite()), "{e:?}");
+        assert!(e.similar_users.iter().all(|u| u.0 < USERS), "{e:?}");
+        Ok("explanation")
+    }),
+    ("content", |c| {
+        let stats = c.build_content(&[Features { item: 1, terms: vec![(0, Field::Genre)] }], 2)?;
+        assert!(stats.items <= ITEMS && stats.pairs <= u64::from(stats.items) * 2, "{stats:?}");
+        Ok("content")
+    }),
 ];
 
 fn load(c: &mut EngineClient) -> anyhow::Result<&'static str> {
@@ -152,7 +174,69 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
         // The echo module holds at most a few KiB; tests/liars.rs tries a model over the cap.
         "export_model" => Reply::Model(vec![0; len << (pick % 10)]),
         "load" => Reply::Indexed(Indexed { users: index(pick), global_mean: real(), ..INDEXED }),
+        "hybrid" => Reply::Hybrid(
+            (0..len)
+                .map(|k| HybridScored {
+                    item: index(pick.wrapping_add(k as u8)),
+                    score: real(),
+                    prediction: real(),
+                    cf: real(),
+                    content: real(),
+                })
+                .collect(),
+        ),
+        "explain" => {
+            let stars = Decomposition {
+                baseline: real(),
+                contributions: (0..len).map(|k| (index(pick.wrapping_add(k as u8)), real(), real())).collect(),
+                total: real(),
+                model: real(),
+                exact: pick & 1 == 1,
+            };
+            Reply::Explanation(Explanation {
+                item: index(pick / 3),
+                prediction: real(),
+                stars,
+                rank: None,
+                genres: (0..len).map(|_| (0, real())).collect(),
+                genre_match: real(),
+                similar_users: (0..len).map(|k| (index(pick.wrapping_sub(k as u8)), real(), real())).collect(),
+                cf: real(),
+                content: real(),
+                liked: 0,
+                user_ratings: 0,
+                item_ratings: 0,
+                confidence: real(),
+            })
+        }
+        "content" => Reply::ContentBuilt(ContentStats {
+            items: index(pick),
+            terms: 1,
+            pairs: u64::from(index(pick / 6)),
+            bytes: 0,
+        }),
         _ => Reply::Ok,
+    }
+}
+
+/// A sound explanation of movie 1 for user 0, who rated movie 2.
+fn honest_explanation() -> Explanation {
+    let stars =
+        Decomposition { baseline: 3.5, contributions: vec![(2, 4.0, 0.5)], total: 4.0, model: 4.0, exact: true };
+    Explanation {
+        item: 1,
+        prediction: 4.0,
+        stars,
+        rank: None,
+        genres: vec![(0, 1.0)],
+        genre_match: 0.8,
+        similar_users: vec![(1, 4.0, 0.9)],
+        cf: 0.4,
+        content: 0.1,
+        liked: 1,
+        user_ratings: 1,
+        item_ratings: 1,
+        confidence: 0.3,
     }
 }
 
@@ -186,6 +270,12 @@ impl Target for ReplyPath {
             ("export_model", Reply::Model(vec![1, 2, 3])),
             ("fold_in", Reply::Ok),
             ("load", Reply::Indexed(INDEXED)),
+            (
+                "hybrid",
+                Reply::Hybrid(vec![HybridScored { item: 2, score: 0.7, prediction: 4.1, cf: 1.0, content: 0.25 }]),
+            ),
+            ("content", Reply::ContentBuilt(ContentStats { items: 1, terms: 1, pairs: 0, bytes: 64 })),
+            ("explain", Reply::Explanation(honest_explanation())),
             ("predict", Reply::Error { kind: ErrorKind::BadState, message: "no model".into() }),
         ];
         let call = |name| CALLS.iter().position(|(n, _)| *n == name).expect("a call of that name") as u8;
@@ -194,6 +284,8 @@ impl Target for ReplyPath {
         // Structured mode (second bit): a stalled training, a list past the catalogue.
         seeds.push(vec![0x40 | call("train"), 2, 60]);
         seeds.push(vec![0x40 | call("recommend"), 3, 4, 1, 1]);
+        seeds.push(vec![0x40 | call("explain"), 2, 3, 1, 1]);
+        seeds.push(vec![0x40 | call("hybrid"), 2, 4, 7, 6]);
         // Raw mode (top bit): a pointer and length that lie outside memory.
         seeds.push([vec![0x80], (u64::from(u32::MAX) << 32 | 16).to_le_bytes().to_vec()].concat());
         seeds
@@ -294,6 +386,7 @@ fn echo_module() -> String {
     let import_tag = Request::ImportModel { bytes: Vec::new() }.encode()[0];
     let reset_tag = Request::Reset { users: 0, items: 0, scale: SCALE }.encode()[0];
     let add_tag = Request::AddRatings { set: RatingSet::Train, ratings: Vec::new() }.encode()[0];
+    let features_tag = Request::AddFeatures { items: Vec::new() }.encode()[0];
     let escape = |bytes: &[u8]| bytes.iter().map(|b| format!("\\{b:02x}")).collect::<String>();
     format!(
         r#"(module
@@ -310,8 +403,9 @@ fn echo_module() -> String {
     (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {hello_tag}))
       (then (return (i64.const {hello_len}))))
     ;; Data is taken and dropped: the client only needs its `Ok`.
-    (if (i32.or (i32.eq (i32.load8_u (local.get $at)) (i32.const {reset_tag}))
-                (i32.eq (i32.load8_u (local.get $at)) (i32.const {add_tag})))
+    (if (i32.or (i32.or (i32.eq (i32.load8_u (local.get $at)) (i32.const {reset_tag}))
+                        (i32.eq (i32.load8_u (local.get $at)) (i32.const {add_tag})))
+                (i32.eq (i32.load8_u (local.get $at)) (i32.const {features_tag})))
       (then (return (i64.const {ok_packed}))))
     (if (i32.eq (i32.load8_u (local.get $at)) (i32.const {import_tag}))
       (then
