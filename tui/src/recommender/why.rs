@@ -72,10 +72,16 @@ impl Why {
         let stars = named(&e.stars, dataset);
         let genres: Vec<String> =
             e.genres.iter().filter_map(|&(g, _)| dataset.genres.get(g as usize).cloned()).collect();
+        // The one index past the dataset's users is you, whose ratings the
+        // engine also learned from: you are not a "similar user" to yourself
+        // or anyone else's explanation.
         let users: Vec<Neighbour> = e
             .similar_users
             .iter()
-            .map(|&(u, rating, similarity)| Neighbour { user_id: dataset.user_ids[u as usize], rating, similarity })
+            .filter_map(|&(u, rating, similarity)| {
+                let user_id = *dataset.user_ids.get(u as usize)?;
+                Some(Neighbour { user_id, rating, similarity })
+            })
             .collect();
         let reasons = vec![
             Reason::SimilarMovies { description: because(&stars, &e.stars, like(dataset)), movies: stars },
@@ -194,5 +200,80 @@ fn join(names: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cinema_protocol::Decomposition;
+    use cinema_store::dataset::{Format, Movie, RatingScale};
+
+    fn dataset() -> Dataset {
+        let movie = |id: u32, title: &str| Movie {
+            id,
+            title: title.into(),
+            year: None,
+            genres: 1,
+            imdb_id: None,
+            tmdb_id: None,
+            tags: Vec::new(),
+        };
+        Dataset {
+            name: "tiny".into(),
+            format: Format::Demo,
+            scale: RatingScale::WHOLE_STARS,
+            genres: vec!["Drama".into()],
+            movies: vec![movie(10, "Godfather, The"), movie(20, "Brazil")],
+            user_ids: vec![7],
+            ratings: Vec::new(),
+        }
+    }
+
+    fn explanation() -> Explanation {
+        Explanation {
+            item: 0,
+            prediction: 4.0,
+            stars: Decomposition {
+                baseline: 3.5,
+                contributions: vec![(1, 5.0, 0.75), (1, 1.0, -0.25)],
+                total: 4.0,
+                model: 4.0,
+                exact: true,
+            },
+            rank: None,
+            genres: vec![(0, 0.5)],
+            genre_match: 0.9,
+            // User index 1 is past the dataset's one user: that is you.
+            similar_users: vec![(0, 5.0, 0.8), (1, 4.0, 0.7)],
+            cf: 0.5,
+            content: 0.2,
+            liked: 2,
+            user_ratings: 2,
+            item_ratings: 1,
+            confidence: 0.4,
+        }
+    }
+
+    #[test]
+    fn reasons_name_movies_and_users_in_peoples_words() {
+        let why = Why::new(&explanation(), &dataset(), 0.8);
+        assert_eq!((why.movie_id, why.movie_title.as_str()), (10, "The Godfather"));
+        assert_eq!(why.contributions_sum, 0.5);
+        let Reason::SimilarMovies { description, movies } = &why.reasons[0] else { panic!() };
+        assert_eq!(description, "Because you liked Brazil (5); despite Brazil (1)");
+        assert_eq!(movies.len(), 2);
+        let Reason::SimilarUsers { users, .. } = &why.reasons[2] else { panic!() };
+        assert_eq!(users.len(), 1, "you are not listed as a similar user");
+        assert_eq!(users[0].user_id, 7);
+        let Reason::GenreMatch { genres, .. } = &why.reasons[1] else { panic!() };
+        assert_eq!(genres, &["Drama".to_owned()]);
+    }
+
+    #[test]
+    fn lists_read_as_sentences() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(join(&names(&["A"])), "A");
+        assert_eq!(join(&names(&["A", "B", "C"])), "A, B and C");
     }
 }
