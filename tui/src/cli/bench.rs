@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use cinema_engine::{Algorithm, EngineInfo, Session};
-use cinema_protocol::{ModelSpec, Request, Triple, Value};
+use cinema_protocol::{Features, ModelSpec, Request, Triple, Value};
 use serde::Serialize;
 
 use super::{Env, load_dataset, print_json};
@@ -331,8 +331,9 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args
         client.recommend(user, 10)?;
         times.push(started.elapsed());
     }
-    let (rate_p50, rate_p99, weight_p50, weight_p99) = rate_to_recommendations_ms(env, dataset, train)?;
-    let content = content_figures(env, dataset)?;
+    let features = features(dataset);
+    let (rate_p50, rate_p99, weight_p50, weight_p99) = rate_to_recommendations_ms(env, dataset, train, &features)?;
+    let content = content_figures(env, dataset, &features)?;
     let epochs = f64::from(spec.epochs());
     let Algorithm::Svd(p) = spec else { unreachable!("bench trains SVD") };
     Ok(Figures {
@@ -377,13 +378,12 @@ fn default_ranking(client: &EngineClient, iterations: Option<u32>) -> Option<Mod
 /// Milliseconds to build the content model in a fresh module, the module's
 /// memory afterwards in MiB, and the neighbour pairs kept; `None` if the
 /// module offers no content model.
-fn content_figures(env: &Env, dataset: &Dataset) -> Result<Option<(f64, f64, u64)>> {
+fn content_figures(env: &Env, dataset: &Dataset, features: &[Features]) -> Result<Option<(f64, f64, u64)>> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     client.load(users, items, scale(dataset), &[], &[])?;
-    let features = features(dataset);
     let started = Instant::now();
-    let stats = match client.build_content(&features, CONTENT_NEIGHBOURS) {
+    let stats = match client.build_content(features, CONTENT_NEIGHBOURS) {
         Ok(stats) => stats,
         Err(e) if e.downcast_ref::<cinema_host::Refused>().is_some() => return Ok(None),
         Err(e) => return Err(e),
@@ -398,7 +398,12 @@ fn content_figures(env: &Env, dataset: &Dataset) -> Result<Option<(f64, f64, u64
 /// iteration: latency depends on the shape, not on how well they were trained.
 /// Then, with the content model built, the weight moves 50 times, as `[`
 /// and `]` do. Returns p50 and p99 of both, in milliseconds.
-fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<(f64, f64, f64, f64)> {
+fn rate_to_recommendations_ms(
+    env: &Env,
+    dataset: &Dataset,
+    train: &[Triple],
+    features: &[Features],
+) -> Result<(f64, f64, f64, f64)> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     let mut spec = client.hello().default_rating().context("engine offers no rating model")?;
@@ -421,7 +426,7 @@ fn rate_to_recommendations_ms(env: &Env, dataset: &Dataset, train: &[Triple]) ->
         client.recommend(users, 10)?;
         times.push(started.elapsed());
     }
-    match client.build_content(&features(dataset), CONTENT_NEIGHBOURS) {
+    match client.build_content(features, CONTENT_NEIGHBOURS) {
         // A module without a content model blends with a content part of 0.
         Err(e) if e.downcast_ref::<cinema_host::Refused>().is_none() => return Err(e),
         _ => {}

@@ -172,11 +172,6 @@ impl Recommender {
         });
     }
 
-    /// The list blended with content under `weight` (see `cinema_engine::hybrid`).
-    pub fn hybrid(&self, user: u32, n: u32, weight: f32) -> Result<Vec<HybridScored>> {
-        self.engine.call(move |c| c.recommend_hybrid(user, n, weight))
-    }
-
     /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`.
     pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Result<Explanation> {
         self.engine.call(move |c| c.explain(user, movie, weight))
@@ -401,13 +396,6 @@ impl Recommender {
     /// without one the popular-and-well-rated statistic).
     pub fn is_cold(&self, user: u32) -> bool {
         user == self.you && self.log.ratings().is_empty()
-    }
-
-    /// What to show `user`: their personal top `n`, or while they are cold
-    /// ([`Self::is_cold`]) the popular-and-well-rated list, each with the
-    /// model's prediction for them.
-    pub fn for_user(&self, user: u32, n: u32) -> Result<Vec<Scored>> {
-        Ok(self.view(user, n, false, None)?.recs)
     }
 
     pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {
