@@ -105,7 +105,8 @@ pub fn genre_match(content: &Content, liked: &[u32], item: u32) -> (Vec<(u32, f3
     }
     let norm = profile.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
     let shared: f32 = profile.iter().filter(|p| genres.binary_search(&p.0).is_ok()).map(|p| p.1).sum();
-    let score = if norm > 0.0 && !genres.is_empty() { shared / (norm * (genres.len() as f32).sqrt()) } else { 0.0 };
+    // `shared > 0` also keeps an empty sum's -0.0 out of the answer ("-0 %").
+    let score = if shared > 0.0 { shared / (norm * (genres.len() as f32).sqrt()) } else { 0.0 };
     let liked = liked.len().max(1) as f32;
     let shares = genres.iter().zip(having).map(|(&g, n)| (g, n as f32 / liked)).collect();
     (shares, score.clamp(0.0, 1.0))
@@ -210,6 +211,18 @@ mod tests {
         let d = rank(&m, &gram, &p, SCALE, &Viewer { user: 0, ratings: &ratings, folded: true }, 3);
         assert!((d.total - d.model).abs() < 1e-5, "{d:?}");
         assert!(d.exact);
+    }
+
+    #[test]
+    fn no_genre_in_common_is_a_plain_zero() {
+        use cinema_protocol::{Features, Field};
+        let features = vec![
+            Features { item: 0, terms: vec![(0, Field::Genre)] },
+            Features { item: 1, terms: vec![(1, Field::Genre)] },
+        ];
+        let (shares, score) = genre_match(&Content::build(2, &features, 1), &[1], 0);
+        assert_eq!(shares, vec![(0, 0.0)]);
+        assert!(score == 0.0 && score.is_sign_positive(), "{score}");
     }
 
     #[test]
