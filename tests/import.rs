@@ -487,3 +487,433 @@ mod history {
         }
     }
 }
+
+// --- Hostile input through the real binary: bounded, cleaned, reported ---------
+
+mod hostile_input {
+    use std::ffi::OsStr;
+    use std::fs;
+    use std::io::{Read, Write};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use tempfile::TempDir;
+
+    use super::dataset_dir;
+
+    /// Long enough for a cold start on a busy machine; a read of a FIFO or of
+    /// `/dev/zero` would never end at all.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    struct Run {
+        ok: bool,
+        stdout: String,
+        stderr: String,
+        seconds: f64,
+    }
+
+    impl Run {
+        fn both(&self) -> String {
+            format!("{}{}", self.stdout, self.stderr)
+        }
+    }
+
+    /// The binary with its own data directory, killed (and the test failed)
+    /// if it has not finished within [`PATIENCE`].
+    fn cinema<S: AsRef<OsStr>>(home: &Path, args: &[S], envs: &[(&str, &str)]) -> Run {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cinema"))
+            .env_remove("CINEMA_HOME")
+            .arg("--home")
+            .arg(home)
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let out = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            out.read_to_end(&mut s).unwrap();
+            s
+        });
+        let err = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            err.read_to_end(&mut s).unwrap();
+            s
+        });
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > PATIENCE {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                let args: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+                panic!("cinema {args:?} still running after {PATIENCE:?}: it blocked on its input");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        Run {
+            ok: status.success(),
+            stdout: text(out.join().unwrap()),
+            stderr: text(err.join().unwrap()),
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    fn mkfifo(path: &Path) {
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success(), "mkfifo {}", path.display());
+    }
+
+    fn refused(run: &Run, wanted: &str) {
+        assert!(!run.ok, "should have failed: {}", run.both());
+        assert!(run.stderr.contains(wanted), "expected `{wanted}` in: {}", run.both());
+        assert!(run.seconds < 20.0, "took {:.1} s", run.seconds);
+    }
+
+    /// A tiny CSV-family dataset: `(id, title, genres)` movies and
+    /// `user,movie,rating,timestamp` ratings lines; more files may be added.
+    fn write_dataset(dir: &Path, movies: &[(u32, &str, &str)], ratings: &str) {
+        fs::create_dir_all(dir).unwrap();
+        let mut csv = String::from("movieId,title,genres\n");
+        for (id, title, genres) in movies {
+            csv.push_str(&format!("{id},\"{}\",{genres}\n", title.replace('"', "\"\"")));
+        }
+        fs::write(dir.join("movies.csv"), csv).unwrap();
+        fs::write(dir.join("ratings.csv"), format!("userId,movieId,rating,timestamp\n{ratings}")).unwrap();
+    }
+
+    /// Ten ordinary movies and five users who rated most of them.
+    fn ordinary_dataset(dir: &Path) {
+        let titles: Vec<(u32, String)> = (1..=10).map(|i| (i, format!("Film {i} (199{})", i % 10))).collect();
+        let movies: Vec<(u32, &str, &str)> = titles.iter().map(|(i, t)| (*i, t.as_str(), "Drama|Comedy")).collect();
+        let mut ratings = String::new();
+        for user in 1..=5u32 {
+            for movie in 1..=10u32 {
+                if (user + movie) % 4 != 0 {
+                    ratings.push_str(&format!("{user},{movie},{}.0,{}\n", 1 + (user * movie) % 5, 1000 + movie));
+                }
+            }
+        }
+        write_dataset(dir, &movies, &ratings);
+    }
+
+    /// A FIFO or a device where a dataset, a member file of one, a ratings
+    /// export or an engine module is wanted: refused at once, by name.
+    #[test]
+    fn fifos_and_devices_are_refused_at_once_wherever_a_file_is_read() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let fifo = tmp.path().join("fifo");
+        mkfifo(&fifo);
+        let zero = Path::new("/dev/zero");
+        let ml100k = dataset_dir("ml-100k");
+
+        refused(
+            &cinema(&home, &[OsStr::new("import"), fifo.as_os_str()], &[]),
+            "is a FIFO (named pipe), not a folder or a .zip archive",
+        );
+        refused(
+            &cinema(&home, &[OsStr::new("import"), zero.as_os_str()], &[]),
+            "is a device, not a folder or a .zip archive",
+        );
+
+        // A dataset folder whose ratings.csv is a FIFO.
+        let folder = tmp.path().join("piped");
+        ordinary_dataset(&folder);
+        fs::remove_file(folder.join("ratings.csv")).unwrap();
+        mkfifo(&folder.join("ratings.csv"));
+        let run = cinema(&home, &[OsStr::new("import"), folder.as_os_str()], &[]);
+        refused(&run, "ratings.csv: is a FIFO (named pipe), not a regular file");
+
+        for export in [&fifo, zero] {
+            let run = cinema(
+                &home,
+                &[OsStr::new("import-ratings"), export.as_os_str(), OsStr::new("--dataset"), ml100k.as_os_str()],
+                &[],
+            );
+            refused(&run, "not a regular file; a ratings export is a .zip or .csv file");
+        }
+
+        for module in [&fifo, zero] {
+            let args = [
+                OsStr::new("--plugin"),
+                module.as_os_str(),
+                OsStr::new("recommend"),
+                OsStr::new("--dataset"),
+                ml100k.as_os_str(),
+                OsStr::new("--user"),
+                OsStr::new("1"),
+            ];
+            refused(&cinema(&home, &args, &[]), "not a regular file; nothing was read from it");
+        }
+
+        // A FIFO among the plugins is listed as unloadable, beside the others.
+        fs::create_dir_all(home.join("plugins")).unwrap();
+        mkfifo(&home.join("plugins/stuck.wasm"));
+        let run = cinema(&home, &["plugins", "list"], &[]);
+        assert!(run.ok, "{}", run.both());
+        assert!(run.stdout.contains("stuck: cannot be loaded") && run.stdout.contains("FIFO"), "{}", run.stdout);
+        assert!(run.stdout.contains("cinema-default"), "{}", run.stdout);
+    }
+
+    /// Not wasm: said so, without quoting the file.
+    #[test]
+    fn a_module_that_is_not_webassembly_is_named_as_such_and_not_quoted() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let ml100k = dataset_dir("ml-100k");
+        let secret = tmp.path().join("notes.txt");
+        fs::write(&secret, "my secret first line\nand more\n").unwrap();
+        for (module, wanted) in
+            [(secret.as_path(), "it is text"), (Path::new("/bin/ls"), "it looks like an ELF executable")]
+        {
+            let args = [
+                OsStr::new("--plugin"),
+                module.as_os_str(),
+                OsStr::new("recommend"),
+                OsStr::new("--dataset"),
+                ml100k.as_os_str(),
+                OsStr::new("--user"),
+                OsStr::new("1"),
+            ];
+            let run = cinema(&home, &args, &[]);
+            refused(&run, "is not a WebAssembly module");
+            refused(&run, wanted);
+            assert!(!run.both().contains("secret") && !run.both().contains("utf-8"), "{}", run.both());
+        }
+    }
+
+    /// A zip bomb: a small archive whose ratings.csv inflates past the cap
+    /// (lowered for the test, so it need not write gigabytes; the real cap
+    /// is the same code path).
+    #[test]
+    fn a_zip_bomb_dataset_is_refused_at_the_cap() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let bomb = tmp.path().join("bomb.zip");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&bomb).unwrap());
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("bomb/movies.csv", deflated).unwrap();
+        zip.write_all(b"movieId,title,genres\n1,A (1990),Drama\n").unwrap();
+        zip.start_file("bomb/ratings.csv", deflated).unwrap();
+        zip.write_all(b"userId,movieId,rating,timestamp\n").unwrap();
+        let row = b"1,1,5,0\n".repeat(1 << 17);
+        for _ in 0..64 {
+            zip.write_all(&row).unwrap(); // 64 MiB in all
+        }
+        zip.finish().unwrap();
+        assert!(fs::metadata(&bomb).unwrap().len() < 1 << 20);
+        let cap = (16u64 << 20).to_string();
+        let run = cinema(&home, &[OsStr::new("import"), bomb.as_os_str()], &[("CINEMA_TEST_DATASET_FILE_CAP", &cap)]);
+        refused(&run, "bomb/ratings.csv: is larger than the 16 MiB a dataset file may be");
+        // Under the real cap the same archive is a dataset (of one rating: the rest are duplicates).
+        let run = cinema(&home, &[OsStr::new("import"), OsStr::new("--json"), bomb.as_os_str()], &[]);
+        assert!(run.ok, "{}", run.both());
+        let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(summary["ratings"], 1);
+        assert_eq!(summary["duplicates_dropped"], 64 * (1 << 17) - 1);
+    }
+
+    /// A Letterboxd zip whose ratings.csv inflates past the 64 MiB an export may be.
+    #[test]
+    fn a_zip_bomb_export_is_refused_at_the_cap() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let bomb = tmp.path().join("letterboxd.zip");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&bomb).unwrap());
+        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("ratings.csv", deflated).unwrap();
+        zip.write_all(b"Date,Name,Year,Letterboxd URI,Rating\n").unwrap();
+        let row = b"2024-01-01,Heat,1995,u,4\n".repeat(1 << 16);
+        for _ in 0..((65 << 20) / row.len()) {
+            zip.write_all(&row).unwrap();
+        }
+        zip.finish().unwrap();
+        let ml100k = dataset_dir("ml-100k");
+        let run = cinema(
+            &home,
+            &[OsStr::new("import-ratings"), bomb.as_os_str(), OsStr::new("--dataset"), ml100k.as_os_str()],
+            &[],
+        );
+        refused(&run, "is larger than the 64 MiB a ratings export may be");
+    }
+
+    const ESCAPES: [&str; 2] = ["\u{1b}]0;pwned\u{7}", "\u{1b}[2J"];
+
+    fn assert_no_escapes(run: &Run) {
+        let all = run.both();
+        assert!(
+            !all.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']),
+            "a control character reached the terminal: {all:?}"
+        );
+    }
+
+    /// Escape sequences in a title, a genre, a tag and a Letterboxd title
+    /// are shown as U+FFFD, never obeyed.
+    #[test]
+    fn escape_sequences_in_files_never_reach_the_terminal() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let dir = tmp.path().join("evil");
+        let [title, clear] = ESCAPES;
+        ordinary_dataset(&dir);
+        let mut movies = fs::read_to_string(dir.join("movies.csv")).unwrap();
+        movies = movies.replace("Film 1 (1991)", &format!("Film{title}{clear} One\u{202e} (1991)"));
+        movies = movies.replace("Drama|Comedy", &format!("Drama|Com{clear}edy"));
+        fs::write(dir.join("movies.csv"), movies).unwrap();
+        fs::write(dir.join("tags.csv"), format!("userId,movieId,tag,timestamp\n1,1,fun{title},5\n")).unwrap();
+
+        let run = cinema(&home, &[OsStr::new("import"), dir.as_os_str()], &[]);
+        assert!(run.ok, "{}", run.both());
+        assert_no_escapes(&run);
+        for args in [
+            vec!["recommend", "--user", "1", "-n", "10"],
+            vec!["similar", "1", "--by", "content"],
+            vec!["explain", "--user", "2", "--movie", "1"],
+        ] {
+            let mut full: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            full.extend([OsStr::new("--dataset"), dir.as_os_str()]);
+            let run = cinema(&home, &full, &[]);
+            assert!(run.ok, "{args:?}: {}", run.both());
+            assert_no_escapes(&run);
+        }
+        let run =
+            cinema(&home, &[OsStr::new("similar"), OsStr::new("2"), OsStr::new("--dataset"), dir.as_os_str()], &[]);
+        assert!(run.stdout.contains("Film\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2J One\u{FFFD}"), "{}", run.stdout);
+
+        // A Letterboxd title that matches nothing is echoed, cleaned.
+        let export = tmp.path().join("ratings.csv");
+        fs::write(
+            &export,
+            format!("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,\"Nothing{title}{clear}\",1999,u,4\n"),
+        )
+        .unwrap();
+        let run = cinema(
+            &home,
+            &[
+                OsStr::new("import-ratings"),
+                export.as_os_str(),
+                OsStr::new("--dataset"),
+                dir.as_os_str(),
+                OsStr::new("--dry-run"),
+            ],
+            &[],
+        );
+        assert!(run.ok, "{}", run.both());
+        assert!(run.stdout.contains("is not in evil"), "{}", run.stdout);
+        assert_no_escapes(&run);
+
+        // And a bad field in an error message.
+        fs::write(dir.join("ratings.csv"), format!("userId,movieId,rating,timestamp\n1,1,4{clear}{title},5\n"))
+            .unwrap();
+        let run = cinema(&home, &[OsStr::new("import"), dir.as_os_str()], &[]);
+        assert!(!run.ok && run.stderr.contains("ratings.csv:2: rating `4\u{FFFD}[2J"), "{}", run.both());
+        assert_no_escapes(&run);
+    }
+
+    /// A 5 MB field: the error quotes 60 characters of it.
+    #[test]
+    fn a_huge_bad_field_is_quoted_short() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let dir = tmp.path().join("huge");
+        ordinary_dataset(&dir);
+        let huge = "7".repeat(5_000_000);
+        let mut ratings = fs::read_to_string(dir.join("ratings.csv")).unwrap();
+        ratings.push_str(&format!("{huge},1,4,5\n"));
+        fs::write(dir.join("ratings.csv"), ratings).unwrap();
+        let run = cinema(&home, &[OsStr::new("import"), dir.as_os_str()], &[]);
+        assert!(!run.ok);
+        assert!(
+            run.stderr.contains("user id `7777") && run.stderr.contains("…` is not a number"),
+            "{}",
+            &run.stderr[..run.stderr.len().min(500)]
+        );
+        assert!(run.both().len() < 1000, "{} bytes of output", run.both().len());
+    }
+
+    /// The same user and movie twice: the latest rating is kept (on a tie,
+    /// the later row), the import says how many were dropped, and the
+    /// engine — which refuses a pair twice — serves the dataset.
+    #[test]
+    fn duplicate_ratings_keep_the_latest_and_are_reported() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let dir = tmp.path().join("twice");
+        ordinary_dataset(&dir);
+        let mut ratings = fs::read_to_string(dir.join("ratings.csv")).unwrap();
+        // User 1 rated movie 1 (user 1 + movie 1 is not a multiple of 4) at
+        // 1001; these come later in the file: one older, one newer, one tie.
+        ratings.push_str("1,1,1.0,900\n1,1,5.0,2000\n2,1,2.0,1001\n");
+        fs::write(dir.join("ratings.csv"), ratings).unwrap();
+        let run = cinema(&home, &[OsStr::new("import"), OsStr::new("--json"), dir.as_os_str()], &[]);
+        assert!(run.ok, "{}", run.both());
+        let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(summary["duplicates_dropped"], 3, "{summary}");
+        assert!(summary["warnings"][0].as_str().unwrap().contains("3 duplicate ratings dropped"), "{summary}");
+        // From the cache too, in text.
+        let run = cinema(&home, &[OsStr::new("import"), dir.as_os_str()], &[]);
+        assert!(run.stdout.contains("dropped   3 duplicate ratings"), "{}", run.stdout);
+        assert!(run.stderr.contains("warning: 3 duplicate ratings dropped"), "{}", run.stderr);
+
+        let ds = cinema_store::import(&dir).unwrap();
+        let kept: Vec<_> = ds
+            .ratings
+            .iter()
+            .filter(|r| ds.movies[r.item as usize].id == 1 && ds.user_ids[r.user as usize] <= 2)
+            .map(|r| (ds.user_ids[r.user as usize], r.value, r.timestamp))
+            .collect();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept.contains(&(1, 5.0, 2000)), "{kept:?}");
+        assert!(kept.contains(&(2, 2.0, 1001)), "{kept:?}");
+
+        for args in [vec!["explain", "--user", "1", "--movie", "2"], vec!["recommend", "--user", "1"]] {
+            let mut full: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            full.extend([OsStr::new("--dataset"), dir.as_os_str()]);
+            let run = cinema(&home, &full, &[]);
+            assert!(run.ok, "{args:?}: {}", run.both());
+        }
+    }
+
+    /// Thirty unmatched rows: ten listed and a count, unless asked for all.
+    #[test]
+    fn long_lists_of_unmatched_rows_are_summarised() {
+        let tmp = TempDir::new().unwrap();
+        let home = tmp.path().join("home");
+        let export = tmp.path().join("ratings.csv");
+        let mut csv = String::from("Date,Name,Year,Letterboxd URI,Rating\n");
+        for i in 0..30 {
+            csv.push_str(&format!("2024-01-01,No Such Film {i},1999,u,4\n"));
+        }
+        fs::write(&export, csv).unwrap();
+        let ml100k = dataset_dir("ml-100k");
+        let base = [
+            OsStr::new("import-ratings"),
+            export.as_os_str(),
+            OsStr::new("--dataset"),
+            ml100k.as_os_str(),
+            OsStr::new("--dry-run"),
+        ];
+        let run = cinema(&home, &base, &[]);
+        assert!(run.ok, "{}", run.both());
+        assert_eq!(run.stdout.matches("is not in ml-100k").count(), 10, "{}", run.stdout);
+        assert!(run.stdout.contains("… and 20 more (--json or --verbose lists all)"), "{}", run.stdout);
+        let mut verbose = base.to_vec();
+        verbose.push(OsStr::new("--verbose"));
+        let run = cinema(&home, &verbose, &[]);
+        assert_eq!(run.stdout.matches("is not in ml-100k").count(), 30, "{}", run.stdout);
+        let mut json = base.to_vec();
+        json.push(OsStr::new("--json"));
+        let run = cinema(&home, &json, &[]);
+        let preview: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(preview["unmatched"].as_array().unwrap().len(), 30);
+    }
+}

@@ -29,7 +29,7 @@ pub fn resolve(runtime: &Runtime, plugins_dir: &Path, spec: Option<&str>) -> Res
     match spec {
         None => builtin(runtime, DEFAULT_MODULE),
         Some(s) if BUILTIN.iter().any(|(n, _)| *n == s) => builtin(runtime, s),
-        Some(name) if plugins_dir.join(format!("{name}.wasm")).is_file() => {
+        Some(name) if plugins_dir.join(format!("{name}.wasm")).exists() => {
             EngineModule::from_file(runtime, &plugins_dir.join(format!("{name}.wasm")))
         }
         Some(path) => EngineModule::from_file(runtime, Path::new(path)),

@@ -2,13 +2,21 @@
 //! files in a plugins folder. Which modules are built into the app is the
 //! app's business (`cinema::modules`), not the host's.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::Module;
 
 use super::runtime::{Compiled, Runtime, hex};
+
+/// The most an engine module file may hold. The built-in modules are about
+/// 370 KB and an engine with a large model baked in a few MB; 64 MiB leaves
+/// room for any honest module and keeps a mistaken path (a video, a disk
+/// image) from being read into memory whole before wasmtime refuses it.
+pub const MODULE_CAP: u64 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModuleSource {
@@ -26,20 +34,33 @@ pub struct EngineModule {
 }
 
 impl EngineModule {
-    /// Loads a `.wasm` (or `.wat`) file.
+    /// Loads a `.wasm` (or `.wat`) file. Only a regular file of at most
+    /// [`MODULE_CAP`] bytes is read; a FIFO or device is refused unopened.
     pub fn from_file(runtime: &Runtime, path: &Path) -> Result<EngineModule> {
-        let bytes = std::fs::read(path).with_context(|| format!("could not read engine module {}", path.display()))?;
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = read_module_file(path)?;
+        let text = !bytes.starts_with(b"\0asm");
         // wasmtime reads anything that is not binary wasm as WAT text; for a
-        // `.wasm` file its parser's complaint would only mislead.
-        if path.extension().is_some_and(|e| e == "wasm") && !bytes.starts_with(b"\0asm") {
+        // `.wasm` file, or text that is not WAT, its parser's complaint would
+        // only mislead (and quote the file).
+        if text && (path.extension().is_some_and(|e| e == "wasm") || !looks_like_wat(&bytes)) {
             bail!(
-                "engine module {name} is not a valid WebAssembly module: {} does not start with \\0asm{}",
+                "engine module {name} is not a WebAssembly module: {} starts with neither \\0asm nor `(module`{}",
                 path.display(),
                 looks_like(&bytes)
             );
         }
-        EngineModule::from_bytes(runtime, &name, ModuleSource::File(path.to_path_buf()), &bytes)
+        let compiled = EngineModule::from_bytes(runtime, &name, ModuleSource::File(path.to_path_buf()), &bytes);
+        if !text {
+            return compiled;
+        }
+        // The WAT parser's errors quote the offending source lines: keep
+        // only the first line of its complaint, cleaned and short.
+        compiled.map_err(|e| {
+            let cause = e.root_cause().to_string();
+            let first = cause.lines().next().unwrap_or_default();
+            anyhow!("engine module {name} is not valid WebAssembly text: {}", excerpt(first))
+        })
     }
 
     /// Compiles a module held in memory (or loads its compiled form from the cache).
@@ -54,6 +75,84 @@ impl EngineModule {
             ModuleSource::File(path) => path.display().to_string(),
         }
     }
+}
+
+/// The bytes of a module file: refused unopened unless it is a regular file
+/// (opening a FIFO blocks, a device never ends), and never more than
+/// [`MODULE_CAP`] bytes, even if the file grows while it is read.
+fn read_module_file(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).with_context(|| format!("could not read engine module {shown}"))?;
+    if !meta.is_file() {
+        bail!("engine module {shown} is {}, not a regular file; nothing was read from it", file_kind(&meta));
+    }
+    let too_large = || {
+        anyhow!(
+            "engine module {shown} is larger than the {} MiB an engine module may be; nothing was loaded",
+            MODULE_CAP >> 20
+        )
+    };
+    if meta.len() > MODULE_CAP {
+        return Err(too_large());
+    }
+    let file = File::open(path).with_context(|| format!("could not read engine module {shown}"))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MODULE_CAP + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("could not read engine module {shown}"))?;
+    if bytes.len() as u64 > MODULE_CAP {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// WebAssembly text opens with `(module`, perhaps after blank space and
+/// `;;` line or `(; ;)` block comments.
+fn looks_like_wat(bytes: &[u8]) -> bool {
+    let Ok(mut text) = std::str::from_utf8(bytes) else { return false };
+    loop {
+        text = text.trim_start();
+        if let Some(rest) = text.strip_prefix(";;") {
+            text = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(rest) = text.strip_prefix("(;") {
+            text = rest.split_once(";)").map_or("", |(_, after)| after);
+        } else {
+            return text
+                .strip_prefix("(module")
+                .is_some_and(|r| r.is_empty() || r.starts_with(|c: char| !c.is_alphanumeric()));
+        }
+    }
+}
+
+/// At most 60 characters of `s`, control characters replaced, `…` marking a cut.
+fn excerpt(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out: String = chars.by_ref().take(60).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The `.wasm` files in a plugins folder, sorted by name.
@@ -76,7 +175,8 @@ fn looks_like(bytes: &[u8]) -> &'static str {
         [0x7f, b'E', b'L', b'F', ..] => " (it looks like an ELF executable)",
         [b'M', b'Z', ..] => " (it looks like a Windows executable)",
         [b'P', b'K', 3, 4, ..] => " (it looks like a zip archive)",
-        _ if std::str::from_utf8(bytes).is_ok() => " (it is text; WebAssembly text belongs in a .wat file)",
+        _ if looks_like_wat(bytes) => " (it is WebAssembly text, which belongs in a .wat file)",
+        _ if std::str::from_utf8(bytes).is_ok() => " (it is text)",
         _ => "",
     }
 }

@@ -21,7 +21,14 @@ pub struct Args {
     /// Show what would change, and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// List every left-out, ambiguous and unmatched row (text shows the first 10 of each).
+    #[arg(long)]
+    verbose: bool,
 }
+
+/// Rows of each kind the text output lists without `--verbose`: a whole
+/// export that did not match would otherwise bury the summary.
+const LISTED: usize = 10;
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
     let dataset = load_dataset(env, &args.dataset)?;
@@ -56,18 +63,17 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             p.rounded, dataset.name
         );
     }
-    for (line, why) in &p.malformed {
-        println!("  line {line}: left out: {why}");
-    }
+    let limit = if args.verbose { usize::MAX } else { LISTED };
+    listed(&p.malformed, limit, |(line, why)| format!("line {line}: left out: {why}"));
     let year = |y: &Option<u16>| y.map(|y| format!(" ({y})")).unwrap_or_default();
-    for a in &p.ambiguous {
+    listed(&p.ambiguous, limit, |a| {
         let names: Vec<String> =
             a.candidates.iter().map(|c| format!("{} {}{}", c.movie_id, c.title, year(&c.year))).collect();
-        println!("  line {}: {}{} is ambiguous: {}", a.line, a.title, year(&a.year), names.join(" or "));
-    }
-    for u in &p.unmatched {
-        println!("  line {}: {}{} is not in {}", u.line, u.title, year(&u.year), dataset.name);
-    }
+        format!("line {}: {}{} is ambiguous: {}", a.line, a.title, year(&a.year), names.join(" or "))
+    });
+    listed(&p.unmatched, limit, |u| {
+        format!("line {}: {}{} is not in {}", u.line, u.title, year(&u.year), dataset.name)
+    });
     if args.dry_run {
         println!("dry run: nothing written; run again without --dry-run to import {} ratings", p.ratings.len());
     } else if p.imported > 0 {
@@ -80,4 +86,14 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!("nothing to change: your ratings already say this");
     }
     Ok(())
+}
+
+/// The first `limit` rows, then how many more there are.
+fn listed<T>(rows: &[T], limit: usize, line: impl Fn(&T) -> String) {
+    for row in rows.iter().take(limit) {
+        println!("  {}", line(row));
+    }
+    if rows.len() > limit {
+        println!("  … and {} more (--json or --verbose lists all)", rows.len() - limit);
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! File layout: `CINEMADS`, format version (u32 LE), fingerprint length (u32
 //! LE), postcard fingerprint, SHA-256 of the body, body length (u64 LE), body
-//! (the postcard `Dataset`).
+//! (the postcard `(Dataset, ImportNotes)`).
 
 use std::fs;
 use std::io::{self, Write};
@@ -19,11 +19,13 @@ use thiserror::Error;
 
 use super::dataset::Dataset;
 use super::home::Home;
-use super::import::{self, ImportError, Reason};
+use super::import::{self, ImportError, ImportNotes, Reason};
 
 const MAGIC: &[u8; 8] = b"CINEMADS";
-/// Bump whenever `Dataset` or this layout changes: old caches become misses.
-const FORMAT_VERSION: u32 = 1;
+/// Bump whenever `Dataset`, what the import puts in it, or this layout
+/// changes: old caches become misses. 2: titles, genres and tags cleaned of
+/// control characters, duplicate ratings dropped, and the import's notes kept.
+const FORMAT_VERSION: u32 = 2;
 const CHECKSUM_LEN: usize = 32;
 
 /// Whether `load_or_import` answered from the cache or had to import.
@@ -50,26 +52,32 @@ pub struct FileStamp {
 /// The dataset at `path`, from the cache when it is still valid, else imported
 /// (and cached for next time). A failed import leaves no cache file behind.
 pub fn load_or_import(home: &Home, path: &Path) -> anyhow::Result<(Dataset, CacheStatus)> {
+    load_or_import_noted(home, path).map(|(dataset, status, _)| (dataset, status))
+}
+
+/// [`load_or_import`], with what the import noticed about the data (kept in
+/// the cache, so a hit says it too).
+pub fn load_or_import_noted(home: &Home, path: &Path) -> anyhow::Result<(Dataset, CacheStatus, ImportNotes)> {
     // Taken before reading, so a file changed mid-import makes the next start re-import.
     let fingerprint = import_fingerprint(path)?;
     let cache = cache_path(home, path);
     match read_cache(&cache, &fingerprint) {
-        Ok(Some(dataset)) => return Ok((dataset, CacheStatus::Hit)),
+        Ok(Some((dataset, notes))) => return Ok((dataset, CacheStatus::Hit, notes)),
         Ok(None) => {}
         Err(defect) => tracing::warn!("ignoring dataset cache {}: {defect}", cache.display()),
     }
-    let dataset = match import::import(path) {
-        Ok(dataset) => dataset,
+    let (dataset, notes) = match import::import_noted(path) {
+        Ok(imported) => imported,
         Err(err) => {
             discard(&cache);
             return Err(err.into());
         }
     };
     // The cache only saves time: failing to write it must not fail the import.
-    if let Err(err) = write_cache(&cache, &fingerprint, &dataset) {
+    if let Err(err) = write_cache(&cache, &fingerprint, &dataset, &notes) {
         tracing::warn!("could not write dataset cache {}: {err:#}", cache.display());
     }
-    Ok((dataset, CacheStatus::Miss))
+    Ok((dataset, CacheStatus::Miss, notes))
 }
 
 /// Size and mtime of every file an import of `path` would read.
@@ -122,7 +130,7 @@ enum CacheDefect {
 }
 
 /// `Ok(None)` when there is no cache or it describes other source files.
-fn read_cache(cache: &Path, expected: &Fingerprint) -> Result<Option<Dataset>, CacheDefect> {
+fn read_cache(cache: &Path, expected: &Fingerprint) -> Result<Option<(Dataset, ImportNotes)>, CacheDefect> {
     let bytes = match fs::read(cache) {
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         other => other?,
@@ -130,7 +138,7 @@ fn read_cache(cache: &Path, expected: &Fingerprint) -> Result<Option<Dataset>, C
     decode(&bytes, expected)
 }
 
-fn decode(bytes: &[u8], expected: &Fingerprint) -> Result<Option<Dataset>, CacheDefect> {
+fn decode(bytes: &[u8], expected: &Fingerprint) -> Result<Option<(Dataset, ImportNotes)>, CacheDefect> {
     let mut input = Cursor(bytes);
     if input.take(MAGIC.len()).map_err(|_| CacheDefect::NotACache)? != MAGIC {
         return Err(CacheDefect::NotACache);
@@ -193,10 +201,10 @@ fn encode_header(fingerprint: &Fingerprint, body: &[u8]) -> anyhow::Result<Vec<u
 
 /// Temp file in the same folder, fsync, atomic rename: a crash leaves either
 /// the old cache or the new one, never half of one.
-fn write_cache(target: &Path, fingerprint: &Fingerprint, dataset: &Dataset) -> anyhow::Result<()> {
+fn write_cache(target: &Path, fingerprint: &Fingerprint, dataset: &Dataset, notes: &ImportNotes) -> anyhow::Result<()> {
     let dir = target.parent().context("cache path has no folder")?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let body = postcard::to_stdvec(dataset)?;
+    let body = postcard::to_stdvec(&(dataset, notes))?;
     let header = encode_header(fingerprint, &body)?;
     let mut tmp = NamedTempFile::new_in(dir)?;
     tmp.write_all(&header)?;
@@ -252,12 +260,16 @@ mod tests {
         }
     }
 
+    fn notes() -> ImportNotes {
+        ImportNotes { duplicates_dropped: 3 }
+    }
+
     fn fingerprint(len: u64) -> Fingerprint {
         Fingerprint { files: vec![FileStamp { path: "/d/ratings.dat".into(), len, mtime_ns: 42 }] }
     }
 
     fn encoded() -> Vec<u8> {
-        let body = postcard::to_stdvec(&dataset()).unwrap();
+        let body = postcard::to_stdvec(&(dataset(), notes())).unwrap();
         let mut bytes = encode_header(&fingerprint(10), &body).unwrap();
         bytes.extend_from_slice(&body);
         bytes
@@ -265,7 +277,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        assert_eq!(decode(&encoded(), &fingerprint(10)).unwrap(), Some(dataset()));
+        assert_eq!(decode(&encoded(), &fingerprint(10)).unwrap(), Some((dataset(), notes())));
     }
 
     #[test]

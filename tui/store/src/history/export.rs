@@ -4,10 +4,18 @@
 //! row becomes an [`ExportRow`] with its rating on a 0.5–5 scale; a
 //! malformed row is reported with its line number and left out whole.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+
+use crate::input::{self, Refused};
+use crate::text::{clean, excerpt};
+
+/// The most a ratings export (the file, or the CSV inflated from its zip)
+/// may hold. A Letterboxd or IMDb export is a few hundred bytes per film —
+/// 10,000 films is about 1 MB — so 64 MiB is far beyond any real history,
+/// and it bounds the memory a hostile file (a zip bomb) can take.
+pub const EXPORT_CAP: u64 = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,8 +67,23 @@ const LETTERBOXD_DIARY: [&str; 4] = ["Name", "Year", "Rating", "Watched Date"];
 const IMDB: [&str; 5] = ["Const", "Your Rating", "Title", "Title Type", "Year"];
 
 /// Reads `path`: a CSV, or a zip holding Letterboxd's `ratings.csv` (else its `diary.csv`).
+/// Anything but a regular file is refused unopened, anything over [`EXPORT_CAP`] unread.
 pub fn read(path: &Path) -> Result<Export> {
-    let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    let too_large = |what: String| {
+        anyhow::anyhow!(
+            "{what} is larger than the {} a ratings export may be; nothing was imported",
+            input::size(EXPORT_CAP)
+        )
+    };
+    let bytes = match input::read_file(path, EXPORT_CAP) {
+        Ok(bytes) => bytes,
+        Err(Refused::NotRegular(kind)) => bail!(
+            "{} is {kind}, not a regular file; a ratings export is a .zip or .csv file; nothing was read from it",
+            path.display()
+        ),
+        Err(Refused::TooLarge) => return Err(too_large(path.display().to_string())),
+        Err(Refused::Io(e)) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
     // A zip starts with a local file header, or (empty) its end record.
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
@@ -69,9 +92,24 @@ pub fn read(path: &Path) -> Result<Export> {
             let name =
                 archive.file_names().flatten().find(|n| n.rsplit('/').next() == Some(wanted)).map(|n| n.into_owned());
             if let Some(name) = name {
-                let mut csv = Vec::new();
-                archive.by_name(&name)?.read_to_end(&mut csv)?;
-                return parse(&csv).with_context(|| format!("{name} in {}", path.display()));
+                let shown = format!("{} in {}", clean(&name), path.display());
+                let entry = archive.by_name(&name)?;
+                // The declared size is only a claim: over the cap it is
+                // refused unread, under it it bounds what is inflated.
+                let declared = entry.size();
+                if declared > EXPORT_CAP {
+                    return Err(too_large(shown));
+                }
+                let csv = match input::read_at_most(entry, declared, declared) {
+                    Ok(csv) => csv,
+                    Err(Refused::TooLarge) => bail!(
+                        "{shown} inflates to more than the {declared} bytes its archive declares for it \
+                         (a damaged or hostile archive); nothing was imported"
+                    ),
+                    Err(Refused::NotRegular(_)) => unreachable!("an archive entry is read from the archive"),
+                    Err(Refused::Io(e)) => return Err(e).with_context(|| format!("could not read {shown}")),
+                };
+                return parse(&csv).with_context(|| shown);
             }
         }
         bail!("{} holds no ratings.csv or diary.csv (a Letterboxd export does)", path.display());
@@ -95,7 +133,7 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
         bail!(
             "not a rating export this Cinema knows: its header is `{}`; expected Letterboxd's ratings.csv ({}), \
              its diary.csv ({}), or IMDb's ratings export ({})",
-            header.join(","),
+            excerpt(&header.join(",")),
             LETTERBOXD_RATINGS.join(","),
             LETTERBOXD_DIARY.join(","),
             IMDB.join(",")
@@ -141,11 +179,12 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
             _ => {
                 let range =
                     if service == Service::Imdb { "a whole number from 1 to 10" } else { "0.5 to 5 in half stars" };
-                export.malformed.push((line, format!("rating `{rating_text}` is not {range}")));
+                export.malformed.push((line, format!("rating `{}` is not {range}", excerpt(rating_text))));
                 continue;
             }
         };
-        let title = field(title_at).to_owned();
+        // Shown in the preview and its "not in the dataset" lines.
+        let title = clean(field(title_at)).into_owned();
         if title.is_empty() {
             export.malformed.push((line, "no title".into()));
             continue;
@@ -155,7 +194,7 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
             y => match y.parse::<u16>() {
                 Ok(y) => Some(y),
                 Err(_) => {
-                    export.malformed.push((line, format!("year `{y}` is not a year")));
+                    export.malformed.push((line, format!("year `{}` is not a year", excerpt(y))));
                     continue;
                 }
             },
@@ -166,7 +205,7 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
                 None => {
                     export
                         .malformed
-                        .push((line, format!("`{}` is not an IMDb id (tt + digits)", field(column("Const")))));
+                        .push((line, format!("`{}` is not an IMDb id (tt + digits)", excerpt(field(column("Const"))))));
                     continue;
                 }
             },
@@ -278,6 +317,58 @@ mod tests {
         let empty = dir.path().join("empty.zip");
         zip::ZipWriter::new(std::fs::File::create(&empty).unwrap()).finish().unwrap();
         assert!(read(&empty).unwrap_err().to_string().contains("holds no ratings.csv or diary.csv"));
+    }
+
+    #[test]
+    fn titles_lose_their_control_characters_and_bad_fields_are_quoted_short() {
+        let long = "9".repeat(5_000_000);
+        let csv = format!(
+            "Date,Name,Year,Letterboxd URI,Rating\n\
+             2024-01-01,\"Heat\u{1b}]0;owned\u{7}\u{1b}[2J\",1995,u,4\n\
+             2024-01-02,Alien,1979,u,{long}\n"
+        );
+        let e = parse(csv.as_bytes()).unwrap();
+        assert_eq!(e.rows[0].title, "Heat\u{FFFD}]0;owned\u{FFFD}\u{FFFD}[2J");
+        let (line, why) = &e.malformed[0];
+        assert_eq!(*line, 3);
+        assert!(why.len() < 200 && why.contains('…'), "{why}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_fifos_and_oversized_files_are_refused_unread() {
+        let e = read(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("is a device, not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ratings.csv");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read(&fifo).unwrap_err().to_string();
+        assert!(e.contains("is a FIFO (named pipe), not a regular file"), "{e}");
+        let big = dir.path().join("big.csv");
+        std::fs::File::create(&big).unwrap().set_len(EXPORT_CAP + 1).unwrap();
+        let e = read(&big).unwrap_err().to_string();
+        assert!(e.contains("is larger than the 64 MiB a ratings export may be"), "{e}");
+    }
+
+    /// A zip bomb: well under a megabyte that inflates past the cap,
+    /// refused without holding it.
+    #[test]
+    fn a_zip_whose_csv_inflates_past_the_cap_is_refused() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("ratings.csv", deflated).unwrap();
+        zip.write_all(b"Date,Name,Year,Letterboxd URI,Rating\n").unwrap();
+        let row = b"2024-01-01,Heat,1995,u,4\n".repeat(40_000);
+        for _ in 0..(EXPORT_CAP as usize / row.len() + 1) {
+            zip.write_all(&row).unwrap();
+        }
+        zip.finish().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() < EXPORT_CAP / 50);
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("ratings.csv in") && e.contains("larger than the 64 MiB a ratings export may be"), "{e}");
     }
 
     #[test]

@@ -157,12 +157,14 @@ impl<'c> RatingsBuilder<'c> {
         index
     }
 
-    /// Sorted raw user ids and the ratings, renumbered to match.
-    pub(crate) fn finish(self, file: &str) -> Result<(Vec<u32>, Vec<Rating>), ImportError> {
+    /// Sorted raw user ids, the ratings renumbered to match (a pair rated
+    /// twice kept once: see [`drop_duplicates`]), and how many were dropped.
+    pub(crate) fn finish(self, file: &str) -> Result<(Vec<u32>, Vec<Rating>, usize), ImportError> {
         let RatingsBuilder { mut raw_users, mut ratings, .. } = self;
         if ratings.is_empty() {
             return Err(ImportError::whole(file, Reason::NoRows("ratings")));
         }
+        let dropped = drop_duplicates(&mut ratings, raw_users.len());
         let mut order: Vec<u32> = (0..raw_users.len() as u32).collect();
         order.sort_unstable_by_key(|&i| raw_users[i as usize]);
         let mut renumber = vec![0u32; order.len()];
@@ -173,8 +175,59 @@ impl<'c> RatingsBuilder<'c> {
             rating.user = renumber[rating.user as usize];
         }
         raw_users.sort_unstable();
-        Ok((raw_users, ratings))
+        Ok((raw_users, ratings, dropped))
     }
+}
+
+/// Keeps one rating per (user, movie) pair: the latest by timestamp, the
+/// later row on a tie — MovieLens's own rule when it dedups its releases.
+/// The engine (rightly) refuses a pair twice, so it must never see one.
+/// The kept ratings stay in file order. Returns how many were dropped.
+fn drop_duplicates(ratings: &mut Vec<Rating>, users: usize) -> usize {
+    // Positions bucketed by user (a counting sort: file order within each
+    // user), then each user's few ratings sorted by movie. Linear in the
+    // ratings, where sorting them all would not be.
+    let position = |i: usize| u32::try_from(i).expect("the dataset file cap keeps ratings below 2^32");
+    let mut start = vec![0u32; users + 1];
+    for r in ratings.iter() {
+        start[r.user as usize + 1] += 1;
+    }
+    for u in 0..users {
+        start[u + 1] += start[u];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; ratings.len()];
+    for (i, r) in ratings.iter().enumerate() {
+        let slot = &mut next[r.user as usize];
+        order[*slot as usize] = position(i);
+        *slot += 1;
+    }
+    let mut dropped = Vec::new();
+    for u in 0..users {
+        let bucket = &mut order[start[u] as usize..start[u + 1] as usize];
+        bucket.sort_unstable_by_key(|&i| {
+            let r = &ratings[i as usize];
+            (r.item, r.timestamp, i)
+        });
+        for pair in bucket.windows(2) {
+            if ratings[pair[0] as usize].item == ratings[pair[1] as usize].item {
+                dropped.push(pair[0]);
+            }
+        }
+    }
+    if dropped.is_empty() {
+        return 0;
+    }
+    let mut keep = vec![true; ratings.len()];
+    for &i in &dropped {
+        keep[i as usize] = false;
+    }
+    let mut i = 0;
+    ratings.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    dropped.len()
 }
 
 /// `user<sep>movie<sep>rating<sep>timestamp` lines (`u.data`, `ratings.dat`).
@@ -184,7 +237,7 @@ pub(crate) fn read_delimited_ratings(
     sep: &[u8],
     catalogue: &Catalogue,
     scale: RatingScale,
-) -> Result<(Vec<u32>, Vec<Rating>), ImportError> {
+) -> Result<(Vec<u32>, Vec<Rating>, usize), ImportError> {
     parse::require_content(bytes).map_err(|r| ImportError::whole(file, r))?;
     let mut builder = RatingsBuilder::new(catalogue, scale, parse::count_lines(bytes));
     for (line, text) in lines(bytes) {
@@ -242,7 +295,7 @@ mod tests {
     fn users_are_renumbered_by_raw_id() {
         let c = catalogue(&[1, 2]);
         let data = b"9::1::5::100\n3::2::4::101\n9::2::1::102";
-        let (users, ratings) = read_delimited_ratings("r", data, b"::", &c, RatingScale::WHOLE_STARS).unwrap();
+        let (users, ratings, _) = read_delimited_ratings("r", data, b"::", &c, RatingScale::WHOLE_STARS).unwrap();
         assert_eq!(users, [3, 9]);
         assert_eq!(ratings.iter().map(|r| (r.user, r.item)).collect::<Vec<_>>(), [(1, 0), (0, 1), (1, 1)]);
         assert_eq!(ratings[1].value, 4.0);
@@ -260,5 +313,23 @@ mod tests {
         assert_eq!(err(b"1\t2\t5\t0\n"), "u.data:1: movie 2 is not in movies.dat");
         assert_eq!(err(b"a\t1\t5\t0\n"), "u.data:1: user id `a` is not a number");
         assert_eq!(err(b"\n \n"), "u.data: file is empty");
+    }
+
+    #[test]
+    fn a_pair_rated_twice_keeps_its_latest_rating_in_file_order() {
+        let c = catalogue(&[1, 2, 3]);
+        // User 9 rates movie 1 three times (the latest, 300, is in the middle),
+        // user 3 rates movie 2 twice at the same second (the later row wins);
+        // user 9's other movie and user 3's movie 1 are no duplicates.
+        let data = b"9::1::2::100\n9::1::5::300\n3::2::1::50\n9::2::3::100\n9::1::4::200\n3::1::1::7\n3::2::4::50\n";
+        let (users, ratings, dropped) = read_delimited_ratings("r", data, b"::", &c, RatingScale::WHOLE_STARS).unwrap();
+        assert_eq!(users, [3, 9]);
+        assert_eq!(dropped, 3);
+        let kept: Vec<_> = ratings.iter().map(|r| (users[r.user as usize], r.item, r.value, r.timestamp)).collect();
+        assert_eq!(kept, [(9, 0, 5.0, 300), (9, 1, 3.0, 100), (3, 0, 1.0, 7), (3, 1, 4.0, 50)]);
+        let (_, clean, dropped) =
+            read_delimited_ratings("r", b"1::1::5::0\n1::2::5::0\n2::1::5::0\n", b"::", &c, RatingScale::WHOLE_STARS)
+                .unwrap();
+        assert_eq!((clean.len(), dropped), (3, 0));
     }
 }

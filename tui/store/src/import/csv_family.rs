@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use csv::ByteRecord;
 
+use super::ImportNotes;
 use super::build::{Catalogue, CatalogueBuilder, RatingsBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, GenreTable};
@@ -16,7 +17,7 @@ const MOVIES_HEADER: &str = "movieId,title,genres";
 const TAGS_HEADER: &str = "userId,movieId,tag,timestamp";
 const LINKS_HEADER: &str = "movieId,imdbId,tmdbId";
 
-pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
+pub(super) fn import(source: &mut Source) -> Result<(Dataset, ImportNotes), ImportError> {
     let movies = source.read("movies.csv")?;
     let (mut catalogue, genres) = read_movies(&movies.display, &movies.bytes)?;
     drop(movies);
@@ -28,8 +29,8 @@ pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
     }
     let ratings = source.read("ratings.csv")?;
     let scale = RatingScale::HALF_STARS;
-    let (user_ids, ratings) = read_ratings(&ratings.display, &ratings.bytes, &catalogue, scale)?;
-    Ok(Dataset {
+    let (user_ids, ratings, duplicates_dropped) = read_ratings(&ratings.display, &ratings.bytes, &catalogue, scale)?;
+    let dataset = Dataset {
         name: source.dataset_name(),
         format: Format::MlCsv,
         scale,
@@ -37,7 +38,8 @@ pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
         movies: catalogue.movies,
         user_ids,
         ratings,
-    })
+    };
+    Ok((dataset, ImportNotes { duplicates_dropped }))
 }
 
 /// Calls `row` for every data row of a CSV file, once the encoding, the header
@@ -148,7 +150,7 @@ pub(crate) fn read_tags(file: &str, bytes: &[u8], catalogue: &mut Catalogue) -> 
         parse::parse_id(&row[0], "user id")?;
         let movie = catalogue.index_of(parse::parse_id(&row[1], "movie id")?)?;
         parse::parse_timestamp(&row[3])?;
-        counts.add(movie, parse::text(&row[2])?.trim());
+        counts.add(movie, crate::text::clean(parse::text(&row[2])?).trim());
         Ok(())
     })?;
     counts.apply(&mut catalogue.movies);
@@ -193,7 +195,7 @@ pub(crate) fn read_ratings(
     bytes: &[u8],
     catalogue: &Catalogue,
     scale: RatingScale,
-) -> Result<(Vec<u32>, Vec<Rating>), ImportError> {
+) -> Result<(Vec<u32>, Vec<Rating>, usize), ImportError> {
     let mut builder = RatingsBuilder::new(catalogue, scale, parse::count_lines(bytes));
     for_each_row(file, bytes, RATINGS_HEADER, |_, row| builder.push([&row[0], &row[1], &row[2], &row[3]]))?;
     builder.finish(file)
@@ -226,7 +228,7 @@ mod tests {
     #[test]
     fn ratings_are_half_stars() {
         let bytes = b"userId,movieId,rating,timestamp\n5,1,4.5,10\n2,4,0.5,11";
-        let (users, ratings) = read_ratings("r.csv", bytes, &catalogue(), RatingScale::HALF_STARS).unwrap();
+        let (users, ratings, _) = read_ratings("r.csv", bytes, &catalogue(), RatingScale::HALF_STARS).unwrap();
         assert_eq!(users, [2, 5]);
         assert_eq!((ratings[0].user, ratings[0].item, ratings[0].value), (1, 0, 4.5));
         assert_eq!((ratings[1].user, ratings[1].item, ratings[1].value), (0, 3, 0.5));

@@ -37,6 +37,16 @@ pub enum Reason {
     Io(String),
     #[error("not a folder or a readable zip archive ({0})")]
     NotAnArchive(String),
+    /// `kind` is what the path is (`a FIFO (named pipe)`), `wanted` what it should be.
+    #[error("is {kind}, not {wanted}; nothing was read from it")]
+    NotRegular { kind: &'static str, wanted: &'static str },
+    #[error("is larger than the {cap} a dataset file may be; nothing of it was imported")]
+    TooLarge { cap: String },
+    #[error(
+        "inflates to more than the {declared} bytes its archive declares for it \
+         (a damaged or hostile archive); nothing of it was imported"
+    )]
+    InflatesPastDeclared { declared: u64 },
     #[error("no MovieLens ratings file found (expected u.data, ratings.dat or ratings.csv)")]
     NoRatingsFile,
     #[error("found {ratings} but not {catalogue}")]

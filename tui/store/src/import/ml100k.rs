@@ -1,6 +1,7 @@
 //! MovieLens 100K: `u.data` (tab-separated ratings), `u.item` (`|`-separated,
 //! latin-1, 19 genre flags) and the optional `u.genre` table.
 
+use super::ImportNotes;
 use super::build::{self, Catalogue, CatalogueBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, Fields, decode_latin1, lines, split_exact};
@@ -33,7 +34,7 @@ pub(crate) const STANDARD_GENRES: [&str; 19] = [
 /// `id|title|release date|video release date|IMDb URL` come before the flags.
 const LEADING_FIELDS: usize = 5;
 
-pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
+pub(super) fn import(source: &mut Source) -> Result<(Dataset, ImportNotes), ImportError> {
     let genres = match source.read_optional("u.genre")? {
         Some(file) => read_genres(&file.display, &file.bytes)?,
         None => STANDARD_GENRES.map(String::from).to_vec(),
@@ -43,8 +44,9 @@ pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
     drop(item);
     let data = source.read("u.data")?;
     let scale = RatingScale::WHOLE_STARS;
-    let (user_ids, ratings) = build::read_delimited_ratings(&data.display, &data.bytes, b"\t", &catalogue, scale)?;
-    Ok(Dataset {
+    let (user_ids, ratings, duplicates_dropped) =
+        build::read_delimited_ratings(&data.display, &data.bytes, b"\t", &catalogue, scale)?;
+    let dataset = Dataset {
         name: source.dataset_name(),
         format: Format::Ml100k,
         scale,
@@ -52,7 +54,8 @@ pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
         movies: catalogue.movies,
         user_ids,
         ratings,
-    })
+    };
+    Ok((dataset, ImportNotes { duplicates_dropped }))
 }
 
 /// `name|index` lines; the index must match the line's position.
@@ -73,10 +76,10 @@ fn genre(line: &[u8], position: u32) -> Result<String, Reason> {
     if index != position {
         return Err(Reason::GenreOrder { expected: position, found: index });
     }
-    let name = parse::text(name)?.trim().to_owned();
+    let name = crate::text::clean(parse::text(name)?.trim()).into_owned();
     // Flags become bits of a u32.
     if position == 32 {
-        return Err(Reason::TooManyGenres(name));
+        return Err(Reason::TooManyGenres(crate::text::excerpt(&name)));
     }
     Ok(name)
 }
@@ -112,7 +115,7 @@ fn item(fields: &[&[u8]], genre_count: usize) -> Result<Movie, Reason> {
         match flag.trim_ascii() {
             b"1" => genres |= 1 << g,
             b"0" => {}
-            other => return Err(Reason::BadGenreFlag(String::from_utf8_lossy(other).into_owned())),
+            other => return Err(Reason::BadGenreFlag(crate::text::excerpt_bytes(other))),
         }
     }
     Ok(Movie { id, title, year, genres, imdb_id: None, tmdb_id: None, tags: Vec::new() })

@@ -1,5 +1,6 @@
 //! MovieLens 1M: `ratings.dat` and `movies.dat`, `::`-separated, latin-1.
 
+use super::ImportNotes;
 use super::build::{self, Catalogue, CatalogueBuilder};
 use super::error::{ImportError, Reason};
 use super::parse::{self, GenreTable, decode_latin1, lines, split_exact};
@@ -8,15 +9,15 @@ use crate::dataset::{Dataset, Format, Movie, RatingScale};
 
 const SEPARATOR: &[u8] = b"::";
 
-pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
+pub(super) fn import(source: &mut Source) -> Result<(Dataset, ImportNotes), ImportError> {
     let movies = source.read("movies.dat")?;
     let (catalogue, genres) = read_movies(&movies.display, &movies.bytes)?;
     drop(movies);
     let ratings = source.read("ratings.dat")?;
     let scale = RatingScale::WHOLE_STARS;
-    let (user_ids, ratings) =
+    let (user_ids, ratings, duplicates_dropped) =
         build::read_delimited_ratings(&ratings.display, &ratings.bytes, SEPARATOR, &catalogue, scale)?;
-    Ok(Dataset {
+    let dataset = Dataset {
         name: source.dataset_name(),
         format: Format::Ml1m,
         scale,
@@ -24,7 +25,8 @@ pub(super) fn import(source: &mut Source) -> Result<Dataset, ImportError> {
         movies: catalogue.movies,
         user_ids,
         ratings,
-    })
+    };
+    Ok((dataset, ImportNotes { duplicates_dropped }))
 }
 
 /// `MovieID::Title (Year)::Genre1|Genre2` lines: the catalogue and its genre names.

@@ -11,6 +11,8 @@ mod source;
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 pub use error::{ImportError, Reason};
 use source::Source;
 
@@ -21,7 +23,7 @@ struct Layout {
     ratings: &'static str,
     catalogue: &'static str,
     optional: &'static [&'static str],
-    read: fn(&mut Source) -> Result<Dataset, ImportError>,
+    read: fn(&mut Source) -> Result<(Dataset, ImportNotes), ImportError>,
 }
 
 /// Checked in this order when a folder somehow holds several layouts.
@@ -38,19 +40,52 @@ const LAYOUTS: [Layout; 3] = [
 
 const RATINGS_FILES: [&str; 3] = [LAYOUTS[0].ratings, LAYOUTS[1].ratings, LAYOUTS[2].ratings];
 
-/// Reads the dataset at `path` (a folder or a zip archive).
+/// What an import that succeeded still has to say about the data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportNotes {
+    /// Ratings of a (user, movie) pair rated more than once, dropped in
+    /// favour of the pair's latest rating.
+    pub duplicates_dropped: usize,
+}
+
+impl ImportNotes {
+    /// One line per problem, for wherever an import is reported.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.duplicates_dropped > 0 {
+            warnings.push(format!(
+                "{} duplicate ratings dropped: a user rated the same movie more than once, \
+                 and only each pair's latest rating was kept",
+                self.duplicates_dropped
+            ));
+        }
+        warnings
+    }
+}
+
+/// Reads the dataset at `path` (a folder or a zip archive). What
+/// [`ImportNotes`] would say goes to the log.
 pub fn import(path: &Path) -> Result<Dataset, ImportError> {
-    read(Source::open(path, &RATINGS_FILES)?)
+    import_noted(path).map(|(dataset, _)| dataset)
+}
+
+/// [`import`], with what the import noticed about the data.
+pub fn import_noted(path: &Path) -> Result<(Dataset, ImportNotes), ImportError> {
+    let (dataset, notes) = read(Source::open(path, &RATINGS_FILES)?)?;
+    for warning in notes.warnings() {
+        tracing::warn!("{}: {warning}", path.display());
+    }
+    Ok((dataset, notes))
 }
 
 /// Reads a dataset from `(file name, bytes)` pairs as if they sat in the
 /// folder `path`: the same detection and parsers as [`import`], no disk.
 /// For fuzzing the parsers, which must fail cleanly on any bytes.
 pub fn import_files(path: &Path, files: &[(&str, &[u8])]) -> Result<Dataset, ImportError> {
-    read(Source::memory(path, files))
+    read(Source::memory(path, files)).map(|(dataset, _)| dataset)
 }
 
-fn read(mut source: Source) -> Result<Dataset, ImportError> {
+fn read(mut source: Source) -> Result<(Dataset, ImportNotes), ImportError> {
     let read = detect(&source)?.read;
     read(&mut source)
 }

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use super::error::Reason;
 use crate::dataset::{Movie, RatingScale};
+use crate::text::{clean, excerpt, excerpt_bytes};
 
 /// Non-blank lines with their 1-based line numbers; a trailing `\r` is dropped.
 pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
@@ -19,8 +20,11 @@ pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 }
 
 /// Number of lines, to size a ratings vector once instead of growing it.
+/// No rating line is shorter than 8 bytes (`1,1,5,0` and its newline), so a
+/// file of empty lines cannot make us reserve 24 bytes per byte of it.
 pub(crate) fn count_lines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count() + 1
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    lines.min(bytes.len() / 8 + 1)
 }
 
 /// `Err(Empty)` when the file holds nothing but whitespace.
@@ -98,7 +102,7 @@ pub(crate) fn text(field: &[u8]) -> Result<&str, Reason> {
 }
 
 fn not_a_number(field: &'static str, value: &[u8]) -> Reason {
-    Reason::NotANumber { field, value: String::from_utf8_lossy(value).into_owned() }
+    Reason::NotANumber { field, value: excerpt_bytes(value) }
 }
 
 /// A non-negative integer id. Parsed by hand: it is the hottest call of an import.
@@ -141,10 +145,7 @@ pub(crate) fn parse_rating(value: &[u8], scale: &RatingScale) -> Result<f32, Rea
     if scale.contains(rating) {
         Ok(rating)
     } else {
-        Err(Reason::OutOfScale {
-            value: String::from_utf8_lossy(value.trim_ascii()).into_owned(),
-            scale: describe_scale(scale),
-        })
+        Err(Reason::OutOfScale { value: excerpt_bytes(value.trim_ascii()), scale: describe_scale(scale) })
     }
 }
 
@@ -162,8 +163,10 @@ pub(crate) fn describe_scale(scale: &RatingScale) -> String {
 
 /// `Star Wars (1977)` → (`Star Wars`, 1977). Also accepts a year range such as
 /// `(2006–2007)` (first year). Titles without a trailing year are kept whole.
+/// Control characters are replaced ([`clean`]): every title passes here.
 pub(crate) fn split_title_year(raw: &str) -> (String, Option<u16>) {
-    let trimmed = raw.trim();
+    let cleaned = clean(raw);
+    let trimmed = cleaned.trim();
     let parsed = trimmed.strip_suffix(')').and_then(|body| {
         let open = body.rfind('(')?;
         let year = parse_year(&body[open + 1..])?;
@@ -193,6 +196,8 @@ const NO_GENRES: &str = "(no genres listed)";
 impl GenreTable {
     /// Bit set for a `|`-separated genre list.
     pub(crate) fn bits(&mut self, list: &str) -> Result<u32, Reason> {
+        // Cleaned before splitting, so a name and its cleaned form are one genre.
+        let list = clean(list);
         let mut bits = 0;
         for name in list.split('|').map(str::trim) {
             if name.is_empty() || name == NO_GENRES {
@@ -208,7 +213,7 @@ impl GenreTable {
             return Ok(i);
         }
         if self.names.len() == 32 {
-            return Err(Reason::TooManyGenres(name.to_owned()));
+            return Err(Reason::TooManyGenres(excerpt(name)));
         }
         self.names.push(name.to_owned());
         Ok(self.names.len() - 1)

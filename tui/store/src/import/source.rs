@@ -3,12 +3,28 @@
 //! `(display name, bytes)`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
 use super::error::{ImportError, Reason};
+use crate::input::{self, Refused};
+
+/// The most one dataset file (or archive entry, once inflated) may hold.
+/// MovieLens 32M's ratings.csv, the largest, is 877 MB: 2 GiB leaves more
+/// than twice that. Files are parsed whole in memory, so this is also the
+/// most memory one file of a hostile archive can make an import hold.
+pub const DATASET_FILE_CAP: u64 = 2 << 30;
+
+/// Lowers (never raises) [`DATASET_FILE_CAP`], so tests can prove the cap
+/// works without writing gigabytes.
+const CAP_OVERRIDE: &str = "CINEMA_TEST_DATASET_FILE_CAP";
+
+fn dataset_file_cap() -> u64 {
+    let lowered = std::env::var(CAP_OVERRIDE).ok().and_then(|v| v.parse::<u64>().ok());
+    lowered.map_or(DATASET_FILE_CAP, |cap| cap.min(DATASET_FILE_CAP))
+}
 
 /// One file's contents and the name errors should show for it.
 pub(crate) struct SourceFile {
@@ -19,6 +35,7 @@ pub(crate) struct SourceFile {
 pub(crate) struct Source {
     path: PathBuf,
     origin: Origin,
+    cap: u64,
 }
 
 enum Origin {
@@ -40,6 +57,8 @@ impl Source {
         let meta = std::fs::metadata(path).map_err(|e| whole(Reason::Io(e.to_string())))?;
         let origin = if meta.is_dir() {
             Origin::Dir
+        } else if let Some(kind) = input::not_regular(&meta) {
+            return Err(whole(Reason::NotRegular { kind, wanted: "a folder or a .zip archive" }));
         } else {
             let file = File::open(path).map_err(|e| whole(Reason::Io(e.to_string())))?;
             let archive =
@@ -47,13 +66,13 @@ impl Source {
             let prefix = dataset_prefix(&archive, ratings_files);
             Origin::Zip { archive, prefix }
         };
-        Ok(Source { path: path.to_owned(), origin })
+        Ok(Source { path: path.to_owned(), origin, cap: dataset_file_cap() })
     }
 
     /// Files held in memory, named as if they sat in the folder `path`.
     pub(crate) fn memory(path: &Path, files: &[(&str, &[u8])]) -> Source {
         let files = files.iter().map(|&(name, bytes)| (name.to_owned(), bytes.to_vec())).collect();
-        Source { path: path.to_owned(), origin: Origin::Memory(files) }
+        Source { path: path.to_owned(), origin: Origin::Memory(files), cap: dataset_file_cap() }
     }
 
     /// The path the person gave (folder or archive).
@@ -72,7 +91,9 @@ impl Source {
 
     pub(crate) fn contains(&self, name: &str) -> bool {
         match &self.origin {
-            Origin::Dir => self.path.join(name).is_file(),
+            // Anything by that name counts, so that a FIFO called ratings.csv
+            // is refused as what it is rather than reported missing.
+            Origin::Dir => std::fs::metadata(self.path.join(name)).is_ok_and(|m| !m.is_dir()),
             Origin::Zip { archive, prefix } => archive.index_for_name(&format!("{prefix}{name}")).is_some(),
             Origin::Memory(files) => files.iter().any(|(n, _)| n == name),
         }
@@ -82,7 +103,8 @@ impl Source {
     pub(crate) fn display(&self, name: &str) -> String {
         match &self.origin {
             Origin::Dir | Origin::Memory(_) => self.path.join(name).display().to_string(),
-            Origin::Zip { prefix, .. } => format!("{}:{prefix}{name}", self.path.display()),
+            // The folder name comes from the archive: shown cleaned.
+            Origin::Zip { prefix, .. } => format!("{}:{}{name}", self.path.display(), crate::text::clean(prefix)),
         }
     }
 
@@ -94,19 +116,40 @@ impl Source {
     pub(crate) fn read(&mut self, name: &str) -> Result<SourceFile, ImportError> {
         let display = self.display(name);
         let io = |e: std::io::Error| ImportError::whole(&display, Reason::Io(e.to_string()));
+        let cap = self.cap;
+        let too_large = || ImportError::whole(&display, Reason::TooLarge { cap: input::size(cap) });
         let bytes = match &mut self.origin {
-            Origin::Dir => std::fs::read(self.path.join(name)).map_err(io)?,
+            Origin::Dir => match input::read_file(&self.path.join(name), cap) {
+                Ok(bytes) => bytes,
+                Err(Refused::NotRegular(kind)) => {
+                    return Err(ImportError::whole(&display, Reason::NotRegular { kind, wanted: "a regular file" }));
+                }
+                Err(Refused::TooLarge) => return Err(too_large()),
+                Err(Refused::Io(e)) => return Err(io(e)),
+            },
             Origin::Zip { archive, prefix } => {
-                let mut entry = archive
+                let entry = archive
                     .by_name(&format!("{prefix}{name}"))
                     .map_err(|e| ImportError::whole(&display, Reason::Io(e.to_string())))?;
-                // The declared size is the archive's claim, not a fact: trust
-                // it only up to a modest buffer and let real bytes grow it.
-                let mut bytes = Vec::with_capacity(entry.size().min(16 << 20) as usize);
-                entry.read_to_end(&mut bytes).map_err(io)?;
-                bytes
+                // The declared size is the archive's claim, not a fact. A
+                // claim over the cap is refused unread; a smaller claim bounds
+                // the read, so inflating never runs past it (a true archive
+                // never does), and memory never holds more than was claimed.
+                let declared = entry.size();
+                if declared > cap {
+                    return Err(too_large());
+                }
+                match input::read_at_most(entry, declared, declared) {
+                    Ok(bytes) => bytes,
+                    Err(Refused::TooLarge) => {
+                        return Err(ImportError::whole(&display, Reason::InflatesPastDeclared { declared }));
+                    }
+                    Err(Refused::NotRegular(_)) => unreachable!("an archive entry is read from the archive"),
+                    Err(Refused::Io(e)) => return Err(io(e)),
+                }
             }
             Origin::Memory(files) => match files.iter().find(|(n, _)| n == name) {
+                Some((_, bytes)) if bytes.len() as u64 > cap => return Err(too_large()),
                 Some((_, bytes)) => bytes.clone(),
                 None => return Err(io(std::io::ErrorKind::NotFound.into())),
             },
