@@ -860,3 +860,37 @@ fn explain_me_adds_up_to_the_prediction() {
         assert_eq!(named, HashSet::from([50, 172, 181, 1, 98]), "all five of your ratings: {why:#}");
     }
 }
+
+// --- the dataset last opened, and pipes ---------------------------------------
+
+/// Commands need no `--dataset` once one has been opened, say which they
+/// used, and with none opened say how to choose one.
+#[test]
+fn without_dataset_commands_use_the_one_last_opened_and_say_so() {
+    let cinema = Cinema::new();
+    let stderr = cinema.fails(&["ratings"]);
+    assert!(stderr.contains("no dataset chosen") && stderr.contains("--dataset PATH"), "{stderr}");
+    cinema.json(&["import", &ml100k()]);
+    let rated = cinema.command(&["rate", "50", "5"]).assert().success().get_output().clone();
+    assert!(String::from_utf8_lossy(&rated.stderr).contains("the dataset last opened"), "{rated:?}");
+    assert_eq!(your_ratings(&cinema, &ml100k()), [(50, 5.0)].into());
+    let listed = cinema.json(&["ratings"]);
+    assert_eq!(listed[0]["movie_id"], 50);
+}
+
+/// A reader that stops early ends the output quietly, as for any Unix tool.
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    let cinema = Cinema::new();
+    let script = format!(
+        "'{}' --home '{}' --plugin cinema-baseline recommend --dataset '{}' --user 1 -n 1500 | head -1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_cinema"),
+        cinema.home.path().display(),
+        ml100k()
+    );
+    let out = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    let status: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(status == 0 || status == 128 + 13, "exit {status}: {stderr}");
+}

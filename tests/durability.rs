@@ -85,10 +85,15 @@ impl Home {
         stderr
     }
 
-    /// Your ratings as `cinema ratings --json` lists them, and its stderr.
+    /// Your ratings as `cinema ratings --json` lists them, and the stderr of
+    /// opening the dataset with its model (`recommend --me`, which loads,
+    /// checks and if need be retrains it) and of listing them.
     fn ratings(&self, dataset: &Path) -> (BTreeMap<u32, u8>, String) {
+        let served = self.run(&["recommend", "--me", "-n", "1", "--dataset", &shown(dataset)]);
+        let mut stderr = String::from_utf8_lossy(&served.stderr).into_owned();
+        assert!(served.status.success(), "cinema recommend failed: {stderr}");
         let output = self.run(&["ratings", "--dataset", &shown(dataset), "--json"]);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        stderr.push_str(&String::from_utf8_lossy(&output.stderr));
         assert!(output.status.success(), "cinema ratings failed: {stderr}");
         let list: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
         let ratings = list
@@ -148,7 +153,7 @@ impl Op {
         match self {
             Op::Rate(movie, value) => args.extend([movie.to_string(), value.to_string()]),
             Op::Remove(movie) => args.extend(["--remove".into(), movie.to_string()]),
-            Op::Undo => args.extend(["--undo".into(), "x".into()]),
+            Op::Undo => args.push("--undo".into()),
         }
         args
     }
@@ -428,18 +433,27 @@ fn kill_9_during_a_first_start_leaves_each_saved_model_whole_or_absent() {
     let data = TempDir::new().unwrap();
     let dataset = tiny_dataset(data.path(), "tiny");
     let mut reference = Reference::default();
-    let layout = log_layout(&home, &dataset, &mut reference);
+    log_layout(&home, &dataset, &mut reference);
     let cold_start = |home: &Home, everything: bool| {
         let _ = fs::remove_dir_all(home.models_dir(&dataset));
         if everything {
             let _ = fs::remove_dir_all(home.dir.path().join("cache"));
         }
     };
+    // `rate` saves without a model; the first start that trains is the
+    // first command that serves a list.
+    let first_start = || {
+        let mut cmd = home.cinema();
+        cmd.args(["recommend", "--me", "-n", "1", "--dataset", &shown(&dataset)]);
+        cmd
+    };
     let mut times = BTreeMap::new();
     for everything in [false, true] {
         cold_start(&home, everything);
-        let lived = lifetime(&home, &dataset, &mut reference, &[Op::Rate(4, 4)]);
-        times.insert(everything, lived);
+        let started = Instant::now();
+        let output = first_start().output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        times.insert(everything, started.elapsed());
     }
     let mut rng = StdRng::seed_from_u64(SEED ^ 2);
     let (mut tally, mut absent, mut loaded) = (Tally::default(), 0, 0);
@@ -451,12 +465,16 @@ fn kill_9_during_a_first_start_leaves_each_saved_model_whole_or_absent() {
             tally.kills,
             tally.rounds
         );
+        let op = Op::Rate(rng.random_range(1..=TINY_MOVIES), rng.random_range(1..=5));
+        home.succeeds(&op.args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+        reference.apply(op);
         // Now and then the caches go too: re-import and recompile as well.
         let everything = tally.rounds % 8 == 0;
         cold_start(&home, everything);
         let at = KillAt::After(times[&everything].mul_f64(rng.random_range(0.0..1.2)));
-        let op = Op::Rate(rng.random_range(1..=TINY_MOVIES), rng.random_range(1..=5));
-        kill_round(&home, &dataset, layout, &mut reference, op, at, &mut tally);
+        let killed = run_and_kill(first_start(), at);
+        tally.rounds += 1;
+        tally.kills += u32::from(killed.by_signal);
         let model = home.model_path(&dataset);
         if model.exists() {
             models::load(&model).unwrap_or_else(|e| panic!("a killed first start left a damaged model: {e:#}"));
@@ -486,7 +504,8 @@ fn kill_9_during_a_first_start_leaves_each_saved_model_whole_or_absent() {
 
 // --- Damaged files -------------------------------------------------------------
 
-/// A home with three acknowledged ratings of the small dataset, and the log's layout.
+/// A home with three acknowledged ratings of the small dataset and a saved
+/// model, and the log's layout.
 fn home_with_three_ratings() -> (Home, TempDir, PathBuf, (u64, u64)) {
     let home = Home::new();
     let data = TempDir::new().unwrap();
@@ -496,6 +515,8 @@ fn home_with_three_ratings() -> (Home, TempDir, PathBuf, (u64, u64)) {
     for op in [Op::Rate(2, 5), Op::Rate(3, 2)] {
         home.succeeds(&op.args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
     }
+    // `rate` needs no model; serving a list trains and saves the first.
+    home.ratings(&dataset);
     (home, data, dataset, layout)
 }
 
@@ -711,4 +732,135 @@ fn kill_9_during_an_import_leaves_whole_batches_only() {
         current = now;
     }
     println!("{killed} of 30 imports killed");
+}
+
+// --- Read-only and full disks ----------------------------------------------------
+
+/// A small tmpfs mounted over `dir` for as long as it lives (Cinema's CI
+/// runs as root, where `mount` works); `None` where mounting is not allowed.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: this test needs to mount a tmpfs (run as root)");
+        }
+        ok.then(|| Tmpfs { dir: dir.to_owned() })
+    }
+
+    fn remount(&self, how: &str) {
+        let status = Command::new("mount").args(["-o", &format!("remount,{how}")]).arg(&self.dir).status().unwrap();
+        assert!(status.success(), "remount {how}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+/// A data directory on a read-only disk still lists your ratings and serves
+/// the saved model; a change says why it cannot be made, and nothing is rewritten.
+#[test]
+fn a_read_only_data_directory_serves_what_it_has_and_refuses_changes_clearly() {
+    let outer = TempDir::new().unwrap();
+    let Some(disk) = Tmpfs::mount(&outer.path().join("home"), "64m") else { return };
+    let home = Home { dir: tempfile::Builder::new().tempdir_in(&disk.dir).unwrap() };
+    let data = TempDir::new().unwrap();
+    let dataset = tiny_dataset(data.path(), "tiny");
+    home.succeeds(&Op::Rate(1, 3).args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+    let (ratings, _) = home.ratings(&dataset);
+    assert_eq!(ratings, BTreeMap::from([(1, 3)]));
+    let log = fs::read(home.log_path(&dataset)).unwrap();
+    disk.remount("ro");
+
+    let (ratings, stderr) = home.ratings(&dataset);
+    assert_eq!(ratings, BTreeMap::from([(1, 3)]), "{stderr}");
+    assert!(!stderr.contains("retraining"), "the saved model serves: {stderr}");
+    let refused = home.run(&Op::Rate(2, 4).args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("read-only") && stderr.contains("--home"), "{stderr}");
+    disk.remount("rw");
+    assert_eq!(fs::read(home.log_path(&dataset)).unwrap(), log, "nothing was rewritten");
+    assert_eq!(home.ratings(&dataset).0, BTreeMap::from([(1, 3)]));
+}
+
+/// On a full disk a first start still serves its freshly trained model for
+/// the session (and says once that it could not be kept); a rating is
+/// either acknowledged and kept, or refused with the disk named and lost
+/// nowhere; once there is room again everything works and the log is whole.
+#[test]
+fn a_full_disk_serves_the_trained_model_unsaved_and_never_damages_the_log() {
+    let outer = TempDir::new().unwrap();
+    let Some(disk) = Tmpfs::mount(&outer.path().join("home"), "8m") else { return };
+    let home = Home { dir: tempfile::Builder::new().tempdir_in(&disk.dir).unwrap() };
+    let data = TempDir::new().unwrap();
+    let dataset = tiny_dataset(data.path(), "tiny");
+    home.succeeds(&Op::Rate(1, 3).args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+    // Fill the disk: what is left is too little for a model version.
+    let filler = disk.dir.join("filler");
+    let mut file = fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 64 << 10];
+    while std::io::Write::write_all(&mut file, &block).is_ok() {}
+    drop(file);
+
+    let served = home.run(&["recommend", "--me", "-n", "3", "--dataset", &shown(&dataset)]);
+    let stderr = String::from_utf8_lossy(&served.stderr);
+    assert!(served.status.success(), "a full disk must not stop the list: {stderr}");
+    assert!(stderr.contains("could not be saved"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&served.stdout).lines().count(), 3, "{stderr}");
+
+    let mut reference = BTreeMap::from([(1, 3)]);
+    for (movie, value) in [(2, 4), (3, 5), (4, 1)] {
+        let out = home.run(&Op::Rate(movie, value).args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+        if out.status.success() {
+            reference.insert(movie, value);
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("could not save") || stderr.contains("No space"), "{stderr}");
+        }
+    }
+    assert!(home.run(&["ratings", "--dataset", &shown(&dataset), "--json"]).status.success());
+    fs::remove_file(&filler).unwrap();
+    let (ratings, stderr) = home.ratings(&dataset);
+    assert_eq!(ratings, reference, "{stderr}");
+    assert!(!stderr.contains("damaged"), "{stderr}");
+    home.succeeds(&Op::Rate(5, 2).args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+    reference.insert(5, 2);
+    assert_eq!(home.ratings(&dataset).0, reference);
+}
+
+/// Two datasets whose folders share a name are told apart by their movies:
+/// each keeps its own ratings, and the second is told why it has a place
+/// of its own.
+#[test]
+fn a_different_dataset_under_a_familiar_name_never_sees_your_ratings_of_other_movies() {
+    let home = Home::new();
+    let data = TempDir::new().unwrap();
+    let first = tiny_dataset(&data.path().join("a"), "movies");
+    let second = tiny_dataset(&data.path().join("b"), "movies");
+    // The same layout and ids, other films.
+    let items = fs::read_to_string(second.join("u.item")).unwrap().replace("Synthetic Movie", "Another Film");
+    fs::write(second.join("u.item"), items).unwrap();
+
+    home.succeeds(&Op::Rate(5, 4).args(&first).iter().map(String::as_str).collect::<Vec<_>>());
+    let (theirs, stderr) = home.ratings(&second);
+    assert!(theirs.is_empty(), "another catalogue's movie 5 is not the one you rated: {theirs:?}");
+    assert!(stderr.contains("another dataset called movies") && stderr.contains("kept apart"), "{stderr}");
+    home.succeeds(&Op::Rate(5, 2).args(&second).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(home.ratings(&second).0, BTreeMap::from([(5, 2)]));
+    let (mine, stderr) = home.ratings(&first);
+    assert_eq!(mine, BTreeMap::from([(5, 4)]));
+    assert!(!stderr.contains("kept apart"), "the first keeps its name: {stderr}");
 }

@@ -448,3 +448,50 @@ fn the_weight_keys_redraw_the_list_and_e_explains_it() {
     tmux.keys(&["q"]);
     tmux.wait_exit();
 }
+
+/// The app open while the CLI writes the same ratings: what the CLI saves
+/// shows in the app within a tick, undo in either takes back the change
+/// the other made last only once it has been shown, and the log ends as
+/// the sequence of acknowledged changes says.
+#[test]
+fn the_app_and_the_cli_write_the_same_ratings_and_see_each_other() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (tmux, _command, dataset) = app_on_ml100k(&home);
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+            .arg("--home")
+            .arg(home.path())
+            .args(args)
+            .arg("--dataset")
+            .arg(&dataset)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cinema {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let picked_up = "ratings changed in another Cinema";
+
+    // The CLI rates Toy Story: the app shows it learned that within a tick.
+    let started = Instant::now();
+    cli(&["rate", "1", "4"]);
+    tmux.wait_for(picked_up);
+    eprintln!("a CLI rating reached the open app in {:.2} s", started.elapsed().as_secs_f64());
+
+    // The app rates the selected movie (Star Wars); the CLI's undo takes that back, by name.
+    tmux.keys(&["5"]);
+    tmux.wait_for("saved and learned");
+    let undone = cli(&["rate", "--undo"]);
+    assert!(undone.contains("undid change #2: Star Wars 5 → unrated"), "{undone}");
+    tmux.wait_for(picked_up);
+    assert_eq!(saved_ratings(home.path(), &dataset), vec![(1, 4.0)]);
+
+    // The app's undo now takes back the CLI's rating, which it has shown.
+    tmux.keys(&["u"]);
+    tmux.wait_for("★4 → unrated");
+    tmux.wait("the undo", STEP_TIMEOUT, |_| saved_ratings(home.path(), &dataset).is_empty());
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+}

@@ -9,13 +9,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use cinema_protocol::{ABI_VERSION, Reply, Request};
-use wasmtime::{Engine, Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime::{Engine, Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc, UpdateDeadline};
 
-use super::runtime::{Runtime, TICK};
+use super::runtime::Runtime;
 
 /// Most elements any table may hold. Table elements live in host memory
 /// outside the linear-memory cap (a pointer each), so they get their own cap;
@@ -100,6 +100,10 @@ impl Held {
 pub enum SandboxError {
     #[error("engine module {module} ran past its CPU deadline of {deadline:?} {during} and was stopped")]
     Deadline { module: String, deadline: Duration, during: String },
+    #[error(
+        "engine module {module} was stopped {during} after {wall:?} of waiting, having had only part of its {deadline:?} of CPU: this machine is too busy; try again when it is less loaded"
+    )]
+    Busy { module: String, deadline: Duration, wall: Duration, during: String },
     #[error("engine module {module} tried to use more than its memory cap of {cap_mib} MiB and was stopped")]
     Memory { module: String, cap_mib: usize },
     #[error("engine module {module} crashed (trap: {trap})")]
@@ -125,12 +129,77 @@ enum CapExceeded {
     Table { desired: usize, cap: usize },
 }
 
-/// The store's data: the limiter and nothing else (there are no host functions).
+/// The store's data: the limiter and the running entry's time budget
+/// (there are no host functions).
 struct Caps {
+    budget: Budget,
     memory_bytes: usize,
     /// The largest size the linear memory has grown to, read by the host
     /// thread (`Sandbox::memory_peak`) while the guest thread owns the store.
     peak: Arc<AtomicUsize>,
+}
+
+/// How long the guest entry under way may run. The deadline counts the
+/// guest thread's own CPU time, read at every epoch tick, so other programs
+/// on a busy machine never count against the module; wall-clock time is
+/// only a last resort, far beyond the CPU deadline, for a machine so loaded
+/// that the module hardly runs at all.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    cpu: Duration,
+    /// The thread's CPU time when the entry began (`None`: the platform
+    /// cannot tell a thread's CPU time, and wall-clock time stands in).
+    cpu_start: Option<Duration>,
+    wall_start: Instant,
+}
+
+/// Why a guest entry was ended by the clock.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the machine was too busy for the module to use its CPU deadline within {wall:?}")]
+struct TooBusy {
+    wall: Duration,
+}
+
+impl Budget {
+    fn new(cpu: Duration) -> Budget {
+        Budget { cpu, cpu_start: thread_cpu_time(), wall_start: Instant::now() }
+    }
+
+    /// The wall-clock ceiling: a module given a tenth of a core still
+    /// finishes within it.
+    fn wall(&self) -> Duration {
+        self.cpu * 10 + Duration::from_secs(30)
+    }
+
+    /// At an epoch tick: go on, or stop the module (its own CPU deadline
+    /// passed, or the wall-clock ceiling did).
+    fn check(&self) -> wasmtime::Result<UpdateDeadline> {
+        let used = match (self.cpu_start, thread_cpu_time()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => self.wall_start.elapsed(),
+        };
+        if used > self.cpu {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if self.wall_start.elapsed() > self.wall() {
+            return Err(wasmtime::Error::new(TooBusy { wall: self.wall() }));
+        }
+        Ok(UpdateDeadline::Continue(1))
+    }
+}
+
+/// The calling thread's CPU time (user and system).
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec to write to; the call has no other effect.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
 }
 
 /// Growing past a cap traps (a runaway guest that ignores `memory.grow`'s -1
@@ -319,6 +388,9 @@ impl SandboxError {
             SandboxError::Deadline { module, deadline, .. } => {
                 SandboxError::Deadline { module, deadline, during: format!("while {what}") }
             }
+            SandboxError::Busy { module, deadline, wall, .. } => {
+                SandboxError::Busy { module, deadline, wall, during: format!("while {what}") }
+            }
             other => other,
         }
     }
@@ -338,8 +410,10 @@ impl Live {
         limits: Limits,
         peak: Arc<AtomicUsize>,
     ) -> Result<Live, SandboxError> {
-        let mut store = Store::new(engine, Caps { memory_bytes: limits.memory_bytes, peak });
+        let caps = Caps { budget: Budget::new(limits.call_deadline), memory_bytes: limits.memory_bytes, peak };
+        let mut store = Store::new(engine, caps);
         store.limiter(|caps| caps as &mut dyn ResourceLimiter);
+        store.epoch_deadline_callback(|store| store.data().budget.check());
         let fault = |e: wasmtime::Error| classify(&name, limits.call_deadline, e).during("starting");
         // An empty linker: a module that imports anything is refused here.
         set_deadline(&mut store, limits.call_deadline);
@@ -425,18 +499,19 @@ where
     })
 }
 
-/// Epoch deadlines are relative to the current epoch, so this must run
-/// before every entry into the guest (an unset deadline traps at once).
+/// Starts the budget of the next entry into the guest; it is checked at
+/// every epoch tick. Epoch deadlines are relative to the current epoch, so
+/// this must run before every entry (an unset deadline traps at once).
 fn set_deadline(store: &mut Store<Caps>, deadline: Duration) {
-    let ticks = deadline.as_millis().div_ceil(TICK.as_millis()).max(1);
-    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+    store.data_mut().budget = Budget::new(deadline);
+    store.set_epoch_deadline(1);
 }
 
 /// Whether an instantiation error is the guest's doing at run time (its start
 /// function trapped, ran out of time, or a memory or table outgrew a cap)
 /// rather than the module being unacceptable as it stands.
 fn is_guest_fault(error: &wasmtime::Error) -> bool {
-    error.is::<Trap>() || error.is::<CapExceeded>()
+    error.is::<Trap>() || error.is::<CapExceeded>() || error.is::<TooBusy>()
 }
 
 /// What a guest entry's failure means; `deadline` is the one it ran under.
@@ -448,9 +523,47 @@ fn classify(module: &str, deadline: Duration, error: wasmtime::Error) -> Sandbox
             CapExceeded::Table { .. } => SandboxError::Trap { module, trap: cap.to_string() },
         };
     }
+    if let Some(TooBusy { wall }) = error.downcast_ref::<TooBusy>() {
+        return SandboxError::Busy { module, deadline, wall: *wall, during: String::new() };
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => SandboxError::Deadline { module, deadline, during: String::new() },
         Some(trap) => SandboxError::Trap { module, trap: trap.to_string() },
         None => SandboxError::Trap { module, trap: format!("{error:#}") },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stops(budget: &Budget) -> bool {
+        matches!(budget.check(), Ok(UpdateDeadline::Interrupt))
+    }
+
+    /// Time the thread spends off the CPU — waiting, or crowded out by
+    /// other programs — is not the module's: only its own work counts.
+    #[test]
+    fn the_deadline_counts_the_threads_own_cpu_not_the_clock() {
+        let budget = Budget::new(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!stops(&budget), "300 ms asleep used none of a 100 ms CPU budget");
+        let spin = Instant::now();
+        while spin.elapsed() < Duration::from_millis(150) {
+            std::hint::black_box(0u64.wrapping_add(1));
+        }
+        assert!(stops(&budget), "150 ms of work passes a 100 ms budget");
+    }
+
+    #[test]
+    fn past_the_wall_clock_ceiling_the_module_is_stopped_as_too_busy() {
+        let mut budget = Budget::new(Duration::from_millis(1));
+        budget.wall_start -= budget.wall() + Duration::from_millis(1);
+        budget.cpu = Duration::from_secs(3600);
+        let Err(err) = budget.check() else { panic!("the ceiling must stop it") };
+        assert!(err.is::<TooBusy>());
+        let e = classify("m", Duration::from_secs(1), err).during("answering TrainStep");
+        assert!(e.to_string().contains("this machine is too busy"), "{e}");
+        assert!(e.to_string().contains("while answering TrainStep"), "{e}");
     }
 }

@@ -152,7 +152,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     };
     let main = match &args.dataset {
         Some(path) => {
-            let dataset = load_dataset(env, path)?;
+            let dataset = load_dataset(env, Some(path))?;
             let train = match &args.split_dir {
                 Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
                 None => dataset.ratings.clone(),
@@ -167,11 +167,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, &args)?);
     }
     let tune = match (&args.tune_grid, &args.dataset) {
-        (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, path)?, grid, &args)?),
+        (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, Some(path))?, grid, &args)?),
         _ => None,
     };
     let history_import_ms = match (args.history_rows, &args.dataset) {
-        (Some(rows), Some(path)) => Some(history_import_ms(&load_dataset(env, path)?, rows)?),
+        (Some(rows), Some(path)) => Some(history_import_ms(&load_dataset(env, Some(path))?, rows)?),
         _ => None,
     };
     let report = Report {

@@ -23,9 +23,9 @@ enum ProtocolName {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "holdout")]
     protocol: ProtocolName,
     /// Seed of the holdout split.
@@ -80,10 +80,11 @@ struct Report {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
+    let path = super::dataset_path(env, args.dataset.as_deref())?;
+    let dataset = load_dataset(env, Some(&path))?;
     let protocol = match (&args.split_dir, args.protocol) {
         (Some(dir), _) => Protocol::SplitDir { dir: dir.clone() },
-        (None, ProtocolName::Folds) => Protocol::Folds { dir: args.dataset.clone() },
+        (None, ProtocolName::Folds) => Protocol::Folds { dir: path },
         (None, ProtocolName::Holdout) => Protocol::Holdout { seed: args.seed, test_fraction: args.test_fraction },
     };
     super::recommend::check_weight(args.hybrid)?;

@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
     check_weight(Some(args.hybrid))?;
-    let dataset = load_dataset(env, &args.viewer.dataset)?;
+    let dataset = load_dataset(env, args.viewer.dataset.as_deref())?;
     let user = args.viewer.resolve(&dataset, "explain")?;
     let movie = find_movie(&dataset, &args.movie)?;
     let rec = open_recommender(env, dataset)?;

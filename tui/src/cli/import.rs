@@ -34,6 +34,10 @@ struct Summary {
 pub fn run(env: &Env, args: Args) -> Result<()> {
     let started = Instant::now();
     let (d, status, notes) = load_or_import_noted(&env.home, &args.path)?;
+    // What the next command without --dataset (and the app) opens.
+    if let Err(e) = env.home.set_active_dataset(&args.path) {
+        tracing::warn!("could not remember {} as the dataset last opened: {e:#}", args.path.display());
+    }
     let s = Summary {
         name: d.name.clone(),
         format: d.format.label(),

@@ -15,9 +15,9 @@ use super::{Env, load_dataset, print_json};
 pub struct Args {
     /// Letterboxd's export (.zip, ratings.csv or diary.csv) or IMDb's ratings CSV.
     file: PathBuf,
-    /// MovieLens folder or .zip the ratings are for.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     /// Show what would change, and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -31,9 +31,10 @@ pub struct Args {
 const LISTED: usize = 10;
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
+    let path = super::dataset_path(env, args.dataset.as_deref())?;
+    let dataset = load_dataset(env, Some(&path))?;
     let export = export::read(&args.file)?;
-    let (mut log, warnings) = RatingsLog::open(&env.home.ratings_path(&dataset.name))?;
+    let (mut log, warnings) = RatingsLog::open(&super::place(env, &dataset).ratings_path(&env.home))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -80,7 +81,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!(
             "imported {} ratings as one batch; `cinema rate --dataset {} --undo` takes them all back",
             p.imported,
-            args.dataset.display()
+            path.display()
         );
     } else {
         println!("nothing to change: your ratings already say this");

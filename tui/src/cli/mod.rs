@@ -15,7 +15,7 @@ mod train;
 mod tune;
 mod versions;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -98,6 +98,13 @@ impl Env {
 }
 
 pub fn main() -> ExitCode {
+    // A reader that stops early (`cinema ratings | head -1`) ends the
+    // output, as for any Unix tool: die of SIGPIPE quietly, not panic.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,10 +166,35 @@ fn init_logging(home: &Home) {
         .try_init();
 }
 
-/// Loads a dataset through the cache, saying where it came from on stderr.
-pub fn load_dataset(env: &Env, path: &std::path::Path) -> Result<cinema_store::dataset::Dataset> {
-    let (dataset, _) = cinema_store::cache::load_or_import(&env.home, path)
+/// The dataset a command works on: `--dataset PATH` if given, else the
+/// one last opened (by the app or `cinema import`), named on stderr so the
+/// choice is never silent.
+pub fn dataset_path(env: &Env, given: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = given {
+        return Ok(path.to_owned());
+    }
+    match env.home.active_dataset() {
+        Some(path) => {
+            eprintln!("using {} (the dataset last opened; --dataset PATH chooses another)", path.display());
+            Ok(path)
+        }
+        None => anyhow::bail!(
+            "no dataset chosen: give --dataset PATH (a MovieLens folder or .zip), or open one first with `cinema import PATH` or in the app (d)"
+        ),
+    }
+}
+
+/// Loads a dataset (see [`dataset_path`]) through the cache.
+pub fn load_dataset(env: &Env, given: Option<&Path>) -> Result<cinema_store::dataset::Dataset> {
+    let path = dataset_path(env, given)?;
+    let (dataset, status, notes) = cinema_store::cache::load_or_import_noted(&env.home, &path)
         .with_context(|| format!("could not load the dataset at {}", path.display()))?;
+    // Said when the files are read; `cinema import` repeats it on demand.
+    if status == cinema_store::CacheStatus::Miss {
+        for w in notes.warnings() {
+            eprintln!("warning: {w}");
+        }
+    }
     Ok(dataset)
 }
 
@@ -182,6 +214,16 @@ pub fn open_recommender(env: &Env, dataset: cinema_store::dataset::Dataset) -> R
         eprintln!("warning: {w}");
     }
     Ok(rec)
+}
+
+/// Where `dataset`'s ratings and versions live, saying so on stderr when
+/// its name belongs to another catalogue.
+pub fn place(env: &Env, dataset: &cinema_store::dataset::Dataset) -> cinema_store::place::Place {
+    let place = cinema_store::place::place(&env.home, dataset);
+    if let Some(w) = &place.warning {
+        eprintln!("warning: {w}");
+    }
+    place
 }
 
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {

@@ -6,33 +6,35 @@ use anyhow::{Result, bail};
 use cinema_store::history::titles::display;
 use serde::Serialize;
 
-use super::{Env, load_dataset, open_recommender, print_json};
+use super::{Env, load_dataset, print_json};
+use crate::recommender::{Edit, save};
 use cinema_store::dataset::Dataset;
+use cinema_store::ratings_log::{Change, RatingsLog};
 
 #[derive(Debug, clap::Args)]
 pub struct RateArgs {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     /// Movie id, or words of its title (not with --undo).
     #[arg(required_unless_present = "undo")]
     movie: Option<String>,
     /// Your rating on the dataset's scale; omit with --remove.
-    #[arg(required_unless_present_any = ["remove", "undo"])]
+    #[arg(required_unless_present_any = ["remove", "undo"], conflicts_with = "remove")]
     rating: Option<f32>,
     /// Remove your rating of the movie instead.
     #[arg(long)]
     remove: bool,
-    /// Undo your last change (a whole import of your ratings, if that was it).
-    #[arg(long)]
+    /// Undo your last change (a whole import of your ratings, if that was it); it says which it took back.
+    #[arg(long, conflicts_with_all = ["movie", "rating", "remove"])]
     undo: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -78,43 +80,91 @@ pub fn find_movie(dataset: &Dataset, query: &str) -> Result<u32> {
     }
 }
 
+/// What `cinema rate --json` prints: the change made (or taken back).
+#[derive(Serialize)]
+struct Saved {
+    /// `false`: there was nothing to change (no rating to remove, nothing to undo).
+    changed: bool,
+    undo: bool,
+    movie_id: Option<u32>,
+    display_title: Option<String>,
+    before: Option<f32>,
+    after: Option<f32>,
+    /// For an undone import: how many ratings it held (all taken back); else 0.
+    batch: u32,
+    /// The log record of the change (for an undo: of the change taken back).
+    record: Option<u64>,
+}
+
+/// Saves the change straight to your ratings log: no engine is started, so
+/// a rating is on disk in milliseconds whatever the model's state (the
+/// next `recommend` or the app learns it).
 pub fn rate(env: &Env, args: RateArgs) -> Result<()> {
-    let mut rec = open_recommender(env, load_dataset(env, &args.dataset)?)?;
-    let change = if args.undo {
-        rec.undo()?
+    let dataset = load_dataset(env, args.dataset.as_deref())?;
+    let (mut log, warnings) = RatingsLog::open(&super::place(env, &dataset).ratings_path(&env.home))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let edit = if args.undo {
+        Edit::Undo
     } else {
-        let movie = find_movie(&rec.dataset, args.movie.as_deref().unwrap_or_default())?;
+        let movie = find_movie(&dataset, args.movie.as_deref().unwrap_or_default())?;
         match (args.remove, args.rating) {
-            (true, _) => rec.remove(movie)?,
-            (false, Some(value)) => Some(rec.rate(movie, value)?),
+            (true, _) => Edit::Remove(movie),
+            (false, Some(value)) => Edit::Rate(movie, value),
             (false, None) => bail!("give a rating, or --remove"),
         }
     };
-    let Some(change) = change else {
-        println!("nothing to change");
-        return Ok(());
-    };
-    let title = rec
-        .dataset
-        .movie_index(change.movie)
-        .map(|i| display(&rec.dataset.movies[i as usize].title))
-        .unwrap_or_default();
-    if change.batch > 0 && args.undo {
-        println!("saved: undid the import of {} ratings", change.batch);
-        return Ok(());
+    let change = save(&dataset, &mut log, edit)?;
+    let saved = describe(&dataset, change, args.undo);
+    if env.json {
+        return print_json(&saved);
     }
     let show = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_else(|| "unrated".into());
-    println!("saved: {title} {} → {}", show(change.before), show(change.after));
+    let title = saved.display_title.unwrap_or_default();
+    match (saved.changed, args.undo, saved.batch) {
+        (false, true, _) => println!("nothing to undo"),
+        (false, false, _) => println!("nothing to change"),
+        (true, true, n) if n > 0 => println!(
+            "saved: undid the import of {n} ratings (change #{}, which began with {title})",
+            saved.record.unwrap_or(0)
+        ),
+        (true, true, _) => println!(
+            "saved: undid change #{}: {title} {} → {}",
+            saved.record.unwrap_or(0),
+            show(saved.before),
+            show(saved.after)
+        ),
+        (true, false, _) => println!("saved: {title} {} → {}", show(saved.before), show(saved.after)),
+    }
     Ok(())
 }
 
+fn describe(dataset: &Dataset, change: Option<Change>, undo: bool) -> Saved {
+    let title = |id: u32| dataset.movie_index(id).map(|i| display(&dataset.movies[i as usize].title));
+    Saved {
+        changed: change.is_some(),
+        undo,
+        movie_id: change.map(|c| c.movie),
+        display_title: change.and_then(|c| title(c.movie)),
+        before: change.and_then(|c| c.before),
+        after: change.and_then(|c| c.after),
+        batch: change.map_or(0, |c| c.batch),
+        record: change.map(|c| c.record),
+    }
+}
+
 pub fn list(env: &Env, args: ListArgs) -> Result<()> {
-    let rec = open_recommender(env, load_dataset(env, &args.dataset)?)?;
-    let mut rated: Vec<Rated> = rec
-        .your_ratings()
+    let dataset = load_dataset(env, args.dataset.as_deref())?;
+    let (log, warnings) = RatingsLog::open(&super::place(env, &dataset).ratings_path(&env.home))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut rated: Vec<Rated> = log
+        .ratings()
         .iter()
         .map(|(&id, e)| {
-            let m = rec.dataset.movie_index(id).map(|i| &rec.dataset.movies[i as usize]);
+            let m = dataset.movie_index(id).map(|i| &dataset.movies[i as usize]);
             Rated {
                 movie_id: id,
                 title: m.map(|m| m.title.clone()).unwrap_or_else(|| format!("movie {id} (not in this dataset)")),
@@ -130,7 +180,7 @@ pub fn list(env: &Env, args: ListArgs) -> Result<()> {
         return print_json(&rated);
     }
     if rated.is_empty() {
-        println!("you have not rated anything in {} yet: cinema rate --dataset PATH MOVIE RATING", rec.dataset.name);
+        println!("you have not rated anything in {} yet: cinema rate --dataset PATH MOVIE RATING", dataset.name);
     }
     for r in &rated {
         println!("{:>4}  {}{}", r.rating, r.display_title, r.year.map(|y| format!(" ({y})")).unwrap_or_default());

@@ -13,9 +13,9 @@ use cinema_store::dataset::Dataset;
 /// Whose list: a dataset user or you (`recommend`, `explain`).
 #[derive(Debug, clap::Args)]
 pub struct ViewerArgs {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    pub dataset: PathBuf,
+    pub dataset: Option<PathBuf>,
     /// The dataset's own user id.
     #[arg(long, conflicts_with = "me")]
     pub user: Option<u32>,
@@ -78,7 +78,7 @@ pub struct Recommendation {
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
     check_weight(args.hybrid)?;
-    let dataset = load_dataset(env, &args.viewer.dataset)?;
+    let dataset = load_dataset(env, args.viewer.dataset.as_deref())?;
     let user = args.viewer.resolve(&dataset, "recommend")?;
     let mut rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());

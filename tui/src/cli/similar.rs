@@ -13,9 +13,9 @@ use cinema_store::history::titles::display;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     /// The movie: its id, or words of its title.
     movie: String,
     /// What "like" means.
@@ -45,7 +45,7 @@ struct Similar {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
+    let dataset = load_dataset(env, args.dataset.as_deref())?;
     let movie = find_movie(&dataset, &args.movie)?;
     let rec = open_recommender(env, dataset)?;
     let by = match args.by {

@@ -18,15 +18,15 @@ use crate::lab::train::{self, Phase, Plan};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
+    let dataset = load_dataset(env, args.dataset.as_deref())?;
     let module = env.module()?;
     let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
     let plan = Plan {
@@ -62,11 +62,12 @@ pub fn train_version(
     dataset: &Dataset,
     plan: Plan,
 ) -> Result<cinema_store::models::ModelMeta> {
-    let (versions, migrated) = Versions::open(&env.home.models_dir(&dataset.name))?;
+    let place = super::place(env, dataset);
+    let (versions, migrated) = Versions::open(&place.models_dir(&env.home))?;
     if let Some(note) = migrated {
         eprintln!("note: {note}");
     }
-    let (log, warnings) = RatingsLog::open(&env.home.ratings_path(&dataset.name))?;
+    let (log, warnings) = RatingsLog::open(&place.ratings_path(&env.home))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -76,7 +77,11 @@ pub fn train_version(
         print_phase(phase);
         ControlFlow::Continue(())
     })?;
-    Ok(meta.context("the training was cancelled")?.meta)
+    let trained = meta.context("the training was cancelled")?;
+    if let Some(why) = trained.unsaved {
+        anyhow::bail!("the model was trained but could not be saved as a version: {why}");
+    }
+    Ok(trained.meta)
 }
 
 fn print_phase(phase: &Phase) {

@@ -19,9 +19,9 @@ use crate::lab::tune::{self, Candidate, Search};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
     /// Every combination of these values, e.g. 'factors=50,100;epochs=20,30'.
     #[arg(long, conflicts_with = "random")]
     grid: Option<String>,
@@ -66,7 +66,8 @@ struct Report {
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    let dataset = load_dataset(env, &args.dataset)?;
+    let path = super::dataset_path(env, args.dataset.as_deref())?;
+    let dataset = load_dataset(env, Some(&path))?;
     let module = env.module()?;
     let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
     let base = args.model.spec(client.hello())?;
@@ -131,7 +132,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     } else {
         println!(
             "train it: cinema train --dataset {} --algo {} {}",
-            args.dataset.display(),
+            path.display(),
             best.params.algorithm,
             as_flags(&best.params, &varied)
         );

@@ -32,9 +32,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct Where {
-    /// MovieLens folder or .zip.
+    /// MovieLens folder or .zip (default: the one last opened, by the app or `cinema import`).
     #[arg(long)]
-    dataset: PathBuf,
+    dataset: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,8 +134,8 @@ struct Shelf {
 
 impl Shelf {
     fn open(env: &Env, at: &Where) -> Result<Shelf> {
-        let dataset = load_dataset(env, &at.dataset)?;
-        let (versions, migrated) = Versions::open(&env.home.models_dir(&dataset.name))?;
+        let dataset = load_dataset(env, at.dataset.as_deref())?;
+        let (versions, migrated) = Versions::open(&super::place(env, &dataset).models_dir(&env.home))?;
         if let Some(note) = migrated {
             eprintln!("note: {note}");
         }
@@ -283,7 +283,7 @@ struct ComparisonJson {
 }
 
 fn compare_two(env: &Env, two: Two) -> Result<()> {
-    let dataset = load_dataset(env, &two.at.dataset)?;
+    let dataset = load_dataset(env, two.at.dataset.as_deref())?;
     let user = super::recommend::resolve_user(&dataset, two.user.is_none(), two.user)?;
     let (a, b) = (parse_id(&two.a)?, parse_id(&two.b)?);
     let mut rec = open_recommender(env, dataset)?;

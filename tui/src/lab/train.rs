@@ -38,6 +38,8 @@ pub struct Trained {
     /// `(true rating, prediction)` for every held-out rating (empty without
     /// `Plan::evaluate`): what the prediction-quality view draws.
     pub held_out: Vec<(f32, f32)>,
+    /// Why the run could not be saved as a version (its `meta.id` is then 0).
+    pub unsaved: Option<String>,
 }
 
 /// How a run is ended early.
@@ -144,7 +146,12 @@ pub fn run(
         stopped,
         epochs: rating_progress.epoch,
     };
-    let meta = versions.add(meta, &client.export_model()?)?;
-    versions.set_active(meta.id)?;
-    Ok(Some(Trained { meta, held_out }))
+    let model = client.export_model()?;
+    // A model that cannot be saved (a full or read-only disk) still serves
+    // this session: the caller says once that it was not kept.
+    let (meta, unsaved) = match versions.add_active(meta.clone(), &model) {
+        Ok(meta) => (meta, None),
+        Err(e) => (meta, Some(format!("{e:#}"))),
+    };
+    Ok(Some(Trained { meta, held_out, unsaved }))
 }

@@ -99,7 +99,9 @@ impl Recommender {
         dataset: Dataset,
         on_progress: impl FnMut(&ModelSpec, Role, &Progress),
     ) -> Result<Recommender> {
-        let (log, mut warnings) = RatingsLog::open(&home.ratings_path(&dataset.name))?;
+        let place = cinema_store::place::place(home, &dataset);
+        let (log, mut warnings) = RatingsLog::open(&place.ratings_path(home))?;
+        warnings.extend(place.warning.clone());
         let mut client = EngineClient::start(runtime, module, limits)?;
         let you = dataset.user_ids.len() as u32;
         let mut train = triples(&dataset.ratings);
@@ -107,7 +109,7 @@ impl Recommender {
         train.extend(your_triples(&dataset, &log, you));
         client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
 
-        let (versions, migrated) = Versions::open(&home.models_dir(&dataset.name))?;
+        let (versions, migrated) = Versions::open(&place.models_dir(home))?;
         warnings.extend(migrated);
         let restored = restore(&mut client, &versions, &dataset.fingerprint(), &mut warnings)?;
         let (meta, origin) = match restored {
@@ -120,10 +122,12 @@ impl Recommender {
                     evaluate: false,
                 };
                 let you: Vec<(u32, f32)> = train[base..].iter().map(|&(_, i, r)| (i, r)).collect();
-                let meta = lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
-                    .context("the first training was cancelled")?
-                    .meta;
-                (meta, ModelOrigin::Trained)
+                let trained = lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
+                    .context("the first training was cancelled")?;
+                if let Some(why) = trained.unsaved {
+                    warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
+                }
+                (trained.meta, ModelOrigin::Trained)
             }
         };
         let features = Arc::new(features::features(&dataset));
@@ -244,27 +248,17 @@ impl Recommender {
     /// Writes `edit` to your ratings log (synced) without telling the
     /// engine: the next [`Self::view_async`] with `learn` does.
     pub fn save(&mut self, edit: Edit) -> Result<Option<Change>> {
-        let id = |movie: u32| self.dataset.movies.get(movie as usize).map(|m| m.id).context("no such movie");
-        match edit {
-            Edit::Rate(movie, value) => {
-                let id = id(movie)?;
-                if !self.dataset.scale.contains(value) {
-                    let s = self.dataset.scale;
-                    bail!(
-                        "{value} is not a rating on this dataset's scale ({}–{} in steps of {})",
-                        s.min,
-                        s.max,
-                        s.step
-                    );
-                }
-                self.log.rate(id, value).map(Some)
-            }
-            Edit::Remove(movie) => {
-                let id = id(movie)?;
-                self.log.remove(id)
-            }
-            Edit::Undo => self.log.undo(),
+        save(&self.dataset, &mut self.log, edit)
+    }
+
+    /// Whether another Cinema changed your ratings since this one last
+    /// read them; if so they are read in (the next view with `learn`
+    /// teaches the engine). Cheap when nothing changed: one `stat`.
+    pub fn pick_up_changes(&mut self) -> Result<bool> {
+        if !self.log.changed_elsewhere() {
+            return Ok(false);
         }
+        self.log.refresh()
     }
 
     /// Top `n` for `user` (you or any dataset user), excluding what they rated.
@@ -328,8 +322,14 @@ impl Recommender {
             (self.dataset.clone(), self.versions.clone(), self.you, self.your_fold_in());
         let features = self.features.clone();
         self.engine.submit(move |client| {
-            let trained = lab::train::run(client, &dataset, &fold, plan, &versions, reporting(on_progress))
-                .and_then(|trained| Ok(trained.context("the training was cancelled")?.meta));
+            let trained =
+                lab::train::run(client, &dataset, &fold, plan, &versions, reporting(on_progress)).and_then(|trained| {
+                    let trained = trained.context("the training was cancelled")?;
+                    if let Some(why) = trained.unsaved {
+                        tracing::warn!("the retrained model serves this session but could not be saved: {why}");
+                    }
+                    Ok(trained.meta)
+                });
             // The training reset the engine's data, and the content model with it.
             let content = |meta| build_content(client, &features, &mut Vec::new()).map(|()| meta);
             done(trained.and_then(content).and_then(|meta| client.fold_in(you, fold).map(|()| meta)));
@@ -414,6 +414,25 @@ impl Recommender {
     }
 }
 
+/// Writes `edit` to `log` (synced), checked against `dataset`: the movie
+/// must exist and the rating be on its scale. Needs no engine, so a
+/// one-shot `cinema rate` is saved before any model is loaded or trained.
+pub fn save(dataset: &Dataset, log: &mut RatingsLog, edit: Edit) -> Result<Option<Change>> {
+    let id = |movie: u32| dataset.movies.get(movie as usize).map(|m| m.id).context("no such movie");
+    match edit {
+        Edit::Rate(movie, value) => {
+            let id = id(movie)?;
+            if !dataset.scale.contains(value) {
+                let s = dataset.scale;
+                bail!("{value} is not a rating on this dataset's scale ({}–{} in steps of {})", s.min, s.max, s.step);
+            }
+            log.rate(id, value).map(Some)
+        }
+        Edit::Remove(movie) => log.remove(id(movie)?),
+        Edit::Undo => log.undo(),
+    }
+}
+
 /// A change to your ratings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Edit {
@@ -488,14 +507,23 @@ fn build_content(client: &mut EngineClient, features: &[Features], warnings: &mu
 }
 
 /// Prints a first start's training progress on stderr, one line per model
-/// (stdout stays clean for `--json`; the terminal UI is not up yet).
+/// (stdout stays clean for `--json`; the terminal UI is not up yet). On a
+/// terminal the line counts up in place; into a pipe or a log, where `\r`
+/// would pile up, each model gets one line when it finishes.
 pub fn print_progress(spec: &ModelSpec, role: Role, p: &Progress) {
-    if p.visited == 0 && p.epoch > 0 {
-        let role = if role == Role::Ranking { "ranking" } else { "rating" };
-        eprint!("\rtraining the default {role} model ({}) once: epoch {}/{}", spec.name(), p.epoch, p.epochs);
+    use std::io::IsTerminal;
+    if p.visited != 0 || p.epoch == 0 {
+        return;
+    }
+    let role = if role == Role::Ranking { "ranking" } else { "rating" };
+    let line = format!("training the default {role} model ({}) once: epoch {}/{}", spec.name(), p.epoch, p.epochs);
+    if std::io::stderr().is_terminal() {
+        eprint!("\r{line}");
         if p.finished {
             eprintln!();
         }
+    } else if p.finished {
+        eprintln!("{line}");
     }
 }
 
@@ -526,7 +554,9 @@ fn restore(
     fingerprint: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Option<ModelMeta>> {
-    let Some(active) = versions.active()? else { return Ok(None) };
+    let (active, pointer) = versions.active_and_why()?;
+    warnings.extend(pointer);
+    let Some(active) = active else { return Ok(None) };
     let wants_ranking = client.hello().default_ranking().is_some();
     let sha = client.module_sha256().to_owned();
     let mut problem = None;
@@ -540,9 +570,11 @@ fn restore(
                 Some(why) => format!("was {why}"),
                 None => match client.import_model(bytes) {
                     Ok(()) => {
+                        // Said, not repaired: a read never moves the pointer.
                         if let Some(problem) = problem {
-                            versions.set_active(id)?;
-                            warnings.push(format!("{problem}; serving v{id} instead"));
+                            warnings.push(format!(
+                                "{problem}; serving v{id} instead (`cinema versions activate {id}` makes that lasting)"
+                            ));
                         }
                         return Ok(Some(meta));
                     }

@@ -364,6 +364,11 @@ impl App {
         match result {
             Ok(Some(change)) => self.refresh(true, Some(Changed { change, started })),
             Ok(None) => {}
+            // The log read in the other Cinema's changes: show them with the refusal.
+            Err(e) if e.is::<cinema_store::ratings_log::Moved>() => {
+                self.refresh(true, None);
+                self.notify(Level::Error, format!("{e}"));
+            }
             Err(e) => self.notify(Level::Error, format!("could not save that: {e:#}")),
         }
     }

@@ -376,7 +376,24 @@ impl App {
             running.elapsed = now.saturating_duration_since(running.started);
             changed = true;
         }
-        changed | self.lab_tick(now)
+        changed | self.lab_tick(now) | self.pick_up_changes()
+    }
+
+    /// Ratings another Cinema saved (the CLI, a second app) come in on the
+    /// next tick, and the lists learn them.
+    fn pick_up_changes(&mut self) -> bool {
+        match self.rec.pick_up_changes() {
+            Ok(false) => false,
+            Ok(true) => {
+                self.notify(Level::Info, "your ratings changed in another Cinema: learned them");
+                self.refresh(true, None);
+                true
+            }
+            Err(e) => {
+                tracing::warn!("could not read the ratings another Cinema saved: {e:#}");
+                false
+            }
+        }
     }
 
     /// Re-reads the viewer's ratings and asks the engine for their lists

@@ -138,7 +138,13 @@ pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher
                     }
                 })
             });
-            send(&tx, LabReport::Done(outcome.map(|t| t.map(Box::new)).map_err(|e| format!("{e:#}"))));
+            let outcome = outcome.and_then(|t| match t {
+                Some(Trained { unsaved: Some(why), .. }) => {
+                    anyhow::bail!("the model was trained but could not be saved as a version: {why}")
+                }
+                t => Ok(t.map(Box::new)),
+            });
+            send(&tx, LabReport::Done(outcome.map_err(|e| format!("{e:#}"))));
         }
     });
     if let Err(e) = spawned {

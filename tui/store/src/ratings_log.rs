@@ -14,10 +14,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+
+use crate::lock;
 
 const MAGIC: &[u8; 8] = b"CINEMARL";
 const VERSION: u32 = 2;
@@ -44,6 +47,9 @@ pub struct Change {
     pub after: Option<f32>,
     /// For an undone batch, how many ratings it held (this is its first); else 0.
     pub batch: u32,
+    /// The number of the log record that made the change (1 is the first), so
+    /// an undo can say exactly which change it took back.
+    pub record: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,103 +59,122 @@ pub struct Entry {
     pub timestamp: i64,
 }
 
+/// Something undo can take back whole: one change, or a batch's changes.
+#[derive(Debug, Clone)]
+struct Step {
+    /// The record that began it: what an undo names.
+    record: u64,
+    changes: Vec<(Change, Option<Entry>)>,
+}
+
+/// An undo refused because another Cinema changed your ratings after this
+/// one last read them: taking back "the last change" would then take back
+/// theirs, which this one never showed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another Cinema changed your ratings since this one read them (your last change is now record #{now}); nothing was undone: undo again to take that back"
+)]
+pub struct Moved {
+    pub now: u64,
+}
+
 pub struct RatingsLog {
     path: PathBuf,
     file: File,
+    /// Bytes of the file replayed so far: anything past it was written by
+    /// another Cinema and is read in before this one decides anything.
+    offset: u64,
+    /// False when the file (or its folder) is read-only: reading works, writing says why not.
+    writable: bool,
     ratings: BTreeMap<u32, Entry>,
-    /// Each step undo can take back: one change, or a batch's changes.
-    undo: Vec<Vec<(Change, Option<Entry>)>>,
+    undo: Vec<Step>,
     version: u32,
 }
 
 impl RatingsLog {
     /// Opens (or creates) the log and replays it. Problems that lose no
     /// acknowledged rating — a torn last record, a damaged record — are
-    /// repaired or skipped and returned as warnings.
+    /// repaired or skipped and returned as warnings. A log that cannot be
+    /// written (a read-only folder) opens for reading.
     pub fn open(path: &Path) -> Result<(RatingsLog, Vec<String>)> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .with_context(|| format!("could not open your ratings log {}", path.display()))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).with_context(|| format!("could not read {}", path.display()))?;
-        let mut warnings = Vec::new();
-        if bytes.len() < HEADER {
+        let writable = match path.parent().map(std::fs::create_dir_all) {
+            Some(Err(e)) if lock::read_only(&e) => false,
+            Some(Err(e)) => {
+                return Err(e).with_context(|| format!("could not create the folder of {}", path.display()));
+            }
+            _ => true,
+        };
+        let _guard = if writable { lock::acquire(&lock_path(path), "opening your ratings")? } else { None };
+        let opened = OpenOptions::new().read(true).append(true).create(true).open(path);
+        let (mut file, writable) = match opened {
+            Ok(file) => (file, writable && _guard.is_some()),
+            Err(e) if lock::read_only(&e) || (!writable && e.kind() == std::io::ErrorKind::NotFound) => {
+                match File::open(path) {
+                    Ok(file) => (file, false),
+                    // Nothing rated yet, and nowhere to write: an empty log for reading.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Self::empty(path)?, Vec::new())),
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("could not open your ratings log {}", path.display()));
+                    }
+                }
+            }
+            Err(e) => return Err(e).with_context(|| format!("could not open your ratings log {}", path.display())),
+        };
+        let mut header = Vec::new();
+        (&mut file)
+            .take(HEADER as u64)
+            .read_to_end(&mut header)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        if header.len() < HEADER {
+            if !writable {
+                return Ok((Self::empty(path)?, Vec::new()));
+            }
             // New, or a crash tore the header itself: nothing was acknowledged yet.
             file.set_len(0)?;
-            let mut header = MAGIC.to_vec();
+            header = MAGIC.to_vec();
             header.extend_from_slice(&VERSION.to_le_bytes());
             file.write_all(&header)?;
             file.sync_all()?;
             sync_folders(path);
-            bytes = header;
         }
-        if &bytes[..8] != MAGIC {
+        if &header[..8] != MAGIC {
             bail!("{} is not a Cinema ratings log (it was left untouched)", path.display());
         }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
         if !READS.contains(&version) {
             bail!(
                 "{} is a ratings log of format {version}; this Cinema reads formats 1 to {VERSION} (the file was left untouched)",
                 path.display()
             );
         }
-        let body = &bytes[HEADER..];
-        let whole = body.len() / RECORD * RECORD;
-        if whole < body.len() {
-            warnings.push(format!(
-                "{}: dropped a torn record at the end ({} bytes, written during a crash and never acknowledged)",
-                path.display(),
-                body.len() - whole
-            ));
-            file.set_len((HEADER + whole) as u64)?;
-            file.sync_all()?;
-        }
-        let mut log =
-            RatingsLog { path: path.to_path_buf(), file, ratings: BTreeMap::new(), undo: Vec::new(), version };
-        let records: Vec<&[u8]> = body[..whole].chunks_exact(RECORD).collect();
-        let damaged = |n: usize| format!("{}: skipped damaged record #{} (checksum mismatch)", path.display(), n + 1);
-        let mut n = 0;
-        while n < records.len() {
-            match decode(records[n]) {
-                Some((Kind::Batch, size, _, _)) => {
-                    let size = size as usize;
-                    if records.len() - n - 1 < size {
-                        // Cut short by a crash: it was never acknowledged.
-                        warnings.push(format!(
-                            "{}: dropped an import of {size} ratings cut short by a crash (never acknowledged)",
-                            path.display()
-                        ));
-                        log.file.set_len((HEADER + n * RECORD) as u64)?;
-                        log.file.sync_all()?;
-                        break;
-                    }
-                    let mut batch = Vec::with_capacity(size);
-                    for (k, record) in records[n + 1..n + 1 + size].iter().enumerate() {
-                        match decode(record) {
-                            Some((Kind::Rate, movie, value, timestamp)) => batch.push((movie, value, timestamp)),
-                            _ => warnings.push(damaged(n + 1 + k)),
-                        }
-                    }
-                    log.apply_batch(&batch);
-                    n += 1 + size;
-                }
-                Some((kind, movie, value, timestamp)) => {
-                    log.apply(kind, movie, value, timestamp);
-                    n += 1;
-                }
-                None => {
-                    warnings.push(damaged(n));
-                    n += 1;
-                }
-            }
-        }
+        let mut log = RatingsLog {
+            path: path.to_path_buf(),
+            file,
+            offset: HEADER as u64,
+            writable,
+            ratings: BTreeMap::new(),
+            undo: Vec::new(),
+            version,
+        };
+        let warnings = log.read_new()?;
         Ok((log, warnings))
+    }
+
+    /// A log with nothing in it that cannot be written: there is no file,
+    /// and nowhere to create one.
+    fn empty(path: &Path) -> Result<RatingsLog> {
+        let mut file = tempfile::tempfile()?;
+        file.write_all(MAGIC)?;
+        file.write_all(&VERSION.to_le_bytes())?;
+        Ok(RatingsLog {
+            path: path.to_path_buf(),
+            file,
+            offset: HEADER as u64,
+            writable: false,
+            ratings: BTreeMap::new(),
+            undo: Vec::new(),
+            version: VERSION,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -161,26 +186,62 @@ impl RatingsLog {
         &self.ratings
     }
 
+    /// Whether another Cinema has written to the log since this one last
+    /// read it (one `stat`: cheap enough to ask every frame).
+    pub fn changed_elsewhere(&self) -> bool {
+        self.file.metadata().map(|m| m.len() != self.offset).unwrap_or(false)
+    }
+
+    /// Reads in what other Cinemas wrote since; true if there was anything.
+    /// A writer busy right now is not waited for (false: ask again later),
+    /// so an app asking on every tick never stalls.
+    pub fn refresh(&mut self) -> Result<bool> {
+        let _guard = match self.writable {
+            true => match lock::acquire_within(&lock_path(&self.path), "reading your ratings", Duration::ZERO) {
+                Ok(guard) => guard,
+                Err(e) => {
+                    tracing::debug!("not reading your ratings now: {e:#}");
+                    return Ok(false);
+                }
+            },
+            false => None,
+        };
+        let offset = self.offset;
+        for w in self.read_new()? {
+            tracing::warn!("{w}");
+        }
+        Ok(self.offset != offset)
+    }
+
     /// Rates `movie`; returns once the rating is on disk.
     pub fn rate(&mut self, movie: u32, value: f32) -> Result<Change> {
+        let _guard = self.lock_to_write("rating a movie")?;
         self.append(Kind::Rate, movie, value)
     }
 
     /// Removes your rating of `movie` (no-op if there is none).
     pub fn remove(&mut self, movie: u32) -> Result<Option<Change>> {
+        let _guard = self.lock_to_write("removing a rating")?;
         if !self.ratings.contains_key(&movie) {
             return Ok(None);
         }
         self.append(Kind::Remove, movie, 0.0).map(Some)
     }
 
-    /// Reverts the most recent change not yet undone (a whole batch, if
-    /// that was the most recent).
+    /// Takes back the most recent change this log has shown (a whole batch,
+    /// if that was it) and returns it. If another Cinema has changed your
+    /// ratings since, nothing is undone and the error is [`Moved`]: what
+    /// would be taken back is no longer what the caller saw as "last".
     pub fn undo(&mut self) -> Result<Option<Change>> {
+        let seen = self.undo.last().map(|s| s.record);
+        let _guard = self.lock_to_write("undoing a change")?;
         let Some(step) = self.undo.last() else { return Ok(None) };
-        let (first, _) = step[0];
+        if Some(step.record) != seen {
+            return Err(Moved { now: step.record }.into());
+        }
+        let (first, _) = step.changes[0];
         self.append(Kind::Undo, first.movie, 0.0)?;
-        Ok(Some(Change { movie: first.movie, before: first.after, after: first.before, batch: first.batch }))
+        Ok(Some(Change { before: first.after, after: first.before, ..first }))
     }
 
     /// Rates every `(movie, value)` as one batch: on disk in one synced
@@ -189,6 +250,7 @@ impl RatingsLog {
         if ratings.is_empty() {
             return Ok(0);
         }
+        let _guard = self.lock_to_write("importing your ratings")?;
         if self.version < 2 {
             self.upgrade()?;
         }
@@ -197,16 +259,109 @@ impl RatingsLog {
         for &(movie, value) in ratings {
             bytes.extend_from_slice(&encode(Kind::Rate, movie, value, timestamp));
         }
+        let record = self.next_record();
         self.write(&bytes)?;
         let batch: Vec<(u32, f32, i64)> = ratings.iter().map(|&(m, v)| (m, v, timestamp)).collect();
-        self.apply_batch(&batch);
+        self.apply_batch(record, &batch);
         Ok(ratings.len())
+    }
+
+    fn lock(&self, doing: &str) -> Result<Option<lock::Guard>> {
+        if !self.writable {
+            return Ok(None);
+        }
+        lock::acquire(&lock_path(&self.path), doing)
+    }
+
+    /// The lock for a change, with everything other Cinemas wrote read in
+    /// first, so the change is decided on the log as it is now.
+    fn lock_to_write(&mut self, doing: &str) -> Result<Option<lock::Guard>> {
+        if !self.writable {
+            bail!(
+                "your ratings log {} is read-only here, so nothing can be changed; give Cinema a writable data directory (--home DIR)",
+                self.path.display()
+            );
+        }
+        let guard = self.lock(doing)?;
+        for w in self.read_new()? {
+            tracing::warn!("{w}");
+        }
+        Ok(guard)
+    }
+
+    /// Replays the records past `offset`. A torn tail or a batch cut short
+    /// (a writer that crashed mid-write: the lock is held, so no writer is
+    /// mid-write now) was never acknowledged, and is cut off when the log
+    /// can be written.
+    fn read_new(&mut self) -> Result<Vec<String>> {
+        let path = self.path.display().to_string();
+        let mut body = Vec::new();
+        self.file
+            .seek(SeekFrom::Start(self.offset))
+            .and_then(|_| self.file.read_to_end(&mut body))
+            .with_context(|| format!("could not read your ratings log {path}"))?;
+        let mut warnings = Vec::new();
+        let whole = body.len() / RECORD * RECORD;
+        let mut keep = whole;
+        if whole < body.len() {
+            warnings.push(format!(
+                "{path}: dropped a torn record at the end ({} bytes, written during a crash and never acknowledged)",
+                body.len() - whole
+            ));
+        }
+        let first = self.next_record();
+        let records: Vec<&[u8]> = body[..whole].chunks_exact(RECORD).collect();
+        let damaged = |n: usize| format!("{path}: skipped damaged record #{} (checksum mismatch)", first + n as u64);
+        let mut n = 0;
+        while n < records.len() {
+            let record = first + n as u64;
+            match decode(records[n]) {
+                Some((Kind::Batch, size, _, _)) => {
+                    let size = size as usize;
+                    if records.len() - n - 1 < size {
+                        // Cut short by a crash: it was never acknowledged.
+                        warnings.push(format!(
+                            "{path}: dropped an import of {size} ratings cut short by a crash (never acknowledged)"
+                        ));
+                        keep = n * RECORD;
+                        break;
+                    }
+                    let mut batch = Vec::with_capacity(size);
+                    for (k, r) in records[n + 1..n + 1 + size].iter().enumerate() {
+                        match decode(r) {
+                            Some((Kind::Rate, movie, value, timestamp)) => batch.push((movie, value, timestamp)),
+                            _ => warnings.push(damaged(n + 1 + k)),
+                        }
+                    }
+                    self.apply_batch(record, &batch);
+                    n += 1 + size;
+                }
+                Some((kind, movie, value, timestamp)) => {
+                    self.apply(record, kind, movie, value, timestamp);
+                    n += 1;
+                }
+                None => {
+                    warnings.push(damaged(n));
+                    n += 1;
+                }
+            }
+        }
+        self.offset += keep as u64;
+        if keep < body.len() && self.writable {
+            self.file.set_len(self.offset)?;
+            self.file.sync_all()?;
+        }
+        Ok(warnings)
+    }
+
+    /// The number the next record written will have.
+    fn next_record(&self) -> u64 {
+        (self.offset - HEADER as u64) / RECORD as u64 + 1
     }
 
     /// Marks a format-1 log as format 2 before its first batch, so an older
     /// Cinema refuses it rather than misread the batch.
     fn upgrade(&mut self) -> Result<()> {
-        use std::io::{Seek, SeekFrom};
         let mut file = OpenOptions::new().write(true).open(&self.path)?;
         file.seek(SeekFrom::Start(8))?;
         file.write_all(&VERSION.to_le_bytes())?;
@@ -217,17 +372,20 @@ impl RatingsLog {
 
     fn append(&mut self, kind: Kind, movie: u32, value: f32) -> Result<Change> {
         let timestamp = now();
+        let record = self.next_record();
         self.write(&encode(kind, movie, value, timestamp))?;
         let before = self.ratings.get(&movie).map(|e| e.value);
-        self.apply(kind, movie, value, timestamp);
-        Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value), batch: 0 })
+        self.apply(record, kind, movie, value, timestamp);
+        Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value), batch: 0, record })
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.cut_partial_record()
             .and_then(|_| self.file.write_all(bytes))
             .and_then(|_| self.file.sync_data())
-            .with_context(|| format!("could not save to your ratings log {}", self.path.display()))
+            .with_context(|| format!("could not save to your ratings log {}", self.path.display()))?;
+        self.offset += bytes.len() as u64;
+        Ok(())
     }
 
     /// A write that failed part-way (a full disk) leaves part of a record at
@@ -236,22 +394,21 @@ impl RatingsLog {
     /// their checksums. So the part is cut off first, as `open` would.
     fn cut_partial_record(&mut self) -> std::io::Result<()> {
         let len = self.file.metadata()?.len();
-        let partial = len.saturating_sub(HEADER as u64) % RECORD as u64;
-        if partial != 0 {
-            self.file.set_len(len - partial)?;
+        if len != self.offset {
+            self.file.set_len(self.offset)?;
         }
         Ok(())
     }
 
-    fn apply(&mut self, kind: Kind, movie: u32, value: f32, timestamp: i64) {
+    fn apply(&mut self, record: u64, kind: Kind, movie: u32, value: f32, timestamp: i64) {
         match kind {
             Kind::Rate | Kind::Remove => {
-                let step = self.set(movie, (kind == Kind::Rate).then_some(value), timestamp, 0);
-                self.undo.push(vec![step]);
+                let change = self.set(record, movie, (kind == Kind::Rate).then_some(value), timestamp, 0);
+                self.undo.push(Step { record, changes: vec![change] });
             }
             Kind::Undo => {
                 // Back to front, so a movie rated twice in a step ends as it began.
-                for (change, previous) in self.undo.pop().into_iter().flatten().rev() {
+                for (change, previous) in self.undo.pop().into_iter().flat_map(|s| s.changes).rev() {
                     match previous {
                         Some(entry) => self.ratings.insert(change.movie, entry),
                         None => self.ratings.remove(&change.movie),
@@ -263,23 +420,38 @@ impl RatingsLog {
         }
     }
 
-    fn apply_batch(&mut self, batch: &[(u32, f32, i64)]) {
+    fn apply_batch(&mut self, record: u64, batch: &[(u32, f32, i64)]) {
         let size = batch.len() as u32;
-        let step: Vec<_> = batch.iter().map(|&(movie, value, t)| self.set(movie, Some(value), t, size)).collect();
-        if !step.is_empty() {
-            self.undo.push(step);
+        let changes: Vec<_> =
+            batch.iter().map(|&(movie, value, t)| self.set(record, movie, Some(value), t, size)).collect();
+        if !changes.is_empty() {
+            self.undo.push(Step { record, changes });
         }
     }
 
     /// Sets (or with `None` clears) a rating; returns the change and what was there.
-    fn set(&mut self, movie: u32, after: Option<f32>, timestamp: i64, batch: u32) -> (Change, Option<Entry>) {
+    fn set(
+        &mut self,
+        record: u64,
+        movie: u32,
+        after: Option<f32>,
+        timestamp: i64,
+        batch: u32,
+    ) -> (Change, Option<Entry>) {
         let previous = self.ratings.get(&movie).copied();
         match after {
             Some(value) => self.ratings.insert(movie, Entry { value, timestamp }),
             None => self.ratings.remove(&movie),
         };
-        (Change { movie, before: previous.map(|e| e.value), after, batch }, previous)
+        (Change { movie, before: previous.map(|e| e.value), after, batch, record }, previous)
     }
+}
+
+/// `ratings/x.log` is guarded by `ratings/x.log.lock`.
+fn lock_path(log: &Path) -> PathBuf {
+    let mut name = log.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
 }
 
 /// A new file survives a power cut only once its folder entry is on disk, and
@@ -349,7 +521,7 @@ mod tests {
         let (mut log, w) = RatingsLog::open(&path).unwrap();
         assert!(w.is_empty());
         assert_eq!(values(&log), vec![(50, 3.5)]);
-        assert_eq!(log.undo().unwrap(), Some(Change { movie: 7, before: None, after: Some(2.0), batch: 0 }));
+        assert_eq!(log.undo().unwrap(), Some(Change { movie: 7, before: None, after: Some(2.0), batch: 0, record: 4 }));
         assert_eq!(values(&log), vec![(7, 2.0), (50, 3.5)]);
         log.undo().unwrap();
         assert_eq!(values(&log), vec![(7, 2.0), (50, 5.0)]);
@@ -456,5 +628,55 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), future);
         std::fs::write(&path, b"hello, this is not a log").unwrap();
         assert!(RatingsLog::open(&path).is_err());
+    }
+
+    #[test]
+    fn two_cinemas_on_one_log_see_each_other_and_undo_only_what_they_showed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        let (mut app, _) = RatingsLog::open(&path).unwrap();
+        let (mut cli, _) = RatingsLog::open(&path).unwrap();
+        app.rate(1, 4.0).unwrap();
+        assert!(cli.changed_elsewhere());
+        let change = cli.rate(2, 3.0).unwrap();
+        assert_eq!(values(&cli), vec![(1, 4.0), (2, 3.0)], "read in before deciding");
+        assert_eq!(change.record, 2);
+        // The app last saw its own rating; the CLI's import came after it.
+        assert_eq!(cli.rate_batch(&[(3, 5.0), (4, 5.0)]).unwrap(), 2);
+        let err = app.undo().unwrap_err();
+        assert!(err.is::<Moved>(), "{err:#}");
+        assert_eq!(values(&app), vec![(1, 4.0), (2, 3.0), (3, 5.0), (4, 5.0)], "nothing undone, all read in");
+        let undone = app.undo().unwrap().unwrap();
+        assert_eq!((undone.batch, undone.record), (2, 3), "now it names the import it takes back");
+        assert!(!cli.changed_elsewhere() || cli.refresh().unwrap());
+        assert_eq!(values(&cli), vec![(1, 4.0), (2, 3.0)]);
+        let (reopened, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(values(&reopened), vec![(1, 4.0), (2, 3.0)]);
+    }
+
+    #[test]
+    fn writers_in_parallel_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        let writers: Vec<_> = (0..4u32)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let (mut log, _) = RatingsLog::open(&path).unwrap();
+                    for k in 0..50 {
+                        if k % 10 == 9 {
+                            log.rate_batch(&[(w * 1000 + k, 2.0), (w * 1000 + 500 + k, 2.0)]).unwrap();
+                        } else {
+                            log.rate(w * 1000 + k, 4.0).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let (log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(log.ratings().len(), 4 * (50 + 5));
     }
 }

@@ -38,11 +38,15 @@ impl Versions {
         if !legacy.exists() || !versions.ids()?.is_empty() {
             return Ok((versions, None));
         }
+        let _guard = versions.lock("making the saved model version v1")?;
+        if !legacy.exists() {
+            return Ok((versions, None));
+        }
         let note = match models::load(&legacy) {
             Ok((mut meta, bytes)) => {
                 meta.id = 1;
                 models::save(&versions.path(1), &meta, &bytes)?;
-                versions.set_active(1)?;
+                versions.point_to(1)?;
                 format!("the saved model {} is now version v1", legacy.display())
             }
             Err(e) => format!("{e:#}; it was not kept as a version"),
@@ -94,15 +98,43 @@ impl Versions {
     /// The version the pointer names, if it names one that exists; else
     /// the newest.
     pub fn active(&self) -> Result<Option<u32>> {
+        Ok(self.active_and_why()?.0)
+    }
+
+    /// [`Self::active`], with a warning when the pointer exists but names
+    /// no version (damaged, or its version deleted by hand): the fallback
+    /// to the newest is then said, never silent. Reading never repairs the
+    /// pointer; `cinema versions activate` does.
+    pub fn active_and_why(&self) -> Result<(Option<u32>, Option<String>)> {
         let ids = self.ids()?;
-        let named = std::fs::read_to_string(self.dir.join(POINTER))
-            .ok()
-            .and_then(|t| t.trim().strip_prefix('v')?.parse::<u32>().ok())
-            .filter(|id| ids.contains(id));
-        Ok(named.or(ids.last().copied()))
+        let pointer = self.dir.join(POINTER);
+        let text = match std::fs::read(&pointer) {
+            Ok(bytes) => bytes,
+            Err(_) => return Ok((ids.last().copied(), None)),
+        };
+        let named = std::str::from_utf8(&text).ok().and_then(|t| t.trim().strip_prefix('v')?.parse::<u32>().ok());
+        if let Some(id) = named.filter(|id| ids.contains(id)) {
+            return Ok((Some(id), None));
+        }
+        let fallback = ids.last().copied();
+        let what = match named {
+            Some(id) => format!("names v{id}, which does not exist"),
+            None => "is damaged".into(),
+        };
+        let serving = fallback.map_or("there is no version to serve".into(), |id| format!("serving the newest, v{id}"));
+        let warning = format!(
+            "the active-version pointer {} {what}; {serving} (`cinema versions activate ID` sets it)",
+            pointer.display()
+        );
+        Ok((fallback, Some(warning)))
     }
 
     pub fn set_active(&self, id: u32) -> Result<()> {
+        let _guard = self.lock("activating a model version")?;
+        self.point_to(id)
+    }
+
+    fn point_to(&self, id: u32) -> Result<()> {
         if !self.path(id).exists() {
             bail!("there is no version v{id} (`cinema versions list` shows them)");
         }
@@ -111,14 +143,35 @@ impl Versions {
 
     /// Saves a new version (numbered after the newest) and returns its
     /// metadata; the pointer does not move.
-    pub fn add(&self, mut meta: ModelMeta, model: &[u8]) -> Result<ModelMeta> {
+    pub fn add(&self, meta: ModelMeta, model: &[u8]) -> Result<ModelMeta> {
+        let _guard = self.lock("saving a model version")?;
+        self.add_locked(meta, model)
+    }
+
+    /// Saves a new version and makes it the active one, with no other
+    /// Cinema able to take its number or move the pointer in between.
+    pub fn add_active(&self, meta: ModelMeta, model: &[u8]) -> Result<ModelMeta> {
+        let _guard = self.lock("saving a model version")?;
+        let meta = self.add_locked(meta, model)?;
+        self.point_to(meta.id)?;
+        Ok(meta)
+    }
+
+    fn add_locked(&self, mut meta: ModelMeta, model: &[u8]) -> Result<ModelMeta> {
         meta.id = self.ids()?.last().map_or(1, |last| last + 1);
         models::save(&self.path(meta.id), &meta, model)?;
         Ok(meta)
     }
 
+    /// The lock every change of this folder is made under (see [`crate::lock`]).
+    fn lock(&self, doing: &str) -> Result<Option<crate::lock::Guard>> {
+        std::fs::create_dir_all(&self.dir).with_context(|| format!("could not create {}", self.dir.display()))?;
+        crate::lock::acquire(&self.dir.join(".lock"), doing)
+    }
+
     /// Deletes a version; the active one is refused.
     pub fn delete(&self, id: u32) -> Result<()> {
+        let _guard = self.lock("deleting a model version")?;
         if self.active()? == Some(id) {
             bail!("v{id} is the active version; activate another first (`cinema versions activate ID`)");
         }
@@ -180,6 +233,12 @@ mod tests {
         // A pointer to nothing falls back to the newest file.
         std::fs::write(dir.path().join(POINTER), "v77\n").unwrap();
         assert_eq!(v.active().unwrap(), Some(2));
+        let (_, why) = v.active_and_why().unwrap();
+        assert!(why.unwrap().contains("names v77, which does not exist; serving the newest, v2"));
+        std::fs::write(dir.path().join(POINTER), [0xff, 0x00, 0x1b]).unwrap();
+        let (active, why) = v.active_and_why().unwrap();
+        assert!(active == Some(2) && why.unwrap().contains("is damaged"));
+        assert_eq!(std::fs::read(dir.path().join(POINTER)).unwrap(), [0xff, 0x00, 0x1b], "reading never rewrites it");
     }
 
     #[test]
