@@ -412,14 +412,16 @@ fn files_that_are_not_webassembly_are_refused_when_loading() {
         };
         let stem = path.file_stem().unwrap().to_string_lossy();
         assert!(
-            error.contains(&format!("engine module {stem} is not a valid WebAssembly module")),
+            // Not even the magic: "not a WebAssembly module"; the magic but a bad body: "not a valid …".
+            error.contains(&format!("engine module {stem} is not a valid WebAssembly module"))
+                || error.contains(&format!("engine module {stem} is not a WebAssembly module")),
             "{}: {error}",
             path.display()
         );
     }
     // A binary that is not wasm is called what it is, not parsed as WAT text.
     let elf = format!("{:#}", EngineModule::from_file(runtime(), &tmp.path().join("elf.wasm")).err().unwrap());
-    assert!(elf.contains("does not start with \\0asm (it looks like an ELF executable)"), "{elf}");
+    assert!(elf.contains("(it looks like an ELF executable)"), "{elf}");
     assert_host_goes_on();
 }
 
@@ -516,5 +518,5 @@ fn cli_eval_with_an_importing_plugin_fails_naming_the_import() {
 
 #[test]
 fn cli_eval_with_a_file_that_is_not_webassembly_fails() {
-    cli_fails_with(&hostile("not_wasm.txt"), "engine module not_wasm is not a valid WebAssembly module");
+    cli_fails_with(&hostile("not_wasm.txt"), "engine module not_wasm is not a WebAssembly module");
 }
