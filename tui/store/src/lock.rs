@@ -71,9 +71,12 @@ fn holder(file: &mut File) -> String {
     if text.is_empty() { "a process that has not said which".into() } else { text }
 }
 
-/// `ratings/x.log.lock` guards `ratings/x.log`.
+/// `ratings/x.log.lock` guards `ratings/x.log`; a folder's `.lock`, the folder.
 fn guarded(lock: &Path) -> PathBuf {
-    lock.with_extension("")
+    match (lock.file_name(), lock.parent()) {
+        (Some(name), Some(folder)) if name == ".lock" => folder.to_path_buf(),
+        _ => lock.with_extension(""),
+    }
 }
 
 pub fn read_only(e: &std::io::Error) -> bool {
@@ -95,6 +98,7 @@ mod tests {
         drop(held);
         let again = acquire_within(&path, "cinema import-ratings", Duration::from_millis(50)).unwrap();
         assert!(again.is_some(), "released on drop");
+        assert_eq!(guarded(&dir.path().join("models/ml-100k/.lock")), dir.path().join("models/ml-100k"));
     }
 
     #[test]
