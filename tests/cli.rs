@@ -13,8 +13,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn shown(path: &Path) -> String {

@@ -166,7 +166,7 @@ fn writers_at_once_lose_nothing_and_every_undo_takes_back_what_it_names() {
     assert!(undos >= ROUNDS as usize / 2, "the undos must mostly have had something to take back");
 }
 
-mod common;
+use crate::common;
 
 /// Busy loops, twice as many as the machine has cores, until dropped: what a
 /// compile or a video call beside Cinema does to it.
@@ -208,6 +208,7 @@ fn on_a_busy_machine_a_first_start_rate_train_and_eval_all_succeed() {
     let tmp = TempDir::new().unwrap();
     let home = tmp.path().join("home");
     let data = common::shared().join("datasets/ml-latest-small");
+    let _alone = common::timing_alone();
     let _load = Load::start();
     let steps: [&[&str]; 4] = [
         &["recommend", "--me", "-n", "5"],

@@ -21,8 +21,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 // --- Helpers -----------------------------------------------------------------
 

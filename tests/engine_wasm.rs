@@ -19,8 +19,7 @@ use cinema_protocol::{
 };
 use cinema_store::{Dataset, import};
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 /// Surprise's `BaselineOnly()` RMSE on ML-100K u1 (`shared/PEERS.md`).
 const SURPRISE_BASELINE_U1_RMSE: f64 = 0.9599;

@@ -22,8 +22,7 @@ use cinema_store::download::{FILE_NAME, download};
 use cinema_store::{Home, demo, import};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
 fn latest_small_zip() -> Vec<u8> {

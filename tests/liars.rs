@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 /// Long enough for a busy machine; a hang is what this catches.
 const TIMEOUT: Duration = Duration::from_secs(120);

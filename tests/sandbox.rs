@@ -14,8 +14,7 @@ use cinema_host::{EngineClient, EngineModule, Limits, Runtime, Sandbox, SandboxE
 use cinema_protocol::{ABI_VERSION, RatingSet, Reply, Request, Scale};
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 // --- Helpers -----------------------------------------------------------------
 
@@ -56,7 +55,7 @@ fn assert_host_goes_on() {
 }
 
 /// Prints how long a hostile case took to end, for the README's figure:
-/// `cargo test --release --test sandbox -- --nocapture --test-threads 1 2>&1 | grep ended`.
+/// `cargo test --release --test integration sandbox:: -- --nocapture --test-threads 1 2>&1 | grep ended`.
 fn report(name: &str, started: Instant) {
     eprintln!("hostile case {name} ended after {:?}", started.elapsed());
 }

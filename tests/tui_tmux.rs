@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::{self, shared};
 
 const SESSION: &str = "cinema";
 /// First start compiles the engine and trains the model; allow for a busy machine.
@@ -318,6 +317,7 @@ fn keys_are_answered_at_once_while_the_engine_trains() {
     if !have_tmux() {
         return;
     }
+    let _alone = common::timing_alone();
     let home = TempDir::new().unwrap();
     let (tmux, _, dataset) = app_on_ml100k(&home);
     tmux.keys(&["d"]);

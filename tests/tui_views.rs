@@ -27,8 +27,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 
-mod common;
-use common::shared;
+use crate::common::shared;
 
 /// Star Wars (1977) in MovieLens 100K.
 const STAR_WARS_ID: u32 = 50;

@@ -2,7 +2,6 @@
 //! files in a plugins folder. Which modules are built into the app is the
 //! app's business (`cinema::modules`), not the host's.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -95,7 +94,20 @@ fn read_module_file(path: &Path) -> Result<Vec<u8>> {
     if meta.len() > MODULE_CAP {
         return Err(too_large());
     }
-    let file = File::open(path).with_context(|| format!("could not read engine module {shown}"))?;
+    // Opened without blocking and checked again: the path may have become a
+    // FIFO since the metadata above, and opening one would wait forever.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).with_context(|| format!("could not read engine module {shown}"))?;
+    let opened = file.metadata().with_context(|| format!("could not read engine module {shown}"))?;
+    if !opened.is_file() {
+        bail!("engine module {shown} is {}, not a regular file; nothing was read from it", file_kind(&opened));
+    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(MODULE_CAP + 1)
         .read_to_end(&mut bytes)

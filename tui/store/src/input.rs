@@ -1,7 +1,9 @@
 //! Reading a file someone named, bounded before it is read: only a regular
 //! file (checked by metadata, following symlinks, before it is opened —
 //! opening a FIFO for reading blocks until someone writes, and `/dev/zero`
-//! never ends), and never more than a stated cap.
+//! never ends — and again on the open file, in case the path changed in
+//! between), never more than a stated cap, and an archive entry never
+//! inflated past what its size and compression make believable.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
@@ -59,8 +61,80 @@ pub fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
     if meta.len() > cap {
         return Err(Refused::TooLarge);
     }
-    let file = File::open(path).map_err(Refused::Io)?;
+    let file = open_regular(path)?;
     read_at_most(file, cap, meta.len())
+}
+
+/// Opens `path` without blocking, then checks what was opened: between the
+/// metadata check and the open, the path may have become a FIFO, and opening
+/// one for reading would wait for a writer forever.
+fn open_regular(path: &Path) -> Result<File, Refused> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(Refused::Io)?;
+    match not_regular(&file.metadata().map_err(Refused::Io)?) {
+        Some(kind) => Err(Refused::NotRegular(kind)),
+        None => Ok(file),
+    }
+}
+
+/// The most an archive entry may inflate per compressed byte. MovieLens and
+/// Letterboxd files deflate 2–4 times; a bomb, hundreds of times. Apache
+/// POI's zip guard uses the same kind of bound.
+pub const MAX_INFLATE_RATIO: u64 = 20;
+
+/// Entries smaller than this may compress as well as they like: they cannot
+/// take much memory whatever they claim.
+const RATIO_FREE_BELOW: u64 = 1 << 20;
+
+/// Why an archive entry was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryRefused {
+    /// It declares more than the cap.
+    #[error("is larger than the {} {what} may be", size(*cap))]
+    TooLarge { cap: u64, what: &'static str },
+    /// It inflates past the size its archive declares (a lie or damage).
+    #[error("inflates to more than the {declared} bytes its archive declares for it (a damaged or hostile archive)")]
+    PastDeclared { declared: u64 },
+    /// It claims to inflate far more than any real data file does.
+    #[error(
+        "would inflate {ratio} times its compressed size, where real data files inflate \
+         at most a few times ({MAX_INFLATE_RATIO} is the limit): a damaged or hostile archive"
+    )]
+    TooCompressed { ratio: u64 },
+    #[error("cannot be read: {0}")]
+    Io(io::Error),
+}
+
+/// The whole of one archive entry, which declares `declared` bytes inflated
+/// from `compressed`. Both are the archive's claims, not facts: a claim over
+/// `cap`, or one that inflates more than [`MAX_INFLATE_RATIO`] times, is
+/// refused unread; otherwise inflating stops at `declared` bytes. So what an
+/// archive can make us hold is bounded by its own size, not its contents.
+pub fn read_entry(
+    entry: impl Read,
+    declared: u64,
+    compressed: u64,
+    cap: u64,
+    what: &'static str,
+) -> Result<Vec<u8>, EntryRefused> {
+    if declared > cap {
+        return Err(EntryRefused::TooLarge { cap, what });
+    }
+    if declared >= RATIO_FREE_BELOW && declared / compressed.max(1) > MAX_INFLATE_RATIO {
+        return Err(EntryRefused::TooCompressed { ratio: declared / compressed.max(1) });
+    }
+    match read_at_most(entry, declared, declared) {
+        Ok(bytes) => Ok(bytes),
+        Err(Refused::TooLarge) => Err(EntryRefused::PastDeclared { declared }),
+        Err(Refused::Io(e)) => Err(EntryRefused::Io(e)),
+        Err(Refused::NotRegular(_)) => unreachable!("read_at_most reads a reader, not a path"),
+    }
 }
 
 /// Everything `reader` gives, refused as soon as it gives more than `cap`
@@ -111,6 +185,26 @@ mod tests {
         std::fs::write(&file, b"abc").unwrap();
         assert_eq!(read_file(&file, 3).unwrap(), b"abc");
         assert!(matches!(read_file(&file, 2), Err(Refused::TooLarge)));
+    }
+
+    #[test]
+    fn entries_are_bounded_by_their_claims() {
+        let cap = 64 << 20;
+        let entry = |bytes: &'static [u8]| bytes;
+        assert_eq!(read_entry(entry(b"abc"), 3, 3, cap, "x").unwrap(), b"abc");
+        // Inflating past the declared size stops there.
+        assert!(matches!(
+            read_entry(io::repeat(0), 10, 10, cap, "x"),
+            Err(EntryRefused::PastDeclared { declared: 10 })
+        ));
+        // A claim over the cap, or of a bomb's ratio, is refused unread.
+        assert!(matches!(read_entry(io::repeat(0), cap + 1, cap, cap, "x"), Err(EntryRefused::TooLarge { .. })));
+        assert!(matches!(
+            read_entry(io::repeat(0), 32 << 20, 32 << 10, cap, "x"),
+            Err(EntryRefused::TooCompressed { ratio: 1024 })
+        ));
+        // Small entries may compress as well as they like.
+        assert_eq!(read_entry(&[0u8; 1000][..], 1000, 10, cap, "x").unwrap().len(), 1000);
     }
 
     #[test]

@@ -94,21 +94,9 @@ pub fn read(path: &Path) -> Result<Export> {
             if let Some(name) = name {
                 let shown = format!("{} in {}", clean(&name), path.display());
                 let entry = archive.by_name(&name)?;
-                // The declared size is only a claim: over the cap it is
-                // refused unread, under it it bounds what is inflated.
-                let declared = entry.size();
-                if declared > EXPORT_CAP {
-                    return Err(too_large(shown));
-                }
-                let csv = match input::read_at_most(entry, declared, declared) {
-                    Ok(csv) => csv,
-                    Err(Refused::TooLarge) => bail!(
-                        "{shown} inflates to more than the {declared} bytes its archive declares for it \
-                         (a damaged or hostile archive); nothing was imported"
-                    ),
-                    Err(Refused::NotRegular(_)) => unreachable!("an archive entry is read from the archive"),
-                    Err(Refused::Io(e)) => return Err(e).with_context(|| format!("could not read {shown}")),
-                };
+                let (declared, compressed) = (entry.size(), entry.compressed_size());
+                let csv = input::read_entry(entry, declared, compressed, EXPORT_CAP, "a ratings export")
+                    .map_err(|refused| anyhow::anyhow!("{shown} {refused}; nothing was imported"))?;
                 return parse(&csv).with_context(|| shown);
             }
         }

@@ -42,11 +42,9 @@ pub enum Reason {
     NotRegular { kind: &'static str, wanted: &'static str },
     #[error("is larger than the {cap} a dataset file may be; nothing of it was imported")]
     TooLarge { cap: String },
-    #[error(
-        "inflates to more than the {declared} bytes its archive declares for it \
-         (a damaged or hostile archive); nothing of it was imported"
-    )]
-    InflatesPastDeclared { declared: u64 },
+    /// An archive entry refused by [`crate::input::read_entry`], as it says.
+    #[error("{0}; nothing of it was imported")]
+    Entry(String),
     #[error("no MovieLens ratings file found (expected u.data, ratings.dat or ratings.csv)")]
     NoRatingsFile,
     #[error("found {ratings} but not {catalogue}")]

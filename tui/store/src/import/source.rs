@@ -131,22 +131,9 @@ impl Source {
                 let entry = archive
                     .by_name(&format!("{prefix}{name}"))
                     .map_err(|e| ImportError::whole(&display, Reason::Io(e.to_string())))?;
-                // The declared size is the archive's claim, not a fact. A
-                // claim over the cap is refused unread; a smaller claim bounds
-                // the read, so inflating never runs past it (a true archive
-                // never does), and memory never holds more than was claimed.
-                let declared = entry.size();
-                if declared > cap {
-                    return Err(too_large());
-                }
-                match input::read_at_most(entry, declared, declared) {
-                    Ok(bytes) => bytes,
-                    Err(Refused::TooLarge) => {
-                        return Err(ImportError::whole(&display, Reason::InflatesPastDeclared { declared }));
-                    }
-                    Err(Refused::NotRegular(_)) => unreachable!("an archive entry is read from the archive"),
-                    Err(Refused::Io(e)) => return Err(io(e)),
-                }
+                let (declared, compressed) = (entry.size(), entry.compressed_size());
+                input::read_entry(entry, declared, compressed, cap, "a dataset file")
+                    .map_err(|refused| ImportError::whole(&display, Reason::Entry(refused.to_string())))?
             }
             Origin::Memory(files) => match files.iter().find(|(n, _)| n == name) {
                 Some((_, bytes)) if bytes.len() as u64 > cap => return Err(too_large()),
