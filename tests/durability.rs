@@ -21,7 +21,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::common::shared;
+use crate::common::{self, shared};
 
 // --- Helpers -----------------------------------------------------------------
 
@@ -392,6 +392,8 @@ fn killing_cinema_right_after_it_acknowledges_a_rating_loses_nothing() {
 /// and the log always opens.
 #[test]
 fn kill_9_at_random_moments_never_loses_an_acknowledged_change() {
+    // Kill moments are drawn from timings taken here: not beside the busy-machine test.
+    let _alone = common::timing_alone();
     let home = Home::new();
     let dataset = ml100k();
     let mut reference = Reference::default();
@@ -428,6 +430,8 @@ fn kill_9_at_random_moments_never_loses_an_acknowledged_change() {
 /// start recovers with every acknowledged rating.
 #[test]
 fn kill_9_during_a_first_start_leaves_each_saved_model_whole_or_absent() {
+    // Kill moments are drawn from timings taken here: not beside the busy-machine test.
+    let _alone = common::timing_alone();
     let home = Home::new();
     let data = TempDir::new().unwrap();
     let dataset = tiny_dataset(data.path(), "tiny");
@@ -643,6 +647,8 @@ fn version_files(home: &Home, dataset: &Path) -> BTreeMap<u32, Vec<u8>> {
 /// loads, and `versions list` lists exactly those.
 #[test]
 fn kill_9_during_training_or_a_version_write_leaves_every_version_whole() {
+    // Kill moments are drawn from timings taken here: not beside the busy-machine test.
+    let _alone = common::timing_alone();
     let home = Home::new();
     let data = TempDir::new().unwrap();
     let dataset = tiny_dataset(data.path(), "tiny");
@@ -692,6 +698,8 @@ fn kill_9_during_training_or_a_version_write_leaves_every_version_whole() {
 /// never part of one — and every acknowledged import survives.
 #[test]
 fn kill_9_during_an_import_leaves_whole_batches_only() {
+    // Kill moments are drawn from timings taken here: not beside the busy-machine test.
+    let _alone = common::timing_alone();
     let home = Home::new();
     let data = TempDir::new().unwrap();
     let dataset = tiny_dataset(data.path(), "tiny");

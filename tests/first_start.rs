@@ -55,6 +55,19 @@ fn no_demo_title_is_a_real_movielens_title() {
     assert!(clashes.is_empty(), "{clashes:?}");
 }
 
+/// "An Orchard for Juniper", never "A Orchard".
+#[test]
+fn demo_titles_take_an_before_a_vowel() {
+    let wrong: Vec<String> = demo::catalogue()
+        .movies
+        .into_iter()
+        .map(|m| m.title)
+        .filter(|t| t.strip_prefix("A ").is_some_and(|rest| rest.starts_with(['A', 'E', 'I', 'O', 'U'])))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    assert!(demo::catalogue().movies.iter().any(|m| m.title.starts_with("An ")), "the pattern is still drawn");
+}
+
 // --- Downloading MovieLens -----------------------------------------------------
 
 /// How the test server answers its one request.

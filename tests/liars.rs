@@ -85,13 +85,16 @@ fn cinema(home: &Path, args: &[&str]) -> Run {
     Run { code: out.status.code(), stdout: text(out.stdout), stderr: text(out.stderr), took: started.elapsed() }
 }
 
+/// `recommend` asks for the hybrid list unless the weight is all on CF.
+const CF_ALONE: &[&str] = &["--hybrid", "1"];
+
 /// Each lie, the request it corrupts, the rule the host must name, and the
 /// command that makes the request (after `--dataset ML-100K`).
 const LIES: [(u8, &str, &str, &str, &[&str]); 10] = [
-    (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", &[]),
+    (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", CF_ALONE),
     (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
     (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
-    (4, "duplicate-recommendations", "Recommend", "twice", &[]),
+    (4, "duplicate-recommendations", "Recommend", "twice", CF_ALONE),
     (5, "wild-progress", "TrainStart", "progress epoch 1000000 of 2", &[]),
     (6, "huge-hello", "Hello", "a name of 1048576 bytes (at most 256)", &[]),
     (7, "huge-model", "ExportModel", "a model of 104857600 bytes, over the", &[]),

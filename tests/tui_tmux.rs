@@ -128,7 +128,7 @@ fn line_with<'s>(screen: &'s str, needle: &str) -> &'s str {
 /// The "for you" strip under the detail view: the lines after its heading.
 fn strip(screen: &str) -> Vec<String> {
     let lines: Vec<&str> = screen.lines().collect();
-    let start = lines.iter().position(|l| l.contains("Popular and well rated") || l.contains(" For you ")).unwrap_or(0);
+    let start = lines.iter().position(|l| l.contains("Most watched") || l.contains(" For you ")).unwrap_or(0);
     lines[start..].iter().take(5).map(|l| l.to_string()).collect()
 }
 
@@ -188,21 +188,33 @@ fn search_open_rate_undo_quit_and_the_rating_persists() {
     tmux.keys(&["Enter"]);
     let before = tmux.wait_for("How people rated it");
     assert!(before.contains("Star Wars (1977)") && before.contains("Your rating: not rated"), "{before}");
-    assert!(before.contains("Popular and well rated"), "cold start: {before}");
+    assert!(before.contains("Most watched"), "cold start: {before}");
 
     // Rate 5: saved, learned, and the list below changes in the same frame.
     tmux.keys(&["5"]);
     let rated = tmux.wait_for("saved and learned");
     assert!(rated.contains("Your rating: ★5"), "{rated}");
-    assert!(rated.contains(" For you ") && !rated.contains("Popular and well rated"), "{rated}");
+    assert!(rated.contains(" For you ") && !rated.contains("Most watched"), "{rated}");
     assert_ne!(strip(&before), strip(&rated), "the recommendations changed");
 
     // Undo, then rate 4 instead.
     tmux.keys(&["u"]);
     let undone = tmux.wait_for("★5 → unrated");
-    assert!(undone.contains("Your rating: not rated") && undone.contains("Popular and well rated"), "{undone}");
+    assert!(undone.contains("Your rating: not rated") && undone.contains("Most watched"), "{undone}");
     tmux.keys(&["4"]);
     tmux.wait_for("unrated → ★4");
+
+    // A similar movie opens from the detail view (↓ selects, Enter opens),
+    // and Esc comes back to Star Wars.
+    tmux.keys(&["Down"]);
+    let selected = tmux.wait_for("▶ ");
+    let similar = line_with(&selected, "▶ ").split("▶ ").nth(1).unwrap().split(" (").next().unwrap().trim().to_owned();
+    tmux.keys(&["Enter"]);
+    // Its detail: unrated, where Star Wars has your 4.
+    let opened = tmux.wait("the similar movie's detail", STEP_TIMEOUT, |s| s.contains("Your rating: not rated"));
+    assert!(opened.lines().take(3).any(|l| l.contains(&similar)), "{similar} opened: {opened}");
+    tmux.keys(&["Escape"]);
+    tmux.wait("Star Wars again", STEP_TIMEOUT, |s| s.contains("Star Wars (1977)") && s.contains("Your rating: ★4"));
 
     // Help, then quit (Esc on its own: Esc+key would read as Alt+key).
     tmux.keys(&["?"]);
@@ -246,7 +258,13 @@ fn first_start_shows_the_demo_then_imports_ml_100k_which_the_next_start_opens() 
     tmux.keys(&["i"]);
     tmux.text(&shared().join("datasets/ml-100k").display().to_string());
     tmux.keys(&["Enter"]);
-    // Training ML-100K's model the first time takes a while; the screen stays live meanwhile.
+    // Training ML-100K's model the first time takes a while; the screen
+    // shows each stage meanwhile, with a gauge while the models train.
+    let training = tmux.wait("the training's progress", START_TIMEOUT, |s| {
+        s.contains("Training the rating model (svd) once: epoch") || s.contains("now on ml-100k")
+    });
+    assert!(!training.contains("now on ml-100k"), "the import ended before any progress showed: {training}");
+    assert!(training.contains('█') || training.contains('░'), "a gauge: {training}");
     let done = tmux.wait("the switch to ML-100K", START_TIMEOUT, |s| s.contains("now on ml-100k"));
     assert!(done.contains("[Browse]") && line_with(&done, "▶ ").contains("Star Wars"), "{done}");
     assert!(line_with(&done, "Cinema").contains("ml-100k · you · 0 rated"), "{done}");
@@ -350,7 +368,7 @@ fn keys_are_answered_at_once_while_the_engine_trains() {
     assert!(!done.contains("Training the"), "{done}");
     tmux.keys(&["r"]);
     let recs = tmux.wait_for("[For you]");
-    assert!(recs.contains(" For you ") && !recs.contains("Popular and well rated"), "the rating was learned: {recs}");
+    assert!(recs.contains(" For you ") && !recs.contains("Most watched"), "the rating was learned: {recs}");
     tmux.keys(&["q"]);
     tmux.wait_exit();
     assert_eq!(saved_ratings(home.path(), &dataset), vec![(50, 5.0)]);
@@ -368,8 +386,10 @@ fn the_lab_trains_answers_keys_stops_and_the_version_is_listed() {
     let (tmux, _, dataset) = app_on_ml100k(&home);
     tmux.keys(&["t"]);
     tmux.wait_for("[Lab]");
-    // The epochs field: down twice from the model row, e, clear, type, Enter.
-    tmux.keys(&["j", "j", "e", "C-u"]);
+    // The epochs field: down twice from the model row, e, type, Enter: what
+    // is typed replaces the value (60), it is not appended to it.
+    tmux.keys(&["j", "j", "e"]);
+    tmux.wait_for("▌ (was 60)");
     tmux.text("10000");
     tmux.keys(&["Enter"]);
     tmux.wait_for("epochs        10000");

@@ -190,7 +190,7 @@ fn browse_at_80x24_shows_the_catalogue_with_every_column() {
     // Most rated first; the selection is marked with a symbol, not colour alone.
     let first = row_of(&s, "▶ ");
     assert!(first.contains("Star Wars") && first.contains("1977") && first.contains("4.36") && first.contains("583"));
-    assert!(s.contains("Popular and well rated"), "cold start heading: {s}");
+    assert!(s.contains("Most watched"), "cold start heading: {s}");
     assert!(lines[23].contains("q quit") && lines[23].contains("? help"), "context bar: {s}");
     assert_eq!(lines.len(), 24);
 }
@@ -246,13 +246,42 @@ fn detail_of_star_wars() {
     insta::assert_snapshot!("detail_star_wars_80x24", top);
 }
 
+/// ↓ selects among the similar movies (content, then taste), Enter opens
+/// the selected one, Esc goes back to Star Wars and then to the list.
+#[test]
+fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
+    let (mut app, _dir) = fresh_app();
+    let star_wars = star_wars(&app);
+    app.open(star_wars);
+    let alike = app.alike.clone().expect("the similar movies came");
+    press(&mut app, KeyCode::Down);
+    assert!(row_of(&screen(&app, 80, 24), "▶").contains(&title_of(&app, alike.content[0].0)));
+    // Past the content list into the taste list: its first is Empire or Jedi.
+    for _ in 0..alike.content.len() {
+        press(&mut app, KeyCode::Down);
+    }
+    let s = screen(&app, 80, 24);
+    assert!(row_of(&s, "▶").contains(&title_of(&app, alike.cf[0].0)), "{s}");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail, Some(alike.cf[0].0));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, Some(star_wars), "back to the movie it was opened from");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, None, "then back to the list");
+}
+
+/// The title the app shows for `movie`, without its year.
+fn title_of(app: &App, movie: u32) -> String {
+    cinema_store::history::titles::display(&app.rec.dataset.movies[movie as usize].title)
+}
+
 #[test]
 fn recommendations_view_cold_start_then_for_you() {
     let (mut app, _dir) = fresh_app();
     press(&mut app, KeyCode::Char('r'));
     assert_eq!(app.tab, Tab::Recommendations);
     let s = screen(&app, 80, 24);
-    assert!(s.contains("[For you]") && s.contains("Popular and well rated"), "{s}");
+    assert!(s.contains("[For you]") && s.contains("Most watched"), "{s}");
     // Ranked by the ranking model's average viewer, blended with no content (nothing liked yet).
     assert!(s.contains("CF 0.8 / content 0.2"), "{s}");
     for header in ["#", "Title", "Pred", "CF", "Cont"] {
@@ -261,7 +290,7 @@ fn recommendations_view_cold_start_then_for_you() {
     assert!(app.parts.iter().all(|&(_, content)| content == 0.0), "{:?}", app.parts);
     let wide = screen(&app, 120, 24);
     assert!(wide.contains("content 0: nothing liked yet"), "{wide}");
-    // Popular and well rated: well-known films, not a film eight people loved.
+    // Most watched: well-known films, not a film eight people loved.
     let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats().count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");
     assert!(row_of(&s, "▶ ").contains(" 1 "), "{s}");
@@ -333,11 +362,11 @@ fn a_larger_terminal_puts_recommendations_beside_the_table() {
     let s = screen(&app, 140, 40);
     let first = row_of(&s, "▶ ");
     assert!(first.contains("Star Wars") && first.contains("│"), "the side pane shares the row: {s}");
-    assert!(row_of(&s, "Popular and well rated").contains("┌"), "{s}");
+    assert!(row_of(&s, "Most watched").contains("┌"), "{s}");
     assert_eq!(s.lines().filter(|l| l.contains("▶ ")).count(), 1);
     app.open(star_wars(&app));
     let s = screen(&app, 140, 40);
-    assert!(row_of(&s, "Star Wars (1977)").contains("Popular and well rated"), "{s}");
+    assert!(row_of(&s, "Star Wars (1977)").contains("Most watched"), "{s}");
 }
 
 #[test]
@@ -421,7 +450,7 @@ fn rating_star_wars_5_changes_the_recommendations_at_once_and_undo_restores() {
     assert!(!after.contains(&sw));
     let s = screen(&app, 80, 24);
     assert_ne!(strip_before, s);
-    assert!(s.contains(" For you ") && !s.contains("Popular and well rated"), "{s}");
+    assert!(s.contains(" For you ") && !s.contains("Most watched"), "{s}");
     assert!(row_of(&s, "▶ ").contains("★5"), "the rating shows in the row: {s}");
     assert!(row_of(&s, "✓").contains("Star Wars (1977): unrated → ★5 · saved and learned in"), "{s}");
     assert_eq!(app.selected_movie(), Some(sw), "the selection stays on the rated movie");
@@ -732,10 +761,15 @@ fn a_malformed_folder_shows_file_line_and_reason_and_keeps_the_current_dataset()
     app.data.error = app.data.error.take().map(|e| e.replace(&tmp, "/tmp/x"));
     app.toast = None;
     insta::assert_snapshot!("data_import_failed_80x24", screen(&app, 80, 24));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.data.error, None, "Esc puts the error box away");
 
     // The app is still whole: a good import after a bad one works.
     let started = app.rec.dataset.name.clone();
+    // `i` offers the path that failed, for fixing; Ctrl-U clears it.
     press(&mut app, KeyCode::Char('i'));
+    assert!(app.data.input.as_deref().is_some_and(|typed| typed.ends_with("broken-100k")), "{:?}", app.data.input);
+    ctrl(&mut app, 'u');
     type_text(&mut app, &shared().join("datasets/ml-100k").display().to_string());
     press(&mut app, KeyCode::Enter);
     finish_work(&mut app, &rx);
@@ -841,6 +875,15 @@ fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
     assert!(s.contains("`factors`") && s.contains("1024"), "the error is on screen:\n{s}");
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "200", "Esc keeps the old value");
+    // `e` then digits replaces the value; `e` then Enter keeps it.
+    press(&mut app, KeyCode::Char('e'));
+    assert!(screen(&app, 80, 24).contains("▌ (was 200)"));
+    type_text(&mut app, "64");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "64");
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "64");
     // ← → change the model; its own parameters replace the form's.
     app.lab.form.selected = 0;
     press(&mut app, KeyCode::Right);
@@ -870,6 +913,7 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
         fraction: 0.2,
         points,
         evaluating: false,
+        refitting: false,
         started: Instant::now(),
         elapsed: Duration::from_secs(6),
         model_started: Duration::ZERO,
@@ -1080,6 +1124,38 @@ fn rate_ids(app: &mut App, ratings: &[(u32, char)]) {
 
 /// Star Wars, Empire, Jedi, Toy Story and Contact.
 const FIVE: [(u32, char); 5] = [(50, '5'), (172, '5'), (181, '4'), (1, '3'), (258, '2')];
+
+/// The movie ids of `cinema recommend --me` in the app's data directory.
+fn cli_for_you(dir: &Path, n: usize) -> Vec<u32> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .arg("--home")
+        .arg(dir)
+        .args(["recommend", "--me", "--json", "-n", &n.to_string(), "--dataset"])
+        .arg(shared().join("datasets/ml-100k"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    list.as_array().unwrap().iter().map(|e| e["movie_id"].as_u64().unwrap() as u32).collect()
+}
+
+/// One list everywhere: `cinema recommend --me` prints the app's For you,
+/// at the default weight and at the weight last chosen with `[`.
+#[test]
+fn the_cli_recommends_what_for_you_shows() {
+    let (mut app, dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    let top10 = |app: &App| -> Vec<u32> {
+        recommended_items(app)[..10].iter().map(|&i| app.rec.dataset.movies[i as usize].id).collect()
+    };
+    assert_eq!(cli_for_you(dir.path(), 10), top10(&app), "at the default weight");
+    press(&mut app, KeyCode::Char('r'));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Char('['));
+    }
+    assert_eq!(app.weight, 0.5);
+    assert_eq!(cli_for_you(dir.path(), 10), top10(&app), "at the weight chosen in the app");
+}
 
 #[test]
 fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {

@@ -7,8 +7,9 @@
 //! - CF part: min–max scaling of the list's own score. When every candidate
 //!   scores the same, CF cannot tell them apart and its part is 0 for all.
 //! - content part: the mean cosine between the movie and the viewer's liked
-//!   movies (each liked movie counts once, a movie outside a liked movie's
-//!   kept neighbours counts 0), divided by its largest value over the
+//!   movies (each liked movie counts once; computed exactly from the
+//!   vectors, not looked up in the kept neighbours, so a movie sharing only
+//!   a genre still counts), divided by its largest value over the
 //!   candidates. No liked movies, or no movie with features near them: 0
 //!   for all, so the list is CF's alone whatever the weight.
 //!
@@ -65,15 +66,10 @@ impl Parts {
             _ => 0.0,
         };
         let cf = cf.iter().zip(candidate).map(|(&s, &c)| c.then(|| scaled(s))).collect();
-        let mut near = vec![0f32; candidate.len()];
-        if let Some(content) = content {
-            for &l in liked {
-                let (ids, sims) = content.neighbours(l);
-                for (&j, &s) in ids.iter().zip(sims) {
-                    near[j as usize] += s;
-                }
-            }
-        }
+        let near = match content {
+            Some(content) if !liked.is_empty() => content.cosine_sums(liked),
+            _ => vec![0f32; candidate.len()],
+        };
         let top = near.iter().zip(candidate).filter(|(_, c)| **c).map(|(&s, _)| s).fold(0f32, f32::max);
         // Dividing the sum by its maximum is the mean divided by its maximum.
         let content = near.iter().map(|&s| if top > 0.0 { s / top } else { 0.0 }).collect();

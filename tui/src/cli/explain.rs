@@ -8,7 +8,6 @@ use anyhow::Result;
 use super::rate::find_movie;
 use super::recommend::{ViewerArgs, check_weight};
 use super::{Env, load_dataset, open_recommender, print_json};
-use crate::recommender::DEFAULT_WEIGHT;
 use crate::recommender::why::{Reason, Why};
 
 #[derive(Debug, clap::Args)]
@@ -19,18 +18,20 @@ pub struct Args {
     #[arg(long)]
     movie: String,
     /// The hybrid's weight on CF (the rest is content), from 0 to 1.
-    #[arg(long, default_value_t = DEFAULT_WEIGHT)]
-    hybrid: f32,
+    /// Default: the weight last set in the app, else 0.8 (as `recommend`).
+    #[arg(long, value_name = "W")]
+    hybrid: Option<f32>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
-    check_weight(Some(args.hybrid))?;
+    check_weight(args.hybrid)?;
     let dataset = load_dataset(env, args.viewer.dataset.as_deref())?;
     let user = args.viewer.resolve(&dataset, "explain")?;
     let movie = find_movie(&dataset, &args.movie)?;
     let rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
-    let why = Why::new(&rec.explain(user, movie, args.hybrid)?, &rec.dataset, args.hybrid);
+    let weight = args.hybrid.unwrap_or_else(|| rec.prefs.weight());
+    let why = Why::new(&rec.explain(user, movie, weight)?, &rec.dataset, weight);
     if env.json {
         return print_json(&why);
     }
@@ -45,7 +46,13 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!("  - {description}");
     }
     let how = if why.exact { "exact" } else { "a least-squares refit of this user's vector" };
-    println!("  {:.3} baseline + {:+.3} from the rated movies ({how})", why.baseline, why.contributions_sum);
+    let sign = if why.contributions_sum < 0.0 { '−' } else { '+' };
+    println!(
+        "  {:.3} baseline {sign} {:.3} from the rated movies = {:.3} ({how})",
+        why.baseline,
+        why.contributions_sum.abs(),
+        why.baseline + why.contributions_sum
+    );
     for c in why.movies() {
         println!("      {:+.3}  {} ({})", c.contribution, c.title, c.your_rating);
     }

@@ -56,13 +56,28 @@ pub fn find_movie(dataset: &Dataset, query: &str) -> Result<u32> {
     {
         return Ok(i);
     }
-    let words: Vec<String> = query.to_lowercase().split_whitespace().map(String::from).collect();
-    let hits: Vec<u32> = (0..dataset.movies.len() as u32)
-        .filter(|&i| {
-            let title = dataset.movies[i as usize].title.to_lowercase();
-            words.iter().all(|w| title.contains(w.as_str()))
+    // A title is matched in every form people write it: MovieLens's
+    // (`Godfather, The`), as shown (`The Godfather`), each with its year as
+    // the app prints it (`The Godfather (1972)`). A title given whole wins
+    // over the titles that merely contain its words.
+    let forms = |m: &cinema_store::Movie| -> [String; 4] {
+        let shown = cinema_store::history::titles::display(&m.title);
+        let year = m.year.map(|y| format!(" ({y})")).unwrap_or_default();
+        [format!("{}{year}", m.title), format!("{shown}{year}"), m.title.clone(), shown].map(|f| f.to_lowercase())
+    };
+    let query_lower = query.trim().to_lowercase();
+    let words: Vec<&str> = query_lower.split_whitespace().collect();
+    let all = 0..dataset.movies.len() as u32;
+    let exact: Vec<u32> = all.clone().filter(|&i| forms(&dataset.movies[i as usize]).contains(&query_lower)).collect();
+    let hits: Vec<u32> = if exact.is_empty() {
+        all.filter(|&i| {
+            let forms = forms(&dataset.movies[i as usize]);
+            words.iter().all(|w| forms[..2].iter().any(|f| f.contains(w)))
         })
-        .collect();
+        .collect()
+    } else {
+        exact
+    };
     match hits.as_slice() {
         [one] => Ok(*one),
         [] => bail!("no movie in {} matches `{query}`", dataset.name),

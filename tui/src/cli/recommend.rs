@@ -50,8 +50,10 @@ pub struct Args {
     /// How many movies.
     #[arg(short, default_value_t = 10)]
     n: u32,
-    /// Blend the list with content: W · CF part + (1 − W) · content part,
-    /// both scaled to 0–1 over the candidates; prints both parts.
+    /// The weight on CF of the hybrid list, W · CF part + (1 − W) · content
+    /// part, both scaled to 0–1 over the candidates; prints both parts.
+    /// 1 is CF's list alone. Default: the weight last set in the app
+    /// (`[` and `]`), else 0.8 — the app's For you and this are one list.
     #[arg(long, value_name = "W")]
     hybrid: Option<f32>,
 }
@@ -68,10 +70,10 @@ pub struct Recommendation {
     pub genres: Vec<String>,
     pub predicted: f32,
     pub score: f32,
-    /// With `--hybrid`: the collaborative part, in 0–1.
+    /// The collaborative part, in 0–1 (absent for CF's list alone, weight 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cf: Option<f32>,
-    /// With `--hybrid`: the content part, in 0–1.
+    /// The content part, in 0–1 (absent for CF's list alone, weight 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<f32>,
 }
@@ -83,13 +85,15 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let mut rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     if rec.is_cold(user) {
+        let what = if rec.meta.ranking.is_some() { "the most watched" } else { "popular, well-rated" };
         eprintln!(
-            "you have rated nothing in {} yet: these are popular, well-rated movies \
+            "you have rated nothing in {} yet: these are {what} movies \
              (rate some with `cinema rate` for your own list)",
             rec.dataset.name
         );
     }
-    let list = recommendations(&mut rec, user, args.n, args.hybrid)?;
+    let weight = args.hybrid.unwrap_or_else(|| rec.prefs.weight());
+    let list = recommendations(&mut rec, user, args.n, weight)?;
     if env.json {
         return print_json(&list);
     }
@@ -120,8 +124,8 @@ pub fn resolve_user(dataset: &Dataset, me: bool, id: Option<u32>) -> Result<Opti
     }
 }
 
-fn recommendations(rec: &mut Recommender, user: u32, n: u32, hybrid: Option<f32>) -> Result<Vec<Recommendation>> {
-    let view = rec.view(user, n, false, hybrid)?;
+fn recommendations(rec: &mut Recommender, user: u32, n: u32, weight: f32) -> Result<Vec<Recommendation>> {
+    let view = rec.view(user, n, false, Some(weight))?;
     let parts =
         view.parts.iter().map(|&(cf, content)| (Some(cf), Some(content))).chain(std::iter::repeat((None, None)));
     Ok(view

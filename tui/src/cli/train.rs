@@ -86,11 +86,12 @@ pub fn train_version(
 
 fn print_phase(phase: &Phase) {
     match phase {
-        Phase::Training { role, algorithm, progress: p } if p.visited == 0 && p.epoch > 0 => {
+        Phase::Training { role, algorithm, progress: p, refit } if p.visited == 0 && p.epoch > 0 => {
             let role = if *role == Role::Ranking { "ranking" } else { "rating" };
             let rmse = |label: &str, x: Option<f32>| x.map(|x| format!("  {label} {x:.4}")).unwrap_or_default();
+            let refit = if *refit { " (refit on every rating)" } else { "" };
             eprintln!(
-                "{role} model {}: epoch {}/{}{}{}",
+                "{role} model {}{refit}: epoch {}/{}{}{}",
                 ModelSpec::new(algorithm).name(),
                 p.epoch,
                 p.epochs,

@@ -76,7 +76,11 @@ pub struct VersionJson {
     pub stopped: bool,
     pub epochs: u32,
     pub training_seconds: f64,
+    /// The ratings this model learned from.
     pub train_ratings: usize,
+    /// With metrics from a fit that held ratings out: the ratings that fit
+    /// learned from (this model is the refit, with the same settings, on all).
+    pub scored_on: Option<usize>,
     /// Why it cannot be activated here, if it cannot.
     pub unusable: Option<String>,
 }
@@ -99,6 +103,7 @@ impl VersionJson {
             epochs: meta.epochs,
             training_seconds: meta.training_seconds,
             train_ratings: meta.train_ratings,
+            scored_on: meta.scored_on,
             unusable,
         }
     }
@@ -233,7 +238,15 @@ fn show(env: &Env, one: &One) -> Result<()> {
     );
     match (&meta.metrics, &meta.protocol) {
         (Some(m), protocol) => {
-            println!("  metrics ({})", protocol.as_deref().unwrap_or("held out"));
+            let protocol = protocol.as_deref().unwrap_or("held out");
+            match meta.scored_on {
+                Some(scored) => println!(
+                    "  metrics ({protocol}) of the same settings trained on {scored} ratings; \
+                     this model is their refit on all {}",
+                    meta.train_ratings
+                ),
+                None => println!("  metrics ({protocol})"),
+            }
             for (name, value, _) in m.named() {
                 println!("    {name:<22} {value:.4}");
             }

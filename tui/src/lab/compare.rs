@@ -116,6 +116,7 @@ mod tests {
             dataset_fingerprint: String::new(),
             metrics: Some(Metrics { rmse, ndcg_at_10: 0.3, ..Metrics::default() }),
             protocol: None,
+            scored_on: None,
             stopped: false,
             epochs: 1,
         }

@@ -11,10 +11,10 @@ use anyhow::{Context, Result};
 use cinema_host::EngineClient;
 use cinema_protocol::{ModelSpec, Progress, Role, Triple};
 use cinema_store::dataset::Dataset;
-use cinema_store::models::{Metrics, ModelMeta};
+use cinema_store::models::ModelMeta;
 use cinema_store::versions::Versions;
 
-use crate::eval::score::{held_out, scale, triples};
+use crate::eval::score::{held_out as held_out_scores, scale, triples};
 use crate::eval::splits::{Split, holdout};
 
 /// The ratings a lab training holds out to score the result: a seeded 10 %,
@@ -58,6 +58,8 @@ pub enum Phase {
         role: Role,
         algorithm: String,
         progress: Progress,
+        /// The second fit, on every rating, after the held-out scoring.
+        refit: bool,
     },
     /// Scoring the trained models on the held-out ratings.
     Evaluating,
@@ -71,8 +73,13 @@ pub fn protocol() -> String {
 /// Trains `plan` on `dataset` plus `you` (your ratings as `(movie, value)`,
 /// trained as the user after the dataset's), reporting to `on` after every
 /// step; saves the result as a new version of `versions` and makes it
-/// active. `Ok(None)`: cancelled. The engine keeps the trained model (for
-/// the training ratings, which are all of them without `plan.evaluate`).
+/// active. `Ok(None)`: cancelled. The engine keeps the trained model.
+///
+/// With `plan.evaluate` the models are first trained without a held-out
+/// tenth and scored on it, then fitted again with the same settings (and as
+/// many epochs) on every rating, as a grid search refits its best: the
+/// scores describe the settings, and the version that serves has learned
+/// from everything.
 pub fn run(
     client: &mut EngineClient,
     dataset: &Dataset,
@@ -82,52 +89,25 @@ pub fn run(
     mut on: impl FnMut(&Phase) -> ControlFlow<Halt>,
 ) -> Result<Option<Trained>> {
     let started = Instant::now();
-    let users = dataset.user_ids.len() as u32;
-    let split = if plan.evaluate {
-        holdout(&dataset.ratings, HOLDOUT_SEED, HOLDOUT_FRACTION)
-    } else {
-        Split { name: "all".into(), train: dataset.ratings.clone(), test: Vec::new() }
+    let every = || Split { name: "all".into(), train: dataset.ratings.clone(), test: Vec::new() };
+    let split = if plan.evaluate { holdout(&dataset.ratings, HOLDOUT_SEED, HOLDOUT_FRACTION) } else { every() };
+    let Some(mut fitted) = fit(client, dataset, you, &plan, &split, None, &mut on)? else {
+        return Ok(None);
     };
-    let mut train = triples(&split.train);
-    train.extend(you.iter().map(|&(item, value)| (users, item, value)));
-    let validation: Vec<Triple> = triples(&split.test);
-    client.load(users + 1, dataset.movies.len() as u32, scale(dataset), &train, &validation)?;
-
-    let mut stopped = false;
-    let mut rating_progress = None;
-    for (spec, role) in
-        std::iter::once((&plan.rating, Role::Rating)).chain(plan.ranking.iter().map(|r| (r, Role::Ranking)))
-    {
-        let mut progress = client.train_start(spec.clone())?;
-        let mut halt = None;
-        while !progress.finished && halt.is_none() {
-            progress = client.train_step()?;
-            let phase = Phase::Training { role, algorithm: spec.algorithm.clone(), progress };
-            halt = on(&phase).break_value();
-        }
-        match halt {
-            Some(Halt::Cancel) => return Ok(None),
-            Some(Halt::Stop) => {
-                stopped = true;
-                progress = client.train_stop()?;
-            }
-            None => {}
-        }
-        if role == Role::Rating {
-            rating_progress = Some(progress);
-        }
-    }
-    let rating_progress = rating_progress.context("no rating model was trained")?;
-    let (metrics, held_out): (Option<Metrics>, Vec<(f32, f32)>) = if plan.evaluate {
+    let (mut metrics, mut held_out, mut scored_on) = (None, Vec::new(), None);
+    if plan.evaluate {
         if on(&Phase::Evaluating) == ControlFlow::Break(Halt::Cancel) {
             return Ok(None);
         }
-        let scored = held_out(client, &split, dataset.movies.len())?;
-        let pairs = split.test.iter().zip(scored.predictions).map(|(r, p)| (r.value, p)).collect();
-        (Some(scored.metrics), pairs)
-    } else {
-        (None, Vec::new())
-    };
+        let scored = held_out_scores(client, &split, dataset.movies.len())?;
+        held_out = split.test.iter().zip(scored.predictions).map(|(r, p)| (r.value, p)).collect();
+        (metrics, scored_on) = (Some(scored.metrics), Some(fitted.ratings));
+        let scored_run = fitted;
+        fitted = match fit(client, dataset, you, &plan, &every(), Some(&scored_run), &mut on)? {
+            Some(refit) => Fitted { stopped: scored_run.stopped || refit.stopped, ..refit },
+            None => return Ok(None),
+        };
+    }
     let meta = ModelMeta {
         algorithm: plan.rating.algorithm.clone(),
         params: plan.rating,
@@ -135,16 +115,17 @@ pub fn run(
         dataset: dataset.name.clone(),
         engine: client.hello().engine.clone(),
         engine_sha256: client.module_sha256().to_owned(),
-        train_ratings: train.len(),
-        train_rmse: rating_progress.train_rmse,
+        train_ratings: fitted.ratings,
+        train_rmse: fitted.rating.train_rmse,
         training_seconds: started.elapsed().as_secs_f64(),
         created: super::now(),
         id: 0,
         dataset_fingerprint: dataset.fingerprint(),
         metrics,
         protocol: plan.evaluate.then(protocol),
-        stopped,
-        epochs: rating_progress.epoch,
+        scored_on,
+        stopped: fitted.stopped,
+        epochs: fitted.rating.epoch,
     };
     let model = client.export_model()?;
     // A model that cannot be saved (a full or read-only disk) still serves
@@ -154,4 +135,71 @@ pub fn run(
         Err(e) => (meta, Some(format!("{e:#}"))),
     };
     Ok(Some(Trained { meta, held_out, unsaved }))
+}
+
+/// One fit of the plan's models, as far as it went.
+#[derive(Debug, Clone)]
+struct Fitted {
+    /// The rating model's last progress.
+    rating: Progress,
+    /// The ranking model's epochs (iterations) done.
+    ranking_epochs: u32,
+    /// Ratings it learned from, yours included.
+    ratings: usize,
+    stopped: bool,
+}
+
+/// Loads `split` (yours added to its training ratings) and trains the
+/// plan's rating model, then its ranking model, step by step. A refit
+/// (`like` is the scored fit) runs each model for as many epochs as the
+/// scored fit did, so a stopped run is refitted to where it stopped.
+/// `Ok(None)`: cancelled.
+fn fit(
+    client: &mut EngineClient,
+    dataset: &Dataset,
+    you: &[(u32, f32)],
+    plan: &Plan,
+    split: &Split,
+    like: Option<&Fitted>,
+    on: &mut impl FnMut(&Phase) -> ControlFlow<Halt>,
+) -> Result<Option<Fitted>> {
+    let users = dataset.user_ids.len() as u32;
+    let mut train = triples(&split.train);
+    train.extend(you.iter().map(|&(item, value)| (users, item, value)));
+    let validation: Vec<Triple> = triples(&split.test);
+    client.load(users + 1, dataset.movies.len() as u32, scale(dataset), &train, &validation)?;
+
+    let mut stopped = false;
+    let (mut rating, mut ranking_epochs) = (None, 0);
+    for (spec, role) in
+        std::iter::once((&plan.rating, Role::Rating)).chain(plan.ranking.iter().map(|r| (r, Role::Ranking)))
+    {
+        let until = like.map(|l| if role == Role::Rating { l.rating.epoch } else { l.ranking_epochs });
+        let mut progress = client.train_start(spec.clone())?;
+        let mut halt = None;
+        while !progress.finished && halt.is_none() {
+            if until.is_some_and(|until| progress.epoch >= until && progress.visited == 0) {
+                halt = Some(Halt::Stop);
+                break;
+            }
+            progress = client.train_step()?;
+            let phase = Phase::Training { role, algorithm: spec.algorithm.clone(), progress, refit: like.is_some() };
+            halt = on(&phase).break_value();
+        }
+        match halt {
+            Some(Halt::Cancel) => return Ok(None),
+            Some(Halt::Stop) => {
+                // Reaching the scored fit's epochs is where a refit ends, not a stop.
+                stopped |= until.is_none_or(|until| progress.epoch < until);
+                progress = client.train_stop()?;
+            }
+            None => {}
+        }
+        match role {
+            Role::Rating => rating = Some(progress),
+            Role::Ranking => ranking_epochs = progress.epoch,
+        }
+    }
+    let rating = rating.context("no rating model was trained")?;
+    Ok(Some(Fitted { rating, ranking_epochs, ratings: train.len(), stopped }))
 }

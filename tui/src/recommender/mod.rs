@@ -32,6 +32,7 @@ use cinema_store::dataset::Dataset;
 use cinema_store::history::{self, Preview, export::Export};
 use cinema_store::home::Home;
 use cinema_store::models::ModelMeta;
+use cinema_store::prefs::Prefs;
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
 use cinema_store::stats::MovieStats;
 use cinema_store::versions::Versions;
@@ -40,11 +41,7 @@ use engine::EngineThread;
 /// Content neighbours kept per movie: more than any list shows, few enough
 /// that a 62,000-movie catalogue's model stays near 25 MB.
 pub const CONTENT_NEIGHBOURS: u32 = 50;
-/// The hybrid's weight on the collaborative part until the viewer moves it:
-/// the best of 0.5–1.0 by NDCG@10 on validation data (10 % of ML-100K's
-/// u1.base and of latest-small's seed-42 train.tsv; see the README), where
-/// the original notebook's 0.6 loses a fifth of the list's quality.
-pub const DEFAULT_WEIGHT: f32 = 0.8;
+pub use cinema_store::prefs::DEFAULT_WEIGHT;
 
 /// How "similar" is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +82,8 @@ pub struct Recommender {
     pub meta: ModelMeta,
     /// Problems found and repaired while opening (shown to the user).
     pub warnings: Vec<String>,
+    /// What the person chose that every Cinema keeps (the hybrid weight).
+    pub prefs: Prefs,
 }
 
 impl Recommender {
@@ -144,6 +143,7 @@ impl Recommender {
             origin,
             meta,
             warnings,
+            prefs: Prefs::of(home),
         };
         r.fold_in_you()?;
         Ok(r)
@@ -299,7 +299,8 @@ impl Recommender {
             movies: self.dataset.movies.len() as u32,
             fold_in: learn.then(|| (self.you, self.your_fold_in())),
             cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
-            weight,
+            // All on CF is CF's own list: asked for as such, with no parts.
+            weight: weight.filter(|&w| w < 1.0),
         }
     }
 
@@ -538,7 +539,7 @@ fn reporting(
     mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
 ) -> impl FnMut(&lab::train::Phase) -> ControlFlow<lab::train::Halt> {
     move |phase| {
-        if let lab::train::Phase::Training { role, algorithm, progress } = phase {
+        if let lab::train::Phase::Training { role, algorithm, progress, .. } = phase {
             on_progress(&ModelSpec::new(algorithm), *role, progress);
         }
         ControlFlow::Continue(())

@@ -80,9 +80,11 @@ impl App {
             Action::CancelTraining if self.lab.busy() => self.lab_halt(crate::lab::train::Halt::Cancel),
             Action::CancelTraining => self.lab.quality = false,
             Action::Quality if self.lab.finished.is_some() => self.lab.quality = !self.lab.quality,
-            Action::Quality => {
-                self.notify(Level::Info, "train a model first (Enter): its held-out ratings are drawn here")
-            }
+            Action::Quality => self.notify(
+                Level::Info,
+                "p draws the held-out ratings of a run made here: train one (Enter); \
+                 every version's scores are in Versions (v)",
+            ),
             Action::Tune => self.lab_tune(),
             Action::SortTune => {
                 if let Some(t) = self.lab.tuning.as_mut() {
@@ -113,7 +115,10 @@ impl App {
                     self.open(movie);
                 }
             }
-            Action::Back => self.detail = None,
+            Action::Back => self.back(),
+            Action::NextAlike => self.step_alike(1),
+            Action::PrevAlike => self.step_alike(-1),
+            Action::OpenAlike => self.open_alike(),
             Action::Rate => {
                 if let KeyCode::Char(c) = key.code
                     && let Some(d) = c.to_digit(10)
@@ -150,14 +155,9 @@ impl App {
                 self.query.by_relevance = true;
                 self.reshape_rows();
             }
-            Action::ImportPath => {
-                self.data.input = Some(String::new());
-                self.data.input_history = false;
-            }
-            Action::ImportHistory => {
-                self.data.input = Some(String::new());
-                self.data.input_history = true;
-            }
+            Action::ImportPath => self.open_path_input(false),
+            Action::ImportHistory => self.open_path_input(true),
+            Action::DismissError => self.data.error = None,
             Action::ConfirmHistory => self.import_history(),
             Action::Download => self.start(super::work::Job::Download),
             Action::Retrain => self.start(super::work::Job::Retrain),
@@ -196,6 +196,11 @@ impl App {
     /// Switches the view, closing the movie detail.
     fn show(&mut self, tab: Tab) {
         self.detail = None;
+        self.trail.clear();
+        if tab != self.tab {
+            // A failure is news once: leaving the view puts it away.
+            self.data.error = None;
+        }
         self.tab = tab;
     }
 

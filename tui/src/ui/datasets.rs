@@ -26,6 +26,14 @@ impl App {
         }
     }
 
+    /// Opens the path box, holding the path that failed last (of the same
+    /// kind) so a typo is fixed rather than typed again.
+    pub(super) fn open_path_input(&mut self, history: bool) {
+        let retry = self.data.retry.take().filter(|(kind, _)| *kind == history).map(|(_, path)| path);
+        self.data.input = Some(retry.unwrap_or_default());
+        self.data.input_history = history;
+    }
+
     /// Reads and matches your ratings export; the preview waits for a yes.
     fn preview_history(&mut self, path: PathBuf) {
         match cinema_store::history::export::read(&path) {
@@ -38,6 +46,7 @@ impl App {
                 let message = format!("{e:#}");
                 self.notify(Level::Error, message.clone());
                 self.data.error = Some(message);
+                self.data.retry = Some((true, path.display().to_string()));
             }
         }
     }
@@ -125,7 +134,9 @@ impl App {
                 }
             }
             Report::Done(Err(message)) => {
-                self.data.running = None;
+                if let Some(Running { job: Job::Import(path), .. }) = self.data.running.take() {
+                    self.data.retry = Some((false, path.display().to_string()));
+                }
                 self.notify(Level::Error, format!("{message} — still on {}", self.rec.dataset.name));
                 self.data.error = Some(message);
             }

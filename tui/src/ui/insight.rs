@@ -48,7 +48,38 @@ impl App {
     pub fn open(&mut self, movie: u32) {
         self.detail = Some(movie);
         self.alike = None;
+        self.alike_cursor = None;
         self.ask(move |rec, done| rec.alike_async(movie, ALIKE, done), move |r| Answer::Alike(movie, r));
+    }
+
+    /// Moves the selection among the similar movies (content, then taste).
+    pub fn step_alike(&mut self, by: isize) {
+        let count = self.alike.as_ref().map_or(0, |a| a.content.len() + a.cf.len());
+        if count == 0 {
+            return;
+        }
+        self.alike_cursor = Some(match self.alike_cursor {
+            None if by < 0 => count - 1,
+            None => 0,
+            Some(at) => at.saturating_add_signed(by).min(count - 1),
+        });
+    }
+
+    /// Opens the selected similar movie; Esc comes back to this one.
+    pub fn open_alike(&mut self) {
+        let (Some(alike), Some(at), Some(here)) = (&self.alike, self.alike_cursor, self.detail) else { return };
+        if let Some(&(movie, _)) = alike.content.iter().chain(&alike.cf).nth(at) {
+            self.trail.push(here);
+            self.open(movie);
+        }
+    }
+
+    /// Back to the movie whose similar list opened this one, or to the list.
+    pub fn back(&mut self) {
+        match self.trail.pop() {
+            Some(movie) => self.open(movie),
+            None => self.detail = None,
+        }
     }
 
     /// Opens the explanation of the selected movie for the viewer.
@@ -75,6 +106,10 @@ impl App {
         let weight = weight.clamp(0.0, 1.0);
         if weight != self.weight {
             self.weight = weight;
+            // Kept for the next start and for the CLI, which shows the same list.
+            if let Err(e) = self.rec.prefs.set_weight(weight) {
+                tracing::warn!("{e:#}");
+            }
             self.refresh(false, None);
         }
     }

@@ -78,7 +78,10 @@ impl Context {
         Context::List,
         Context::Movie,
         Context::Browse,
+        Context::ForYou,
         Context::Detail,
+        Context::Explain,
+        Context::Impact,
         Context::Ratings,
         Context::Data,
         Context::Lab,
@@ -88,9 +91,6 @@ impl Context {
         Context::Prompt,
         Context::PathInput,
         Context::HistoryPreview,
-        Context::ForYou,
-        Context::Explain,
-        Context::Impact,
         Context::Help,
     ];
 }
@@ -158,6 +158,12 @@ impl Key {
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// The detail view: select among the similar movies, open the selected one.
+    NextAlike,
+    PrevAlike,
+    OpenAlike,
+    /// The Data view: put the error box away.
+    DismissError,
     Quit,
     Help,
     NextTab,
@@ -340,11 +346,27 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('y')], C::Browse, A::OlderDecade, "filter: next decade (all, 2010s, 2000s, …)", Some("year")),
     b(&[Char('Y')], C::Browse, A::NewerDecade, "filter: previous decade", None),
     b(&[Code(KeyCode::Esc)], C::Browse, A::ClearSearch, "clear the search and the filters", None),
-    b(&[Code(KeyCode::Esc), Char('h'), Code(KeyCode::Left)], C::Detail, A::Back, "back to the list", Some("back")),
+    b(&[Char('j'), Code(KeyCode::Down)], C::Detail, A::NextAlike, "select the next similar movie", None),
+    b(&[Char('k'), Code(KeyCode::Up)], C::Detail, A::PrevAlike, "select the previous similar movie", None),
+    b(
+        &[Code(KeyCode::Enter), Char('l'), Code(KeyCode::Right)],
+        C::Detail,
+        A::OpenAlike,
+        "open the selected similar movie",
+        Some("open similar"),
+    ),
+    b(
+        &[Code(KeyCode::Esc), Char('h'), Code(KeyCode::Left)],
+        C::Detail,
+        A::Back,
+        "back: to the movie before, or to the list",
+        Some("back"),
+    ),
     b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
     b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
     b(&[Char('I')], C::Data, A::ImportHistory, "import your Letterboxd or IMDb ratings", Some("your ratings")),
     b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),
+    b(&[Code(KeyCode::Esc)], C::Data, A::DismissError, "close the error box", None),
     b(&[Char('T')], C::Data, A::Retrain, "train the models again (the engine's defaults)", Some("retrain")),
     b(&[Code(KeyCode::Enter)], C::Lab, A::Train, "train what the form says into a new version", Some("train")),
     b(&[Char('k'), Code(KeyCode::Up)], C::Lab, A::Up, "previous field", None),

@@ -164,18 +164,23 @@ impl Form {
         self.error = None;
     }
 
-    /// `e`: start typing into the selected parameter.
+    /// `e`: start typing a new value for the selected parameter. The box
+    /// starts empty, so what is typed replaces the value (shown beside it).
     pub fn edit(&mut self) {
         if let Some(row) = self.row()
-            && let Some(field) = self.field(row)
+            && self.field(row).is_some()
         {
-            self.editing = Some(field.text.clone());
+            self.editing = Some(String::new());
         }
     }
 
-    /// Enter while typing: keep the text if the parameter reads it.
+    /// Enter while typing: keep the text if the parameter reads it; nothing
+    /// typed keeps the value as it was.
     pub fn accept(&mut self) {
         let (Some(text), Some(row)) = (self.editing.take(), self.row()) else { return };
+        if text.trim().is_empty() {
+            return;
+        }
         let info = match row {
             Row::RatingParam(_) => self.ratings.get(self.rating),
             _ => self.ranking.and_then(|i| self.rankings.get(i)),
@@ -245,6 +250,8 @@ pub struct LabRun {
     pub points: Vec<Point>,
     /// Scoring on the held-out ratings.
     pub evaluating: bool,
+    /// Fitting again on every rating, after the scoring.
+    pub refitting: bool,
     pub started: Instant,
     /// As of the last tick (views do not read the clock).
     pub elapsed: Duration,
@@ -369,6 +376,7 @@ impl App {
             fraction: 0.0,
             points: Vec::new(),
             evaluating: false,
+            refitting: false,
             started: Instant::now(),
             elapsed: Duration::ZERO,
             model_started: Duration::ZERO,
@@ -509,10 +517,11 @@ impl App {
     fn on_lab_phase(&mut self, phase: crate::lab::train::Phase) {
         let Some(run) = self.lab.run.as_mut() else { return };
         match phase {
-            crate::lab::train::Phase::Training { role, algorithm, progress: p } => {
-                if role != run.role || algorithm != run.algorithm {
+            crate::lab::train::Phase::Training { role, algorithm, progress: p, refit } => {
+                if role != run.role || algorithm != run.algorithm || refit != run.refitting {
                     run.model_started = run.elapsed;
-                    (run.role, run.algorithm) = (role, algorithm);
+                    (run.role, run.algorithm, run.refitting) = (role, algorithm, refit);
+                    run.evaluating = false;
                 }
                 run.epoch = p.epoch;
                 run.epochs = p.epochs;
@@ -520,7 +529,9 @@ impl App {
                 let within = if p.per_epoch == 0 { 0.0 } else { p.visited as f64 / p.per_epoch as f64 };
                 run.fraction = ((f64::from(p.epoch) + within) / f64::from(p.epochs.max(1))).min(1.0);
                 let at_epoch_end = p.visited == 0 && p.epoch > 0;
+                // The chart is the scored fit's: the refit has nothing held out.
                 if role == Role::Rating
+                    && !refit
                     && at_epoch_end
                     && run.points.last().is_none_or(|pt| pt.epoch < f64::from(p.epoch))
                 {
@@ -559,9 +570,9 @@ pub fn target(metric: &str) -> Option<(f64, bool)> {
     }
 }
 
-/// The metrics a view lists, with labels.
-pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, f64, bool)> {
-    let label = |name: &str| match name {
+/// How the views name a metric of `Metrics::named` (at most 16 columns).
+pub fn metric_label(name: &str) -> &'static str {
+    match name {
         "rmse" => "RMSE",
         "mae" => "MAE",
         "precision_at_10" => "P@10 (catalogue)",
@@ -571,6 +582,10 @@ pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, f64, bool)> 
         "rated_precision_at_10" => "P@10 (rated)",
         "rated_recall_at_10" => "R@10 (rated)",
         _ => "?",
-    };
-    m.named().into_iter().map(|(name, value, lower)| (name, label(name), value, lower)).collect()
+    }
+}
+
+/// The metrics a view lists, with labels.
+pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, f64, bool)> {
+    m.named().into_iter().map(|(name, value, lower)| (name, metric_label(name), value, lower)).collect()
 }

@@ -44,6 +44,10 @@ impl App {
         match listed {
             Ok((mut listed, active)) => {
                 listed.reverse();
+                // The first look starts on the version that serves.
+                if self.shelf.listed.is_empty() {
+                    self.shelf.cursor.selected = listed.iter().position(|l| Some(l.id) == active).unwrap_or(0);
+                }
                 let (sha, fingerprint) = (self.rec.module_sha256().to_owned(), self.rec.dataset.fingerprint());
                 self.shelf.unusable = listed
                     .iter()
@@ -119,7 +123,11 @@ impl App {
         })();
         self.shelf.mark = None;
         match result {
-            Ok(c) => self.shelf.comparison = Some(c),
+            Ok(c) => {
+                self.shelf.comparison = Some(c);
+                // "press c on another version" is done with.
+                self.toast = None;
+            }
             Err(e) => self.notify(Level::Error, format!("could not compare: {e:#}")),
         }
     }

@@ -20,7 +20,7 @@ use super::query::{self, BrowseQuery, Columns};
 use super::shelf::Shelf;
 use super::theme::Theme;
 use super::work::{Job, Launcher, Stage};
-use crate::recommender::{Alike, DEFAULT_WEIGHT, Recommender, View};
+use crate::recommender::{Alike, Recommender, View};
 use cinema_store::ratings_log::Change;
 
 /// How many recommendations are fetched (the views show as many as fit).
@@ -102,6 +102,9 @@ pub struct DataPanel {
     pub running: Option<Running>,
     /// Why the last import or download failed (for an import: file:line: reason).
     pub error: Option<String>,
+    /// The path of the import that failed and whether it was of your
+    /// ratings: `i` (or `I`) offers it again for editing, not an empty box.
+    pub retry: Option<(bool, String)>,
 }
 
 /// What importing your history would do, shown before anything is written.
@@ -146,6 +149,12 @@ pub struct App {
     pub detail: Option<u32>,
     /// Movies like the open one by content and by taste (`None` while asked).
     pub alike: Option<Alike>,
+    /// The selected one of them, counting the content list then the taste
+    /// list; `None` until ↓ or ↑ is pressed in the detail view.
+    pub alike_cursor: Option<usize>,
+    /// The movies whose detail led here through their similar lists; Esc
+    /// goes back through them before it closes the detail view.
+    pub trail: Vec<u32>,
     /// The explanation panel, when open.
     pub explaining: Option<Explaining>,
     /// The weight-impact panel, when open.
@@ -222,6 +231,7 @@ impl App {
         let movies = rec.dataset.movies.len();
         let warnings = rec.warnings.join("; ");
         let lab = LabPanel::new(rec.hello(), &rec.meta);
+        let weight = rec.prefs.weight();
         let mut app = App {
             rec,
             source: None,
@@ -229,9 +239,11 @@ impl App {
             tab: Tab::Browse,
             detail: None,
             alike: None,
+            alike_cursor: None,
+            trail: Vec::new(),
             explaining: None,
             impact: None,
-            weight: DEFAULT_WEIGHT,
+            weight,
             help: None,
             prompt: None,
             typing: false,

@@ -414,7 +414,11 @@ fn invent_title(rng: &mut StdRng) -> String {
         4 => format!("{}'s {}", pick(NAMES), pick(NOUNS)),
         5 => format!("{} and the {} {}", pick(NAMES), pick(ADJECTIVES), pick(NOUNS)),
         6 => format!("Return to {}", pick(PLACES)),
-        7 => format!("A {} for {}", pick(NOUNS), pick(NAMES)),
+        7 => {
+            let noun = pick(NOUNS);
+            let article = if noun.starts_with(['A', 'E', 'I', 'O', 'U']) { "An" } else { "A" };
+            format!("{article} {noun} for {}", pick(NAMES))
+        }
         _ => format!("Beyond the {} {}", pick(ADJECTIVES), pick(NOUNS)),
     }
 }

@@ -14,6 +14,7 @@ pub mod input;
 pub mod lock;
 pub mod models;
 pub mod place;
+pub mod prefs;
 pub mod ratings_log;
 pub mod splits;
 pub mod stats;

@@ -45,6 +45,12 @@ pub struct ModelMeta {
     /// How `metrics` were measured, e.g. "holdout 10 % (seed 42)".
     #[serde(default)]
     pub protocol: Option<String>,
+    /// The ratings the scored fit learned from, when the metrics come from
+    /// a fit without the held-out ratings and this model is the refit, with
+    /// the same settings, on all `train_ratings`. `None`: the metrics (if
+    /// any) are this model's own.
+    #[serde(default)]
+    pub scored_on: Option<usize>,
     /// Training was stopped early; the epochs done so far were kept.
     #[serde(default)]
     pub stopped: bool,
@@ -165,6 +171,7 @@ mod tests {
             dataset_fingerprint: "f".into(),
             metrics: Some(Metrics { rmse: 0.9, ..Metrics::default() }),
             protocol: Some("holdout".into()),
+            scored_on: None,
             stopped: true,
             epochs: 3,
         }

@@ -204,6 +204,7 @@ mod tests {
             dataset_fingerprint: String::new(),
             metrics: None,
             protocol: None,
+            scored_on: None,
             stopped: false,
             epochs: 0,
         }

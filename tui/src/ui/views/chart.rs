@@ -52,7 +52,11 @@ pub fn render(series: &[Series], axes: Axes, style: Style, area: Rect, buf: &mut
     Chart::new(datasets)
         .x_axis(Axis::default().title(Span::styled(axes.x.to_owned(), style)).bounds([x0, x1]).labels([
             label(x0, 0),
-            label((x0 + x1) / 2.0, 0),
+            // Epochs and versions are whole: a middle of 2.5 would read "2".
+            match (x0 + x1) / 2.0 {
+                middle if middle.fract() == 0.0 => label(middle, 0),
+                _ => Span::raw(""),
+            },
             label(x1, 0),
         ]))
         .y_axis(Axis::default().title(Span::styled(axes.y.to_owned(), style)).bounds([y0, y1]).labels([

@@ -105,7 +105,7 @@ fn hint(app: &App) -> Vec<Line<'static>> {
     if app.read_only() {
         return Vec::new();
     }
-    let text = " 1–5 rate · . adds ½ · , takes ½ · x remove · u undo · e why · Esc back";
+    let text = " 1–5 rate · . , ±½ · x remove · u undo · e why · ↑↓ Enter similar · Esc back";
     vec![Line::default(), Line::styled(text, app.theme.dim())]
 }
 
@@ -117,25 +117,46 @@ fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
     };
     // Content first: it is the half a newcomer cannot get from the list.
     let half = rows.div_ceil(2);
-    let mut lines = section(app, " Alike in genres, words, tags", &alike.content, width, half);
+    // The cursor counts the content list, then the taste list.
+    let (in_content, in_cf) = match app.alike_cursor {
+        Some(at) if at < alike.content.len() => (Some(at), None),
+        Some(at) => (None, Some(at - alike.content.len())),
+        None => (None, None),
+    };
+    let mut lines = section(app, " Alike in genres, words, tags", &alike.content, in_content, width, half);
     let rest = rows.saturating_sub(lines.len());
-    lines.extend(section(app, " Liked by the same people", &alike.cf, width, rest));
+    lines.extend(section(app, " Liked by the same people", &alike.cf, in_cf, width, rest));
     lines
 }
 
-/// A heading and as many of `movies` as fit in `rows` lines.
-fn section(app: &App, heading: &str, movies: &[(u32, f32)], width: usize, rows: usize) -> Vec<Line<'static>> {
+/// A heading and as many of `movies` as fit in `rows` lines, scrolled so
+/// that the `selected` one shows.
+fn section(
+    app: &App,
+    heading: &str,
+    movies: &[(u32, f32)],
+    selected: Option<usize>,
+    width: usize,
+    rows: usize,
+) -> Vec<Line<'static>> {
     let t = app.theme;
     let mut lines = vec![Line::styled(fit(heading, width), t.header())];
     if movies.is_empty() {
         lines.push(Line::styled(fit("  nothing to compare it with", width), t.dim()));
     }
     let ds = &app.rec.dataset;
-    for &(movie, _) in movies.iter().take(rows.saturating_sub(1)) {
+    let shown = rows.saturating_sub(1);
+    let first = selected.map_or(0, |s| (s + 1).saturating_sub(shown));
+    for (at, &(movie, _)) in movies.iter().enumerate().skip(first).take(shown) {
         let title = ds.movies.get(movie as usize).map(title_year).unwrap_or_default();
         let yours = app.viewer_ratings.get(&movie).map(|&v| format!(" ★{}", stars(v, ds.scale))).unwrap_or_default();
         let room = width.saturating_sub(2 + yours.chars().count());
-        lines.push(Line::from(vec![Span::raw(format!("  {}", fit(&title, room))), Span::styled(yours, t.yours())]));
+        let (mark, style) =
+            if selected == Some(at) { ("▶ ", t.selected()) } else { ("  ", ratatui::style::Style::new()) };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark}{}", fit(&title, room)), style),
+            Span::styled(yours, t.yours()),
+        ]));
     }
     lines.truncate(rows.max(1));
     lines

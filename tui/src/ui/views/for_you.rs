@@ -48,6 +48,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, tall: bool) {
 pub fn heading(app: &App) -> String {
     if app.read_only() {
         format!("For {}", app.viewer_name())
+    } else if app.cold_start() && app.rec.meta.ranking.is_some() {
+        // The ranking model's list for someone who has rated nothing: what
+        // people watch most, not the best mean rating.
+        "Most watched".into()
     } else if app.cold_start() {
         "Popular and well rated".into()
     } else {

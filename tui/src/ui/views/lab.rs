@@ -86,6 +86,7 @@ fn form(app: &App, area: Rect, buf: &mut Buffer) {
             _ => {
                 let field = form.field(*row).expect("rows name fields that exist");
                 let value = match (&form.editing, selected) {
+                    (Some(text), true) if text.is_empty() => format!("▌ (was {})", field.text),
                     (Some(text), true) => format!("{text}▌"),
                     _ if matches!(field.info.kind, ParamKind::Choice { .. }) => format!("◂ {} ▸", field.text),
                     _ => field.text.clone(),
@@ -133,10 +134,11 @@ fn running(t: Theme, run: &LabRun, area: Rect, buf: &mut Buffer) {
     let [title, chart, gauge, stats] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
-    let what = match (run.evaluating, run.role) {
+    let role = if run.role == Role::Ranking { "ranking" } else { "rating" };
+    let what = match (run.evaluating, run.refitting) {
         (true, _) => "scoring on the held-out ratings".to_owned(),
-        (false, Role::Ranking) => format!("training the ranking model {}", run.algorithm),
-        (false, Role::Rating) => format!("training the rating model {}", run.algorithm),
+        (false, true) => format!("scored; refitting the {role} model {} on every rating", run.algorithm),
+        (false, false) => format!("training the {role} model {}", run.algorithm),
     };
     let stopping = if run.stopping { " · stopping" } else { "" };
     line(Line::styled(fit(&format!("{what}{stopping}"), area.width as usize), t.header()), title, buf);
@@ -145,7 +147,8 @@ fn running(t: Theme, run: &LabRun, area: Rect, buf: &mut Buffer) {
     } else {
         rmse_chart(t, &run.points, chart, buf);
     }
-    let label = format!(" epoch {}/{} ", run.epoch, run.epochs);
+    // Named, since the two models count different epochs.
+    let label = format!(" {} epoch {}/{} ", run.algorithm, run.epoch, run.epochs);
     line(bar(t, run.fraction, &label, area.width as usize), gauge, buf);
     let mut parts = vec![format!("{:.0} s", run.elapsed.as_secs_f64())];
     if let Some(rate) = run.rate() {
@@ -189,14 +192,16 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
     }
     let width = area.width as usize;
     let stopped = if f.meta.stopped { ", stopped early" } else { "" };
+    // The scores are the held-out fit's; what serves is its refit on all.
+    let serves = match f.meta.scored_on {
+        Some(_) => format!("serves the refit on all {}", f.meta.train_ratings),
+        None => format!("scored on a {}", f.meta.protocol.as_deref().unwrap_or("holdout")),
+    };
     let mut lines = vec![Line::styled(
         fit(
             &format!(
-                "v{} · {} epochs in {:.1} s{stopped} · scored on a {}",
-                f.meta.id,
-                f.meta.epochs,
-                f.meta.training_seconds,
-                f.meta.protocol.as_deref().unwrap_or("holdout")
+                "v{} · {} epochs in {:.1} s{stopped} · {serves}",
+                f.meta.id, f.meta.epochs, f.meta.training_seconds
             ),
             width,
         ),

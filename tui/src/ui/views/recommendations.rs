@@ -21,11 +21,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         n => format!(" · without the {n} rated"),
     };
     let fresh = if app.fresh.is_empty() { "" } else { " · + = new since the last change" };
+    // At CF 1.0 the list is CF's own, without parts, but the weight shows.
     let hybrid = !app.parts.is_empty();
-    let how = match hybrid {
-        true => format!(" · CF {:.1} / content {:.1} ([ ]){}", app.weight, 1.0 - app.weight, no_content(app)),
-        false if app.cold_start() => " · score: damped mean rating".into(),
-        false => String::new(),
+    // Without a ranking model a cold list is the damped means; with one it
+    // is that model's list for someone who rated nothing, blended as usual.
+    let how = match app.cold_start() && app.rec.meta.ranking.is_none() {
+        true => " · score: damped mean rating".into(),
+        false => {
+            let note = if hybrid { no_content(app) } else { "" };
+            format!(" · CF {:.1} / content {:.1} ([ ]){note}", app.weight, 1.0 - app.weight)
+        }
     };
     line(
         Line::from(vec![

@@ -11,6 +11,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::chart::{self, Axes, Series};
 use crate::lab::compare::Comparison;
 use crate::ui::format::{date_time, fit, title_year};
+use crate::ui::lab::metric_label;
 use crate::ui::state::App;
 use crate::ui::theme::SELECTED_SYMBOL;
 
@@ -84,13 +85,13 @@ fn metric_chart(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     // Oldest first, versions with scores only.
     let mut points: Vec<(f64, f64)> = Vec::new();
-    let mut name = "rmse";
+    let mut name = "RMSE";
     for listed in app.shelf.listed.iter().rev() {
         if let Ok(meta) = &listed.meta
             && let Some(m) = &meta.metrics
         {
             let (n, value, _) = m.named()[app.shelf.metric];
-            name = n;
+            name = metric_label(n);
             points.push((f64::from(meta.id), value));
         }
     }
@@ -114,14 +115,18 @@ fn comparison(app: &App, c: &Comparison, area: Rect, buf: &mut Buffer) {
     if c.deltas.is_empty() {
         lines.push(Line::from("one of them has no held-out scores"));
     }
+    // Marked better or worse, whichever way the metric moved (a lower RMSE is better).
     for d in &c.deltas {
         let (mark, style) = match (d.better, d.delta == 0.0) {
-            (_, true) => ("=", Default::default()),
-            (true, _) => ("▲", t.better()),
-            (false, _) => ("▼", t.worse()),
+            (_, true) => (" =", Default::default()),
+            (true, _) => (" ✓", t.better()),
+            (false, _) => (" ✗", t.worse()),
         };
         lines.push(Line::from(vec![
-            Span::raw(fit(&format!("{:<22}{:>7.4} →{:>7.4} ", d.metric, d.a, d.b), width.saturating_sub(9))),
+            Span::raw(fit(
+                &format!("{:<16}{:>7.4} →{:>7.4} ", metric_label(d.metric), d.a, d.b),
+                width.saturating_sub(9),
+            )),
             Span::styled(format!("{:>+7.4}{mark}", d.delta), style),
         ]));
     }
