@@ -448,12 +448,12 @@ fn the_weight_keys_redraw_the_list_and_e_explains_it() {
     tmux.keys(&["5"]);
     tmux.wait_for("saved and learned");
     tmux.keys(&["r"]);
-    let before = tmux.wait_for("CF 0.8 / content 0.2");
+    let before = tmux.wait_for("by 0.8·CF + 0.2·content");
     assert!(line_with(&before, "Title").contains("CF") && line_with(&before, "Title").contains("Cont"), "{before}");
     tmux.keys(&["]"]);
-    tmux.wait_for("CF 0.9 / content 0.1");
+    tmux.wait_for("by 0.9·CF + 0.1·content");
     tmux.keys(&["[", "[", "["]);
-    tmux.wait_for("CF 0.6 / content 0.4");
+    tmux.wait_for("by 0.6·CF + 0.4·content");
     tmux.keys(&["w"]);
     // The panel opens at once; its lists come when the engine answers.
     let impact = tmux.wait_for("w = 1.0");

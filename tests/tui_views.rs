@@ -223,8 +223,12 @@ fn detail_of_star_wars() {
     assert!(five.contains("325") && five.contains("56%"), "{s}");
     assert!(row_of(&s, " 1 ★ ").contains("   9 "), "{s}");
     assert!(five.matches('█').count() > row_of(&s, " 4 ★ ").matches('█').count());
-    // You are choosing a rating here: your prediction is not shown to pull it.
-    assert!(row_of(&s, "Predicted for you:").contains("hidden until you rate (e: why)"), "{s}");
+    // Your predicted stars, the same figure as For you's Pred column.
+    let predicted = app.predicted[star_wars(&app) as usize];
+    assert!(row_of(&s, "Predicted for you:").contains(&format!("{predicted:.2} (e: why)")), "{s}");
+    if let Some(listed) = app.recs.iter().find(|r| r.item == star_wars(&app)) {
+        assert_eq!(format!("{:.2}", listed.prediction), format!("{predicted:.2}"));
+    }
     // Beside the chart: movies alike in content, then liked by the same people.
     // Titles as people write them: MovieLens's `Empire Strikes Back, The`.
     let alike = app.alike.clone().expect("the similar movies came");
@@ -283,7 +287,7 @@ fn recommendations_view_cold_start_then_for_you() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("[For you]") && s.contains("Most watched"), "{s}");
     // Ranked by the ranking model's average viewer, blended with no content (nothing liked yet).
-    assert!(s.contains("CF 0.8 / content 0.2"), "{s}");
+    assert!(s.contains("by 0.8·CF + 0.2·content"), "{s}");
     for header in ["#", "Title", "Pred", "CF", "Cont"] {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
@@ -300,7 +304,7 @@ fn recommendations_view_cold_start_then_for_you() {
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 80, 24);
-    assert!(s.contains(" For you · top 50 · CF 0.8 / content 0.2 ([ ]) · without the 1 rated"), "{s}");
+    assert!(s.contains(" For you · top 50 · by 0.8·CF + 0.2·content ([ ]) · without the 1 rated"), "{s}");
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
 }
 
@@ -703,8 +707,30 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
     assert!(!recommended_items(&app).contains(&star_wars(&app)));
     assert!(row_of(&screen(&app, 80, 24), "✓").contains("saved and learned in"));
 
-    // Training the models again runs on the engine thread too, with progress in the Data view.
+    // The path box offers the dataset opened before (↑) and completes paths (Tab).
     press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "typed");
+    press(&mut app, KeyCode::Up);
+    let opened = std::path::absolute(&ml100k).unwrap().display().to_string();
+    assert_eq!(app.data.input.as_deref(), Some(opened.as_str()));
+    assert!(row_of(&screen(&app, 120, 40), "opened before").contains("(1 of 1): ml-100k"));
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.data.input.as_deref(), Some(opened.as_str()), "nothing older");
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.data.input.as_deref(), Some("typed"), "↓ brings back what was typed");
+    ctrl(&mut app, 'u');
+    type_text(&mut app, &format!("{}/ml-", shared().join("datasets").display()));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, Tab::Data, "Tab completes here; it does not switch views");
+    let s = screen(&app, 120, 40);
+    assert!(row_of(&s, "Tab: ").contains("ml-100k/") && row_of(&s, "Tab: ").contains("ml-latest-small/"), "{s}");
+    type_text(&mut app, "1");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.data.input.clone().unwrap(), format!("{}/ml-100k/", shared().join("datasets").display()));
+    press(&mut app, KeyCode::Esc);
+
+    // Training the models again runs on the engine thread too, with progress in the Data view.
     press(&mut app, KeyCode::Char('T'));
     assert_eq!(app.data.running.as_ref().map(|r| r.job.clone()), Some(Job::Retrain));
     let stages = finish_work(&mut app, &rx);
@@ -1003,6 +1029,31 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     app.shelf.cursor.selected = 1;
     press(&mut app, KeyCode::Enter);
     assert_eq!((app.rec.meta.id, app.rec.versions().active().unwrap()), (before, Some(before)));
+
+    // Two scored versions: every metric's row fits 80 columns whole.
+    press(&mut app, KeyCode::Char('t'));
+    set_field(&mut app, "epochs", "10");
+    press(&mut app, KeyCode::Enter);
+    finish_lab(&mut app, &rx, &[]);
+    let newest = app.rec.meta.id;
+    press(&mut app, KeyCode::Char('v'));
+    app.shelf.cursor.selected = 0;
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Char('c'));
+    app.toast = None;
+    let c = app.shelf.comparison.as_ref().expect("compared");
+    assert_eq!((c.a, c.b), (id, newest));
+    let s = screen(&app, 80, 24);
+    for d in &c.deltas {
+        let row = row_of(&s, &format!("{:<16}", ui_metric_label(d.metric)));
+        assert!(row.contains(&format!("{:+.4}", d.delta)) && !row.contains('…'), "{} cut:\n{s}", d.metric);
+    }
+    insta::assert_snapshot!("versions_compare_scored_80x24", mask_times(&s));
+}
+
+fn ui_metric_label(metric: &str) -> &'static str {
+    cinema::ui::lab::metric_label(metric)
 }
 
 #[test]
@@ -1163,7 +1214,7 @@ fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
     let s = screen(&app, 80, 24);
-    assert!(row_of(&s, " For you").contains("CF 0.8 / content 0.2 ([ ])"), "{s}");
+    assert!(row_of(&s, " For you").contains("by 0.8·CF + 0.2·content ([ ])"), "{s}");
     assert_eq!(app.parts.len(), app.recs.len());
     assert!(app.parts.iter().all(|&(cf, c)| (0.0..=1.0).contains(&cf) && (0.0..=1.0).contains(&c)));
     let blend = |(cf, content): (f32, f32)| 0.8 * cf + 0.2 * content;
@@ -1175,7 +1226,7 @@ fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
         press(&mut app, KeyCode::Char(']'));
     }
     assert_eq!(app.weight, 1.0);
-    assert!(row_of(&screen(&app, 80, 24), " For you").contains("CF 1.0 / content 0.0"));
+    assert!(row_of(&screen(&app, 80, 24), " For you").contains("by 1.0·CF + 0.0·content"));
     let cf_only = recommended_items(&app);
     for _ in 0..12 {
         press(&mut app, KeyCode::Char('['));

@@ -83,13 +83,13 @@ fn decomposition(baseline: f32, mut contributions: Vec<(u32, f32, f32)>, model: 
     Decomposition { baseline, contributions, total, model, exact }
 }
 
-/// The movie's genres with each one's share of the viewer's liked movies,
-/// and the cosine of the movie's genres with the viewer's genre profile
-/// (each liked movie spreads one unit evenly over its genres).
+/// How the movie's genres match the viewer's taste: the cosine of its
+/// genres with the viewer's genre profile (each liked movie spreads one
+/// unit evenly over its genres), and each of its genres' part of that
+/// cosine, so the parts add up to the whole.
 pub fn genre_match(content: &Content, liked: &[u32], item: u32) -> (Vec<(u32, f32)>, f32) {
     let genres = content.genres(item);
     let mut profile: Vec<(u32, f32)> = Vec::new();
-    let mut having = vec![0u32; genres.len()];
     for &l in liked {
         let theirs = content.genres(l);
         for &g in theirs {
@@ -98,18 +98,19 @@ pub fn genre_match(content: &Content, liked: &[u32], item: u32) -> (Vec<(u32, f3
                 Ok(at) => profile[at].1 += weight,
                 Err(at) => profile.insert(at, (g, weight)),
             }
-            if let Ok(at) = genres.binary_search(&g) {
-                having[at] += 1;
-            }
         }
     }
-    let norm = profile.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
-    let shared: f32 = profile.iter().filter(|p| genres.binary_search(&p.0).is_ok()).map(|p| p.1).sum();
-    // `shared > 0` also keeps an empty sum's -0.0 out of the answer ("-0 %").
-    let score = if shared > 0.0 { shared / (norm * (genres.len() as f32).sqrt()) } else { 0.0 };
-    let liked = liked.len().max(1) as f32;
-    let shares = genres.iter().zip(having).map(|(&g, n)| (g, n as f32 / liked)).collect();
-    (shares, score.clamp(0.0, 1.0))
+    let norm = profile.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt() * (genres.len() as f32).sqrt();
+    let parts: Vec<(u32, f32)> = genres
+        .iter()
+        .map(|&g| {
+            let mass = profile.binary_search_by_key(&g, |p| p.0).map_or(0.0, |at| profile[at].1);
+            (g, if norm > 0.0 { mass / norm } else { 0.0 })
+        })
+        .collect();
+    // `+ 0.0` keeps an empty sum's -0.0 out of the answer ("-0 %").
+    let score = parts.iter().map(|p| p.1).sum::<f32>() + 0.0;
+    (parts, score.clamp(0.0, 1.0))
 }
 
 /// Raters of a movie seen from the viewer's vector `v` in `vectors`' factor space.
@@ -223,6 +224,25 @@ mod tests {
         let (shares, score) = genre_match(&Content::build(2, &features, 1), &[1], 0);
         assert_eq!(shares, vec![(0, 0.0)]);
         assert!(score == 0.0 && score.is_sign_positive(), "{score}");
+    }
+
+    #[test]
+    fn genre_parts_add_up_to_the_match() {
+        use cinema_protocol::{Features, Field};
+        // Liked: 1 (genres 0, 1) and 2 (genre 0): profile 0 → 1.5, 1 → 0.5.
+        let features = vec![
+            Features { item: 0, terms: vec![(0, Field::Genre), (1, Field::Genre), (2, Field::Genre)] },
+            Features { item: 1, terms: vec![(0, Field::Genre), (1, Field::Genre)] },
+            Features { item: 2, terms: vec![(0, Field::Genre)] },
+        ];
+        let (parts, score) = genre_match(&Content::build(3, &features, 1), &[1, 2], 0);
+        let norm = (1.5f32 * 1.5 + 0.5 * 0.5).sqrt() * 3f32.sqrt();
+        let expected = [(0, 1.5 / norm), (1, 0.5 / norm), (2, 0.0)];
+        for ((g, part), (h, want)) in parts.iter().zip(expected) {
+            assert_eq!(*g, h);
+            assert!((part - want).abs() < 1e-6, "{parts:?}");
+        }
+        assert!((score - 2.0 / norm).abs() < 1e-6, "{score}");
     }
 
     #[test]

@@ -171,8 +171,8 @@ pub struct Explanation {
     pub stars: Decomposition,
     /// The ranking model's score taken apart, when one is trained.
     pub rank: Option<Decomposition>,
-    /// The movie's genre terms, each with its share in [0, 1] of the
-    /// viewer's liked movies.
+    /// The movie's genre terms, each with its part of `genre_match`: the
+    /// parts add up to it.
     pub genres: Vec<(u32, f32)>,
     /// Cosine of the movie's genres and the viewer's genre profile, in [0, 1].
     pub genre_match: f32,

@@ -68,6 +68,15 @@ pub fn compare(a: &ModelMeta, b: &ModelMeta, top_a: &[u32], top_b: &[u32]) -> Co
             ParamChange { name: "algorithm".into(), a: Some(a.algorithm.clone()), b: Some(b.algorithm.clone()) },
         );
     }
+    // The `epochs` parameter is what was asked; a stopped run did fewer,
+    // which only this row tells.
+    let trained = |m: &ModelMeta| {
+        let unit = if m.epochs == 1 { "epoch" } else { "epochs" };
+        format!("{} {unit}{}", m.epochs, if m.stopped { " (stopped)" } else { "" })
+    };
+    if (a.stopped || b.stopped) && trained(a) != trained(b) {
+        params.push(ParamChange { name: "trained".into(), a: Some(trained(a)), b: Some(trained(b)) });
+    }
     let none = ModelSpec::new("");
     params.extend(param_changes("ranking.", a.ranking.as_ref().unwrap_or(&none), b.ranking.as_ref().unwrap_or(&none)));
     Comparison { a: a.id, b: b.id, deltas, params, top10: top_change(top_a, top_b) }
@@ -131,5 +140,14 @@ mod tests {
         assert!((rmse.delta + 0.03).abs() < 1e-9 && rmse.better);
         assert!(!c.deltas.iter().find(|d| d.metric == "ndcg_at_10").unwrap().better, "equal is not better");
         assert_eq!(c.top10, TopChange { overlap: 2, entered: vec![5, 6], left: vec![2, 4] });
+    }
+
+    #[test]
+    fn a_stopped_run_says_how_far_it_got() {
+        let mut stopped = version(2, 50, 0.92);
+        (stopped.stopped, stopped.epochs) = (true, 255);
+        let c = compare(&version(1, 50, 0.95), &stopped, &[], &[]);
+        let trained = c.params.iter().find(|p| p.name == "trained").expect("a trained row");
+        assert_eq!((trained.a.as_deref(), trained.b.as_deref()), (Some("1 epoch"), Some("255 epochs (stopped)")));
     }
 }

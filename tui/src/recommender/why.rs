@@ -44,10 +44,26 @@ pub struct Ranking {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reason {
-    SimilarMovies { description: String, movies: Vec<Contribution> },
-    GenreMatch { description: String, genres: Vec<String>, match_score: f32 },
-    SimilarUsers { description: String, users: Vec<Neighbour> },
-    HybridShare { description: String, cf_share: f32, content_share: f32 },
+    SimilarMovies {
+        description: String,
+        movies: Vec<Contribution>,
+    },
+    /// `parts[i]` is `genres[i]`'s part of `match_score`; they add up to it.
+    GenreMatch {
+        description: String,
+        genres: Vec<String>,
+        parts: Vec<f32>,
+        match_score: f32,
+    },
+    SimilarUsers {
+        description: String,
+        users: Vec<Neighbour>,
+    },
+    HybridShare {
+        description: String,
+        cf_share: f32,
+        content_share: f32,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,8 +86,8 @@ impl Why {
     pub fn new(e: &Explanation, dataset: &Dataset, weight: f32) -> Why {
         let movie = &dataset.movies[e.item as usize];
         let stars = named(&e.stars, dataset);
-        let genres: Vec<String> =
-            e.genres.iter().filter_map(|&(g, _)| dataset.genres.get(g as usize).cloned()).collect();
+        let (genres, parts): (Vec<String>, Vec<f32>) =
+            e.genres.iter().filter_map(|&(g, part)| Some((dataset.genres.get(g as usize)?.clone(), part))).unzip();
         // The one index past the dataset's users is you, whose ratings the
         // engine also learned from: you are not a "similar user" to yourself
         // or anyone else's explanation.
@@ -85,16 +101,14 @@ impl Why {
             .collect();
         let reasons = vec![
             Reason::SimilarMovies { description: because(&stars, &e.stars, like(dataset)), movies: stars },
-            Reason::GenreMatch { description: genre_sentence(e, &genres), genres, match_score: e.genre_match },
-            Reason::SimilarUsers { description: users_sentence(&users), users },
-            Reason::HybridShare {
-                description: format!(
-                    "At weight {weight:.1} its list score is {:.2} from CF (who watched what) and {:.2} from content",
-                    e.cf, e.content
-                ),
-                cf_share: e.cf,
-                content_share: e.content,
+            Reason::GenreMatch {
+                description: genre_sentence(e, &genres, &parts),
+                genres,
+                parts,
+                match_score: e.genre_match,
             },
+            Reason::SimilarUsers { description: users_sentence(&users), users },
+            Reason::HybridShare { description: hybrid_sentence(e, weight), cf_share: e.cf, content_share: e.content },
         ];
         Why {
             movie_id: movie.id,
@@ -172,17 +186,39 @@ fn because(movies: &[Contribution], d: &Decomposition, like: f32) -> String {
     }
 }
 
-fn genre_sentence(e: &Explanation, genres: &[String]) -> String {
+/// "Its genres match 59 % of your taste: Thriller 39 + Mystery 20 + Sci-Fi 0
+/// (…)": the parts are each genre's share of the one cosine, so they add up.
+fn genre_sentence(e: &Explanation, genres: &[String], parts: &[f32]) -> String {
     if e.liked == 0 {
         return "No liked movies yet to compare its genres with".into();
     }
-    let shares: Vec<String> =
-        genres.iter().zip(&e.genres).map(|(g, &(_, share))| format!("{g} {:.0} %", share * 100.0)).collect();
+    let mut named: Vec<(&String, f32)> = genres.iter().zip(parts.iter().copied()).collect();
+    named.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let sum: Vec<String> = named.iter().map(|(g, part)| format!("{g} {:.0}", part * 100.0)).collect();
+    let sum = if sum.is_empty() { "it has no genres".to_owned() } else { sum.join(" + ") };
     format!(
-        "Its genres match {:.0} % of your taste (share of your {} liked movies: {})",
+        "Its genres match {:.0} % of your taste: {sum} (the cosine of its genres with those of your {} liked movies)",
         e.genre_match * 100.0,
         e.liked,
-        if shares.is_empty() { "it has no genres".into() } else { shares.join(", ") }
+    )
+}
+
+/// How the list score comes from its two parts, and how CF's part relates
+/// to the ranking score the panel shows above it.
+fn hybrid_sentence(e: &Explanation, weight: f32) -> String {
+    // The engine sends the parts already weighed; each part alone is in [0, 1].
+    let alone = |weighed: f32, w: f32| if w > 0.0 { format!("{:.2}", weighed / w) } else { "not counted".into() };
+    let cf_source = if e.rank.is_some() { "ranking score" } else { "predicted stars" };
+    format!(
+        "Its list score is {:.2} = {weight:.1} × CF {} + {:.1} × content {} = {:.2} + {:.2}. CF is its {cf_source} \
+         scaled so the candidates span 0 to 1; content is its mean similarity to the movies you liked, over the \
+         best candidate's",
+        e.cf + e.content,
+        alone(e.cf, weight),
+        1.0 - weight,
+        alone(e.content, 1.0 - weight),
+        e.cf,
+        e.content,
     )
 }
 
@@ -266,8 +302,16 @@ mod tests {
         let Reason::SimilarUsers { users, .. } = &why.reasons[2] else { panic!() };
         assert_eq!(users.len(), 1, "you are not listed as a similar user");
         assert_eq!(users[0].user_id, 7);
-        let Reason::GenreMatch { genres, .. } = &why.reasons[1] else { panic!() };
+        let Reason::GenreMatch { genres, description, .. } = &why.reasons[1] else { panic!() };
         assert_eq!(genres, &["Drama".to_owned()]);
+        assert!(description.starts_with("Its genres match 90 % of your taste: Drama 50 "), "{description}");
+        let Reason::HybridShare { description, .. } = &why.reasons[3] else { panic!() };
+        // 0.5 and 0.2 are the weighed parts, each part alone is that over its weight.
+        let cf = format!("{:.2}", 0.5f32 / 0.8);
+        assert!(
+            description.starts_with(&format!("Its list score is 0.70 = 0.8 × CF {cf} + 0.2 × content 1.00")),
+            "{description}"
+        );
     }
 
     #[test]

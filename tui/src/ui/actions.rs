@@ -159,6 +159,9 @@ impl App {
             Action::ImportHistory => self.open_path_input(true),
             Action::DismissError => self.data.error = None,
             Action::ConfirmHistory => self.import_history(),
+            Action::OlderPath => self.recall_path(1),
+            Action::NewerPath => self.recall_path(-1),
+            Action::CompletePath => self.complete_path(),
             Action::Download => self.start(super::work::Job::Download),
             Action::Retrain => self.start(super::work::Job::Retrain),
             Action::Accept if self.prompt.is_some() => self.accept_prompt(),
@@ -246,6 +249,7 @@ impl App {
     fn edit(&mut self, change: impl FnOnce(&mut String)) {
         if let Some(text) = self.prompt.as_mut().or(self.data.input.as_mut()).or(self.lab.form.editing.as_mut()) {
             change(text);
+            self.data.completions.clear();
             return;
         }
         change(&mut self.query.text);

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::complete;
 use super::state::{App, HistoryPreview, Level, Running};
 use super::work::{self, Job, Report};
 use crate::modules::DEFAULT_MODULE;
@@ -32,6 +33,44 @@ impl App {
         let retry = self.data.retry.take().filter(|(kind, _)| *kind == history).map(|(_, path)| path);
         self.data.input = Some(retry.unwrap_or_default());
         self.data.input_history = history;
+        // Only datasets are remembered; an export is imported once.
+        self.data.recent = match (&self.worker, history) {
+            (Some(worker), false) => worker.launcher.home.recent_datasets(),
+            _ => Vec::new(),
+        };
+        self.data.recalled = None;
+        self.data.completions.clear();
+    }
+
+    /// ↑ (`by` 1) and ↓ (-1) in the path box: the datasets opened before,
+    /// newest first; ↓ past the newest brings back what was typed.
+    pub(super) fn recall_path(&mut self, by: isize) {
+        let Some(input) = self.data.input.as_mut() else { return };
+        let last = self.data.recent.len() as isize - 1;
+        let now = self.data.recalled.map_or(-1, |i| i as isize);
+        let next = (now + by).clamp(-1, last);
+        if next == now {
+            return;
+        }
+        if now == -1 {
+            self.data.typed = input.clone();
+        }
+        self.data.recalled = usize::try_from(next).ok();
+        *input = match self.data.recalled {
+            Some(i) => self.data.recent[i].display().to_string(),
+            None => std::mem::take(&mut self.data.typed),
+        };
+        self.data.completions.clear();
+    }
+
+    /// Tab in the path box: the path completed as far as the file system
+    /// allows; with several matches, they are listed under the box.
+    pub(super) fn complete_path(&mut self) {
+        let Some(input) = self.data.input.as_mut() else { return };
+        let done = complete::complete(input, expand);
+        *input = done.text;
+        self.data.completions = done.choices;
+        self.data.recalled = None;
     }
 
     /// Reads and matches your ratings export; the preview waits for a yes.
@@ -189,7 +228,7 @@ impl App {
 }
 
 /// What the user typed as a path: quotes from pasting dropped, `~` expanded.
-fn expand(text: &str) -> Option<PathBuf> {
+pub(super) fn expand(text: &str) -> Option<PathBuf> {
     let text = text.trim();
     let text = ['"', '\''].iter().find_map(|&q| text.strip_prefix(q)?.strip_suffix(q)).unwrap_or(text).trim();
     if text.is_empty() {

@@ -205,6 +205,11 @@ pub enum Action {
     ImportHistory,
     /// Import the previewed ratings.
     ConfirmHistory,
+    /// In the path box: the dataset opened before the one shown, or after it.
+    OlderPath,
+    NewerPath,
+    /// In the path box: complete the path from the file system.
+    CompletePath,
     Download,
     /// Train the current dataset's models again (the engine's defaults).
     Retrain,
@@ -412,6 +417,9 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Code(KeyCode::Esc)], C::PathInput, A::Cancel, "cancel", Some("cancel")),
     b(&[Code(KeyCode::Backspace)], C::PathInput, A::DeleteChar, "delete a character", None),
     b(&[Ctrl('u')], C::PathInput, A::ClearInput, "clear the line", None),
+    b(&[Code(KeyCode::Up)], C::PathInput, A::OlderPath, "a dataset opened before (again: the one before it)", None),
+    b(&[Code(KeyCode::Down)], C::PathInput, A::NewerPath, "back towards what you typed", None),
+    b(&[Code(KeyCode::Tab)], C::PathInput, A::CompletePath, "complete the path (again: list the choices)", None),
     b(&[Text], C::PathInput, A::Type, "type the path (~ is your home folder)", None),
     b(
         &[Code(KeyCode::Enter), Char('y')],

@@ -7,6 +7,7 @@
 //! the [`App`] state, and the views (functions of that state) redraw.
 
 mod actions;
+pub(crate) mod complete;
 pub mod cursor;
 mod datasets;
 pub mod event;

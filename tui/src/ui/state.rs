@@ -105,6 +105,14 @@ pub struct DataPanel {
     /// The path of the import that failed and whether it was of your
     /// ratings: `i` (or `I`) offers it again for editing, not an empty box.
     pub retry: Option<(bool, String)>,
+    /// Datasets opened before, newest first, read when the path box opens.
+    pub recent: Vec<PathBuf>,
+    /// Which of `recent` the box shows (↑/↓); `None`: what was typed.
+    pub recalled: Option<usize>,
+    /// What was typed before ↑ replaced it, for ↓ to bring back.
+    pub typed: String,
+    /// The names Tab found when more than one matches.
+    pub completions: Vec<String>,
 }
 
 /// What importing your history would do, shown before anything is written.

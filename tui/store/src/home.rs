@@ -10,6 +10,9 @@ use anyhow::{Context, bail};
 /// Overrides the platform data directory when set (and non-empty).
 pub const HOME_ENV: &str = "CINEMA_HOME";
 
+/// How many datasets opened before are remembered.
+pub const RECENT: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Home {
     root: PathBuf,
@@ -71,24 +74,33 @@ impl Home {
     /// The dataset the terminal app opens when no `--dataset` is given: the
     /// one last opened there. `None`: none yet (the demo catalogue).
     pub fn active_dataset(&self) -> Option<PathBuf> {
-        let text = fs::read_to_string(self.active_dataset_path()).ok()?;
-        let line = text.lines().next().unwrap_or("").trim_end();
-        (!line.is_empty()).then(|| PathBuf::from(line))
+        self.recent_datasets().into_iter().next()
     }
 
-    /// Makes `path` (absolute) the default for the next start. Written
-    /// atomically: a crash leaves the old choice or the new one, never half.
+    /// The datasets opened before, the last one (the active one) first, at
+    /// most [`RECENT`]: the Data view offers them instead of retyping.
+    pub fn recent_datasets(&self) -> Vec<PathBuf> {
+        let text = fs::read_to_string(self.active_dataset_path()).unwrap_or_default();
+        text.lines().map(str::trim_end).filter(|l| !l.is_empty()).take(RECENT).map(PathBuf::from).collect()
+    }
+
+    /// Makes `path` (absolute) the default for the next start, ahead of the
+    /// ones opened before. Written atomically: a crash leaves the old list
+    /// or the new one, never half.
     pub fn set_active_dataset(&self, path: &Path) -> anyhow::Result<()> {
         let path = std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
         // One line of text; a path that is not UTF-8 (or spans lines) cannot be kept in it.
         let Some(text) = path.to_str().filter(|t| !t.contains('\n')) else {
             bail!("cannot remember {} as the active dataset: the path is not plain text", path.display());
         };
-        if self.active_dataset().as_deref() == Some(path.as_path()) {
+        let before = self.recent_datasets();
+        if before.first() == Some(&path) {
             return Ok(());
         }
-        let target = self.active_dataset_path();
-        crate::atomic::write(&target, format!("{text}\n").as_bytes())
+        let mut lines = vec![text.to_owned()];
+        lines.extend(before.iter().filter(|p| **p != path).filter_map(|p| p.to_str().map(str::to_owned)));
+        lines.truncate(RECENT);
+        crate::atomic::write(&self.active_dataset_path(), format!("{}\n", lines.join("\n")).as_bytes())
     }
 
     fn active_dataset_path(&self) -> PathBuf {
@@ -140,6 +152,16 @@ mod tests {
         let active = home.active_dataset().unwrap();
         assert!(active.is_absolute() && active.ends_with("relative/ml-1m"), "{}", active.display());
         let again = Home::resolve(Some(tmp.path().to_path_buf())).unwrap();
-        assert_eq!(again.active_dataset(), Some(active), "kept on disk");
+        assert_eq!(again.active_dataset(), Some(active.clone()), "kept on disk");
+        assert_eq!(again.recent_datasets(), vec![active.clone(), tmp.path().join("ml-100k")]);
+        // Opening one again moves it to the front, once.
+        home.set_active_dataset(&tmp.path().join("ml-100k")).unwrap();
+        assert_eq!(home.recent_datasets(), vec![tmp.path().join("ml-100k"), active]);
+        for i in 0..RECENT + 3 {
+            home.set_active_dataset(&tmp.path().join(format!("d{i}"))).unwrap();
+        }
+        let recent = home.recent_datasets();
+        assert_eq!(recent.len(), RECENT);
+        assert_eq!(recent[0], tmp.path().join(format!("d{}", RECENT + 2)));
     }
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, LineGauge, Paragraph, Widget, Wrap};
 
 use super::line;
 use crate::recommender::ModelOrigin;
+use crate::ui::complete;
 use crate::ui::format::{bytes, fit};
 use crate::ui::state::{App, HistoryPreview, Running};
 use crate::ui::work::{Job, Stage};
@@ -68,7 +69,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         ]),
         None => Line::from(vec![key("i"), Span::raw("type the path of one, then Enter")]),
     };
-    vec![
+    let mut lines = vec![
         Line::from(vec![
             Span::styled(" Now: ", t.dim()),
             Span::styled(ds.name.clone(), t.title()),
@@ -84,9 +85,20 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         Line::default(),
         Line::styled(" Import MovieLens from a folder or .zip (100K, 1M, latest-small, 20M, 25M)", t.header()),
         input,
+    ];
+    let hint = || Line::styled(fit(&typing_hint(app), width), t.dim());
+    if typing(false).is_some() {
+        lines.push(hint());
+    }
+    lines.extend([
         Line::default(),
         Line::styled(" Import your ratings: a Letterboxd export (.zip or CSV) or IMDb's ratings CSV", t.header()),
         history_input,
+    ]);
+    if typing(true).is_some() {
+        lines.push(hint());
+    }
+    lines.extend([
         Line::default(),
         Line::styled(" Download MovieLens latest-small (about 1 MB, from grouplens.org)", t.header()),
         Line::from(vec![key("D"), Span::raw("download it into the data directory and switch to it")]),
@@ -96,7 +108,30 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
             t.dim(),
         ),
         Line::default(),
-    ]
+    ]);
+    lines
+}
+
+/// Under the path box: what Tab found, or the datasets ↑ brings back.
+fn typing_hint(app: &App) -> String {
+    let d = &app.data;
+    if !d.completions.is_empty() {
+        let shown: Vec<&str> = d.completions.iter().take(complete::SHOWN).map(String::as_str).collect();
+        let more = d.completions.len() - shown.len();
+        let more = if more > 0 { format!(" … and {more} more") } else { String::new() };
+        return format!("     Tab: {}{more}", shown.join("  "));
+    }
+    let name = |p: &std::path::PathBuf| {
+        p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    match d.recent.as_slice() {
+        [] => "     Tab completes the path".to_owned(),
+        recent => {
+            let names: Vec<String> = recent.iter().map(name).collect();
+            let at = d.recalled.map_or(String::new(), |i| format!(" ({} of {})", i + 1, recent.len()));
+            format!("     ↑↓ opened before{at}: {} · Tab completes", names.join(" · "))
+        }
+    }
 }
 
 /// The preview of your ratings export: what matched, what would change,

@@ -81,14 +81,9 @@ fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
     let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "Your".into() };
     let for_whom = if app.read_only() { app.viewer_name() } else { "you".into() };
-    // This is where you choose a rating: a prediction on screen would pull
-    // it towards itself, so yours stays hidden until you have rated.
-    let choosing = !app.read_only() && !app.viewer_ratings.contains_key(&movie);
-    let predicted = match predicted {
-        _ if choosing => "hidden until you rate (e: why)".into(),
-        Some(v) => format!("{v:.2}"),
-        None => "–".into(),
-    };
+    // One policy with For you's Pred column: the list shows it before you
+    // rate, so hiding it here would hide nothing.
+    let predicted = predicted.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} (e: why)"));
     lines.push(Line::from(vec![
         Span::styled(format!(" {whose} rating: "), t.dim()),
         Span::styled(yours, t.yours()),

@@ -25,11 +25,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let hybrid = !app.parts.is_empty();
     // Without a ranking model a cold list is the damped means; with one it
     // is that model's list for someone who rated nothing, blended as usual.
+    // The order is the Score, never Pred: say so, as many Pred read 5.00.
     let how = match app.cold_start() && app.rec.meta.ranking.is_none() {
-        true => " · score: damped mean rating".into(),
+        true => " · by damped mean rating".into(),
         false => {
             let note = if hybrid { no_content(app) } else { "" };
-            format!(" · CF {:.1} / content {:.1} ([ ]){note}", app.weight, 1.0 - app.weight)
+            format!(" · by {:.1}·CF + {:.1}·content ([ ]){note}", app.weight, 1.0 - app.weight)
         }
     };
     line(
