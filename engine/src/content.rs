@@ -15,8 +15,11 @@
 //! N the movies with at least one term and df those with the term. Vectors
 //! are L2-normalised, so a similarity is a dot product: the cosine.
 //!
-//! Only each movie's `neighbours` most similar movies are kept, in CSR: the
-//! dense 62,000² similarity matrix of MovieLens 25M would take 15 GB.
+//! A movie's most similar movies are found when asked for (a detail view
+//! asks for one movie's), not for the whole catalogue when the model is
+//! built: building then only makes the vectors and the indices below, in
+//! milliseconds at any size, and the dense 62,000² similarity matrix of
+//! MovieLens 25M (15 GB) is never needed.
 //!
 //! Finding them is the cost. Scoring through an inverted index adds up
 //! Σ df² products, and genres are anything but rare: Drama alone is in 40% of
@@ -82,40 +85,29 @@ impl FieldWeights {
 /// The group of a movie with no terms: it is in none.
 const NO_GROUP: u32 = u32::MAX;
 
-/// Each movie's most similar movies by the cosine of their TF-IDF vectors.
+/// Movies' TF-IDF vectors, with what finding one movie's most similar
+/// movies by cosine needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Content {
     items: u32,
-    /// Movies with at least one term.
-    described: u32,
     /// Distinct (field, id) terms.
     terms: u32,
-    /// Item i's neighbours are `ids[offsets[i]..offsets[i + 1]]`, most
-    /// similar first, with their cosines in `sims`.
-    offsets: Vec<u32>,
-    ids: Vec<u32>,
-    sims: Vec<f32>,
-    /// Item i's genre ids (the host's), ascending.
-    genre_offsets: Vec<u32>,
+    /// Neighbours a request may ask for, at most.
+    keep: usize,
+    vectors: Vectors,
+    groups: Groups,
+    /// Per sparse term, the items having it, with what scoring them needs.
+    postings: Rows<Posting>,
+    /// Item i's genre ids (the host's), ascending, aligned with
+    /// `vectors.genres`.
     genre_ids: Vec<u32>,
-    /// Every item's whole vector, kept so a viewer's content scores are
-    /// exact cosines rather than lookups in the kept neighbours: item i's
-    /// genre terms are `genre_terms[span(genre_offsets, i)]` (vocabulary
-    /// indices, weighing `genre_weight[t] · inv_norm[i]`), its title words
-    /// and tags `sparse[span(sparse_offsets, i)]`, already normalised.
-    genre_terms: Vec<u32>,
-    genre_weight: Vec<f32>,
-    inv_norm: Vec<f32>,
-    sparse_offsets: Vec<u32>,
-    sparse: Vec<(u32, f32)>,
 }
 
 impl Content {
     /// `items` = catalogue size (dense ids 0..items); `features` may be in
     /// any order, may name an item more than once (terms are appended), and
-    /// items never named have no features (no neighbours). Keeps each item's
-    /// `neighbours` most similar other items with cosine > 0, most similar
-    /// first; equal cosines go to the lower id.
+    /// items never named have no features (no neighbours). [`Self::similar`]
+    /// answers at most `neighbours` most similar other items.
     pub fn build(items: u32, features: &[Features], neighbours: usize) -> Content {
         Content::build_weighted(items, features, neighbours, FieldWeights::DEFAULT)
     }
@@ -125,43 +117,41 @@ impl Content {
         debug_assert!(features.iter().all(|f| f.item < items), "feature item out of range");
         assert!(weights.genre > 0.0 && weights.title > 0.0 && weights.tag > 0.0, "field weights must be positive");
         let (vocabulary, occurrences) = collect(features);
-        let vectors = Vectors::new(items, &vocabulary, &occurrences, weights);
+        let mut vectors = Vectors::new(items, &vocabulary, &occurrences, weights);
         let groups = Groups::new(&vectors);
-        // No item can have more neighbours than the others described, and
-        // `TopN` reserves room for `n` up front.
-        let k = neighbours.min(vectors.described.saturating_sub(1) as usize);
-        let found = Search::new(&vectors, &groups).all(k);
-        let (ids, sims) = found.values.iter().copied().unzip();
-        let genre_ids = vectors.genres.values.iter().map(|&t| vocabulary.id[t as usize]).collect();
-        let mut content = Content {
-            items,
-            described: vectors.described,
-            terms: vocabulary.id.len() as u32,
-            offsets: found.offsets,
-            ids,
-            sims,
-            genre_offsets: vectors.genres.offsets,
-            genre_ids,
-            genre_terms: vectors.genres.values,
-            genre_weight: vectors.genre_weight,
-            inv_norm: vectors.inv_norm,
-            sparse_offsets: vectors.sparse.offsets,
-            sparse: vectors.sparse.values,
+        let by_term = std::mem::replace(&mut vectors.postings, Rows { offsets: Vec::new(), values: Vec::new() });
+        let posting = |&(item, weight): &(u32, f32)| Posting {
+            item,
+            weight,
+            group: groups.of[item as usize],
+            inv_norm: vectors.inv_norm[item as usize],
         };
-        content.shrink();
-        content
+        let postings = Rows { offsets: by_term.offsets, values: by_term.values.iter().map(posting).collect() };
+        let genre_ids = vectors.genres.values.iter().map(|&t| vocabulary.id[t as usize]).collect();
+        Content { items, terms: vocabulary.id.len() as u32, keep: neighbours, vectors, groups, postings, genre_ids }
     }
 
-    /// Item's kept neighbours: (ids, cosines), most similar first.
-    pub fn neighbours(&self, item: u32) -> (&[u32], &[f32]) {
-        let range = span(&self.offsets, item);
-        (&self.ids[range.clone()], &self.sims[range])
+    /// Item's most similar items (at most the `neighbours` asked for at
+    /// build), most similar first, with their cosines: equal cosines go to
+    /// the lower id, and only cosines above 0 count.
+    pub fn neighbours(&self, item: u32) -> (Vec<u32>, Vec<f32>) {
+        self.similar(item, self.keep).into_iter().unzip()
     }
 
     /// Up to n of them as (item, cosine) pairs.
     pub fn similar(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
-        let (ids, sims) = self.neighbours(item);
-        ids.iter().copied().zip(sims.iter().copied()).take(n).collect()
+        let inv_norm = self.vectors.inv_norm[item as usize];
+        // No item can have more neighbours than the others described, and
+        // `TopN` reserves room for `n` up front.
+        let k = n.min(self.keep).min(self.vectors.described.saturating_sub(1) as usize);
+        if k == 0 || inv_norm == 0.0 {
+            return Vec::new();
+        }
+        let mut search = Search::new(&self.vectors, &self.groups, &self.postings);
+        search.genre_dots(self.groups.of[item as usize]);
+        let mut top = TopN::new(k);
+        search.rank(item, inv_norm, &mut top);
+        top.into_sorted()
     }
 
     /// For every item j, Σ over `liked` of cos(l, j), exactly: the liked
@@ -183,11 +173,12 @@ impl Content {
 
     /// Each (term, normalised weight) of item's vector.
     fn for_each_term(&self, item: u32, mut visit: impl FnMut(u32, f32)) {
-        let norm = self.inv_norm[item as usize];
-        for &t in &self.genre_terms[span(&self.genre_offsets, item)] {
-            visit(t, self.genre_weight[t as usize] * norm);
+        let v = &self.vectors;
+        let norm = v.inv_norm[item as usize];
+        for &t in v.genres.row(item) {
+            visit(t, v.genre_weight[t as usize] * norm);
         }
-        for &(t, w) in &self.sparse[span(&self.sparse_offsets, item)] {
+        for &(t, w) in v.sparse.row(item) {
             visit(t, w);
         }
     }
@@ -195,7 +186,7 @@ impl Content {
     /// The item's distinct Genre-field term ids, ascending (the
     /// explanation's genre match uses them).
     pub fn genres(&self, item: u32) -> &[u32] {
-        &self.genre_ids[span(&self.genre_offsets, item)]
+        &self.genre_ids[span(&self.vectors.genres.offsets, item)]
     }
 
     pub fn items(&self) -> u32 {
@@ -203,35 +194,21 @@ impl Content {
     }
 
     pub fn stats(&self) -> ContentStats {
-        ContentStats {
-            items: self.described,
-            terms: self.terms,
-            pairs: self.ids.len() as u64,
-            bytes: self.heap_bytes() as u64,
-        }
+        ContentStats { items: self.vectors.described, terms: self.terms, pairs: 0, bytes: self.heap_bytes() as u64 }
     }
 
     fn heap_bytes(&self) -> usize {
-        let u32s = self.offsets.capacity()
-            + self.ids.capacity()
-            + self.genre_offsets.capacity()
-            + self.genre_ids.capacity()
-            + self.genre_terms.capacity()
-            + self.sparse_offsets.capacity();
-        let f32s = self.sims.capacity() + self.genre_weight.capacity() + self.inv_norm.capacity();
-        u32s * size_of::<u32>() + f32s * size_of::<f32>() + self.sparse.capacity() * size_of::<(u32, f32)>()
-    }
-
-    /// The model lives as long as the session: give back what building
-    /// over-reserved.
-    fn shrink(&mut self) {
-        self.offsets.shrink_to_fit();
-        self.ids.shrink_to_fit();
-        self.sims.shrink_to_fit();
-        self.genre_offsets.shrink_to_fit();
-        self.genre_ids.shrink_to_fit();
-        self.genre_terms.shrink_to_fit();
-        self.sparse.shrink_to_fit();
+        let (v, g) = (&self.vectors, &self.groups);
+        v.inv_norm.capacity() * size_of::<f32>()
+            + v.genre_weight.capacity() * size_of::<f32>()
+            + v.genres.bytes()
+            + v.sparse.bytes()
+            + g.of.capacity() * size_of::<u32>()
+            + g.genres.bytes()
+            + g.members.bytes()
+            + g.with_genre.bytes()
+            + self.postings.bytes()
+            + self.genre_ids.capacity() * size_of::<u32>()
     }
 }
 
@@ -242,6 +219,7 @@ fn span(offsets: &[u32], r: u32) -> std::ops::Range<usize> {
 }
 
 /// Rows of values in one array, row r at `values[span(offsets, r)]`.
+#[derive(Debug, Clone, PartialEq)]
 struct Rows<T> {
     offsets: Vec<u32>,
     values: Vec<T>,
@@ -269,6 +247,10 @@ impl<T: Copy + Default> Rows<T> {
 
     fn row(&self, r: u32) -> &[T] {
         &self.values[span(&self.offsets, r)]
+    }
+
+    fn bytes(&self) -> usize {
+        self.offsets.capacity() * size_of::<u32>() + self.values.capacity() * size_of::<T>()
     }
 }
 
@@ -334,6 +316,7 @@ fn weight(field: Field, count: u32, idf: f64, weights: FieldWeights) -> f64 {
 }
 
 /// The TF-IDF vectors, split into the parts the search treats differently.
+#[derive(Debug, Clone, PartialEq)]
 struct Vectors {
     described: u32,
     /// Per item, 1 / the norm of its unnormalised vector; 0 with no terms.
@@ -345,7 +328,7 @@ struct Vectors {
     /// Per item, (term, normalised weight) of its title words and tags.
     sparse: Rows<(u32, f32)>,
     /// Per term, (item, normalised weight) of the items having it; the
-    /// rows of genre terms are empty.
+    /// rows of genre terms are empty. Moved into [`Posting`]s once built.
     postings: Rows<(u32, f32)>,
 }
 
@@ -386,6 +369,7 @@ impl Vectors {
 }
 
 /// The described items grouped by genre set (the empty set is a group too).
+#[derive(Debug, Clone, PartialEq)]
 struct Groups {
     /// Per item, its group; `NO_GROUP` without terms.
     of: Vec<u32>,
@@ -448,7 +432,7 @@ fn floor(top: &TopN) -> f32 {
 /// One entry of a sparse term's inverted list, with what scoring the item
 /// needs: the list is read in order, the per-item arrays would be read at
 /// random.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Posting {
     item: u32,
     weight: f32,
@@ -464,11 +448,11 @@ struct Slot {
     score: f32,
 }
 
-/// The neighbour search, with its buffers: allocated once per build.
+/// The neighbour search, with its buffers: allocated once per search.
 struct Search<'a> {
     v: &'a Vectors,
     groups: &'a Groups,
-    postings: Rows<Posting>,
+    postings: &'a Rows<Posting>,
     slots: Vec<Slot>,
     /// The items sharing a sparse term with the item being ranked.
     touched: Vec<u32>,
@@ -485,16 +469,8 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    fn new(v: &'a Vectors, groups: &'a Groups) -> Search<'a> {
+    fn new(v: &'a Vectors, groups: &'a Groups, postings: &'a Rows<Posting>) -> Search<'a> {
         let items = v.inv_norm.len();
-        let posting = |&(item, weight): &(u32, f32)| Posting {
-            item,
-            weight,
-            group: groups.of[item as usize],
-            inv_norm: v.inv_norm[item as usize],
-        };
-        let postings =
-            Rows { offsets: v.postings.offsets.clone(), values: v.postings.values.iter().map(posting).collect() };
         Search {
             v,
             groups,
@@ -506,25 +482,6 @@ impl<'a> Search<'a> {
             order: Vec::new(),
             sorted: 0,
         }
-    }
-
-    /// Every item's `k` neighbours, a row per item, most similar first.
-    /// Items are ranked a genre set at a time, as the set's dot products and
-    /// visiting order are shared by its members.
-    fn all(mut self, k: usize) -> Rows<(u32, f32)> {
-        let mut found = Vec::new();
-        for group in 0..self.groups.count() as u32 {
-            self.genre_dots(group);
-            for &(i, inv_norm) in self.groups.members.row(group) {
-                let mut top = TopN::new(k);
-                if k > 0 {
-                    self.rank(i, inv_norm, &mut top);
-                }
-                found.extend(top.into_sorted().into_iter().map(|n| (i, n)));
-            }
-            self.clear_dots();
-        }
-        Rows::bucket(self.v.inv_norm.len(), &found)
     }
 
     /// d(G, H) for every set H sharing a genre with G. Only the shared
@@ -544,14 +501,6 @@ impl<'a> Search<'a> {
             let (_, inv_norm) = groups.members.row(h)[0];
             self.best[h as usize] = self.dot[h as usize] * inv_norm;
         }
-    }
-
-    fn clear_dots(&mut self) {
-        for &h in &self.order {
-            self.dot[h as usize] = 0.0;
-        }
-        self.order.clear();
-        self.sorted = 0;
     }
 
     /// The `p`-th group to visit. The order is sorted only as far as some
@@ -715,6 +664,7 @@ mod tests {
             expected.truncate(k);
             let (ids, sims) = content.neighbours(i as u32);
             assert_eq!(ids.len(), expected.len(), "item {i}: {ids:?} vs {expected:?}");
+            let sims = &sims;
             let mut distinct = ids.to_vec();
             distinct.sort_unstable();
             distinct.dedup();
@@ -837,7 +787,7 @@ mod tests {
         assert!((sims[0] as f64 - expected).abs() < 1e-6, "{} vs {expected}", sims[0]);
         assert_eq!(content.similar(1, 3), vec![(0, sims[0])]);
         assert!(content.neighbours(2).0.is_empty());
-        assert_eq!(content.stats(), ContentStats { items: 3, terms: 5, pairs: 2, bytes: content.stats().bytes });
+        assert_eq!(content.stats(), ContentStats { items: 3, terms: 5, pairs: 0, bytes: content.stats().bytes });
     }
 
     #[test]
@@ -882,7 +832,7 @@ mod tests {
         assert_eq!(content.neighbours(5).0, [3]);
         let content = Content::build(11, &features, 2);
         let (ids, sims) = content.neighbours(5);
-        assert_eq!((ids, sims[0]), ([3, 10].as_slice(), sims[1]));
+        assert_eq!((ids.as_slice(), sims[0]), ([3, 10].as_slice(), sims[1]));
         assert_eq!(content.neighbours(10).0, [5]);
         // The same through title words: 10 is met first in 5's postings.
         let features = [movie(5, &[title(0), title(1)]), movie(10, &[title(0)]), movie(3, &[title(1)])];

@@ -64,7 +64,12 @@ pub enum Request {
     /// The current model as bytes; answered by [`Reply::Model`].
     ExportModel,
     /// Replace the current model with exported bytes; answered by [`Reply::Ok`].
-    ImportModel { bytes: Vec<u8> },
+    ImportModel {
+        // The same bytes on the wire as a plain `Vec<u8>` (a length, then
+        // the bytes), read and written as one block.
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
     /// Instant learning: these are now all of `user`'s ratings (`(item,
     /// value)`); re-solve that user's bias and factors with the movies held
     /// fixed, and exclude these movies from the user's recommendations.
@@ -123,7 +128,8 @@ pub struct ContentStats {
     /// Movies with at least one term.
     pub items: u32,
     pub terms: u32,
-    /// Neighbour pairs kept, over all movies.
+    /// Neighbour pairs kept, over all movies; 0 for a module that finds a
+    /// movie's neighbours when asked (the built-in one does).
     pub pairs: u64,
     /// Bytes the model holds.
     pub bytes: u64,
@@ -291,7 +297,7 @@ pub enum Reply {
     Progress(Progress),
     Predictions(Vec<f32>),
     Recommendations(Vec<Scored>),
-    Model(Vec<u8>),
+    Model(#[serde(with = "serde_bytes")] Vec<u8>),
     Error {
         kind: ErrorKind,
         message: String,
@@ -373,6 +379,17 @@ mod tests {
     fn request_round_trips() {
         let r = Request::AddRatings { set: RatingSet::Validation, ratings: vec![(1, 2, 3.5)] };
         assert_eq!(Request::decode(&r.encode()).unwrap(), r);
+    }
+
+    #[test]
+    fn model_bytes_are_on_the_wire_as_a_plain_byte_list() {
+        // Modules built before the bytes went as one block still read them.
+        let bytes: Vec<u8> = (0..=255).cycle().take(1000).collect();
+        let tag = Request::ImportModel { bytes: Vec::new() }.encode()[0];
+        let mut plain = vec![tag];
+        plain.extend(postcard::to_stdvec(&bytes).unwrap());
+        assert_eq!(Request::ImportModel { bytes: bytes.clone() }.encode(), plain);
+        assert_eq!(Request::decode(&plain).unwrap(), Request::ImportModel { bytes });
     }
 
     #[test]

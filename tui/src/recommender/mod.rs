@@ -98,6 +98,9 @@ impl Recommender {
         dataset: Dataset,
         on_progress: impl FnMut(&ModelSpec, Role, &Progress),
     ) -> Result<Recommender> {
+        let started = std::time::Instant::now();
+        let mut took = Vec::new();
+        let mut lap = |what: &'static str| took.push((what, started.elapsed()));
         let place = cinema_store::place::place(home, &dataset);
         let (log, mut warnings) = RatingsLog::open(&place.ratings_path(home))?;
         warnings.extend(place.warning.clone());
@@ -106,7 +109,9 @@ impl Recommender {
         let mut train = triples(&dataset.ratings);
         let base = train.len();
         train.extend(your_triples(&dataset, &log, you));
+        lap("module");
         client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
+        lap("ratings");
 
         let (versions, migrated) = Versions::open(&place.models_dir(home))?;
         warnings.extend(migrated);
@@ -129,8 +134,10 @@ impl Recommender {
                 (trained.meta, ModelOrigin::Trained)
             }
         };
+        lap("model");
         let features = Arc::new(features::features(&dataset));
         build_content(&mut client, &features, &mut warnings)?;
+        lap("content");
         let engine = EngineThread::spawn(client);
         let mut r = Recommender {
             dataset: Arc::new(dataset),
@@ -146,6 +153,8 @@ impl Recommender {
             prefs: Prefs::of(home),
         };
         r.fold_in_you()?;
+        lap("fold-in");
+        tracing::info!("opened {} in {took:.1?} (time at the end of each step)", r.dataset.name);
         Ok(r)
     }
 
