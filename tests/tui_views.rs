@@ -1282,6 +1282,13 @@ fn the_explanation_panel_adds_up_80x24() {
     assert!(tall.contains(" Genres: ") && tall.contains("Similar users:") && tall.contains("Hybrid:"), "{tall}");
     press(&mut app, KeyCode::Char('j'));
     assert_eq!(app.explaining.as_ref().unwrap().scroll, 1);
+    // Scrolled to the end, the last sentence shows whole at 80×24: the
+    // panel counts the rows its wrapped sentences take.
+    for _ in 0..60 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let end = screen(&app, 80, 24);
+    assert!(end.contains("Hybrid: Its list score is") && end.contains("best candidate's"), "{end}");
     press(&mut app, KeyCode::Esc);
     assert!(app.explaining.is_none());
 }

@@ -412,9 +412,13 @@ impl Session {
         })
     }
 
-    /// Builds the item index if the model has factors and no current index.
+    /// Builds the rating model's item index if the model has factors and no
+    /// current index. Only a list without a ranking model reads it (the
+    /// ranking model has its own), so none is built beside one: a restored
+    /// model opens without that work.
     fn ensure_item_index(&mut self) {
         if let Some(model) = &self.model
+            && self.ranking.is_none()
             && model.factors() > 0
             && !self.item_index.as_ref().is_some_and(|index| index.fits(model))
         {

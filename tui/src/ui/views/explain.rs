@@ -77,9 +77,34 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
             Reason::HybridShare { description, .. } => ("Hybrid", description),
         };
         lines.push(Line::default());
-        lines.push(Line::from(vec![Span::styled(format!(" {head}: "), t.header()), Span::raw(description.clone())]));
+        lines.extend(sentence(t, head, description, width));
     }
     lines
+}
+
+/// ` Head: words…` wrapped to `width` here, not by the paragraph, so the
+/// panel knows how many rows it has to scroll (later lines indented).
+fn sentence(t: Theme, head: &str, text: &str, width: usize) -> Vec<Line<'static>> {
+    const INDENT: &str = "   ";
+    let head = format!(" {head}: ");
+    let mut rows: Vec<String> = vec![String::new()];
+    let mut room = width.saturating_sub(head.chars().count()).max(10);
+    for word in text.split(' ') {
+        let row = rows.last_mut().expect("one row at least");
+        let used = row.chars().count();
+        if used > 0 && used + 1 + word.chars().count() > room {
+            rows.push(INDENT.to_owned() + word);
+            room = width.max(10);
+        } else {
+            if used > 0 {
+                row.push(' ');
+            }
+            row.push_str(word);
+        }
+    }
+    let mut rows = rows.into_iter();
+    let first = Line::from(vec![Span::styled(head, t.header()), Span::raw(rows.next().unwrap_or_default())]);
+    std::iter::once(first).chain(rows.map(Line::from)).collect()
 }
 
 /// One line per named contribution, then the rest together, so the lines add up.
