@@ -117,9 +117,8 @@ impl Content {
         debug_assert!(features.iter().all(|f| f.item < items), "feature item out of range");
         assert!(weights.genre > 0.0 && weights.title > 0.0 && weights.tag > 0.0, "field weights must be positive");
         let (vocabulary, occurrences) = collect(features);
-        let mut vectors = Vectors::new(items, &vocabulary, &occurrences, weights);
+        let (vectors, by_term) = Vectors::new(items, &vocabulary, &occurrences, weights);
         let groups = Groups::new(&vectors);
-        let by_term = std::mem::replace(&mut vectors.postings, Rows { offsets: Vec::new(), values: Vec::new() });
         let posting = |&(item, weight): &(u32, f32)| Posting {
             item,
             weight,
@@ -327,13 +326,17 @@ struct Vectors {
     genres: Rows<u32>,
     /// Per item, (term, normalised weight) of its title words and tags.
     sparse: Rows<(u32, f32)>,
-    /// Per term, (item, normalised weight) of the items having it; the
-    /// rows of genre terms are empty. Moved into [`Posting`]s once built.
-    postings: Rows<(u32, f32)>,
 }
 
 impl Vectors {
-    fn new(items: u32, vocabulary: &Vocabulary, occurrences: &[Occurrence], weights: FieldWeights) -> Vectors {
+    /// The vectors, and per term the (item, normalised weight) of the items
+    /// having it (the rows of genre terms are empty).
+    fn new(
+        items: u32,
+        vocabulary: &Vocabulary,
+        occurrences: &[Occurrence],
+        weights: FieldWeights,
+    ) -> (Vectors, Rows<(u32, f32)>) {
         let mut has_terms = vec![false; items as usize];
         for o in occurrences {
             has_terms[o.item as usize] = true;
@@ -357,14 +360,14 @@ impl Vectors {
         let by_item: Vec<(u32, (u32, f32))> = sparse.iter().map(|&(i, t, w)| (i, (t, w))).collect();
         let by_term: Vec<(u32, (u32, f32))> = sparse.iter().map(|&(i, t, w)| (t, (i, w))).collect();
         let genre_count = vocabulary.field.iter().take_while(|&&f| f == Field::Genre).count();
-        Vectors {
+        let vectors = Vectors {
             described,
             inv_norm: inv_norm.iter().map(|&n| n as f32).collect(),
             genre_weight: (0..genre_count).map(|t| weight(Field::Genre, 1, idf[t], weights) as f32).collect(),
             genres: Rows::bucket(items as usize, &genre_terms),
             sparse: Rows::bucket(items as usize, &by_item),
-            postings: Rows::bucket(vocabulary.id.len(), &by_term),
-        }
+        };
+        (vectors, Rows::bucket(vocabulary.id.len(), &by_term))
     }
 }
 
