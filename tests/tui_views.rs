@@ -279,6 +279,49 @@ fn title_of(app: &App, movie: u32) -> String {
     cinema_store::history::titles::display(&app.rec.dataset.movies[movie as usize].title)
 }
 
+/// A first start in the app: a stand-in serves at once (the popular list;
+/// ratings are kept), the module's default models train as a Lab run behind
+/// the screen, and its end swaps them in as the first, scored version.
+#[test]
+fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
+    let f = fixture();
+    let dir = TempDir::new().unwrap();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let rec = Recommender::open_at_once(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), |_, _, _| {
+        panic!("no training before the first frame")
+    })
+    .unwrap();
+    assert!(rec.stand_in() && rec.meta.algorithm == "baseline" && rec.meta.id == 0, "{:?}", rec.meta);
+    assert!(rec.versions().ids().unwrap().is_empty(), "a stand-in is not a version");
+    let mut app = App::new(rec);
+    app.theme = Theme::plain();
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("Popular and well rated, for now") && s.contains("no trained model yet"), "{s}");
+
+    let rx = attach(&mut app, &dir);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("training your first models: svd epoch"), "{s}");
+    // A rating while they train is saved (and learned by the stand-in).
+    let sw = star_wars(&app);
+    app.open(sw);
+    press(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while app.lab.run.is_some() || app.learning {
+        let left = deadline.saturating_duration_since(Instant::now());
+        app.handle(rx.recv_timeout(left).expect("the first training reports before the deadline"));
+    }
+    let meta = &app.rec.meta;
+    assert!(!app.rec.stand_in() && meta.id == 1 && meta.algorithm == "svd" && meta.ranking.is_some(), "{meta:?}");
+    assert!(meta.metrics.is_some(), "scored on the held-out tenth");
+    assert_eq!(app.rec.versions().ids().unwrap(), vec![1]);
+    press(&mut app, KeyCode::Esc);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("the first models are trained (v1: svd + ials)"), "{s}");
+    assert!(s.contains(" For you ") && !s.contains("for now"), "{s}");
+    assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
+}
+
 #[test]
 fn recommendations_view_cold_start_then_for_you() {
     let (mut app, _dir) = fresh_app();

@@ -108,7 +108,45 @@ pub fn run(
             None => return Ok(None),
         };
     }
-    let meta = ModelMeta {
+    let meta = describe(client, dataset, plan, &fitted, started, metrics, scored_on);
+    let model = client.export_model()?;
+    // A model that cannot be saved (a full or read-only disk) still serves
+    // this session: the caller says once that it was not kept.
+    let (meta, unsaved) = match versions.add_active(meta.clone(), &model) {
+        Ok(meta) => (meta, None),
+        Err(e) => (meta, Some(format!("{e:#}"))),
+    };
+    Ok(Some(Trained { meta, held_out, unsaved }))
+}
+
+/// Trains `rating` alone on every rating and keeps it in the engine only,
+/// not as a version: what serves while a first start's real models train
+/// behind the app (id 0).
+pub fn stand_in(
+    client: &mut EngineClient,
+    dataset: &Dataset,
+    you: &[(u32, f32)],
+    rating: ModelSpec,
+) -> Result<ModelMeta> {
+    let started = Instant::now();
+    let plan = Plan { rating, ranking: None, evaluate: false };
+    let every = Split { name: "all".into(), train: dataset.ratings.clone(), test: Vec::new() };
+    let fitted = fit(client, dataset, you, &plan, &every, None, &mut |_| ControlFlow::Continue(()))?
+        .context("a stand-in is never stopped")?;
+    Ok(describe(client, dataset, plan, &fitted, started, None, None))
+}
+
+/// What a fit is, as a version's metadata (id 0 until it is saved).
+fn describe(
+    client: &EngineClient,
+    dataset: &Dataset,
+    plan: Plan,
+    fitted: &Fitted,
+    started: Instant,
+    metrics: Option<cinema_store::models::Metrics>,
+    scored_on: Option<usize>,
+) -> ModelMeta {
+    ModelMeta {
         algorithm: plan.rating.algorithm.clone(),
         params: plan.rating,
         ranking: plan.ranking,
@@ -126,15 +164,7 @@ pub fn run(
         scored_on,
         stopped: fitted.stopped,
         epochs: fitted.rating.epoch,
-    };
-    let model = client.export_model()?;
-    // A model that cannot be saved (a full or read-only disk) still serves
-    // this session: the caller says once that it was not kept.
-    let (meta, unsaved) = match versions.add_active(meta.clone(), &model) {
-        Ok(meta) => (meta, None),
-        Err(e) => (meta, Some(format!("{e:#}"))),
-    };
-    Ok(Some(Trained { meta, held_out, unsaved }))
+    }
 }
 
 /// One fit of the plan's models, as far as it went.

@@ -43,6 +43,10 @@ use engine::EngineThread;
 pub const CONTENT_NEIGHBOURS: u32 = 50;
 pub use cinema_store::prefs::DEFAULT_WEIGHT;
 
+/// The algorithm that serves while a first start's models train (see
+/// [`Recommender::open_at_once`]).
+pub const STAND_IN: &str = "baseline";
+
 /// How "similar" is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimilarBy {
@@ -64,6 +68,9 @@ pub struct Alike {
 pub enum ModelOrigin {
     Loaded,
     Trained,
+    /// Nothing saved could serve, so a quick baseline does while the
+    /// module's default models train behind the app ([`Recommender::open_at_once`]).
+    StandIn,
 }
 
 pub struct Recommender {
@@ -96,7 +103,36 @@ impl Recommender {
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+    ) -> Result<Recommender> {
+        Self::open_with(home, runtime, module, limits, dataset, &mut on_progress, false)
+    }
+
+    /// [`Self::open`] without waiting for a first training: when no saved
+    /// model can serve, the module's `baseline` (one pass per epoch over
+    /// the ratings: seconds even at 25 million) serves as a stand-in, with
+    /// the origin [`ModelOrigin::StandIn`], and the caller trains the real
+    /// models (the app does so behind the screen). A module without a
+    /// baseline trains its defaults first, reporting to `on_progress`.
+    pub fn open_at_once(
+        home: &Home,
+        runtime: &Runtime,
+        module: &EngineModule,
+        limits: Limits,
+        dataset: Dataset,
+        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+    ) -> Result<Recommender> {
+        Self::open_with(home, runtime, module, limits, dataset, &mut on_progress, true)
+    }
+
+    fn open_with(
+        home: &Home,
+        runtime: &Runtime,
+        module: &EngineModule,
+        limits: Limits,
+        dataset: Dataset,
+        on_progress: &mut dyn FnMut(&ModelSpec, Role, &Progress),
+        at_once: bool,
     ) -> Result<Recommender> {
         let started = std::time::Instant::now();
         let mut took = Vec::new();
@@ -126,12 +162,19 @@ impl Recommender {
                     evaluate: false,
                 };
                 let you: Vec<(u32, f32)> = train[base..].iter().map(|&(_, i, r)| (i, r)).collect();
-                let trained = lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
-                    .context("the first training was cancelled")?;
-                if let Some(why) = trained.unsaved {
-                    warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
+                let stand_in = hello.algorithm(STAND_IN).map(|a| a.defaults()).filter(|s| s != &plan.rating);
+                if let Some(spec) = stand_in.filter(|_| at_once) {
+                    let meta = lab::train::stand_in(&mut client, &dataset, &you, spec)?;
+                    (meta, ModelOrigin::StandIn)
+                } else {
+                    let trained =
+                        lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
+                            .context("the first training was cancelled")?;
+                    if let Some(why) = trained.unsaved {
+                        warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
+                    }
+                    (trained.meta, ModelOrigin::Trained)
                 }
-                (trained.meta, ModelOrigin::Trained)
             }
         };
         lap("model");
@@ -377,6 +420,10 @@ impl Recommender {
         })?;
         self.versions.set_active(id)?;
         self.meta = meta.clone();
+        if self.stand_in() {
+            // The first real model: what the views say of it is "trained".
+            self.origin = ModelOrigin::Trained;
+        }
         Ok(meta)
     }
 
@@ -403,9 +450,16 @@ impl Recommender {
 
     /// Nothing personal to go on: `user` is you, and you have rated nothing
     /// (the list is then what the ranking model's average viewer watches, or
-    /// without one the popular-and-well-rated statistic).
+    /// without one the popular-and-well-rated statistic); or only a
+    /// stand-in serves.
     pub fn is_cold(&self, user: u32) -> bool {
-        user == self.you && self.log.ratings().is_empty()
+        self.stand_in() || (user == self.you && self.log.ratings().is_empty())
+    }
+
+    /// A quick baseline serves while the first models train: lists are
+    /// then the cold list, for everyone.
+    pub fn stand_in(&self) -> bool {
+        self.origin == ModelOrigin::StandIn
     }
 
     pub fn predict(&mut self, user: u32, movies: &[u32]) -> Result<Vec<f32>> {

@@ -205,6 +205,7 @@ impl App {
         let model = match rec.origin {
             ModelOrigin::Trained => format!("model trained in {:.1} s and saved", rec.meta.training_seconds),
             ModelOrigin::Loaded => "saved model loaded".to_owned(),
+            ModelOrigin::StandIn => "its first models train now".to_owned(),
         };
         let summary = format!(
             "now on {}: {} movies · {} users · {} ratings · {model} · {:.1} s in all",
@@ -218,7 +219,9 @@ impl App {
         let mut next = App::new(rec);
         next.source = path;
         next.theme = self.theme;
-        next.worker = self.worker.take();
+        if let Some(worker) = self.worker.take() {
+            next.attach(worker.launcher, worker.events);
+        }
         // A warning from opening (shown by `new`) matters more than the summary.
         if next.toast.is_none() {
             next.notify(Level::Info, summary);

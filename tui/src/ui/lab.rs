@@ -386,6 +386,17 @@ impl App {
         });
     }
 
+    /// A first start's models: the module's defaults, trained as a Lab run
+    /// (scored on the held-out tenth, then refitted on every rating) while
+    /// the stand-in serves; the run's end swaps them in.
+    pub(super) fn lab_first_training(&mut self) {
+        let hello = self.rec.hello();
+        let Some(rating) = hello.default_rating() else { return };
+        let ranking = hello.default_ranking();
+        self.lab.form.set(&rating, ranking.as_ref());
+        self.lab_train();
+    }
+
     /// The form's models, if the Lab is free and the form is valid; else
     /// says why not.
     fn lab_ready(&mut self) -> Option<(ModelSpec, Option<ModelSpec>)> {
@@ -474,8 +485,16 @@ impl App {
             LabReport::Done(Ok(Some(trained))) => {
                 let Some(run) = self.lab.run.take() else { return };
                 let before = self.rec.meta.clone();
-                let id = trained.meta.id;
+                let (id, first) = (trained.meta.id, self.rec.stand_in());
                 match self.rec.activate(id) {
+                    Ok(meta) if first => {
+                        let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", r.name()));
+                        let text = format!(
+                            "the first models are trained (v{id}: {}{ranked}): the list is yours now",
+                            meta.algorithm
+                        );
+                        self.notify(Level::Info, text);
+                    }
                     Ok(meta) => {
                         let stopped = if meta.stopped { " (stopped early)" } else { "" };
                         self.notify(Level::Info, format!("v{id}{stopped} saved and active: {}", meta.params));

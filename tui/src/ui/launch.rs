@@ -1,7 +1,8 @@
 //! `cinema [--dataset PATH]`: opens the dataset — the one given, else the
-//! one last opened in the app, else the built-in demo catalogue — trains its
-//! model once if needed (progress on stderr, before the screen is taken
-//! over), then runs the app.
+//! one last opened in the app, else the built-in demo catalogue — and runs
+//! the app. With no saved model a quick stand-in serves the first frame and
+//! the module's default models train behind the screen (see
+//! [`Recommender::open_at_once`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
@@ -37,7 +38,8 @@ pub fn launch(
     let started = Instant::now();
     let (dataset, source, warning) = choose(&home, dataset)?;
     let loaded = started.elapsed();
-    let mut rec = Recommender::open(&home, &runtime, &module, limits, dataset, crate::recommender::print_progress)?;
+    let mut rec =
+        Recommender::open_at_once(&home, &runtime, &module, limits, dataset, crate::recommender::print_progress)?;
     let opened = started.elapsed();
     rec.warnings.extend(warning);
     if let Some(path) = &source

@@ -115,6 +115,7 @@ fn first_frame(app: &App) -> Result<()> {
     let origin = match app.rec.origin {
         crate::recommender::ModelOrigin::Loaded => "loaded",
         crate::recommender::ModelOrigin::Trained => "trained",
+        crate::recommender::ModelOrigin::StandIn => "stand-in; the first models train behind the app",
     };
     eprintln!("{FIRST_FRAME} (model {origin})");
     Ok(())

@@ -290,8 +290,13 @@ impl App {
 
     /// Lets the app import and download datasets: `launcher` opens them on a
     /// worker thread that reports on `events`, the app's event channel.
+    /// Gives the app its worker (imports, training); a stand-in model
+    /// starts the first training at once.
     pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
         self.worker = Some(Worker { launcher, events });
+        if self.rec.stand_in() {
+            self.lab_first_training();
+        }
     }
 
     /// The built-in demo catalogue is on screen.

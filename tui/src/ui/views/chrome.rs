@@ -59,6 +59,7 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
         Some(toast) => Line::styled(fit(&format!(" ✓ {}", toast.text), width), t.info()),
+        None if app.rec.stand_in() => Line::styled(fit(&first_training(app), width), t.key()),
         None if app.on_demo() => Line::styled(
             fit(" DEMO catalogue (invented titles) · press d to import or download real MovieLens", width),
             t.key(),
@@ -75,6 +76,21 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
         }
     };
     line(text, area, buf);
+}
+
+/// Where a first start's models are, while a stand-in serves.
+fn first_training(app: &App) -> String {
+    let Some(run) = &app.lab.run else {
+        return " no trained model yet: the lists are popular movies · t, then Enter, trains one".into();
+    };
+    let step = if run.evaluating {
+        "scoring on held-out ratings".to_owned()
+    } else {
+        let unit = if run.role == cinema_protocol::Role::Ranking { "iteration" } else { "epoch" };
+        let refit = if run.refitting { " (refit)" } else { "" };
+        format!("{} {unit} {}/{}{refit}", run.algorithm, run.epoch, run.epochs)
+    };
+    format!(" training your first models: {step} · popular movies until then · t shows it")
 }
 
 /// `q quit  ? help  / search  …`: the keys that work here, from the key

@@ -50,6 +50,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
     let model = match app.rec.origin {
         ModelOrigin::Loaded => "restored from the data directory".to_owned(),
         ModelOrigin::Trained => format!("trained once in {:.1} s and saved", meta.training_seconds),
+        ModelOrigin::StandIn => "a quick baseline while the first models train".to_owned(),
     };
     let key = |k: &'static str| Span::styled(format!("   {k:<3}"), t.key());
     let typing = |history: bool| app.data.input.as_ref().filter(|_| app.data.input_history == history);

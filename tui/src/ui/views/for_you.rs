@@ -14,7 +14,8 @@ use crate::ui::theme::NEW_SYMBOL;
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, tall: bool) {
     let t = app.theme;
     let block = if tall { Block::bordered() } else { Block::new().borders(Borders::TOP) };
-    let hint = if app.cold_start() && !app.read_only() { " · rate movies to personalise" } else { "" };
+    let hint =
+        if app.cold_start() && !app.read_only() && !app.rec.stand_in() { " · rate movies to personalise" } else { "" };
     let block = block.title(Span::styled(format!(" {}{hint} ", heading(app)), t.title()));
     let block = if app.fresh.is_empty() { block } else { block.title(Line::from(" + new ").right_aligned()) };
     let inner = block.inner(area);
@@ -48,6 +49,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, tall: bool) {
 pub fn heading(app: &App) -> String {
     if app.read_only() {
         format!("For {}", app.viewer_name())
+    } else if app.rec.stand_in() {
+        // Ratings are kept and learned once the first models are in.
+        "Popular and well rated, for now".into()
     } else if app.cold_start() && app.rec.meta.ranking.is_some() {
         // The ranking model's list for someone who has rated nothing: what
         // people watch most, not the best mean rating.
