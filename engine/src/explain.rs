@@ -64,7 +64,7 @@ pub fn rank(ranking: &Model, gram: &[f32], p: &IalsParams, scale: Scale, viewer:
     let extra: Vec<f32> = viewer.ratings.iter().map(|r| confidence.extra(r.1)).collect();
     let other = ranking.item_factors.as_slice().expect("factor rows are contiguous");
     let k = ranking.factors();
-    let system = RowSystem { gram, other, k, reg: p.reg, cols: &cols, extra: &extra };
+    let system = RowSystem { shared: Some((gram, p.reg)), other, k, cols: &cols, extra: &extra };
     let w = system.solve_exactly(ranking.item_row(item));
     let contributions = viewer
         .ratings

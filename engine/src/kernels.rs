@@ -11,17 +11,27 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
+pub use wasm::{axpy, axpy_rows, dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
+pub use portable::{axpy, axpy_rows, dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
 
-/// `y += a·x`. Element-wise, so LLVM vectorizes it for both builds and
-/// they agree to the bit without a shared lane layout.
+/// `y += a·x` one float at a time: element-wise, so any grouping of the
+/// floats into vectors gives the same bits.
 #[inline]
-pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+fn axpy_scalar(y: &mut [f32], a: f32, x: &[f32]) {
     for (yf, &xf) in y.iter_mut().zip(x) {
         *yf += a * xf;
+    }
+}
+
+/// `y += Σ_i c_i·row_i`, row `i` being `rows[i·stride..][..y.len()]`, one
+/// row after another: each float sums its terms in the order of `i`, as
+/// that many [`axpy_scalar`] calls would.
+#[inline]
+fn axpy_rows_scalar(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
+    for (i, &c) in coeffs.iter().enumerate() {
+        axpy_scalar(y, c, &rows[i * stride..i * stride + y.len()]);
     }
 }
 
@@ -140,6 +150,18 @@ mod portable {
         (pairs[0] + pairs[2]) + (pairs[1] + pairs[3]) + tail_dot(ra, rb)
     }
 
+    /// `y += a·x`; LLVM vectorizes it natively.
+    #[inline]
+    pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+        super::axpy_scalar(y, a, x);
+    }
+
+    /// `y += Σ_i c_i·rows[i·stride..][..y.len()]`, in the order of `i`.
+    #[inline]
+    pub fn axpy_rows(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
+        super::axpy_rows_scalar(y, coeffs, rows, stride);
+    }
+
     /// `a · b` for equal-length slices.
     #[inline]
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -217,7 +239,9 @@ mod wasm {
 
     use core::arch::wasm32::*;
 
-    use super::{EncodeLanes, Encoded, coefficients, encode_scalar, larger, sgd_scalar, tail_dot};
+    use super::{
+        EncodeLanes, Encoded, axpy_rows_scalar, axpy_scalar, coefficients, encode_scalar, larger, sgd_scalar, tail_dot,
+    };
 
     #[inline]
     fn load(x: &[f32; 4]) -> v128 {
@@ -385,6 +409,58 @@ mod wasm {
         }
     }
 
+    /// `y += a·x`, sixteen floats per loop iteration: the plain loop
+    /// measured twice as slow inside wasm (ALS spends most of its time here).
+    #[inline]
+    pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+        debug_assert_eq!(y.len(), x.len());
+        let av = f32x4_splat(a);
+        let step = |y: &mut [f32; 4], x: &[f32; 4]| store(y, f32x4_add(load(y), f32x4_mul(av, load(x))));
+        let ((cy, ry), (cx, rx)) = (y.as_chunks_mut::<4>(), x.as_chunks::<4>());
+        let ((y4, y4r), (x4, x4r)) = (cy.as_chunks_mut::<4>(), cx.as_chunks::<4>());
+        for ([y0, y1, y2, y3], [x0, x1, x2, x3]) in y4.iter_mut().zip(x4) {
+            step(y0, x0);
+            step(y1, x1);
+            step(y2, x2);
+            step(y3, x3);
+        }
+        for (y, x) in y4r.iter_mut().zip(x4r) {
+            step(y, x);
+        }
+        axpy_scalar(ry, a, rx);
+    }
+
+    /// `y += Σ_i c_i·rows[i·stride..][..y.len()]`, in the order of `i`:
+    /// four rows per pass over `y`, so each vector of `y` is loaded and
+    /// stored once for four products (a basis change or a Gram block is
+    /// k such rows; one axpy each moved `y` through memory k times).
+    pub fn axpy_rows(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
+        let n = y.len();
+        let (quads, rest) = coeffs.as_chunks::<4>();
+        for (q, c) in quads.iter().enumerate() {
+            let at = |r: usize| &rows[(4 * q + r) * stride..(4 * q + r) * stride + n];
+            let (r0, r1, r2, r3) = (at(0), at(1), at(2), at(3));
+            let cv = c.map(|v| f32x4_splat(v));
+            let (vy, ty) = y.as_chunks_mut::<4>();
+            let [v0, v1, v2, v3] = [r0, r1, r2, r3].map(|r| r.as_chunks::<4>().0);
+            for ((((yv, a), b), c), d) in vy.iter_mut().zip(v0).zip(v1).zip(v2).zip(v3) {
+                let mut acc = load(yv);
+                acc = f32x4_add(acc, f32x4_mul(cv[0], load(a)));
+                acc = f32x4_add(acc, f32x4_mul(cv[1], load(b)));
+                acc = f32x4_add(acc, f32x4_mul(cv[2], load(c)));
+                acc = f32x4_add(acc, f32x4_mul(cv[3], load(d)));
+                store(yv, acc);
+            }
+            let from = n - ty.len();
+            for (t, yt) in ty.iter_mut().enumerate() {
+                let f = from + t;
+                *yt = (((*yt + c[0] * r0[f]) + c[1] * r1[f]) + c[2] * r2[f]) + c[3] * r3[f];
+            }
+        }
+        let done = 4 * quads.len();
+        axpy_rows_scalar(y, rest, &rows[(done * stride).min(rows.len())..], stride);
+    }
+
     #[inline]
     pub fn sgd_pair(p: &mut [f32], q: &mut [f32], err: f32, lr: f32, reg: f32) {
         debug_assert_eq!(p.len(), q.len());
@@ -508,6 +584,24 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.25).collect();
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - naive).abs() < 1e-3, "n={n}");
+        }
+    }
+
+    /// The wasm build's four-rows-at-a-time form is checked against this
+    /// one through the engine (`tests/engine_wasm.rs`, 13 and 64 factors).
+    #[test]
+    fn rows_added_at_once_equal_one_axpy_per_row_bit_for_bit() {
+        for (n, rows, stride) in [(0, 3, 2), (13, 7, 13), (16, 4, 20), (5, 9, 6)] {
+            let coeffs: Vec<f32> = (0..rows).map(|i| (i as f32 * 0.7).cos()).collect();
+            let table: Vec<f32> = (0..rows * stride + n).map(|i| (i as f32 * 0.31).sin()).collect();
+            let start: Vec<f32> = (0..n).map(|i| i as f32 * 0.1).collect();
+            let mut one_by_one = start.clone();
+            for (i, &c) in coeffs.iter().enumerate() {
+                axpy(&mut one_by_one, c, &table[i * stride..i * stride + n]);
+            }
+            let mut at_once = start;
+            axpy_rows(&mut at_once, &coeffs, &table, stride);
+            assert_eq!(at_once, one_by_one, "n={n} rows={rows}");
         }
     }
 

@@ -11,7 +11,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
 use crate::algorithms::{Algorithm, BaselineParams, IalsParams, SvdParams};
-use crate::implicit::{self, Confidence, HalfSweep, Scratch};
+use crate::implicit::{self, Confidence, HalfSweep, Scratch, Whitening};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
 use crate::ratings::RatingMatrix;
@@ -36,19 +36,24 @@ pub struct Training {
 struct AlsSweep {
     confidence: Confidence,
     movies_phase: bool,
+    /// Rows of the side held fixed whitened so far in this phase.
+    whitened_rows: usize,
     /// The next row of the current phase.
     row: usize,
-    /// Gram matrix of the side held fixed in this phase.
-    gram: Vec<f32>,
+    /// The side held fixed in this phase: its whitening and its rows in that basis.
+    whitening: Whitening,
+    whitened: Vec<f32>,
     scratch: Scratch,
 }
 
 impl AlsSweep {
-    /// Re-solves rows until about `budget` units of work are done (a row
-    /// costs its interactions plus k, the Gram product being k² flops);
-    /// returns the units of work done and whether the iteration ended.
+    /// Whitens the side held fixed, then re-solves rows, until about
+    /// `budget` units of work are done (a whitened row costs k, a solved
+    /// row its interactions plus k, each standing for about k² flops of
+    /// basis changes); returns the units of work done and whether the
+    /// iteration ended.
     fn step(&mut self, model: &mut Model, data: &RatingMatrix, p: &IalsParams, budget: u64) -> (u64, bool) {
-        let k = model.factors() as u64;
+        let k = model.factors();
         let mut spent = 0u64;
         loop {
             let (rows, other, by_row) = if self.movies_phase {
@@ -56,20 +61,37 @@ impl AlsSweep {
             } else {
                 (&mut model.user_factors, &model.item_factors, &data.by_user)
             };
-            if self.row == 0 {
-                self.gram = implicit::gram(other);
+            if self.row == 0 && self.whitened_rows == 0 {
+                self.whitening = Whitening::new(&implicit::gram(other), k, p.reg);
+                self.whitened.resize(other.len(), 0.0);
+            }
+            let fixed = other.as_slice().expect("factor rows are contiguous");
+            while self.whitened_rows < other.nrows() && spent < budget {
+                let at = self.whitened_rows * k..(self.whitened_rows + 1) * k;
+                self.whitening.whiten(&fixed[at.clone()], &mut self.whitened[at]);
+                self.whitened_rows += 1;
+                spent += k as u64;
+            }
+            if spent >= budget {
+                return (spent, false);
             }
             let from = self.row;
             let mut to = from;
             while to < by_row.rows() && spent < budget {
-                spent += by_row.row_len(to) as u64 + k;
+                spent += (by_row.row_len(to) + k) as u64;
                 to += 1;
             }
-            let half = HalfSweep { other, gram: &self.gram, by_row, params: p, confidence: self.confidence };
+            let half = HalfSweep {
+                whitened: &self.whitened,
+                whitening: &self.whitening,
+                by_row,
+                params: p,
+                confidence: self.confidence,
+            };
             half.solve_rows(rows, from..to, &mut self.scratch);
             self.row = to;
             if to == by_row.rows() {
-                self.row = 0;
+                (self.row, self.whitened_rows) = (0, 0);
                 if self.movies_phase {
                     self.movies_phase = false;
                     return (spent, true);
@@ -111,8 +133,10 @@ impl Training {
                 als = Some(AlsSweep {
                     confidence: Confidence::new(&p, scale),
                     movies_phase: false,
+                    whitened_rows: 0,
                     row: 0,
-                    gram: Vec::new(),
+                    whitening: Whitening::default(),
+                    whitened: Vec::new(),
                     scratch: Scratch::default(),
                 });
                 (model, Vec::new(), 0.0, 0.0)
@@ -142,15 +166,15 @@ impl Training {
         self.spec.is_ranking()
     }
 
-    /// Ratings visited in one epoch: an iALS iteration visits each twice.
     /// The work of one epoch, in the units `Progress::visited` counts:
-    /// ratings for SGD and the baseline; for iALS, both half-sweeps with
-    /// each row costing its ratings plus its factors, so that every step
-    /// does a budget's worth of it even across movies nobody rated.
+    /// ratings for SGD and the baseline; for iALS, both half-sweeps, each
+    /// whitening every row of one side (k each) and solving every row of the
+    /// other (its ratings plus k), so that every step does a budget's worth
+    /// of it even across movies nobody rated.
     pub fn per_epoch(&self, data: &RatingMatrix) -> u64 {
         let n = data.len() as u64;
         match self.spec {
-            Algorithm::Ials(p) => 2 * n + u64::from(p.factors) * (u64::from(data.users) + u64::from(data.items)),
+            Algorithm::Ials(p) => 2 * n + 2 * u64::from(p.factors) * (u64::from(data.users) + u64::from(data.items)),
             _ => n,
         }
     }
