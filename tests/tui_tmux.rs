@@ -152,6 +152,15 @@ fn saved_ratings(home: &Path, dataset: &Path) -> Vec<(u64, f64)> {
 /// browse table with its first models trained behind it and swapped in;
 /// with the command that started it and the dataset's path.
 fn app_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
+    let (tmux, command, dataset) = start_on_ml100k(home);
+    tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
+    tmux.wait("the first models", START_TIMEOUT, |s| s.contains(FIRST_MODELS));
+    (tmux, command, dataset)
+}
+
+/// The app started on ML-100K with its data in `home`; with the command
+/// that started it and the dataset's path.
+fn start_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
     let dataset = shared().join("datasets/ml-100k");
     let command = format!(
         "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
@@ -161,8 +170,6 @@ fn app_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
     );
     let tmux = Tmux::new();
     tmux.start(&command);
-    tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
-    tmux.wait("the first models", START_TIMEOUT, |s| s.contains(FIRST_MODELS));
     (tmux, command, dataset)
 }
 
@@ -183,15 +190,7 @@ fn a_first_start_opens_at_once_takes_ratings_and_swaps_the_trained_models_in() {
         return;
     }
     let home = TempDir::new().unwrap();
-    let dataset = shared().join("datasets/ml-100k");
-    let command = format!(
-        "env NO_COLOR=1 '{}' --home '{}' --dataset '{}'",
-        env!("CARGO_BIN_EXE_cinema"),
-        home.path().display(),
-        dataset.display()
-    );
-    let tmux = Tmux::new();
-    tmux.start(&command);
+    let (tmux, command, dataset) = start_on_ml100k(&home);
     let first = tmux.wait("the first frame", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
     assert!(first.contains("training your first models") && first.contains("for now"), "{first}");
     // The selected row is Star Wars (most votes): rate it while the models train.

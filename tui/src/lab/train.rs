@@ -119,20 +119,18 @@ pub fn run(
     Ok(Some(Trained { meta, held_out, unsaved }))
 }
 
-/// Trains `rating` alone on every rating and keeps it in the engine only,
-/// not as a version: what serves while a first start's real models train
-/// behind the app (id 0).
-pub fn stand_in(
-    client: &mut EngineClient,
-    dataset: &Dataset,
-    you: &[(u32, f32)],
-    rating: ModelSpec,
-) -> Result<ModelMeta> {
+/// Trains `rating` alone on the `ratings` already loaded in `client` (every
+/// rating, yours included: no second load of millions) and keeps it in the
+/// engine only, not as a version: what serves while a first start's real
+/// models train behind the app (id 0).
+pub fn stand_in(client: &mut EngineClient, dataset: &Dataset, ratings: usize, rating: ModelSpec) -> Result<ModelMeta> {
     let started = Instant::now();
+    let mut progress = client.train_start(rating.clone())?;
+    while !progress.finished {
+        progress = client.train_step()?;
+    }
+    let fitted = Fitted { rating: progress, ranking_epochs: 0, ratings, stopped: false };
     let plan = Plan { rating, ranking: None, evaluate: false };
-    let every = Split { name: "all".into(), train: dataset.ratings.clone(), test: Vec::new() };
-    let fitted = fit(client, dataset, you, &plan, &every, None, &mut |_| ControlFlow::Continue(()))?
-        .context("a stand-in is never stopped")?;
     Ok(describe(client, dataset, plan, &fitted, started, None, None))
 }
 
