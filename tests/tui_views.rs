@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use cinema::recommender::Recommender;
+use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::keys::BINDINGS;
@@ -21,6 +21,7 @@ use cinema::ui::state::{Running, Tab};
 use cinema::ui::theme::Theme;
 use cinema::ui::work::{Job, Launcher, Report, Stage};
 use cinema_host::{EngineModule, Limits, Runtime};
+use cinema_protocol::{ModelSpec, Progress, Role};
 use cinema_store::{Dataset, Home, demo, import};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -279,28 +280,43 @@ fn title_of(app: &App, movie: u32) -> String {
     cinema_store::history::titles::display(&app.rec.dataset.movies[movie as usize].title)
 }
 
-/// A first start in the app: a stand-in serves at once (the popular list;
-/// ratings are kept), the module's default models train as a Lab run behind
-/// the screen, and its end swaps them in as the first, scored version.
+/// A first start in the app: the first frame comes before the engine has
+/// loaded anything (the popular list), a stand-in then serves (ratings are
+/// kept), the module's default models train as a Lab run behind the screen,
+/// and its end swaps them in as the first, scored version.
 #[test]
 fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     let f = fixture();
     let dir = TempDir::new().unwrap();
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let rec = Recommender::open_at_once(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), |_, _, _| {
-        panic!("no training before the first frame")
-    })
-    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let opened = tx.clone();
+    let no_training = |_: &ModelSpec, _: Role, _: &Progress| panic!("no training before the first frame");
+    let rec =
+        Recommender::open_behind(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), no_training, move |o| {
+            let _ = opened.send(Event::Opened(Box::new(o)));
+        })
+        .unwrap();
     assert!(rec.stand_in() && rec.meta.algorithm == "baseline" && rec.meta.id == 0, "{:?}", rec.meta);
     assert!(rec.versions().ids().unwrap().is_empty(), "a stand-in is not a version");
     let mut app = App::new(rec);
     app.theme = Theme::plain();
     let s = screen(&app, 100, 30);
-    assert!(s.contains("Popular and well rated, for now") && s.contains("no trained model yet"), "{s}");
+    assert!(
+        s.contains("opening ml-100k: the engine loads 100000 ratings") && s.contains("popular movies meanwhile"),
+        "{s}"
+    );
+    let popular = recommended_items(&app);
+    assert_eq!(popular.len(), 50, "the popular list, before the engine answers");
 
-    let rx = attach(&mut app, &dir);
+    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
+    while app.rec.loading() || app.learning {
+        app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
+    }
     let s = screen(&app, 100, 30);
+    assert!(s.contains("Popular and well rated, for now"), "{s}");
     assert!(s.contains("training your first models: svd epoch"), "{s}");
+    assert_eq!(recommended_items(&app), popular, "the stand-in's list is the same popular list");
     // A rating while they train is saved (and learned by the stand-in).
     let sw = star_wars(&app);
     app.open(sw);
@@ -320,6 +336,48 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     assert!(s.contains("the first models are trained (v1: svd + ials)"), "{s}");
     assert!(s.contains(" For you ") && !s.contains("for now"), "{s}");
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
+}
+
+/// A later start draws the list last shown before the engine has loaded
+/// the saved model, and the engine's answer, when it comes, is that list.
+#[test]
+fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
+    let f = fixture();
+    let (mut app, dir) = fresh_app();
+    let sw = star_wars(&app);
+    app.open(sw);
+    press(&mut app, KeyCode::Char('5'));
+    let shown = (recommended_items(&app), app.predicted.clone());
+    drop(app);
+
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let opened = tx.clone();
+    let rec = Recommender::open_behind(
+        &home,
+        &f.runtime,
+        &f.module,
+        limits(),
+        f.dataset.clone(),
+        |_, _, _| {},
+        move |o| {
+            let _ = opened.send(Event::Opened(Box::new(o)));
+        },
+    )
+    .unwrap();
+    assert!(rec.loading() && rec.origin == ModelOrigin::Loaded && rec.meta.id == 1, "{:?}", rec.meta);
+    let mut app = App::new(rec);
+    app.theme = Theme::plain();
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("opening ml-100k") && s.contains("your last list meanwhile"), "{s}");
+    assert_eq!((recommended_items(&app), app.predicted.clone()), shown, "the kept list and predictions");
+    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
+    while app.rec.loading() || app.learning {
+        app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
+    }
+    assert_eq!(recommended_items(&app), shown.0, "the engine's answer is the list kept");
+    let s = screen(&app, 120, 30);
+    assert!(!s.contains("opening ml-100k") && s.contains("model: svd + ials ranking"), "{s}");
 }
 
 #[test]

@@ -134,6 +134,24 @@ pub fn stand_in(client: &mut EngineClient, dataset: &Dataset, ratings: usize, ra
     Ok(describe(client, dataset, plan, &fitted, started, None, None))
 }
 
+/// What a fit of `rating` on every rating of `dataset` will be, before it
+/// is done (no error, no time, id 0): the metadata shown while it is
+/// under way behind the first frame.
+pub fn pending(client: &EngineClient, dataset: &Dataset, rating: ModelSpec) -> ModelMeta {
+    let progress = Progress {
+        epoch: 0,
+        epochs: 0,
+        visited: 0,
+        per_epoch: 0,
+        train_rmse: None,
+        validation_rmse: None,
+        finished: false,
+    };
+    let fitted = Fitted { rating: progress, ranking_epochs: 0, ratings: dataset.ratings.len(), stopped: false };
+    let plan = Plan { rating, ranking: None, evaluate: false };
+    describe(client, dataset, plan, &fitted, Instant::now(), None, None)
+}
+
 /// What a fit is, as a version's metadata (id 0 until it is saved).
 fn describe(
     client: &EngineClient,

@@ -20,6 +20,7 @@ pub mod why;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -31,6 +32,7 @@ use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
 use cinema_store::dataset::Dataset;
 use cinema_store::history::{self, Preview, export::Export};
 use cinema_store::home::Home;
+use cinema_store::last_view::{self, LastView, ModelKey};
 use cinema_store::models::ModelMeta;
 use cinema_store::prefs::Prefs;
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
@@ -44,7 +46,7 @@ pub const CONTENT_NEIGHBOURS: u32 = 50;
 pub use cinema_store::prefs::DEFAULT_WEIGHT;
 
 /// The algorithm that serves while a first start's models train (see
-/// [`Recommender::open_at_once`]).
+/// [`Recommender::open_behind`]).
 pub const STAND_IN: &str = "baseline";
 /// A stand-in needs rough biases only: two of the baseline's sweeps (each a
 /// pass over every rating, 0.7 s at 25 million inside wasm), not its ten.
@@ -72,7 +74,7 @@ pub enum ModelOrigin {
     Loaded,
     Trained,
     /// Nothing saved could serve, so a quick baseline does while the
-    /// module's default models train behind the app ([`Recommender::open_at_once`]).
+    /// module's default models train behind the app ([`Recommender::open_behind`]).
     StandIn,
 }
 
@@ -84,12 +86,16 @@ pub struct Recommender {
     engine: EngineThread,
     /// Every movie's content terms, sent again whenever a training resets the engine.
     features: Arc<Vec<Features>>,
+    /// Where the list last shown to you is kept for the next start.
+    last_view: PathBuf,
     log: RatingsLog,
     /// Every trained model of this dataset; the active one serves.
     versions: Versions,
     you: u32,
     pub origin: ModelOrigin,
+    /// The serving model; while [`Self::loading`], the one expected to.
     pub meta: ModelMeta,
+    loading: bool,
     /// Problems found and repaired while opening (shown to the user).
     pub warnings: Vec<String>,
     /// What the person chose that every Cinema keeps (the hybrid weight).
@@ -99,109 +105,144 @@ pub struct Recommender {
 impl Recommender {
     /// Opens `dataset` for you: replays your ratings, restores the saved
     /// model (or trains the module's default once, reporting progress, and
-    /// saves it), then folds your ratings in.
+    /// saves it), then folds your ratings in; returns once all is done.
     pub fn open(
         home: &Home,
         runtime: &Runtime,
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+        on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
     ) -> Result<Recommender> {
-        Self::open_with(home, runtime, module, limits, dataset, &mut on_progress, false)
+        let (mut r, load) = Self::prepare(home, runtime, module, limits, dataset, false)?;
+        r.wait_for(load, on_progress)?;
+        Ok(r)
     }
 
-    /// [`Self::open`] without waiting for a first training: when no saved
-    /// model can serve, the module's `baseline` (one pass per epoch over
-    /// the ratings: seconds even at 25 million) serves as a stand-in, with
-    /// the origin [`ModelOrigin::StandIn`], and the caller trains the real
-    /// models (the app does so behind the screen). A module without a
-    /// baseline trains its defaults first, reporting to `on_progress`.
-    pub fn open_at_once(
+    /// [`Self::open`] for the app, which draws before the engine is ready:
+    /// returns as soon as what is on disk is read (your ratings, which
+    /// version will serve) and leaves loading the ratings and the model to
+    /// the engine thread, whose outcome goes to `done` there; until then
+    /// [`Self::loading`] holds, and every request waits behind the load.
+    ///
+    /// When no saved version can serve, the module's `baseline` (one pass
+    /// per epoch over the ratings: seconds even at 25 million) is trained
+    /// there as a stand-in, with the origin [`ModelOrigin::StandIn`], and the
+    /// caller trains the real models (the app does so behind the screen). A
+    /// module without a baseline trains its defaults before this returns,
+    /// reporting to `on_progress`, and `done` is not called.
+    pub fn open_behind(
         home: &Home,
         runtime: &Runtime,
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress),
+        on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
+        done: impl FnOnce(Result<Opened>) + Send + 'static,
     ) -> Result<Recommender> {
-        Self::open_with(home, runtime, module, limits, dataset, &mut on_progress, true)
+        let (mut r, load) = Self::prepare(home, runtime, module, limits, dataset, true)?;
+        if load.candidates.fits.is_empty() && load.stand_in.is_none() {
+            r.wait_for(load, on_progress)?;
+        } else {
+            r.engine.submit(move |client| done(load.run(client, &mut |_, _, _| {})));
+        }
+        Ok(r)
     }
 
-    fn open_with(
+    /// What opening needs from disk, read on the calling thread, with the
+    /// engine module started on its thread (from the compile cache:
+    /// milliseconds); the rest is the returned [`Load`]. `meta` and `origin`
+    /// are what the load is expected to give: the first version that fits
+    /// by its metadata, else a stand-in (`at_once`) when the module has one.
+    fn prepare(
         home: &Home,
         runtime: &Runtime,
         module: &EngineModule,
         limits: Limits,
         dataset: Dataset,
-        on_progress: &mut dyn FnMut(&ModelSpec, Role, &Progress),
         at_once: bool,
-    ) -> Result<Recommender> {
-        let started = std::time::Instant::now();
-        let mut took = Vec::new();
-        let mut lap = |what: &'static str| took.push((what, started.elapsed()));
+    ) -> Result<(Recommender, Load)> {
         let place = cinema_store::place::place(home, &dataset);
         let (log, mut warnings) = RatingsLog::open(&place.ratings_path(home))?;
         warnings.extend(place.warning.clone());
-        let mut client = EngineClient::start(runtime, module, limits)?;
-        let you = dataset.user_ids.len() as u32;
-        let mut train = triples(&dataset.ratings);
-        let base = train.len();
-        train.extend(your_triples(&dataset, &log, you));
-        lap("module");
-        client.load(you + 1, dataset.movies.len() as u32, scale(&dataset), &train, &[])?;
-        lap("ratings");
-
+        let client = EngineClient::start(runtime, module, limits)?;
         let (versions, migrated) = Versions::open(&place.models_dir(home))?;
         warnings.extend(migrated);
-        let restored = restore(&mut client, &versions, &dataset.fingerprint(), &mut warnings)?;
-        let (meta, origin) = match restored {
-            Some(meta) => (meta, ModelOrigin::Loaded),
-            None => {
-                let hello = client.hello();
-                let plan = Plan {
-                    rating: hello.default_rating().context("engine offers no rating model")?,
-                    ranking: hello.default_ranking(),
-                    evaluate: false,
-                };
-                let you: Vec<(u32, f32)> = train[base..].iter().map(|&(_, i, r)| (i, r)).collect();
-                let stand_in = hello.algorithm(STAND_IN).map(stand_in_spec).filter(|s| s != &plan.rating);
-                if let Some(spec) = stand_in.filter(|_| at_once) {
-                    let meta = lab::train::stand_in(&mut client, &dataset, train.len(), spec)?;
-                    (meta, ModelOrigin::StandIn)
-                } else {
-                    let trained =
-                        lab::train::run(&mut client, &dataset, &you, plan, &versions, reporting(on_progress))?
-                            .context("the first training was cancelled")?;
-                    if let Some(why) = trained.unsaved {
-                        warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
-                    }
-                    (trained.meta, ModelOrigin::Trained)
-                }
+        let dataset = Arc::new(dataset);
+        let candidates = candidates(&client, &versions, &dataset.fingerprint(), &mut warnings)?;
+        let hello = client.hello();
+        let stand_in = hello
+            .algorithm(STAND_IN)
+            .map(stand_in_spec)
+            .filter(|s| at_once && Some(s) != hello.default_rating().as_ref());
+        let (meta, origin) = match (candidates.fits.first(), &stand_in) {
+            (Some((_, meta)), _) => (meta.clone(), ModelOrigin::Loaded),
+            (None, Some(spec)) => (lab::train::pending(&client, &dataset, spec.clone()), ModelOrigin::StandIn),
+            // Trained by the load, which is then waited for.
+            (None, None) => {
+                let spec = hello.default_rating().context("the engine offers no rating model")?;
+                (lab::train::pending(&client, &dataset, spec), ModelOrigin::Trained)
             }
         };
-        lap("model");
         let features = Arc::new(features::features(&dataset));
-        build_content(&mut client, &features, &mut warnings)?;
-        lap("content");
-        let engine = EngineThread::spawn(client);
-        let mut r = Recommender {
-            dataset: Arc::new(dataset),
+        let r = Recommender {
+            dataset: dataset.clone(),
             stats: OnceCell::new(),
-            engine,
-            features,
+            engine: EngineThread::spawn(client),
+            features: features.clone(),
+            last_view: place.last_view_path(home),
             log,
-            versions,
-            you,
+            versions: versions.clone(),
+            you: dataset.user_ids.len() as u32,
             origin,
             meta,
+            // Until the load is settled.
+            loading: true,
             warnings,
             prefs: Prefs::of(home),
         };
-        r.fold_in_you()?;
-        lap("fold-in");
-        tracing::info!("opened {} in {took:.1?} (time at the end of each step)", r.dataset.name);
-        Ok(r)
+        let load = Load { dataset, versions, features, you: r.you, yours: r.your_fold_in(), candidates, stand_in };
+        Ok((r, load))
+    }
+
+    /// Runs `load` on the engine thread and waits for it.
+    fn wait_for(
+        &mut self,
+        load: Load,
+        mut on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
+    ) -> Result<()> {
+        let opened = self.engine.call(move |client| load.run(client, &mut on_progress));
+        self.settle(opened).map(drop)
+    }
+
+    /// Takes the outcome of the load [`Self::open_behind`] left to the
+    /// engine thread: the model that serves and the warnings to show. A
+    /// model activated since (which ran after the load) is kept.
+    pub fn settle(&mut self, opened: Result<Opened>) -> Result<Vec<String>> {
+        let was_loading = std::mem::replace(&mut self.loading, false);
+        let opened = opened?;
+        if was_loading {
+            (self.meta, self.origin) = (opened.meta, opened.origin);
+        }
+        self.warnings.extend(opened.warnings.iter().cloned());
+        Ok(opened.warnings)
+    }
+
+    /// The engine is still loading the ratings and the model (see
+    /// [`Self::open_behind`]): requests wait behind it.
+    pub fn loading(&self) -> bool {
+        self.loading
+    }
+
+    /// The list last shown to you with the model that serves, kept from an
+    /// earlier run (see [`cinema_store::last_view`]).
+    pub fn last_view(&self) -> Option<LastView> {
+        last_view::load(&self.last_view, &self.model_key()?, self.dataset.movies.len())
+    }
+
+    /// The serving version, as a key for the lists it made (`None` for a stand-in).
+    fn model_key(&self) -> Option<ModelKey> {
+        (self.meta.id != 0).then_some(ModelKey { id: self.meta.id, created: self.meta.created })
     }
 
     /// Per-movie counts, means and rating distributions of the dataset.
@@ -356,6 +397,9 @@ impl Recommender {
             cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
             // All on CF is CF's own list: asked for as such, with no parts.
             weight: weight.filter(|&w| w < 1.0),
+            keep: (user == self.you && !cold)
+                .then(|| self.model_key().map(|key| (self.last_view.clone(), key)))
+                .flatten(),
         }
     }
 
@@ -422,6 +466,8 @@ impl Recommender {
             c.fold_in(you, fold)
         })?;
         self.versions.set_active(id)?;
+        // The engine works in order: any load it had was done before this.
+        self.loading = false;
         self.meta = meta.clone();
         if self.stand_in() {
             // The first real model: what the views say of it is "trained".
@@ -531,6 +577,8 @@ struct ViewRequest {
     /// The cold-start list, when the viewer has nothing personal yet.
     cold: Option<Vec<Scored>>,
     weight: Option<f32>,
+    /// Where to keep the answer for the next start, and the model it comes from.
+    keep: Option<(PathBuf, ModelKey)>,
 }
 
 impl ViewRequest {
@@ -555,7 +603,19 @@ impl ViewRequest {
             }
             (None, None) => client.recommend(self.user, self.n)?,
         };
-        Ok(View { user: self.user, predicted, recs, parts })
+        let view = View { user: self.user, predicted, recs, parts };
+        if let Some((path, model)) = self.keep {
+            let kept = LastView {
+                model,
+                recs: view.recs.clone(),
+                parts: view.parts.clone(),
+                predicted: view.predicted.clone(),
+            };
+            if let Err(e) = last_view::save(&path, &kept) {
+                tracing::debug!("could not keep the list for the next start: {e:#}");
+            }
+        }
+        Ok(view)
     }
 }
 
@@ -622,48 +682,155 @@ fn reporting(
     }
 }
 
-/// Loads the active version into the engine; if it cannot serve here, the
-/// newest version that can (made active). `None`: there is none, and why
-/// goes to `warnings`.
-fn restore(
-    client: &mut EngineClient,
+/// What the engine has found opening a dataset (see [`Recommender::open_behind`]).
+#[derive(Debug)]
+pub struct Opened {
+    pub meta: ModelMeta,
+    pub origin: ModelOrigin,
+    /// Problems found on the way, to be shown.
+    pub warnings: Vec<String>,
+}
+
+/// The engine thread's part of opening a dataset: every rating into the
+/// engine, a saved version restored (else a stand-in or the first
+/// training), the content model and your fold-in.
+struct Load {
+    dataset: Arc<Dataset>,
+    versions: Versions,
+    features: Arc<Vec<Features>>,
+    you: u32,
+    /// Your ratings when the dataset was opened, by dense movie index.
+    yours: Vec<(u32, f32)>,
+    candidates: Candidates,
+    /// What serves when no candidate does, if not the first training.
+    stand_in: Option<ModelSpec>,
+}
+
+impl Load {
+    fn run(
+        self,
+        client: &mut EngineClient,
+        on_progress: &mut dyn FnMut(&ModelSpec, Role, &Progress),
+    ) -> Result<Opened> {
+        let started = std::time::Instant::now();
+        let mut took = Vec::new();
+        let mut lap = |what: &'static str| took.push((what, started.elapsed()));
+        let dataset = &self.dataset;
+        let mut train = triples(&dataset.ratings);
+        train.extend(self.yours.iter().map(|&(i, r)| (self.you, i, r)));
+        client.load(self.you + 1, dataset.movies.len() as u32, scale(dataset), &train, &[])?;
+        lap("ratings");
+        let mut warnings = Vec::new();
+        let restored = restore(client, &self.versions, self.candidates, &mut warnings)?;
+        let (meta, origin) = match (restored, self.stand_in) {
+            (Some(meta), _) => (meta, ModelOrigin::Loaded),
+            (None, Some(spec)) => (lab::train::stand_in(client, dataset, train.len(), spec)?, ModelOrigin::StandIn),
+            (None, None) => {
+                let hello = client.hello();
+                let plan = Plan {
+                    rating: hello.default_rating().context("engine offers no rating model")?,
+                    ranking: hello.default_ranking(),
+                    evaluate: false,
+                };
+                let trained =
+                    lab::train::run(client, dataset, &self.yours, plan, &self.versions, reporting(on_progress))?
+                        .context("the first training was cancelled")?;
+                if let Some(why) = trained.unsaved {
+                    warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
+                }
+                (trained.meta, ModelOrigin::Trained)
+            }
+        };
+        lap("model");
+        build_content(client, &self.features, &mut warnings)?;
+        lap("content");
+        client.fold_in(self.you, self.yours)?;
+        lap("fold-in");
+        tracing::info!("opened {} in {took:.1?} (time at the end of each step)", dataset.name);
+        Ok(Opened { meta, origin, warnings })
+    }
+}
+
+/// The versions that may serve here, best first: the active one, then the
+/// newest first, each judged by its metadata alone (the model itself is
+/// checked when it is loaded). A pointer naming no version is said in
+/// `warnings`.
+fn candidates(
+    client: &EngineClient,
     versions: &Versions,
     fingerprint: &str,
     warnings: &mut Vec<String>,
-) -> Result<Option<ModelMeta>> {
+) -> Result<Candidates> {
     let (active, pointer) = versions.active_and_why()?;
     warnings.extend(pointer);
-    let Some(active) = active else { return Ok(None) };
+    let Some(active) = active else { return Ok(Candidates::default()) };
     let wants_ranking = client.hello().default_ranking().is_some();
-    let sha = client.module_sha256().to_owned();
-    let mut problem = None;
+    let sha = client.module_sha256();
+    let (mut fits, mut passed_over) = (Vec::new(), None);
     let others = versions.ids()?.into_iter().rev().filter(|&id| id != active);
     for id in std::iter::once(active).chain(others) {
-        let why = match versions.load(id) {
+        let why = match versions.peek(id) {
             Err(e) => format!("{e:#}"),
             // Saved before ranking models existed: retrain, so the list is ranked for watching.
-            Ok((meta, _)) if meta.ranking.is_none() && wants_ranking => "has no ranking model".into(),
-            Ok((meta, bytes)) => match lab::unusable(&meta, &sha, fingerprint) {
+            Ok(meta) if meta.ranking.is_none() && wants_ranking => "has no ranking model".into(),
+            Ok(meta) => match lab::unusable(&meta, sha, fingerprint) {
                 Some(why) => format!("was {why}"),
-                None => match client.import_model(bytes) {
-                    Ok(()) => {
-                        // Said, not repaired: a read never moves the pointer.
-                        if let Some(problem) = problem {
-                            warnings.push(format!(
-                                "{problem}; serving v{id} instead (`cinema versions activate {id}` makes that lasting)"
-                            ));
-                        }
-                        return Ok(Some(meta));
-                    }
-                    Err(e) => format!("no longer fits ({e:#})"),
-                },
+                None => {
+                    fits.push((id, meta));
+                    continue;
+                }
             },
         };
         if id == active {
-            problem = Some(format!("the active model v{id} {why}"));
+            passed_over = Some(format!("the active model v{id} {why}"));
         }
     }
-    let engine = client.hello().engine.clone();
-    warnings.push(format!("{}; retraining with {engine} ({})", problem.unwrap_or_default(), lab::short(&sha)));
+    Ok(Candidates { active: Some(active), fits, passed_over })
+}
+
+#[derive(Default)]
+struct Candidates {
+    /// The version the pointer names (else the newest), if any.
+    active: Option<u32>,
+    /// The versions that may serve, best first.
+    fits: Vec<(u32, ModelMeta)>,
+    /// Why the active version is not the first that fits, if it is not.
+    passed_over: Option<String>,
+}
+
+/// Loads the first of `candidates` whose model is whole and fits the
+/// engine; `None`: none is, and why goes to `warnings`.
+fn restore(
+    client: &mut EngineClient,
+    versions: &Versions,
+    candidates: Candidates,
+    warnings: &mut Vec<String>,
+) -> Result<Option<ModelMeta>> {
+    let Candidates { active, fits, mut passed_over } = candidates;
+    for (id, _) in fits {
+        let why = match versions.load(id) {
+            Err(e) => format!("{e:#}"),
+            Ok((meta, bytes)) => match client.import_model(bytes) {
+                Ok(()) => {
+                    // Said, not repaired: a read never moves the pointer.
+                    if let Some(problem) = passed_over {
+                        warnings.push(format!(
+                            "{problem}; serving v{id} instead (`cinema versions activate {id}` makes that lasting)"
+                        ));
+                    }
+                    return Ok(Some(meta));
+                }
+                Err(e) => format!("no longer fits ({e:#})"),
+            },
+        };
+        if Some(id) == active {
+            passed_over = Some(format!("the active model v{id} {why}"));
+        }
+    }
+    if active.is_some() {
+        let engine = client.hello().engine.clone();
+        let sha = client.module_sha256().to_owned();
+        warnings.push(format!("{}; retraining with {engine} ({})", passed_over.unwrap_or_default(), lab::short(&sha)));
+    }
     Ok(None)
 }

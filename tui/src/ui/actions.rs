@@ -32,6 +32,7 @@ impl App {
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
             Event::Answer(answer) => self.on_answer(*answer),
+            Event::Opened(opened) => self.on_opened(*opened),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,
         }
@@ -68,10 +69,7 @@ impl App {
             Action::ShowRatings => self.show(Tab::Ratings),
             Action::ShowData => self.show(Tab::Data),
             Action::ShowLab => self.show(Tab::Lab),
-            Action::ShowVersions => {
-                self.shelf_reload();
-                self.show(Tab::Versions);
-            }
+            Action::ShowVersions => self.show(Tab::Versions),
             Action::PrevChoice => self.lab.form.cycle(-1),
             Action::NextChoice => self.lab.form.cycle(1),
             Action::EditField => self.lab.form.edit(),
@@ -203,6 +201,11 @@ impl App {
         if tab != self.tab {
             // A failure is news once: leaving the view puts it away.
             self.data.error = None;
+        }
+        if tab == Tab::Versions {
+            // Read when looked at: each version's checksum is a pass over
+            // its file (tens of ms apiece), too much for every start.
+            self.shelf_reload();
         }
         self.tab = tab;
     }

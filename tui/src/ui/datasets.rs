@@ -10,7 +10,7 @@ use super::complete;
 use super::state::{App, HistoryPreview, Level, Running};
 use super::work::{self, Job, Report};
 use crate::modules::DEFAULT_MODULE;
-use crate::recommender::{ModelOrigin, Recommender};
+use crate::recommender::{ModelOrigin, Opened, Recommender};
 use cinema_host::ModuleSource;
 
 impl App {
@@ -108,6 +108,44 @@ impl App {
             }
             Err(e) => self.notify(Level::Error, format!("could not import: {e:#}")),
         }
+    }
+
+    /// The engine has loaded the dataset opened behind the first frame:
+    /// its warnings are shown, and when the model is not the one expected
+    /// (the saved version did not load after all) the lists are asked for
+    /// again and a stand-in's first training starts. A load that failed is
+    /// said; one that broke the module's limits falls back to the built-in
+    /// module.
+    pub(super) fn on_opened(&mut self, opened: anyhow::Result<Opened>) -> bool {
+        if !self.rec.loading() {
+            // Superseded: another dataset, or a model activated since.
+            return false;
+        }
+        let expected = self.rec.origin;
+        match self.rec.settle(opened) {
+            Ok(warnings) => {
+                if !warnings.is_empty() {
+                    self.notify(Level::Error, warnings.join("; "));
+                }
+                if self.rec.origin != expected {
+                    self.refresh(false, None);
+                    if self.rec.stand_in() && self.lab.run.is_none() {
+                        self.lab_first_training();
+                    }
+                }
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                if !(cinema_host::is_fault(&e) && self.fall_back(&why)) {
+                    let name = self.rec.dataset.name.clone();
+                    self.notify(
+                        Level::Error,
+                        format!("the engine could not open {name}: {why} (d opens another dataset)"),
+                    );
+                }
+            }
+        }
+        true
     }
 
     /// The module in use broke a limit or a rule and its instance is gone:

@@ -12,6 +12,7 @@ use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 use super::insight::Answer;
 use super::state::Viewed;
 use super::work::Report;
+use crate::recommender::Opened;
 
 const TICK: Duration = Duration::from_millis(250);
 /// Rows one notch of the mouse wheel moves.
@@ -28,6 +29,8 @@ pub enum Event {
     Viewed(Box<Viewed>),
     /// The engine thread's answer about similar movies, an explanation or the weight's impact.
     Answer(Box<Answer>),
+    /// The engine has loaded the dataset the app opened before it was ready.
+    Opened(Box<anyhow::Result<Opened>>),
     InputFailed(String),
 }
 

@@ -1,8 +1,9 @@
 //! `cinema [--dataset PATH]`: opens the dataset — the one given, else the
 //! one last opened in the app, else the built-in demo catalogue — and runs
-//! the app. With no saved model a quick stand-in serves the first frame and
-//! the module's default models train behind the screen (see
-//! [`Recommender::open_at_once`]).
+//! the app. The first frame is drawn from what is on disk while the engine
+//! loads the ratings and the model behind it; with no saved model a quick
+//! stand-in serves and the module's default models train behind the screen
+//! (see [`Recommender::open_behind`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
@@ -11,6 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::App;
+use super::event::Event;
 use super::work::{self, Launcher};
 use crate::recommender::Recommender;
 use cinema_host::{EngineModule, Limits, Runtime};
@@ -38,8 +40,19 @@ pub fn launch(
     let started = Instant::now();
     let (dataset, source, warning) = choose(&home, dataset)?;
     let loaded = started.elapsed();
-    let mut rec =
-        Recommender::open_at_once(&home, &runtime, &module, limits, dataset, crate::recommender::print_progress)?;
+    let events = mpsc::channel();
+    let tell = events.0.clone();
+    let mut rec = Recommender::open_behind(
+        &home,
+        &runtime,
+        &module,
+        limits,
+        dataset,
+        crate::recommender::print_progress,
+        move |opened| {
+            let _ = tell.send(Event::Opened(Box::new(opened)));
+        },
+    )?;
     let opened = started.elapsed();
     rec.warnings.extend(warning);
     if let Some(path) = &source
@@ -47,12 +60,11 @@ pub fn launch(
     {
         work::remember(&home, path, &mut rec);
     }
-    let events = mpsc::channel();
     let mut app = App::new(rec);
     app.source = source;
     app.attach(Launcher::new(home, Arc::new(runtime), Arc::new(module), limits), events.0.clone());
     tracing::info!(
-        "start-up: dataset {:.0} ms, engine and model {:.0} ms, first answers {:.0} ms",
+        "start-up: dataset {:.0} ms, files and module {:.0} ms, first frame's state {:.0} ms (the engine loads behind it)",
         loaded.as_secs_f64() * 1e3,
         (opened - loaded).as_secs_f64() * 1e3,
         (started.elapsed() - opened).as_secs_f64() * 1e3

@@ -278,10 +278,15 @@ impl App {
             generation: 0,
             quit: false,
         };
-        // Nothing is attached yet, so this first answer is waited for: the
-        // first frame shows the lists.
-        app.refresh(false, None);
-        app.shelf_reload();
+        if app.rec.loading() {
+            // The engine is loading behind the first frame: it shows what
+            // was kept, and the engine's answer follows (see `attach`).
+            app.show_kept();
+        } else {
+            // Nothing is attached yet, so this first answer is waited for:
+            // the first frame shows the lists.
+            app.refresh(false, None);
+        }
         if !warnings.is_empty() {
             app.notify(Level::Error, warnings);
         }
@@ -294,6 +299,9 @@ impl App {
     /// starts the first training at once.
     pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
         self.worker = Some(Worker { launcher, events });
+        if self.rec.loading() {
+            self.refresh(false, None);
+        }
         if self.rec.stand_in() {
             self.lab_first_training();
         }
@@ -477,6 +485,22 @@ impl App {
             self.report_change(changed);
         }
         true
+    }
+
+    /// What the first frame shows while the engine loads: the list and
+    /// predictions last shown with the model that will serve, else (a first
+    /// start, or the list was not kept) the popular-and-well-rated list.
+    fn show_kept(&mut self) {
+        self.load_viewer_ratings();
+        match self.rec.last_view() {
+            Some(kept) => (self.recs, self.parts, self.predicted) = (kept.recs, kept.parts, kept.predicted),
+            None if self.cold_start() => {
+                self.recs =
+                    crate::recommender::cold_start::popular_and_well_rated(self.rec.stats(), RECOMMENDATIONS as usize)
+            }
+            None => {}
+        }
+        self.refresh_rows();
     }
 
     /// Recomputes the browse rows, keeping the selected movie selected when it is still shown.

@@ -223,6 +223,7 @@ pub fn spawn(job: Job, launcher: Launcher, tx: Sender<Event>) {
     }
 }
 
+#[derive(Clone)]
 struct Reporter {
     tx: Sender<Event>,
     last: Option<Instant>,
@@ -260,9 +261,10 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
         None => demo::catalogue(),
     };
     progress.send(Stage::Opening, true);
-    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, |spec, role, p| {
+    let mut training_progress = progress.clone();
+    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, move |spec, role, p| {
         let (stage, last) = training(spec, role, p);
-        progress.send(stage, last);
+        training_progress.send(stage, last);
     })?;
     if let Some(path) = &path {
         remember(&l.home, path, &mut rec);

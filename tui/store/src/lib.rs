@@ -1,6 +1,6 @@
 //! Everything on disk: the app's home directory, dataset import and its
 //! binary cache, predefined train/test splits, your ratings log (and your
-//! history imported from Letterboxd or IMDb), saved model versions, and the demo and synthetic catalogues.
+//! history imported from Letterboxd or IMDb), the last list shown to you, saved model versions, and the demo and synthetic catalogues.
 
 pub mod atomic;
 pub mod cache;
@@ -11,6 +11,7 @@ pub mod history;
 pub mod home;
 pub mod import;
 pub mod input;
+pub mod last_view;
 pub mod lock;
 pub mod models;
 pub mod place;

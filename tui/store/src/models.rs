@@ -126,23 +126,51 @@ pub fn save(path: &Path, meta: &ModelMeta, model: &[u8]) -> Result<()> {
 
 pub fn load(path: &Path) -> Result<(ModelMeta, Vec<u8>)> {
     let bytes = std::fs::read(path).with_context(|| format!("could not read the model {}", path.display()))?;
-    let bad = |why: &str| -> Result<(ModelMeta, Vec<u8>)> { bail!("the model {} is {why}", path.display()) };
-    if bytes.len() < 16 + 32 || &bytes[..8] != MAGIC {
+    let meta_len = head(path, &bytes, bytes.len() as u64)?;
+    let (body, digest) = bytes.split_at(bytes.len() - 32);
+    if Sha256::digest(body)[..] != *digest {
+        bail!("the model {} is damaged (checksum mismatch)", path.display());
+    }
+    let meta = meta(path, &body[16..16 + meta_len])?;
+    Ok((meta, body[16 + meta_len..].to_vec()))
+}
+
+/// A model file's metadata alone, read from its head without the model
+/// bytes or the checksum (which [`load`] checks): what the file says it is,
+/// cheap enough to decide at start-up which version will serve before the
+/// engine has loaded it.
+pub fn peek(path: &Path) -> Result<ModelMeta> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).with_context(|| format!("could not read the model {}", path.display()))?;
+    let len = file.metadata()?.len();
+    let mut first = Vec::with_capacity(16);
+    (&mut file).take(16).read_to_end(&mut first)?;
+    let meta_len = head(path, &first, len)?;
+    let mut meta_json = vec![0; meta_len];
+    file.read_exact(&mut meta_json)?;
+    meta(path, &meta_json)
+}
+
+/// Checks a model file's first bytes (`len`: the whole file's length) and
+/// returns the length of its metadata.
+fn head(path: &Path, first: &[u8], len: u64) -> Result<usize> {
+    let bad = |why: &str| -> Result<usize> { bail!("the model {} is {why}", path.display()) };
+    if len < 16 + 32 || first.len() < 16 || &first[..8] != MAGIC {
         return bad("not a Cinema model file");
     }
-    let version = u32::from_le_bytes(bytes[8..12].try_into()?);
+    let version = u32::from_le_bytes(first[8..12].try_into()?);
     if version != VERSION {
         return bad(&format!("of format {version}, this Cinema reads format {VERSION}"));
     }
-    let (body, digest) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(body)[..] != *digest {
-        return bad("damaged (checksum mismatch)");
+    let meta_len = u32::from_le_bytes(first[12..16].try_into()?) as usize;
+    if 16 + meta_len as u64 + 32 > len {
+        return bad("truncated");
     }
-    let meta_len = u32::from_le_bytes(bytes[12..16].try_into()?) as usize;
-    let Some(meta_json) = body.get(16..16 + meta_len) else { return bad("truncated") };
-    let meta: ModelMeta =
-        serde_json::from_slice(meta_json).with_context(|| format!("metadata of {}", path.display()))?;
-    Ok((meta, body[16 + meta_len..].to_vec()))
+    Ok(meta_len)
+}
+
+fn meta(path: &Path, json: &[u8]) -> Result<ModelMeta> {
+    serde_json::from_slice(json).with_context(|| format!("metadata of {}", path.display()))
 }
 
 /// Where models were saved before versions (migrated into v1).
@@ -192,5 +220,30 @@ mod tests {
         }
         std::fs::write(&path, &good[..good.len() / 2]).unwrap();
         assert!(load(&path).is_err());
+    }
+
+    #[test]
+    fn peek_reads_the_metadata_alone_and_refuses_what_is_not_a_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACTIVE);
+        save(&path, &meta(), &[9; 1000]).unwrap();
+        assert_eq!(peek(&path).unwrap(), meta());
+        let good = std::fs::read(&path).unwrap();
+        // The model bytes are not read, nor checked: `load` does that.
+        let mut flipped = good.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        assert_eq!(peek(&path).unwrap(), meta());
+        // What the head says is checked as `load` checks it, with the same words.
+        let meta_end = 16 + u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+        for cut in [meta_end + 31, 20, 8] {
+            std::fs::write(&path, &good[..cut]).unwrap();
+            let (peeked, loaded) = (peek(&path).unwrap_err(), load(&path).unwrap_err());
+            assert_eq!(format!("{peeked:#}"), format!("{loaded:#}"), "cut at {cut}");
+        }
+        let mut future = good.clone();
+        future[8..12].copy_from_slice(&7u32.to_le_bytes());
+        std::fs::write(&path, &future).unwrap();
+        assert!(format!("{:#}", peek(&path).unwrap_err()).contains("of format 7, this Cinema reads format 1"));
     }
 }

@@ -30,6 +30,11 @@ impl Place {
     pub fn models_dir(&self, home: &Home) -> PathBuf {
         home.models_dir(&self.key)
     }
+
+    /// The last list shown to you here (see [`crate::last_view`]).
+    pub fn last_view_path(&self, home: &Home) -> PathBuf {
+        home.ratings_path(&self.key).with_extension("view")
+    }
 }
 
 /// The place of `dataset`, claiming its name if nobody has. A data

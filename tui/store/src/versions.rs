@@ -87,6 +87,12 @@ impl Versions {
             .collect())
     }
 
+    /// Version `id`'s metadata without loading or checking its model (see
+    /// [`models::peek`]).
+    pub fn peek(&self, id: u32) -> Result<ModelMeta> {
+        models::peek(&self.path(id))
+    }
+
     pub fn load(&self, id: u32) -> Result<(ModelMeta, Vec<u8>)> {
         let path = self.path(id);
         if !path.exists() {

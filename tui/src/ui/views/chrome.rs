@@ -53,6 +53,7 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let width = area.width as usize;
     let text = match &app.toast {
+        _ if app.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
         // The engine thread is learning a change: the lists follow in a moment.
         _ if app.learning => Line::styled(fit(" … learning your ratings", width), t.dim()),
         Some(toast) if toast.level == Level::Error => {
@@ -76,6 +77,16 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
         }
     };
     line(text, area, buf);
+}
+
+/// What shows while the engine loads behind the first frame.
+fn opening(app: &App) -> String {
+    let kept = if app.rec.stand_in() { "popular movies meanwhile" } else { "your last list meanwhile" };
+    format!(
+        " … opening {}: the engine loads {} ratings and the model · {kept}",
+        app.rec.dataset.name,
+        app.rec.dataset.ratings.len()
+    )
 }
 
 /// Where a first start's models are, while a stand-in serves.
