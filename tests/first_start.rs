@@ -11,12 +11,14 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use cinema::lab::train::Phase;
 use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::state::Tab;
-use cinema::ui::work::{Launcher, Report, Stage};
+use cinema::ui::work::{LabReport, Launcher, Report, Stage};
 use cinema_host::{Limits, Runtime};
+use cinema_protocol::Role;
 use cinema_store::dataset::{Format, RatingScale};
 use cinema_store::download::{FILE_NAME, download};
 use cinema_store::{Home, demo, import};
@@ -198,8 +200,9 @@ fn nothing_listening_is_a_clear_error() {
 
 // --- Downloading from the app ----------------------------------------------------
 
-/// The demo, then `d` `D`: the download, the import and the first training
-/// report progress, and the app switches to latest-small, half stars and all.
+/// The demo, then `d` `D`: the download and the import report progress, the
+/// app switches to latest-small (half stars and all) with a stand-in while
+/// the first models train behind the screen, then swaps them in.
 #[test]
 fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let zip = latest_small_zip();
@@ -234,28 +237,37 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     assert_eq!(app.data.error, None);
     let len = zip.len() as u64;
     assert!(stages.contains(&Stage::Downloading { done: len, total: Some(len) }), "{stages:?}");
-    // The rating model, then the ranking model: each one's progress rises to 1.
-    for ranking in [false, true] {
-        let trained: Vec<f64> = stages
-            .iter()
-            .filter_map(|s| match s {
-                Stage::Training { fraction, ranking: r, .. } if *r == ranking => Some(*fraction),
-                _ => None,
-            })
-            .collect();
-        assert!(trained.len() > 1 && trained.windows(2).all(|w| w[0] <= w[1]), "{ranking}: {trained:?}");
-        assert_eq!(trained.last(), Some(&1.0));
-    }
+    assert!(stages.contains(&Stage::Opening), "{stages:?}");
+    // The switch comes once the files are read: a stand-in serves while the
+    // first models train behind the screen.
+    assert!(!stages.iter().any(|s| matches!(s, Stage::Training { .. })), "no training before the switch: {stages:?}");
     let ds = &app.rec.dataset;
     assert_eq!((ds.name.as_str(), ds.movies.len(), ds.scale), ("ml-latest-small", 9742, RatingScale::HALF_STARS));
-    assert_eq!((app.rec.origin, app.tab), (ModelOrigin::Trained, Tab::Browse));
+    assert_eq!((app.rec.origin, app.tab), (ModelOrigin::StandIn, Tab::Browse));
     let saved = dir.path().join("datasets").join(FILE_NAME);
     assert_eq!(home.active_dataset(), Some(saved.clone()), "the download is the next start's dataset");
     assert_eq!(app.source, Some(saved));
-    assert!(dir.path().join("models/ml-latest-small/v1.cmodel").is_file(), "the trained model is saved");
 
-    // Half stars: 4, then `.` makes it 4.5.
+    // Half stars: 4, then `.` makes it 4.5 — while the first models train.
     app.handle_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
     app.handle_key(KeyEvent::new(KeyCode::Char('.'), KeyModifiers::NONE));
+    assert_eq!(app.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
+    // The rating model, then the ranking model: each one's progress rises to its end.
+    let mut epochs: Vec<(Role, u32, u32)> = Vec::new();
+    while app.rec.loading() || app.lab.run.is_some() || app.learning {
+        let event = rx.recv_timeout(Duration::from_secs(600)).expect("the first training reports");
+        if let Event::Work(Report::Lab(LabReport::Phase(Phase::Training { role, progress, refit: false, .. }))) = &event
+        {
+            epochs.push((*role, progress.epoch, progress.epochs));
+        }
+        app.handle(event);
+    }
+    for role in [Role::Rating, Role::Ranking] {
+        let mine: Vec<(u32, u32)> = epochs.iter().filter(|e| e.0 == role).map(|e| (e.1, e.2)).collect();
+        assert!(mine.len() > 1 && mine.windows(2).all(|w| w[0].0 <= w[1].0), "{role:?}: {mine:?}");
+        assert!(mine.last().is_some_and(|&(done, all)| done == all), "{role:?}: {mine:?}");
+    }
+    assert_eq!(app.rec.origin, ModelOrigin::Trained);
+    assert!(dir.path().join("models/ml-latest-small/v1.cmodel").is_file(), "the trained models are saved");
     assert_eq!(app.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
 }

@@ -196,7 +196,7 @@ fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
     app.source = Some(ml100k.clone());
     app.refresh(false, None);
     let deadline = Instant::now() + TIMEOUT;
-    while app.learning || app.data.running.is_some() {
+    while app.learning || app.data.running.is_some() || app.rec.loading() {
         let event = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("an answer in time");
         app.handle(event);
     }

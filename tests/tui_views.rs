@@ -292,11 +292,18 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     let (tx, rx) = mpsc::channel();
     let opened = tx.clone();
     let no_training = |_: &ModelSpec, _: Role, _: &Progress| panic!("no training before the first frame");
-    let rec =
-        Recommender::open_behind(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), no_training, move |o| {
-            let _ = opened.send(Event::Opened(Box::new(o)));
-        })
-        .unwrap();
+    let rec = Recommender::open_behind(
+        &home,
+        &f.runtime,
+        &f.module,
+        limits(),
+        f.dataset.clone(),
+        no_training,
+        move |d, o| {
+            let _ = opened.send(Event::Opened(d, Box::new(o)));
+        },
+    )
+    .unwrap();
     assert!(rec.stand_in() && rec.meta.algorithm == "baseline" && rec.meta.id == 0, "{:?}", rec.meta);
     assert!(rec.versions().ids().unwrap().is_empty(), "a stand-in is not a version");
     let mut app = App::new(rec);
@@ -360,8 +367,8 @@ fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
         limits(),
         f.dataset.clone(),
         |_, _, _| {},
-        move |o| {
-            let _ = opened.send(Event::Opened(Box::new(o)));
+        move |d, o| {
+            let _ = opened.send(Event::Opened(d, Box::new(o)));
         },
     )
     .unwrap();

@@ -46,7 +46,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         meta.ranking.as_ref().map(|r| format!("(lists ordered by {r})")).unwrap_or_default()
     );
     if let Some(m) = &meta.metrics {
-        println!("on the held-out ratings ({}):", train::protocol());
+        println!("on the held-out ratings ({}):", meta.protocol.as_deref().unwrap_or_default());
         for (name, value, _) in m.named() {
             println!("  {name:<22} {value:.4}");
         }
@@ -73,8 +73,9 @@ pub fn train_version(
     }
     let you: Vec<(u32, f32)> =
         log.ratings().iter().filter_map(|(&id, e)| dataset.movie_index(id).map(|i| (i, e.value))).collect();
+    let users = dataset.user_ids.len();
     let meta = train::run(client, dataset, &you, plan, &versions, |phase| {
-        print_phase(phase);
+        print_phase(phase, users);
         ControlFlow::Continue(())
     })?;
     let trained = meta.context("the training was cancelled")?;
@@ -84,7 +85,8 @@ pub fn train_version(
     Ok(trained.meta)
 }
 
-fn print_phase(phase: &Phase) {
+/// `users`: how many the dataset has (a large one is scored on a sample).
+fn print_phase(phase: &Phase, users: usize) {
     match phase {
         Phase::Training { role, algorithm, progress: p, refit } if p.visited == 0 && p.epoch > 0 => {
             let role = if *role == Role::Ranking { "ranking" } else { "rating" };
@@ -99,7 +101,7 @@ fn print_phase(phase: &Phase) {
                 rmse("validation RMSE", p.validation_rmse)
             );
         }
-        Phase::Evaluating => eprintln!("scoring on the held-out ratings ({})", train::protocol()),
+        Phase::Evaluating => eprintln!("scoring on the held-out ratings ({})", train::protocol(users)),
         Phase::Training { .. } => {}
     }
 }

@@ -14,7 +14,7 @@ use cinema_store::dataset::Dataset;
 use cinema_store::models::ModelMeta;
 use cinema_store::versions::Versions;
 
-use crate::eval::score::{held_out as held_out_scores, scale, triples};
+use crate::eval::score::{RANKED_USERS, held_out as held_out_scores, scale, triples};
 use crate::eval::splits::{Split, holdout};
 
 /// The ratings a lab training holds out to score the result: a seeded 10 %,
@@ -66,8 +66,12 @@ pub enum Phase {
 }
 
 /// The protocol named beside a version's metrics.
-pub fn protocol() -> String {
-    format!("holdout {:.0} % (seed {HOLDOUT_SEED})", HOLDOUT_FRACTION * 100.0)
+pub fn protocol(users: usize) -> String {
+    let holdout = format!("holdout {:.0} % (seed {HOLDOUT_SEED})", HOLDOUT_FRACTION * 100.0);
+    match users > RANKED_USERS {
+        true => format!("{holdout}, lists scored for a seeded sample of {RANKED_USERS} of its users"),
+        false => holdout,
+    }
 }
 
 /// Trains `plan` on `dataset` plus `you` (your ratings as `(movie, value)`,
@@ -176,7 +180,7 @@ fn describe(
         id: 0,
         dataset_fingerprint: dataset.fingerprint(),
         metrics,
-        protocol: plan.evaluate.then(protocol),
+        protocol: plan.evaluate.then(|| protocol(dataset.user_ids.len())),
         scored_on,
         stopped: fitted.stopped,
         epochs: fitted.rating.epoch,

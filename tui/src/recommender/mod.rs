@@ -124,6 +124,7 @@ impl Recommender {
     /// version will serve) and leaves loading the ratings and the model to
     /// the engine thread, whose outcome goes to `done` there; until then
     /// [`Self::loading`] holds, and every request waits behind the load.
+    /// `done` also gets the dataset, to tell this opening from a later one.
     ///
     /// When no saved version can serve, the module's `baseline` (one pass
     /// per epoch over the ratings: seconds even at 25 million) is trained
@@ -138,13 +139,14 @@ impl Recommender {
         limits: Limits,
         dataset: Dataset,
         on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
-        done: impl FnOnce(Result<Opened>) + Send + 'static,
+        done: impl FnOnce(Arc<Dataset>, Result<Opened>) + Send + 'static,
     ) -> Result<Recommender> {
         let (mut r, load) = Self::prepare(home, runtime, module, limits, dataset, true)?;
         if load.candidates.fits.is_empty() && load.stand_in.is_none() {
             r.wait_for(load, on_progress)?;
         } else {
-            r.engine.submit(move |client| done(load.run(client, &mut |_, _, _| {})));
+            let dataset = r.dataset.clone();
+            r.engine.submit(move |client| done(dataset, load.run(client, &mut |_, _, _| {})));
         }
         Ok(r)
     }
@@ -753,8 +755,8 @@ impl Load {
 
 /// The versions that may serve here, best first: the active one, then the
 /// newest first, each judged by its metadata alone (the model itself is
-/// checked when it is loaded). A pointer naming no version is said in
-/// `warnings`.
+/// checked when it is loaded). A pointer naming no version, and versions
+/// of which none fits, are said in `warnings`.
 fn candidates(
     client: &EngineClient,
     versions: &Versions,
@@ -785,7 +787,16 @@ fn candidates(
             passed_over = Some(format!("the active model v{id} {why}"));
         }
     }
+    if fits.is_empty() {
+        warnings.push(retraining(client, passed_over.take()));
+    }
     Ok(Candidates { active: Some(active), fits, passed_over })
+}
+
+/// Says that nothing saved serves (`problem`: why the active version does not).
+fn retraining(client: &EngineClient, problem: Option<String>) -> String {
+    let (engine, sha) = (&client.hello().engine, client.module_sha256());
+    format!("{}; retraining with {engine} ({})", problem.unwrap_or_default(), lab::short(sha))
 }
 
 #[derive(Default)]
@@ -807,6 +818,7 @@ fn restore(
     warnings: &mut Vec<String>,
 ) -> Result<Option<ModelMeta>> {
     let Candidates { active, fits, mut passed_over } = candidates;
+    let tried = !fits.is_empty();
     for (id, _) in fits {
         let why = match versions.load(id) {
             Err(e) => format!("{e:#}"),
@@ -827,10 +839,9 @@ fn restore(
             passed_over = Some(format!("the active model v{id} {why}"));
         }
     }
-    if active.is_some() {
-        let engine = client.hello().engine.clone();
-        let sha = client.module_sha256().to_owned();
-        warnings.push(format!("{}; retraining with {engine} ({})", passed_over.unwrap_or_default(), lab::short(&sha)));
+    // (With nothing to try, `candidates` has said so.)
+    if tried {
+        warnings.push(retraining(client, passed_over));
     }
     Ok(None)
 }

@@ -32,7 +32,7 @@ impl App {
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
             Event::Answer(answer) => self.on_answer(*answer),
-            Event::Opened(opened) => self.on_opened(*opened),
+            Event::Opened(dataset, opened) => self.on_opened(&dataset, *opened),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,
         }

@@ -12,6 +12,7 @@ use super::work::{self, Job, Report};
 use crate::modules::DEFAULT_MODULE;
 use crate::recommender::{ModelOrigin, Opened, Recommender};
 use cinema_host::ModuleSource;
+use cinema_store::Dataset;
 
 impl App {
     /// Enter in the path input: import what it names.
@@ -116,8 +117,8 @@ impl App {
     /// again and a stand-in's first training starts. A load that failed is
     /// said; one that broke the module's limits falls back to the built-in
     /// module.
-    pub(super) fn on_opened(&mut self, opened: anyhow::Result<Opened>) -> bool {
-        if !self.rec.loading() {
+    pub(super) fn on_opened(&mut self, dataset: &Arc<Dataset>, opened: anyhow::Result<Opened>) -> bool {
+        if !self.rec.loading() || !Arc::ptr_eq(dataset, &self.rec.dataset) {
             // Superseded: another dataset, or a model activated since.
             return false;
         }

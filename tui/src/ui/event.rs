@@ -3,6 +3,7 @@
 //! the engine thread's answers, and a tick (toasts expire and progress
 //! timers advance on it).
 
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::thread;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use super::insight::Answer;
 use super::state::Viewed;
 use super::work::Report;
 use crate::recommender::Opened;
+use cinema_store::Dataset;
 
 const TICK: Duration = Duration::from_millis(250);
 /// Rows one notch of the mouse wheel moves.
@@ -29,8 +31,8 @@ pub enum Event {
     Viewed(Box<Viewed>),
     /// The engine thread's answer about similar movies, an explanation or the weight's impact.
     Answer(Box<Answer>),
-    /// The engine has loaded the dataset the app opened before it was ready.
-    Opened(Box<anyhow::Result<Opened>>),
+    /// The engine has loaded this dataset, which the app opened before it was ready.
+    Opened(Arc<Dataset>, Box<anyhow::Result<Opened>>),
     InputFailed(String),
 }
 

@@ -49,8 +49,8 @@ pub fn launch(
         limits,
         dataset,
         crate::recommender::print_progress,
-        move |opened| {
-            let _ = tell.send(Event::Opened(Box::new(opened)));
+        move |dataset, opened| {
+            let _ = tell.send(Event::Opened(dataset, Box::new(opened)));
         },
     )?;
     let opened = started.elapsed();

@@ -1,6 +1,6 @@
 //! Long work off the UI thread: importing a MovieLens folder or zip, or
-//! downloading latest-small, then opening it (training the default model the
-//! first time). Progress and the outcome come back as events on the app's one
+//! downloading latest-small, then opening it (the engine then loads it
+//! behind the app's next frame; see [`Recommender::open_behind`]). Progress and the outcome come back as events on the app's one
 //! channel, so the screen keeps drawing and the current dataset stays usable
 //! until the new one is ready.
 
@@ -261,10 +261,15 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
         None => demo::catalogue(),
     };
     progress.send(Stage::Opening, true);
-    let mut training_progress = progress.clone();
-    let mut rec = Recommender::open(&l.home, &l.runtime, &l.module, l.limits, dataset, move |spec, role, p| {
+    // The app switches once the files are read: a saved model, or a
+    // stand-in while the first models train, loads behind its first frame.
+    let (mut training_progress, tell) = (progress.clone(), progress.tx.clone());
+    let report = move |spec: &ModelSpec, role, p: &Progress| {
         let (stage, last) = training(spec, role, p);
         training_progress.send(stage, last);
+    };
+    let mut rec = Recommender::open_behind(&l.home, &l.runtime, &l.module, l.limits, dataset, report, move |d, o| {
+        let _ = tell.send(Event::Opened(d, Box::new(o)));
     })?;
     if let Some(path) = &path {
         remember(&l.home, path, &mut rec);
