@@ -211,3 +211,56 @@ fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
         toast.text
     );
 }
+
+/// The app draws before the engine has loaded the dataset; a module that
+/// breaks a rule during that load (here, building the content model) is
+/// replaced the same way: the screen says why, and the built-in module
+/// serves the same dataset.
+#[test]
+fn a_module_that_lies_while_the_app_loads_behind_its_first_frame_is_replaced() {
+    use cinema::recommender::Recommender;
+    use cinema::ui::App;
+    use cinema::ui::event::Event;
+    use cinema::ui::work::Launcher;
+    use cinema_host::{EngineModule, Limits, Runtime};
+    use cinema_store::{Home, load_or_import};
+    use std::sync::{Arc, mpsc};
+
+    let modules = TempDir::new().unwrap();
+    let dir = TempDir::new().unwrap();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let runtime = Arc::new(Runtime::new(None).unwrap());
+    let path = liar(modules.path(), 10, "content-too-many-pairs");
+    let module = Arc::new(EngineModule::from_file(&runtime, &path).unwrap());
+    let ml100k = shared().join("datasets/ml-100k");
+    let dataset = load_or_import(&home, &ml100k).unwrap().0;
+    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    let (tx, rx) = mpsc::channel();
+    let opened = tx.clone();
+    let tell = move |d, o| {
+        let _ = opened.send(Event::Opened(d, Box::new(o)));
+    };
+    let rec = Recommender::open_behind(&home, &runtime, &module, limits, dataset, |_, _, _| {}, tell).unwrap();
+    assert!(rec.loading(), "nothing waited for the engine");
+    let mut app = App::new(rec);
+    app.source = Some(ml100k.clone());
+    app.attach(Launcher::new(home, runtime, module, limits), tx);
+    let deadline = Instant::now() + TIMEOUT;
+    let mut said = Vec::new();
+    while app.rec.loading() || app.learning || app.data.running.is_some() || app.lab.run.is_some() {
+        let event = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("an answer in time");
+        app.handle(event);
+        if let Some(toast) = app.toast.as_ref().filter(|t| said.last() != Some(&t.text)) {
+            said.push(toast.text.clone());
+        }
+    }
+    assert_eq!(app.rec.meta.engine, "cinema-default");
+    assert_eq!((app.rec.dataset.name.as_str(), app.source.as_deref()), ("ml-100k", Some(ml100k.as_path())));
+    assert_eq!(app.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
+    assert!(
+        said.iter().any(|s| s.contains("answered BuildContent")
+            && s.contains("neighbour pairs (at most")
+            && s.contains("switched to the built-in engine module cinema-default")),
+        "the rule it broke and the switch are said: {said:#?}"
+    );
+}

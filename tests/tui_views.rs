@@ -280,30 +280,43 @@ fn title_of(app: &App, movie: u32) -> String {
     cinema_store::history::titles::display(&app.rec.dataset.movies[movie as usize].title)
 }
 
+/// ML-100K opened in `dir` with the engine loading behind; its outcome
+/// comes on the receiver, which the app's other events share.
+fn open_behind(
+    dir: &TempDir,
+    on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
+) -> (Recommender, mpsc::Sender<Event>, Receiver<Event>) {
+    let f = fixture();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let opened = tx.clone();
+    let tell = move |d, o| {
+        let _ = opened.send(Event::Opened(d, Box::new(o)));
+    };
+    let rec = Recommender::open_behind(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), on_progress, tell);
+    (rec.unwrap(), tx, rx)
+}
+
+/// Gives `app` its worker and feeds it events until the engine has opened
+/// the dataset and answered.
+fn attach_while_loading(app: &mut App, dir: &TempDir, tx: mpsc::Sender<Event>, rx: &Receiver<Event>) {
+    let f = fixture();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
+    while app.rec.loading() || app.learning {
+        app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
+    }
+}
+
 /// A first start in the app: the first frame comes before the engine has
 /// loaded anything (the popular list), a stand-in then serves (ratings are
 /// kept), the module's default models train as a Lab run behind the screen,
 /// and its end swaps them in as the first, scored version.
 #[test]
 fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
-    let f = fixture();
     let dir = TempDir::new().unwrap();
-    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let (tx, rx) = mpsc::channel();
-    let opened = tx.clone();
     let no_training = |_: &ModelSpec, _: Role, _: &Progress| panic!("no training before the first frame");
-    let rec = Recommender::open_behind(
-        &home,
-        &f.runtime,
-        &f.module,
-        limits(),
-        f.dataset.clone(),
-        no_training,
-        move |d, o| {
-            let _ = opened.send(Event::Opened(d, Box::new(o)));
-        },
-    )
-    .unwrap();
+    let (rec, tx, rx) = open_behind(&dir, no_training);
     assert!(rec.stand_in() && rec.meta.algorithm == "baseline" && rec.meta.id == 0, "{:?}", rec.meta);
     assert!(rec.versions().ids().unwrap().is_empty(), "a stand-in is not a version");
     let mut app = App::new(rec);
@@ -316,10 +329,7 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     let popular = recommended_items(&app);
     assert_eq!(popular.len(), 50, "the popular list, before the engine answers");
 
-    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
-    while app.rec.loading() || app.learning {
-        app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
-    }
+    attach_while_loading(&mut app, &dir, tx, &rx);
     let s = screen(&app, 100, 30);
     assert!(s.contains("Popular and well rated, for now"), "{s}");
     assert!(s.contains("training your first models: svd epoch"), "{s}");
@@ -349,7 +359,6 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
 /// the saved model, and the engine's answer, when it comes, is that list.
 #[test]
 fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
-    let f = fixture();
     let (mut app, dir) = fresh_app();
     let sw = star_wars(&app);
     app.open(sw);
@@ -357,31 +366,14 @@ fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
     let shown = (recommended_items(&app), app.predicted.clone());
     drop(app);
 
-    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let (tx, rx) = mpsc::channel();
-    let opened = tx.clone();
-    let rec = Recommender::open_behind(
-        &home,
-        &f.runtime,
-        &f.module,
-        limits(),
-        f.dataset.clone(),
-        |_, _, _| {},
-        move |d, o| {
-            let _ = opened.send(Event::Opened(d, Box::new(o)));
-        },
-    )
-    .unwrap();
+    let (rec, tx, rx) = open_behind(&dir, |_, _, _| {});
     assert!(rec.loading() && rec.origin == ModelOrigin::Loaded && rec.meta.id == 1, "{:?}", rec.meta);
     let mut app = App::new(rec);
     app.theme = Theme::plain();
     let s = screen(&app, 120, 30);
     assert!(s.contains("opening ml-100k") && s.contains("your last list meanwhile"), "{s}");
     assert_eq!((recommended_items(&app), app.predicted.clone()), shown, "the kept list and predictions");
-    app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
-    while app.rec.loading() || app.learning {
-        app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
-    }
+    attach_while_loading(&mut app, &dir, tx, &rx);
     assert_eq!(recommended_items(&app), shown.0, "the engine's answer is the list kept");
     let s = screen(&app, 120, 30);
     assert!(!s.contains("opening ml-100k") && s.contains("model: svd + ials ranking"), "{s}");
