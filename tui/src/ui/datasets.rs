@@ -112,11 +112,12 @@ impl App {
     }
 
     /// The engine has loaded the dataset opened behind the first frame:
-    /// its warnings are shown, and when the model is not the one expected
-    /// (the saved version did not load after all) the lists are asked for
-    /// again and a stand-in's first training starts. A load that failed is
-    /// said; one that broke the module's limits falls back to the built-in
-    /// module.
+    /// its warnings are shown, when the model is not the one expected (the
+    /// saved version did not load after all) the lists are asked for again,
+    /// and under a stand-in the first training starts (only now: a module
+    /// that cannot even open the dataset trains nothing, and a big dataset
+    /// is not loaded by two engines at once). A load that failed is said;
+    /// one that broke the module's limits falls back to the built-in module.
     pub(super) fn on_opened(&mut self, dataset: &Arc<Dataset>, opened: anyhow::Result<Opened>) -> bool {
         if !self.rec.loading() || !Arc::ptr_eq(dataset, &self.rec.dataset) {
             // Superseded: another dataset, or a model activated since.
@@ -130,9 +131,9 @@ impl App {
                 }
                 if self.rec.origin != expected {
                     self.refresh(false, None);
-                    if self.rec.stand_in() && self.lab.run.is_none() {
-                        self.lab_first_training();
-                    }
+                }
+                if self.rec.stand_in() && self.lab.run.is_none() {
+                    self.lab_first_training();
                 }
             }
             Err(e) => {

@@ -296,13 +296,15 @@ impl App {
     /// Lets the app import and download datasets: `launcher` opens them on a
     /// worker thread that reports on `events`, the app's event channel.
     /// Gives the app its worker (imports, training); a stand-in model
-    /// starts the first training at once.
+    /// starts the first training, once the engine has loaded the dataset.
     pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
         self.worker = Some(Worker { launcher, events });
         if self.rec.loading() {
             self.refresh(false, None);
         }
-        if self.rec.stand_in() {
+        // While the engine loads, the first training waits for it to prove
+        // the module can open the dataset (see `on_opened`).
+        if self.rec.stand_in() && !self.rec.loading() {
             self.lab_first_training();
         }
     }
