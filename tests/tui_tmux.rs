@@ -25,6 +25,12 @@ const SESSION: &str = "cinema";
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// What the app says when a first start's models, trained behind it, serve.
 const FIRST_MODELS: &str = "the first models are trained";
+
+/// The first models serve: their toast, or (once a slow machine has let the
+/// toast expire) the status line naming them.
+fn first_models(screen: &str) -> bool {
+    screen.contains(FIRST_MODELS) || screen.contains("model: svd + ials ranking on")
+}
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `$CINEMA_SHARED`, else `shared/` next to the workspace.
@@ -154,7 +160,7 @@ fn saved_ratings(home: &Path, dataset: &Path) -> Vec<(u64, f64)> {
 fn app_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
     let (tmux, command, dataset) = start_on_ml100k(home);
     tmux.wait("the browse table", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
-    tmux.wait("the first models", START_TIMEOUT, |s| s.contains(FIRST_MODELS));
+    tmux.wait("the first models", START_TIMEOUT, first_models);
     (tmux, command, dataset)
 }
 
@@ -198,7 +204,7 @@ fn a_first_start_opens_at_once_takes_ratings_and_swaps_the_trained_models_in() {
     let rated = tmux.wait_for("saved and learned");
     assert!(line_with(&rated, "Cinema").contains("1 rated"), "{rated}");
     assert!(!rated.contains(FIRST_MODELS), "the training ended before the rating: {rated}");
-    let swapped = tmux.wait("the first models", START_TIMEOUT, |s| s.contains(FIRST_MODELS));
+    let swapped = tmux.wait("the first models", START_TIMEOUT, first_models);
     assert!(swapped.contains(" For you ") && !swapped.contains("for now"), "{swapped}");
     tmux.keys(&["q"]);
     tmux.wait_exit();
@@ -301,11 +307,16 @@ fn first_start_shows_the_demo_then_imports_ml_100k_which_the_next_start_opens() 
     tmux.keys(&["Enter"]);
     // The switch comes once the files are read; ML-100K's first models then
     // train behind the screen while a stand-in serves, and are swapped in.
-    let done = tmux.wait("the switch to ML-100K", START_TIMEOUT, |s| s.contains("now on ml-100k"));
+    // (The toasts saying so can be outlasted by a slow machine: the screen's
+    // lasting state is what is waited for.)
+    let done = tmux.wait("the switch to ML-100K", START_TIMEOUT, |s| {
+        s.lines().next().is_some_and(|tabs| tabs.contains("ml-100k · you"))
+    });
     assert!(done.contains("[Browse]") && line_with(&done, "▶ ").contains("Star Wars"), "{done}");
     assert!(line_with(&done, "Cinema").contains("ml-100k · you · 0 rated"), "{done}");
-    assert!(done.contains("its first models train now"), "{done}");
-    tmux.wait("the first models", START_TIMEOUT, |s| s.contains("the first models are trained (v1"));
+    tmux.wait("the first models", START_TIMEOUT, |s| {
+        s.contains("the first models are trained (v1") || s.contains("model: svd + ials ranking on 100000 ratings")
+    });
     tmux.keys(&["q"]);
     tmux.wait_exit();
 
