@@ -198,7 +198,9 @@ fn a_first_start_opens_at_once_takes_ratings_and_swaps_the_trained_models_in() {
     let home = TempDir::new().unwrap();
     let (tmux, command, dataset) = start_on_ml100k(&home);
     let first = tmux.wait("the first frame", START_TIMEOUT, |s| s.contains("[Browse]") && s.contains("▶ Star Wars"));
-    assert!(first.contains("training your first models") && first.contains("for now"), "{first}");
+    // The engine may still be loading the ratings ("opening") or already training behind the stand-in.
+    let behind = first.contains("training your first models") || first.contains("opening ml-100k");
+    assert!(behind && first.contains("for now"), "{first}");
     // The selected row is Star Wars (most votes): rate it while the models train.
     tmux.keys(&["5"]);
     let rated = tmux.wait_for("saved and learned");

@@ -13,27 +13,48 @@ pub struct Scratch {
     ap: Vec<f32>,
 }
 
+impl Scratch {
+    /// The residual buffer for [`iterate`], `n` long (its contents are the caller's to fill).
+    pub fn residual(&mut self, n: usize) -> &mut [f32] {
+        for v in [&mut self.r, &mut self.p, &mut self.ap] {
+            v.resize(n, 0.0);
+        }
+        &mut self.r
+    }
+}
+
 /// Improves `x` towards the solution of `A x = b` by at most `steps`
 /// iterations, warm-started from `x`; stops once ‖b − Ax‖ ≤ `tolerance`·‖b‖.
 pub fn solve(
-    apply: impl Fn(&[f32], &mut [f32]),
+    mut apply: impl FnMut(&[f32], &mut [f32]),
     b: &[f32],
     x: &mut [f32],
     steps: usize,
     tolerance: f32,
     scratch: &mut Scratch,
 ) {
-    let Scratch { r, p, ap } = scratch;
-    for v in [&mut *r, &mut *p, &mut *ap] {
-        v.resize(b.len(), 0.0);
-    }
-    apply(x, ap);
-    for ((r, b), ap) in r.iter_mut().zip(b).zip(ap.iter()) {
+    scratch.residual(b.len());
+    apply(x, &mut scratch.ap);
+    for ((r, b), ap) in scratch.r.iter_mut().zip(b).zip(&scratch.ap) {
         *r = b - ap;
     }
+    iterate(apply, x, steps, tolerance * tolerance * dot(b, b).max(1e-12), scratch);
+}
+
+/// At most `steps` iterations from `x`, whose residual `b − Ax` the caller
+/// has written into [`Scratch::residual`] (a caller that can form it in
+/// one pass with the right-hand side saves a product with A); stops once
+/// ‖b − Ax‖² ≤ `stop`.
+pub fn iterate(
+    mut apply: impl FnMut(&[f32], &mut [f32]),
+    x: &mut [f32],
+    steps: usize,
+    stop: f32,
+    scratch: &mut Scratch,
+) {
+    let Scratch { r, p, ap } = scratch;
     p.copy_from_slice(r);
     let mut rs = dot(r, r);
-    let stop = tolerance * tolerance * dot(b, b).max(1e-12);
     for _ in 0..steps {
         if rs <= stop {
             break;

@@ -21,7 +21,7 @@ use cinema_protocol::{Decomposition, Scale};
 use crate::algorithms::IalsParams;
 use crate::content::Content;
 use crate::foldin::{Normal, axpy_z, residual};
-use crate::implicit::{Confidence, RowSystem};
+use crate::implicit::{Confidence, RowSystem, Shared};
 use crate::kernels::dot;
 use crate::model::Model;
 use crate::topn::TopN;
@@ -64,7 +64,7 @@ pub fn rank(ranking: &Model, gram: &[f32], p: &IalsParams, scale: Scale, viewer:
     let extra: Vec<f32> = viewer.ratings.iter().map(|r| confidence.extra(r.1)).collect();
     let other = ranking.item_factors.as_slice().expect("factor rows are contiguous");
     let k = ranking.factors();
-    let system = RowSystem { shared: Some((gram, p.reg)), other, k, cols: &cols, extra: &extra };
+    let system = RowSystem { shared: Shared::Gram(gram, p.reg), other, k, cols: &cols, extra: &extra };
     let w = system.solve_exactly(ranking.item_row(item));
     let contributions = viewer
         .ratings

@@ -25,7 +25,7 @@ use ndarray::Array2;
 
 use crate::algorithms::IalsParams;
 use crate::cg;
-use crate::kernels::{axpy, axpy_rows, dot};
+use crate::kernels::{TILE_ROWS, Tile, axpy, dot, gram_tile};
 use crate::model::Model;
 use crate::ratings::Csr;
 use cinema_protocol::Scale;
@@ -54,23 +54,34 @@ impl Confidence {
     }
 }
 
-/// Rows of `A` added into the Gram matrix per pass over it.
-const GRAM_BLOCK: usize = 32;
-
 /// `G = AᵀA` of a row-major `rows × k` matrix, as `k × k` row-major.
+///
+/// The upper triangle only, then mirrored: half the work, and the same
+/// floats as the whole (each entry sums the same products in the same
+/// order, row after row). It goes a block of rows at a time through 4 × 8
+/// tiles of `G` held in registers ([`gram_tile`]); the entries the tiles
+/// do not cover (k not a multiple of 4 or 8) one product at a time.
 pub fn gram(a: &Array2<f32>) -> Vec<f32> {
     let k = a.ncols();
     let mut g = vec![0f32; k * k];
-    let mut column: Vec<f32> = Vec::with_capacity(GRAM_BLOCK);
-    // The upper triangle only, then mirrored: half the work, and the same
-    // floats as the whole (each entry sums the same products in the same
-    // order, row after row), a block of rows per pass over G.
-    for block in a.as_slice().expect("factor rows are contiguous").chunks(GRAM_BLOCK * k) {
-        let rows = block.len() / k;
-        for f in 0..k {
-            column.clear();
-            column.extend((0..rows).map(|r| block[r * k + f]));
-            axpy_rows(&mut g[f * k + f..(f + 1) * k], &column, &block[f..], k);
+    let (tiled_rows, tiled_cols) = (k / 4 * 4, k / 8 * 8);
+    for block in a.as_slice().expect("factor rows are contiguous").chunks(TILE_ROWS * k) {
+        for f in (0..tiled_rows).step_by(4) {
+            for c in (f / 8 * 8..tiled_cols).step_by(8) {
+                let mut tile: Tile = std::array::from_fn(|i| g[(f + i) * k + c..][..8].try_into().expect("eight"));
+                gram_tile(&mut tile, block, k, f, c);
+                for (i, t) in tile.iter().enumerate() {
+                    g[(f + i) * k + c..][..8].copy_from_slice(t);
+                }
+            }
+        }
+        for row in block.chunks_exact(k) {
+            for f in 0..k {
+                let from = if f < tiled_rows { tiled_cols.max(f) } else { f };
+                for c in from..k {
+                    g[f * k + c] += row[f] * row[c];
+                }
+            }
         }
     }
     for f in 0..k {
@@ -79,6 +90,19 @@ pub fn gram(a: &Array2<f32>) -> Vec<f32> {
         }
     }
     g
+}
+
+/// `M = L·Lᵀ` in place: the lower triangle of the row-major `n × n`
+/// symmetric positive-definite `m` becomes `L` (the upper is not read).
+/// In f64: the whitening's k³/3 operations happen once a sweep, and a small
+/// row's n³/6 are few beside its n²·k/2.
+fn cholesky(m: &mut [f64], n: usize) {
+    for i in 0..n {
+        for j in 0..=i {
+            let s = m[i * n + j] - (0..j).map(|c| m[i * n + c] * m[j * n + c]).sum::<f64>();
+            m[i * n + j] = if i == j { s.max(f64::MIN_POSITIVE).sqrt() } else { s / m[j * n + j] };
+        }
+    }
 }
 
 /// `G + λI = L·Lᵀ` (Cholesky) of one sweep, and `L⁻¹`. With `x = L⁻ᵀz`
@@ -98,17 +122,14 @@ pub struct Whitening {
 
 impl Whitening {
     /// Of the `k × k` Gram matrix `gram` plus `reg`·I (positive definite as
-    /// `reg` > 0). In f64: k³/3 operations once a sweep, and the rows' floats
-    /// do not inherit the factorisation's rounding.
+    /// `reg` > 0). In f64, so the rows' floats do not inherit the
+    /// factorisation's rounding.
     pub fn new(gram: &[f32], k: usize, reg: f32) -> Whitening {
-        let mut l = vec![0f64; k * k];
+        let mut l: Vec<f64> = gram.iter().map(|&g| f64::from(g)).collect();
         for i in 0..k {
-            for j in 0..=i {
-                let shift = if i == j { f64::from(reg) } else { 0.0 };
-                let s = f64::from(gram[i * k + j]) + shift - (0..j).map(|c| l[i * k + c] * l[j * k + c]).sum::<f64>();
-                l[i * k + j] = if i == j { s.max(f64::MIN_POSITIVE).sqrt() } else { s / l[j * k + j] };
-            }
+            l[i * k + i] += f64::from(reg);
         }
+        cholesky(&mut l, k);
         let mut inv = vec![0f64; k * k];
         for c in 0..k {
             inv[c * k + c] = 1.0 / l[c * k + c];
@@ -117,15 +138,24 @@ impl Whitening {
                 inv[i * k + c] = -s / l[i * k + i];
             }
         }
-        let narrow = |m: Vec<f64>| m.into_iter().map(|v| v as f32).collect();
-        Whitening { k, l: narrow(l), inv: narrow(inv) }
+        // Zeros above the diagonal: products read them (see `span`).
+        let lower = |m: Vec<f64>| (0..k * k).map(|at| if at % k <= at / k { m[at] as f32 } else { 0.0 }).collect();
+        Whitening { k, l: lower(l), inv: lower(inv) }
+    }
+
+    /// How much of row `c` of `L` or `L⁻¹` a product reads: its `c + 1`
+    /// nonzeros and the zeros after them up to a whole vector block, so the
+    /// kernels never run their scalar tails (short rows are most of a triangle).
+    fn span(&self, c: usize) -> usize {
+        (c + 1).next_multiple_of(8).min(self.k)
     }
 
     /// `ỹ = L⁻¹y`: a row of the side held fixed, in the new basis.
     pub fn whiten(&self, y: &[f32], out: &mut [f32]) {
         let k = self.k;
         for (i, o) in out.iter_mut().enumerate() {
-            *o = dot(&self.inv[i * k..i * k + i + 1], &y[..=i]);
+            let n = self.span(i);
+            *o = dot(&self.inv[i * k..i * k + n], &y[..n]);
         }
     }
 
@@ -133,7 +163,8 @@ impl Whitening {
     fn to_basis(&self, x: &[f32], z: &mut [f32]) {
         z.fill(0.0);
         for (c, &xc) in x.iter().enumerate() {
-            axpy(&mut z[..=c], xc, &self.l[c * self.k..c * self.k + c + 1]);
+            let n = self.span(c);
+            axpy(&mut z[..n], xc, &self.l[c * self.k..c * self.k + n]);
         }
     }
 
@@ -141,18 +172,31 @@ impl Whitening {
     fn back_from_basis(&self, z: &[f32], x: &mut [f32]) {
         x.fill(0.0);
         for (c, &zc) in z.iter().enumerate() {
-            axpy(&mut x[..=c], zc, &self.inv[c * self.k..c * self.k + c + 1]);
+            let n = self.span(c);
+            axpy(&mut x[..n], zc, &self.inv[c * self.k..c * self.k + n]);
         }
     }
+}
+
+/// The part of a row's system every row of a sweep shares, and the basis
+/// of `RowSystem::other`'s rows.
+#[derive(Clone, Copy)]
+pub enum Shared<'a> {
+    /// `G + λI` as `(G, λ)`, the rows as they are: one row on its own
+    /// (fold-in, explanations).
+    Gram(&'a [f32], f32),
+    /// The identity: the rows are whitened ([`Whitening`]).
+    Identity,
+    /// The identity, the rows as they are: each product maps them through
+    /// `L` (two triangular products, k² per step, no whitening of them all).
+    Through(&'a Whitening),
 }
 
 /// The linear system of one row: `A v = S v + Σ_j e_j (y_j·v) y_j`, with
 /// `e_j` = c − 1 of each interaction `j`, `y_j` a row of `other` and `S`
 /// the part every row shares.
 pub struct RowSystem<'a> {
-    /// `S = G + λI` as `(G, λ)`; `None`: `S = I`, as `other` is whitened
-    /// ([`Whitening`]).
-    pub shared: Option<(&'a [f32], f32)>,
+    pub shared: Shared<'a>,
     pub other: &'a [f32],
     pub k: usize,
     pub cols: &'a [u32],
@@ -164,23 +208,42 @@ impl RowSystem<'_> {
         &self.other[j as usize * self.k..(j as usize + 1) * self.k]
     }
 
-    fn apply(&self, v: &[f32], out: &mut [f32]) {
-        let k = self.k;
-        match self.shared {
-            Some((gram, reg)) => {
-                for (f, o) in out.iter_mut().enumerate() {
-                    *o = dot(&gram[f * k..(f + 1) * k], v) + reg * v[f];
-                }
-            }
-            None => out.copy_from_slice(v),
-        }
+    /// `out += Σ_j e_j (y_j·v) y_j`.
+    fn add_interactions(&self, v: &[f32], out: &mut [f32]) {
         for (&j, &e) in self.cols.iter().zip(self.extra) {
             let y = self.row(j);
             axpy(out, e * dot(y, v), y);
         }
     }
 
-    /// Right-hand side Σ_j c_j y_j = Σ_j (1 + e_j) y_j.
+    fn apply(&self, v: &[f32], out: &mut [f32], tmp: &mut Tmp) {
+        let k = self.k;
+        match self.shared {
+            Shared::Gram(gram, reg) => {
+                for (f, o) in out.iter_mut().enumerate() {
+                    *o = dot(&gram[f * k..(f + 1) * k], v) + reg * v[f];
+                }
+                self.add_interactions(v, out);
+            }
+            Shared::Identity => {
+                out.copy_from_slice(v);
+                self.add_interactions(v, out);
+            }
+            Shared::Through(whitening) => {
+                // v + L⁻¹ Σ_j e_j (y_j·L⁻ᵀv) y_j, as ỹ_j·v = y_j·L⁻ᵀv.
+                let Tmp(back, sum) = tmp;
+                back.resize(k, 0.0);
+                whitening.back_from_basis(v, back);
+                sum.clear();
+                sum.resize(k, 0.0);
+                self.add_interactions(back, sum);
+                whitening.whiten(sum, out);
+                axpy(out, 1.0, v);
+            }
+        }
+    }
+
+    /// Right-hand side Σ_j c_j y_j = Σ_j (1 + e_j) y_j of the rows as they are.
     pub fn rhs(&self, out: &mut Vec<f32>) {
         out.clear();
         out.resize(self.k, 0.0);
@@ -189,19 +252,57 @@ impl RowSystem<'_> {
         }
     }
 
-    /// Improves `x` by at most `steps` conjugate-gradient steps (see [`cg::solve`]).
-    pub fn solve(&self, x: &mut [f32], steps: usize, tolerance: f32, scratch: &mut Scratch) {
-        self.rhs(&mut scratch.rhs);
-        cg::solve(|v, out| self.apply(v, out), &scratch.rhs, x, steps, tolerance, &mut scratch.cg);
+    /// Improves `x` by `steps` conjugate-gradient steps, or fewer once its
+    /// residual vanishes. In the whitened basis the first residual
+    /// `b − Ax = Σ_j (c_j − e_j (ỹ_j·x)) ỹ_j − x` is one pass over the
+    /// interactions, where the right-hand side and a product with A are two.
+    pub fn solve(&self, x: &mut [f32], steps: usize, scratch: &mut Scratch) {
+        let Scratch { tmp, cg: cg_scratch, rhs, .. } = scratch;
+        let through = match self.shared {
+            Shared::Gram(..) => {
+                self.rhs(rhs);
+                return cg::solve(|v, out| self.apply(v, out, tmp), rhs, x, steps, 0.0, cg_scratch);
+            }
+            Shared::Identity => None,
+            Shared::Through(whitening) => Some(whitening),
+        };
+        let k = self.k;
+        let r = cg_scratch.residual(k);
+        let Tmp(back, sum) = tmp;
+        let at = match through {
+            Some(whitening) => {
+                back.resize(k, 0.0);
+                whitening.back_from_basis(x, back);
+                &back[..]
+            }
+            None => &x[..],
+        };
+        sum.clear();
+        sum.resize(k, 0.0);
+        for (&j, &e) in self.cols.iter().zip(self.extra) {
+            let y = self.row(j);
+            axpy(sum, 1.0 + e - e * dot(y, at), y);
+        }
+        match through {
+            Some(whitening) => whitening.whiten(sum, r),
+            None => r.copy_from_slice(sum),
+        }
+        axpy(r, -1.0, x);
+        cg::iterate(|v, out| self.apply(v, out, tmp), x, steps, 0.0, cg_scratch);
     }
 
     /// x = A⁻¹b to rounding, from zero: conjugate gradients converge in at most k steps.
     pub fn solve_exactly(&self, b: &[f32]) -> Vec<f32> {
         let mut x = vec![0f32; self.k];
-        cg::solve(|v, out| self.apply(v, out), b, &mut x, 2 * self.k + 10, 1e-6, &mut cg::Scratch::default());
+        let mut tmp = Tmp::default();
+        cg::solve(|v, out| self.apply(v, out, &mut tmp), b, &mut x, 2 * self.k + 10, 1e-6, &mut cg::Scratch::default());
         x
     }
 }
+
+/// Two k-vectors for the products through `L`.
+#[derive(Debug, Default)]
+struct Tmp(Vec<f32>, Vec<f32>);
 
 /// Buffers reused across rows so a sweep allocates nothing per row.
 #[derive(Debug, Default)]
@@ -209,45 +310,273 @@ pub struct Scratch {
     rhs: Vec<f32>,
     extra: Vec<f32>,
     z: Vec<f32>,
+    tmp: Tmp,
+    /// A small row's n × n system, its right-hand side and `√e`.
+    small: Vec<f64>,
+    small_rhs: Vec<f64>,
+    roots: Vec<f64>,
     cg: cg::Scratch,
 }
 
+/// What a half sweep computes from the side held fixed before it solves
+/// rows; [`Plan::choose`] takes the cheapest for the rows' rating counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prepared {
+    /// Nothing: each product maps the rows through `L` ([`Shared::Through`]),
+    /// cheaper when the fixed side has many more rows than the side solved.
+    Nothing,
+    /// `ỹ = L⁻¹y` of every fixed row: a CG step costs O(n·k).
+    #[default]
+    Whitened,
+    /// `ỹ`, and `ŷ = (G + λI)⁻¹y = L⁻ᵀỹ`: a row with few interactions is
+    /// then solved exactly with no change of basis ([`HalfSweep`]).
+    WhitenedAndSolved,
+}
+
+/// How one row is solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// No interactions: a zero row.
+    Zero,
+    /// Warm-started conjugate-gradient steps in the whitened basis.
+    Steps,
+    /// Exactly, through an n × n system (see [`HalfSweep`]).
+    Small,
+}
+
+/// Work in units of k multiply-adds (one pass over a factor row), the
+/// units training progress counts: what each way of solving costs.
+#[derive(Debug, Clone, Copy)]
+pub struct Costs {
+    k: u64,
+    steps: u64,
+}
+
+impl Costs {
+    pub fn new(k: usize, cg_steps: u32) -> Costs {
+        Costs { k: k as u64, steps: u64::from(cg_steps) }
+    }
+
+    /// Preparing one fixed row: a triangular product (k²/2) per vector kept.
+    fn prepare(self, p: Prepared) -> u64 {
+        match p {
+            Prepared::Nothing => 0,
+            Prepared::Whitened => self.k / 2,
+            Prepared::WhitenedAndSolved => self.k,
+        }
+    }
+
+    /// CG on a row with `n` interactions, whitened: the change of basis
+    /// there and back (k), and a dot and an axpy per interaction for the
+    /// first residual and in each step's product.
+    fn steps(self, n: u64) -> u64 {
+        self.k + (self.steps + 1) * 2 * n
+    }
+
+    /// The exact solve: n(n+1)/2 dot products, the combination (n) and
+    /// the n × n Cholesky (n³/6 multiply-adds).
+    fn small(self, n: u64) -> u64 {
+        n * (n + 1) / 2 + n + n * n * n / (6 * self.k)
+    }
+
+    /// How a row with `n` interactions is solved when the sweep prepared
+    /// `p`, and what that costs (at least 1, so every row moves progress).
+    fn row(self, p: Prepared, n: u64) -> (Method, u64) {
+        let (method, cost) = match p {
+            _ if n == 0 => (Method::Zero, 0),
+            // The first residual and every product go through L (k each).
+            Prepared::Nothing => (Method::Steps, self.steps(n) + (self.steps + 1) * self.k),
+            // Back from ỹ to the model's basis costs k/2 without ŷ.
+            Prepared::Whitened => (Method::Small, self.small(n) + self.k / 2),
+            Prepared::WhitenedAndSolved => (Method::Small, self.small(n)),
+        };
+        let steps = self.steps(n);
+        if method == Method::Small && cost >= steps { (Method::Steps, steps) } else { (method, cost.max(1)) }
+    }
+}
+
+impl Costs {
+    /// What solving a row with `n` interactions costs when the sweep prepared `p`.
+    pub fn row_cost(self, p: Prepared, n: u64) -> u64 {
+        self.row(p, n).1
+    }
+}
+
+/// What one half sweep prepares and the work it then costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub prepared: Prepared,
+    pub work: u64,
+}
+
+impl Plan {
+    /// The cheapest preparation for solving the rows of `by_row` against
+    /// `fixed` rows: it depends only on how many interactions each row has.
+    pub fn choose(by_row: &Csr, fixed: usize, costs: Costs) -> Plan {
+        [Prepared::Whitened, Prepared::WhitenedAndSolved, Prepared::Nothing]
+            .into_iter()
+            .map(|prepared| {
+                let rows: u64 = (0..by_row.rows()).map(|r| costs.row(prepared, by_row.row_len(r) as u64).1).sum();
+                Plan { prepared, work: fixed as u64 * costs.prepare(prepared) + rows }
+            })
+            .min_by_key(|plan| plan.work)
+            .expect("three plans")
+    }
+}
+
+/// The side held fixed in a half sweep, prepared row by row (so a training
+/// step can stop within it) as its [`Plan`] says.
+#[derive(Debug, Default)]
+pub struct FixedSide {
+    plan: Plan,
+    whitening: Whitening,
+    /// `ỹ` of each row, row-major; empty unless the plan whitens.
+    whitened: Vec<f32>,
+    /// `ŷ` of each row; empty unless the plan solves.
+    solved: Vec<f32>,
+    /// Rows prepared so far.
+    ready: usize,
+}
+
+impl FixedSide {
+    /// Starts a half sweep against `fixed`: its Gram matrix and whitening.
+    pub fn start(&mut self, fixed: &Array2<f32>, reg: f32, plan: Plan) {
+        let k = fixed.ncols();
+        self.whitening = Whitening::new(&gram(fixed), k, reg);
+        self.plan = plan;
+        let len = |wanted: bool| if wanted { fixed.len() } else { 0 };
+        self.whitened.resize(len(plan.prepared != Prepared::Nothing), 0.0);
+        self.solved.resize(len(plan.prepared == Prepared::WhitenedAndSolved), 0.0);
+        self.ready = if plan.prepared == Prepared::Nothing { fixed.nrows() } else { 0 };
+    }
+
+    pub fn prepared(&self) -> Prepared {
+        self.plan.prepared
+    }
+
+    /// Prepares the next row of `fixed`; returns its cost, or `None` once
+    /// every row is ready.
+    pub fn prepare_next(&mut self, fixed: &Array2<f32>, costs: Costs) -> Option<u64> {
+        if self.ready == fixed.nrows() {
+            return None;
+        }
+        let k = fixed.ncols();
+        let at = self.ready * k..(self.ready + 1) * k;
+        let y = &fixed.as_slice().expect("factor rows are contiguous")[at.clone()];
+        self.whitening.whiten(y, &mut self.whitened[at.clone()]);
+        if self.plan.prepared == Prepared::WhitenedAndSolved {
+            self.whitening.back_from_basis(&self.whitened[at.clone()], &mut self.solved[at]);
+        }
+        self.ready += 1;
+        Some(costs.prepare(self.plan.prepared))
+    }
+}
+
 /// One half of an ALS iteration: the rows of one side re-solved with the
-/// other side fixed, given whitened (`whitened`, by `whitening`).
+/// other side fixed.
+///
+/// A row with few interactions is solved exactly, by Woodbury's identity
+/// rather than k-dimensional steps: with `S = G + λI`, `s_j = √e_j` and
+/// `K = Y S⁻¹ Yᵀ` (n × n, `K_ij = ỹ_i·ỹ_j`), the solution is
+/// `x = Σ_j (c_j − s_j u_j) ŷ_j` where `(I + sKs) u = sKc`, an n × n
+/// system with eigenvalues between 1 and 1 + α. Its cost, n²·k/2, is below
+/// the steps' k² + 8n·k for the many movies with a few ratings.
 pub struct HalfSweep<'a> {
-    /// The other side's rows, `L⁻¹y` each, row-major.
-    pub whitened: &'a [f32],
-    pub whitening: &'a Whitening,
+    /// The other side's rows as they are.
+    pub fixed: &'a [f32],
+    pub side: &'a FixedSide,
     /// Each row's interactions (columns index the other side).
     pub by_row: &'a Csr,
     pub params: &'a IalsParams,
     pub confidence: Confidence,
+    pub costs: Costs,
 }
 
 impl HalfSweep<'_> {
     /// Re-solves `rows[range]` from their interactions, warm-started from
-    /// their values; rows with none are zero.
-    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) {
+    /// their values; rows with none are zero. Returns the work done.
+    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) -> u64 {
         let k = rows.ncols();
         let all = rows.as_slice_mut().expect("factor rows are contiguous");
         let (mut extra, mut z) = (std::mem::take(&mut scratch.extra), std::mem::take(&mut scratch.z));
         z.resize(k, 0.0);
+        let mut work = 0;
         for r in range {
             let (cols, values) = self.by_row.row(r);
             let x = &mut all[r * k..(r + 1) * k];
-            if cols.is_empty() {
-                x.fill(0.0);
-                continue;
-            }
+            let (method, cost) = self.costs.row(self.side.plan.prepared, cols.len() as u64);
+            work += cost;
             extra.clear();
             extra.extend(values.iter().map(|&v| self.confidence.extra(v)));
-            let system = RowSystem { shared: None, other: self.whitened, k, cols, extra: &extra };
-            self.whitening.to_basis(x, &mut z);
-            system.solve(&mut z, self.params.cg_steps as usize, 0.0, scratch);
-            self.whitening.back_from_basis(&z, x);
+            match method {
+                Method::Zero => x.fill(0.0),
+                Method::Small => self.solve_small(cols, &extra, x, &mut z, scratch),
+                Method::Steps => {
+                    let side = &self.side;
+                    let (shared, other) = match side.plan.prepared {
+                        Prepared::Nothing => (Shared::Through(&side.whitening), self.fixed),
+                        _ => (Shared::Identity, &side.whitened[..]),
+                    };
+                    let system = RowSystem { shared, other, k, cols, extra: &extra };
+                    side.whitening.to_basis(x, &mut z);
+                    system.solve(&mut z, self.params.cg_steps as usize, scratch);
+                    side.whitening.back_from_basis(&z, x);
+                }
+            }
         }
         (scratch.extra, scratch.z) = (extra, z);
+        work
     }
+
+    /// A row solved exactly through Woodbury's n × n system (see [`HalfSweep`]).
+    #[allow(clippy::needless_range_loop)] // i and j index the matrix, `t` and `s` at once
+    fn solve_small(&self, cols: &[u32], extra: &[f32], x: &mut [f32], z: &mut [f32], scratch: &mut Scratch) {
+        let (k, n) = (x.len(), cols.len());
+        let whitened = &self.side.whitened[..];
+        let (m, t, s) = (&mut scratch.small, &mut scratch.small_rhs, &mut scratch.roots);
+        s.clear();
+        s.extend(extra.iter().map(|&e| f64::from(e).sqrt()));
+        m.clear();
+        m.resize(n * n, 0.0);
+        t.clear();
+        t.resize(n, 0.0);
+        for i in 0..n {
+            for j in 0..=i {
+                let kij = f64::from(dot(row(whitened, k, cols[i]), row(whitened, k, cols[j])));
+                m[i * n + j] = s[i] * s[j] * kij + if i == j { 1.0 } else { 0.0 };
+                t[i] += s[i] * kij * (1.0 + f64::from(extra[j]));
+                if i != j {
+                    t[j] += s[j] * kij * (1.0 + f64::from(extra[i]));
+                }
+            }
+        }
+        cholesky(m, n);
+        for i in 0..n {
+            t[i] = (t[i] - (0..i).map(|c| m[i * n + c] * t[c]).sum::<f64>()) / m[i * n + i];
+        }
+        for i in (0..n).rev() {
+            t[i] = (t[i] - (i + 1..n).map(|c| m[c * n + i] * t[c]).sum::<f64>()) / m[i * n + i];
+        }
+        let weights = cols.iter().zip(extra).zip(s.iter()).zip(t.iter());
+        let weights = weights.map(|(((&j, &e), s), u)| (j, (1.0 + f64::from(e) - s * u) as f32));
+        if self.side.plan.prepared == Prepared::WhitenedAndSolved {
+            x.fill(0.0);
+            for (j, w) in weights {
+                axpy(x, w, row(&self.side.solved, k, j));
+            }
+        } else {
+            z.fill(0.0);
+            for (j, w) in weights {
+                axpy(z, w, row(whitened, k, j));
+            }
+            self.side.whitening.back_from_basis(z, x);
+        }
+    }
+}
+
+/// Row `j` of a row-major table of `k`-long rows.
+fn row(table: &[f32], k: usize, j: u32) -> &[f32] {
+    &table[j as usize * k..(j as usize + 1) * k]
 }
 
 /// Instant learning for the ranking model: user `u`'s row solved exactly
@@ -260,7 +589,7 @@ pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u:
         let confidence = Confidence::new(p, scale);
         let extra: Vec<f32> = ratings.iter().map(|r| confidence.extra(r.1)).collect();
         let other = model.item_factors.as_slice().expect("factor rows are contiguous");
-        let system = RowSystem { shared: Some((gram, p.reg)), other, k, cols: &cols, extra: &extra };
+        let system = RowSystem { shared: Shared::Gram(gram, p.reg), other, k, cols: &cols, extra: &extra };
         system.rhs(&mut x);
         x = system.solve_exactly(&x);
     }
@@ -325,11 +654,12 @@ mod tests {
         assert!(x.iter().zip(&back).all(|(a, b)| (a - b).abs() < 1e-4), "{x:?} → {back:?}");
     }
 
-    /// A whitened half-sweep solves each row's own normal equations: exactly
-    /// in n + 1 steps for a row with n interactions (the preconditioner is
-    /// the shared part), and every row once the steps are many.
+    /// Every way of preparing a half sweep solves each row's own normal
+    /// equations: a row solved small exactly, a row of n interactions by
+    /// steps exactly in n + 1 of them (the preconditioner is the shared
+    /// part), and every row once the steps are many.
     #[test]
-    fn a_whitened_half_sweep_solves_each_rows_normal_equations() {
+    fn every_half_sweep_solves_each_rows_normal_equations() {
         let (k, items) = (6, 40);
         let other = matrix(items, k, 11);
         // Row r rates items r, r + 7, r + 14, … (r + 1 of them, the last rows many).
@@ -340,35 +670,59 @@ mod tests {
         let confidence = Confidence::new(&defaults::ials(), SCALE);
         let g = gram(&other);
         let fixed = other.as_slice().unwrap();
-        for steps in [3, 2 * k as u32] {
-            let mut p = defaults::ials();
-            (p.cg_steps, p.reg) = (steps, 4.0);
-            let whitening = Whitening::new(&g, k, p.reg);
-            let mut whitened = vec![0.0; fixed.len()];
-            for (y, out) in fixed.chunks(k).zip(whitened.chunks_mut(k)) {
-                whitening.whiten(y, out);
-            }
-            let half =
-                HalfSweep { whitened: &whitened, whitening: &whitening, by_row: &data.by_user, params: &p, confidence };
-            let mut rows = matrix(12, k, 5);
-            half.solve_rows(&mut rows, 0..12, &mut Scratch::default());
-            for r in 0..12 {
-                let (cols, values) = data.by_user.row(r);
-                let extra: Vec<f32> = values.iter().map(|&v| confidence.extra(v)).collect();
-                let exact = RowSystem { shared: Some((&g, p.reg)), other: fixed, k, cols, extra: &extra };
-                let mut b = Vec::new();
-                exact.rhs(&mut b);
-                let want = exact.solve_exactly(&b);
-                let solved = cols.len() < steps as usize || steps as usize > k;
-                let close = rows.row(r).iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-3 * b.abs().max(1.0));
-                assert!(
-                    !solved || close,
-                    "row {r} ({} ratings, {steps} steps): {:?} vs {want:?}",
-                    cols.len(),
-                    rows.row(r)
-                );
+        for prepared in [Prepared::Nothing, Prepared::Whitened, Prepared::WhitenedAndSolved] {
+            for steps in [3, 2 * k as u32] {
+                let mut p = defaults::ials();
+                (p.cg_steps, p.reg) = (steps, 4.0);
+                let costs = Costs::new(k, steps);
+                let mut side = FixedSide::default();
+                side.start(&other, p.reg, Plan { prepared, work: 0 });
+                while side.prepare_next(&other, costs).is_some() {}
+                let half = HalfSweep { fixed, side: &side, by_row: &data.by_user, params: &p, confidence, costs };
+                let mut rows = matrix(12, k, 5);
+                half.solve_rows(&mut rows, 0..12, &mut Scratch::default());
+                let mut small = 0;
+                for r in 0..12 {
+                    let (cols, values) = data.by_user.row(r);
+                    let extra: Vec<f32> = values.iter().map(|&v| confidence.extra(v)).collect();
+                    let exact = RowSystem { shared: Shared::Gram(&g, p.reg), other: fixed, k, cols, extra: &extra };
+                    let mut b = Vec::new();
+                    exact.rhs(&mut b);
+                    let want = exact.solve_exactly(&b);
+                    let by_small = costs.row(prepared, cols.len() as u64).0 == Method::Small;
+                    small += usize::from(by_small);
+                    let solved = by_small || cols.len() < steps as usize || steps as usize > k;
+                    let close = rows.row(r).iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-3 * b.abs().max(1.0));
+                    assert!(
+                        !solved || close,
+                        "{prepared:?}: row {r} ({} ratings, {steps} steps): {:?} vs {want:?}",
+                        cols.len(),
+                        rows.row(r)
+                    );
+                }
+                // The few-rating rows go the small way once the fixed side is whitened.
+                assert_eq!(small > 0, prepared != Prepared::Nothing, "{prepared:?}");
             }
         }
+    }
+
+    /// The plan follows the shapes: against a fixed side far larger than
+    /// the rows solved, mapping through L in each product is cheaper than
+    /// whitening it; many rows of few ratings pay for `ŷ`.
+    #[test]
+    fn the_plan_prepares_what_pays_for_itself() {
+        let costs = Costs::new(128, 3);
+        let rated = |rows: u32, cols: u32, per_row: u32| {
+            let triples: Vec<(u32, u32, f32)> =
+                (0..rows).flat_map(|r| (0..per_row).map(move |j| (r, (r * 31 + j * 7) % cols, 4.0))).collect();
+            crate::ratings::RatingMatrix::new(rows, cols, &triples)
+        };
+        let few_users = rated(50, 5000, 100);
+        assert_eq!(Plan::choose(&few_users.by_user, 5000, costs).prepared, Prepared::Nothing);
+        let many_movies = rated(3000, 200, 5);
+        assert_eq!(Plan::choose(&many_movies.by_user, 200, costs).prepared, Prepared::WhitenedAndSolved);
+        let busy = rated(300, 300, 150);
+        assert_eq!(Plan::choose(&busy.by_user, 300, costs).prepared, Prepared::Whitened);
     }
 
     #[test]

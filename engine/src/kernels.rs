@@ -11,10 +11,10 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{axpy, axpy_rows, dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
+pub use wasm::{axpy, dot, dot_codes, dot_codes_rows, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{axpy, axpy_rows, dot, dot_codes, dot_codes_rows, encode_i8, max_abs, sgd_pair, sgd_pair_dot};
+pub use portable::{axpy, dot, dot_codes, dot_codes_rows, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot};
 
 /// `y += a·x` one float at a time: element-wise, so any grouping of the
 /// floats into vectors gives the same bits.
@@ -25,15 +25,12 @@ fn axpy_scalar(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// `y += Σ_i c_i·row_i`, row `i` being `rows[i·stride..][..y.len()]`, one
-/// row after another: each float sums its terms in the order of `i`, as
-/// that many [`axpy_scalar`] calls would.
-#[inline]
-fn axpy_rows_scalar(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
-    for (i, &c) in coeffs.iter().enumerate() {
-        axpy_scalar(y, c, &rows[i * stride..i * stride + y.len()]);
-    }
-}
+/// A tile of a Gram matrix: four of its rows by eight of its columns.
+pub type Tile = [[f32; 8]; 4];
+
+/// Rows of the factor matrix per [`gram_tile`] call at most, for its
+/// straight-line path inside wasm.
+pub const TILE_ROWS: usize = 32;
 
 /// The SGD step's two coefficients: `x ← decay·x + gain·other`.
 #[inline]
@@ -119,7 +116,7 @@ pub fn encode_i16(row: &[f32], scale: f32, inverse: f32, code_max: f32, codes: &
 
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 mod portable {
-    use super::{EncodeLanes, Encoded, HALF, LANES, coefficients, encode_scalar, larger, sgd_scalar, tail_dot};
+    use super::{EncodeLanes, Encoded, HALF, LANES, Tile, coefficients, encode_scalar, larger, sgd_scalar, tail_dot};
 
     /// The largest |x| of a row (0 for an empty one).
     #[inline]
@@ -156,10 +153,20 @@ mod portable {
         super::axpy_scalar(y, a, x);
     }
 
-    /// `y += Σ_i c_i·rows[i·stride..][..y.len()]`, in the order of `i`.
+    /// `tile[i][l] += row[f + i]·row[c + l]` for each `stride`-long row of
+    /// `rows` in order: each entry sums its products in the order of the
+    /// rows, as the whole product would. LLVM vectorizes it natively.
     #[inline]
-    pub fn axpy_rows(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
-        super::axpy_rows_scalar(y, coeffs, rows, stride);
+    pub fn gram_tile(tile: &mut Tile, rows: &[f32], stride: usize, f: usize, c: usize) {
+        for row in rows.chunks_exact(stride) {
+            let b = &row[c..c + 8];
+            for (i, t) in tile.iter_mut().enumerate() {
+                let a = row[f + i];
+                for (tl, &bl) in t.iter_mut().zip(b) {
+                    *tl += a * bl;
+                }
+            }
+        }
     }
 
     /// `a · b` for equal-length slices.
@@ -240,8 +247,29 @@ mod wasm {
     use core::arch::wasm32::*;
 
     use super::{
-        EncodeLanes, Encoded, axpy_rows_scalar, axpy_scalar, coefficients, encode_scalar, larger, sgd_scalar, tail_dot,
+        EncodeLanes, Encoded, TILE_ROWS, Tile, axpy_scalar, coefficients, encode_scalar, larger, sgd_scalar, tail_dot,
     };
+
+    /// `step(j)` for every listed `j` below `n`, without a loop.
+    macro_rules! straight_line {
+        ($n:expr, $step:expr; $($j:literal)*) => { $( if $j < $n { $step($j) } )* };
+    }
+
+    /// Rows of up to this many blocks of sixteen floats (256: the ranking
+    /// model's 128 factors and the rating model's 200) take the products'
+    /// straight-line paths: no back-edge, so no deadline check and no
+    /// accumulators kept in memory across one (see `sgd_pair_dot`).
+    const STRAIGHT_BLOCKS: usize = 16;
+
+    /// `step(j)` for `j` in `0..n`: straight-line when `n` ≤ [`STRAIGHT_BLOCKS`].
+    #[inline(always)]
+    fn blocks(n: usize, mut step: impl FnMut(usize)) {
+        if n <= STRAIGHT_BLOCKS {
+            straight_line!(n, step; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+        } else {
+            (0..n).for_each(step);
+        }
+    }
 
     #[inline]
     fn load(x: &[f32; 4]) -> v128 {
@@ -321,10 +349,12 @@ mod wasm {
         let mut acc = Acc::zero();
         let ((ca, ra), (cb, rb)) = (a.as_chunks::<4>(), b.as_chunks::<4>());
         let ((a4, a4r), (b4, b4r)) = (ca.as_chunks::<4>(), cb.as_chunks::<4>());
-        for ([x0, x1, x2, x3], [y0, y1, y2, y3]) in a4.iter().zip(b4) {
+        let b4 = &b4[..a4.len()];
+        blocks(a4.len(), |j| {
+            let ([x0, x1, x2, x3], [y0, y1, y2, y3]) = (&a4[j], &b4[j]);
             acc.add([load(x0), load(x1)], [load(y0), load(y1)]);
             acc.add([load(x2), load(x3)], [load(y2), load(y3)]);
-        }
+        });
         acc.finish(a4r, b4r, tail_dot(ra, rb))
     }
 
@@ -409,7 +439,7 @@ mod wasm {
         }
     }
 
-    /// `y += a·x`, sixteen floats per loop iteration: the plain loop
+    /// `y += a·x`, sixteen floats per block (see [`blocks`]): the plain loop
     /// measured twice as slow inside wasm (ALS spends most of its time here).
     #[inline]
     pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
@@ -418,47 +448,49 @@ mod wasm {
         let step = |y: &mut [f32; 4], x: &[f32; 4]| store(y, f32x4_add(load(y), f32x4_mul(av, load(x))));
         let ((cy, ry), (cx, rx)) = (y.as_chunks_mut::<4>(), x.as_chunks::<4>());
         let ((y4, y4r), (x4, x4r)) = (cy.as_chunks_mut::<4>(), cx.as_chunks::<4>());
-        for ([y0, y1, y2, y3], [x0, x1, x2, x3]) in y4.iter_mut().zip(x4) {
+        let x4 = &x4[..y4.len()];
+        blocks(y4.len(), |j| {
+            let ([y0, y1, y2, y3], [x0, x1, x2, x3]) = (&mut y4[j], &x4[j]);
             step(y0, x0);
             step(y1, x1);
             step(y2, x2);
             step(y3, x3);
-        }
+        });
         for (y, x) in y4r.iter_mut().zip(x4r) {
             step(y, x);
         }
         axpy_scalar(ry, a, rx);
     }
 
-    /// `y += Σ_i c_i·rows[i·stride..][..y.len()]`, in the order of `i`:
-    /// four rows per pass over `y`, so each vector of `y` is loaded and
-    /// stored once for four products (a basis change or a Gram block is
-    /// k such rows; one axpy each moved `y` through memory k times).
-    pub fn axpy_rows(y: &mut [f32], coeffs: &[f32], rows: &[f32], stride: usize) {
-        let n = y.len();
-        let (quads, rest) = coeffs.as_chunks::<4>();
-        for (q, c) in quads.iter().enumerate() {
-            let at = |r: usize| &rows[(4 * q + r) * stride..(4 * q + r) * stride + n];
-            let (r0, r1, r2, r3) = (at(0), at(1), at(2), at(3));
-            let cv = c.map(|v| f32x4_splat(v));
-            let (vy, ty) = y.as_chunks_mut::<4>();
-            let [v0, v1, v2, v3] = [r0, r1, r2, r3].map(|r| r.as_chunks::<4>().0);
-            for ((((yv, a), b), c), d) in vy.iter_mut().zip(v0).zip(v1).zip(v2).zip(v3) {
-                let mut acc = load(yv);
-                acc = f32x4_add(acc, f32x4_mul(cv[0], load(a)));
-                acc = f32x4_add(acc, f32x4_mul(cv[1], load(b)));
-                acc = f32x4_add(acc, f32x4_mul(cv[2], load(c)));
-                acc = f32x4_add(acc, f32x4_mul(cv[3], load(d)));
-                store(yv, acc);
+    /// The portable `gram_tile`, its 32 sums in eight vectors: each row
+    /// adds eight products of a splatted `row[f + i]` with `row[c..c + 8]`.
+    /// Straight-line for up to [`TILE_ROWS`] rows, so the sums stay in
+    /// registers (a Gram matrix was k²/8 `axpy` passes per block of rows,
+    /// each loading and storing its row of the matrix).
+    pub fn gram_tile(tile: &mut Tile, rows: &[f32], stride: usize, f: usize, c: usize) {
+        let half = |t: &[f32; 8], at: usize| load(t[at..at + 4].try_into().expect("four floats"));
+        let mut acc = tile.map(|t| [half(&t, 0), half(&t, 4)]);
+        let n = rows.len() / stride;
+        let mut add = |r: usize| {
+            let row = &rows[r * stride..(r + 1) * stride];
+            let b: &[f32; 8] = row[c..c + 8].try_into().expect("eight floats");
+            let (b0, b1) = (half(b, 0), half(b, 4));
+            for (i, a) in acc.iter_mut().enumerate() {
+                let s = f32x4_splat(row[f + i]);
+                a[0] = f32x4_add(a[0], f32x4_mul(s, b0));
+                a[1] = f32x4_add(a[1], f32x4_mul(s, b1));
             }
-            let from = n - ty.len();
-            for (t, yt) in ty.iter_mut().enumerate() {
-                let f = from + t;
-                *yt = (((*yt + c[0] * r0[f]) + c[1] * r1[f]) + c[2] * r2[f]) + c[3] * r3[f];
-            }
+        };
+        if n <= TILE_ROWS {
+            straight_line!(n, add; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+        } else {
+            (0..n).for_each(add);
         }
-        let done = 4 * quads.len();
-        axpy_rows_scalar(y, rest, &rows[(done * stride).min(rows.len())..], stride);
+        for (t, a) in tile.iter_mut().zip(acc) {
+            let (lo, hi) = t.split_at_mut(4);
+            store(lo.try_into().expect("four floats"), a[0]);
+            store(hi.try_into().expect("four floats"), a[1]);
+        }
     }
 
     #[inline]
@@ -532,11 +564,6 @@ mod wasm {
     /// 100 factors and the defaults' 200) take `sgd_pair_dot`'s straight-line path.
     const STRAIGHT_PAIRS: usize = 32;
 
-    /// `step(j)` for every listed `j` below `n`, without a loop.
-    macro_rules! straight_line {
-        ($n:expr, $step:expr; $($j:literal)*) => { $( if $j < $n { $step($j) } )* };
-    }
-
     /// The hot loop of training, so it has none: each pair of vectors is a
     /// guarded block of straight-line code. Inside a loop Cranelift keeps the
     /// accumulators and coefficients in memory across every back-edge (where
@@ -587,21 +614,23 @@ mod tests {
         }
     }
 
-    /// The wasm build's four-rows-at-a-time form is checked against this
-    /// one through the engine (`tests/engine_wasm.rs`, 13 and 64 factors).
+    /// The wasm build's vector form is checked against this one through
+    /// the engine (`tests/engine_wasm.rs`, 13 and 64 factors).
     #[test]
-    fn rows_added_at_once_equal_one_axpy_per_row_bit_for_bit() {
-        for (n, rows, stride) in [(0, 3, 2), (13, 7, 13), (16, 4, 20), (5, 9, 6)] {
-            let coeffs: Vec<f32> = (0..rows).map(|i| (i as f32 * 0.7).cos()).collect();
-            let table: Vec<f32> = (0..rows * stride + n).map(|i| (i as f32 * 0.31).sin()).collect();
-            let start: Vec<f32> = (0..n).map(|i| i as f32 * 0.1).collect();
-            let mut one_by_one = start.clone();
-            for (i, &c) in coeffs.iter().enumerate() {
-                axpy(&mut one_by_one, c, &table[i * stride..i * stride + n]);
+    fn a_tile_sums_each_entrys_products_in_row_order() {
+        let (rows, stride) = (11, 13);
+        let table: Vec<f32> = (0..rows * stride).map(|i| (i as f32 * 0.31).sin()).collect();
+        for (f, c) in [(0, 0), (3, 5), (9, 5)] {
+            let start: Tile = std::array::from_fn(|i| std::array::from_fn(|l| (i * 8 + l) as f32 * 0.1));
+            let mut tile = start;
+            gram_tile(&mut tile, &table, stride, f, c);
+            for (i, l) in (0..4).flat_map(|i| (0..8).map(move |l| (i, l))) {
+                let mut want = start[i][l];
+                for row in table.chunks(stride) {
+                    want += row[f + i] * row[c + l];
+                }
+                assert_eq!(tile[i][l].to_bits(), want.to_bits(), "f={f} c={c} i={i} l={l}");
             }
-            let mut at_once = start;
-            axpy_rows(&mut at_once, &coeffs, &table, stride);
-            assert_eq!(at_once, one_by_one, "n={n} rows={rows}");
         }
     }
 

@@ -11,7 +11,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
 use crate::algorithms::{Algorithm, BaselineParams, IalsParams, SvdParams};
-use crate::implicit::{self, Confidence, HalfSweep, Scratch, Whitening};
+use crate::implicit::{Confidence, Costs, FixedSide, HalfSweep, Plan, Scratch};
 use crate::kernels::{dot, sgd_pair, sgd_pair_dot};
 use crate::model::Model;
 use crate::ratings::RatingMatrix;
@@ -35,25 +35,48 @@ pub struct Training {
 /// The state of an iALS iteration between steps: users first, then movies.
 struct AlsSweep {
     confidence: Confidence,
+    costs: Costs,
+    /// The users' half and the movies' half: each chosen once, from how
+    /// many ratings each row has.
+    plans: [Plan; 2],
     movies_phase: bool,
-    /// Rows of the side held fixed whitened so far in this phase.
-    whitened_rows: usize,
+    /// Whether the current phase has started (its Gram matrix is made).
+    started: bool,
     /// The next row of the current phase.
     row: usize,
-    /// The side held fixed in this phase: its whitening and its rows in that basis.
-    whitening: Whitening,
-    whitened: Vec<f32>,
+    /// The side held fixed in this phase.
+    side: FixedSide,
     scratch: Scratch,
 }
 
 impl AlsSweep {
-    /// Whitens the side held fixed, then re-solves rows, until about
-    /// `budget` units of work are done (a whitened row costs k, a solved
-    /// row its interactions plus k, each standing for about k² flops of
-    /// basis changes); returns the units of work done and whether the
-    /// iteration ended.
+    fn new(p: &IalsParams, data: &RatingMatrix, confidence: Confidence) -> AlsSweep {
+        let costs = Costs::new(p.factors as usize, p.cg_steps);
+        let plans = [
+            Plan::choose(&data.by_user, data.items as usize, costs),
+            Plan::choose(&data.by_item, data.users as usize, costs),
+        ];
+        AlsSweep {
+            confidence,
+            costs,
+            plans,
+            movies_phase: false,
+            started: false,
+            row: 0,
+            side: FixedSide::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// An iteration's work in [`Costs`]' units.
+    fn per_epoch(&self) -> u64 {
+        self.plans.iter().map(|p| p.work).sum()
+    }
+
+    /// Prepares the side held fixed, then re-solves rows, until about
+    /// `budget` units of work are done; returns the units of work done and
+    /// whether the iteration ended.
     fn step(&mut self, model: &mut Model, data: &RatingMatrix, p: &IalsParams, budget: u64) -> (u64, bool) {
-        let k = model.factors();
         let mut spent = 0u64;
         loop {
             let (rows, other, by_row) = if self.movies_phase {
@@ -61,37 +84,38 @@ impl AlsSweep {
             } else {
                 (&mut model.user_factors, &model.item_factors, &data.by_user)
             };
-            if self.row == 0 && self.whitened_rows == 0 {
-                self.whitening = Whitening::new(&implicit::gram(other), k, p.reg);
-                self.whitened.resize(other.len(), 0.0);
+            if !self.started {
+                self.side.start(other, p.reg, self.plans[usize::from(self.movies_phase)]);
+                self.started = true;
             }
-            let fixed = other.as_slice().expect("factor rows are contiguous");
-            while self.whitened_rows < other.nrows() && spent < budget {
-                let at = self.whitened_rows * k..(self.whitened_rows + 1) * k;
-                self.whitening.whiten(&fixed[at.clone()], &mut self.whitened[at]);
-                self.whitened_rows += 1;
-                spent += k as u64;
+            while spent < budget {
+                match self.side.prepare_next(other, self.costs) {
+                    Some(cost) => spent += cost,
+                    None => break,
+                }
             }
             if spent >= budget {
                 return (spent, false);
             }
             let from = self.row;
             let mut to = from;
-            while to < by_row.rows() && spent < budget {
-                spent += (by_row.row_len(to) + k) as u64;
+            let mut planned = 0;
+            while to < by_row.rows() && spent + planned < budget {
+                planned += self.costs.row_cost(self.side.prepared(), by_row.row_len(to) as u64);
                 to += 1;
             }
             let half = HalfSweep {
-                whitened: &self.whitened,
-                whitening: &self.whitening,
+                fixed: other.as_slice().expect("factor rows are contiguous"),
+                side: &self.side,
                 by_row,
                 params: p,
                 confidence: self.confidence,
+                costs: self.costs,
             };
-            half.solve_rows(rows, from..to, &mut self.scratch);
+            spent += half.solve_rows(rows, from..to, &mut self.scratch);
             self.row = to;
             if to == by_row.rows() {
-                (self.row, self.whitened_rows) = (0, 0);
+                (self.row, self.started) = (0, false);
                 if self.movies_phase {
                     self.movies_phase = false;
                     return (spent, true);
@@ -130,15 +154,7 @@ impl Training {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(p.seed);
                 let mut model = Model::empty(spec, scale, data.users, data.items, p.factors as usize, 0.0);
                 init_factors(&mut model.item_factors, p.init_std, &mut rng, |i| data.by_item.row_len(i) > 0);
-                als = Some(AlsSweep {
-                    confidence: Confidence::new(&p, scale),
-                    movies_phase: false,
-                    whitened_rows: 0,
-                    row: 0,
-                    whitening: Whitening::default(),
-                    whitened: Vec::new(),
-                    scratch: Scratch::default(),
-                });
+                als = Some(AlsSweep::new(&p, data, Confidence::new(&p, scale)));
                 (model, Vec::new(), 0.0, 0.0)
             }
         };
@@ -167,15 +183,13 @@ impl Training {
     }
 
     /// The work of one epoch, in the units `Progress::visited` counts:
-    /// ratings for SGD and the baseline; for iALS, both half-sweeps, each
-    /// whitening every row of one side (k each) and solving every row of the
-    /// other (its ratings plus k), so that every step does a budget's worth
-    /// of it even across movies nobody rated.
+    /// ratings for SGD and the baseline; for iALS, both half-sweeps'
+    /// multiply-adds over k ([`Costs`]), so that every step does a budget's
+    /// worth of it whether it prepares rows or solves them.
     pub fn per_epoch(&self, data: &RatingMatrix) -> u64 {
-        let n = data.len() as u64;
-        match self.spec {
-            Algorithm::Ials(p) => 2 * n + 2 * u64::from(p.factors) * (u64::from(data.users) + u64::from(data.items)),
-            _ => n,
+        match &self.als {
+            Some(als) => als.per_epoch(),
+            None => data.len() as u64,
         }
     }
 
