@@ -328,7 +328,7 @@ fn a_reply_above_the_cap_is_refused() {
     assert_abi(&error, &["reply of 2097152 bytes exceeds the cap of 1048576 bytes"]);
     // The default cap (256 MiB), checked before the bounds.
     let error = call_fails("reply_all_ones", Limits::default());
-    assert_abi(&error, &["reply of 4294967295 bytes exceeds the cap of 268435456 bytes"]);
+    assert_abi(&error, &["reply of 4294967295 bytes exceeds the cap of 1073741824 bytes"]);
 }
 
 // --- Version and exports -----------------------------------------------------

@@ -11,16 +11,16 @@
 //! when the test fails.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::common::tmux::{STEP_TIMEOUT, Tmux, have_tmux};
 use crate::common::{self, shared};
 
-const SESSION: &str = "cinema";
 /// First start compiles the engine and trains the model; allow for a busy machine.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// What the app says when a first start's models, trained behind it, serve.
@@ -30,103 +30,6 @@ const FIRST_MODELS: &str = "the first models are trained";
 /// toast expire) the status line naming them.
 fn first_models(screen: &str) -> bool {
     screen.contains(FIRST_MODELS) || screen.contains("model: svd + ials ranking on")
-}
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `$CINEMA_SHARED`, else `shared/` next to the workspace.
-/// A private tmux server; dropped = killed.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new() -> Tmux {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        Tmux { socket: format!("cinema-test-{}-{nanos}", std::process::id()) }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux").args(["-L", &self.socket, "-f", "/dev/null"]).args(args).output().expect("tmux runs")
-    }
-
-    /// Starts `command` in a 100×30 window that stays after the program exits.
-    fn start(&self, command: &str) {
-        let out = self.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            SESSION,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            command,
-            ";",
-            "set-option",
-            "-g",
-            "remain-on-exit",
-            "on",
-        ]);
-        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    /// Runs `command` again in the same window.
-    fn restart(&self, command: &str) {
-        let out = self.run(&["respawn-pane", "-k", "-t", SESSION, command]);
-        assert!(out.status.success(), "tmux respawn-pane: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", SESSION];
-        args.extend_from_slice(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(self.run(&["send-keys", "-t", SESSION, "-l", text]).status.success());
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", SESSION]).stdout).into_owned()
-    }
-
-    fn exited(&self) -> bool {
-        let out = self.run(&["display-message", "-p", "-t", SESSION, "#{pane_dead}"]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    /// Polls the screen until `ok` holds; fails with the last screen.
-    fn wait(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if started.elapsed() > timeout {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(&format!("{text:?}"), STEP_TIMEOUT, |s| s.contains(text))
-    }
-
-    fn wait_exit(&self) {
-        let started = Instant::now();
-        while !self.exited() {
-            assert!(started.elapsed() < STEP_TIMEOUT, "the app did not quit; the screen:\n{}", self.screen());
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
 }
 
 fn line_with<'s>(screen: &'s str, needle: &str) -> &'s str {
@@ -177,14 +80,6 @@ fn start_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
     let tmux = Tmux::new();
     tmux.start(&command);
     (tmux, command, dataset)
-}
-
-fn have_tmux() -> bool {
-    let found = Command::new("tmux").arg("-V").output().is_ok();
-    if !found {
-        eprintln!("tmux is not installed; skipping");
-    }
-    found
 }
 
 /// A first start opens at once: a stand-in serves the popular list, a

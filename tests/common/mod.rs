@@ -3,6 +3,8 @@
 //! redistribution); tests read it from `../shared` beside the checkout, or
 //! from `$CINEMA_SHARED`.
 
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 

@@ -44,7 +44,9 @@ pub struct Limits {
     /// large datasets; a hostile module still can only burn time in
     /// proportion to what the host chose to send it.
     pub deadline_per_mib: Duration,
-    /// Largest reply the host will decode.
+    /// Largest reply the host will decode: an exported model is the
+    /// largest honest one (MovieLens 25M's default models, 162,000 users and
+    /// 62,000 movies of 200 + 128 factors, are 295 MB; 32M's about 380 MB).
     pub max_reply_bytes: usize,
 }
 
@@ -56,7 +58,7 @@ impl Default for Limits {
             memory_bytes: 3 << 30,
             call_deadline: Duration::from_secs(1),
             deadline_per_mib: Duration::from_millis(100),
-            max_reply_bytes: 256 << 20,
+            max_reply_bytes: 1 << 30,
         }
     }
 }

@@ -33,6 +33,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         rating: args.model.spec(client.hello())?,
         ranking: args.model.ranking_spec(client.hello())?,
         evaluate: true,
+        quick: false,
     };
     let meta = train_version(env, &mut client, &dataset, plan)?;
     if env.json {

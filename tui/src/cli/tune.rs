@@ -98,8 +98,12 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let best = tune::best(&scored).expect("a finished search scores every candidate").clone();
     let version = if args.train_best {
-        let plan =
-            Plan { rating: best.params.clone(), ranking: args.model.ranking_spec(client.hello())?, evaluate: true };
+        let plan = Plan {
+            rating: best.params.clone(),
+            ranking: args.model.ranking_spec(client.hello())?,
+            evaluate: true,
+            quick: false,
+        };
         let meta = super::train::train_version(env, &mut client, &dataset, plan)?;
         Some(VersionJson::new(&meta, true, None))
     } else {

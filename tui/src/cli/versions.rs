@@ -74,6 +74,8 @@ pub struct VersionJson {
     pub created: i64,
     pub active: bool,
     pub stopped: bool,
+    /// A first start's quick models on a large dataset (fewer passes).
+    pub quick: bool,
     pub epochs: u32,
     pub training_seconds: f64,
     /// The ratings this model learned from.
@@ -100,6 +102,7 @@ impl VersionJson {
             created: meta.created,
             active,
             stopped: meta.stopped,
+            quick: meta.quick,
             epochs: meta.epochs,
             training_seconds: meta.training_seconds,
             train_ratings: meta.train_ratings,

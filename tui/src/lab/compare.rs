@@ -128,6 +128,7 @@ mod tests {
             scored_on: None,
             stopped: false,
             epochs: 1,
+            quick: false,
         }
     }
 

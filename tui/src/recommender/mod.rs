@@ -419,6 +419,7 @@ impl Recommender {
             rating: hello.default_rating().context("the engine offers no rating model")?,
             ranking: hello.default_ranking(),
             evaluate: false,
+            quick: false,
         };
         let (dataset, versions, you, fold) =
             (self.dataset.clone(), self.versions.clone(), self.you, self.your_fold_in());
@@ -733,6 +734,7 @@ impl Load {
                     rating: hello.default_rating().context("engine offers no rating model")?,
                     ranking: hello.default_ranking(),
                     evaluate: false,
+                    quick: false,
                 };
                 let trained =
                     lab::train::run(client, dataset, &self.yours, plan, &self.versions, reporting(on_progress))?

@@ -132,7 +132,7 @@ impl App {
                 if self.rec.origin != expected {
                     self.refresh(false, None);
                 }
-                if self.rec.stand_in() && self.lab.run.is_none() {
+                if self.rec.stand_in() || self.rec.meta.quick {
                     self.lab_first_training();
                 }
             }

@@ -49,6 +49,16 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// `583`, `81346`, then `104k`, `1.2M`: a count in at most
+/// five columns (the Votes column; MovieLens 25M's most rated movie has 81,491).
+pub fn count(n: u32) -> String {
+    match n {
+        0..100_000 => n.to_string(),
+        100_000..1_000_000 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", f64::from(n) / 1e6),
+    }
+}
+
 /// `2024-05-17` (UTC) from seconds since the Unix epoch.
 pub fn date(timestamp: i64) -> String {
     let (y, m, d) = civil_from_days(timestamp.div_euclid(86_400));
@@ -89,5 +99,7 @@ mod tests {
         assert_eq!(stars(4.0, RatingScale::WHOLE_STARS), "4");
         assert_eq!(stars(4.5, RatingScale::HALF_STARS), "4.5");
         assert_eq!((bytes(999), bytes(978_202), bytes(1_234_567)), ("999 B".into(), "978 KB".into(), "1.2 MB".into()));
+        let counts = [583, 99_999, 104_343, 1_234_567].map(count);
+        assert_eq!(counts, ["583", "99999", "104k", "1.2M"].map(String::from));
     }
 }

@@ -15,7 +15,7 @@ use cinema_store::models::{Metrics, ModelMeta};
 use super::state::{App, Level};
 use super::work::{self, LabReport};
 use crate::lab::quality::Quality;
-use crate::lab::train::{Halt, Plan};
+use crate::lab::train::{Halt, Plan, first_plans};
 use crate::lab::tune::Candidate;
 
 /// Stop and cancel requests, read by the training thread after every step.
@@ -331,13 +331,16 @@ pub struct LabPanel {
     pub tuning: Option<Tuning>,
     /// Why the last run failed.
     pub error: Option<String>,
+    /// The run that starts when this one ends: a first start's full models
+    /// after its quick ones.
+    pub then: Option<Plan>,
 }
 
 impl LabPanel {
     pub fn new(hello: &Hello, active: &ModelMeta) -> LabPanel {
         let mut form = Form::new(hello);
         form.set(&active.params, active.ranking.as_ref());
-        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None }
+        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None, then: None }
     }
 
     pub fn busy(&self) -> bool {
@@ -355,6 +358,15 @@ impl App {
     /// Enter in the Lab: train what the form says, on a worker.
     pub(super) fn lab_train(&mut self) {
         let Some((rating, ranking)) = self.lab_ready() else { return };
+        // Your own run replaces the full models a quick first start had queued.
+        self.lab.then = None;
+        self.lab_start(Plan { rating, ranking, evaluate: true, quick: false });
+    }
+
+    /// Starts `plan` on a worker, with the form showing its models.
+    fn lab_start(&mut self, plan: Plan) {
+        self.lab.form.set(&plan.rating, plan.ranking.as_ref());
+        let (rating, ranking) = (plan.rating.clone(), plan.ranking.clone());
         let Some(worker) = &self.worker else {
             self.notify(Level::Error, "training is not available here; use `cinema train`");
             return;
@@ -362,7 +374,6 @@ impl App {
         let halt = Arc::new(AtomicU8::new(GO));
         // A finished search gives way: this run's chart and scores are what follows.
         self.lab.tuning = None;
-        let plan = Plan { rating: rating.clone(), ranking: ranking.clone(), evaluate: true };
         work::lab_train(&self.rec, plan, halt.clone(), worker.launcher.clone(), worker.events.clone());
         self.lab.error = None;
         self.lab.quality = false;
@@ -388,13 +399,24 @@ impl App {
 
     /// A first start's models: the module's defaults, trained as a Lab run
     /// (scored on the held-out tenth, then refitted on every rating) while
-    /// the stand-in serves; the run's end swaps them in.
+    /// the stand-in serves; the run's end swaps them in. On a large dataset
+    /// quick models come first and the full ones follow them
+    /// ([`crate::lab::train::first_plans`]); quick models found serving (the
+    /// app was closed before the full ones were ready) start the full ones.
     pub(super) fn lab_first_training(&mut self) {
+        if self.lab.busy() || self.lab.then.is_some() {
+            return;
+        }
         let hello = self.rec.hello();
         let Some(rating) = hello.default_rating() else { return };
-        let ranking = hello.default_ranking();
-        self.lab.form.set(&rating, ranking.as_ref());
-        self.lab_train();
+        let (quick, full) = first_plans(rating, hello.default_ranking(), self.rec.dataset.ratings.len());
+        match quick {
+            Some(quick) if self.rec.stand_in() => {
+                self.lab.then = Some(full);
+                self.lab_start(quick);
+            }
+            _ => self.lab_start(full),
+        }
     }
 
     /// The form's models, if the Lab is free and the form is valid; else
@@ -487,6 +509,15 @@ impl App {
                 let before = self.rec.meta.clone();
                 let (id, first) = (trained.meta.id, self.rec.stand_in());
                 match self.rec.activate(id) {
+                    Ok(meta) if meta.quick => {
+                        let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", passes(r)));
+                        let text = format!(
+                            "quick first models are trained (v{id}: {}{ranked}): the list is yours now; \
+                             the full ones train next (t shows them)",
+                            passes(&meta.params)
+                        );
+                        self.notify(Level::Info, text);
+                    }
                     Ok(meta) if first => {
                         let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", r.name()));
                         let text = format!(
@@ -509,13 +540,18 @@ impl App {
                 });
                 self.shelf_reload();
                 self.refresh(false, None);
+                if let Some(full) = self.lab.then.take() {
+                    self.lab_start(full);
+                }
             }
             LabReport::Done(Ok(None)) => {
                 self.lab.run = None;
+                self.lab.then = None;
                 self.notify(Level::Info, "training cancelled: nothing was kept");
             }
             LabReport::Done(Err(e)) => {
                 self.lab.run = None;
+                self.lab.then = None;
                 self.lab.error = Some(e.clone());
                 self.notify(Level::Error, format!("training failed: {e} — the active version stays"));
             }
@@ -574,6 +610,15 @@ impl App {
             }
             None => false,
         }
+    }
+}
+
+/// `svd, 3 epochs`: a model and how many passes it makes.
+fn passes(spec: &ModelSpec) -> String {
+    match (spec.integer("epochs"), spec.integer("iterations")) {
+        (Some(n), _) => format!("{}, {n} epochs", spec.name()),
+        (None, Some(n)) => format!("{}, {n} iterations", spec.name()),
+        (None, None) => spec.name().to_owned(),
     }
 }
 

@@ -304,7 +304,7 @@ impl App {
         }
         // While the engine loads, the first training waits for it to prove
         // the module can open the dataset (see `on_opened`).
-        if self.rec.stand_in() && !self.rec.loading() {
+        if (self.rec.stand_in() || self.rec.meta.quick) && !self.rec.loading() {
             self.lab_first_training();
         }
     }

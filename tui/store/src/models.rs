@@ -57,6 +57,11 @@ pub struct ModelMeta {
     /// Epochs of the rating model completed.
     #[serde(default)]
     pub epochs: u32,
+    /// A first start's quick models on a large dataset: fewer passes than
+    /// the defaults, to be replaced by the full ones (trained when the app
+    /// finds this serving).
+    #[serde(default)]
+    pub quick: bool,
 }
 
 /// A model's scores on held-out ratings (definitions in the README,
@@ -202,6 +207,7 @@ mod tests {
             scored_on: None,
             stopped: true,
             epochs: 3,
+            quick: false,
         }
     }
 

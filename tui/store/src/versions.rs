@@ -213,6 +213,7 @@ mod tests {
             scored_on: None,
             stopped: false,
             epochs: 0,
+            quick: false,
         }
     }
 

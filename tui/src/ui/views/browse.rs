@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::movie_table::{self, Spec, col, fill, num, right};
 use super::{for_you, line};
-use crate::ui::format::{self, fit, genres, stars};
+use crate::ui::format::{self, count, fit, genres, stars};
 use crate::ui::state::App;
 
 /// From this width on, the "for you" list sits beside the table.
@@ -105,7 +105,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(movie.year.map(|y| y.to_string()).unwrap_or_default()),
             Cell::from(fit(&genres(ds, movie), genre_width as usize)),
             right(mean.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
-            right(app.rec.stats().count.get(m as usize).copied().unwrap_or(0).to_string()),
+            right(count(app.rec.stats().count.get(m as usize).copied().unwrap_or(0))),
             Cell::from(Line::styled(yours, app.theme.yours()).right_aligned()),
             right(predicted.map_or_else(|| "–".into(), |v| format!("{v:.2}"))),
         ])
