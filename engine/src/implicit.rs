@@ -13,7 +13,10 @@
 //! row's conjugate-gradient step costs O(n_u·k), not the k² of multiplying
 //! by YᵀY (the `cg` solver of Takács et al. 2011, as in implicit, then
 //! costs k² per row twice, not once per step), and the steps are
-//! preconditioned by YᵀY + λI, so they converge faster. Scores x_u·y_i are
+//! preconditioned by YᵀY + λI, so they converge faster. A row with few
+//! interactions is instead solved exactly through an n × n system
+//! ([`HalfSweep`]), and what each half sweep precomputes from the fixed
+//! side is chosen by counting ([`Plan`]). Scores x_u·y_i are
 //! a likelihood of watching, not stars: a movie almost nobody watched
 //! cannot top a list on an inflated bias.
 //!
