@@ -161,6 +161,35 @@ fn a_model_saved_by_one_module_is_retrained_by_another_and_says_why() {
     assert!(!again.stderr.contains("retraining"), "the default module's own model is kept: {}", again.stderr);
 }
 
+/// What the app tests open: ML-100K in a fresh data directory, and a liar
+/// module (`mode`, `lie`) compiled to serve it, with a deadline that a
+/// loaded machine cannot miss.
+struct LiarOnMl100k {
+    /// The modules' folder and the data directory, removed when dropped.
+    _dirs: (TempDir, TempDir),
+    home: cinema_store::Home,
+    runtime: std::sync::Arc<cinema_host::Runtime>,
+    module: std::sync::Arc<cinema_host::EngineModule>,
+    dataset: cinema_store::Dataset,
+    ml100k: PathBuf,
+    limits: cinema_host::Limits,
+}
+
+fn liar_on_ml100k(mode: u8, lie: &str) -> LiarOnMl100k {
+    use cinema_host::{EngineModule, Limits, Runtime};
+    use cinema_store::{Home, load_or_import};
+    use std::sync::Arc;
+
+    let (modules, dir) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let runtime = Arc::new(Runtime::new(None).unwrap());
+    let module = Arc::new(EngineModule::from_file(&runtime, &liar(modules.path(), mode, lie)).unwrap());
+    let ml100k = shared().join("datasets/ml-100k");
+    let dataset = load_or_import(&home, &ml100k).unwrap().0;
+    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    LiarOnMl100k { _dirs: (modules, dir), home, runtime, module, dataset, ml100k, limits }
+}
+
 /// In the terminal app, a module caught lying is replaced: the same dataset
 /// opens again with the built-in module, and the screen says why.
 #[test]
@@ -169,20 +198,10 @@ fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
     use cinema::ui::App;
     use cinema::ui::state::Level;
     use cinema::ui::work::Launcher;
-    use cinema_host::{EngineModule, Limits, Runtime};
-    use cinema_store::{Home, load_or_import};
-    use std::sync::{Arc, mpsc};
+    use std::sync::mpsc;
 
-    let modules = TempDir::new().unwrap();
-    let dir = TempDir::new().unwrap();
-    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let runtime = Arc::new(Runtime::new(None).unwrap());
     // Every view predicts for every movie: the lie shows on the first one.
-    let path = liar(modules.path(), 3, "nan-predictions");
-    let module = Arc::new(EngineModule::from_file(&runtime, &path).unwrap());
-    let ml100k = shared().join("datasets/ml-100k");
-    let dataset = load_or_import(&home, &ml100k).unwrap().0;
-    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    let LiarOnMl100k { _dirs, home, runtime, module, dataset, ml100k, limits } = liar_on_ml100k(3, "nan-predictions");
     let rec = Recommender::open(&home, &runtime, &module, limits, dataset, |_, _, _| {}).unwrap();
 
     // The first answer is waited for (nothing attached yet): the lie is shown, the app stays up.
@@ -222,19 +241,10 @@ fn a_module_that_lies_while_the_app_loads_behind_its_first_frame_is_replaced() {
     use cinema::ui::App;
     use cinema::ui::event::Event;
     use cinema::ui::work::Launcher;
-    use cinema_host::{EngineModule, Limits, Runtime};
-    use cinema_store::{Home, load_or_import};
-    use std::sync::{Arc, mpsc};
+    use std::sync::mpsc;
 
-    let modules = TempDir::new().unwrap();
-    let dir = TempDir::new().unwrap();
-    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
-    let runtime = Arc::new(Runtime::new(None).unwrap());
-    let path = liar(modules.path(), 10, "content-too-many-pairs");
-    let module = Arc::new(EngineModule::from_file(&runtime, &path).unwrap());
-    let ml100k = shared().join("datasets/ml-100k");
-    let dataset = load_or_import(&home, &ml100k).unwrap().0;
-    let limits = Limits { call_deadline: Duration::from_secs(60), ..Limits::default() };
+    let LiarOnMl100k { _dirs, home, runtime, module, dataset, ml100k, limits } =
+        liar_on_ml100k(10, "content-too-many-pairs");
     let (tx, rx) = mpsc::channel();
     let opened = tx.clone();
     let tell = move |d, o| {

@@ -497,18 +497,16 @@ pub struct HalfSweep<'a> {
 
 impl HalfSweep<'_> {
     /// Re-solves `rows[range]` from their interactions, warm-started from
-    /// their values; rows with none are zero. Returns the work done.
-    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) -> u64 {
+    /// their values; rows with none are zero.
+    pub fn solve_rows(&self, rows: &mut Array2<f32>, range: std::ops::Range<usize>, scratch: &mut Scratch) {
         let k = rows.ncols();
         let all = rows.as_slice_mut().expect("factor rows are contiguous");
         let (mut extra, mut z) = (std::mem::take(&mut scratch.extra), std::mem::take(&mut scratch.z));
         z.resize(k, 0.0);
-        let mut work = 0;
         for r in range {
             let (cols, values) = self.by_row.row(r);
             let x = &mut all[r * k..(r + 1) * k];
-            let (method, cost) = self.costs.row(self.side.plan.prepared, cols.len() as u64);
-            work += cost;
+            let (method, _) = self.costs.row(self.side.plan.prepared, cols.len() as u64);
             extra.clear();
             extra.extend(values.iter().map(|&v| self.confidence.extra(v)));
             match method {
@@ -528,7 +526,6 @@ impl HalfSweep<'_> {
             }
         }
         (scratch.extra, scratch.z) = (extra, z);
-        work
     }
 
     /// A row solved exactly through Woodbury's n × n system (see [`HalfSweep`]).

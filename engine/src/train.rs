@@ -112,7 +112,8 @@ impl AlsSweep {
                 confidence: self.confidence,
                 costs: self.costs,
             };
-            spent += half.solve_rows(rows, from..to, &mut self.scratch);
+            half.solve_rows(rows, from..to, &mut self.scratch);
+            spent += planned;
             self.row = to;
             if to == by_row.rows() {
                 (self.row, self.started) = (0, false);
