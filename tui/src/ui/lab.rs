@@ -437,8 +437,10 @@ impl App {
     }
 
     /// `s`: keep what the run learned so far; `c`/Esc: keep nothing.
+    /// Either way no queued run follows (a quick first start's full models).
     pub(super) fn lab_halt(&mut self, halt: Halt) {
         if let Some(run) = self.lab.run.as_mut() {
+            self.lab.then = None;
             run.halt.store(if halt == Halt::Stop { STOP } else { CANCEL }, Ordering::Relaxed);
             run.stopping = true;
             let text = match (halt, run.role) {
