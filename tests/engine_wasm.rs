@@ -15,7 +15,7 @@ use cinema_engine::{EngineInfo, Session};
 use cinema_host::runtime::Compiled;
 use cinema_host::{EngineClient, EngineModule, Limits, Refused, Runtime, Sandbox};
 use cinema_protocol::{
-    ABI_VERSION, ErrorKind, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, Triple, Value,
+    ABI_VERSION, ErrorKind, Indexed, ModelSpec, Progress, RatingSet, Reply, Request, Scale, Scored, Triple, Value, call,
 };
 use cinema_store::{Dataset, import};
 
@@ -147,11 +147,11 @@ fn baseline_module_offers_only_baseline_and_refuses_svd() {
     // error reply naming the parameter, after which it still works.
     let mut sandbox = Sandbox::new(&runtime, &module.name, &module.module, limits()).unwrap();
     let (users, items) = shape();
-    assert_eq!(sandbox.call(&Request::Reset { users, items, scale: scale() }).unwrap(), Reply::Ok);
-    let add = Request::AddRatings { set: RatingSet::Train, ratings: train_triples() };
+    assert_eq!(sandbox.call(&call::Reset { users, items, scale: scale() }).unwrap(), Reply::Ok);
+    let add = call::AddRatings { set: RatingSet::Train, ratings: train_triples() };
     assert_eq!(sandbox.call(&add).unwrap(), Reply::Ok);
-    assert!(matches!(sandbox.call(&Request::Index).unwrap(), Reply::Indexed(_)));
-    let refused = |sandbox: &mut Sandbox, spec: ModelSpec| match sandbox.call(&Request::TrainStart { spec }).unwrap() {
+    assert!(matches!(sandbox.call(&call::Index {}).unwrap(), Reply::Indexed(_)));
+    let refused = |sandbox: &mut Sandbox, spec: ModelSpec| match sandbox.call(&call::TrainStart { spec }).unwrap() {
         Reply::Error { kind: ErrorKind::BadArgument, message } => message,
         other => panic!("expected BadArgument, got {other:?}"),
     };
@@ -161,7 +161,7 @@ fn baseline_module_offers_only_baseline_and_refuses_svd() {
     assert!(message.contains("parameter `epochs` of baseline must be an integer from 1 to 10000, not 0"), "{message}");
     let message = refused(&mut sandbox, ModelSpec::new("baseline").with("reg_user", Value::Integer(3)));
     assert!(message.contains("`reg_user`") && message.contains("a number"), "wrong kind: {message}");
-    assert!(matches!(sandbox.call(&Request::TrainStart { spec: baseline() }).unwrap(), Reply::Progress(_)));
+    assert!(matches!(sandbox.call(&call::TrainStart { spec: baseline() }).unwrap(), Reply::Progress(_)));
 
     train_to_end(&mut client, baseline());
     let predictions = client.predict(&sample_pairs()).unwrap();
@@ -253,7 +253,8 @@ fn wasm_module_and_native_engine_predict_the_same_to_the_bit() {
         load_u1(&mut client, false);
         train_to_end(&mut client, spec.clone());
         let wasm = client.predict(&pairs).unwrap();
-        let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
+        let wasm_tops: Vec<Vec<Scored>> =
+            compared_users().map(|u| client.ask(call::Recommend { user: u, n: 50 }).unwrap()).collect();
 
         let (native, native_tops) = native_predictions(std::slice::from_ref(&spec), &pairs);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -274,7 +275,8 @@ fn wasm_and_native_ranking_models_give_the_same_lists_to_the_bit() {
         load_u1(&mut client, false);
         train_to_end(&mut client, small_svd());
         train_to_end(&mut client, ranking.clone());
-        let wasm_tops: Vec<Vec<Scored>> = compared_users().map(|u| client.recommend(u, 50).unwrap()).collect();
+        let wasm_tops: Vec<Vec<Scored>> =
+            compared_users().map(|u| client.ask(call::Recommend { user: u, n: 50 }).unwrap()).collect();
         let (native, native_tops) = native_predictions(&[small_svd(), ranking.clone()], &pairs);
         assert_eq!(wasm_tops, native_tops, "{ranking:?}: the top 50 of twenty users");
         assert_eq!(client.predict(&pairs).unwrap(), native, "the rating model still predicts");
@@ -292,19 +294,21 @@ fn exported_model_imports_into_a_fresh_instance_with_identical_outputs() {
     let mut trained = default_client();
     load_u1(&mut trained, false);
     train_to_end(&mut trained, small_svd());
-    let bytes = trained.export_model().unwrap();
+    let bytes = trained.ask(call::ExportModel {}).unwrap();
     let predictions = trained.predict(&pairs).unwrap();
-    let tops: Vec<Vec<Scored>> = users.iter().map(|&u| trained.recommend(u, 10).unwrap()).collect();
+    let tops: Vec<Vec<Scored>> =
+        users.iter().map(|&u| trained.ask(call::Recommend { user: u, n: 10 }).unwrap()).collect();
 
     let mut fresh = default_client();
     load_u1(&mut fresh, false);
-    fresh.import_model(bytes).unwrap();
+    fresh.ask(call::ImportModel { bytes }).unwrap();
     assert_eq!(fresh.predict(&pairs).unwrap(), predictions);
     for (&user, top) in users.iter().zip(&tops) {
-        assert_eq!(&fresh.recommend(user, 10).unwrap(), top, "user {user}");
+        assert_eq!(&fresh.ask(call::Recommend { user, n: 10 }).unwrap(), top, "user {user}");
     }
 
-    let refusal = fresh.import_model(b"definitely not a model".to_vec()).expect_err("garbage is refused");
+    let refusal =
+        fresh.ask(call::ImportModel { bytes: b"definitely not a model".to_vec() }).expect_err("garbage is refused");
     assert!(refusal.to_string().contains("BadModel"), "{refusal:#}");
     assert_eq!(fresh.predict(&pairs).unwrap(), predictions, "the imported model is still in place");
 }
@@ -318,7 +322,7 @@ fn recommendations_skip_rated_movies_and_are_sorted_by_score() {
     for user in [0, 1, 41, 500, users - 1] {
         let rated: Vec<u32> = u1().train.iter().filter(|r| r.user == user).map(|r| r.item).collect();
         assert!(!rated.is_empty());
-        let top = client.recommend(user, 20).unwrap();
+        let top = client.ask(call::Recommend { user, n: 20 }).unwrap();
         assert_eq!(top.len(), 20, "user {user}");
         for s in &top {
             assert!(!rated.contains(&s.item), "user {user} already rated movie {}", s.item);
@@ -403,13 +407,13 @@ fn similar_movies_come_from_the_movie_vectors_and_a_baseline_has_none() {
     let mut client = default_client();
     load_u1(&mut client, false);
     train_to_end(&mut client, baseline());
-    let refused = client.similar(star_wars, 10).unwrap_err();
+    let refused = client.ask(call::Similar { item: star_wars, n: 10 }).unwrap_err();
     let refused = refused.downcast_ref::<Refused>().expect("an error reply, not a fault");
     assert_eq!(refused.kind, ErrorKind::BadState, "{refused}");
 
     train_to_end(&mut client, small_svd());
     train_to_end(&mut client, Algorithm::Ials(defaults::ials()).to_spec());
-    let similar = client.similar(star_wars, 10).unwrap();
+    let similar = client.ask(call::Similar { item: star_wars, n: 10 }).unwrap();
     assert_eq!(similar.len(), 10);
     assert!(similar.iter().all(|&(m, cos)| m != star_wars && (-1.0..=1.0001).contains(&cos)), "{similar:?}");
     assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1), "most similar first: {similar:?}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use cinema_host::{EngineClient, EngineModule, Limits, Runtime, Sandbox, SandboxError};
-use cinema_protocol::{ABI_VERSION, RatingSet, Reply, Request, Scale};
+use cinema_protocol::{ABI_VERSION, Call, RatingSet, Reply, Scale, call};
 use tempfile::TempDir;
 
 use crate::common::shared;
@@ -82,14 +82,14 @@ fn call_fails(name: &str, limits: Limits) -> SandboxError {
     let mut sandbox = Sandbox::new(runtime(), &module.name, &module.module, limits)
         .unwrap_or_else(|e| panic!("{name} should instantiate: {e}"));
     let started = Instant::now();
-    let error = match sandbox.call(&Request::Hello) {
+    let error = match sandbox.call(&call::Hello {}) {
         Ok(reply) => panic!("{name} should fail its first call, got {reply:?}"),
         Err(e) => e,
     };
     report(name, started);
     let message = error.to_string();
     assert!(message.contains(&format!("engine module {name} ")), "the message names the module: {message}");
-    match sandbox.call(&Request::Hello) {
+    match sandbox.call(&call::Hello {}) {
         Err(SandboxError::Stopped { module, reason }) => {
             assert_eq!(module, name);
             assert_eq!(reason, message, "Stopped carries the first failure");
@@ -133,7 +133,7 @@ fn a_call_that_loops_forever_is_stopped_at_the_deadline() {
     let module = module("loop");
     let mut sandbox = Sandbox::new(runtime(), &module.name, &module.module, Limits::default()).unwrap();
     let started = Instant::now();
-    let error = sandbox.call(&Request::Hello).expect_err("the loop must be stopped");
+    let error = sandbox.call(&call::Hello {}).expect_err("the loop must be stopped");
     let took = started.elapsed();
     eprintln!("loop.wat stopped after {took:?} (deadline 1s)");
     assert_deadline(&error, "loop", Duration::from_secs(1));
@@ -143,7 +143,7 @@ fn a_call_that_loops_forever_is_stopped_at_the_deadline() {
     );
     assert!(took >= Duration::from_millis(990), "stopped before its deadline: {took:?}");
     assert!(took < HANG_GUARD, "safety bound only: {took:?}");
-    assert!(matches!(sandbox.call(&Request::Hello), Err(SandboxError::Stopped { .. })));
+    assert!(matches!(sandbox.call(&call::Hello {}), Err(SandboxError::Stopped { .. })));
     assert_host_goes_on();
 }
 
@@ -168,7 +168,7 @@ fn the_deadline_grows_with_the_data_sent() {
         ..Limits::default()
     };
     let ratings: Vec<(u32, u32, f32)> = (0..4_000).map(|i| (i, i, 3.5)).collect();
-    let request = Request::AddRatings { set: RatingSet::Train, ratings };
+    let request = call::AddRatings { set: RatingSet::Train, ratings };
     let expected = limits.deadline_holding(request.encode().len() as u64);
     assert!(expected > Duration::from_millis(200) && expected < Duration::from_millis(300), "{expected:?}");
     let module = module("loop");
@@ -436,7 +436,7 @@ fn a_runtime_used_by_hostile_modules_stays_usable() {
     for name in ["loop", "grow", "trap", "junk", "reply_overflow", "alloc_outside"] {
         let module = EngineModule::from_file(&runtime, &hostile(&format!("{name}.wat"))).unwrap();
         let mut sandbox = Sandbox::new(&runtime, &module.name, &module.module, small).unwrap();
-        assert!(sandbox.call(&Request::Hello).is_err(), "{name} should fail");
+        assert!(sandbox.call(&call::Hello {}).is_err(), "{name} should fail");
     }
     for name in ["start_loop", "import_env", "version1"] {
         let module = EngineModule::from_file(&runtime, &hostile(&format!("{name}.wat"))).unwrap();
@@ -448,10 +448,10 @@ fn a_runtime_used_by_hostile_modules_stays_usable() {
     std::thread::scope(|scope| {
         let hostile = scope.spawn(|| {
             let mut sandbox = Sandbox::new(&runtime, &spinning.name, &spinning.module, Limits::default()).unwrap();
-            sandbox.call(&Request::Hello)
+            sandbox.call(&call::Hello {})
         });
         let mut sandbox = Sandbox::new(&runtime, &healthy.name, &healthy.module, Limits::default()).unwrap();
-        assert!(matches!(sandbox.call(&Request::Hello), Ok(Reply::Hello(_))));
+        assert!(matches!(sandbox.call(&call::Hello {}), Ok(Reply::Hello(_))));
         let error = hostile.join().expect("the hostile call returns, it does not panic").unwrap_err();
         assert_deadline(&error, "loop", Duration::from_secs(1));
     });

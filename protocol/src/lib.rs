@@ -12,6 +12,10 @@
 use serde::{Deserialize, Serialize};
 
 mod algorithm;
+mod calls;
+
+pub use calls::Call;
+use calls::calls;
 
 /// Version of the exports and of every type in this crate. Version 2: the
 /// algorithms describe themselves ([`AlgorithmInfo`]) and a [`ModelSpec`]
@@ -38,73 +42,65 @@ pub enum RatingSet {
 
 pub use algorithm::{AlgorithmInfo, ModelSpec, ParamError, ParamInfo, ParamKind, Role, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Request {
-    /// Handshake; answered by [`Reply::Hello`].
-    Hello,
+calls! {
+    /// Handshake.
+    Hello => Hello(crate::Hello);
     /// Start over with an empty rating matrix of this shape.
-    Reset { users: u32, items: u32, scale: Scale },
+    Reset { users: u32, items: u32, scale: Scale } => Ok;
     /// Append a chunk of ratings. Hosts send large data in several chunks.
-    AddRatings { set: RatingSet, ratings: Vec<Triple> },
-    /// Build the by-user and by-item indices; answered by [`Reply::Indexed`].
-    Index,
+    AddRatings { set: RatingSet, ratings: Vec<Triple> } => Ok;
+    /// Build the by-user and by-item indices.
+    Index => Indexed(Indexed);
     /// Begin training a fresh model of an algorithm from `Hello.algorithms`
-    /// (parameters left out take their defaults); answered by
-    /// [`Reply::Progress`], or `BadArgument` naming the parameter that is
-    /// unknown, of the wrong kind or out of range.
-    TrainStart { spec: ModelSpec },
+    /// (parameters left out take their defaults); refused with
+    /// `BadArgument` naming the parameter that is unknown, of the wrong
+    /// kind or out of range.
+    TrainStart { spec: ModelSpec } => Progress(Progress);
     /// Visit at most `budget` training ratings, then report progress. Hosts
     /// size the budget so that one call stays well under their CPU deadline.
-    TrainStep { budget: u64 },
-    /// Predicted ratings, clipped to the scale; answered by [`Reply::Predictions`].
-    Predict { pairs: Vec<(u32, u32)> },
+    TrainStep { budget: u64 } => Progress(Progress);
+    /// Predicted ratings, clipped to the scale.
+    Predict { pairs: Vec<(u32, u32)> } => Predictions(Vec<f32>);
     /// The `n` best movies the user has not rated, among movies with at least
-    /// one training rating; answered by [`Reply::Recommendations`].
-    Recommend { user: u32, n: u32 },
-    /// The current model as bytes; answered by [`Reply::Model`].
-    ExportModel,
-    /// Replace the current model with exported bytes; answered by [`Reply::Ok`].
+    /// one training rating.
+    Recommend { user: u32, n: u32 } => Recommendations(Vec<Scored>);
+    /// The current model as bytes.
+    ExportModel => Model(Vec<u8>);
+    /// Replace the current model with exported bytes.
     ImportModel {
         // The same bytes on the wire as a plain `Vec<u8>` (a length, then
         // the bytes), read and written as one block.
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
-    },
+    } => Ok;
     /// Instant learning: these are now all of `user`'s ratings (`(item,
     /// value)`); re-solve that user's bias and factors with the movies held
     /// fixed, and exclude these movies from the user's recommendations.
-    /// Answered by [`Reply::Ok`].
-    FoldIn { user: u32, ratings: Vec<(u32, f32)> },
+    FoldIn { user: u32, ratings: Vec<(u32, f32)> } => Ok;
     /// The `n` movies most like `item` by the model's movie vectors (the
     /// ranking model's when it is trained), among movies with training
-    /// ratings; answered by [`Reply::Neighbours`], or `BadState` for a
-    /// model without vectors.
-    Similar { item: u32, n: u32 },
+    /// ratings, as `(item, cosine)`; `BadState` for a model without vectors.
+    Similar { item: u32, n: u32 } => Neighbours(Vec<(u32, f32)>);
     /// End the training under way now, keeping what it learned so far as
-    /// if it had finished (a ranking model starts ranking); answered by
-    /// [`Reply::Progress`] with `finished` set, or `BadState` when nothing
-    /// is training.
-    TrainStop,
+    /// if it had finished (a ranking model starts ranking); the progress
+    /// has `finished` set, or `BadState` when nothing is training.
+    TrainStop => Progress(Progress);
     /// Content features of movies, appended in chunks after `Reset`: each
     /// movie's terms as ids of the host's vocabulary (a term listed twice
-    /// counts twice). Answered by [`Reply::Ok`].
-    AddFeatures { items: Vec<Features> },
+    /// counts twice).
+    AddFeatures { items: Vec<Features> } => Ok;
     /// Build the content model from the features sent since `Reset`: TF-IDF
     /// vectors and each movie's `neighbours` most similar movies by cosine.
-    /// Answered by [`Reply::ContentBuilt`].
-    BuildContent { neighbours: u32 },
+    BuildContent { neighbours: u32 } => ContentBuilt(ContentStats);
     /// The `n` movies whose features are most like `item`'s (from its kept
-    /// neighbours); answered by [`Reply::Neighbours`], or `BadState` before
-    /// `BuildContent`.
-    SimilarContent { item: u32, n: u32 },
+    /// neighbours); `BadState` before `BuildContent`.
+    SimilarContent { item: u32, n: u32 } => Neighbours(Vec<(u32, f32)>);
     /// The list blended with content: `weight` · CF part + (1 − `weight`) ·
-    /// content part, both in [0, 1] over the candidates; answered by
-    /// [`Reply::Hybrid`].
-    RecommendHybrid { user: u32, n: u32, weight: f32 },
+    /// content part, both in [0, 1] over the candidates.
+    RecommendHybrid { user: u32, n: u32, weight: f32 } => Hybrid(Vec<HybridScored>);
     /// Why `item` is recommended to `user` and why it is predicted its
-    /// stars, with the hybrid parts under `weight`; answered by
-    /// [`Reply::Explanation`].
-    Explain { user: u32, item: u32, weight: f32 },
+    /// stars, with the hybrid parts under `weight`.
+    Explain { user: u32, item: u32, weight: f32 } => Explanation(Explanation);
 }
 
 /// Which part of a movie's description a content term comes from.
@@ -289,6 +285,18 @@ pub enum ErrorKind {
     BadModel,
 }
 
+impl std::fmt::Display for ErrorKind {
+    /// In words, for messages people read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorKind::BadRequest => "a request it could not read",
+            ErrorKind::BadState => "not possible now",
+            ErrorKind::BadArgument => "a value out of range",
+            ErrorKind::BadModel => "model bytes it could not use",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     Hello(Hello),
@@ -310,30 +318,6 @@ pub enum Reply {
 }
 
 impl Request {
-    /// The variant's name, for messages and logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Request::Hello => "Hello",
-            Request::Reset { .. } => "Reset",
-            Request::AddRatings { .. } => "AddRatings",
-            Request::Index => "Index",
-            Request::TrainStart { .. } => "TrainStart",
-            Request::TrainStep { .. } => "TrainStep",
-            Request::Predict { .. } => "Predict",
-            Request::Recommend { .. } => "Recommend",
-            Request::ExportModel => "ExportModel",
-            Request::ImportModel { .. } => "ImportModel",
-            Request::FoldIn { .. } => "FoldIn",
-            Request::Similar { .. } => "Similar",
-            Request::TrainStop => "TrainStop",
-            Request::AddFeatures { .. } => "AddFeatures",
-            Request::BuildContent { .. } => "BuildContent",
-            Request::SimilarContent { .. } => "SimilarContent",
-            Request::RecommendHybrid { .. } => "RecommendHybrid",
-            Request::Explain { .. } => "Explain",
-        }
-    }
-
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("requests always encode")
     }
@@ -392,6 +376,47 @@ mod tests {
         assert_eq!(Request::decode(&plain).unwrap(), Request::ImportModel { bytes });
     }
 
+    /// A call's bytes are its enum variant's, for every request.
+    #[test]
+    fn a_call_encodes_as_its_request() {
+        fn same<C: Call + Clone>(call: C) -> &'static str {
+            assert_eq!(call.encode(), call.clone().into_request().encode(), "{}", C::NAME);
+            assert_eq!(call.into_request().name(), C::NAME);
+            C::NAME
+        }
+        let spec = ModelSpec::new("svd").with("factors", Value::Integer(4));
+        let features = vec![Features { item: 2, terms: vec![(7, Field::Tag)] }];
+        let encoded = [
+            same(call::Hello {}),
+            same(call::Reset { users: 300, items: 2, scale: Scale { min: 0.5, max: 5.0 } }),
+            same(call::AddRatings { set: RatingSet::Validation, ratings: vec![(1, 2, 3.5); 200] }),
+            same(call::Index {}),
+            same(call::TrainStart { spec }),
+            same(call::TrainStep { budget: 1 << 40 }),
+            same(call::Predict { pairs: vec![(1, 2)] }),
+            same(call::Recommend { user: 1 << 20, n: 10 }),
+            same(call::ExportModel {}),
+            same(call::ImportModel { bytes: vec![9; 300] }),
+            same(call::FoldIn { user: 3, ratings: vec![(4, 4.5)] }),
+            same(call::Similar { item: 5, n: 6 }),
+            same(call::TrainStop {}),
+            same(call::AddFeatures { items: features }),
+            same(call::BuildContent { neighbours: 40 }),
+            same(call::SimilarContent { item: 5, n: 6 }),
+            same(call::RecommendHybrid { user: 1, n: 50, weight: 0.3 }),
+            same(call::Explain { user: 1, item: 2, weight: 0.7 }),
+        ];
+        assert_eq!(encoded.as_slice(), Request::NAMES, "every request, in wire order");
+    }
+
+    #[test]
+    fn an_answer_is_taken_only_from_its_reply() {
+        assert_eq!(<call::Recommend as Call>::answer(Reply::Recommendations(vec![])), Ok(vec![]));
+        assert_eq!(<call::FoldIn as Call>::answer(Reply::Ok), Ok(()));
+        assert_eq!(<call::Similar as Call>::answer(Reply::Ok), Err(Reply::Ok));
+        assert_eq!(call::SimilarContent::REPLY, "Neighbours");
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(Request::decode(&[0xff, 0xff, 0xff]).is_err());
@@ -417,8 +442,10 @@ mod tests {
         let abi = include_str!("../../plugins/ABI.md");
         let lib = include_str!("lib.rs");
         let algorithm = include_str!("algorithm.rs");
+        for request in Request::NAMES {
+            assert!(abi.contains(&format!("`{request}")), "plugins/ABI.md does not mention Request::{request}");
+        }
         let enums = [
-            (lib, "Request"),
             (lib, "Reply"),
             (lib, "RatingSet"),
             (lib, "ErrorKind"),

@@ -53,7 +53,7 @@ impl ReplyPath {
             EngineClient::start(&self.runtime, &self.module, Limits::default()).expect("the echo module starts");
         let mut stash = vec![0];
         stash.extend_from_slice(&Reply::Indexed(INDEXED).encode());
-        client.import_model(stash).expect("the echo module stashes the reply");
+        client.ask(call::ImportModel { bytes: stash }).expect("the echo module stashes the reply");
         load(&mut client).expect("the echo module takes the data");
         client
     }
@@ -82,7 +82,7 @@ const CALLS: [(&str, Call); 12] = [
         Ok("predictions")
     }),
     ("recommend", |c| {
-        let top = c.recommend(0, 5)?;
+        let top = c.ask(call::Recommend { user: 0, n: 5 })?;
         assert!(top.len() <= 5, "{} recommendations for a top 5", top.len());
         let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
         items.sort_unstable();
@@ -92,7 +92,7 @@ const CALLS: [(&str, Call); 12] = [
         Ok("recommendations")
     }),
     ("similar", |c| {
-        let similar = c.similar(1, 2)?;
+        let similar = c.ask(call::Similar { item: 1, n: 2 })?;
         assert!(similar.len() <= 2 && similar.iter().all(|&(i, cos)| i < ITEMS && i != 1 && cos.abs() <= 1.001));
         Ok("neighbours")
     }),
@@ -100,11 +100,11 @@ const CALLS: [(&str, Call); 12] = [
     ("train", |c| c.train(svd(), |_| std::ops::ControlFlow::Continue(())).map(|_| "trained")),
     ("train_start", |c| c.train_start(svd()).map(|_| "progress")),
     ("train_step", |c| c.train_step().map(|_| "progress")),
-    ("export_model", |c| c.export_model().map(|_| "model")),
-    ("fold_in", |c| c.fold_in(0, vec![(1, 4.0)]).map(|()| "ok")),
+    ("export_model", |c| c.ask(call::ExportModel {}).map(|_| "model")),
+    ("fold_in", |c| c.ask(call::FoldIn { user: 0, ratings: vec![(1, 4.0)] }).map(|()| "ok")),
     ("load", load),
     ("hybrid", |c| {
-        let top = c.recommend_hybrid(0, 5, 0.5)?;
+        let top = c.ask(call::RecommendHybrid { user: 0, n: 5, weight: 0.5 })?;
         let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
         items.sort_unstable();
         items.dedup();
@@ -114,7 +114,7 @@ const CALLS: [(&str, Call); 12] = [
         Ok("hybrid")
     }),
     ("explain", |c| {
-        let e = c.explain(0, 1, 0.5)?;
+        let e = c.ask(call::Explain { user: 0, item: 1, weight: 0.5 })?;
         assert!(e.item == 1 && (0.0..=1.0001).contains(&e.confidence), "{e:?}");
         assert!(e.stars.contributions.iter().all(|c| c.0 < ITEMS && c.2.is_finite()), "{e:?}");
         assert!(e.similar_users.iter().all(|u| u.0 < USERS), "{e:?}");
@@ -325,7 +325,7 @@ impl Target for ReplyPath {
             true => stash.extend_from_slice(&structured(name, reply).encode()),
             false => stash.extend_from_slice(reply),
         }
-        client.import_model(stash).expect("the echo module stashes the reply");
+        client.ask(call::ImportModel { bytes: stash }).expect("the echo module stashes the reply");
         let mode = match (raw, structure) {
             (true, _) => " raw",
             (false, true) => " structured",

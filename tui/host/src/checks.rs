@@ -7,7 +7,8 @@
 //! words that finish "engine module X answered Request with …".
 
 use cinema_protocol::{
-    ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Scale, Scored,
+    Call, ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Scale, Scored,
+    call,
 };
 
 /// The longest module name or version a module may give.
@@ -43,7 +44,125 @@ impl Default for Sent {
     }
 }
 
-type Rule = Result<(), String>;
+/// `Err` says what was wrong with a reply.
+pub type Rule = Result<(), String>;
+
+/// A request whose answer the client checks before anyone uses it: the
+/// rule its answer must hold, given the request and what was sent. Every
+/// request has one (the client asks only `Checked` calls).
+pub trait Checked: Call {
+    fn check(&self, answer: &Self::Answer, sent: &Sent) -> Rule;
+
+    /// The bytes of data this request hands the module: an exported model
+    /// may grow with them (see [`model`]).
+    fn sends(&self) -> u64 {
+        0
+    }
+}
+
+/// Requests answered by `Ok`, which carries nothing to check.
+macro_rules! answered_by_ok {
+    ($($call:ident $(sends |$it:ident| $bytes:expr)?;)*) => {$(
+        impl Checked for call::$call {
+            fn check(&self, (): &(), _: &Sent) -> Rule {
+                Ok(())
+            }
+            $(fn sends(&self) -> u64 {
+                let $it = self;
+                $bytes as u64
+            })?
+        }
+    )*};
+}
+
+answered_by_ok! {
+    Reset;
+    AddRatings sends |it| std::mem::size_of_val(it.ratings.as_slice());
+    ImportModel sends |it| it.bytes.len();
+    FoldIn;
+    AddFeatures sends |it| it.items.iter().map(|f| 4 + std::mem::size_of_val(f.terms.as_slice())).sum::<usize>();
+}
+
+impl Checked for call::Hello {
+    fn check(&self, h: &Hello, _: &Sent) -> Rule {
+        hello(h)
+    }
+}
+
+impl Checked for call::Index {
+    fn check(&self, i: &Indexed, sent: &Sent) -> Rule {
+        indexed(i, sent)
+    }
+}
+
+impl Checked for call::TrainStart {
+    fn check(&self, p: &Progress, _: &Sent) -> Rule {
+        progress_start(p)
+    }
+}
+
+/// A step's progress is checked against the progress before it, which the
+/// client keeps ([`progress_step`], [`steps`]).
+impl Checked for call::TrainStep {
+    fn check(&self, _: &Progress, _: &Sent) -> Rule {
+        Ok(())
+    }
+}
+
+/// Checked against the progress before it, which the client keeps ([`progress_stop`]).
+impl Checked for call::TrainStop {
+    fn check(&self, _: &Progress, _: &Sent) -> Rule {
+        Ok(())
+    }
+}
+
+impl Checked for call::Predict {
+    fn check(&self, p: &Vec<f32>, sent: &Sent) -> Rule {
+        predictions(p, self.pairs.len(), sent.scale)
+    }
+}
+
+impl Checked for call::Recommend {
+    fn check(&self, r: &Vec<Scored>, sent: &Sent) -> Rule {
+        recommendations(r, self.n, sent)
+    }
+}
+
+impl Checked for call::ExportModel {
+    fn check(&self, bytes: &Vec<u8>, sent: &Sent) -> Rule {
+        model(bytes.len(), sent)
+    }
+}
+
+impl Checked for call::Similar {
+    fn check(&self, r: &Vec<(u32, f32)>, sent: &Sent) -> Rule {
+        neighbours(r, self.item, self.n, sent)
+    }
+}
+
+impl Checked for call::SimilarContent {
+    fn check(&self, r: &Vec<(u32, f32)>, sent: &Sent) -> Rule {
+        neighbours(r, self.item, self.n, sent)
+    }
+}
+
+impl Checked for call::BuildContent {
+    fn check(&self, c: &ContentStats, sent: &Sent) -> Rule {
+        content_built(c, self.neighbours, sent)
+    }
+}
+
+impl Checked for call::RecommendHybrid {
+    fn check(&self, r: &Vec<HybridScored>, sent: &Sent) -> Rule {
+        hybrid(r, self.n, sent)
+    }
+}
+
+impl Checked for call::Explain {
+    fn check(&self, e: &Explanation, sent: &Sent) -> Rule {
+        explanation(e, self.item, sent)
+    }
+}
 
 fn rule(holds: bool, broken: impl FnOnce() -> String) -> Rule {
     if holds { Ok(()) } else { Err(broken()) }

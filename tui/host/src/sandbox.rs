@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use cinema_protocol::{ABI_VERSION, Reply, Request};
+use cinema_protocol::{ABI_VERSION, Call, Reply, call};
 use wasmtime::{Engine, Instance, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc, UpdateDeadline};
 
 use super::runtime::Runtime;
@@ -80,13 +80,13 @@ struct Held {
 }
 
 impl Held {
-    /// Accounts for `request`, about to be sent as `encoded_len` bytes.
-    fn note(&mut self, request: &Request, encoded_len: usize) {
+    /// Accounts for a request of type `C`, about to be sent as `encoded_len` bytes.
+    fn note<C: Call>(&mut self, encoded_len: usize) {
         let len = encoded_len as u64;
-        match request {
-            Request::Reset { .. } => *self = Held::default(),
-            Request::AddRatings { .. } => self.ratings_bytes += len,
-            Request::ImportModel { .. } => self.model_bytes = len,
+        match C::NAME {
+            call::Reset::NAME => *self = Held::default(),
+            call::AddRatings::NAME => self.ratings_bytes += len,
+            call::ImportModel::NAME => self.model_bytes = len,
             _ => {}
         }
     }
@@ -335,14 +335,14 @@ impl Sandbox {
     /// Sends one request and decodes the reply. After any error other than
     /// an engine error reply, the instance is dropped and further calls are
     /// refused.
-    pub fn call(&mut self, request: &Request) -> Result<Reply, SandboxError> {
+    pub fn call<C: Call>(&mut self, request: &C) -> Result<Reply, SandboxError> {
         if let Some(reason) = &self.stopped {
             return Err(SandboxError::Stopped { module: self.name.clone(), reason: reason.clone() });
         }
         let bytes = request.encode();
-        self.held.note(request, bytes.len());
+        self.held.note::<C>(bytes.len());
         let deadline = self.limits.deadline_holding(self.held.bytes());
-        let result = self.round_trip(bytes, request.name(), deadline);
+        let result = self.round_trip(bytes, C::NAME, deadline);
         if let Err(e) = &result {
             tracing::error!("{e}");
             self.stopped = Some(e.to_string());

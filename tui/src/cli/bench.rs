@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use cinema_engine::{Algorithm, EngineInfo, Session};
-use cinema_protocol::{Features, ModelSpec, Request, Triple, Value};
+use cinema_protocol::{Features, ModelSpec, Request, Triple, Value, call};
 use serde::Serialize;
 
 use super::{Env, load_dataset, print_json};
@@ -334,7 +334,7 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args
     let mut times = Vec::new();
     for user in (0..users).step_by(stride) {
         let started = Instant::now();
-        client.recommend(user, 10)?;
+        client.ask(call::Recommend { user, n: 10 })?;
         times.push(started.elapsed());
     }
     let features = features(dataset);
@@ -398,7 +398,7 @@ fn content_figures(env: &Env, dataset: &Dataset, features: &[Features]) -> Resul
     let mut times = Vec::new();
     for movie in (0..items).step_by((items as usize / 100).max(1)) {
         let started = Instant::now();
-        client.similar_content(movie, 50)?;
+        client.ask(call::SimilarContent { item: movie, n: 50 })?;
         times.push(started.elapsed());
     }
     Ok(Some((ms, mib, percentile_ms(&mut times, 0.50), percentile_ms(&mut times, 0.99))))
@@ -434,8 +434,8 @@ fn rate_to_recommendations_ms(
         yours.retain(|r| r.0 != movie);
         yours.push((movie, (1 + k % 5) as f32));
         let started = Instant::now();
-        client.fold_in(users, yours.clone())?;
-        client.recommend(users, 10)?;
+        client.ask(call::FoldIn { user: users, ratings: yours.clone() })?;
+        client.ask(call::Recommend { user: users, n: 10 })?;
         times.push(started.elapsed());
     }
     match client.build_content(features, CONTENT_NEIGHBOURS) {
@@ -449,7 +449,7 @@ fn rate_to_recommendations_ms(
         let weight = f32::from(k % 11) / 10.0;
         let started = Instant::now();
         client.predict(&pairs)?;
-        client.recommend_hybrid(users, crate::ui::state::RECOMMENDATIONS, weight)?;
+        client.ask(call::RecommendHybrid { user: users, n: crate::ui::state::RECOMMENDATIONS, weight })?;
         moves.push(started.elapsed());
     }
     Ok((

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use cinema_engine::metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
-use cinema_protocol::{ModelSpec, Scale, Triple};
+use cinema_protocol::{ModelSpec, Scale, Triple, call};
 use serde::Serialize;
 
 use super::splits::Split;
@@ -211,8 +211,10 @@ fn rank_catalogue(
     let mut ranking = Ranking::new(K);
     for user in users {
         let top: Vec<u32> = match weight {
-            Some(w) => client.recommend_hybrid(user, K as u32, w)?.iter().map(|s| s.item).collect(),
-            None => client.recommend(user, K as u32)?.iter().map(|s| s.item).collect(),
+            Some(w) => {
+                client.ask(call::RecommendHybrid { user, n: K as u32, weight: w })?.iter().map(|s| s.item).collect()
+            }
+            None => client.ask(call::Recommend { user, n: K as u32 })?.iter().map(|s| s.item).collect(),
         };
         ranking.add(&top, &relevant[&user]);
     }

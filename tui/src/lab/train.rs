@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cinema_host::EngineClient;
-use cinema_protocol::{ModelSpec, Progress, Role, Triple, Value};
+use cinema_protocol::{ModelSpec, Progress, Role, Triple, Value, call};
 use cinema_store::dataset::Dataset;
 use cinema_store::models::ModelMeta;
 use cinema_store::versions::Versions;
@@ -155,7 +155,7 @@ pub fn run(
         };
     }
     let meta = describe(client, dataset, plan, &fitted, started, metrics, scored_on);
-    let model = client.export_model()?;
+    let model = client.ask(call::ExportModel {})?;
     // A model that cannot be saved (a full or read-only disk) still serves
     // this session: the caller says once that it was not kept.
     let (meta, unsaved) = match versions.add_active(meta.clone(), &model) {

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use cinema_protocol::{Explanation, Features, HybridScored, ModelSpec, Progress, Role, Scored, Triple};
+use cinema_protocol::{Explanation, Features, HybridScored, ModelSpec, Progress, Role, Scored, Triple, call};
 
 use crate::eval::score::{scale, triples};
 use crate::lab::{self, train::Plan};
@@ -255,8 +255,8 @@ impl Recommender {
     /// The `n` movies most like `movie` by `by`, with their cosine.
     pub fn similar(&self, movie: u32, by: SimilarBy, n: u32) -> Result<Vec<(u32, f32)>> {
         self.engine.call(move |c| match by {
-            SimilarBy::Content => c.similar_content(movie, n),
-            SimilarBy::Cf => c.similar(movie, n),
+            SimilarBy::Content => c.ask(call::SimilarContent { item: movie, n }),
+            SimilarBy::Cf => c.ask(call::Similar { item: movie, n }),
         })
     }
 
@@ -268,15 +268,15 @@ impl Recommender {
                 Err(e) if !cinema_host::is_fault(&e) => Ok(Vec::new()),
                 other => other,
             };
-            let alike = answer(c.similar_content(movie, n))
-                .and_then(|content| Ok(Alike { content, cf: answer(c.similar(movie, n))? }));
+            let alike = answer(c.ask(call::SimilarContent { item: movie, n }))
+                .and_then(|content| Ok(Alike { content, cf: answer(c.ask(call::Similar { item: movie, n }))? }));
             done(alike);
         });
     }
 
     /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`.
     pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Result<Explanation> {
-        self.engine.call(move |c| c.explain(user, movie, weight))
+        self.engine.call(move |c| c.ask(call::Explain { user, item: movie, weight }))
     }
 
     /// [`Self::explain`], handed to `done` on the engine thread.
@@ -287,7 +287,7 @@ impl Recommender {
         weight: f32,
         done: impl FnOnce(Result<Explanation>) + Send + 'static,
     ) {
-        self.engine.submit(move |c| done(c.explain(user, movie, weight)));
+        self.engine.submit(move |c| done(c.ask(call::Explain { user, item: movie, weight })));
     }
 
     /// The top `n` at each weight of `weights`, on the engine thread.
@@ -298,7 +298,9 @@ impl Recommender {
         weights: Vec<f32>,
         done: impl FnOnce(Result<Vec<Vec<HybridScored>>>) + Send + 'static,
     ) {
-        self.engine.submit(move |c| done(weights.iter().map(|&w| c.recommend_hybrid(user, n, w)).collect()));
+        self.engine.submit(move |c| {
+            done(weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w })).collect())
+        });
     }
 
     /// Your dense user index.
@@ -361,7 +363,7 @@ impl Recommender {
 
     /// Top `n` for `user` (you or any dataset user), excluding what they rated.
     pub fn recommendations(&mut self, user: u32, n: u32) -> Result<Vec<Scored>> {
-        self.engine.call(move |c| c.recommend(user, n))
+        self.engine.call(move |c| c.ask(call::Recommend { user, n }))
     }
 
     /// What the app shows for `user`, computed on the engine thread after
@@ -435,7 +437,11 @@ impl Recommender {
                 });
             // The training reset the engine's data, and the content model with it.
             let content = |meta| build_content(client, &features, &mut Vec::new()).map(|()| meta);
-            done(trained.and_then(content).and_then(|meta| client.fold_in(you, fold).map(|()| meta)));
+            done(
+                trained
+                    .and_then(content)
+                    .and_then(|meta| client.ask(call::FoldIn { user: you, ratings: fold }).map(|()| meta)),
+            );
         });
         Ok(())
     }
@@ -465,8 +471,8 @@ impl Recommender {
         }
         let (you, fold) = (self.you, self.your_fold_in());
         self.engine.call(move |c| {
-            c.import_model(bytes)?;
-            c.fold_in(you, fold)
+            c.ask(call::ImportModel { bytes })?;
+            c.ask(call::FoldIn { user: you, ratings: fold })
         })?;
         self.versions.set_active(id)?;
         // The engine works in order: any load it had was done before this.
@@ -486,15 +492,15 @@ impl Recommender {
         if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), &self.dataset.fingerprint()) {
             bail!("v{id} cannot serve here: it was {why}");
         }
-        let active = self.engine.call(|c| c.export_model())?;
+        let active = self.engine.call(|c| c.ask(call::ExportModel {}))?;
         let (you, fold) = (self.you, self.your_fold_in());
         self.engine.call(move |c| {
             let serve = |c: &mut EngineClient, bytes| {
-                c.import_model(bytes)?;
-                c.fold_in(you, fold.clone())
+                c.ask(call::ImportModel { bytes })?;
+                c.ask(call::FoldIn { user: you, ratings: fold.clone() })
             };
             serve(c, bytes)?;
-            let top = c.recommend(user, n);
+            let top = c.ask(call::Recommend { user, n });
             serve(c, active)?;
             top
         })
@@ -526,7 +532,7 @@ impl Recommender {
 
     fn fold_in_you(&mut self) -> Result<()> {
         let (you, ratings) = (self.you, self.your_fold_in());
-        self.engine.call(move |c| c.fold_in(you, ratings))
+        self.engine.call(move |c| c.ask(call::FoldIn { user: you, ratings }))
     }
 }
 
@@ -587,7 +593,7 @@ struct ViewRequest {
 impl ViewRequest {
     fn run(self, client: &mut EngineClient) -> Result<View> {
         if let Some((you, ratings)) = self.fold_in {
-            client.fold_in(you, ratings)?;
+            client.ask(call::FoldIn { user: you, ratings })?;
         }
         let pairs: Vec<(u32, u32)> = (0..self.movies).map(|m| (self.user, m)).collect();
         let predicted = client.predict(&pairs)?;
@@ -600,11 +606,11 @@ impl ViewRequest {
                 list
             }
             (None, Some(weight)) => {
-                let list = client.recommend_hybrid(self.user, self.n, weight)?;
+                let list = client.ask(call::RecommendHybrid { user: self.user, n: self.n, weight })?;
                 parts = list.iter().map(|h| (h.cf, h.content)).collect();
                 list.iter().map(|h| Scored { item: h.item, score: h.score, prediction: h.prediction }).collect()
             }
-            (None, None) => client.recommend(self.user, self.n)?,
+            (None, None) => client.ask(call::Recommend { user: self.user, n: self.n })?,
         };
         let view = View { user: self.user, predicted, recs, parts };
         if let Some((path, model)) = self.keep {
@@ -748,7 +754,7 @@ impl Load {
         lap("model");
         build_content(client, &self.features, &mut warnings)?;
         lap("content");
-        client.fold_in(self.you, self.yours)?;
+        client.ask(call::FoldIn { user: self.you, ratings: self.yours })?;
         lap("fold-in");
         tracing::info!("opened {} in {took:.1?} (time at the end of each step)", dataset.name);
         Ok(Opened { meta, origin, warnings })
@@ -824,7 +830,7 @@ fn restore(
     for (id, _) in fits {
         let why = match versions.load(id) {
             Err(e) => format!("{e:#}"),
-            Ok((meta, bytes)) => match client.import_model(bytes) {
+            Ok((meta, bytes)) => match client.ask(call::ImportModel { bytes }) {
                 Ok(()) => {
                     // Said, not repaired: a read never moves the pointer.
                     if let Some(problem) = passed_over {
