@@ -232,7 +232,7 @@ fn detail_of_star_wars() {
     }
     // Beside the chart: movies alike in content, then liked by the same people.
     // Titles as people write them: MovieLens's `Empire Strikes Back, The`.
-    let alike = app.alike.clone().expect("the similar movies came");
+    let alike = app.insight.alike.clone().expect("the similar movies came");
     let titles = |list: &[(u32, f32)]| -> Vec<String> {
         list.iter()
             .map(|&(m, _)| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title))
@@ -258,7 +258,7 @@ fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
     let (mut app, _dir) = fresh_app();
     let star_wars = star_wars(&app);
     app.open(star_wars);
-    let alike = app.alike.clone().expect("the similar movies came");
+    let alike = app.insight.alike.clone().expect("the similar movies came");
     press(&mut app, KeyCode::Down);
     assert!(row_of(&screen(&app, 80, 24), "▶").contains(&title_of(&app, alike.content[0].0)));
     // Past the content list into the taste list: its first is Empire or Jedi.
@@ -268,11 +268,11 @@ fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, "▶").contains(&title_of(&app, alike.cf[0].0)), "{s}");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.detail, Some(alike.cf[0].0));
+    assert_eq!(app.insight.detail, Some(alike.cf[0].0));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.detail, Some(star_wars), "back to the movie it was opened from");
+    assert_eq!(app.insight.detail, Some(star_wars), "back to the movie it was opened from");
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.detail, None, "then back to the list");
+    assert_eq!(app.insight.detail, None, "then back to the list");
 }
 
 /// The title the app shows for `movie`, without its year.
@@ -483,7 +483,7 @@ fn any_size_draws_without_panicking_and_tiny_ones_say_so() {
         }
         app.open(star_wars(&app));
         screen(&app, w, h);
-        app.detail = None;
+        app.insight.detail = None;
         press(&mut app, KeyCode::Char('?'));
         screen(&app, w, h);
         press(&mut app, KeyCode::Esc);
@@ -506,9 +506,9 @@ fn searching_star_wars_narrows_to_star_wars() {
     press(&mut app, KeyCode::Enter);
     assert!(!app.typing && app.query.text == "star wars");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.detail, Some(star_wars(&app)));
+    assert_eq!(app.insight.detail, Some(star_wars(&app)));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.detail, None);
+    assert_eq!(app.insight.detail, None);
     // Esc in browse clears the search.
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.rows.len(), all);
@@ -1345,7 +1345,7 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('w'));
-    let impact = app.impact.as_ref().expect("the panel is open");
+    let impact = app.insight.impact.as_ref().expect("the panel is open");
     let lists = impact.lists.as_ref().unwrap().as_ref().unwrap();
     assert_eq!(lists.len(), 6);
     assert!(lists.iter().all(|l| l.len() == 5));
@@ -1356,7 +1356,7 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     assert!(s.contains("new vs 0.0"), "{s}");
     insta::assert_snapshot!("weight_impact_80x24", mask_model(&s, 0));
     press(&mut app, KeyCode::Esc);
-    assert!(app.impact.is_none());
+    assert!(app.insight.impact.is_none());
 }
 
 #[test]
@@ -1366,7 +1366,7 @@ fn the_explanation_panel_adds_up_80x24() {
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('e'));
     let movie = app.recs[0].item;
-    let explaining = app.explaining.as_ref().expect("the panel is open");
+    let explaining = app.insight.explaining.as_ref().expect("the panel is open");
     assert_eq!(explaining.movie, movie);
     let e = explaining.answer.as_ref().unwrap().as_ref().unwrap();
     // Your vector is a fold-in of these five ratings: the parts are exact.
@@ -1381,7 +1381,7 @@ fn the_explanation_panel_adds_up_80x24() {
     let tall = screen(&app, 80, 44);
     assert!(tall.contains(" Genres: ") && tall.contains("Similar users:") && tall.contains("Hybrid:"), "{tall}");
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.explaining.as_ref().unwrap().scroll, 1);
+    assert_eq!(app.insight.explaining.as_ref().unwrap().scroll, 1);
     // Scrolled to the end, the last sentence shows whole at 80×24: the
     // panel counts the rows its wrapped sentences take.
     for _ in 0..60 {
@@ -1390,5 +1390,5 @@ fn the_explanation_panel_adds_up_80x24() {
     let end = screen(&app, 80, 24);
     assert!(end.contains("Hybrid: Its list score is") && end.contains("best candidate's"), "{end}");
     press(&mut app, KeyCode::Esc);
-    assert!(app.explaining.is_none());
+    assert!(app.insight.explaining.is_none());
 }

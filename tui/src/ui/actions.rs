@@ -8,12 +8,16 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::event::Event;
 use super::format::{stars, title_year};
-use super::keys::{self, Action, Lookup};
+use super::keys::{self, Action, Context, Lookup};
 use super::query;
 use super::state::Changed;
-use super::state::{App, Level, Tab, Viewer};
+use super::state::{App, Level, Tab, Viewer, with_panel};
+use crate::lab::train::Halt;
 use crate::recommender::Edit;
 use cinema_store::ratings_log::Change;
+
+/// One press of `[` or `]`.
+const WEIGHT_STEP: f32 = 0.1;
 
 impl App {
     /// Handles one event; true when the screen may have changed.
@@ -31,7 +35,7 @@ impl App {
                 true
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
-            Event::Answer(answer) => self.on_answer(*answer),
+            Event::Answer(answer) => with_panel!(self, insight, |insight, cx| insight.on_answer(cx, *answer)),
             Event::Opened(dataset, opened) => self.on_opened(&dataset, *opened),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,
@@ -55,12 +59,15 @@ impl App {
             Action::Help => self.help = if self.help.is_some() { None } else { Some(0) },
             Action::CloseHelp => self.help = None,
             Action::Explain => self.explain(),
-            Action::Impact => self.show_impact(),
+            Action::Impact => {
+                let user = self.viewer_user();
+                with_panel!(self, insight, |insight, cx| insight.show_impact(cx, user));
+            }
             Action::MoreCf => self.nudge_weight(1.0),
             Action::MoreContent => self.nudge_weight(-1.0),
             Action::CloseOverlay => {
-                self.explaining = None;
-                self.impact = None;
+                self.insight.explaining = None;
+                self.insight.impact = None;
             }
             Action::NextTab => self.show(self.tab.next()),
             Action::PrevTab => self.show(self.tab.prev()),
@@ -73,9 +80,9 @@ impl App {
             Action::PrevChoice => self.lab.form.cycle(-1),
             Action::NextChoice => self.lab.form.cycle(1),
             Action::EditField => self.lab.form.edit(),
-            Action::Train => self.lab_train(),
-            Action::StopTraining => self.lab_halt(crate::lab::train::Halt::Stop),
-            Action::CancelTraining if self.lab.busy() => self.lab_halt(crate::lab::train::Halt::Cancel),
+            Action::Train => with_panel!(self, lab, |lab, cx| lab.train(cx)),
+            Action::StopTraining => with_panel!(self, lab, |lab, cx| lab.halt(cx, Halt::Stop)),
+            Action::CancelTraining if self.lab.busy() => with_panel!(self, lab, |lab, cx| lab.halt(cx, Halt::Cancel)),
             Action::CancelTraining => self.lab.quality = false,
             Action::Quality if self.lab.finished.is_some() => self.lab.quality = !self.lab.quality,
             Action::Quality => self.notify(
@@ -83,17 +90,23 @@ impl App {
                 "p draws the held-out ratings of a run made here: train one (Enter); \
                  every version's scores are in Versions (v)",
             ),
-            Action::Tune => self.lab_tune(),
+            Action::Tune => with_panel!(self, lab, |lab, cx| lab.tune(cx)),
             Action::SortTune => {
                 if let Some(t) = self.lab.tuning.as_mut() {
                     t.by_rmse = !t.by_rmse;
                 }
             }
-            Action::TrainBest => self.lab_train_best(),
-            Action::Activate => self.shelf_activate(),
-            Action::DeleteVersion => self.shelf_delete(),
-            Action::Compare => self.shelf_compare(),
-            Action::NextMetric => self.shelf_next_metric(),
+            Action::TrainBest => with_panel!(self, lab, |lab, cx| lab.train_best(cx)),
+            Action::Activate => {
+                let lab_busy = self.lab.run.is_some();
+                with_panel!(self, shelf, |shelf, cx| shelf.activate(cx, lab_busy));
+            }
+            Action::DeleteVersion => with_panel!(self, shelf, |shelf, cx| shelf.delete(cx)),
+            Action::Compare => {
+                let user = self.viewer_user();
+                with_panel!(self, shelf, |shelf, cx| shelf.compare(cx, user));
+            }
+            Action::NextMetric => self.shelf.next_metric(),
             Action::Search => {
                 self.show(Tab::Browse);
                 self.typing = true;
@@ -113,10 +126,10 @@ impl App {
                     self.open(movie);
                 }
             }
-            Action::Back => self.back(),
-            Action::NextAlike => self.step_alike(1),
-            Action::PrevAlike => self.step_alike(-1),
-            Action::OpenAlike => self.open_alike(),
+            Action::Back => with_panel!(self, insight, |insight, cx| insight.back(cx)),
+            Action::NextAlike => self.insight.step_alike(1),
+            Action::PrevAlike => self.insight.step_alike(-1),
+            Action::OpenAlike => with_panel!(self, insight, |insight, cx| insight.open_alike(cx)),
             Action::Rate => {
                 if let KeyCode::Char(c) = key.code
                     && let Some(d) = c.to_digit(10)
@@ -162,26 +175,8 @@ impl App {
             Action::CompletePath => self.complete_path(),
             Action::Download => self.start(super::work::Job::Download),
             Action::Retrain => self.start(super::work::Job::Retrain),
-            Action::Accept if self.prompt.is_some() => self.accept_prompt(),
-            Action::Accept if self.data.input.is_some() => self.accept_path(),
-            Action::Accept if self.lab.form.editing.is_some() => self.lab.form.accept(),
-            Action::Accept => self.typing = false,
-            Action::Cancel if self.prompt.is_some() => self.prompt = None,
-            Action::Cancel if self.data.input.is_some() => self.data.input = None,
-            Action::Cancel if self.data.history.is_some() => {
-                self.data.history = None;
-                self.notify(Level::Info, "nothing imported");
-            }
-            Action::Cancel if self.lab.form.editing.is_some() => {
-                self.lab.form.editing = None;
-                self.lab.form.error = None;
-            }
-            Action::Cancel => {
-                self.typing = false;
-                self.query.text.clear();
-                self.query.by_relevance = true;
-                self.refresh_rows();
-            }
+            Action::Accept => self.answer_input(true),
+            Action::Cancel => self.answer_input(false),
             Action::DeleteChar => self.edit(|text| {
                 text.pop();
             }),
@@ -194,10 +189,62 @@ impl App {
         }
     }
 
+    /// Enter (`accept`) or Esc in whatever has the keys: the input on top,
+    /// as [`App::contexts`] names it, so which popup answers is said once.
+    fn answer_input(&mut self, accept: bool) {
+        match (self.contexts()[0], accept) {
+            (Context::Prompt, true) => self.accept_prompt(),
+            (Context::Prompt, false) => self.prompt = None,
+            (Context::PathInput, true) => self.accept_path(),
+            (Context::PathInput, false) => self.data.input = None,
+            (Context::HistoryPreview, false) => {
+                self.data.history = None;
+                self.notify(Level::Info, "nothing imported");
+            }
+            (Context::LabInput, true) => self.lab.form.accept(),
+            (Context::LabInput, false) => {
+                self.lab.form.editing = None;
+                self.lab.form.error = None;
+            }
+            (_, true) => self.typing = false,
+            (_, false) => {
+                self.typing = false;
+                self.query.text.clear();
+                self.query.by_relevance = true;
+                self.refresh_rows();
+            }
+        }
+    }
+
+    /// Opens the detail view of `movie` over the current tab.
+    pub fn open(&mut self, movie: u32) {
+        with_panel!(self, insight, |insight, cx| insight.open(cx, movie));
+    }
+
+    /// Opens the explanation of the selected movie for the viewer.
+    fn explain(&mut self) {
+        let Some(movie) = self.selected_movie() else { return };
+        let (user, weight) = (self.viewer_user(), self.weight);
+        with_panel!(self, insight, |insight, cx| insight.explain(cx, movie, user, weight));
+    }
+
+    /// Moves the hybrid weight one step (`sign` > 0: towards CF) and asks for the list again.
+    fn nudge_weight(&mut self, sign: f32) {
+        let weight = ((self.weight + sign * WEIGHT_STEP) * 10.0).round() / 10.0;
+        let weight = weight.clamp(0.0, 1.0);
+        if weight != self.weight {
+            self.weight = weight;
+            // Kept for the next start and for the CLI, which shows the same list.
+            if let Err(e) = self.rec.prefs.set_weight(weight) {
+                tracing::warn!("{e:#}");
+            }
+            self.refresh(false, None);
+        }
+    }
+
     /// Switches the view, closing the movie detail.
     fn show(&mut self, tab: Tab) {
-        self.detail = None;
-        self.trail.clear();
+        self.insight.close();
         if tab != self.tab {
             // A failure is news once: leaving the view puts it away.
             self.data.error = None;
@@ -205,7 +252,7 @@ impl App {
         if tab == Tab::Versions {
             // Read when looked at: each version's checksum is a pass over
             // its file (tens of ms apiece), too much for every start.
-            self.shelf_reload();
+            with_panel!(self, shelf, |shelf, cx| shelf.reload(cx));
         }
         self.tab = tab;
     }
@@ -221,7 +268,7 @@ impl App {
     }
 
     fn step(&mut self, delta: isize) {
-        if let Some(top) = self.help.as_mut().or(self.explaining.as_mut().map(|e| &mut e.scroll)) {
+        if let Some(top) = self.help.as_mut().or(self.insight.explaining.as_mut().map(|e| &mut e.scroll)) {
             *top = top.saturating_add_signed(delta.clamp(-1000, 1000));
             return;
         }
@@ -241,7 +288,7 @@ impl App {
 
     /// The mouse wheel: scrolls the help or the list on screen (not the detail view).
     fn scroll(&mut self, rows: isize) -> bool {
-        if self.help.is_none() && self.detail.is_some() {
+        if self.help.is_none() && self.insight.detail.is_some() {
             return false;
         }
         self.step(rows);

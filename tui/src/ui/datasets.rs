@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::complete;
-use super::state::{App, HistoryPreview, Level, Running};
+use super::state::{App, HistoryPreview, Level, Running, with_panel};
 use super::work::{self, Job, Report};
 use crate::modules::DEFAULT_MODULE;
 use crate::recommender::{ModelOrigin, Opened, Recommender};
@@ -36,7 +36,7 @@ impl App {
         self.data.input_history = history;
         // Only datasets are remembered; an export is imported once.
         self.data.recent = match (&self.worker, history) {
-            (Some(worker), false) => worker.launcher.home.recent_datasets(),
+            (Some(worker), false) => worker.jobs.launcher.home.recent_datasets(),
             _ => Vec::new(),
         };
         self.data.recalled = None;
@@ -133,7 +133,7 @@ impl App {
                     self.refresh(false, None);
                 }
                 if self.rec.stand_in() || self.rec.meta.quick {
-                    self.lab_first_training();
+                    with_panel!(self, lab, |lab, cx| lab.first_training(cx));
                 }
             }
             Err(e) => {
@@ -156,11 +156,11 @@ impl App {
     /// built-in module is the one that failed).
     pub(super) fn fall_back(&mut self, why: &str) -> bool {
         let Some(worker) = self.worker.as_mut() else { return false };
-        if self.data.running.is_some() || worker.launcher.module.source == ModuleSource::Builtin(DEFAULT_MODULE) {
+        if self.data.running.is_some() || worker.jobs.launcher.module.source == ModuleSource::Builtin(DEFAULT_MODULE) {
             return false;
         }
-        match crate::modules::builtin(&worker.launcher.runtime, DEFAULT_MODULE) {
-            Ok(module) => worker.launcher.module = Arc::new(module),
+        match crate::modules::builtin(&worker.jobs.launcher.runtime, DEFAULT_MODULE) {
+            Ok(module) => worker.jobs.launcher.module = Arc::new(module),
             Err(e) => {
                 tracing::error!("no built-in module to fall back to: {e:#}");
                 return false;
@@ -183,12 +183,12 @@ impl App {
         };
         tracing::info!("starting {job:?}");
         if job == Job::Retrain {
-            if let Err(e) = work::retrain(&self.rec, worker.events.clone()) {
+            if let Err(e) = work::retrain(&self.rec, worker.jobs.reports.clone()) {
                 self.notify(Level::Error, format!("could not train: {e:#}"));
                 return;
             }
         } else {
-            work::spawn(job.clone(), worker.launcher.clone(), worker.events.clone());
+            work::spawn(job.clone(), worker.jobs.launcher.clone(), worker.jobs.reports.clone());
         }
         self.data.error = None;
         self.data.running = Some(Running { job, stage: None, started: Instant::now(), elapsed: Duration::ZERO });
@@ -225,10 +225,13 @@ impl App {
                 self.rec.meta = *meta;
                 self.rec.origin = ModelOrigin::Trained;
                 self.notify(Level::Info, text);
-                self.shelf_reload();
+                with_panel!(self, shelf, |shelf, cx| shelf.reload(cx));
                 self.refresh(false, None);
             }
-            Report::Lab(report) => self.on_lab(report),
+            Report::Lab(report) => with_panel!(self, lab, |lab, cx| lab.on_report(cx, report)),
+            Report::Opened(dataset, opened) => {
+                self.on_opened(&dataset, *opened);
+            }
             Report::Retrained(Err(message)) => {
                 self.data.running = None;
                 self.notify(Level::Error, format!("training failed: {message} — the previous model stays"));
@@ -260,7 +263,7 @@ impl App {
         next.source = path;
         next.theme = self.theme;
         if let Some(worker) = self.worker.take() {
-            next.attach(worker.launcher, worker.events);
+            next.attach_worker(worker);
         }
         // A warning from opening (shown by `new`) matters more than the summary.
         if next.toast.is_none() {

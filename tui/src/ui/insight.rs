@@ -1,15 +1,15 @@
-//! Why the list is what it is: movies alike by content and by taste, the
-//! hybrid weight (`[`/`]`) and its impact, and explanations (`e`). Every
-//! answer is worked out on the engine thread and arrives as
-//! [`Event::Answer`]; without the event channel (snapshot tests) it is
-//! waited for.
+//! Why the list is what it is: the movie detail with the movies alike by
+//! content and by taste, the weight-impact panel and explanations (`e`).
+//! Every answer is worked out on the engine thread and comes back through
+//! the panel's own sink; without one (snapshot tests) it is waited for.
 
 use std::sync::mpsc;
 
 use cinema_protocol::{Explanation, HybridScored};
 
-use super::event::Event;
-use super::state::{App, Level};
+use super::context::Cx;
+use super::toast::Level;
+use super::work::Sink;
 use crate::recommender::{Alike, Recommender};
 
 /// Similar movies the detail view asks for, each way.
@@ -17,8 +17,6 @@ const ALIKE: u32 = 10;
 /// The weights the impact view compares, and how many movies of each list.
 pub const IMPACT_WEIGHTS: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
 pub const IMPACT_TOP: u32 = 5;
-/// One press of `[` or `]`.
-const WEIGHT_STEP: f32 = 0.1;
 
 /// An engine answer for this part of the app.
 pub enum Answer {
@@ -43,13 +41,41 @@ pub struct Impact {
 /// A finisher the recommender's `*_async` methods call with their result.
 type Done<T> = Box<dyn FnOnce(anyhow::Result<T>) + Send>;
 
-impl App {
+/// The detail view and the panels over it: what is open and the engine's
+/// answers for them.
+#[derive(Default)]
+pub struct Insight {
+    /// The movie open in the detail view, over the current tab.
+    pub detail: Option<u32>,
+    /// Movies like the open one by content and by taste (`None` while asked).
+    pub alike: Option<Alike>,
+    /// The selected one of them, counting the content list then the taste
+    /// list; `None` until ↓ or ↑ is pressed in the detail view.
+    pub alike_cursor: Option<usize>,
+    /// The movies whose detail led here through their similar lists; Esc
+    /// goes back through them before it closes the detail view.
+    pub trail: Vec<u32>,
+    /// The explanation panel, when open.
+    pub explaining: Option<Explaining>,
+    /// The weight-impact panel, when open.
+    pub impact: Option<Impact>,
+    /// Where the engine thread sends the answers (`None`: they are waited for).
+    pub answers: Option<Sink<Answer>>,
+}
+
+impl Insight {
     /// Opens the detail view of `movie` and asks for the movies like it.
-    pub fn open(&mut self, movie: u32) {
+    pub fn open(&mut self, cx: &mut Cx, movie: u32) {
         self.detail = Some(movie);
         self.alike = None;
         self.alike_cursor = None;
-        self.ask(move |rec, done| rec.alike_async(movie, ALIKE, done), move |r| Answer::Alike(movie, r));
+        self.ask(cx, move |rec, done| rec.alike_async(movie, ALIKE, done), move |r| Answer::Alike(movie, r));
+    }
+
+    /// Closes the detail view, forgetting how it got there.
+    pub fn close(&mut self) {
+        self.detail = None;
+        self.trail.clear();
     }
 
     /// Moves the selection among the similar movies (content, then taste).
@@ -66,60 +92,48 @@ impl App {
     }
 
     /// Opens the selected similar movie; Esc comes back to this one.
-    pub fn open_alike(&mut self) {
+    pub fn open_alike(&mut self, cx: &mut Cx) {
         let (Some(alike), Some(at), Some(here)) = (&self.alike, self.alike_cursor, self.detail) else { return };
         if let Some(&(movie, _)) = alike.content.iter().chain(&alike.cf).nth(at) {
             self.trail.push(here);
-            self.open(movie);
+            self.open(cx, movie);
         }
     }
 
     /// Back to the movie whose similar list opened this one, or to the list.
-    pub fn back(&mut self) {
+    pub fn back(&mut self, cx: &mut Cx) {
         match self.trail.pop() {
-            Some(movie) => self.open(movie),
+            Some(movie) => self.open(cx, movie),
             None => self.detail = None,
         }
     }
 
-    /// Opens the explanation of the selected movie for the viewer.
-    pub fn explain(&mut self) {
-        let Some(movie) = self.selected_movie() else { return };
+    /// Opens the explanation of `movie` for `user` under the hybrid `weight`.
+    pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32) {
         self.explaining = Some(Explaining { movie, answer: None, scroll: 0 });
-        let (user, weight) = (self.viewer_user(), self.weight);
-        self.ask(move |rec, done| rec.explain_async(user, movie, weight, done), move |r| Answer::Explained(movie, r));
+        self.ask(
+            cx,
+            move |rec, done| rec.explain_async(user, movie, weight, done),
+            move |r| Answer::Explained(movie, r),
+        );
     }
 
-    /// Opens the weight-impact view for the viewer.
-    pub fn show_impact(&mut self) {
+    /// Opens the weight-impact view for `user`.
+    pub fn show_impact(&mut self, cx: &mut Cx, user: u32) {
         self.impact = Some(Impact { lists: None });
-        let user = self.viewer_user();
         self.ask(
+            cx,
             move |rec, done| rec.weight_impact_async(user, IMPACT_TOP, IMPACT_WEIGHTS.to_vec(), done),
             Answer::Impact,
         );
     }
 
-    /// Moves the hybrid weight one step (`sign` > 0: towards CF) and asks for the list again.
-    pub fn nudge_weight(&mut self, sign: f32) {
-        let weight = ((self.weight + sign * WEIGHT_STEP) * 10.0).round() / 10.0;
-        let weight = weight.clamp(0.0, 1.0);
-        if weight != self.weight {
-            self.weight = weight;
-            // Kept for the next start and for the CLI, which shows the same list.
-            if let Err(e) = self.rec.prefs.set_weight(weight) {
-                tracing::warn!("{e:#}");
-            }
-            self.refresh(false, None);
-        }
-    }
-
     /// Takes an engine answer, unless what asked for it has moved on.
-    pub(super) fn on_answer(&mut self, answer: Answer) -> bool {
+    pub fn on_answer(&mut self, cx: &mut Cx, answer: Answer) -> bool {
         match answer {
             Answer::Alike(movie, result) if self.detail == Some(movie) => match result {
                 Ok(alike) => self.alike = Some(alike),
-                Err(e) => self.notify(Level::Error, format!("similar movies: {e}")),
+                Err(e) => cx.notify(Level::Error, format!("similar movies: {e}")),
             },
             Answer::Explained(movie, result) => match self.explaining.as_mut() {
                 Some(e) if e.movie == movie => e.answer = Some(result),
@@ -138,27 +152,23 @@ impl App {
     /// result into an [`Answer`] with `wrap`.
     fn ask<T: Send + 'static>(
         &mut self,
+        cx: &mut Cx,
         start: impl FnOnce(&Recommender, Done<T>),
         wrap: impl FnOnce(Result<T, String>) -> Answer + Send + 'static,
     ) {
         let answer = move |r: anyhow::Result<T>| wrap(r.map_err(|e| format!("{e:#}")));
-        match self.worker.as_ref().map(|w| w.events.clone()) {
-            Some(events) => start(
-                &self.rec,
-                Box::new(move |r| {
-                    let _ = events.send(Event::Answer(Box::new(answer(r))));
-                }),
-            ),
+        match self.answers.clone() {
+            Some(answers) => start(cx.rec, Box::new(move |r| answers.send(answer(r)))),
             None => {
                 let (tx, rx) = mpsc::channel();
                 start(
-                    &self.rec,
+                    cx.rec,
                     Box::new(move |r| {
                         let _ = tx.send(answer(r));
                     }),
                 );
                 if let Ok(answer) = rx.recv() {
-                    self.on_answer(answer);
+                    self.on_answer(cx, answer);
                 }
             }
         }

@@ -12,16 +12,12 @@ use std::time::{Duration, Instant};
 use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, ParamInfo, ParamKind, Role};
 use cinema_store::models::{Metrics, ModelMeta};
 
-use super::state::{App, Level};
-use super::work::{self, LabReport};
+use super::context::{Cx, Then};
+use super::toast::Level;
+use super::work::{self, CANCEL, GO, LabReport, STOP};
 use crate::lab::quality::Quality;
 use crate::lab::train::{Halt, Plan, first_plans};
 use crate::lab::tune::Candidate;
-
-/// Stop and cancel requests, read by the training thread after every step.
-pub const GO: u8 = 0;
-pub const STOP: u8 = 1;
-pub const CANCEL: u8 = 2;
 
 /// One parameter of the form: its description and the text typed for it.
 #[derive(Debug, Clone)]
@@ -333,14 +329,14 @@ pub struct LabPanel {
     pub error: Option<String>,
     /// The run that starts when this one ends: a first start's full models
     /// after its quick ones.
-    pub then: Option<Plan>,
+    pub queued: Option<Plan>,
 }
 
 impl LabPanel {
     pub fn new(hello: &Hello, active: &ModelMeta) -> LabPanel {
         let mut form = Form::new(hello);
         form.set(&active.params, active.ranking.as_ref());
-        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None, then: None }
+        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None, queued: None }
     }
 
     pub fn busy(&self) -> bool {
@@ -354,30 +350,30 @@ pub const REFERENCE_GRID: &str = "factors=50,100,150;epochs=20,30;lr=0.002,0.005
 pub const RANDOM_CANDIDATES: usize = 20;
 pub const TUNE_FOLDS: usize = 3;
 
-impl App {
+impl LabPanel {
     /// Enter in the Lab: train what the form says, on a worker.
-    pub(super) fn lab_train(&mut self) {
-        let Some((rating, ranking)) = self.lab_ready() else { return };
+    pub fn train(&mut self, cx: &mut Cx) {
+        let Some((rating, ranking)) = self.ready(cx) else { return };
         // Your own run replaces the full models a quick first start had queued.
-        self.lab.then = None;
-        self.lab_start(Plan { rating, ranking, evaluate: true, quick: false });
+        self.queued = None;
+        self.start(cx, Plan { rating, ranking, evaluate: true, quick: false });
     }
 
     /// Starts `plan` on a worker, with the form showing its models.
-    fn lab_start(&mut self, plan: Plan) {
-        self.lab.form.set(&plan.rating, plan.ranking.as_ref());
+    fn start(&mut self, cx: &mut Cx, plan: Plan) {
+        self.form.set(&plan.rating, plan.ranking.as_ref());
         let (rating, ranking) = (plan.rating.clone(), plan.ranking.clone());
-        let Some(worker) = &self.worker else {
-            self.notify(Level::Error, "training is not available here; use `cinema train`");
+        let Some(jobs) = cx.jobs else {
+            cx.notify(Level::Error, "training is not available here; use `cinema train`");
             return;
         };
         let halt = Arc::new(AtomicU8::new(GO));
         // A finished search gives way: this run's chart and scores are what follows.
-        self.lab.tuning = None;
-        work::lab_train(&self.rec, plan, halt.clone(), worker.launcher.clone(), worker.events.clone());
-        self.lab.error = None;
-        self.lab.quality = false;
-        self.lab.run = Some(LabRun {
+        self.tuning = None;
+        work::lab_train(cx.rec, plan, halt.clone(), jobs.launcher.clone(), jobs.reports.clone());
+        self.error = None;
+        self.quality = false;
+        self.run = Some(LabRun {
             rating: rating.clone(),
             ranking,
             role: Role::Rating,
@@ -403,34 +399,34 @@ impl App {
     /// quick models come first and the full ones follow them
     /// ([`crate::lab::train::first_plans`]); quick models found serving (the
     /// app was closed before the full ones were ready) start the full ones.
-    pub(super) fn lab_first_training(&mut self) {
-        if self.lab.busy() || self.lab.then.is_some() {
+    pub fn first_training(&mut self, cx: &mut Cx) {
+        if self.busy() || self.queued.is_some() {
             return;
         }
-        let hello = self.rec.hello();
+        let hello = cx.rec.hello();
         let Some(rating) = hello.default_rating() else { return };
-        let (quick, full) = first_plans(rating, hello.default_ranking(), self.rec.dataset.ratings.len());
+        let (quick, full) = first_plans(rating, hello.default_ranking(), cx.rec.dataset.ratings.len());
         match quick {
-            Some(quick) if self.rec.stand_in() => {
-                self.lab.then = Some(full);
-                self.lab_start(quick);
+            Some(quick) if cx.rec.stand_in() => {
+                self.queued = Some(full);
+                self.start(cx, quick);
             }
-            _ => self.lab_start(full),
+            _ => self.start(cx, full),
         }
     }
 
     /// The form's models, if the Lab is free and the form is valid; else
     /// says why not.
-    fn lab_ready(&mut self) -> Option<(ModelSpec, Option<ModelSpec>)> {
-        if self.lab.busy() {
-            self.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
+    fn ready(&mut self, cx: &mut Cx) -> Option<(ModelSpec, Option<ModelSpec>)> {
+        if self.busy() {
+            cx.notify(Level::Error, "the lab is busy: stop it (s) or cancel it (c) first");
             return None;
         }
-        match self.lab.form.specs() {
+        match self.form.specs() {
             Ok(specs) => Some(specs),
             Err(e) => {
-                self.lab.form.error = Some(e.clone());
-                self.notify(Level::Error, e);
+                self.form.error = Some(e.clone());
+                cx.notify(Level::Error, e);
                 None
             }
         }
@@ -438,9 +434,9 @@ impl App {
 
     /// `s`: keep what the run learned so far; `c`/Esc: keep nothing.
     /// Either way no queued run follows (a quick first start's full models).
-    pub(super) fn lab_halt(&mut self, halt: Halt) {
-        if let Some(run) = self.lab.run.as_mut() {
-            self.lab.then = None;
+    pub fn halt(&mut self, cx: &mut Cx, halt: Halt) {
+        if let Some(run) = self.run.as_mut() {
+            self.queued = None;
             run.halt.store(if halt == Halt::Stop { STOP } else { CANCEL }, Ordering::Relaxed);
             run.stopping = true;
             let text = match (halt, run.role) {
@@ -450,18 +446,18 @@ impl App {
                 }
                 (Halt::Stop, _) => "stopping: what was learned so far becomes a version",
             };
-            self.notify(Level::Info, text);
-        } else if let Some(t) = self.lab.tuning.as_mut().filter(|t| t.running) {
+            cx.notify(Level::Info, text);
+        } else if let Some(t) = self.tuning.as_mut().filter(|t| t.running) {
             t.cancel.store(true, Ordering::Relaxed);
-            self.notify(Level::Info, "stopping the search after the candidates under way");
+            cx.notify(Level::Info, "stopping the search after the candidates under way");
         }
     }
 
     /// `g`: tune the form's rating algorithm by cross-validation.
-    pub(super) fn lab_tune(&mut self) {
-        let Some((base, _)) = self.lab_ready() else { return };
-        let Some(worker) = &self.worker else { return };
-        let info = self.lab.form.ratings[self.lab.form.rating].clone();
+    pub fn tune(&mut self, cx: &mut Cx) {
+        let Some((base, _)) = self.ready(cx) else { return };
+        let Some(runner) = cx.jobs else { return };
+        let info = self.form.ratings[self.form.rating].clone();
         let candidates = if info.name == "svd" {
             crate::lab::tune::grid(&info, &base, REFERENCE_GRID)
         } else {
@@ -470,13 +466,13 @@ impl App {
         let candidates = match candidates {
             Ok(c) => c,
             Err(e) => {
-                self.notify(Level::Error, format!("{e:#}"));
+                cx.notify(Level::Error, format!("{e:#}"));
                 return;
             }
         };
         let jobs = crate::lab::tune::default_jobs();
         let cancel = Arc::new(AtomicBool::new(false));
-        self.lab.tuning = Some(Tuning {
+        self.tuning = Some(Tuning {
             total: candidates.len(),
             folds: TUNE_FOLDS,
             jobs,
@@ -486,31 +482,31 @@ impl App {
             cancel: cancel.clone(),
             error: None,
         });
-        self.lab.quality = false;
-        work::lab_tune(&self.rec, candidates, TUNE_FOLDS, jobs, cancel, worker.launcher.clone(), worker.events.clone());
+        self.quality = false;
+        work::lab_tune(cx.rec, candidates, TUNE_FOLDS, jobs, cancel, runner.launcher.clone(), runner.reports.clone());
     }
 
     /// `B`: put the best candidate in the form and train it.
-    pub(super) fn lab_train_best(&mut self) {
-        let best = self.lab.tuning.as_ref().and_then(|t| crate::lab::tune::best(&t.done)).map(|c| c.params.clone());
+    pub fn train_best(&mut self, cx: &mut Cx) {
+        let best = self.tuning.as_ref().and_then(|t| crate::lab::tune::best(&t.done)).map(|c| c.params.clone());
         match best {
             Some(spec) => {
-                let ranking = self.lab.form.specs().ok().and_then(|(_, r)| r);
-                self.lab.form.set(&spec, ranking.as_ref());
-                self.lab_train();
+                let ranking = self.form.specs().ok().and_then(|(_, r)| r);
+                self.form.set(&spec, ranking.as_ref());
+                self.train(cx);
             }
-            None => self.notify(Level::Error, "no tuned candidate yet: g starts a search"),
+            None => cx.notify(Level::Error, "no tuned candidate yet: g starts a search"),
         }
     }
 
-    pub(super) fn on_lab(&mut self, report: LabReport) {
+    pub fn on_report(&mut self, cx: &mut Cx, report: LabReport) {
         match report {
-            LabReport::Phase(phase) => self.on_lab_phase(phase),
+            LabReport::Phase(phase) => self.on_phase(phase),
             LabReport::Done(Ok(Some(trained))) => {
-                let Some(run) = self.lab.run.take() else { return };
-                let before = self.rec.meta.clone();
-                let (id, first) = (trained.meta.id, self.rec.stand_in());
-                match self.rec.activate(id) {
+                let Some(run) = self.run.take() else { return };
+                let before = cx.rec.meta.clone();
+                let (id, first) = (trained.meta.id, cx.rec.stand_in());
+                match cx.rec.activate(id) {
                     Ok(meta) if meta.quick => {
                         let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", passes(r)));
                         let text = format!(
@@ -518,7 +514,7 @@ impl App {
                              the full ones train next (t shows them)",
                             passes(&meta.params)
                         );
-                        self.notify(Level::Info, text);
+                        cx.notify(Level::Info, text);
                     }
                     Ok(meta) if first => {
                         let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", r.name()));
@@ -526,44 +522,44 @@ impl App {
                             "the first models are trained (v{id}: {}{ranked}): the list is yours now",
                             meta.algorithm
                         );
-                        self.notify(Level::Info, text);
+                        cx.notify(Level::Info, text);
                     }
                     Ok(meta) => {
                         let stopped = if meta.stopped { " (stopped early)" } else { "" };
-                        self.notify(Level::Info, format!("v{id}{stopped} saved and active: {}", meta.params));
+                        cx.notify(Level::Info, format!("v{id}{stopped} saved and active: {}", meta.params));
                     }
-                    Err(e) => self.notify(Level::Error, format!("v{id} was saved but could not serve: {e:#}")),
+                    Err(e) => cx.notify(Level::Error, format!("v{id} was saved but could not serve: {e:#}")),
                 }
-                self.lab.finished = Some(Finished {
+                self.finished = Some(Finished {
                     meta: trained.meta,
                     before: Some(before),
                     points: run.points,
-                    quality: Quality::new(&trained.held_out, self.rec.dataset.scale),
+                    quality: Quality::new(&trained.held_out, cx.rec.dataset.scale),
                 });
-                self.shelf_reload();
-                self.refresh(false, None);
-                if let Some(full) = self.lab.then.take() {
-                    self.lab_start(full);
+                cx.then.push(Then::ReloadVersions);
+                cx.then.push(Then::Refresh);
+                if let Some(full) = self.queued.take() {
+                    self.start(cx, full);
                 }
             }
             LabReport::Done(Ok(None)) => {
-                self.lab.run = None;
-                self.lab.then = None;
-                self.notify(Level::Info, "training cancelled: nothing was kept");
+                self.run = None;
+                self.queued = None;
+                cx.notify(Level::Info, "training cancelled: nothing was kept");
             }
             LabReport::Done(Err(e)) => {
-                self.lab.run = None;
-                self.lab.then = None;
-                self.lab.error = Some(e.clone());
-                self.notify(Level::Error, format!("training failed: {e} — the active version stays"));
+                self.run = None;
+                self.queued = None;
+                self.error = Some(e.clone());
+                cx.notify(Level::Error, format!("training failed: {e} — the active version stays"));
             }
             LabReport::Candidate(c) => {
-                if let Some(t) = self.lab.tuning.as_mut() {
+                if let Some(t) = self.tuning.as_mut() {
                     t.done.push(*c);
                 }
             }
             LabReport::Tuned(result) => {
-                if let Some(t) = self.lab.tuning.as_mut() {
+                if let Some(t) = self.tuning.as_mut() {
                     t.running = false;
                     t.error = result.err();
                 }
@@ -571,8 +567,8 @@ impl App {
         }
     }
 
-    fn on_lab_phase(&mut self, phase: crate::lab::train::Phase) {
-        let Some(run) = self.lab.run.as_mut() else { return };
+    fn on_phase(&mut self, phase: crate::lab::train::Phase) {
+        let Some(run) = self.run.as_mut() else { return };
         match phase {
             crate::lab::train::Phase::Training { role, algorithm, progress: p, refit } => {
                 if role != run.role || algorithm != run.algorithm || refit != run.refitting {
@@ -604,8 +600,8 @@ impl App {
     }
 
     /// Advances the run's clock; true when it is on screen and moved.
-    pub(super) fn lab_tick(&mut self, now: Instant) -> bool {
-        match self.lab.run.as_mut() {
+    pub fn tick(&mut self, now: Instant) -> bool {
+        match self.run.as_mut() {
             Some(run) => {
                 run.elapsed = now.saturating_duration_since(run.started);
                 true

@@ -6,28 +6,21 @@
 //! (see [`Recommender::open_behind`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
 use super::App;
+use super::context::Jobs;
 use super::event::Event;
-use super::work::{self, Launcher};
+use super::state::Worker;
+use super::terminal::Options;
+use super::work::{self, Launcher, Sink};
 use crate::recommender::Recommender;
 use cinema_host::{EngineModule, Limits, Runtime};
 use cinema_store::{Dataset, Home, demo, load_or_import};
-
-/// How the app runs, from the command line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
-    /// Scroll lists with the mouse wheel (the terminal's own text selection then needs Shift).
-    pub mouse: bool,
-    /// Start up exactly as usual, draw the first frame, say so on stderr and
-    /// exit: what `cinema bench` times. Changes nothing in the data directory
-    /// beyond what any start does, and does not change the active dataset.
-    pub exit_after_first_frame: bool,
-}
 
 pub fn launch(
     home: Home,
@@ -69,7 +62,30 @@ pub fn launch(
         (opened - loaded).as_secs_f64() * 1e3,
         (started.elapsed() - opened).as_secs_f64() * 1e3
     );
-    super::run(app, events, &options)
+    super::terminal::run(app, events, &options)
+}
+
+impl App {
+    /// Lets the app work in the background: `launcher` opens datasets and
+    /// trains on worker threads, and every answer from off the UI thread
+    /// comes back as an event on `events`, the app's one channel.
+    pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
+        let (reports, views, answers) = (events.clone(), events.clone(), events);
+        self.attach_worker(Worker {
+            jobs: Jobs {
+                launcher,
+                reports: Sink::new(move |report| {
+                    let _ = reports.send(Event::Work(report));
+                }),
+            },
+            views: Sink::new(move |viewed| {
+                let _ = views.send(Event::Viewed(Box::new(viewed)));
+            }),
+            answers: Sink::new(move |answer| {
+                let _ = answers.send(Event::Answer(Box::new(answer)));
+            }),
+        });
+    }
 }
 
 /// The dataset to open, where it came from (`None`: the demo), and a warning

@@ -8,6 +8,7 @@
 
 mod actions;
 pub(crate) mod complete;
+pub mod context;
 pub mod cursor;
 mod datasets;
 pub mod event;
@@ -19,104 +20,111 @@ pub mod launch;
 pub mod query;
 pub mod shelf;
 pub mod state;
+mod terminal;
 pub mod theme;
+pub mod toast;
 pub mod views;
 pub mod work;
 
-use std::io::{self, IsTerminal as _};
-use std::sync::mpsc;
-
-use anyhow::{Context as _, Result};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{DefaultTerminal, Terminal, TerminalOptions, Viewport};
-
-pub use launch::{Options, launch};
+pub use launch::launch;
 pub use state::App;
+pub use terminal::{FIRST_FRAME, Options, run};
 pub use views::{draw, render};
 
-use event::Event;
+/// Imports among the files of `ui/` go one way: a panel never reaches the
+/// `App` or the event type, so a change to one panel cannot ripple round a
+/// circle. Read from the source: every `super::NAME` (and `crate::ui::NAME`)
+/// outside comments is an edge; `views/` counts as one file.
+#[cfg(test)]
+mod one_way {
+    use std::collections::BTreeMap;
+    use std::path::Path;
 
-/// What `--exit-after-first-frame` prints on stderr once the first frame is
-/// drawn; `cinema bench` times a start-up to it.
-pub const FIRST_FRAME: &str = "cinema: first frame drawn";
-
-/// The screen drawn when stdout is not a terminal (start-up timing only).
-const SINK_SIZE: Rect = Rect { x: 0, y: 0, width: 100, height: 30 };
-
-/// Runs the app on this terminal until the user quits. The terminal is
-/// restored on return and on panic.
-pub fn run(mut app: App, events: (mpsc::Sender<Event>, mpsc::Receiver<Event>), options: &Options) -> Result<()> {
-    if options.exit_after_first_frame {
-        return first_frame(&app);
-    }
-    let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
-    if options.mouse {
-        mouse_capture()?;
-    }
-    tracing::info!("terminal app started on {}", app.rec.dataset.name);
-    let result = event_loop(&mut terminal, &mut app, events);
-    if options.mouse {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
-    }
-    ratatui::restore();
-    tracing::info!("terminal app stopped");
-    result
-}
-
-/// Turns on mouse reporting (for the wheel), and off again on a panic before
-/// ratatui's own hook restores the rest of the terminal.
-fn mouse_capture() -> Result<()> {
-    let restore = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
-        restore(info);
-    }));
-    crossterm::execute!(io::stdout(), EnableMouseCapture).context("could not turn on the mouse wheel")
-}
-
-fn event_loop(
-    terminal: &mut DefaultTerminal,
-    app: &mut App,
-    (tx, rx): (mpsc::Sender<Event>, mpsc::Receiver<Event>),
-) -> Result<()> {
-    event::spawn_input(tx.clone());
-    event::spawn_ticker(tx);
-    terminal.draw(|frame| draw(frame, app))?;
-    while let Ok(event) = rx.recv() {
-        if let Event::InputFailed(e) = event {
-            return Err(anyhow::anyhow!("could not read the terminal: {e}"));
+    fn names_after<'a>(code: &'a str, prefix: &str) -> Vec<&'a str> {
+        let mut names = Vec::new();
+        for (at, _) in code.match_indices(prefix) {
+            let rest = &code[at + prefix.len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => {
+                    let group = &group[..group.find('}').unwrap_or(group.len())];
+                    names.extend(group.split(',').map(|n| n.trim().split("::").next().unwrap_or("").trim()));
+                }
+                None => names.push(rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("")),
+            }
         }
-        let changed = app.handle(event);
-        if app.quit {
-            return Ok(());
-        }
-        if changed {
-            terminal.draw(|frame| draw(frame, app))?;
-        }
+        names
     }
-    Ok(())
-}
 
-/// Draws one full frame the way the app does — on the terminal when stdout is
-/// one, else through the same backend into a sink — and says so on stderr.
-fn first_frame(app: &App) -> Result<()> {
-    if io::stdout().is_terminal() {
-        let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
-        let drawn = terminal.draw(|frame| draw(frame, app)).map(|_| ());
-        ratatui::restore();
-        drawn?;
-    } else {
-        let backend = CrosstermBackend::new(io::sink());
-        let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(SINK_SIZE) })?;
-        terminal.draw(|frame| draw(frame, app))?;
+    /// File → the files of `ui/` it names.
+    fn graph() -> BTreeMap<String, Vec<String>> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
+        let mut sources: Vec<(String, String, bool)> = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                for file in std::fs::read_dir(&path).unwrap() {
+                    sources.push((stem.clone(), std::fs::read_to_string(file.unwrap().path()).unwrap(), true));
+                }
+            } else if stem != "mod" {
+                sources.push((stem, std::fs::read_to_string(&path).unwrap(), false));
+            }
+        }
+        let files: Vec<String> = sources.iter().map(|s| s.0.clone()).collect();
+        let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (file, source, nested) in &sources {
+            let code: String = source
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .map(|l| l.split(" // ").next().unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let up = if *nested { "super::super::" } else { "super::" };
+            let edges = graph.entry(file.clone()).or_default();
+            for name in names_after(&code, up).into_iter().chain(names_after(&code, "crate::ui::")) {
+                if name != file && files.iter().any(|f| f == name) && !edges.iter().any(|e| e == name) {
+                    edges.push(name.to_owned());
+                }
+            }
+        }
+        graph
     }
-    let origin = match app.rec.origin {
-        crate::recommender::ModelOrigin::Loaded => "loaded",
-        crate::recommender::ModelOrigin::Trained => "trained",
-        crate::recommender::ModelOrigin::StandIn => "stand-in; the first models train behind the app",
-    };
-    eprintln!("{FIRST_FRAME} (model {origin})");
-    Ok(())
+
+    #[test]
+    fn imports_in_ui_go_one_way() {
+        let graph = graph();
+        // Depth-first search; a file met again while still open closes a circle.
+        fn visit(
+            file: &str,
+            graph: &BTreeMap<String, Vec<String>>,
+            open: &mut Vec<String>,
+            done: &mut Vec<String>,
+        ) -> Result<(), String> {
+            if done.iter().any(|d| d == file) {
+                return Ok(());
+            }
+            if let Some(at) = open.iter().position(|o| o == file) {
+                return Err(format!("{} → {file}", open[at..].join(" → ")));
+            }
+            open.push(file.to_owned());
+            for next in graph.get(file).into_iter().flatten() {
+                visit(next, graph, open, done)?;
+            }
+            open.pop();
+            done.push(file.to_owned());
+            Ok(())
+        }
+        let mut done = Vec::new();
+        for file in graph.keys() {
+            if let Err(circle) = visit(file, &graph, &mut Vec::new(), &mut done) {
+                panic!("an import circle in ui/: {circle}\n{graph:#?}");
+            }
+        }
+        // `done` lists every file after what it imports: the layers, bottom up.
+        assert!(done.len() >= 15, "{done:?}");
+        for panel in ["lab", "shelf", "insight"] {
+            let below = &graph[panel];
+            assert!(!below.iter().any(|f| f == "state" || f == "event"), "{panel} imports {below:?}");
+        }
+    }
 }

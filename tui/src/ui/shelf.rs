@@ -5,8 +5,9 @@
 
 use cinema_store::versions::Listed;
 
+use super::context::{Cx, Then};
 use super::cursor::Cursor;
-use super::state::{App, Level};
+use super::toast::Level;
 use crate::lab::compare::{Comparison, compare};
 
 /// Everything the Versions view shows.
@@ -36,20 +37,20 @@ impl Shelf {
     }
 }
 
-impl App {
+impl Shelf {
     /// Reads the versions from disk again.
-    pub(super) fn shelf_reload(&mut self) {
-        let versions = self.rec.versions();
+    pub fn reload(&mut self, cx: &mut Cx) {
+        let versions = cx.rec.versions();
         let listed = versions.list().and_then(|l| Ok((l, versions.active()?)));
         match listed {
             Ok((mut listed, active)) => {
                 listed.reverse();
                 // The first look starts on the version that serves.
-                if self.shelf.listed.is_empty() {
-                    self.shelf.cursor.selected = listed.iter().position(|l| Some(l.id) == active).unwrap_or(0);
+                if self.listed.is_empty() {
+                    self.cursor.selected = listed.iter().position(|l| Some(l.id) == active).unwrap_or(0);
                 }
-                let (sha, fingerprint) = (self.rec.module_sha256().to_owned(), self.rec.dataset.fingerprint());
-                self.shelf.unusable = listed
+                let (sha, fingerprint) = (cx.rec.module_sha256().to_owned(), cx.rec.dataset.fingerprint());
+                self.unusable = listed
                     .iter()
                     .filter_map(|l| {
                         let why = match &l.meta {
@@ -59,81 +60,80 @@ impl App {
                         why.map(|w| (l.id, w))
                     })
                     .collect();
-                self.shelf.listed = listed;
-                self.shelf.active = active;
-                self.shelf.error = None;
+                self.listed = listed;
+                self.active = active;
+                self.error = None;
             }
-            Err(e) => self.shelf.error = Some(format!("{e:#}")),
+            Err(e) => self.error = Some(format!("{e:#}")),
         }
-        self.shelf.cursor.clamp(self.shelf.listed.len());
+        self.cursor.clamp(self.listed.len());
     }
 
     /// Enter: serve the selected version (roll back or forward).
-    pub(super) fn shelf_activate(&mut self) {
-        let Some(id) = self.shelf.selected() else { return };
-        if self.lab.run.is_some() {
-            self.notify(Level::Error, "a training is under way; activate when it ends");
+    pub fn activate(&mut self, cx: &mut Cx, lab_busy: bool) {
+        let Some(id) = self.selected() else { return };
+        if lab_busy {
+            cx.notify(Level::Error, "a training is under way; activate when it ends");
             return;
         }
-        match self.rec.activate(id) {
+        match cx.rec.activate(id) {
             Ok(meta) => {
-                self.notify(Level::Info, format!("v{id} now serves: {}", meta.params));
-                self.shelf_reload();
-                self.refresh(false, None);
+                cx.notify(Level::Info, format!("v{id} now serves: {}", meta.params));
+                self.reload(cx);
+                cx.then.push(Then::Refresh);
             }
-            Err(e) => self.notify(Level::Error, format!("{e:#}")),
+            Err(e) => cx.notify(Level::Error, format!("{e:#}")),
         }
     }
 
     /// `x`: delete the selected version (not the active one).
-    pub(super) fn shelf_delete(&mut self) {
-        let Some(id) = self.shelf.selected() else { return };
-        match self.rec.versions().delete(id) {
+    pub fn delete(&mut self, cx: &mut Cx) {
+        let Some(id) = self.selected() else { return };
+        match cx.rec.versions().delete(id) {
             Ok(()) => {
-                self.notify(Level::Info, format!("deleted v{id}"));
-                if self.shelf.mark == Some(id) {
-                    self.shelf.mark = None;
+                cx.notify(Level::Info, format!("deleted v{id}"));
+                if self.mark == Some(id) {
+                    self.mark = None;
                 }
-                self.shelf.comparison = None;
-                self.shelf_reload();
+                self.comparison = None;
+                self.reload(cx);
             }
-            Err(e) => self.notify(Level::Error, format!("{e:#}")),
+            Err(e) => cx.notify(Level::Error, format!("{e:#}")),
         }
     }
 
     /// `c`: mark the selected version; on a second version, compare them.
-    pub(super) fn shelf_compare(&mut self) {
-        let Some(id) = self.shelf.selected() else { return };
-        let Some(first) = self.shelf.mark.filter(|&m| m != id) else {
-            self.shelf.mark = Some(id);
-            self.shelf.comparison = None;
-            self.notify(Level::Info, format!("v{id} marked: press c on another version to compare"));
+    pub fn compare(&mut self, cx: &mut Cx, user: u32) {
+        let Some(id) = self.selected() else { return };
+        let Some(first) = self.mark.filter(|&m| m != id) else {
+            self.mark = Some(id);
+            self.comparison = None;
+            cx.notify(Level::Info, format!("v{id} marked: press c on another version to compare"));
             return;
         };
         let (a, b) = (first.min(id), first.max(id));
-        let user = self.viewer_user();
         let result = (|| -> anyhow::Result<Comparison> {
-            let (meta_a, _) = self.rec.versions().load(a)?;
-            let (meta_b, _) = self.rec.versions().load(b)?;
+            let (meta_a, _) = cx.rec.versions().load(a)?;
+            let (meta_b, _) = cx.rec.versions().load(b)?;
             let top = |rec: &mut crate::recommender::Recommender, id| -> anyhow::Result<Vec<u32>> {
                 Ok(rec.top_under(id, user, 10)?.iter().map(|s| s.item).collect())
             };
-            let (top_a, top_b) = (top(&mut self.rec, a)?, top(&mut self.rec, b)?);
+            let (top_a, top_b) = (top(cx.rec, a)?, top(cx.rec, b)?);
             Ok(compare(&meta_a, &meta_b, &top_a, &top_b))
         })();
-        self.shelf.mark = None;
+        self.mark = None;
         match result {
             Ok(c) => {
-                self.shelf.comparison = Some(c);
+                self.comparison = Some(c);
                 // "press c on another version" is done with.
-                self.toast = None;
+                *cx.toast = None;
             }
-            Err(e) => self.notify(Level::Error, format!("could not compare: {e:#}")),
+            Err(e) => cx.notify(Level::Error, format!("could not compare: {e:#}")),
         }
     }
 
     /// `n`: chart the next metric across versions.
-    pub(super) fn shelf_next_metric(&mut self) {
-        self.shelf.metric = (self.shelf.metric + 1) % 8;
+    pub fn next_metric(&mut self) {
+        self.metric = (self.metric + 1) % 8;
     }
 }

@@ -6,27 +6,25 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use cinema_protocol::Scored;
 
+use super::context::{Jobs, Then};
 use super::cursor::Cursor;
-use super::event::Event;
-use super::insight::{Explaining, Impact};
+use super::insight::Insight;
 use super::keys::Context;
 use super::lab::LabPanel;
 use super::query::{self, BrowseQuery, Columns};
 use super::shelf::Shelf;
 use super::theme::Theme;
-use super::work::{Job, Launcher, Stage};
-use crate::recommender::{Alike, Recommender, View};
+pub use super::toast::{Level, Toast};
+use super::work::{Job, Sink, Stage};
+use crate::recommender::{Recommender, View};
 use cinema_store::ratings_log::Change;
 
 /// How many recommendations are fetched (the views show as many as fit).
 pub const RECOMMENDATIONS: u32 = 50;
-const TOAST_INFO: Duration = Duration::from_secs(5);
-const TOAST_ERROR: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -76,19 +74,6 @@ pub enum Viewer {
     User(u32),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Error,
-}
-
-#[derive(Debug, Clone)]
-pub struct Toast {
-    pub level: Level,
-    pub text: String,
-    until: Instant,
-}
-
 /// The Data view: importing or downloading a dataset to switch to, or
 /// importing your ratings from Letterboxd or IMDb.
 #[derive(Default)]
@@ -133,11 +118,34 @@ pub struct Running {
     pub elapsed: Duration,
 }
 
-/// What switching datasets needs: how to open one, and where to report.
-pub(super) struct Worker {
-    pub launcher: Launcher,
-    pub events: Sender<Event>,
+/// How the app works in the background, kept across a switch of datasets:
+/// its jobs, and where the engine thread sends the lists and the insight
+/// panel's answers.
+pub struct Worker {
+    pub jobs: Jobs,
+    pub views: Sink<Viewed>,
+    pub answers: Sink<super::insight::Answer>,
 }
+
+/// Hands `$panel` of `$app` and a [`Cx`] of the app's shared parts to
+/// `$act`, then does what the panel asked for after.
+macro_rules! with_panel {
+    ($app:expr, $panel:ident, |$p:ident, $cx:ident| $act:expr) => {{
+        let app = &mut *$app;
+        let mut cx = $crate::ui::context::Cx {
+            rec: &mut app.rec,
+            toast: &mut app.toast,
+            jobs: app.worker.as_ref().map(|w| &w.jobs),
+            then: Vec::new(),
+        };
+        let ($p, $cx) = (&mut app.$panel, &mut cx);
+        let result = $act;
+        let then = std::mem::take(&mut cx.then);
+        app.follow(then);
+        result
+    }};
+}
+pub(super) use with_panel;
 
 /// One row of the ratings history.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,20 +161,8 @@ pub struct App {
     pub source: Option<PathBuf>,
     pub theme: Theme,
     pub tab: Tab,
-    /// The movie open in the detail view, over the current tab.
-    pub detail: Option<u32>,
-    /// Movies like the open one by content and by taste (`None` while asked).
-    pub alike: Option<Alike>,
-    /// The selected one of them, counting the content list then the taste
-    /// list; `None` until ↓ or ↑ is pressed in the detail view.
-    pub alike_cursor: Option<usize>,
-    /// The movies whose detail led here through their similar lists; Esc
-    /// goes back through them before it closes the detail view.
-    pub trail: Vec<u32>,
-    /// The explanation panel, when open.
-    pub explaining: Option<Explaining>,
-    /// The weight-impact panel, when open.
-    pub impact: Option<Impact>,
+    /// The movie detail and the explanation and weight-impact panels.
+    pub insight: Insight,
     /// The hybrid's weight on the collaborative part, in tenths from 0 to 1.
     pub weight: f32,
     /// The help overlay's scroll position, when it is open.
@@ -245,12 +241,7 @@ impl App {
             source: None,
             theme: Theme::from_env(),
             tab: Tab::Browse,
-            detail: None,
-            alike: None,
-            alike_cursor: None,
-            trail: Vec::new(),
-            explaining: None,
-            impact: None,
+            insight: Insight::default(),
             weight,
             help: None,
             prompt: None,
@@ -293,19 +284,29 @@ impl App {
         app
     }
 
-    /// Lets the app import and download datasets: `launcher` opens them on a
-    /// worker thread that reports on `events`, the app's event channel.
-    /// Gives the app its worker (imports, training); a stand-in model
-    /// starts the first training, once the engine has loaded the dataset.
-    pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
-        self.worker = Some(Worker { launcher, events });
+    /// Gives the app its worker (imports, training, answers off the UI
+    /// thread); a stand-in model starts the first training, once the
+    /// engine has loaded the dataset.
+    pub fn attach_worker(&mut self, worker: Worker) {
+        self.insight.answers = Some(worker.answers.clone());
+        self.worker = Some(worker);
         if self.rec.loading() {
             self.refresh(false, None);
         }
         // While the engine loads, the first training waits for it to prove
         // the module can open the dataset (see `on_opened`).
         if (self.rec.stand_in() || self.rec.meta.quick) && !self.rec.loading() {
-            self.lab_first_training();
+            with_panel!(self, lab, |lab, cx| lab.first_training(cx));
+        }
+    }
+
+    /// Does what a panel asked for once it is done.
+    pub(super) fn follow(&mut self, then: Vec<Then>) {
+        for then in then {
+            match then {
+                Then::Refresh => self.refresh(false, None),
+                Then::ReloadVersions => with_panel!(self, shelf, |shelf, cx| shelf.reload(cx)),
+            }
         }
     }
 
@@ -341,7 +342,7 @@ impl App {
 
     /// The movie keys like "rate" and "open" act on.
     pub fn selected_movie(&self) -> Option<u32> {
-        if let Some(m) = self.detail {
+        if let Some(m) = self.insight.detail {
             return Some(m);
         }
         match self.tab {
@@ -358,10 +359,10 @@ impl App {
         if self.help.is_some() {
             return vec![C::Help, C::Always];
         }
-        if self.explaining.is_some() {
+        if self.insight.explaining.is_some() {
             return vec![C::Explain, C::Always];
         }
-        if self.impact.is_some() {
+        if self.insight.impact.is_some() {
             return vec![C::Impact, C::Always];
         }
         if self.prompt.is_some() {
@@ -376,7 +377,7 @@ impl App {
         if self.typing {
             return vec![C::Search, C::Always];
         }
-        if self.detail.is_some() {
+        if self.insight.detail.is_some() {
             return vec![C::Detail, C::Movie, C::Global, C::Always];
         }
         match self.tab {
@@ -391,19 +392,13 @@ impl App {
     }
 
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {
-        let text = text.into();
-        match level {
-            Level::Info => tracing::info!("{text}"),
-            Level::Error => tracing::warn!("{text}"),
-        }
-        let life = if level == Level::Error { TOAST_ERROR } else { TOAST_INFO };
-        self.toast = Some(Toast { level, text, until: Instant::now() + life });
+        self.toast = Some(Toast::new(level, text.into()));
     }
 
     /// Drops an expired toast and advances the work timer; true when the screen changed.
     pub fn tick(&mut self, now: Instant) -> bool {
         let mut changed = false;
-        if self.toast.as_ref().is_some_and(|t| now >= t.until) {
+        if self.toast.as_ref().is_some_and(|t| t.expired(now)) {
             self.toast = None;
             changed = true;
         }
@@ -411,7 +406,7 @@ impl App {
             running.elapsed = now.saturating_duration_since(running.started);
             changed = true;
         }
-        changed | self.lab_tick(now) | self.pick_up_changes()
+        changed | self.lab.tick(now) | self.pick_up_changes()
     }
 
     /// Ratings another Cinema saved (the CLI, a second app) come in on the
@@ -442,11 +437,11 @@ impl App {
         self.generation += 1;
         let (generation, user, weight) = (self.generation, self.viewer_user(), Some(self.weight));
         let learn = learn || changed.is_some();
-        match self.worker.as_ref().map(|w| w.events.clone()) {
-            Some(events) => {
+        match self.worker.as_ref().map(|w| w.views.clone()) {
+            Some(views) => {
                 self.learning = true;
                 self.rec.view_async(user, RECOMMENDATIONS, learn, weight, move |result| {
-                    let _ = events.send(Event::Viewed(Box::new(Viewed::new(generation, changed, result))));
+                    views.send(Viewed::new(generation, changed, result));
                 });
             }
             None => {

@@ -4,34 +4,57 @@
 //! channel, so the screen keeps drawing and the current dataset stays usable
 //! until the new one is ready.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-
-use super::event::Event;
-use super::lab as lab_ui;
 use crate::lab::{
     self,
     train::{Halt, Phase, Plan, Trained},
     tune::{Candidate, Search},
 };
-use crate::recommender::Recommender;
+use crate::recommender::{Opened, Recommender};
 use cinema_host::EngineClient;
 use cinema_host::{EngineModule, Limits, Runtime};
 use cinema_protocol::{ModelSpec, Progress, Role};
 use cinema_store::models::ModelMeta;
-use cinema_store::{Home, demo, download, load_or_import};
+use cinema_store::{Dataset, Home, demo, download, load_or_import};
 
 /// Progress events closer together than this are dropped (the last one always
 /// goes): a 250 MB download arrives in thousands of chunks.
 const THROTTLE: Duration = Duration::from_millis(50);
+
+/// Stop and cancel requests, read by the training thread after every step.
+pub const GO: u8 = 0;
+pub const STOP: u8 = 1;
+pub const CANCEL: u8 = 2;
+
+/// Where work done off the UI thread sends what it has to say: the app's
+/// event channel, seen from below it (the app wraps each kind of answer
+/// into its event when it makes the sink), so nothing here knows the
+/// event type.
+pub struct Sink<T>(Arc<dyn Fn(T) + Send + Sync>);
+
+impl<T> Sink<T> {
+    pub fn new(send: impl Fn(T) + Send + Sync + 'static) -> Sink<T> {
+        Sink(Arc::new(send))
+    }
+
+    pub fn send(&self, message: T) {
+        (self.0)(message)
+    }
+}
+
+impl<T> Clone for Sink<T> {
+    fn clone(&self) -> Self {
+        Sink(self.0.clone())
+    }
+}
 
 /// What opening a dataset needs, shareable with a worker thread.
 #[derive(Clone)]
@@ -93,6 +116,8 @@ pub enum Report {
     Retrained(Result<Box<ModelMeta>, String>),
     /// From the Lab's training or tuning thread.
     Lab(LabReport),
+    /// The engine has loaded this dataset, which the app opened before it was ready.
+    Opened(Arc<Dataset>, Box<anyhow::Result<Opened>>),
 }
 
 pub enum LabReport {
@@ -108,11 +133,9 @@ pub enum LabReport {
 /// Trains `plan` into a new version on a thread of its own with its own
 /// engine instance, so the app's engine keeps serving the active version;
 /// reports every epoch and reads `halt` after every step.
-pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sender<Event>) {
+pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sink<Report>) {
     let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in());
-    let send = move |tx: &Sender<Event>, r| {
-        let _ = tx.send(Event::Work(Report::Lab(r)));
-    };
+    let send = move |tx: &Sink<Report>, r| tx.send(Report::Lab(r));
     let spawned = thread::Builder::new().name("cinema-lab".into()).spawn({
         let tx = tx.clone();
         move || {
@@ -128,10 +151,10 @@ pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher
                         send(&tx, LabReport::Phase(phase.clone()));
                     }
                     // A stop is taken once: the next model trains unless stopped again.
-                    match halt.swap(lab_ui::GO, Ordering::Relaxed) {
-                        lab_ui::STOP => ControlFlow::Break(Halt::Stop),
-                        lab_ui::CANCEL => {
-                            halt.store(lab_ui::CANCEL, Ordering::Relaxed);
+                    match halt.swap(GO, Ordering::Relaxed) {
+                        STOP => ControlFlow::Break(Halt::Stop),
+                        CANCEL => {
+                            halt.store(CANCEL, Ordering::Relaxed);
                             ControlFlow::Break(Halt::Cancel)
                         }
                         _ => ControlFlow::Continue(()),
@@ -161,7 +184,7 @@ pub fn lab_tune(
     jobs: usize,
     cancel: Arc<AtomicBool>,
     l: Launcher,
-    tx: Sender<Event>,
+    tx: Sink<Report>,
 ) {
     let dataset = rec.dataset.clone();
     let spawned = thread::Builder::new().name("cinema-tune".into()).spawn({
@@ -169,25 +192,20 @@ pub fn lab_tune(
         move || {
             let search =
                 Search { runtime: &l.runtime, module: &l.module, limits: l.limits, folds, jobs, cancel: &cancel };
-            let sender = std::sync::Mutex::new(tx.clone());
             let outcome = search.run(&dataset, &candidates, |c| {
-                let _ = sender
-                    .lock()
-                    .expect("sender")
-                    .send(Event::Work(Report::Lab(LabReport::Candidate(Box::new(c.clone())))));
+                tx.send(Report::Lab(LabReport::Candidate(Box::new(c.clone()))));
             });
-            let _ =
-                tx.send(Event::Work(Report::Lab(LabReport::Tuned(outcome.map(|_| ()).map_err(|e| format!("{e:#}"))))));
+            tx.send(Report::Lab(LabReport::Tuned(outcome.map(|_| ()).map_err(|e| format!("{e:#}")))));
         }
     });
     if let Err(e) = spawned {
-        let _ = tx.send(Event::Work(Report::Lab(LabReport::Tuned(Err(format!("could not start the search: {e}"))))));
+        tx.send(Report::Lab(LabReport::Tuned(Err(format!("could not start the search: {e}")))));
     }
 }
 
 /// Trains the current dataset's models again on the engine thread (the
 /// screen keeps drawing; ratings made meanwhile are learned after it).
-pub fn retrain(rec: &Recommender, tx: Sender<Event>) -> Result<()> {
+pub fn retrain(rec: &Recommender, tx: Sink<Report>) -> Result<()> {
     let mut progress = Reporter { tx: tx.clone(), last: None };
     rec.retrain_async(
         move |spec, role, p| {
@@ -195,7 +213,7 @@ pub fn retrain(rec: &Recommender, tx: Sender<Event>) -> Result<()> {
             progress.send(stage, last);
         },
         move |outcome| {
-            let _ = tx.send(Event::Work(Report::Retrained(outcome.map(Box::new).map_err(|e| format!("{e:#}")))));
+            tx.send(Report::Retrained(outcome.map(Box::new).map_err(|e| format!("{e:#}"))));
         },
     )
 }
@@ -208,24 +226,24 @@ fn training(spec: &ModelSpec, role: Role, p: &Progress) -> (Stage, bool) {
     (Stage::Training { model, ranking, epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
 }
 
-/// Runs `job` on its own thread; its reports arrive on `tx` as [`Event::Work`].
-pub fn spawn(job: Job, launcher: Launcher, tx: Sender<Event>) {
+/// Runs `job` on its own thread; its reports go to `tx`.
+pub fn spawn(job: Job, launcher: Launcher, tx: Sink<Report>) {
     let spawned = thread::Builder::new().name("cinema-work".into()).spawn({
         let tx = tx.clone();
         move || {
             let mut progress = Reporter { tx: tx.clone(), last: None };
             let outcome = run(job, &launcher, &mut progress).map_err(|e| format!("{e:#}"));
-            let _ = tx.send(Event::Work(Report::Done(outcome.map(|(rec, path)| (Box::new(rec), path)))));
+            tx.send(Report::Done(outcome.map(|(rec, path)| (Box::new(rec), path))));
         }
     });
     if let Err(e) = spawned {
-        let _ = tx.send(Event::Work(Report::Done(Err(format!("could not start the work: {e}")))));
+        tx.send(Report::Done(Err(format!("could not start the work: {e}"))));
     }
 }
 
 #[derive(Clone)]
 struct Reporter {
-    tx: Sender<Event>,
+    tx: Sink<Report>,
     last: Option<Instant>,
 }
 
@@ -237,7 +255,7 @@ impl Reporter {
             return;
         }
         self.last = Some(now);
-        let _ = self.tx.send(Event::Work(Report::Stage(stage)));
+        self.tx.send(Report::Stage(stage));
     }
 }
 
@@ -269,7 +287,7 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
         training_progress.send(stage, last);
     };
     let mut rec = Recommender::open_behind(&l.home, &l.runtime, &l.module, l.limits, dataset, report, move |d, o| {
-        let _ = tell.send(Event::Opened(d, Box::new(o)));
+        tell.send(Report::Opened(d, Box::new(o)));
     })?;
     if let Some(path) = &path {
         remember(&l.home, path, &mut rec);

@@ -17,7 +17,7 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let mut tabs = Vec::new();
     for tab in Tab::ALL {
-        if tab == app.tab && app.detail.is_none() {
+        if tab == app.tab && app.insight.detail.is_none() {
             tabs.push(Span::styled(format!("[{}]", tab.title()), t.tab_active()));
         } else {
             tabs.push(Span::raw(format!(" {} ", tab.title())));

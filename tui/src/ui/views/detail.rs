@@ -107,13 +107,13 @@ fn hint(app: &App) -> Vec<Line<'static>> {
 /// Movies like this one by content, then by taste, one per chart row.
 fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
     let t = app.theme;
-    let Some(alike) = &app.alike else {
+    let Some(alike) = &app.insight.alike else {
         return vec![Line::styled(fit(" Finding similar movies…", width), t.dim())];
     };
     // Content first: it is the half a newcomer cannot get from the list.
     let half = rows.div_ceil(2);
     // The cursor counts the content list, then the taste list.
-    let (in_content, in_cf) = match app.alike_cursor {
+    let (in_content, in_cf) = match app.insight.alike_cursor {
         Some(at) if at < alike.content.len() => (Some(at), None),
         Some(at) => (None, Some(at - alike.content.len())),
         None => (None, None),

@@ -48,7 +48,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
     chrome::tabs(app, top, buf);
-    match (app.detail, app.tab) {
+    match (app.insight.detail, app.tab) {
         (Some(movie), _) => detail::render(app, movie, body, buf),
         (None, Tab::Browse) => browse::render(app, body, buf),
         (None, Tab::Recommendations) => recommendations::render(app, body, buf),
@@ -59,10 +59,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);
-    if let Some(explaining) = &app.explaining {
+    if let Some(explaining) = &app.insight.explaining {
         explain::render(app, explaining, area, buf);
     }
-    if let Some(impact) = &app.impact {
+    if let Some(impact) = &app.insight.impact {
         impact::render(app, impact, area, buf);
     }
     if let Some(text) = &app.prompt {
