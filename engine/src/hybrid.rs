@@ -17,30 +17,8 @@
 //! ratings) take part in either scaling, so a rated blockbuster cannot
 //! squash everyone else's CF part.
 
-use cinema_protocol::Scale;
-
 use crate::content::Content;
 use crate::topn::TopN;
-
-/// A rating that says "liked": 4 on a 1–5 scale, three quarters up any scale.
-pub fn like_value(scale: Scale) -> f32 {
-    scale.min + 0.75 * (scale.max - scale.min)
-}
-
-/// The movies a viewer liked: rated at least [`like_value`]. On half-star
-/// data, where harsh raters rarely give 4, the top quarter of their own
-/// ratings counts too, as long as it is above the scale's midpoint.
-pub fn liked(ratings: &[(u32, f32)], scale: Scale, half_stars: bool) -> Vec<u32> {
-    let mut threshold = like_value(scale);
-    if half_stars && !ratings.is_empty() {
-        let mut values: Vec<f32> = ratings.iter().map(|r| r.1).collect();
-        values.sort_by(f32::total_cmp);
-        let top_quarter = values[(values.len() - 1) * 3 / 4];
-        let midpoint = (scale.min + scale.max) / 2.0;
-        threshold = threshold.min(top_quarter.max(midpoint + f32::EPSILON));
-    }
-    ratings.iter().filter(|r| r.1 >= threshold).map(|r| r.0).collect()
-}
 
 /// Both parts of every movie, in [0, 1]; non-candidates are `None`.
 pub struct Parts {
@@ -127,17 +105,6 @@ mod tests {
         // CF alone puts 2 first; content alone puts 1 first.
         assert_eq!(parts.top(1.0, 1)[0].0, 2);
         assert_eq!(parts.top(0.0, 1)[0].0, 1);
-    }
-
-    #[test]
-    fn liked_is_four_stars_or_a_harsh_raters_top_quarter() {
-        let whole = Scale { min: 1.0, max: 5.0 };
-        assert_eq!(liked(&[(0, 4.0), (1, 3.0), (2, 5.0)], whole, false), vec![0, 2]);
-        let half = Scale { min: 0.5, max: 5.0 };
-        let harsh = [(0, 3.5), (1, 2.0), (2, 2.5), (3, 1.0), (4, 3.0)];
-        assert_eq!(liked(&harsh, half, true), vec![0, 4]);
-        // Never the bottom half of the scale, however harsh.
-        assert!(liked(&[(0, 2.0), (1, 1.0)], half, true).is_empty());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! Rooms: [`ratings`] (CSR indices) → [`train`] (stepped fitting of a
 //! [`model`]) → [`model`] (predict, rank; [`retrieval`] ranks large
-//! catalogues fast) and [`metrics`]; [`session`] puts
+//! catalogues fast) and [`metrics`] (its own crate, shared with the app); [`session`] puts
 //! them behind one request/reply call; [`abi`] exports that call from a module.
 
 pub mod abi;
@@ -20,7 +20,6 @@ pub mod foldin;
 pub mod hybrid;
 pub mod implicit;
 pub mod kernels;
-pub mod metrics;
 pub mod model;
 pub mod ratings;
 pub mod retrieval;
@@ -32,6 +31,7 @@ pub use algorithms::{Algorithm, describe as standard_algorithms};
 pub use model::Model;
 pub use session::{EngineInfo, Session};
 
+pub use cinema_metrics as metrics;
 pub use cinema_protocol::ABI_VERSION;
 use cinema_protocol::{ErrorKind, Reply};
 

@@ -9,7 +9,7 @@ use crate::algorithms::Algorithm;
 use crate::content::Content;
 use crate::explain::{self, Viewer};
 use crate::foldin::fold_in;
-use crate::hybrid::{self, Parts};
+use crate::hybrid::Parts;
 use crate::implicit;
 use crate::kernels::dot;
 use crate::model::{Model, Models};
@@ -463,7 +463,7 @@ impl Session {
         if let Some(i) = also {
             candidate[i as usize] = true;
         }
-        let liked = hybrid::liked(&ratings, self.scale, self.half_stars);
+        let liked = self.scale.liked(&ratings, self.half_stars);
         Ok(Parts::new(&self.list_scores(user)?, &candidate, self.content.as_ref(), &liked))
     }
 
@@ -475,7 +475,7 @@ impl Session {
             .ranking
             .as_ref()
             .and_then(|r| Some(explain::rank(&r.model, &r.gram, &r.params()?, self.scale, &viewer, item)));
-        let liked = hybrid::liked(&ratings, self.scale, self.half_stars);
+        let liked = self.scale.liked(&ratings, self.half_stars);
         let (genres, genre_match) =
             self.content.as_ref().map(|c| explain::genre_match(c, &liked, item)).unwrap_or_default();
         // Taste is compared in the ranking model's space when there is one:
@@ -483,15 +483,8 @@ impl Session {
         let vectors = self.ranking.as_ref().map_or(model, |r| &r.model);
         let (raters, values) = data.by_item.row(item as usize);
         let span = self.scale.max - self.scale.min;
-        let near = explain::raters(
-            vectors,
-            vectors.user_row(user),
-            user,
-            raters,
-            values,
-            hybrid::like_value(self.scale),
-            span,
-        );
+        let near =
+            explain::raters(vectors, vectors.user_row(user), user, raters, values, self.scale.like_value(), span);
         let parts = self.hybrid_parts(user, Some(item))?;
         let (cf, content) = parts.of(item).map(|(cf, c)| (weight * cf, (1.0 - weight) * c)).unwrap_or_default();
         Ok(Explanation {

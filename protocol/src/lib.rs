@@ -31,6 +31,33 @@ pub struct Scale {
     pub max: f32,
 }
 
+/// What "liked" means, here because both sides count on it: the engine
+/// builds the content part of a hybrid list from the movies a viewer liked
+/// (and counts them in [`Explanation::liked`]), and a host says "nothing
+/// liked yet" by the same rule.
+impl Scale {
+    /// A rating that says "liked": 4 on a 1–5 scale, three quarters up any scale.
+    pub fn like_value(self) -> f32 {
+        self.min + 0.75 * (self.max - self.min)
+    }
+
+    /// The movies a viewer liked, of their `(movie, rating)`s: rated at
+    /// least [`Scale::like_value`]. On half-star data, where harsh raters
+    /// rarely give 4, the top quarter of their own ratings counts too, as
+    /// long as it is above the scale's midpoint.
+    pub fn liked(self, ratings: &[(u32, f32)], half_stars: bool) -> Vec<u32> {
+        let mut threshold = self.like_value();
+        if half_stars && !ratings.is_empty() {
+            let mut values: Vec<f32> = ratings.iter().map(|r| r.1).collect();
+            values.sort_by(f32::total_cmp);
+            let top_quarter = values[(values.len() - 1) * 3 / 4];
+            let midpoint = (self.min + self.max) / 2.0;
+            threshold = threshold.min(top_quarter.max(midpoint + f32::EPSILON));
+        }
+        ratings.iter().filter(|r| r.1 >= threshold).map(|r| r.0).collect()
+    }
+}
+
 /// Which rating set an `AddRatings` chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RatingSet {
@@ -415,6 +442,17 @@ mod tests {
         assert_eq!(<call::FoldIn as Call>::answer(Reply::Ok), Ok(()));
         assert_eq!(<call::Similar as Call>::answer(Reply::Ok), Err(Reply::Ok));
         assert_eq!(call::SimilarContent::REPLY, "Neighbours");
+    }
+
+    #[test]
+    fn liked_is_four_stars_or_a_harsh_raters_top_quarter() {
+        let whole = Scale { min: 1.0, max: 5.0 };
+        assert_eq!(whole.liked(&[(0, 4.0), (1, 3.0), (2, 5.0)], false), vec![0, 2]);
+        let half = Scale { min: 0.5, max: 5.0 };
+        let harsh = [(0, 3.5), (1, 2.0), (2, 2.5), (3, 1.0), (4, 3.0)];
+        assert_eq!(half.liked(&harsh, true), vec![0, 4]);
+        // Never the bottom half of the scale, however harsh.
+        assert!(half.liked(&[(0, 2.0), (1, 1.0)], true).is_empty());
     }
 
     #[test]

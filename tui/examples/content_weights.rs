@@ -20,7 +20,6 @@ use std::path::Path;
 use cinema::eval::splits::holdout;
 use cinema::recommender::features::features;
 use cinema_engine::content::{Content, FieldWeights};
-use cinema_engine::hybrid::{like_value, liked};
 use cinema_engine::metrics::Ranking;
 use cinema_engine::topn::TopN;
 use cinema_protocol::Scale;
@@ -53,7 +52,7 @@ fn main() {
         has_ratings[r.item as usize] = true;
     }
     let mut relevant = vec![HashSet::new(); dataset.user_ids.len()];
-    for r in split.test.iter().filter(|r| r.value >= like_value(scale)) {
+    for r in split.test.iter().filter(|r| r.value >= scale.like_value()) {
         relevant[r.user as usize].insert(r.item);
     }
     let terms = features(&dataset);
@@ -81,7 +80,7 @@ fn main() {
             let content = Content::build_weighted(items as u32, &terms, 1, weights);
             let mut ranking = Ranking::new(10);
             for (user, ratings) in rated.iter().enumerate() {
-                let likes = liked(ratings, scale, half_stars);
+                let likes = scale.liked(ratings, half_stars);
                 if likes.is_empty() || relevant[user].is_empty() {
                     continue;
                 }

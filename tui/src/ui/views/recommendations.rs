@@ -74,8 +74,8 @@ fn no_content(app: &App) -> &'static str {
     if app.parts.iter().any(|p| p.1 > 0.0) {
         return "";
     }
-    let like = cinema_engine::hybrid::like_value(crate::eval::score::scale(&app.rec.dataset));
-    if app.viewer_ratings.values().any(|&r| r >= like) {
+    let rated: Vec<(u32, f32)> = app.viewer_ratings.iter().map(|(&movie, &value)| (movie, value)).collect();
+    if !app.rec.liked(&rated).is_empty() {
         " · no content near what you liked"
     } else {
         " · content 0: nothing liked yet"

@@ -303,6 +303,14 @@ impl Recommender {
         });
     }
 
+    /// Which of `ratings` (`(movie, value)`) count as liked, by the rule the
+    /// engine counts them with ([`cinema_protocol::Scale::liked`]; its
+    /// half-star leniency on a scale of half stars).
+    pub fn liked(&self, ratings: &[(u32, f32)]) -> Vec<u32> {
+        let half_stars = self.dataset.scale.step < 1.0;
+        crate::eval::score::scale(&self.dataset).liked(ratings, half_stars)
+    }
+
     /// Your dense user index.
     pub fn you(&self) -> u32 {
         self.you

@@ -13,8 +13,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use cinema_engine::metrics::rmse_mae;
 use cinema_host::{EngineClient, EngineModule, Limits, Runtime};
+use cinema_metrics::rmse_mae;
 use cinema_protocol::{AlgorithmInfo, ModelSpec, ParamKind, Triple, Value};
 use cinema_store::dataset::Dataset;
 

@@ -142,7 +142,7 @@ impl Why {
 
 /// A rating that says "liked", as the engine counts it.
 fn like(dataset: &Dataset) -> f32 {
-    cinema_engine::hybrid::like_value(crate::eval::score::scale(dataset))
+    crate::eval::score::scale(dataset).like_value()
 }
 
 /// The largest contributions of `d`, with titles.

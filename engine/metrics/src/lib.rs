@@ -1,5 +1,8 @@
-//! Evaluation metrics, defined exactly as in the project README (and in the
-//! peer benchmark they are compared with).
+//! cinema-metrics: the evaluation metrics, defined exactly as in the
+//! project README (and in the peer benchmark they are compared with). A
+//! crate of its own, with no dependency, so the engine (the Lab's live
+//! validation RMSE) and the app (held-out scoring) share one definition
+//! without the app linking the engine.
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::Result;
-use cinema_engine::metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
+use cinema_metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
 use cinema_protocol::{ModelSpec, Scale, Triple, call};
 use serde::Serialize;
 

@@ -13,12 +13,13 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().expect("tui/ lives inside the workspace").to_path_buf();
+    let root = manifest.ancestors().nth(2).expect("tui/app/ lives inside the workspace").to_path_buf();
     for watched in [
         "protocol/src",
         "protocol/Cargo.toml",
         "engine/src",
         "engine/Cargo.toml",
+        "engine/metrics",
         "plugins",
         "Cargo.toml",
         ".cargo/config.toml",
