@@ -931,6 +931,20 @@ fn finish_lab(app: &mut App, rx: &Receiver<Event>, during: &[KeyCode]) -> usize 
     app.lab.finished.as_ref().map_or(0, |f| f.points.len())
 }
 
+/// The comparison of `pair` was asked for: the key came back at once, with
+/// the two versions marked "comparing…" (the engine works out their lists
+/// behind the screen); feeds events to the app until it arrives.
+fn finish_compare(app: &mut App, rx: &Receiver<Event>, pair: (u32, u32)) {
+    assert_eq!(app.shelf.comparing, Some(pair), "the comparison is worked out off the UI thread");
+    assert!(app.shelf.comparison.is_none());
+    assert!(row_of(&screen(app, 120, 40), &format!("v{} ", pair.0)).contains("comparing…"));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while app.shelf.comparing.is_some() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        app.handle(rx.recv_timeout(left).expect("the comparison arrives before the deadline"));
+    }
+}
+
 /// Sets the selected form field to `value` the way a person does: e, clear, type, Enter.
 fn set_field(app: &mut App, name: &str, value: &str) {
     let row = app.lab.form.rows().iter().position(|&r| app.lab.form.field(r).is_some_and(|f| f.info.name == name));
@@ -1114,6 +1128,7 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     press(&mut app, KeyCode::Char('c'));
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Char('c'));
+    finish_compare(&mut app, &rx, (before, id));
     app.toast = None;
     let c = app.shelf.comparison.as_ref().expect("compared");
     assert_eq!((c.a, c.b), (before, id));
@@ -1141,6 +1156,7 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     press(&mut app, KeyCode::Char('c'));
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Char('c'));
+    finish_compare(&mut app, &rx, (id, newest));
     app.toast = None;
     let c = app.shelf.comparison.as_ref().expect("compared");
     assert_eq!((c.a, c.b), (id, newest));

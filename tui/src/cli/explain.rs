@@ -31,7 +31,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     let weight = args.hybrid.unwrap_or_else(|| rec.prefs.weight());
-    let why = Why::new(&rec.explain(user, movie, weight)?, &rec.dataset, weight);
+    let why = Why::new(&rec.explain(user, movie, weight).wait()?, &rec.dataset, weight);
     if env.json {
         return print_json(&why);
     }

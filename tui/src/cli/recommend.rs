@@ -125,7 +125,7 @@ pub fn resolve_user(dataset: &Dataset, me: bool, id: Option<u32>) -> Result<Opti
 }
 
 fn recommendations(rec: &mut Recommender, user: u32, n: u32, weight: f32) -> Result<Vec<Recommendation>> {
-    let view = rec.view(user, n, false, Some(weight))?;
+    let view = rec.view(user, n, false, Some(weight)).wait()?;
     let parts =
         view.parts.iter().map(|&(cf, content)| (Some(cf), Some(content))).chain(std::iter::repeat((None, None)));
     Ok(view

@@ -54,7 +54,8 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     };
     let ds = &rec.dataset;
     let list: Vec<Similar> = rec
-        .similar(movie, by, args.n)?
+        .similar(movie, by, args.n)
+        .wait()?
         .into_iter()
         .map(|(i, similarity)| {
             let m = &ds.movies[i as usize];

@@ -302,12 +302,12 @@ fn compare_two(env: &Env, two: Two) -> Result<()> {
     let dataset = load_dataset(env, two.at.dataset.as_deref())?;
     let user = super::recommend::resolve_user(&dataset, two.user.is_none(), two.user)?;
     let (a, b) = (parse_id(&two.a)?, parse_id(&two.b)?);
-    let mut rec = open_recommender(env, dataset)?;
+    let rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     let (meta_a, _) = rec.versions().load(a)?;
     let (meta_b, _) = rec.versions().load(b)?;
-    let top_a: Vec<u32> = rec.top_under(a, user, 10)?.iter().map(|s| s.item).collect();
-    let top_b: Vec<u32> = rec.top_under(b, user, 10)?.iter().map(|s| s.item).collect();
+    let top_a: Vec<u32> = rec.top_under(a, user, 10).wait()?.iter().map(|s| s.item).collect();
+    let top_b: Vec<u32> = rec.top_under(b, user, 10).wait()?.iter().map(|s| s.item).collect();
     let mut comparison = compare(&meta_a, &meta_b, &top_a, &top_b);
     let ids = |items: &[u32]| -> Vec<u32> { items.iter().map(|&i| rec.dataset.movies[i as usize].id).collect() };
     comparison.top10.entered = ids(&comparison.top10.entered);

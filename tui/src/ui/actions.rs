@@ -36,6 +36,7 @@ impl App {
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
             Event::Answer(answer) => with_panel!(self, insight, |insight, cx| insight.on_answer(cx, *answer)),
+            Event::Compared(compared) => with_panel!(self, shelf, |shelf, cx| shelf.on_compared(cx, *compared)),
             Event::Opened(dataset, opened) => self.on_opened(&dataset, *opened),
             // The event loop owns this one: it ends the app.
             Event::InputFailed(_) => false,

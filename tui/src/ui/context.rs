@@ -6,7 +6,7 @@
 
 use super::toast::{Level, Toast};
 use super::work::{Launcher, Report, Sink};
-use crate::recommender::Recommender;
+use crate::recommender::{Ask, Recommender};
 
 /// How the app runs work off the UI thread: what opening a dataset or
 /// training needs, and where the work reports.
@@ -35,5 +35,23 @@ pub struct Cx<'a> {
 impl Cx<'_> {
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {
         *self.toast = Some(Toast::new(level, text.into()));
+    }
+}
+
+/// Hands the answer of `ask`, made a message by `wrap`, to `sink` on the
+/// engine thread; without a sink (snapshot tests, nothing in the background)
+/// waits for it and returns the message for the panel to take at once.
+pub fn deliver<T: Send + 'static, M: 'static>(
+    ask: Ask<T>,
+    sink: Option<&Sink<M>>,
+    wrap: impl FnOnce(Result<T, String>) -> M + Send + 'static,
+) -> Option<M> {
+    let message = move |r: anyhow::Result<T>| wrap(r.map_err(|e| format!("{e:#}")));
+    match sink.cloned() {
+        Some(sink) => {
+            ask.then(move |r| sink.send(message(r)));
+            None
+        }
+        None => Some(message(ask.wait())),
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 
 use super::insight::Answer;
+use super::shelf::Compared;
 use super::state::Viewed;
 use super::work::Report;
 use crate::recommender::Opened;
@@ -31,6 +32,8 @@ pub enum Event {
     Viewed(Box<Viewed>),
     /// The engine thread's answer about similar movies, an explanation or the weight's impact.
     Answer(Box<Answer>),
+    /// The engine thread's comparison of two versions.
+    Compared(Box<Compared>),
     /// The engine has loaded this dataset, which the app opened before it was ready.
     Opened(Arc<Dataset>, Box<anyhow::Result<Opened>>),
     InputFailed(String),

@@ -3,14 +3,12 @@
 //! Every answer is worked out on the engine thread and comes back through
 //! the panel's own sink; without one (snapshot tests) it is waited for.
 
-use std::sync::mpsc;
-
 use cinema_protocol::{Explanation, HybridScored};
 
-use super::context::Cx;
+use super::context::{Cx, deliver};
 use super::toast::Level;
 use super::work::Sink;
-use crate::recommender::{Alike, Recommender};
+use crate::recommender::{Alike, Ask};
 
 /// Similar movies the detail view asks for, each way.
 const ALIKE: u32 = 10;
@@ -37,9 +35,6 @@ pub struct Explaining {
 pub struct Impact {
     pub lists: Option<Result<Vec<Vec<HybridScored>>, String>>,
 }
-
-/// A finisher the recommender's `*_async` methods call with their result.
-type Done<T> = Box<dyn FnOnce(anyhow::Result<T>) + Send>;
 
 /// The detail view and the panels over it: what is open and the engine's
 /// answers for them.
@@ -69,7 +64,8 @@ impl Insight {
         self.detail = Some(movie);
         self.alike = None;
         self.alike_cursor = None;
-        self.ask(cx, move |rec, done| rec.alike_async(movie, ALIKE, done), move |r| Answer::Alike(movie, r));
+        let ask = cx.rec.alike(movie, ALIKE);
+        self.ask(cx, ask, move |r| Answer::Alike(movie, r));
     }
 
     /// Closes the detail view, forgetting how it got there.
@@ -111,21 +107,15 @@ impl Insight {
     /// Opens the explanation of `movie` for `user` under the hybrid `weight`.
     pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32) {
         self.explaining = Some(Explaining { movie, answer: None, scroll: 0 });
-        self.ask(
-            cx,
-            move |rec, done| rec.explain_async(user, movie, weight, done),
-            move |r| Answer::Explained(movie, r),
-        );
+        let ask = cx.rec.explain(user, movie, weight);
+        self.ask(cx, ask, move |r| Answer::Explained(movie, r));
     }
 
     /// Opens the weight-impact view for `user`.
     pub fn show_impact(&mut self, cx: &mut Cx, user: u32) {
         self.impact = Some(Impact { lists: None });
-        self.ask(
-            cx,
-            move |rec, done| rec.weight_impact_async(user, IMPACT_TOP, IMPACT_WEIGHTS.to_vec(), done),
-            Answer::Impact,
-        );
+        let ask = cx.rec.weight_impact(user, IMPACT_TOP, IMPACT_WEIGHTS.to_vec());
+        self.ask(cx, ask, Answer::Impact);
     }
 
     /// Takes an engine answer, unless what asked for it has moved on.
@@ -148,29 +138,15 @@ impl Insight {
         true
     }
 
-    /// Runs `start` on the recommender with a finisher that turns its
-    /// result into an [`Answer`] with `wrap`.
+    /// Sends `ask`, its answer to come back as an [`Answer`] made by `wrap`.
     fn ask<T: Send + 'static>(
         &mut self,
         cx: &mut Cx,
-        start: impl FnOnce(&Recommender, Done<T>),
+        ask: Ask<T>,
         wrap: impl FnOnce(Result<T, String>) -> Answer + Send + 'static,
     ) {
-        let answer = move |r: anyhow::Result<T>| wrap(r.map_err(|e| format!("{e:#}")));
-        match self.answers.clone() {
-            Some(answers) => start(cx.rec, Box::new(move |r| answers.send(answer(r)))),
-            None => {
-                let (tx, rx) = mpsc::channel();
-                start(
-                    cx.rec,
-                    Box::new(move |r| {
-                        let _ = tx.send(answer(r));
-                    }),
-                );
-                if let Ok(answer) = rx.recv() {
-                    self.on_answer(cx, answer);
-                }
-            }
+        if let Some(answer) = deliver(ask, self.answers.as_ref(), wrap) {
+            self.on_answer(cx, answer);
         }
     }
 }

@@ -70,7 +70,7 @@ impl App {
     /// trains on worker threads, and every answer from off the UI thread
     /// comes back as an event on `events`, the app's one channel.
     pub fn attach(&mut self, launcher: Launcher, events: Sender<Event>) {
-        let (reports, views, answers) = (events.clone(), events.clone(), events);
+        let (reports, views, answers, compared) = (events.clone(), events.clone(), events.clone(), events);
         self.attach_worker(Worker {
             jobs: Jobs {
                 launcher,
@@ -83,6 +83,9 @@ impl App {
             }),
             answers: Sink::new(move |answer| {
                 let _ = answers.send(Event::Answer(Box::new(answer)));
+            }),
+            compared: Sink::new(move |c| {
+                let _ = compared.send(Event::Compared(Box::new(c)));
             }),
         });
     }

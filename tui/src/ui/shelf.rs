@@ -5,13 +5,15 @@
 
 use cinema_store::versions::Listed;
 
-use super::context::{Cx, Then};
+use super::context::{Cx, Then, deliver};
 use super::cursor::Cursor;
 use super::toast::Level;
+use super::work::Sink;
 use crate::lab::compare::{Comparison, compare};
+use cinema_protocol::Scored;
 
 /// Everything the Versions view shows.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Shelf {
     /// Newest first.
     pub listed: Vec<Listed>,
@@ -25,6 +27,17 @@ pub struct Shelf {
     /// Which metric the chart follows across versions (index into `Metrics::named`).
     pub metric: usize,
     pub error: Option<String>,
+    /// The two versions being compared while the engine works out their
+    /// lists; an answer for another pair is stale.
+    pub comparing: Option<(u32, u32)>,
+    /// Where the engine thread sends comparisons (`None`: they are waited for).
+    pub answers: Option<Sink<Compared>>,
+}
+
+/// A comparison of two versions, worked out on the engine thread.
+pub struct Compared {
+    pub pair: (u32, u32),
+    pub result: Result<Comparison, String>,
 }
 
 impl Shelf {
@@ -112,24 +125,37 @@ impl Shelf {
             return;
         };
         let (a, b) = (first.min(id), first.max(id));
-        let result = (|| -> anyhow::Result<Comparison> {
-            let (meta_a, _) = cx.rec.versions().load(a)?;
-            let (meta_b, _) = cx.rec.versions().load(b)?;
-            let top = |rec: &mut crate::recommender::Recommender, id| -> anyhow::Result<Vec<u32>> {
-                Ok(rec.top_under(id, user, 10)?.iter().map(|s| s.item).collect())
-            };
-            let (top_a, top_b) = (top(cx.rec, a)?, top(cx.rec, b)?);
-            Ok(compare(&meta_a, &meta_b, &top_a, &top_b))
-        })();
         self.mark = None;
-        match result {
+        let metas = cx.rec.versions().load(a).and_then(|(meta_a, _)| Ok((meta_a, cx.rec.versions().load(b)?.0)));
+        let (meta_a, meta_b) = match metas {
+            Ok(metas) => metas,
+            Err(e) => return cx.notify(Level::Error, format!("could not compare: {e:#}")),
+        };
+        let items = |top: Vec<Scored>| -> Vec<u32> { top.iter().map(|s| s.item).collect() };
+        let ask = cx.rec.top_under(a, user, 10).and(cx.rec.top_under(b, user, 10));
+        let ask = ask.map(move |(top_a, top_b)| compare(&meta_a, &meta_b, &items(top_a), &items(top_b)));
+        self.comparing = Some((a, b));
+        cx.notify(Level::Info, format!("comparing v{a} and v{b}: their lists are worked out"));
+        if let Some(compared) = deliver(ask, self.answers.as_ref(), move |result| Compared { pair: (a, b), result }) {
+            self.on_compared(cx, compared);
+        }
+    }
+
+    /// Takes a comparison, unless another was asked for since.
+    pub fn on_compared(&mut self, cx: &mut Cx, compared: Compared) -> bool {
+        if self.comparing != Some(compared.pair) {
+            return false;
+        }
+        self.comparing = None;
+        match compared.result {
             Ok(c) => {
                 self.comparison = Some(c);
-                // "press c on another version" is done with.
+                // "comparing …" is done with.
                 *cx.toast = None;
             }
             Err(e) => cx.notify(Level::Error, format!("could not compare: {e:#}")),
         }
+        true
     }
 
     /// `n`: chart the next metric across versions.

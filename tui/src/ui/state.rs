@@ -119,12 +119,13 @@ pub struct Running {
 }
 
 /// How the app works in the background, kept across a switch of datasets:
-/// its jobs, and where the engine thread sends the lists and the insight
-/// panel's answers.
+/// its jobs, and where the engine thread sends the lists and the panels'
+/// answers.
 pub struct Worker {
     pub jobs: Jobs,
     pub views: Sink<Viewed>,
     pub answers: Sink<super::insight::Answer>,
+    pub compared: Sink<super::shelf::Compared>,
 }
 
 /// Hands `$panel` of `$app` and a [`Cx`] of the app's shared parts to
@@ -289,6 +290,7 @@ impl App {
     /// engine has loaded the dataset.
     pub fn attach_worker(&mut self, worker: Worker) {
         self.insight.answers = Some(worker.answers.clone());
+        self.shelf.answers = Some(worker.compared.clone());
         self.worker = Some(worker);
         if self.rec.loading() {
             self.refresh(false, None);
@@ -440,12 +442,12 @@ impl App {
         match self.worker.as_ref().map(|w| w.views.clone()) {
             Some(views) => {
                 self.learning = true;
-                self.rec.view_async(user, RECOMMENDATIONS, learn, weight, move |result| {
+                self.rec.view(user, RECOMMENDATIONS, learn, weight).then(move |result| {
                     views.send(Viewed::new(generation, changed, result));
                 });
             }
             None => {
-                let result = self.rec.view(user, RECOMMENDATIONS, learn, weight);
+                let result = self.rec.view(user, RECOMMENDATIONS, learn, weight).wait();
                 self.on_view(Viewed::new(generation, changed, result));
             }
         }

@@ -38,6 +38,7 @@ use cinema_store::prefs::Prefs;
 use cinema_store::ratings_log::{Change, Entry, RatingsLog};
 use cinema_store::stats::MovieStats;
 use cinema_store::versions::Versions;
+pub use engine::Ask;
 use engine::EngineThread;
 
 /// Content neighbours kept per movie: more than any list shows, few enough
@@ -253,54 +254,34 @@ impl Recommender {
     }
 
     /// The `n` movies most like `movie` by `by`, with their cosine.
-    pub fn similar(&self, movie: u32, by: SimilarBy, n: u32) -> Result<Vec<(u32, f32)>> {
-        self.engine.call(move |c| match by {
+    pub fn similar(&self, movie: u32, by: SimilarBy, n: u32) -> Ask<Vec<(u32, f32)>> {
+        self.engine.ask(move |c| match by {
             SimilarBy::Content => c.ask(call::SimilarContent { item: movie, n }),
             SimilarBy::Cf => c.ask(call::Similar { item: movie, n }),
         })
     }
 
-    /// Movies like `movie` both ways, handed to `done` on the engine thread.
-    /// A way the model cannot answer (no vectors, no content) is left empty.
-    pub fn alike_async(&self, movie: u32, n: u32, done: impl FnOnce(Result<Alike>) + Send + 'static) {
-        self.engine.submit(move |c| {
+    /// Movies like `movie` both ways. A way the model cannot answer (no
+    /// vectors, no content) is left empty.
+    pub fn alike(&self, movie: u32, n: u32) -> Ask<Alike> {
+        self.engine.ask(move |c| {
             let answer = |r: Result<Vec<(u32, f32)>>| match r {
                 Err(e) if !cinema_host::is_fault(&e) => Ok(Vec::new()),
                 other => other,
             };
-            let alike = answer(c.ask(call::SimilarContent { item: movie, n }))
-                .and_then(|content| Ok(Alike { content, cf: answer(c.ask(call::Similar { item: movie, n }))? }));
-            done(alike);
-        });
+            let content = answer(c.ask(call::SimilarContent { item: movie, n }))?;
+            Ok(Alike { content, cf: answer(c.ask(call::Similar { item: movie, n }))? })
+        })
     }
 
     /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`.
-    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Result<Explanation> {
-        self.engine.call(move |c| c.ask(call::Explain { user, item: movie, weight }))
+    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Ask<Explanation> {
+        self.engine.ask(move |c| c.ask(call::Explain { user, item: movie, weight }))
     }
 
-    /// [`Self::explain`], handed to `done` on the engine thread.
-    pub fn explain_async(
-        &self,
-        user: u32,
-        movie: u32,
-        weight: f32,
-        done: impl FnOnce(Result<Explanation>) + Send + 'static,
-    ) {
-        self.engine.submit(move |c| done(c.ask(call::Explain { user, item: movie, weight })));
-    }
-
-    /// The top `n` at each weight of `weights`, on the engine thread.
-    pub fn weight_impact_async(
-        &self,
-        user: u32,
-        n: u32,
-        weights: Vec<f32>,
-        done: impl FnOnce(Result<Vec<Vec<HybridScored>>>) + Send + 'static,
-    ) {
-        self.engine.submit(move |c| {
-            done(weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w })).collect())
-        });
+    /// The top `n` at each weight of `weights`.
+    pub fn weight_impact(&self, user: u32, n: u32, weights: Vec<f32>) -> Ask<Vec<Vec<HybridScored>>> {
+        self.engine.ask(move |c| weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w })).collect())
     }
 
     /// Which of `ratings` (`(movie, value)`) count as liked, by the rule the
@@ -354,7 +335,7 @@ impl Recommender {
     }
 
     /// Writes `edit` to your ratings log (synced) without telling the
-    /// engine: the next [`Self::view_async`] with `learn` does.
+    /// engine: the next [`Self::view`] with `learn` does.
     pub fn save(&mut self, edit: Edit) -> Result<Option<Change>> {
         save(&self.dataset, &mut self.log, edit)
     }
@@ -376,25 +357,12 @@ impl Recommender {
 
     /// What the app shows for `user`, computed on the engine thread after
     /// any work handed over before — folding your ratings in first when
-    /// `learn` — and handed to `done` there.
+    /// `learn`.
     ///
     /// `weight` blends the list with content (`None`: the list alone).
-    pub fn view_async(
-        &self,
-        user: u32,
-        n: u32,
-        learn: bool,
-        weight: Option<f32>,
-        done: impl FnOnce(Result<View>) + Send + 'static,
-    ) {
+    pub fn view(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> Ask<View> {
         let ask = self.view_request(user, n, learn, weight);
-        self.engine.submit(move |client| done(ask.run(client)));
-    }
-
-    /// [`Self::view_async`], waiting for the answer.
-    pub fn view(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> Result<View> {
-        let ask = self.view_request(user, n, learn, weight);
-        self.engine.call(move |client| ask.run(client))
+        self.engine.ask(move |client| ask.run(client))
     }
 
     fn view_request(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> ViewRequest {
@@ -494,15 +462,20 @@ impl Recommender {
     }
 
     /// `user`'s top `n` under version `id`, without making it active (the
-    /// active model is put back).
-    pub fn top_under(&mut self, id: u32, user: u32, n: u32) -> Result<Vec<Scored>> {
-        let (meta, bytes) = self.versions.load(id)?;
-        if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), &self.dataset.fingerprint()) {
-            bail!("v{id} cannot serve here: it was {why}");
-        }
-        let active = self.engine.call(|c| c.ask(call::ExportModel {}))?;
+    /// active model is put back), after the work handed over before.
+    pub fn top_under(&self, id: u32, user: u32, n: u32) -> Ask<Vec<Scored>> {
+        let loaded = self.versions.load(id);
+        let why = loaded
+            .as_ref()
+            .ok()
+            .and_then(|(meta, _)| lab::unusable(meta, self.engine.module_sha256(), &self.dataset.fingerprint()));
         let (you, fold) = (self.you, self.your_fold_in());
-        self.engine.call(move |c| {
+        self.engine.ask(move |c| {
+            let (_, bytes) = loaded?;
+            if let Some(why) = why {
+                bail!("v{id} cannot serve here: it was {why}");
+            }
+            let active = c.ask(call::ExportModel {})?;
             let serve = |c: &mut EngineClient, bytes| {
                 c.ask(call::ImportModel { bytes })?;
                 c.ask(call::FoldIn { user: you, ratings: fold.clone() })

@@ -54,6 +54,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 if shelf.mark == Some(listed.id) {
                     note.push("marked".to_owned());
                 }
+                if shelf.comparing.is_some_and(|(a, b)| listed.id == a || listed.id == b) {
+                    note.push("comparing…".to_owned());
+                }
                 if meta.stopped {
                     note.push("stopped".to_owned());
                 }
