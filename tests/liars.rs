@@ -90,7 +90,7 @@ const CF_ALONE: &[&str] = &["--hybrid", "1"];
 
 /// Each lie, the request it corrupts, the rule the host must name, and the
 /// command that makes the request (after `--dataset ML-100K`).
-const LIES: [(u8, &str, &str, &str, &[&str]); 10] = [
+const LIES: [(u8, &str, &str, &str, &[&str]); 11] = [
     (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", CF_ALONE),
     (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
     (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
@@ -101,6 +101,7 @@ const LIES: [(u8, &str, &str, &str, &[&str]); 10] = [
     (8, "hybrid-part-out-of-range", "RecommendHybrid", "hybrid parts", &["--hybrid", "0.6"]),
     (9, "explanation-of-another-movie", "Explain", "an explanation of movie index", &["--movie", "7"]),
     (10, "content-too-many-pairs", "BuildContent", "neighbour pairs (at most", &[]),
+    (11, "wrong-kind", "Index", "Ok where Indexed was expected", &[]),
 ];
 
 #[test]

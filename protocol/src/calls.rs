@@ -81,6 +81,14 @@ macro_rules! calls {
                     $(Request::$name { .. } => stringify!($name),)*
                 }
             }
+
+            /// The name of the reply that answers it, unless it is refused
+            /// ([`Reply::Error`]).
+            pub fn reply_name(&self) -> &'static str {
+                match self {
+                    $(Request::$name { .. } => stringify!($reply),)*
+                }
+            }
         }
 
         /// Each request as a type that names its reply (see [`Call`]).

@@ -162,6 +162,9 @@ fn check(request: &Request, reply: &Reply) {
     if matches!(reply, Reply::Error { .. }) {
         return;
     }
+    // The kind, for every request (the list of requests says which answers which) …
+    assert_eq!(reply.name(), request.reply_name(), "{} answered with {}", request.name(), reply_kind(reply));
+    // … and what some answers must hold beyond their kind.
     match (request, reply) {
         (Request::Hello, Reply::Hello(h)) => assert_eq!(h.abi_version, ABI_VERSION),
         (Request::Predict { pairs }, Reply::Predictions(p)) => assert_eq!(p.len(), pairs.len()),
@@ -184,19 +187,7 @@ fn check(request: &Request, reply: &Reply) {
             assert!(r.len() <= *n as usize, "{} similar movies for {n}", r.len());
             assert!(r.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_ge()), "not most similar first: {r:?}");
         }
-        (Request::Index, Reply::Indexed(_))
-        | (Request::TrainStart { .. } | Request::TrainStep { .. } | Request::TrainStop, Reply::Progress(_))
-        | (Request::ExportModel, Reply::Model(_))
-        | (Request::BuildContent { .. }, Reply::ContentBuilt(_))
-        | (
-            Request::Reset { .. }
-            | Request::AddRatings { .. }
-            | Request::ImportModel { .. }
-            | Request::FoldIn { .. }
-            | Request::AddFeatures { .. },
-            Reply::Ok,
-        ) => {}
-        _ => panic!("{} answered with {}", request.name(), reply_kind(reply)),
+        _ => {}
     }
 }
 

@@ -16,7 +16,7 @@ use cinema_protocol::{ParamKind, Reply, Request};
 pub static LIAR_MODE: [u8; 18] = *b"cinema-liar-mode:\0";
 
 /// The lies, by number: what the tests patch in.
-pub const LIES: [&str; 10] = [
+pub const LIES: [&str; 11] = [
     "recommend-out-of-range",
     "stuck-training",
     "nan-predictions",
@@ -27,6 +27,7 @@ pub const LIES: [&str; 10] = [
     "hybrid-part-out-of-range",
     "explanation-of-another-movie",
     "content-too-many-pairs",
+    "wrong-kind",
 ];
 
 fn mode() -> u8 {
@@ -86,6 +87,8 @@ pub fn lie(mode: u8, request: &Request, reply: &mut Reply) {
         }
         (9, Reply::Explanation(e)) => e.item += 1,
         (10, Reply::ContentBuilt(stats)) => stats.pairs = u64::MAX,
+        // Every request after the handshake that is not answered by `Ok` is.
+        (11, reply) if request.reply_name() != "Ok" && !matches!(request, Request::Hello) => *reply = Reply::Ok,
         _ => {}
     }
 }
