@@ -243,6 +243,7 @@ impl App {
     /// Everything on screen now comes from `rec`: a fresh state, keeping only
     /// the theme and the means to switch again.
     fn switch(&mut self, rec: Recommender, path: Option<PathBuf>) {
+        self.lab.abandon();
         let took = self.data.running.take().map_or(Duration::ZERO, |r| r.started.elapsed());
         let ds = &rec.dataset;
         let model = match rec.origin {

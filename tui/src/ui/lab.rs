@@ -342,6 +342,18 @@ impl LabPanel {
     pub fn busy(&self) -> bool {
         self.run.is_some() || self.tuning.as_ref().is_some_and(|t| t.running)
     }
+
+    /// Cancels whatever runs, keeping nothing: the app is leaving this
+    /// dataset, and a model of it must not follow to the next.
+    pub fn abandon(&mut self) {
+        self.queued = None;
+        if let Some(run) = &self.run {
+            run.halt.store(CANCEL, Ordering::Relaxed);
+        }
+        if let Some(t) = &self.tuning {
+            t.cancel.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The reference grid of the issue that asked for tuning (Surprise's usual
@@ -502,6 +514,8 @@ impl LabPanel {
     pub fn on_report(&mut self, cx: &mut Cx, report: LabReport) {
         match report {
             LabReport::Phase(phase) => self.on_phase(phase),
+            // Trained on another dataset: a run the app left behind when it switched.
+            LabReport::Done(Ok(Some(trained))) if trained.meta.dataset_fingerprint != cx.rec.dataset.fingerprint() => {}
             LabReport::Done(Ok(Some(trained))) => {
                 let Some(run) = self.run.take() else { return };
                 let before = cx.rec.meta.clone();
@@ -542,6 +556,9 @@ impl LabPanel {
                     self.start(cx, full);
                 }
             }
+            // No run: the report is from one this panel did not start (the
+            // app switched datasets while it trained, and cancelled it).
+            LabReport::Done(_) if self.run.is_none() => {}
             LabReport::Done(Ok(None)) => {
                 self.run = None;
                 self.queued = None;

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cinema_protocol::Scored;
 use serde::{Deserialize, Serialize};
 
@@ -39,12 +39,8 @@ pub struct LastView {
 pub fn save(path: &Path, view: &LastView) -> Result<()> {
     let mut bytes = postcard::to_stdvec(view).expect("plain data serialises");
     bytes.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
-    let dir = path.parent().context("the path has no folder")?;
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &bytes)?;
-    tmp.persist(path).with_context(|| format!("could not save {}", path.display()))?;
-    Ok(())
+    // A cache: a crash may lose it (the engine's answer follows anyway), but never leave it half written.
+    crate::atomic::replace(path, &bytes, crate::atomic::Durable::WholeOnly)
 }
 
 /// The view kept at `path`, if it is whole, came from `model` and covers
