@@ -14,7 +14,7 @@ use cinema_store::models::{Metrics, ModelMeta};
 
 use super::context::{Cx, Then};
 use super::toast::Level;
-use super::work::{self, CANCEL, GO, LabReport, STOP};
+use super::work::{self, ABANDON, CANCEL, GO, LabReport, STOP};
 use crate::lab::quality::Quality;
 use crate::lab::train::{Halt, Plan, first_plans};
 use crate::lab::tune::Candidate;
@@ -348,7 +348,7 @@ impl LabPanel {
     pub fn abandon(&mut self) {
         self.queued = None;
         if let Some(run) = &self.run {
-            run.halt.store(CANCEL, Ordering::Relaxed);
+            run.halt.store(ABANDON, Ordering::Relaxed);
         }
         if let Some(t) = &self.tuning {
             t.cancel.store(true, Ordering::Relaxed);
@@ -556,8 +556,8 @@ impl LabPanel {
                     self.start(cx, full);
                 }
             }
-            // No run: the report is from one this panel did not start (the
-            // app switched datasets while it trained, and cancelled it).
+            // No run: the report is from one this panel did not start (sent
+            // before the app switched datasets and abandoned it).
             LabReport::Done(_) if self.run.is_none() => {}
             LabReport::Done(Ok(None)) => {
                 self.run = None;

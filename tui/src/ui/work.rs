@@ -33,6 +33,9 @@ const THROTTLE: Duration = Duration::from_millis(50);
 pub const GO: u8 = 0;
 pub const STOP: u8 = 1;
 pub const CANCEL: u8 = 2;
+/// Cancel, and say nothing more: the app has left the run's dataset, and
+/// what it would report belongs to no panel on screen.
+pub const ABANDON: u8 = 3;
 
 /// Where work done off the UI thread sends what it has to say: the app's
 /// event channel, seen from below it (the app wraps each kind of answer
@@ -135,9 +138,15 @@ pub enum LabReport {
 /// reports every epoch and reads `halt` after every step.
 pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sink<Report>) {
     let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in());
-    let send = move |tx: &Sink<Report>, r| tx.send(Report::Lab(r));
+    let quiet = halt.clone();
+    let send = move |tx: &Sink<Report>, r| {
+        if quiet.load(Ordering::Relaxed) != ABANDON {
+            tx.send(Report::Lab(r));
+        }
+    };
     let spawned = thread::Builder::new().name("cinema-lab".into()).spawn({
         let tx = tx.clone();
+        let send = send.clone();
         move || {
             let mut last: Option<Instant> = None;
             let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
@@ -153,8 +162,8 @@ pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher
                     // A stop is taken once: the next model trains unless stopped again.
                     match halt.swap(GO, Ordering::Relaxed) {
                         STOP => ControlFlow::Break(Halt::Stop),
-                        CANCEL => {
-                            halt.store(CANCEL, Ordering::Relaxed);
+                        kept @ (CANCEL | ABANDON) => {
+                            halt.store(kept, Ordering::Relaxed);
                             ControlFlow::Break(Halt::Cancel)
                         }
                         _ => ControlFlow::Continue(()),

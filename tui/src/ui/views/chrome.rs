@@ -53,12 +53,14 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let width = area.width as usize;
     let text = match &app.toast {
-        _ if app.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
-        // The engine thread is learning a change: the lists follow in a moment.
-        _ if app.learning => Line::styled(fit(" … learning your ratings", width), t.dim()),
+        // What went wrong outranks what is under way (a module replaced
+        // while the dataset opens, a rating the engine failed to learn).
         Some(toast) if toast.level == Level::Error => {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
+        _ if app.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
+        // The engine thread is learning a change: the lists follow in a moment.
+        _ if app.learning => Line::styled(fit(" … learning your ratings", width), t.dim()),
         Some(toast) => Line::styled(fit(&format!(" ✓ {}", toast.text), width), t.info()),
         None if app.rec.stand_in() => Line::styled(fit(&first_training(app), width), t.key()),
         None if app.on_demo() => Line::styled(
