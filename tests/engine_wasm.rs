@@ -309,7 +309,9 @@ fn exported_model_imports_into_a_fresh_instance_with_identical_outputs() {
 
     let refusal =
         fresh.ask(call::ImportModel { bytes: b"definitely not a model".to_vec() }).expect_err("garbage is refused");
-    assert!(refusal.to_string().contains("BadModel"), "{refusal:#}");
+    let refused = refusal.downcast_ref::<cinema_host::Refused>().expect("a refusal, not a fault");
+    assert_eq!(refused.kind, ErrorKind::BadModel, "{refusal:#}");
+    assert!(refusal.to_string().contains("(model bytes it could not use)"), "said in words: {refusal:#}");
     assert_eq!(fresh.predict(&pairs).unwrap(), predictions, "the imported model is still in place");
 }
 
