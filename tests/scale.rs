@@ -8,10 +8,11 @@
 //! MovieLens's CSV layout (GroupLens data is never committed). Times are
 //! printed, not asserted: speed is measured by `cinema bench`.
 
+#[path = "common/synthetic.rs"]
+mod synthetic;
 #[path = "common/tmux.rs"]
 mod tmux;
 
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -26,41 +27,6 @@ const RATINGS: u64 = 25_000_000;
 /// Quick models at this size take about a minute and a half on two idle
 /// cores; allow for a machine many times slower.
 const TRAINED_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-const GENRES: [&str; 8] = ["Action", "Comedy", "Drama", "Romance", "Thriller", "Sci-Fi", "Documentary", "Animation"];
-
-/// Writes `movies.csv` and `ratings.csv` as MovieLens 25M lays them out.
-/// Each user rates a stride through the catalogue (distinct movies), half
-/// stars, higher where the user's and the movie's taste group agree, so the
-/// models have something to learn.
-fn write_movielens(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut movies = BufWriter::new(std::fs::File::create(dir.join("movies.csv")).unwrap());
-    writeln!(movies, "movieId,title,genres").unwrap();
-    for m in 1..=MOVIES {
-        let genres = [GENRES[m as usize % 8], GENRES[(m as usize / 8) % 8]];
-        writeln!(movies, "{m},Synthetic Movie {m} ({}),{}", 1950 + m % 70, genres.join("|")).unwrap();
-    }
-    movies.flush().unwrap();
-    let mut ratings = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("ratings.csv")).unwrap());
-    writeln!(ratings, "userId,movieId,rating,timestamp").unwrap();
-    let (per_user, extra) = (RATINGS / u64::from(USERS), RATINGS % u64::from(USERS));
-    for u in 0..USERS {
-        let n = per_user + u64::from(u64::from(u) < extra);
-        // Odd and prime to 5 and 31, so prime to 62,000: n < 62,000 distinct movies.
-        let stride = [1u64, 3, 7, 9, 11, 13, 17, 19][u as usize % 8];
-        let start = u64::from(u).wrapping_mul(7919) % u64::from(MOVIES);
-        for j in 0..n {
-            let m = (start + j * stride) % u64::from(MOVIES);
-            let agree = (u64::from(u) % 7 == m % 7) as u64;
-            let noise = (u64::from(u) * 31 + m * 17) % 5;
-            let half_stars = (4 + 4 * agree + noise).min(10);
-            let rating = half_stars as f64 / 2.0;
-            writeln!(ratings, "{},{},{rating:.1},{}", u + 1, m + 1, 1_500_000_000 + j).unwrap();
-        }
-    }
-    ratings.flush().unwrap();
-}
-
 fn cinema(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cinema"));
     command.arg("--home").arg(home);
@@ -75,7 +41,7 @@ fn a_first_start_on_25_million_ratings_draws_at_once_learns_a_rating_and_swaps_i
     let dir = TempDir::new().unwrap();
     let (folder, home) = (dir.path().join("ml-synthetic-25m"), dir.path().join("home"));
     let started = Instant::now();
-    write_movielens(&folder);
+    synthetic::write_movielens(&folder, USERS, MOVIES, RATINGS);
     eprintln!("wrote {RATINGS} ratings in {:.1} s", started.elapsed().as_secs_f64());
 
     // The import writes the dataset's cache, as a first `cinema import` or Data-view import does.

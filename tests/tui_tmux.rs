@@ -482,3 +482,65 @@ fn the_app_and_the_cli_write_the_same_ratings_and_see_each_other() {
     tmux.keys(&["q"]);
     tmux.wait_exit();
 }
+
+/// Comparing two versions works out both lists on the engine thread (each
+/// version imported and your ratings folded in, then the active one put
+/// back). On a 62,000-movie catalogue with wide models that takes a while,
+/// and the app answers keys meanwhile: the comparison comes when it is ready.
+#[test]
+fn versions_are_compared_behind_the_screen_on_a_62000_movie_catalogue() {
+    if !have_tmux() {
+        return;
+    }
+    let _alone = common::timing_alone();
+    let (data, home) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let dataset = data.path().join("ml-synthetic-62k");
+    common::synthetic::write_movielens(&dataset, 20_000, 62_000, 200_000);
+    // Two versions of 512-factor SVD (and a quick ranking model): 200 MB each to swap in and out.
+    for epochs in ["1", "2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+            .arg("--home")
+            .arg(home.path())
+            .args(["train", "--dataset"])
+            .arg(&dataset)
+            .args(["--algo", "svd", "--factors", "512", "--epochs", epochs, "--rank-param", "iterations=2"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cinema train: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let command = format!(
+        "env NO_COLOR=1 '{}' --home '{}' --dataset '{}'",
+        env!("CARGO_BIN_EXE_cinema"),
+        home.path().display(),
+        dataset.display()
+    );
+    let tmux = Tmux::new();
+    tmux.start(&command);
+    tmux.wait("the saved model", START_TIMEOUT, |s| {
+        s.contains("[Browse]") && s.contains("model: svd + ials ranking on")
+    });
+    tmux.keys(&["v"]);
+    tmux.wait_for("[Versions]");
+    // c on v2 (the active one, where the list starts), c on v1 below it.
+    tmux.keys(&["c"]);
+    tmux.wait_for("marked");
+    tmux.keys(&["Down", "c"]);
+    let (mut answered_ms, mut while_comparing) = (Vec::new(), 0);
+    for (key, tab) in
+        [("b", "[Browse]"), ("v", "[Versions]"), ("b", "[Browse]"), ("v", "[Versions]"), ("b", "[Browse]")]
+    {
+        let sent = Instant::now();
+        tmux.keys(&[key]);
+        let screen = tmux.wait(tab, STEP_TIMEOUT, |s| s.contains(tab));
+        answered_ms.push(sent.elapsed().as_secs_f64() * 1e3);
+        while_comparing += usize::from(screen.contains("comparing"));
+    }
+    tmux.keys(&["v"]);
+    let compared = tmux.wait("the comparison", START_TIMEOUT, |s| s.contains("v1 → v2"));
+    assert!(compared.contains("Top 10 for you"), "{compared}");
+    eprintln!("keys answered in {answered_ms:.1?} ms, {while_comparing} of them while the comparison was under way");
+    answered_ms.sort_by(f64::total_cmp);
+    assert!(answered_ms[answered_ms.len() / 2] < 100.0, "median over 100 ms: {answered_ms:?}");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+}

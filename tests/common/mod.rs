@@ -3,6 +3,7 @@
 //! redistribution); tests read it from `../shared` beside the checkout, or
 //! from `$CINEMA_SHARED`.
 
+pub mod synthetic;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};

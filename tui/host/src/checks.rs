@@ -21,9 +21,13 @@ pub const MAX_CHOICES: usize = 64;
 /// An exported model may be this large whatever the data …
 pub const MODEL_BASE_BYTES: u64 = 64 << 20;
 /// … plus this many times the bytes of data the host sent (ratings, and
-/// the model last imported): factors for every user and movie are a few
-/// hundred bytes each, while every rating sent took 12.
+/// the model last imported) …
 pub const MODEL_PER_SENT_BYTE: u64 = 4;
+/// … plus this much per user and movie of the shape sent: a rating and a
+/// ranking model of 1,024 `f32` factors each (the most an algorithm of the
+/// built-in modules takes), with biases. A catalogue of 62,000 movies rated
+/// by few users holds few ratings but wide models.
+pub const MODEL_PER_ROW_BYTES: u64 = 2 * 1024 * 4 + 64;
 
 /// What the host has sent the module since its last `Reset`: the bounds a
 /// reply must stay inside.
@@ -343,9 +347,15 @@ pub fn steps(taken: u64, most: u64) -> Rule {
 }
 
 pub fn model(len: usize, sent: &Sent) -> Rule {
-    let cap = MODEL_BASE_BYTES.saturating_add(MODEL_PER_SENT_BYTE.saturating_mul(sent.bytes));
+    let rows = u64::from(sent.users) + u64::from(sent.items);
+    let cap = MODEL_BASE_BYTES
+        .saturating_add(MODEL_PER_SENT_BYTE.saturating_mul(sent.bytes))
+        .saturating_add(MODEL_PER_ROW_BYTES.saturating_mul(rows));
     rule(len as u64 <= cap, || {
-        format!("a model of {len} bytes, over the {cap} allowed for the {} bytes of data sent", sent.bytes)
+        format!(
+            "a model of {len} bytes, over the {cap} allowed for {rows} users and movies and {} bytes of data sent",
+            sent.bytes
+        )
     })
 }
 
@@ -447,5 +457,10 @@ mod tests {
         let model = |len: usize| model(len, &sent());
         assert!(model(1 << 20).is_ok());
         assert!(model(200 << 20).unwrap_err().contains("over the"));
+        // 62,000 movies rated 200,000 times by 20,000 users: two 512-factor
+        // models are 168 MB, far more than the ratings, and fit; a gigabyte does not.
+        let wide = Sent { users: 20_000, items: 62_000, bytes: 2_400_000, ..sent() };
+        assert!(super::model(168_266_121, &wide).is_ok());
+        assert!(super::model(1 << 30, &wide).is_err());
     }
 }

@@ -515,7 +515,7 @@ impl LabPanel {
         match report {
             LabReport::Phase(phase) => self.on_phase(phase),
             // Trained on another dataset: a run the app left behind when it switched.
-            LabReport::Done(Ok(Some(trained))) if trained.meta.dataset_fingerprint != cx.rec.dataset.fingerprint() => {}
+            LabReport::Done(Ok(Some(trained))) if trained.meta.dataset_fingerprint != cx.rec.fingerprint() => {}
             LabReport::Done(Ok(Some(trained))) => {
                 let Some(run) = self.run.take() else { return };
                 let before = cx.rec.meta.clone();

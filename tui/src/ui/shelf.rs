@@ -62,7 +62,7 @@ impl Shelf {
                 if self.listed.is_empty() {
                     self.cursor.selected = listed.iter().position(|l| Some(l.id) == active).unwrap_or(0);
                 }
-                let (sha, fingerprint) = (cx.rec.module_sha256().to_owned(), cx.rec.dataset.fingerprint());
+                let (sha, fingerprint) = (cx.rec.module_sha256().to_owned(), cx.rec.fingerprint().to_owned());
                 self.unusable = listed
                     .iter()
                     .filter_map(|l| {
@@ -126,7 +126,7 @@ impl Shelf {
         };
         let (a, b) = (first.min(id), first.max(id));
         self.mark = None;
-        let metas = cx.rec.versions().load(a).and_then(|(meta_a, _)| Ok((meta_a, cx.rec.versions().load(b)?.0)));
+        let metas = cx.rec.versions().peek(a).and_then(|meta_a| Ok((meta_a, cx.rec.versions().peek(b)?)));
         let (meta_a, meta_b) = match metas {
             Ok(metas) => metas,
             Err(e) => return cx.notify(Level::Error, format!("could not compare: {e:#}")),

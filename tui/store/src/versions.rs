@@ -79,12 +79,12 @@ impl Versions {
     }
 
     /// Every version, oldest first, each checked against its checksum.
+    ///
+    /// Each version's metadata is read from the head of its file ([`Self::peek`]):
+    /// a listing stays instant with models of hundreds of megabytes, and the
+    /// model bytes and their checksum are checked when a version is loaded.
     pub fn list(&self) -> Result<Vec<Listed>> {
-        Ok(self
-            .ids()?
-            .into_iter()
-            .map(|id| Listed { id, meta: models::load(&self.path(id)).map(|(m, _)| m).map_err(|e| format!("{e:#}")) })
-            .collect())
+        Ok(self.ids()?.into_iter().map(|id| Listed { id, meta: self.peek(id).map_err(|e| format!("{e:#}")) }).collect())
     }
 
     /// Version `id`'s metadata without loading or checking its model (see

@@ -84,6 +84,9 @@ pub struct Recommender {
     /// Per-movie counts, means and rating distributions, computed on first
     /// use: a one-shot CLI command such as `cinema rate` never needs them.
     stats: OnceCell<MovieStats>,
+    /// The dataset's fingerprint, which versions are checked against (a
+    /// pass over every rating: computed once).
+    fingerprint: OnceCell<String>,
     engine: EngineThread,
     /// Every movie's content terms, sent again whenever a training resets the engine.
     features: Arc<Vec<Features>>,
@@ -172,7 +175,8 @@ impl Recommender {
         let (versions, migrated) = Versions::open(&place.models_dir(home))?;
         warnings.extend(migrated);
         let dataset = Arc::new(dataset);
-        let candidates = candidates(&client, &versions, &dataset.fingerprint(), &mut warnings)?;
+        let fingerprint = OnceCell::from(dataset.fingerprint());
+        let candidates = candidates(&client, &versions, fingerprint.get().expect("just set"), &mut warnings)?;
         let hello = client.hello();
         let stand_in = hello
             .algorithm(STAND_IN)
@@ -191,6 +195,7 @@ impl Recommender {
         let r = Recommender {
             dataset: dataset.clone(),
             stats: OnceCell::new(),
+            fingerprint,
             engine: EngineThread::spawn(client),
             features: features.clone(),
             last_view: place.last_view_path(home),
@@ -251,6 +256,11 @@ impl Recommender {
     /// Per-movie counts, means and rating distributions of the dataset.
     pub fn stats(&self) -> &MovieStats {
         self.stats.get_or_init(|| MovieStats::compute(&self.dataset))
+    }
+
+    /// The dataset's fingerprint (see `Dataset::fingerprint`).
+    pub fn fingerprint(&self) -> &str {
+        self.fingerprint.get_or_init(|| self.dataset.fingerprint())
     }
 
     /// The `n` movies most like `movie` by `by`, with their cosine.
@@ -442,7 +452,7 @@ impl Recommender {
     /// with the reason, for a version this module or dataset cannot use.
     pub fn activate(&mut self, id: u32) -> Result<ModelMeta> {
         let (meta, bytes) = self.versions.load(id)?;
-        if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), &self.dataset.fingerprint()) {
+        if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), self.fingerprint()) {
             bail!("v{id} cannot serve here: it was {why}");
         }
         let (you, fold) = (self.you, self.your_fold_in());
@@ -464,15 +474,12 @@ impl Recommender {
     /// `user`'s top `n` under version `id`, without making it active (the
     /// active model is put back), after the work handed over before.
     pub fn top_under(&self, id: u32, user: u32, n: u32) -> Ask<Vec<Scored>> {
-        let loaded = self.versions.load(id);
-        let why = loaded
-            .as_ref()
-            .ok()
-            .and_then(|(meta, _)| lab::unusable(meta, self.engine.module_sha256(), &self.dataset.fingerprint()));
+        // Read on the engine thread: a model can be hundreds of megabytes.
+        let (versions, dataset) = (self.versions.clone(), self.dataset.clone());
         let (you, fold) = (self.you, self.your_fold_in());
         self.engine.ask(move |c| {
-            let (_, bytes) = loaded?;
-            if let Some(why) = why {
+            let (meta, bytes) = versions.load(id)?;
+            if let Some(why) = lab::unusable(&meta, c.module_sha256(), &dataset.fingerprint()) {
                 bail!("v{id} cannot serve here: it was {why}");
             }
             let active = c.ask(call::ExportModel {})?;
