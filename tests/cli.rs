@@ -537,6 +537,21 @@ const VERSION_METRICS: &[&str] = METRICS.split_at(8).0;
 /// Train twice, list both with every metric, compare them, roll back to
 /// the first (recommendations come back exactly), refuse to delete the
 /// active one, delete the other.
+/// A version trained without a ranking model on purpose serves as it is;
+/// only files from before ranking models existed are retrained.
+#[test]
+fn a_version_trained_without_a_ranking_model_serves_without_retraining() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    let trained = cinema.json(&["train", "--dataset", &data, "--epochs", "5", "--ranking", "none"]);
+    assert!(trained["ranking"].is_null(), "{trained:#}");
+    let output = cinema.command(&["recommend", "--dataset", &data, "--user", "1", "--json"]).assert().success();
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert!(!stderr.contains("retraining") && !stderr.contains("has no ranking model"), "{stderr}");
+    let list = cinema.json(&["versions", "list", "--dataset", &data]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "nothing was trained again: {list:#}");
+}
+
 #[test]
 fn train_twice_then_versions_list_compare_activate_and_delete() {
     let cinema = Cinema::new();

@@ -71,15 +71,20 @@ fn app_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
 /// that started it and the dataset's path.
 fn start_on_ml100k(home: &TempDir) -> (Tmux, String, std::path::PathBuf) {
     let dataset = shared().join("datasets/ml-100k");
-    let command = format!(
-        "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
-        env!("CARGO_BIN_EXE_cinema"),
-        home.path().display(),
-        dataset.display()
-    );
+    let command = app_command(home.path(), &dataset);
     let tmux = Tmux::new();
     tmux.start(&command);
     (tmux, command, dataset)
+}
+
+/// The shell command that runs the app on `dataset` with its data in `home`.
+fn app_command(home: &Path, dataset: &Path) -> String {
+    format!(
+        "env NO_COLOR=1 CINEMA_LOG=info '{}' --home '{}' --dataset '{}'",
+        env!("CARGO_BIN_EXE_cinema"),
+        home.display(),
+        dataset.display()
+    )
 }
 
 /// A first start opens at once: a stand-in serves the popular list, a
@@ -508,14 +513,8 @@ fn versions_are_compared_behind_the_screen_on_a_62000_movie_catalogue() {
             .unwrap();
         assert!(out.status.success(), "cinema train: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let command = format!(
-        "env NO_COLOR=1 '{}' --home '{}' --dataset '{}'",
-        env!("CARGO_BIN_EXE_cinema"),
-        home.path().display(),
-        dataset.display()
-    );
     let tmux = Tmux::new();
-    tmux.start(&command);
+    tmux.start(&app_command(home.path(), &dataset));
     tmux.wait("the saved model", START_TIMEOUT, |s| {
         s.contains("[Browse]") && s.contains("model: svd + ials ranking on")
     });

@@ -62,6 +62,12 @@ pub struct ModelMeta {
     /// finds this serving).
     #[serde(default)]
     pub quick: bool,
+    /// `ranking` is what the training was asked for: true of every version
+    /// trained since ranking models exist, so one trained without a ranking
+    /// model (`--ranking none`) serves as it is; false in older files, whose
+    /// missing ranking model is trained at the next start.
+    #[serde(default)]
+    pub ranking_chosen: bool,
 }
 
 /// A model's scores on held-out ratings (definitions in the README,
@@ -208,6 +214,7 @@ mod tests {
             stopped: true,
             epochs: 3,
             quick: false,
+            ranking_chosen: true,
         }
     }
 

@@ -214,6 +214,7 @@ mod tests {
             stopped: false,
             epochs: 0,
             quick: false,
+            ranking_chosen: true,
         }
     }
 

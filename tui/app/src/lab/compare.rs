@@ -129,6 +129,7 @@ mod tests {
             stopped: false,
             epochs: 1,
             quick: false,
+            ranking_chosen: true,
         }
     }
 

@@ -227,6 +227,7 @@ fn describe(
         stopped: fitted.stopped,
         epochs: fitted.rating.epoch,
         quick: plan.quick,
+        ranking_chosen: true,
     }
 }
 

@@ -770,7 +770,9 @@ fn candidates(
         let why = match versions.peek(id) {
             Err(e) => format!("{e:#}"),
             // Saved before ranking models existed: retrain, so the list is ranked for watching.
-            Ok(meta) if meta.ranking.is_none() && wants_ranking => "has no ranking model".into(),
+            Ok(meta) if meta.ranking.is_none() && wants_ranking && !meta.ranking_chosen => {
+                "has no ranking model".into()
+            }
             Ok(meta) => match lab::unusable(&meta, sha, fingerprint) {
                 Some(why) => format!("was {why}"),
                 None => {
