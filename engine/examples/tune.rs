@@ -55,9 +55,9 @@ fn main() {
                                     for (users, items, fit, valid) in &splits {
                                         let data = RatingMatrix::new(*users, *items, fit);
                                         let scale = Scale { min: scale_min, max: 5.0 };
-                                        let (mut tr, mut m) = Training::start(Algorithm::Svd(p), &data, scale).unwrap();
-                                        while !tr.step(&mut m, &data, &[], u64::MAX).finished {}
-                                        sum += rmse_of(&m, valid);
+                                        let mut tr = Training::start(Algorithm::Svd(p), &data, scale).unwrap();
+                                        while !tr.step(&data, &[], u64::MAX).finished {}
+                                        sum += rmse_of(tr.model().expect("not handed over"), valid);
                                     }
                                     let rmse = sum / splits.len() as f32;
                                     println!("{rmse:.4} {:.2}s {p:?}", t.elapsed().as_secs_f32());

@@ -9,13 +9,12 @@
 //! kernels — warm-started from the user's current vector, so one new rating
 //! converges in a few iterations.
 
-use crate::algorithms::Algorithm;
 use crate::cg;
 use crate::kernels::{axpy, dot};
 use crate::model::Model;
 
 /// Extra shrinkage so one or two ratings move a user decisively but not wildly.
-const PRIOR: f32 = 1.0;
+pub const PRIOR: f32 = 1.0;
 const MAX_ITERATIONS: usize = 50;
 /// Stop when the residual is this small relative to the right-hand side.
 const TOLERANCE: f32 = 1e-5;
@@ -66,14 +65,9 @@ pub struct Normal<'a> {
 impl<'a> Normal<'a> {
     pub fn new(model: &'a Model, ratings: &'a [(u32, f32)]) -> Normal<'a> {
         let n = ratings.len() as f32;
-        // Diagonal shrinkage of [b_u, p_u]: the per-rating regularization of
-        // SGD summed over the user's ratings, or the baseline's own shrinkage.
-        let (shrink_bias, shrink_factors) = match model.spec {
-            Algorithm::Svd(p) => (p.reg_bias * n + PRIOR, p.reg * n + PRIOR),
-            Algorithm::Baseline(p) => (p.reg_user, PRIOR),
-            // A ranking model is folded in by `implicit::fold_in`; this is only a sane fallback.
-            Algorithm::Ials(p) => (PRIOR, p.reg + PRIOR),
-        };
+        // Diagonal shrinkage of [b_u, p_u]: each algorithm says its own (SGD's
+        // per-rating regularization summed over the ratings, the baseline's shrinkage).
+        let (shrink_bias, shrink_factors) = model.spec.fold_in_shrinkage(n);
         Normal { model, ratings, shrink_bias, shrink_factors }
     }
 
@@ -97,6 +91,7 @@ impl<'a> Normal<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithms::Algorithm;
     use crate::defaults;
     use cinema_protocol::Scale;
     use ndarray::Array2;

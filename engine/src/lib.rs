@@ -5,16 +5,20 @@
 //! and benchmarks and inside a sandboxed WebAssembly module. It speaks the
 //! wire protocol of `cinema-protocol`, the crate it shares with hosts.
 //!
-//! Rooms: [`ratings`] (CSR indices) → [`train`] (stepped fitting of a
-//! [`model`]) → [`model`] (predict, rank; [`retrieval`] ranks large
-//! catalogues fast) and [`metrics`] (its own crate, shared with the app); [`session`] puts
-//! them behind one request/reply call; [`abi`] exports that call from a module.
+//! Rooms: [`ratings`] (CSR indices) → [`algorithms`] (one file per model and
+//! the registry that lists them) through [`door`] (what every model
+//! answers: fit in steps, predict, fold in, explain) → [`train`] (stepped
+//! fitting, the same for all) → [`model`] (the vector form most models
+//! share; [`retrieval`] ranks large catalogues fast) and [`metrics`] (its
+//! own crate, shared with the app); [`session`] puts them behind one
+//! request/reply call; [`abi`] exports that call from a module.
 
 pub mod abi;
 pub mod algorithms;
 pub mod cg;
 pub mod content;
 pub mod defaults;
+pub mod door;
 pub mod explain;
 pub mod foldin;
 pub mod hybrid;
@@ -28,6 +32,7 @@ pub mod topn;
 pub mod train;
 
 pub use algorithms::{Algorithm, describe as standard_algorithms};
+pub use door::{Fit, RatingModel};
 pub use model::Model;
 pub use session::{EngineInfo, Session};
 

@@ -1,20 +1,26 @@
 //! A trained model: `r̂(u, i) = μ + b_u + b_i + p_u · q_i`, and what it answers.
 //!
-//! The baseline is the same formula with zero-width factor matrices, so one
-//! type predicts, ranks, exports and imports for every algorithm.
+//! The baseline is the same formula with zero-width factor matrices, and a
+//! ranking model the same with zero mean and biases, so this one type is
+//! the trained form of all three; other models show their vectors through
+//! it when they have them (`RatingModel::vectors`).
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
 use crate::algorithms::Algorithm;
+use crate::door::RatingModel;
+use crate::explain::Viewer;
 use crate::kernels::dot;
 use crate::topn::TopN;
-use cinema_protocol::{Scale, Scored};
+use cinema_protocol::{Decomposition, Scale, Scored};
 
 /// Bumped whenever the layout of exported models changes. Format 1 was a
-/// rating model alone; format 2 adds the optional ranking model.
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+/// rating model alone; format 2 adds the optional ranking model; format 3
+/// names the rating model's algorithm, so that it can be any model of the
+/// registry, not only vectors.
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -135,21 +141,24 @@ impl Model {
             .collect()
     }
 
-    pub fn check_user(&self, u: u32) -> Result<(), EngineError> {
-        if u < self.users() { Ok(()) } else { Err(EngineError::UserOutOfRange(u, self.users())) }
-    }
-
-    pub fn check_item(&self, i: u32) -> Result<(), EngineError> {
-        if i < self.items() { Ok(()) } else { Err(EngineError::ItemOutOfRange(i, self.items())) }
-    }
-
     pub fn to_bytes(&self) -> Vec<u8> {
         Models::export(self, None)
     }
 
     /// Decodes exported bytes and checks they describe a usable model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, EngineError> {
-        Ok(Models::from_bytes(bytes)?.rating)
+        Models::from_bytes(bytes)?
+            .rating
+            .into_vectors()
+            .ok_or_else(|| EngineError::BadModel("not a vector model".into()))
+    }
+
+    /// What [`RatingModel::encode`] wrote, checked: the registry's decoder
+    /// for every algorithm whose trained form is this one.
+    pub fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
+        let model: Model = postcard::from_bytes(bytes).map_err(broken)?;
+        model.validate()?;
+        Ok(Box::new(model))
     }
 
     fn validate(&self) -> Result<(), EngineError> {
@@ -180,29 +189,84 @@ impl Model {
     }
 }
 
+impl RatingModel for Model {
+    fn algorithm(&self) -> Algorithm {
+        self.spec
+    }
+
+    fn scale(&self) -> Scale {
+        self.scale
+    }
+
+    fn users(&self) -> u32 {
+        Model::users(self)
+    }
+
+    fn items(&self) -> u32 {
+        Model::items(self)
+    }
+
+    fn score(&self, u: u32, i: u32) -> f32 {
+        Model::score(self, u, i)
+    }
+
+    fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]) {
+        crate::foldin::fold_in(self, u, ratings);
+    }
+
+    fn explain(&self, viewer: &Viewer, item: u32) -> Decomposition {
+        crate::explain::stars(self, viewer, item)
+    }
+
+    fn vectors(&self) -> Option<&Model> {
+        Some(self)
+    }
+
+    fn into_vectors(self: Box<Self>) -> Option<Model> {
+        Some(*self)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("a model always encodes")
+    }
+}
+
+fn broken(e: postcard::Error) -> EngineError {
+    EngineError::BadModel(format!("does not decode: {e}"))
+}
+
 /// What `ExportModel` carries: the rating model that predicts stars and, once
 /// trained, the ranking model that orders the list.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Models {
-    pub rating: Model,
+    pub rating: Box<dyn RatingModel>,
     pub ranking: Option<Model>,
 }
 
 impl Models {
-    /// Encodes in the latest format (the same bytes as [`Models`] holding both).
-    pub fn export(rating: &Model, ranking: Option<&Model>) -> Vec<u8> {
-        postcard::to_stdvec(&(MODEL_FORMAT_VERSION, rating, ranking)).expect("models always encode")
+    /// Encodes in the latest format: the rating model's algorithm name and
+    /// the ranking model, then the rating model's own bytes to the end (so
+    /// that any model of the registry is carried without a second copy).
+    pub fn export(rating: &dyn RatingModel, ranking: Option<&Model>) -> Vec<u8> {
+        let head = (MODEL_FORMAT_VERSION, rating.algorithm().name(), ranking);
+        let mut bytes = postcard::to_stdvec(&head).expect("models always encode");
+        bytes.extend(rating.encode());
+        bytes
     }
 
-    /// Decodes format 1 or 2 and checks both parts are usable and fit each other.
+    /// Decodes formats 1 to 3 and checks both parts are usable and fit each other.
     pub fn from_bytes(bytes: &[u8]) -> Result<Models, EngineError> {
-        let broken = |e: postcard::Error| EngineError::BadModel(format!("does not decode: {e}"));
         let (version, rest): (u32, &[u8]) = postcard::take_from_bytes(bytes).map_err(broken)?;
-        let models = match version {
-            1 => Models { rating: postcard::from_bytes(rest).map_err(broken)?, ranking: None },
+        let (rating, ranking): (Box<dyn RatingModel>, Option<Model>) = match version {
+            1 => (Model::decode(rest)?, None),
+            2 => {
+                let (rating, ranking): (Model, Option<Model>) = postcard::from_bytes(rest).map_err(broken)?;
+                rating.validate()?;
+                (Box::new(rating), ranking)
+            }
             MODEL_FORMAT_VERSION => {
-                let (rating, ranking) = postcard::from_bytes(rest).map_err(broken)?;
-                Models { rating, ranking }
+                let (name, rest): (String, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                let (ranking, rest): (Option<Model>, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                (Algorithm::decode(&name, rest)?, ranking)
             }
             _ => {
                 return Err(EngineError::BadModel(format!(
@@ -210,20 +274,19 @@ impl Models {
                 )));
             }
         };
-        models.rating.validate()?;
-        if models.rating.spec.is_ranking() {
+        if rating.algorithm().is_ranking() {
             return Err(EngineError::BadModel("the rating part is a ranking model".into()));
         }
-        if let Some(ranking) = &models.ranking {
+        if let Some(ranking) = &ranking {
             ranking.validate()?;
             if !ranking.spec.is_ranking() {
                 return Err(EngineError::BadModel("the ranking part is not a ranking model".into()));
             }
-            if (ranking.users(), ranking.items()) != (models.rating.users(), models.rating.items()) {
+            if (ranking.users(), ranking.items()) != (rating.users(), rating.items()) {
                 return Err(EngineError::BadModel("the ranking and rating parts differ in shape".into()));
             }
         }
-        Ok(models)
+        Ok(Models { rating, ranking })
     }
 }
 
@@ -266,5 +329,19 @@ mod tests {
         let mut nan = tiny();
         nan.item_bias[1] = f32::NAN;
         assert!(Model::from_bytes(&nan.to_bytes()).is_err());
+    }
+
+    /// Versions saved before format 3 (a vector model, then the optional
+    /// ranking model) still load.
+    #[test]
+    fn format_2_files_still_load() {
+        let m = tiny();
+        let old = postcard::to_stdvec(&(2u32, &m, None::<Model>)).unwrap();
+        let models = Models::from_bytes(&old).unwrap();
+        assert_eq!(models.rating.into_vectors().unwrap(), m);
+        let mut unknown = postcard::to_stdvec(&(3u32, "nope", None::<Model>)).unwrap();
+        unknown.extend(m.encode());
+        let Err(EngineError::BadModel(why)) = Models::from_bytes(&unknown) else { panic!() };
+        assert!(why.contains("made by `nope`"), "{why}");
     }
 }

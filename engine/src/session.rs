@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::algorithms::Algorithm;
 use crate::content::Content;
+use crate::door::{self, RatingModel};
 use crate::explain::{self, Viewer};
-use crate::foldin::fold_in;
 use crate::hybrid::Parts;
 use crate::implicit;
 use crate::kernels::dot;
@@ -41,11 +41,12 @@ pub struct Session {
     data: Option<RatingMatrix>,
     validation: Vec<Triple>,
     scale: Scale,
+    /// A model being fitted. A rating model serves from here until it
+    /// finishes (it replaced the one before); a ranking model ranks only
+    /// once finished.
     training: Option<Training>,
-    /// The ranking model while it trains; it ranks only once finished.
-    training_model: Option<Model>,
     /// The rating model: predicted stars.
-    model: Option<Model>,
+    model: Option<Box<dyn RatingModel>>,
     /// The ranking model (iALS), once trained: it orders recommendations.
     ranking: Option<Ranking>,
     /// Users folded in since indexing: their ratings, by movie.
@@ -58,8 +59,8 @@ pub struct Session {
     /// Movies with no training rating: they have no factors to rank by, so
     /// they are never recommended.
     untrained_items: Vec<u32>,
-    /// The model's item factors quantized for fast exact ranking; dropped
-    /// whenever they change, rebuilt when training ends or on demand.
+    /// The rating model's item vectors quantized for fast exact ranking;
+    /// dropped with the model, rebuilt when training ends or on demand.
     item_index: Option<ItemIndex>,
 }
 
@@ -99,6 +100,10 @@ impl Ranking {
 /// content model's memory at 62,000 movies to tens of megabytes.
 const MAX_CONTENT_NEIGHBOURS: usize = 200;
 
+fn no_model() -> EngineError {
+    EngineError::BadState("no model is trained or imported yet".into())
+}
+
 fn check_weight(weight: f32) -> Result<(), EngineError> {
     if (0.0..=1.0).contains(&weight) {
         Ok(())
@@ -116,7 +121,6 @@ impl Session {
             validation: Vec::new(),
             scale: Scale { min: 1.0, max: 5.0 },
             training: None,
-            training_model: None,
             model: None,
             ranking: None,
             folded: HashMap::new(),
@@ -198,7 +202,6 @@ impl Session {
                 // replaces: its users, items and visiting order no longer fit.
                 self.data = Some(data);
                 self.training = None;
-                self.training_model = None;
                 self.model = None;
                 self.ranking = None;
                 self.folded.clear();
@@ -211,37 +214,27 @@ impl Session {
                 if spec.is_ranking() && self.model.is_none() {
                     return Err(EngineError::BadState("train a rating model before the ranking model".into()));
                 }
-                let (training, model) = Training::start(spec, data, self.scale)?;
-                let progress = training.progress(training.per_epoch(data));
+                let training = Training::start(spec, data, self.scale)?;
+                let progress = training.progress();
                 // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
-                self.training = Some(training);
                 if spec.is_ranking() {
                     // Until it finishes, the list is ranked by the rating model.
                     self.ranking = None;
-                    self.training_model = Some(model);
                 } else {
-                    self.model = Some(model);
+                    self.model = None;
                     self.item_index = None;
                 }
+                self.training = Some(training);
                 Reply::Progress(progress)
             }
             Request::TrainStep { budget } => {
-                let ranking = self.training.as_ref().is_some_and(Training::is_ranking);
-                let slot = if ranking { &mut self.training_model } else { &mut self.model };
-                let (Some(training), Some(model), Some(data)) = (&mut self.training, slot.as_mut(), &self.data) else {
+                let (Some(training), Some(data)) = (&mut self.training, &self.data) else {
                     return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
                 };
-                let progress = training.step(model, data, &self.validation, budget);
-                if ranking {
-                    if progress.finished {
-                        self.ranking = self.training_model.take().map(Ranking::new);
-                    }
-                } else {
-                    self.item_index = None;
-                    if progress.finished {
-                        self.ensure_item_index();
-                    }
+                let progress = training.step(data, &self.validation, budget);
+                if progress.finished {
+                    self.finish_training(false);
                 }
                 Reply::Progress(progress)
             }
@@ -254,30 +247,27 @@ impl Session {
                 Reply::Predictions(pairs.iter().map(|&(u, i)| model.predict(u, i)).collect())
             }
             Request::TrainStop => {
-                let training =
-                    self.training.take().ok_or_else(|| EngineError::BadState("nothing is training".into()))?;
-                let mut progress = training.progress(training.per_epoch(self.data()?));
+                let progress = self.training.as_ref().map(Training::progress);
+                let mut progress = progress.ok_or_else(|| EngineError::BadState("nothing is training".into()))?;
                 progress.finished = true;
-                if training.is_ranking() {
-                    if let Some(model) = self.training_model.take() {
-                        self.ranking = Some(Ranking::new(model));
-                    }
-                } else {
-                    self.ensure_item_index();
-                }
+                self.finish_training(true);
                 Reply::Progress(progress)
             }
             Request::Similar { item, n } => {
                 // The ranking model's vectors, when there is one, are learned
                 // from who watched what together: the closer notion of "like".
+                let rating = self.model()?;
+                rating.check_item(item)?;
+                let no_vectors = || {
+                    let name = rating.algorithm().name();
+                    EngineError::BadState(format!("{name} has no movie vectors to compare"))
+                };
                 let model = match &self.ranking {
                     Some(ranking) => &ranking.model,
-                    None => self.model()?,
+                    None => rating.vectors().ok_or_else(no_vectors)?,
                 };
-                model.check_item(item)?;
                 if model.factors() == 0 {
-                    let name = model.spec.name();
-                    return Err(EngineError::BadState(format!("{name} has no movie vectors to compare")));
+                    return Err(no_vectors());
                 }
                 let n = (n as usize).min(model.items() as usize);
                 let untrained: HashSet<u32> = self.untrained_items.iter().copied().collect();
@@ -293,19 +283,19 @@ impl Session {
                 let n = (n as usize).min(model.items() as usize);
                 let excluded: Vec<u32> =
                     rated.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()).collect();
-                Reply::Recommendations(match (&self.ranking, &self.item_index) {
+                Reply::Recommendations(match (&self.ranking, &self.item_index, model.vectors()) {
                     // Ordered by the likelihood of watching; the stars shown are the rating model's.
-                    (Some(ranking), _) => {
+                    (Some(ranking), ..) => {
                         let mut top = ranking.index.recommend(&ranking.model, user, n, &excluded);
                         for s in &mut top {
                             s.prediction = model.predict(user, s.item);
                         }
                         top
                     }
-                    (None, Some(index)) => index.recommend(model, user, n, &excluded),
-                    (None, None) => {
+                    (None, Some(index), Some(vectors)) => index.recommend(vectors, user, n, &excluded),
+                    _ => {
                         let excluded: HashSet<u32> = excluded.into_iter().collect();
-                        model.recommend(user, n, |i| !excluded.contains(&i))
+                        door::recommend(model, user, n, |i| !excluded.contains(&i))
                     }
                 })
             }
@@ -326,7 +316,6 @@ impl Session {
                     )));
                 }
                 self.training = None;
-                self.training_model = None;
                 self.model = Some(model);
                 self.ranking = ranking.map(Ranking::new);
                 self.folded.clear();
@@ -335,7 +324,7 @@ impl Session {
                 Reply::Ok
             }
             Request::FoldIn { user, ratings } => {
-                let model = self.model.as_mut().ok_or_else(|| EngineError::BadState("no model to fold into".into()))?;
+                let model = self.model_mut()?;
                 model.check_user(user)?;
                 for &(i, r) in &ratings {
                     model.check_item(i)?;
@@ -343,7 +332,7 @@ impl Session {
                         return Err(EngineError::BadArgument(format!("rating {r} of movie {i} is not a number")));
                     }
                 }
-                fold_in(model, user, &ratings);
+                model.fold_in(user, &ratings);
                 if let Some(r) = &mut self.ranking
                     && let Some(p) = r.params()
                 {
@@ -417,7 +406,7 @@ impl Session {
     /// ranking model has its own), so none is built beside one: a restored
     /// model opens without that work.
     fn ensure_item_index(&mut self) {
-        if let Some(model) = &self.model
+        if let Some(model) = self.model.as_deref().and_then(|m| m.vectors())
             && self.ranking.is_none()
             && model.factors() > 0
             && !self.item_index.as_ref().is_some_and(|index| index.fits(model))
@@ -480,17 +469,20 @@ impl Session {
             self.content.as_ref().map(|c| explain::genre_match(c, &liked, item)).unwrap_or_default();
         // Taste is compared in the ranking model's space when there is one:
         // it is learned from who watched what, the closer notion of "alike".
-        let vectors = self.ranking.as_ref().map_or(model, |r| &r.model);
+        let vectors = self.ranking.as_ref().map(|r| &r.model).or(model.vectors());
         let (raters, values) = data.by_item.row(item as usize);
         let span = self.scale.max - self.scale.min;
-        let near =
-            explain::raters(vectors, vectors.user_row(user), user, raters, values, self.scale.like_value(), span);
+        let like = self.scale.like_value();
+        let near = match vectors {
+            Some(v) => explain::raters(v, v.user_row(user), user, raters, values, like, span),
+            None => explain::Raters { liked: Vec::new(), agreement: None },
+        };
         let parts = self.hybrid_parts(user, Some(item))?;
         let (cf, content) = parts.of(item).map(|(cf, c)| (weight * cf, (1.0 - weight) * c)).unwrap_or_default();
         Ok(Explanation {
             item,
             prediction: model.predict(user, item),
-            stars: explain::stars(model, &viewer, item),
+            stars: model.explain(&viewer, item),
             rank,
             genres,
             genre_match,
@@ -512,8 +504,40 @@ impl Session {
         self.data.as_ref().ok_or_else(|| EngineError::BadState("no ratings are indexed yet".into()))
     }
 
-    fn model(&self) -> Result<&Model, EngineError> {
-        self.model.as_ref().ok_or_else(|| EngineError::BadState("no model is trained or imported yet".into()))
+    /// The rating model: the one being fitted, or the last one finished or imported.
+    fn model(&self) -> Result<&dyn RatingModel, EngineError> {
+        match self.training.as_ref().filter(|t| !t.is_ranking()).and_then(Training::model) {
+            Some(fitting) => Ok(fitting),
+            None => self.model.as_deref().ok_or_else(no_model),
+        }
+    }
+
+    fn model_mut(&mut self) -> Result<&mut dyn RatingModel, EngineError> {
+        let fitting = self.training.as_ref().filter(|t| !t.is_ranking()).and_then(Training::model).is_some();
+        match self.training.as_mut().filter(|_| fitting).and_then(Training::model_mut) {
+            Some(fitting) => Ok(fitting),
+            None => Ok(self.model.as_deref_mut().ok_or_else(no_model)?),
+        }
+    }
+
+    /// Puts a finished (or stopped) fit to use: a rating model serves, a
+    /// ranking model ranks. `stop` also ends the training.
+    fn finish_training(&mut self, stop: bool) {
+        let Some(training) = &mut self.training else { return };
+        let ranking = training.is_ranking();
+        if let Some(model) = training.finish() {
+            if ranking {
+                self.ranking = model.into_vectors().map(Ranking::new);
+            } else {
+                self.model = Some(model);
+            }
+        }
+        if stop {
+            self.training = None;
+        }
+        if !ranking {
+            self.ensure_item_index();
+        }
     }
 }
 
