@@ -20,7 +20,7 @@ use cinema_protocol::{Decomposition, Scale};
 
 use crate::algorithms::IalsParams;
 use crate::content::Content;
-use crate::foldin::{Normal, axpy_z, residual};
+use crate::foldin::{Normal, axpy_z, target};
 use crate::implicit::{Confidence, RowSystem, Shared};
 use crate::kernels::dot;
 use crate::model::Model;
@@ -41,6 +41,15 @@ pub struct Viewer<'a> {
 
 /// The rating model's score of `item` for the viewer, taken apart.
 pub fn stars(model: &Model, viewer: &Viewer, item: u32) -> Decomposition {
+    let baseline = model.global_mean + model.item_bias[item as usize];
+    let parts = ridge_parts(model, viewer, item, None);
+    decomposition(baseline, parts, model.score(viewer.user, item), viewer.folded)
+}
+
+/// `(movie, rating, part)` per rating: what each adds to `item`'s score
+/// through the viewer's fold-in solve of [b_u; p_u] (see the module doc), for
+/// a user vector written `p_u + shift` (`foldin::fold_in_shifted`).
+pub fn ridge_parts(model: &Model, viewer: &Viewer, item: u32, shift: Option<&[f32]>) -> Vec<(u32, f32, f32)> {
     let k = model.factors();
     let mut z = vec![0f32; k + 1];
     axpy_z(&mut z, 1.0, model.item_row(item));
@@ -48,13 +57,11 @@ pub fn stars(model: &Model, viewer: &Viewer, item: u32) -> Decomposition {
     if !viewer.ratings.is_empty() {
         Normal::new(model, viewer.ratings).solve(&z, &mut w, 2 * (k + 1) + 10, 1e-6);
     }
-    let contributions = viewer
+    viewer
         .ratings
         .iter()
-        .map(|&(i, r)| (i, r, (w[0] + dot(&w[1..], model.item_row(i))) * residual(model, i, r)))
-        .collect();
-    let baseline = model.global_mean + model.item_bias[item as usize];
-    decomposition(baseline, contributions, model.score(viewer.user, item), viewer.folded)
+        .map(|&(i, r)| (i, r, (w[0] + dot(&w[1..], model.item_row(i))) * target(model, i, r, shift)))
+        .collect()
 }
 
 /// The ranking model's score of `item` for the viewer, taken apart.
@@ -77,7 +84,8 @@ pub fn rank(ranking: &Model, gram: &[f32], p: &IalsParams, scale: Scale, viewer:
     decomposition(0.0, contributions, model, viewer.folded && !viewer.ratings.is_empty())
 }
 
-fn decomposition(baseline: f32, mut contributions: Vec<(u32, f32, f32)>, model: f32, exact: bool) -> Decomposition {
+/// The parts, largest first, with their sum beside the model's own score.
+pub fn decomposition(baseline: f32, mut contributions: Vec<(u32, f32, f32)>, model: f32, exact: bool) -> Decomposition {
     let total = baseline + contributions.iter().map(|c| c.2).sum::<f32>();
     contributions.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
     Decomposition { baseline, contributions, total, model, exact }

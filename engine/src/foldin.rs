@@ -23,6 +23,13 @@ const TOLERANCE: f32 = 1e-5;
 /// No ratings: a neutral user (bias and factors zero), whose list is then the
 /// items' own biases — popular-and-well-rated.
 pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
+    fold_in_shifted(model, u, ratings, None);
+}
+
+/// [`fold_in`] for a user vector written `p_u + shift`, with the ridge on
+/// `p_u` alone: SVD++'s user is their own vector plus what the movies they
+/// rated say (`shift`, fixed by the ratings), so only `p_u` is solved for.
+pub fn fold_in_shifted(model: &mut Model, u: u32, ratings: &[(u32, f32)], shift: Option<&[f32]>) {
     if ratings.is_empty() {
         model.user_bias[u as usize] = 0.0;
         model.user_row_mut(u).fill(0.0);
@@ -32,19 +39,27 @@ pub fn fold_in(model: &mut Model, u: u32, ratings: &[(u32, f32)]) {
     // Right-hand side Zᵀy.
     let mut rhs = vec![0f32; model.factors() + 1];
     for &(i, r) in ratings {
-        axpy_z(&mut rhs, residual(model, i, r), model.item_row(i));
+        axpy_z(&mut rhs, target(model, i, r, shift), model.item_row(i));
     }
     let mut x = Vec::with_capacity(rhs.len());
     x.push(model.user_bias[u as usize]);
     x.extend_from_slice(model.user_row(u));
+    if let Some(shift) = shift {
+        axpy(&mut x[1..], -1.0, shift);
+    }
     normal.solve(&rhs, &mut x, MAX_ITERATIONS, TOLERANCE);
+    if let Some(shift) = shift {
+        axpy(&mut x[1..], 1.0, shift);
+    }
     model.user_bias[u as usize] = x[0];
     model.user_row_mut(u).copy_from_slice(&x[1..]);
 }
 
-/// y_i = r_ui − μ − b_i: what the user's bias and factors must explain.
-pub fn residual(model: &Model, i: u32, r: f32) -> f32 {
-    r - model.global_mean - model.item_bias[i as usize]
+/// y_i = r_ui − μ − b_i − q_i·shift: what the user's bias and own vector
+/// must explain.
+pub fn target(model: &Model, i: u32, r: f32, shift: Option<&[f32]>) -> f32 {
+    let shifted = shift.map_or(0.0, |s| dot(s, model.item_row(i)));
+    r - model.global_mean - model.item_bias[i as usize] - shifted
 }
 
 /// out += a · z with z = [1, q].

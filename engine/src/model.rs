@@ -161,7 +161,8 @@ impl Model {
         Ok(Box::new(model))
     }
 
-    fn validate(&self) -> Result<(), EngineError> {
+    /// Whether the shapes agree and every number is finite.
+    pub fn validate(&self) -> Result<(), EngineError> {
         let bad = |why: &str| Err(EngineError::BadModel(why.to_string()));
         if self.user_factors.nrows() != self.user_bias.len() || self.item_factors.nrows() != self.item_bias.len() {
             return bad("factor and bias shapes disagree");
