@@ -158,6 +158,7 @@ registry! {
     1 => Svd(svd::SvdParams),
     0 => Baseline(baseline::BaselineParams),
     2 => Ials(ials::IalsParams),
+    3 => SvdPp(svdpp::SvdPpParams),
 }
 
 pub use baseline::BaselineParams;
