@@ -47,6 +47,19 @@ pub trait RatingModel: Send {
         None
     }
 
+    /// Every movie's raw score for `u`, in movie order: what a list is ranked
+    /// by without a ranking model. A model whose score of one pair costs
+    /// more than a dot product does the whole row at once.
+    fn scores(&self, u: u32) -> Vec<f32> {
+        (0..self.items()).map(|i| self.score(u, i)).collect()
+    }
+
+    /// The `n` movies most like `item` by the model's own notion, best first,
+    /// for a model without vectors (a neighbourhood model's neighbours).
+    fn neighbours(&self, _item: u32, _n: usize) -> Option<Vec<(u32, f32)>> {
+        None
+    }
+
     /// The vectors, by value: what a ranking model hands over when it
     /// finishes (a ranking model must have them).
     fn into_vectors(self: Box<Self>) -> Option<Model> {
@@ -76,8 +89,10 @@ pub trait RatingModel: Send {
 /// full scan of the model's scores.
 pub fn recommend(model: &dyn RatingModel, u: u32, n: usize, candidate: impl Fn(u32) -> bool) -> Vec<Scored> {
     let mut top = TopN::new(n);
-    for i in (0..model.items()).filter(|&i| candidate(i)) {
-        top.push(i, model.score(u, i));
+    for (i, score) in model.scores(u).into_iter().enumerate() {
+        if candidate(i as u32) {
+            top.push(i as u32, score);
+        }
     }
     let scale = model.scale();
     top.into_sorted()
@@ -93,8 +108,10 @@ pub struct Step {
     pub work: u64,
     /// Whether the step ended an epoch.
     pub epoch_done: bool,
-    /// Squared training error of the ratings visited (rating models).
-    pub squared_error: f64,
+    /// Squared training error of the ratings visited, for a rating model
+    /// whose step sees its errors; an epoch with a step without it reports
+    /// no training RMSE.
+    pub squared_error: Option<f64>,
 }
 
 /// A model being fitted in bounded steps, so that a host can stream

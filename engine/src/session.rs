@@ -262,15 +262,21 @@ impl Session {
                     let name = rating.algorithm().name();
                     EngineError::BadState(format!("{name} has no movie vectors to compare"))
                 };
-                let model = match &self.ranking {
-                    Some(ranking) => &ranking.model,
-                    None => rating.vectors().ok_or_else(no_vectors)?,
+                let n = (n as usize).min(rating.items() as usize);
+                let untrained: HashSet<u32> = self.untrained_items.iter().copied().collect();
+                let model = match (&self.ranking, rating.vectors()) {
+                    (Some(ranking), _) => &ranking.model,
+                    (None, Some(vectors)) => vectors,
+                    (None, None) => {
+                        let mut near = rating.neighbours(item, n + untrained.len()).ok_or_else(no_vectors)?;
+                        near.retain(|(i, _)| !untrained.contains(i));
+                        near.truncate(n);
+                        return Ok(Reply::Neighbours(near));
+                    }
                 };
                 if model.factors() == 0 {
                     return Err(no_vectors());
                 }
-                let n = (n as usize).min(model.items() as usize);
-                let untrained: HashSet<u32> = self.untrained_items.iter().copied().collect();
                 Reply::Neighbours(model.similar_items(item, n, |i| !untrained.contains(&i)))
             }
             Request::Recommend { user, n } => {
@@ -436,7 +442,7 @@ impl Session {
                 let x = r.model.user_row(user);
                 (0..model.items()).map(|i| dot(x, r.model.item_row(i))).collect()
             }
-            None => (0..model.items()).map(|i| model.score(user, i)).collect(),
+            None => model.scores(user),
         })
     }
 

@@ -22,7 +22,8 @@ pub struct Training {
     per_epoch: u64,
     epoch: u32,
     visited: u64,
-    squared_error: f64,
+    /// The epoch's squared training error so far; `None` once a step had none.
+    squared_error: Option<f64>,
     train_rmse: Option<f32>,
     validation_rmse: Option<f32>,
 }
@@ -40,7 +41,7 @@ impl Training {
             fit: Some(fit),
             epoch: 0,
             visited: 0,
-            squared_error: 0.0,
+            squared_error: Some(0.0),
             train_rmse: None,
             validation_rmse: None,
         })
@@ -90,14 +91,14 @@ impl Training {
         let Some(fit) = self.fit.as_mut() else { return self.progress() };
         let step = fit.step(data, budget);
         self.visited += step.work;
-        self.squared_error += step.squared_error;
+        self.squared_error = self.squared_error.zip(step.squared_error).map(|(a, b)| a + b);
         if step.epoch_done {
             // A likelihood of watching has no RMSE to report.
             if !self.spec.is_ranking() {
-                self.train_rmse = Some((self.squared_error / self.per_epoch.max(1) as f64).sqrt() as f32);
+                self.train_rmse = self.squared_error.map(|se| (se / self.per_epoch.max(1) as f64).sqrt() as f32);
                 self.validation_rmse = (!validation.is_empty()).then(|| rmse_of(fit.model(), validation));
             }
-            self.squared_error = 0.0;
+            self.squared_error = Some(0.0);
             self.visited = 0;
             self.epoch += 1;
         }

@@ -53,7 +53,7 @@ impl Fit for Baseline {
     /// A whole sweep per step: it is one pass over the ratings.
     fn step(&mut self, data: &RatingMatrix, _budget: u64) -> Step {
         let squared_error = als_sweep(&mut self.model, data, self.p);
-        Step { work: data.len() as u64, epoch_done: true, squared_error }
+        Step { work: data.len() as u64, epoch_done: true, squared_error: Some(squared_error) }
     }
 
     fn per_epoch(&self, data: &RatingMatrix) -> u64 {

@@ -75,7 +75,7 @@ struct Ials {
 impl Fit for Ials {
     fn step(&mut self, data: &RatingMatrix, budget: u64) -> Step {
         let (work, epoch_done) = self.sweep.step(&mut self.model, data, &self.p, budget.max(1));
-        Step { work, epoch_done, squared_error: 0.0 }
+        Step { work, epoch_done, squared_error: None }
     }
 
     /// An iteration's work in [`Costs`]' units: both half-sweeps'

@@ -94,7 +94,7 @@ impl Fit for Svd {
             self.lr *= self.p.lr_decay;
             self.lr_bias *= self.p.lr_decay;
         }
-        Step { work: (to - from) as u64, epoch_done, squared_error }
+        Step { work: (to - from) as u64, epoch_done, squared_error: Some(squared_error) }
     }
 
     fn per_epoch(&self, data: &RatingMatrix) -> u64 {
