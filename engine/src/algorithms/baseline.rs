@@ -52,7 +52,7 @@ struct Baseline {
 impl Fit for Baseline {
     /// A whole sweep per step: it is one pass over the ratings.
     fn step(&mut self, data: &RatingMatrix, _budget: u64) -> Step {
-        let squared_error = als_sweep(&mut self.model, data, self.p);
+        let squared_error = als_sweep(&mut self.model, data, self.p.reg_user, self.p.reg_item);
         Step { work: data.len() as u64, epoch_done: true, squared_error: Some(squared_error) }
     }
 
@@ -73,20 +73,21 @@ impl Fit for Baseline {
     }
 }
 
-/// One alternating-least-squares sweep of the biases (items, then users);
-/// returns the squared training error after the sweep.
-fn als_sweep(model: &mut Model, data: &RatingMatrix, p: BaselineParams) -> f64 {
+/// One alternating-least-squares sweep of the biases (items, then users,
+/// each shrunk by its `reg`); returns the squared training error after the
+/// sweep. Other models fit their baseline with it (`knn`).
+pub fn als_sweep(model: &mut Model, data: &RatingMatrix, reg_user: f32, reg_item: f32) -> f64 {
     let mu = model.global_mean;
     for i in 0..data.items as usize {
         let (users, values) = data.by_item.row(i);
         let dev: f32 = users.iter().zip(values).map(|(&u, &r)| r - mu - model.user_bias[u as usize]).sum();
-        model.item_bias[i] = dev / (p.reg_item + users.len() as f32);
+        model.item_bias[i] = dev / (reg_item + users.len() as f32);
     }
     let mut squared_error = 0f64;
     for u in 0..data.users as usize {
         let (items, values) = data.by_user.row(u);
         let dev: f32 = items.iter().zip(values).map(|(&i, &r)| r - mu - model.item_bias[i as usize]).sum();
-        model.user_bias[u] = dev / (p.reg_user + items.len() as f32);
+        model.user_bias[u] = dev / (reg_user + items.len() as f32);
         for (&i, &r) in items.iter().zip(values) {
             let e = r - (mu + model.user_bias[u] + model.item_bias[i as usize]);
             squared_error += (e * e) as f64;
