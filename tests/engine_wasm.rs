@@ -122,7 +122,7 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
     let hello = client.hello();
     assert_eq!(hello.abi_version, ABI_VERSION);
     assert_eq!(hello.engine, "cinema-default");
-    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials", "svdpp"]);
+    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials", "svdpp", "knn"]);
     assert_eq!(hello.default_rating().map(|s| s.algorithm).as_deref(), Some("svd"));
     assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("ials"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
@@ -352,6 +352,44 @@ fn svdpp_in_the_module_fits_u1_folds_in_explains_exactly_and_round_trips() {
     assert_eq!(fresh.predict(&sample).unwrap(), client.predict(&sample).unwrap());
     fresh.ask(call::FoldIn { user: viewer, ratings }).unwrap();
     assert_eq!(fresh.predict(&[(viewer, 120)]).unwrap(), client.predict(&[(viewer, 120)]).unwrap());
+}
+
+/// Item-kNN with baselines through the real module on u1: it beats
+/// Surprise's `KNNBaseline`, its neighbours answer "similar" (a model without
+/// vectors), a folded-in viewer's stars are the baseline plus each chosen
+/// neighbour's part, and the saved model comes back.
+#[test]
+fn knn_in_the_module_fits_u1_answers_similar_explains_exactly_and_round_trips() {
+    let mut client = default_client();
+    load_u1(&mut client, true);
+    let done = train_to_end(&mut client, ModelSpec::new("knn"));
+    assert_eq!(done.epochs, 11, "ten baseline sweeps and the neighbour pass");
+    let rmse = f64::from(done.validation_rmse.expect("scored on u1.test"));
+    // Surprise's KNNBaseline: 0.9204 mean over u1–u5 (the figure, shared/peers/surprise_bench.py).
+    assert!(rmse < 0.9204, "kNN test RMSE on u1: {rmse}");
+
+    let movie = |id: u32| ml100k().movie_index(id).expect("in ML-100K");
+    let (star_wars, empire, jedi) = (movie(50), movie(172), movie(181));
+    let similar = client.ask(call::Similar { item: star_wars, n: 10 }).unwrap();
+    assert_eq!(similar.len(), 10);
+    assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1) && similar.iter().all(|s| s.0 != star_wars));
+    let ids: Vec<u32> = similar.iter().map(|s| s.0).collect();
+    assert!(ids.contains(&empire) && ids.contains(&jedi), "the sequels are its neighbours: {similar:?}");
+
+    let viewer = 0;
+    let ratings = vec![(star_wars, 5.0), (empire, 5.0), (movie(1), 2.0)];
+    client.ask(call::FoldIn { user: viewer, ratings: ratings.clone() }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0 }).unwrap();
+    let stars = &explained.stars;
+    assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4, "{stars:?}");
+    assert!(stars.contributions.iter().any(|c| c.0 == star_wars && c.2 > 0.0), "{stars:?}");
+
+    let bytes = client.ask(call::ExportModel {}).unwrap();
+    let mut fresh = default_client();
+    load_u1(&mut fresh, false);
+    fresh.ask(call::ImportModel { bytes }).unwrap();
+    let sample = sample_pairs();
+    assert_eq!(fresh.predict(&sample).unwrap(), client.predict(&sample).unwrap());
 }
 
 #[test]

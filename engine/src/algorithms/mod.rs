@@ -159,6 +159,7 @@ registry! {
     0 => Baseline(baseline::BaselineParams),
     2 => Ials(ials::IalsParams),
     3 => SvdPp(svdpp::SvdPpParams),
+    4 => Knn(knn::KnnParams),
 }
 
 pub use baseline::BaselineParams;
