@@ -160,6 +160,7 @@ registry! {
     2 => Ials(ials::IalsParams),
     3 => SvdPp(svdpp::SvdPpParams),
     4 => Knn(knn::KnnParams),
+    5 => Nmf(nmf::NmfParams),
 }
 
 pub use baseline::BaselineParams;
