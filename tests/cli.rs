@@ -244,7 +244,7 @@ fn plugins_list_shows_both_built_in_modules_with_every_parameter_and_its_range()
     }
     let default = &modules[0]["algorithms"];
     let algorithms: Vec<&str> = default.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(algorithms, ["svd", "baseline", "ials", "svdpp", "knn", "nmf"]);
+    assert_eq!(algorithms, ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone"]);
     assert_eq!(default[2]["role"], "ranking");
     let factors = &default[0]["params"][0];
     assert_eq!(factors["name"], "factors");

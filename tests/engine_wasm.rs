@@ -122,7 +122,7 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
     let hello = client.hello();
     assert_eq!(hello.abi_version, ABI_VERSION);
     assert_eq!(hello.engine, "cinema-default");
-    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials", "svdpp", "knn", "nmf"]);
+    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone"]);
     assert_eq!(hello.default_rating().map(|s| s.algorithm).as_deref(), Some("svd"));
     assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("ials"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
@@ -415,6 +415,36 @@ fn nmf_in_the_module_fits_u1_folds_in_and_says_its_explanation_is_approximate() 
     fresh.ask(call::ImportModel { bytes }).unwrap();
     let sample = sample_pairs();
     assert_eq!(fresh.predict(&sample).unwrap(), client.predict(&sample).unwrap());
+}
+
+/// Slope One through the real module on u1: better than Surprise's
+/// `SlopeOne` on the test split; a rating you add counts at once, the
+/// explanation is exact, a list without a ranking model comes a row at a
+/// time, and "similar" says it has nothing to compare by.
+#[test]
+fn slopeone_in_the_module_fits_u1_counts_a_new_rating_at_once_and_explains_exactly() {
+    let mut client = default_client();
+    load_u1(&mut client, true);
+    let done = train_to_end(&mut client, ModelSpec::new("slopeone"));
+    let rmse = done.validation_rmse.expect("scored on u1.test");
+    // Surprise's SlopeOne: 0.946 on ML-100K folds (shared/peers/surprise_bench.py --algos slopeone).
+    assert!(rmse < 0.946, "Slope One test RMSE on u1: {rmse}");
+    let viewer = 0;
+    let ratings = vec![(49, 5.0), (171, 5.0), (0, 1.0)];
+    client.ask(call::FoldIn { user: viewer, ratings }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: 180, weight: 1.0 }).unwrap();
+    let stars = &explained.stars;
+    assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4 && stars.contributions.len() == 3, "{stars:?}");
+    let top = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
+    assert!(top.len() == 10 && top.windows(2).all(|w| w[0].score >= w[1].score), "{top:?}");
+    let pairs: Vec<(u32, u32)> = top.iter().map(|s| (viewer, s.item)).collect();
+    let predicted = client.predict(&pairs).unwrap();
+    assert!(
+        top.iter().zip(&predicted).all(|(s, p)| (s.prediction - p).abs() < 1e-5),
+        "the row scores are the pair scores"
+    );
+    let refused = client.ask(call::Similar { item: 49, n: 5 }).unwrap_err();
+    assert!(refused.to_string().contains("slopeone has no movie vectors"), "{refused:#}");
 }
 
 #[test]

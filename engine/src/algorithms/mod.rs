@@ -161,6 +161,7 @@ registry! {
     3 => SvdPp(svdpp::SvdPpParams),
     4 => Knn(knn::KnnParams),
     5 => Nmf(nmf::NmfParams),
+    6 => SlopeOne(slopeone::SlopeOneParams),
 }
 
 pub use baseline::BaselineParams;
