@@ -232,19 +232,19 @@ fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850_and_ranks
 /// The module describes its algorithms (ABI 2); the host lists them and
 /// checks every flag against that description before anything trains.
 #[test]
-fn plugins_list_shows_both_built_in_modules_with_every_parameter_and_its_range() {
+fn plugins_list_shows_the_built_in_modules_with_every_parameter_and_its_range() {
     let cinema = Cinema::new();
     let listed = cinema.json(&["plugins", "list"]);
     let modules = listed.as_array().unwrap();
     let names: Vec<&str> = modules.iter().map(|m| m["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["cinema-default", "cinema-baseline"], "{listed:#}");
+    assert_eq!(names, ["cinema-default", "cinema-baseline", "cinema-classic"], "{listed:#}");
     for module in modules {
         assert_eq!(module["abi_version"].as_u64(), Some(cinema_protocol::ABI_VERSION.into()));
         assert_eq!(module["sha256"].as_str().unwrap().len(), 64);
     }
     let default = &modules[0]["algorithms"];
     let algorithms: Vec<&str> = default.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(algorithms, ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone"]);
+    assert_eq!(algorithms, ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone", "blend"]);
     assert_eq!(default[2]["role"], "ranking");
     let factors = &default[0]["params"][0];
     assert_eq!(factors["name"], "factors");
@@ -267,9 +267,56 @@ fn plugins_list_shows_both_built_in_modules_with_every_parameter_and_its_range()
     fs::create_dir_all(cinema.home.path().join("plugins")).unwrap();
     fs::write(cinema.home.path().join("plugins/broken.wasm"), b"not wasm").unwrap();
     let listed = cinema.json(&["plugins", "list"]);
-    let broken = &listed.as_array().unwrap()[2];
+    let broken = &listed.as_array().unwrap()[3];
     assert_eq!(broken["name"], "broken");
     assert!(broken["error"].as_str().unwrap().contains("broken"), "{broken:#}");
+}
+
+/// `plugins/classic` as a third party would use it: built for wasm by the
+/// command its guide gives, dropped into the data directory's plugins/
+/// folder under a name of one's own, then listed, evaluated against
+/// Surprise's `CoClustering`, trained into a version and asked for a list.
+#[test]
+fn a_module_built_outside_the_engine_works_from_the_plugins_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    // The directory build.rs builds the modules in, so this build finds them fresh.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = target.join("engine-modules");
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build.current_dir(root).args(["build", "-p", "cinema-plugin-classic", "--target", "wasm32-unknown-unknown"]);
+    build.args(["--profile", "plugin", "--target-dir"]).arg(&target);
+    for var in
+        ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CARGO_BUILD_TARGET"]
+    {
+        build.env_remove(var);
+    }
+    assert!(build.status().unwrap().success(), "the guide's build command failed");
+    let cinema = Cinema::new();
+    let plugins = cinema.home.path().join("plugins");
+    fs::create_dir_all(&plugins).unwrap();
+    fs::copy(target.join("wasm32-unknown-unknown/plugin/cinema_plugin_classic.wasm"), plugins.join("my-classic.wasm"))
+        .unwrap();
+
+    let listed = cinema.json(&["plugins", "list"]);
+    let mine = listed.as_array().unwrap().iter().find(|m| m["name"] == "my-classic").expect("listed from the folder");
+    let algorithms: Vec<&str> =
+        mine["algorithms"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(algorithms, ["coclustering", "baseline"], "{mine:#}");
+
+    let data = ml100k();
+    let eval = ["--plugin", "my-classic", "eval", "--dataset", &data, "--protocol", "folds", "--algo", "coclustering"];
+    let report = cinema.json(&eval);
+    // Surprise's CoClustering on the same five folds: 0.9673 (shared/peers/surprise_bench.py --algos coclustering).
+    assert_rmse_at_most(&report, 0.9673);
+
+    cinema.json(&["--plugin", "my-classic", "train", "--dataset", &data, "--algo", "coclustering"]);
+    let versions = cinema.json(&["versions", "list", "--dataset", &data]);
+    assert_eq!(versions[0]["algorithm"], "coclustering", "{versions:#}");
+    let list = cinema.json(&["--plugin", "my-classic", "recommend", "--dataset", &data, "--user", "1", "-n", "5"]);
+    assert_eq!(list.as_array().unwrap().len(), 5, "{list:#}");
+    // The default module does not know the model: the version is not its to serve.
+    let refused = cinema.fails(&["versions", "activate", "1", "--dataset", &data]);
+    assert!(refused.contains("my-classic"), "{refused}");
 }
 
 #[test]

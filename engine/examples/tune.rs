@@ -60,7 +60,7 @@ fn main() {
                     let mut sum = 0.0;
                     for (users, items, fit, valid) in &splits {
                         let data = RatingMatrix::new(*users, *items, fit);
-                        let mut tr = Training::start(typed, &data, scale).unwrap();
+                        let mut tr = Training::start(typed.clone(), &data, scale).unwrap();
                         while !tr.step(&data, &[], u64::MAX).finished {}
                         sum += rmse_of(tr.model().expect("not handed over"), valid);
                     }

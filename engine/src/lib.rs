@@ -37,6 +37,8 @@ pub use model::Model;
 pub use session::{EngineInfo, Session};
 
 pub use cinema_metrics as metrics;
+/// The wire types, for module crates and the macros they use.
+pub use cinema_protocol as protocol;
 pub use cinema_protocol::ABI_VERSION;
 use cinema_protocol::{ErrorKind, Reply};
 

@@ -192,7 +192,7 @@ impl Model {
 
 impl RatingModel for Model {
     fn algorithm(&self) -> Algorithm {
-        self.spec
+        self.spec.clone()
     }
 
     fn scale(&self) -> Scale {

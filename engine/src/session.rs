@@ -214,11 +214,12 @@ impl Session {
                 if spec.is_ranking() && self.model.is_none() {
                     return Err(EngineError::BadState("train a rating model before the ranking model".into()));
                 }
+                let ranking = spec.is_ranking();
                 let training = Training::start(spec, data, self.scale)?;
                 let progress = training.progress();
                 // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
-                if spec.is_ranking() {
+                if ranking {
                     // Until it finishes, the list is ranked by the rating model.
                     self.ranking = None;
                 } else {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const MODULES: [&str; 2] = ["cinema-plugin-default", "cinema-plugin-baseline"];
+const MODULES: [&str; 3] = ["cinema-plugin-default", "cinema-plugin-baseline", "cinema-plugin-classic"];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() {

@@ -153,7 +153,7 @@ fn weighted(chosen: &[(u32, f32, f32)]) -> f32 {
 
 impl RatingModel for Knn {
     fn algorithm(&self) -> Algorithm {
-        self.base.spec
+        self.base.spec.clone()
     }
 
     fn scale(&self) -> Scale {

@@ -11,20 +11,23 @@
 
 #[macro_use]
 pub mod params;
+pub mod extension;
 
-use cinema_protocol::{AlgorithmInfo, ModelSpec, ParamInfo, Role, Scale, Value};
+use cinema_protocol::{AlgorithmInfo, ModelSpec, Role, Scale, Value};
 use serde::de::{self, Deserializer, EnumAccess, VariantAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::EngineError;
 use crate::door::{Fit, RatingModel};
 use crate::ratings::RatingMatrix;
+use extension::{EXTERNAL_TAG, External};
+pub use params::Params;
 
 /// Seeds stay below 2^53 so they survive any JSON a host writes them to.
 pub const MAX_SEED: u64 = (1 << 53) - 1;
 
 /// What an algorithm's parameter struct says about its algorithm.
-pub trait Algo: Copy + Into<Algorithm> {
+pub trait Algo: Params + Copy + 'static {
     /// The name hosts ask for (`--algo NAME`).
     const NAME: &'static str;
     const ROLE: Role;
@@ -56,9 +59,11 @@ macro_rules! registry {
 
         /// A checked [`ModelSpec`] with typed parameters: what the engine
         /// trains. Saved models carry it, tagged as the registry says.
-        #[derive(Debug, Clone, Copy, PartialEq)]
+        #[derive(Debug, Clone, PartialEq)]
         pub enum Algorithm {
             $( $variant($module::$params), )*
+            /// A model offered from outside the engine (`extension`).
+            External(External),
         }
 
         $(
@@ -71,28 +76,46 @@ macro_rules! registry {
 
         impl Algorithm {
             pub fn name(&self) -> &'static str {
-                match self { $( Algorithm::$variant(_) => <$module::$params as Algo>::NAME, )* }
+                match self {
+                    $( Algorithm::$variant(_) => <$module::$params as Algo>::NAME, )*
+                    Algorithm::External(e) => e.kind().name(),
+                }
             }
 
             pub fn role(&self) -> Role {
-                match self { $( Algorithm::$variant(_) => <$module::$params as Algo>::ROLE, )* }
+                match self {
+                    $( Algorithm::$variant(_) => <$module::$params as Algo>::ROLE, )*
+                    Algorithm::External(e) => e.kind().role(),
+                }
             }
 
             pub fn epochs(&self) -> u32 {
-                match self { $( Algorithm::$variant(p) => p.epochs(), )* }
+                match self {
+                    $( Algorithm::$variant(p) => p.epochs(), )*
+                    Algorithm::External(e) => e.kind().epochs(e.spec()),
+                }
             }
 
             /// A fresh model and its fitting.
-            pub fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
-                match self { $( Algorithm::$variant(p) => p.start(data, scale), )* }
+            pub fn start(&self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
+                match self {
+                    $( Algorithm::$variant(p) => p.start(data, scale), )*
+                    Algorithm::External(e) => e.kind().start(e.spec(), data, scale),
+                }
             }
 
             pub fn fold_in_shrinkage(&self, n: f32) -> (f32, f32) {
-                match self { $( Algorithm::$variant(p) => p.fold_in_shrinkage(n), )* }
+                match self {
+                    $( Algorithm::$variant(p) => p.fold_in_shrinkage(n), )*
+                    Algorithm::External(e) => e.kind().fold_in_shrinkage(e.spec(), n),
+                }
             }
 
             fn values(&self) -> Vec<(String, Value)> {
-                match self { $( Algorithm::$variant(p) => p.values(), )* }
+                match self {
+                    $( Algorithm::$variant(p) => p.values(), )*
+                    Algorithm::External(e) => e.spec().params.clone(),
+                }
             }
 
             /// The typed form of a spec checked against this engine's description.
@@ -100,7 +123,10 @@ macro_rules! registry {
                 $( if spec.algorithm == <$module::$params as Algo>::NAME {
                     return Ok(Algorithm::$variant(<$module::$params>::from_checked(spec)));
                 } )*
-                Err(unknown(&spec.algorithm))
+                match extension::find(&spec.algorithm) {
+                    Some(kind) => Ok(Algorithm::External(External { kind, spec: spec.clone() })),
+                    None => Err(unknown(&spec.algorithm)),
+                }
             }
 
             /// A saved rating model of the algorithm named `name`.
@@ -108,26 +134,32 @@ macro_rules! registry {
                 $( if name == <$module::$params as Algo>::NAME {
                     return <$module::$params as Algo>::decode(bytes);
                 } )*
-                Err(EngineError::BadModel(format!(
-                    "made by `{name}`, an algorithm this engine does not know (it knows: {})",
-                    NAMES.join(", ")
-                )))
+                match extension::find(name) {
+                    Some(kind) => kind.decode(bytes),
+                    None => Err(EngineError::BadModel(format!(
+                        "made by `{name}`, an algorithm this engine does not know (it knows: {})",
+                        known().join(", ")
+                    ))),
+                }
             }
         }
 
-        /// Every algorithm this engine can train, as the wire describes it. A
-        /// module offers some or all of them (see `plugins/`).
+        /// Every algorithm this engine can train, as the wire describes it
+        /// (the registry's, then those offered from outside). A module offers
+        /// some or all of them (see `plugins/`).
         pub fn describe() -> Vec<AlgorithmInfo> {
-            vec![ $( info::<$module::$params>(<$module::$params>::describe()), )* ]
+            let built_in = vec![ $( info::<$module::$params>(), )* ];
+            built_in.into_iter().chain(extension::all().into_iter().map(|e| e.info())).collect()
         }
 
-        /// Every algorithm's name, in the registry's order.
+        /// Every built-in algorithm's name, in the registry's order.
         pub const NAMES: &[&str] = &[ $( <$module::$params as Algo>::NAME, )* ];
 
         impl Serialize for Algorithm {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match self {
                     $( Algorithm::$variant(p) => s.serialize_newtype_variant("Algorithm", $tag, stringify!($variant), p), )*
+                    Algorithm::External(e) => s.serialize_newtype_variant("Algorithm", EXTERNAL_TAG, "External", e.spec()),
                 }
             }
         }
@@ -144,11 +176,15 @@ macro_rules! registry {
                         let (tag, variant): (u32, _) = data.variant()?;
                         match tag {
                             $( $tag => variant.newtype_variant().map(Algorithm::$variant), )*
+                            EXTERNAL_TAG => {
+                                let spec: ModelSpec = variant.newtype_variant()?;
+                                Algorithm::from_spec(&spec, &describe()).map_err(de::Error::custom)
+                            }
                             _ => Err(de::Error::custom(format!("algorithm tag {tag} is unknown to this engine"))),
                         }
                     }
                 }
-                d.deserialize_enum("Algorithm", &[ $( stringify!($variant), )* ], Tagged)
+                d.deserialize_enum("Algorithm", &[ $( stringify!($variant), )* "External" ], Tagged)
             }
         }
     };
@@ -162,18 +198,24 @@ registry! {
     4 => Knn(knn::KnnParams),
     5 => Nmf(nmf::NmfParams),
     6 => SlopeOne(slopeone::SlopeOneParams),
+    7 => Blend(blend::BlendParams),
 }
 
 pub use baseline::BaselineParams;
 pub use ials::IalsParams;
 pub use svd::SvdParams;
 
-fn info<A: Algo>(params: Vec<ParamInfo>) -> AlgorithmInfo {
-    AlgorithmInfo { name: A::NAME.into(), role: A::ROLE, description: A::DESCRIPTION.into(), params }
+fn info<A: Algo>() -> AlgorithmInfo {
+    AlgorithmInfo { name: A::NAME.into(), role: A::ROLE, description: A::DESCRIPTION.into(), params: A::describe() }
+}
+
+/// Every algorithm's name: the registry's, then those offered from outside.
+fn known() -> Vec<&'static str> {
+    NAMES.iter().copied().chain(extension::all().into_iter().map(|e| e.name())).collect()
 }
 
 fn unknown(name: &str) -> EngineError {
-    EngineError::BadArgument(format!("this engine cannot train `{name}` (it knows: {})", NAMES.join(", ")))
+    EngineError::BadArgument(format!("this engine cannot train `{name}` (it knows: {})", known().join(", ")))
 }
 
 impl Algorithm {

@@ -78,7 +78,7 @@ pub struct Nmf {
 
 impl RatingModel for Nmf {
     fn algorithm(&self) -> Algorithm {
-        self.vectors.spec
+        self.vectors.spec.clone()
     }
 
     fn scale(&self) -> Scale {

@@ -5,6 +5,17 @@
 
 use cinema_protocol::{ModelSpec, ParamInfo, Value};
 
+/// What [`params!`] gives a parameter struct: its wire description and the
+/// spec mapping both ways.
+pub trait Params: Sized {
+    /// The parameters as the wire describes them, with their defaults.
+    fn describe() -> Vec<ParamInfo>;
+    /// The typed form of a spec already checked against [`Params::describe`].
+    fn from_checked(spec: &ModelSpec) -> Self;
+    /// Every parameter as the spec names it.
+    fn values(&self) -> Vec<(String, Value)>;
+}
+
 /// A parameter's type: how it is described, read from a checked spec and
 /// written back.
 pub trait Param: Copy {
@@ -72,20 +83,17 @@ macro_rules! params {
             }
         }
 
-        impl $name {
-            /// The parameters as the wire describes them, with their defaults.
-            pub fn describe() -> Vec<cinema_protocol::ParamInfo> {
+        impl $crate::algorithms::params::Params for $name {
+            fn describe() -> Vec<$crate::protocol::ParamInfo> {
                 let d = $name::default();
                 vec![ $( <$ty as $crate::algorithms::params::Param>::info(stringify!($field), d.$field, $min, $max, $help) ),* ]
             }
 
-            /// The typed form of a spec already checked against [`Self::describe`].
-            pub fn from_checked(spec: &cinema_protocol::ModelSpec) -> $name {
+            fn from_checked(spec: &$crate::protocol::ModelSpec) -> $name {
                 $name { $( $field: <$ty as $crate::algorithms::params::Param>::read(spec, stringify!($field)) ),* }
             }
 
-            /// Every parameter as the spec names it.
-            pub fn values(&self) -> Vec<(String, cinema_protocol::Value)> {
+            fn values(&self) -> Vec<(String, $crate::protocol::Value)> {
                 vec![ $( (stringify!($field).to_owned(), <$ty as $crate::algorithms::params::Param>::value(self.$field)) ),* ]
             }
         }

@@ -139,7 +139,7 @@ impl SlopeOne {
 
 impl RatingModel for SlopeOne {
     fn algorithm(&self) -> Algorithm {
-        self.spec
+        self.spec.clone()
     }
 
     fn scale(&self) -> Scale {

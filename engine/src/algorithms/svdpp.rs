@@ -97,7 +97,7 @@ pub struct SvdPp {
 
 impl RatingModel for SvdPp {
     fn algorithm(&self) -> Algorithm {
-        self.vectors.spec
+        self.vectors.spec.clone()
     }
 
     fn scale(&self) -> Scale {

@@ -7,9 +7,10 @@ use anyhow::{Context, Result};
 use cinema_host::{EngineModule, ModuleSource, Runtime};
 
 /// Modules built from `plugins/` and embedded at compile time (see build.rs).
-pub const BUILTIN: [(&str, &[u8]); 2] = [
+pub const BUILTIN: [(&str, &[u8]); 3] = [
     ("cinema-default", include_bytes!(env!("CINEMA_MODULE_DEFAULT"))),
     ("cinema-baseline", include_bytes!(env!("CINEMA_MODULE_BASELINE"))),
+    ("cinema-classic", include_bytes!(env!("CINEMA_MODULE_CLASSIC"))),
 ];
 
 pub const DEFAULT_MODULE: &str = "cinema-default";

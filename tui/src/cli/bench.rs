@@ -161,14 +161,14 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
                 None => dataset.ratings.clone(),
             };
-            Some(measure(env, &dataset, &triples(&train), spec, &args)?)
+            Some(measure(env, &dataset, &triples(&train), &spec, &args)?)
         }
         None => None,
     };
     let mut synthetic = Vec::new();
     for &n in &args.synthetic_ratings {
         let dataset = synthetic::generate(n, args.synthetic_movies, 42);
-        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), spec, &args)?);
+        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), &spec, &args)?);
     }
     let tune = match (&args.tune_grid, &args.dataset) {
         (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, Some(path))?, grid, &args)?),
@@ -306,7 +306,7 @@ fn tune_figures(env: &Env, dataset: &Dataset, grid: &str, args: &Args) -> Result
     })
 }
 
-fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: Algorithm, args: &Args) -> Result<Figures> {
+fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, args: &Args) -> Result<Figures> {
     let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
@@ -461,7 +461,7 @@ fn rate_to_recommendations_ms(
 }
 
 /// The same session code, compiled natively, fed the same requests.
-fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: Algorithm) -> f64 {
+fn native_fit_seconds(dataset: &Dataset, train: &[Triple], spec: &Algorithm) -> f64 {
     let info = EngineInfo { name: "native", version: "", algorithms: cinema_engine::standard_algorithms() };
     let mut session = Session::new(info);
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);

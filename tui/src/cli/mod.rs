@@ -30,7 +30,7 @@ pub struct Cli {
     /// Data directory (default: $CINEMA_HOME, else the platform's data dir).
     #[arg(long, global = true, value_name = "DIR")]
     home: Option<PathBuf>,
-    /// Engine module: a built-in name (cinema-default, cinema-baseline), a module in the
+    /// Engine module: a built-in name (cinema-default, cinema-baseline, cinema-classic), a module in the
     /// data directory's plugins/ folder, or a .wasm file (`cinema plugins list` shows them).
     #[arg(long, global = true, value_name = "NAME|FILE.wasm")]
     plugin: Option<String>,
