@@ -316,7 +316,7 @@ fn a_module_built_outside_the_engine_works_from_the_plugins_folder() {
     assert_eq!(list.as_array().unwrap().len(), 5, "{list:#}");
     // The default module does not know the model: the version is not its to serve.
     let refused = cinema.fails(&["versions", "activate", "1", "--dataset", &data]);
-    assert!(refused.contains("my-classic"), "{refused}");
+    assert!(refused.contains("trained by engine module cinema-classic"), "{refused}");
 }
 
 #[test]
@@ -525,6 +525,24 @@ fn bench_measures_a_synthetic_dataset_of_the_requested_size() {
     assert_eq!(synthetic.len(), 1);
     assert_eq!((synthetic[0]["ratings"].as_u64(), synthetic[0]["movies"].as_u64()), (Some(20_000), Some(500)));
     assert_positive_numbers(&synthetic[0], &BENCH_FIGURES);
+}
+
+/// `--every-model`: each rating model the module offers is fitted with its
+/// defaults and rated with, one figure row per model and dataset.
+#[test]
+fn bench_every_model_times_each_rating_model_the_module_offers() {
+    let cinema = Cinema::new();
+    let args =
+        [&BENCH_ARGS[..], &["--synthetic-ratings", "20000", "--synthetic-movies", "500", "--every-model"]].concat();
+    let report = cinema.json(&args);
+    let models = report["models"].as_array().unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m["algorithm"].as_str().unwrap()).collect();
+    assert_eq!(names, ["svd", "baseline", "svdpp", "knn", "nmf", "slopeone", "blend"], "{report:#}");
+    for m in models {
+        let figures = ["fit_seconds_wasm", "fold_in_ms_p50", "fold_in_ms_p99", "rate_to_recommendations_ms_p99"];
+        assert_positive_numbers(m, &figures);
+        assert!(number(m, "fold_in_ms_p99") <= number(m, "rate_to_recommendations_ms_p99"), "{m:#}");
+    }
 }
 
 // --- errors and usage ---------------------------------------------------------

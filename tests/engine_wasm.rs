@@ -373,7 +373,7 @@ fn knn_in_the_module_fits_u1_answers_similar_explains_exactly_and_round_trips() 
     assert_eq!(done.epochs, 11, "ten baseline sweeps and the neighbour pass");
     let rmse = f64::from(done.validation_rmse.expect("scored on u1.test"));
     // Surprise's KNNBaseline on u1: 0.9359 (0.9204 over u1–u5; shared/peers/surprise_bench.py
-    // --algos knnbaseline): within 0.001 of it, with 500 neighbours kept per movie against all.
+    // --algos knnbaseline): within 0.001 of it, with 1000 neighbours kept per movie against all.
     assert!(rmse < 0.937, "kNN test RMSE on u1: {rmse}");
 
     let movie = |id: u32| ml100k().movie_index(id).expect("in ML-100K");

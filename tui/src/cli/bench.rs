@@ -68,6 +68,23 @@ pub struct Args {
     /// movies (read, match, preview), e.g. 2000.
     #[arg(long, value_name = "N", requires = "dataset")]
     history_rows: Option<usize>,
+    /// Also fit every rating model the module offers, with its defaults,
+    /// once on each measured dataset, and time a rating → fold-in → top 10
+    /// with each (no ranking model: the list is the model's own).
+    #[arg(long)]
+    every_model: bool,
+}
+
+/// One rating model of the module on one dataset (`--every-model`).
+#[derive(Serialize)]
+struct ModelFigures {
+    dataset: String,
+    algorithm: String,
+    fit_seconds_wasm: f64,
+    fold_in_ms_p50: f64,
+    fold_in_ms_p99: f64,
+    rate_to_recommendations_ms_p50: f64,
+    rate_to_recommendations_ms_p99: f64,
 }
 
 /// One search timed with one job and with several.
@@ -142,6 +159,8 @@ struct Report {
     /// Reading, matching and previewing a Letterboxd export of `history_rows` movies.
     history_import_ms: Option<f64>,
     history_rows: Option<usize>,
+    /// Every rating model on every measured dataset (`--every-model`).
+    models: Vec<ModelFigures>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
@@ -154,6 +173,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         Some(path) => startup_ms(env, path, args.startup_runs)?,
         None => Vec::new(),
     };
+    let mut models = Vec::new();
     let main = match &args.dataset {
         Some(path) => {
             let dataset = load_dataset(env, Some(path))?;
@@ -161,6 +181,9 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 Some(dir) => make_splits(&dataset, &Protocol::SplitDir { dir: dir.clone() })?.remove(0).train,
                 None => dataset.ratings.clone(),
             };
+            if args.every_model {
+                models.extend(every_model(env, &dataset, &triples(&train))?);
+            }
             Some(measure(env, &dataset, &triples(&train), &spec, &args)?)
         }
         None => None,
@@ -168,6 +191,9 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     let mut synthetic = Vec::new();
     for &n in &args.synthetic_ratings {
         let dataset = synthetic::generate(n, args.synthetic_movies, 42);
+        if args.every_model {
+            models.extend(every_model(env, &dataset, &triples(&dataset.ratings))?);
+        }
         synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), &spec, &args)?);
     }
     let tune = match (&args.tune_grid, &args.dataset) {
@@ -189,6 +215,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         tune,
         history_import_ms,
         history_rows: args.history_rows,
+        models,
     };
     if env.json {
         return print_json(&report);
@@ -234,6 +261,18 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 f.ranking_fit_seconds_per_iteration_wasm.unwrap_or(f64::NAN)
             );
         }
+    }
+    for m in &report.models {
+        println!(
+            "{} {}: fit {:.2} s in wasm; fold-in p50 {:.3} ms, p99 {:.3} ms; rate→top-10 p50 {:.3} ms, p99 {:.3} ms",
+            m.dataset,
+            m.algorithm,
+            m.fit_seconds_wasm,
+            m.fold_in_ms_p50,
+            m.fold_in_ms_p99,
+            m.rate_to_recommendations_ms_p50,
+            m.rate_to_recommendations_ms_p99
+        );
     }
     if let (Some(ms), Some(rows)) = (report.history_import_ms, report.history_rows) {
         println!("import of a {rows}-row Letterboxd export (read, match, preview): {ms:.1} ms");
@@ -427,17 +466,7 @@ fn rate_to_recommendations_ms(
     if let Some(ranking) = default_ranking(&client, Some(1)) {
         client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
     }
-    let mut yours: Vec<(u32, f32)> = Vec::new();
-    let mut times = Vec::new();
-    for k in 0..200u32 {
-        let movie = (k.wrapping_mul(2_654_435_761) >> 7) % items;
-        yours.retain(|r| r.0 != movie);
-        yours.push((movie, (1 + k % 5) as f32));
-        let started = Instant::now();
-        client.ask(call::FoldIn { user: users, ratings: yours.clone() })?;
-        client.ask(call::Recommend { user: users, n: 10 })?;
-        times.push(started.elapsed());
-    }
+    let (_, mut times) = rate_one_by_one(&mut client, users, items)?;
     match client.build_content(features, CONTENT_NEIGHBOURS) {
         // A module without a content model blends with a content part of 0.
         Err(e) if e.downcast_ref::<cinema_host::Refused>().is_none() => return Err(e),
@@ -458,6 +487,53 @@ fn rate_to_recommendations_ms(
         percentile_ms(&mut moves, 0.50),
         percentile_ms(&mut moves, 0.99),
     ))
+}
+
+/// A new viewer (user `users`) rates 200 movies one at a time; each rating
+/// is folded in and a new top 10 asked for. Returns the fold-ins' times and
+/// the whole round trips'.
+fn rate_one_by_one(client: &mut EngineClient, users: u32, items: u32) -> Result<(Vec<Duration>, Vec<Duration>)> {
+    let mut yours: Vec<(u32, f32)> = Vec::new();
+    let (mut fold_ins, mut rounds) = (Vec::new(), Vec::new());
+    for k in 0..200u32 {
+        let movie = (k.wrapping_mul(2_654_435_761) >> 7) % items;
+        yours.retain(|r| r.0 != movie);
+        yours.push((movie, (1 + k % 5) as f32));
+        let started = Instant::now();
+        client.ask(call::FoldIn { user: users, ratings: yours.clone() })?;
+        fold_ins.push(started.elapsed());
+        client.ask(call::Recommend { user: users, n: 10 })?;
+        rounds.push(started.elapsed());
+    }
+    Ok((fold_ins, rounds))
+}
+
+/// Every rating model the module offers, each with its defaults, fitted
+/// once in a fresh module on `train`, then rated with one by one.
+fn every_model(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<Vec<ModelFigures>> {
+    let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
+    let module = env.module()?;
+    let offered = EngineClient::start(&env.runtime, &module, env.limits)?.hello().algorithms.clone();
+    let rating = offered.iter().filter(|a| a.role == cinema_protocol::Role::Rating);
+    rating
+        .map(|info| {
+            let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
+            client.load(users + 1, items, scale(dataset), train, &[])?;
+            let started = Instant::now();
+            client.train(info.defaults(), |_| std::ops::ControlFlow::Continue(()))?;
+            let fit_seconds_wasm = started.elapsed().as_secs_f64();
+            let (mut fold_ins, mut rounds) = rate_one_by_one(&mut client, users, items)?;
+            Ok(ModelFigures {
+                dataset: dataset.name.clone(),
+                algorithm: info.name.clone(),
+                fit_seconds_wasm,
+                fold_in_ms_p50: percentile_ms(&mut fold_ins, 0.50),
+                fold_in_ms_p99: percentile_ms(&mut fold_ins, 0.99),
+                rate_to_recommendations_ms_p50: percentile_ms(&mut rounds, 0.50),
+                rate_to_recommendations_ms_p99: percentile_ms(&mut rounds, 0.99),
+            })
+        })
+        .collect()
 }
 
 /// The same session code, compiled natively, fed the same requests.
