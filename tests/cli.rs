@@ -910,6 +910,22 @@ fn the_content_part_counts_every_movie_alike_not_only_kept_neighbours() {
     assert!(with_content >= 8, "{with_content} of 20 have a content part: {content:?}");
 }
 
+/// A blend's explanation names its members and their fitted weights, in
+/// JSON and in words.
+#[test]
+fn explaining_a_blend_names_its_members_and_their_weights() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    cinema.json(&["train", "--dataset", &data, "--algo", "blend", "--ranking", "none"]);
+    let movie = ids(&cinema.json(&["recommend", "--dataset", &data, "--user", "1", "-n", "1"]))[0].to_string();
+    let why = cinema.json(&["explain", "--dataset", &data, "--user", "1", "--movie", &movie]);
+    let names: Vec<&str> = why["parts"].as_array().unwrap().iter().map(|p| p[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["svdpp", "knn", "svd"], "{why:#}");
+    let output = cinema.command(&["explain", "--dataset", &data, "--user", "1", "--movie", &movie]).assert().success();
+    let text = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    assert!(text.contains("These stars are a blend: svdpp × "), "{text}");
+}
+
 /// Every movie of user 1's top 10 is explained with all four reason types,
 /// each with content; the movies named are ones user 1 rated.
 #[test]

@@ -443,6 +443,7 @@ fn slopeone_in_the_module_fits_u1_counts_a_new_rating_at_once_and_explains_exact
     );
     let refused = client.ask(call::Similar { item: 49, n: 5 }).unwrap_err();
     assert!(refused.to_string().contains("slopeone has no movie vectors"), "{refused:#}");
+    assert!(client.ask(call::Parts {}).unwrap().is_empty(), "a model of one piece");
 }
 
 /// The fitted blend through the real module on u1: below the 0.912
@@ -467,6 +468,12 @@ fn blend_in_the_module_fits_u1_below_its_members_and_comes_back_from_its_bytes()
     assert!(!stars.exact || (stars.total - stars.model).abs() < 1e-3, "{stars:?}");
     let similar = client.ask(call::Similar { item: 49, n: 5 }).unwrap();
     assert_eq!(similar.len(), 5, "{similar:?}");
+    // Its members and their fitted weights, what the explanation shows.
+    let parts = client.ask(call::Parts {}).unwrap();
+    let names: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(names, ["svdpp", "knn", "svd"]);
+    let sum: f32 = parts.iter().map(|p| p.1).sum();
+    assert!((0.8..1.2).contains(&sum) && parts.iter().all(|p| p.1.is_finite()), "{parts:?}");
     round_trip(&mut client);
 }
 

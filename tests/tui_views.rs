@@ -1384,7 +1384,7 @@ fn the_explanation_panel_adds_up_80x24() {
     let movie = app.recs[0].item;
     let explaining = app.insight.explaining.as_ref().expect("the panel is open");
     assert_eq!(explaining.movie, movie);
-    let e = explaining.answer.as_ref().unwrap().as_ref().unwrap();
+    let e = &explaining.answer.as_ref().unwrap().as_ref().unwrap().explanation;
     // Your vector is a fold-in of these five ratings: the parts are exact.
     assert!(e.stars.exact && (e.stars.total - e.stars.model).abs() < 1e-3, "{:?}", e.stars);
     assert_eq!(e.stars.contributions.len(), 5);

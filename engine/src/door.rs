@@ -60,6 +60,12 @@ pub trait RatingModel: Send {
         None
     }
 
+    /// The models this one is made of, by algorithm name, each with its
+    /// weight (a blend's members); empty for a model of one piece.
+    fn parts(&self) -> Vec<(String, f32)> {
+        Vec::new()
+    }
+
     /// The vectors, by value: what a ranking model hands over when it
     /// finishes (a ranking model must have them).
     fn into_vectors(self: Box<Self>) -> Option<Model> {

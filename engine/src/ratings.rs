@@ -109,6 +109,20 @@ impl RatingMatrix {
         self.len() == 0
     }
 
+    /// What a pass comparing movie `i` with every movie its raters rated
+    /// visits: Σ over i's raters of their ratings. A neighbourhood model's
+    /// steps count this, not i's ratings, so a step's time follows its budget
+    /// whether i's raters rated ten movies or ten thousand.
+    pub fn co_ratings(&self, i: u32) -> u64 {
+        self.by_item.row(i as usize).0.iter().map(|&u| self.by_user.row_len(u as usize) as u64).sum()
+    }
+
+    /// [`RatingMatrix::co_ratings`] of every movie: Σ over users of their
+    /// ratings squared.
+    pub fn co_ratings_total(&self) -> u64 {
+        (0..self.by_user.rows()).map(|u| (self.by_user.row_len(u) as u64).pow(2)).sum()
+    }
+
     /// `(user, item, rating)` in user order.
     pub fn iter(&self) -> impl Iterator<Item = Triple> + '_ {
         (0..self.by_user.rows()).flat_map(move |u| {

@@ -405,6 +405,7 @@ impl Session {
                 model.check_item(item)?;
                 Reply::Explanation(self.explain(user, item, weight)?)
             }
+            Request::Parts => Reply::Parts(self.model()?.parts()),
         })
     }
 

@@ -128,6 +128,10 @@ calls! {
     /// Why `item` is recommended to `user` and why it is predicted its
     /// stars, with the hybrid parts under `weight`.
     Explain { user: u32, item: u32, weight: f32 } => Explanation(Explanation);
+    /// The models the rating model is made of, by algorithm name, each with
+    /// its weight (a blend's members); empty for a model of one piece.
+    /// `BadState` without a rating model.
+    Parts => Parts(Vec<(String, f32)>);
 }
 
 /// Which part of a movie's description a content term comes from.
@@ -342,6 +346,7 @@ pub enum Reply {
     ContentBuilt(ContentStats),
     Hybrid(Vec<HybridScored>),
     Explanation(Explanation),
+    Parts(Vec<(String, f32)>),
 }
 
 impl Request {
@@ -370,6 +375,7 @@ impl Reply {
             Reply::ContentBuilt(_) => "ContentBuilt",
             Reply::Hybrid(_) => "Hybrid",
             Reply::Explanation(_) => "Explanation",
+            Reply::Parts(_) => "Parts",
         }
     }
 

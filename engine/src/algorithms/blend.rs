@@ -67,6 +67,8 @@ impl Algo for BlendParams {
             member: 0,
             epoch: 0,
             fit: Some(first),
+            inner_done: 0,
+            reported: 0,
         }))
     }
 
@@ -169,6 +171,10 @@ impl RatingModel for Blend {
         decomposition(baseline, parts, self.score(viewer.user, item), exact)
     }
 
+    fn parts(&self) -> Vec<(String, f32)> {
+        self.members.iter().zip(&self.weights[1..]).map(|(m, &w)| (m.algorithm().name().to_owned(), w)).collect()
+    }
+
     /// A member's own neighbours, when one has them.
     fn neighbours(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
         self.members.iter().find_map(|m| m.neighbours(item, n))
@@ -200,6 +206,10 @@ struct Fitting {
     member: usize,
     epoch: u32,
     fit: Option<Box<dyn Fit>>,
+    /// The member's work in its epoch under way, and how much of the
+    /// blend's epoch (in ratings) has been reported for it.
+    inner_done: u64,
+    reported: u64,
 }
 
 impl Fit for Fitting {
@@ -207,16 +217,27 @@ impl Fit for Fitting {
         let spec = &members()[self.member];
         let on = self.part.as_ref().unwrap_or(data);
         let fit = self.fit.as_mut().expect("a member is fitted until the blend finishes");
-        let inner = fit.step(on, budget);
-        // In the blend's units: a member's epoch is one of the blend's.
-        let work = inner.work.saturating_mul(data.len() as u64) / fit.per_epoch(on).max(1);
-        if inner.epoch_done {
+        // In the blend's units (ratings) a member's epoch is one of the
+        // blend's; a member step is asked at least one blend unit's worth of
+        // its own, so every step moves the blend on.
+        let (len, inner_epoch) = (data.len() as u64, fit.per_epoch(on).max(1));
+        let inner = fit.step(on, budget.max(inner_epoch.div_ceil(len.max(1))));
+        self.inner_done += inner.work;
+        let work = if inner.epoch_done {
             self.epoch += 1;
-        }
+            let rest = len - self.reported;
+            (self.inner_done, self.reported) = (0, 0);
+            rest
+        } else {
+            let reached = (u128::from(self.inner_done) * u128::from(len) / u128::from(inner_epoch)) as u64;
+            let moved = reached - self.reported;
+            self.reported = reached;
+            moved
+        };
         if self.epoch == spec.epochs() {
             self.next_member(data);
         }
-        Step { work: work.min(data.len() as u64), epoch_done: inner.epoch_done, squared_error: None }
+        Step { work, epoch_done: inner.epoch_done, squared_error: None }
     }
 
     fn per_epoch(&self, data: &RatingMatrix) -> u64 {

@@ -223,15 +223,17 @@ struct Fitting {
 impl Fit for Fitting {
     fn step(&mut self, data: &RatingMatrix, budget: u64) -> Step {
         if self.sweeps < self.p.baseline_epochs {
+            // A sweep is one short step, an epoch's worth of units. Its
+            // error is the baseline's, not kNN's: none is reported.
             self.sweeps += 1;
-            let squared_error = als_sweep(&mut self.model.base, data, self.p.reg_user, self.p.reg_item);
-            return Step { work: data.len() as u64, epoch_done: true, squared_error: Some(squared_error) };
+            als_sweep(&mut self.model.base, data, self.p.reg_user, self.p.reg_item);
+            return Step { work: self.per_epoch(data), epoch_done: true, squared_error: None };
         }
-        // Movies in order, until their ratings add up to the budget.
+        // Movies in order, until their co-ratings add up to the budget.
         let mut work = 0u64;
         while work < budget.max(1) && self.model.offsets.len() <= data.items as usize {
             let i = self.model.offsets.len() as u32 - 1;
-            work += data.by_item.row_len(i as usize) as u64;
+            work += data.co_ratings(i);
             let top = self.sums.neighbours(&self.model, data, i, &self.p);
             for (j, s) in top {
                 self.model.near.push(j);
@@ -243,8 +245,10 @@ impl Fit for Fitting {
         Step { work, epoch_done, squared_error: None }
     }
 
+    /// In co-ratings (see [`RatingMatrix::co_ratings`]): what the neighbour
+    /// pass visits.
     fn per_epoch(&self, data: &RatingMatrix) -> u64 {
-        data.len() as u64
+        data.co_ratings_total()
     }
 
     fn model(&self) -> &dyn RatingModel {

@@ -215,7 +215,7 @@ impl Fit for Fitting {
         let mut work = 0u64;
         while work < budget.max(1) && self.next < data.items {
             let i = self.next;
-            work += data.by_item.row_len(i as usize) as u64;
+            work += data.co_ratings(i);
             self.visit(data, i);
             self.next += 1;
         }
@@ -226,8 +226,9 @@ impl Fit for Fitting {
         Step { work, epoch_done, squared_error: None }
     }
 
+    /// In co-ratings (see [`RatingMatrix::co_ratings`]).
     fn per_epoch(&self, data: &RatingMatrix) -> u64 {
-        data.len() as u64
+        data.co_ratings_total()
     }
 
     fn model(&self) -> &dyn RatingModel {

@@ -46,6 +46,7 @@ impl Target for Protocol {
             Request::RecommendHybrid { user: 1, n: 3, weight: 0.6 },
             Request::Explain { user: 1, item: 2, weight: 0.6 },
             Request::SimilarContent { item: 0, n: 2 },
+            Request::Parts,
             Request::ExportModel,
         ];
         let content = [
@@ -233,6 +234,7 @@ mod tests {
             "ContentBuilt",
             "Hybrid",
             "Explanation",
+            "Parts",
         ];
         for kind in kinds {
             assert!(features.iter().any(|f| f.ends_with(&format!("→ {kind}"))), "no seed gets {kind}: {features:#?}");

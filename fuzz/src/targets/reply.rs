@@ -74,7 +74,7 @@ const USERS: u32 = 2;
 const ITEMS: u32 = 3;
 const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
 
-const CALLS: [(&str, Call); 12] = [
+const CALLS: [(&str, Call); 13] = [
     ("predict", |c| {
         let predictions = c.predict(&[(0, 1), (1, 2)])?;
         assert_eq!(predictions.len(), 2, "one prediction per pair");
@@ -124,6 +124,11 @@ const CALLS: [(&str, Call); 12] = [
         let stats = c.build_content(&[Features { item: 1, terms: vec![(0, Field::Genre)] }], 2)?;
         assert!(stats.items <= ITEMS && stats.pairs <= u64::from(stats.items) * 2, "{stats:?}");
         Ok("content")
+    }),
+    ("parts", |c| {
+        let parts = c.ask(call::Parts {})?;
+        assert!(parts.iter().all(|(name, w)| !name.is_empty() && w.is_finite()), "{parts:?}");
+        Ok("parts")
     }),
 ];
 
@@ -215,6 +220,10 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
             pairs: u64::from(index(pick / 6)),
             bytes: 0,
         }),
+        "parts" => {
+            const NAMES: [&str; 4] = ["svdpp", "", "\u{1b}[2J", "knn"];
+            Reply::Parts((0..len).map(|k| (NAMES[(usize::from(pick) + k) % NAMES.len()].to_owned(), real())).collect())
+        }
         _ => Reply::Ok,
     }
 }
@@ -276,6 +285,7 @@ impl Target for ReplyPath {
             ),
             ("content", Reply::ContentBuilt(ContentStats { items: 1, terms: 1, pairs: 0, bytes: 64 })),
             ("explain", Reply::Explanation(honest_explanation())),
+            ("parts", Reply::Parts(vec![("svdpp".into(), 0.6), ("knn".into(), 0.4)])),
             ("predict", Reply::Error { kind: ErrorKind::BadState, message: "no model".into() }),
         ];
         let call = |name| CALLS.iter().position(|(n, _)| *n == name).expect("a call of that name") as u8;

@@ -138,6 +138,12 @@ impl Checked for call::ExportModel {
     }
 }
 
+impl Checked for call::Parts {
+    fn check(&self, parts: &Vec<(String, f32)>, _: &Sent) -> Rule {
+        self::parts(parts)
+    }
+}
+
 impl Checked for call::Similar {
     fn check(&self, r: &Vec<(u32, f32)>, sent: &Sent) -> Rule {
         neighbours(r, self.item, self.n, sent)
@@ -253,6 +259,18 @@ pub fn neighbours(r: &[(u32, f32)], item: u32, n: u32, sent: &Sent) -> Rule {
         Some(s) => Err(format!("similarity {} for movie index {}, not a cosine", s.1, s.0)),
         None => rule(r.windows(2).all(|w| w[0].1 >= w[1].1), || "a list that is not most similar first".into()),
     }
+}
+
+/// Named parts of a model: a handful, each name a short line of text (it is
+/// shown), each weight a number.
+pub fn parts(parts: &[(String, f32)]) -> Rule {
+    rule(parts.len() <= MAX_ALGORITHMS, || format!("{} parts (at most {MAX_ALGORITHMS})", parts.len()))?;
+    for (name, weight) in parts {
+        let plain = !name.is_empty() && name.len() <= MAX_NAME && !name.chars().any(char::is_control);
+        rule(plain, || format!("a part named {name:?}"))?;
+        rule(weight.is_finite(), || format!("weight {weight} for part `{name}`"))?;
+    }
+    Ok(())
 }
 
 /// A content model of the movies sent, no larger than its neighbour lists allow.
@@ -414,6 +432,16 @@ mod tests {
         assert!(neighbours(&[(4, 0.9), (5, 0.2)], 3, 5, &sent()).is_ok());
         assert!(neighbours(&[(3, 0.9)], 3, 5, &sent()).unwrap_err().contains("similar to itself"));
         assert!(neighbours(&[(4, 7.0)], 3, 5, &sent()).unwrap_err().contains("not a cosine"));
+    }
+
+    /// A blend's members are shown by name: no escape sequence, no NaN.
+    #[test]
+    fn parts_are_plain_names_with_numbers() {
+        assert!(parts(&[("svdpp".into(), 0.5), ("knn".into(), 0.3)]).is_ok());
+        assert!(parts(&[("\u{1b}[2Jsvd".into(), 0.5)]).unwrap_err().starts_with("a part named"));
+        assert!(parts(&[(String::new(), 0.5)]).is_err());
+        assert_eq!(parts(&[("svd".into(), f32::NAN)]).unwrap_err(), "weight NaN for part `svd`");
+        assert!(parts(&vec![("svd".into(), 1.0); MAX_ALGORITHMS + 1]).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::rate::find_movie;
 use super::recommend::{ViewerArgs, check_weight};
 use super::{Env, load_dataset, open_recommender, print_json};
-use crate::recommender::why::{Reason, Why};
+use crate::recommender::why::{Reason, Why, parts_sentence};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,6 +36,9 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         return print_json(&why);
     }
     println!("{}: predicted {:.2}, confidence {:.2}", why.movie_title, why.predicted_rating, why.confidence);
+    if !why.parts.is_empty() {
+        println!("  {}", parts_sentence(&why.parts));
+    }
     for reason in &why.reasons {
         let description = match reason {
             Reason::SimilarMovies { description, .. }

@@ -3,12 +3,12 @@
 //! Every answer is worked out on the engine thread and comes back through
 //! the panel's own sink; without one (snapshot tests) it is waited for.
 
-use cinema_protocol::{Explanation, HybridScored};
+use cinema_protocol::HybridScored;
 
 use super::context::{Cx, deliver};
 use super::toast::Level;
 use super::work::Sink;
-use crate::recommender::{Alike, Ask};
+use crate::recommender::{Alike, Ask, Explained};
 
 /// Similar movies the detail view asks for, each way.
 const ALIKE: u32 = 10;
@@ -19,7 +19,7 @@ pub const IMPACT_TOP: u32 = 5;
 /// An engine answer for this part of the app.
 pub enum Answer {
     Alike(u32, Result<Alike, String>),
-    Explained(u32, Result<Explanation, String>),
+    Explained(u32, Result<Explained, String>),
     Impact(Result<Vec<Vec<HybridScored>>, String>),
 }
 
@@ -27,7 +27,7 @@ pub enum Answer {
 pub struct Explaining {
     pub movie: u32,
     /// `None` while the engine works it out.
-    pub answer: Option<Result<Explanation, String>>,
+    pub answer: Option<Result<Explained, String>>,
     pub scroll: usize,
 }
 

@@ -62,6 +62,14 @@ pub enum SimilarBy {
     Cf,
 }
 
+/// An explanation, and the models the rating model is made of with their
+/// weights (a blend's members; empty for a model of one piece).
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub explanation: Explanation,
+    pub parts: Vec<(String, f32)>,
+}
+
 /// Movies like one movie, both ways.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Alike {
@@ -284,9 +292,18 @@ impl Recommender {
         })
     }
 
-    /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`.
-    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Ask<Explanation> {
-        self.engine.ask(move |c| c.ask(call::Explain { user, item: movie, weight }))
+    /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`,
+    /// and what the rating model is made of.
+    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Ask<Explained> {
+        self.engine.ask(move |c| {
+            let explanation = c.ask(call::Explain { user, item: movie, weight })?;
+            // A module written before `Parts` refuses it: a model of one piece.
+            let parts = match c.ask(call::Parts {}) {
+                Err(e) if !cinema_host::is_fault(&e) => Vec::new(),
+                other => other?,
+            };
+            Ok(Explained { explanation, parts })
+        })
     }
 
     /// The top `n` at each weight of `weights`.

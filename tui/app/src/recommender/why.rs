@@ -4,6 +4,8 @@
 
 use cinema_protocol::{Decomposition, Explanation};
 use cinema_store::dataset::Dataset;
+
+use super::Explained;
 use cinema_store::history::titles::display;
 use serde::Serialize;
 
@@ -31,6 +33,9 @@ pub struct Why {
     pub exact: bool,
     /// The ranking model's score taken apart the same way, when one ranks the list.
     pub ranking: Option<Ranking>,
+    /// The models the rating model is made of, by name, with their weights
+    /// (a blend's members); empty for a model of one piece.
+    pub parts: Vec<(String, f32)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +88,8 @@ pub struct Neighbour {
 
 impl Why {
     /// `e` in words; `weight` is the hybrid weight it was asked under.
-    pub fn new(e: &Explanation, dataset: &Dataset, weight: f32) -> Why {
+    pub fn new(explained: &Explained, dataset: &Dataset, weight: f32) -> Why {
+        let e = &explained.explanation;
         let movie = &dataset.movies[e.item as usize];
         let stars = named(&e.stars, dataset);
         let (genres, parts): (Vec<String>, Vec<f32>) =
@@ -119,6 +125,7 @@ impl Why {
             baseline: e.stars.baseline,
             contributions_sum: e.stars.total - e.stars.baseline,
             exact: e.stars.exact,
+            parts: explained.parts.clone(),
             ranking: e.rank.as_ref().map(|r| Ranking {
                 score: r.model,
                 contributions_sum: r.total - r.baseline,
@@ -201,6 +208,13 @@ fn genre_sentence(e: &Explanation, genres: &[String], parts: &[f32]) -> String {
         e.genre_match * 100.0,
         e.liked,
     )
+}
+
+/// The models a rating model is made of, in words: "These stars are a blend:
+/// svdpp × 0.46, knn × 0.31 and svd × 0.23".
+pub fn parts_sentence(parts: &[(String, f32)]) -> String {
+    let members: Vec<String> = parts.iter().map(|(name, weight)| format!("{name} × {weight:.2}")).collect();
+    format!("These stars are a blend: {}", join(&members))
 }
 
 /// How the list score comes from its two parts, and how CF's part relates
@@ -293,8 +307,12 @@ mod tests {
 
     #[test]
     fn reasons_name_movies_and_users_in_peoples_words() {
-        let why = Why::new(&explanation(), &dataset(), 0.8);
+        let parts = vec![("svdpp".to_owned(), 0.6)];
+        let why = Why::new(&Explained { explanation: explanation(), parts: parts.clone() }, &dataset(), 0.8);
         assert_eq!((why.movie_id, why.movie_title.as_str()), (10, "The Godfather"));
+        assert_eq!(why.parts, parts);
+        let blend = [("svdpp".to_owned(), 0.46), ("knn".to_owned(), 0.31), ("svd".to_owned(), 0.234)];
+        assert_eq!(parts_sentence(&blend), "These stars are a blend: svdpp × 0.46, knn × 0.31 and svd × 0.23");
         assert_eq!(why.contributions_sum, 0.5);
         let Reason::SimilarMovies { description, movies } = &why.reasons[0] else { panic!() };
         assert_eq!(description, "Because you liked Brazil (5); despite Brazil (1)");

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::centered;
-use crate::recommender::why::{Contribution, Reason, Why};
+use crate::recommender::why::{Contribution, Reason, Why, parts_sentence};
 use crate::ui::format::{fit, title_year};
 use crate::ui::insight::Explaining;
 use crate::ui::state::App;
@@ -53,6 +53,9 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
     };
     lines.push(Line::default());
     lines.push(Line::styled(stars_head, t.header()));
+    if !why.parts.is_empty() {
+        lines.push(Line::styled(format!(" {}", parts_sentence(&why.parts)), t.dim()));
+    }
     lines.push(amount(t, "everyone's mean and the movie's bias", why.baseline, None, width));
     let largest = why.movies().iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
     lines.extend(contributions(t, why.movies(), why.contributions_sum, largest, width));
