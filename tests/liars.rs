@@ -90,7 +90,7 @@ const CF_ALONE: &[&str] = &["--hybrid", "1"];
 
 /// Each lie, the request it corrupts, the rule the host must name, and the
 /// command that makes the request (after `--dataset ML-100K`).
-const LIES: [(u8, &str, &str, &str, &[&str]); 11] = [
+const LIES: [(u8, &str, &str, &str, &[&str]); 12] = [
     (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", CF_ALONE),
     (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
     (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
@@ -102,6 +102,7 @@ const LIES: [(u8, &str, &str, &str, &[&str]); 11] = [
     (9, "explanation-of-another-movie", "Explain", "an explanation of movie index", &["--movie", "7"]),
     (10, "content-too-many-pairs", "BuildContent", "neighbour pairs (at most", &[]),
     (11, "wrong-kind", "Index", "Ok where Indexed was expected", &[]),
+    (12, "parts-with-escape", "Parts", "a part named", &["--movie", "7"]),
 ];
 
 #[test]
@@ -121,7 +122,7 @@ fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_car
         let path = liar(modules.path(), mode, name);
         // Explaining is its own command; every other lie is told to `recommend`.
         let asked = match request {
-            "Explain" => &explain[..],
+            "Explain" | "Parts" => &explain[..],
             _ => &recommend[..],
         };
         let run = cinema(home.path(), &[&["--plugin", &path.display().to_string()][..], asked, extra].concat());

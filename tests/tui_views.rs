@@ -1079,6 +1079,35 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
     }
 }
 
+/// A blend trained in the Lab: when it finishes the Lab shows its members'
+/// fitted weights, and its row in Versions names them.
+#[test]
+fn lab_trains_a_blend_and_shows_its_fitted_weights() {
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    press(&mut app, KeyCode::Char('t'));
+    app.lab.form.selected = 0;
+    for _ in 0..10 {
+        if screen(&app, 80, 24).contains("◂ blend ▸") {
+            break;
+        }
+        press(&mut app, KeyCode::Right);
+    }
+    assert!(screen(&app, 80, 24).contains("◂ blend ▸"), "the Lab offers the blend");
+    press(&mut app, KeyCode::Enter);
+    finish_lab(&mut app, &rx, &[]);
+    let finished = app.lab.finished.as_ref().expect("the run finished");
+    let names: Vec<&str> = finished.meta.parts.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(names, ["svdpp", "knn", "svd"]);
+    let id = finished.meta.id;
+    app.toast = None;
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("fitted weights: svdpp × "), "{s}");
+    press(&mut app, KeyCode::Char('v'));
+    let s = screen(&app, 120, 40);
+    assert!(row_of(&s, &format!("v{id}")).contains("svdpp × "), "{s}");
+}
+
 /// The whole Lab on real data: train through the worker, answer keys while
 /// it trains, score on held-out ratings, save and serve the new version;
 /// then the quality view, the versions list, a comparison and a rollback.

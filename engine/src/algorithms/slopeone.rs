@@ -5,9 +5,12 @@
 //!
 //! Sparse: each movie keeps the `keep` movies it shares most raters with,
 //! and a pair kept by either movie is kept by both, so a prediction reads
-//! the same pairs from either side. One pass over the movies fits it; your
-//! ratings are the model's row for you, so a rating you add counts at once,
-//! and a prediction is exactly your mean plus each movie's part.
+//! the same pairs from either side. One pass over the movies fits it, each
+//! step a few movies: a movie's list is the pairs it kept (laid out as it
+//! is visited) and those kept by others (appended as they are visited), so
+//! no step lays out every pair at the end. Your ratings are the model's row
+//! for you, so a rating you add counts at once, and a prediction is exactly
+//! your mean plus each movie's part.
 
 use cinema_protocol::{Decomposition, Role, Scale};
 use serde::{Deserialize, Serialize};
@@ -44,6 +47,7 @@ impl Algo for SlopeOneParams {
                 items.iter().copied().zip(values.iter().copied()).collect()
             })
             .collect();
+        let items = data.items as usize;
         let model = SlopeOne {
             spec: Algorithm::SlopeOne(self),
             scale,
@@ -51,11 +55,11 @@ impl Algo for SlopeOneParams {
             global_mean: data.global_mean,
             means: ratings.iter().map(|row| mean(row, data.global_mean)).collect(),
             ratings,
-            offsets: vec![0; data.items as usize + 1],
-            pairs: Vec::new(),
+            offsets: vec![0],
+            own: Vec::new(),
+            others: vec![Vec::new(); items],
         };
-        let items = data.items as usize;
-        Ok(Box::new(Fitting { model, keep: self.keep, next: 0, kept: Vec::new(), sums: vec![(0.0, 0); items] }))
+        Ok(Box::new(Fitting { model, keep: self.keep, sums: vec![(0.0, 0); items] }))
     }
 
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
@@ -83,9 +87,13 @@ pub struct SlopeOne {
     /// Each user's ratings by movie, and their mean (the global mean for none).
     ratings: Vec<Vec<(u32, f32)>>,
     means: Vec<f32>,
-    /// Movie i's pairs are `pairs[offsets[i]..offsets[i + 1]]`, by other movie.
+    /// The pairs movie i kept are `own[offsets[i]..offsets[i + 1]]`, by
+    /// other movie (movies not yet visited have none) …
     offsets: Vec<u32>,
-    pairs: Vec<Pair>,
+    own: Vec<Pair>,
+    /// … and `others[i]` those other movies kept and i did not, by other
+    /// movie (they are visited in order): together, i's pairs, each once.
+    others: Vec<Vec<Pair>>,
 }
 
 fn mean(row: &[(u32, f32)], otherwise: f32) -> f32 {
@@ -93,19 +101,33 @@ fn mean(row: &[(u32, f32)], otherwise: f32) -> f32 {
 }
 
 impl SlopeOne {
-    fn pairs_of(&self, i: u32) -> &[Pair] {
-        &self.pairs[self.offsets[i as usize] as usize..self.offsets[i as usize + 1] as usize]
+    /// The pairs movie i kept (empty until it is visited).
+    fn own_of(&self, i: u32) -> &[Pair] {
+        match (self.offsets.get(i as usize), self.offsets.get(i as usize + 1)) {
+            (Some(&from), Some(&to)) => &self.own[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+
+    /// Every pair of movie i, each once: those it kept, then those others kept.
+    fn pairs_of(&self, i: u32) -> impl Iterator<Item = &Pair> {
+        self.own_of(i).iter().chain(&self.others[i as usize])
+    }
+
+    fn pair(&self, i: u32, j: u32) -> Option<&Pair> {
+        let find = |pairs: &[Pair]| pairs.binary_search_by_key(&j, |p| p.other).ok();
+        let (own, others) = (self.own_of(i), &self.others[i as usize]);
+        find(own).map(|at| &own[at]).or_else(|| find(others).map(|at| &others[at]))
     }
 
     /// `(movie, rating, weight, dev + rating)` for each movie `u` rated that
     /// shares raters with `i`.
     fn terms(&self, u: u32, i: u32) -> Vec<(u32, f32, f32, f32)> {
         let row = &self.ratings[u as usize];
-        let pairs = self.pairs_of(i);
         row.iter()
             .filter_map(|&(j, r)| {
-                let at = pairs.binary_search_by_key(&j, |p| p.other).ok()?;
-                Some((j, r, pairs[at].common as f32, pairs[at].deviation + r))
+                let p = self.pair(i, j)?;
+                Some((j, r, p.common as f32, p.deviation + r))
             })
             .collect()
     }
@@ -116,12 +138,15 @@ impl SlopeOne {
         if self.offsets.len() != n + 1
             || self.offsets[0] != 0
             || self.offsets.windows(2).any(|w| w[0] > w[1])
-            || self.offsets[n] as usize != self.pairs.len()
+            || self.offsets[n] as usize != self.own.len()
+            || self.others.len() != n
         {
             return bad("the pair lists are malformed");
         }
-        let sorted = (0..self.items).all(|i| self.pairs_of(i).windows(2).all(|w| w[0].other < w[1].other));
-        if !sorted || self.pairs.iter().any(|p| p.other >= self.items || !p.deviation.is_finite() || p.common == 0) {
+        let sorted = |pairs: &[Pair]| pairs.windows(2).all(|w| w[0].other < w[1].other);
+        let sound = |p: &Pair| p.other < self.items && p.deviation.is_finite() && p.common > 0;
+        let lists = (0..self.items).flat_map(|i| [self.own_of(i), &self.others[i as usize][..]]);
+        if !lists.clone().all(sorted) || !lists.flatten().all(sound) {
             return bad("a pair is out of range or not a number");
         }
         let row_ok = |row: &Vec<(u32, f32)>| {
@@ -201,29 +226,23 @@ impl RatingModel for SlopeOne {
 struct Fitting {
     model: SlopeOne,
     keep: u32,
-    /// The next movie whose pairs are found.
-    next: u32,
-    /// `(i, j, dev_ij, c_ij)` kept by the movies visited so far.
-    kept: Vec<(u32, u32, f32, u32)>,
     /// Per other movie: Σ (r_ui − r_uj) and the raters in common, for the
     /// movie being visited.
     sums: Vec<(f32, u32)>,
 }
 
 impl Fit for Fitting {
+    /// Movies in order (the next is the one past those laid out), until
+    /// their co-ratings add up to the budget.
     fn step(&mut self, data: &RatingMatrix, budget: u64) -> Step {
         let mut work = 0u64;
-        while work < budget.max(1) && self.next < data.items {
-            let i = self.next;
+        let next = |f: &Fitting| f.model.offsets.len() as u32 - 1;
+        while work < budget.max(1) && next(self) < data.items {
+            let i = next(self);
             work += data.co_ratings(i);
             self.visit(data, i);
-            self.next += 1;
         }
-        let epoch_done = self.next == data.items;
-        if epoch_done {
-            self.model.set_pairs(std::mem::take(&mut self.kept));
-        }
-        Step { work, epoch_done, squared_error: None }
+        Step { work, epoch_done: next(self) == data.items, squared_error: None }
     }
 
     /// In co-ratings (see [`RatingMatrix::co_ratings`]).
@@ -266,34 +285,25 @@ impl Fitting {
             // Most raters in common first; ties by the lower movie number.
             top.push(j, self.sums[j as usize].1 as f32 - j as f32 / (data.items as f32 + 1.0));
         }
-        for (j, _) in top.into_sorted() {
+        let mut kept: Vec<u32> = top.into_sorted().into_iter().map(|(j, _)| j).collect();
+        kept.sort_unstable();
+        let model = &mut self.model;
+        for j in kept {
+            // A movie visited before that kept i holds the pair already (and
+            // i has it among its others).
+            if j < i && model.own_of(j).binary_search_by_key(&i, |p| p.other).is_ok() {
+                continue;
+            }
             let (sum, common) = self.sums[j as usize];
-            self.kept.push((i, j, sum / common as f32, common));
+            let deviation = sum / common as f32;
+            model.own.push(Pair { other: j, deviation, common });
+            // dev_ji = −dev_ij; i grows, so j's others stay in order.
+            model.others[j as usize].push(Pair { other: i, deviation: -deviation, common });
         }
+        model.offsets.push(model.own.len() as u32);
         for j in touched {
             self.sums[j as usize] = (0.0, 0);
         }
-    }
-}
-
-impl SlopeOne {
-    /// Lays the kept pairs out by movie, each pair under both of its movies.
-    fn set_pairs(&mut self, kept: Vec<(u32, u32, f32, u32)>) {
-        let mut both: Vec<(u32, Pair)> = Vec::with_capacity(2 * kept.len());
-        for (i, j, deviation, common) in kept {
-            both.push((i, Pair { other: j, deviation, common }));
-            both.push((j, Pair { other: i, deviation: -deviation, common }));
-        }
-        both.sort_unstable_by_key(|(i, p)| (*i, p.other));
-        both.dedup_by_key(|(i, p)| (*i, p.other));
-        self.offsets = vec![0; self.items as usize + 1];
-        for (i, _) in &both {
-            self.offsets[*i as usize + 1] += 1;
-        }
-        for i in 0..self.items as usize {
-            self.offsets[i + 1] += self.offsets[i];
-        }
-        self.pairs = both.into_iter().map(|(_, p)| p).collect();
     }
 }
 
@@ -336,7 +346,7 @@ mod tests {
         let back = SlopeOneParams::decode(&model.encode()).unwrap();
         assert_eq!(back.scores(1), row);
         let mut broken: SlopeOne = postcard::from_bytes(&model.encode()).unwrap();
-        broken.pairs[0].other = 7;
+        broken.own[0].other = 7;
         assert!(SlopeOneParams::decode(&postcard::to_stdvec(&broken).unwrap()).is_err());
     }
 }

@@ -87,6 +87,8 @@ pub fn lie(mode: u8, request: &Request, reply: &mut Reply) {
         }
         (9, Reply::Explanation(e)) => e.item += 1,
         (10, Reply::ContentBuilt(stats)) => stats.pairs = u64::MAX,
+        // A part whose name would clear the terminal it is shown on.
+        (12, Reply::Parts(parts)) => parts.push(("\u{1b}[2J".into(), 1.0)),
         // Every request after the handshake that is not answered by `Ok` is.
         (11, reply) if request.reply_name() != "Ok" && !matches!(request, Request::Hello) => *reply = Reply::Ok,
         _ => {}

@@ -517,10 +517,13 @@ fn every_model(env: &Env, dataset: &Dataset, train: &[Triple]) -> Result<Vec<Mod
     let rating = offered.iter().filter(|a| a.role == cinema_protocol::Role::Rating);
     rating
         .map(|info| {
+            eprintln!("bench: {} on {} …", info.name, dataset.name);
             let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
             client.load(users + 1, items, scale(dataset), train, &[])?;
             let started = Instant::now();
-            client.train(info.defaults(), |_| std::ops::ControlFlow::Continue(()))?;
+            client
+                .train(info.defaults(), |_| std::ops::ControlFlow::Continue(()))
+                .with_context(|| format!("fitting {} on {}", info.name, dataset.name))?;
             let fit_seconds_wasm = started.elapsed().as_secs_f64();
             let (mut fold_ins, mut rounds) = rate_one_by_one(&mut client, users, items)?;
             Ok(ModelFigures {

@@ -68,6 +68,10 @@ pub struct ModelMeta {
     /// missing ranking model is trained at the next start.
     #[serde(default)]
     pub ranking_chosen: bool,
+    /// The models the rating model is made of, with their fitted weights
+    /// (a blend's members); empty for a model of one piece.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<(String, f32)>,
 }
 
 /// A model's scores on held-out ratings (definitions in the README,
@@ -215,6 +219,7 @@ mod tests {
             epochs: 3,
             quick: false,
             ranking_chosen: true,
+            parts: Vec::new(),
         }
     }
 

@@ -215,6 +215,7 @@ mod tests {
             epochs: 0,
             quick: false,
             ranking_chosen: true,
+            parts: Vec::new(),
         }
     }
 

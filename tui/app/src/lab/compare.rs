@@ -130,6 +130,7 @@ mod tests {
             epochs: 1,
             quick: false,
             ranking_chosen: true,
+            parts: Vec::new(),
         }
     }
 

@@ -213,8 +213,12 @@ fn genre_sentence(e: &Explanation, genres: &[String], parts: &[f32]) -> String {
 /// The models a rating model is made of, in words: "These stars are a blend:
 /// svdpp × 0.46, knn × 0.31 and svd × 0.23".
 pub fn parts_sentence(parts: &[(String, f32)]) -> String {
-    let members: Vec<String> = parts.iter().map(|(name, weight)| format!("{name} × {weight:.2}")).collect();
-    format!("These stars are a blend: {}", join(&members))
+    format!("These stars are a blend: {}", parts_list(parts))
+}
+
+/// "svdpp × 0.46, knn × 0.31 and svd × 0.23".
+pub fn parts_list(parts: &[(String, f32)]) -> String {
+    join(&parts.iter().map(|(name, weight)| format!("{name} × {weight:.2}")).collect::<Vec<_>>())
 }
 
 /// How the list score comes from its two parts, and how CF's part relates

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::chart::{self, Axes, Series};
 use super::{line, quality};
+use crate::recommender::why::parts_list;
 use crate::ui::format::fit;
 use crate::ui::lab::{Finished, LabRun, Point, Row, Tuning, metric_rows, target};
 use crate::ui::state::App;
@@ -185,7 +186,8 @@ fn thousands(x: f64) -> String {
 
 fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
     let metrics = f.meta.metrics.as_ref();
-    let table_height = if metrics.is_some() { 11 } else { 2 };
+    let blend = !f.meta.parts.is_empty();
+    let table_height = if metrics.is_some() { 11 } else { 2 } + u16::from(blend);
     let [chart, table] = Layout::vertical([Constraint::Fill(1), Constraint::Length(table_height)]).areas(area);
     if f.points.len() > 1 && chart.height >= 5 {
         rmse_chart(t, &f.points, chart, buf);
@@ -207,6 +209,9 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
         ),
         t.header(),
     )];
+    if blend {
+        lines.push(Line::from(fit(&format!("fitted weights: {}", parts_list(&f.meta.parts)), width)));
+    }
     let Some(m) = metrics else {
         lines.push(Line::from("trained on every rating: nothing held out to score"));
         return Paragraph::new(lines).render(table, buf);

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::chart::{self, Axes, Series};
 use crate::lab::compare::Comparison;
+use crate::recommender::why::parts_list;
 use crate::ui::format::{date_time, fit, title_year};
 use crate::ui::lab::metric_label;
 use crate::ui::state::App;
@@ -59,6 +60,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 }
                 if meta.stopped {
                     note.push("stopped".to_owned());
+                }
+                if !meta.parts.is_empty() {
+                    note.push(parts_list(&meta.parts));
                 }
                 if let Some(why) = shelf.why_unusable(listed.id) {
                     note.push(format!("cannot serve: {why}"));
