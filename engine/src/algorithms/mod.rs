@@ -129,8 +129,9 @@ macro_rules! registry {
                 }
             }
 
-            /// A saved rating model of the algorithm named `name`.
-            pub fn decode(name: &str, bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
+            /// A saved rating model of the algorithm named `name`, as its
+            /// own decoder checks it (see [`Algorithm::decode`]).
+            fn decode_own(name: &str, bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
                 $( if name == <$module::$params as Algo>::NAME {
                     return <$module::$params as Algo>::decode(bytes);
                 } )*
@@ -238,6 +239,18 @@ impl Algorithm {
         // Checked against this engine's own description, so every read finds its value.
         let own = describe().into_iter().find(|a| a.name == spec.algorithm).ok_or_else(|| unknown(&spec.algorithm))?;
         Algorithm::from_checked(&own.check(spec).map_err(refuse)?)
+    }
+
+    /// A saved rating model of the algorithm named `name`. Whatever its own
+    /// decoder checks, its rating scale is checked here: every prediction
+    /// is clipped to it, and an inverted or NaN scale would stop the module.
+    pub fn decode(name: &str, bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
+        let model = Algorithm::decode_own(name, bytes)?;
+        let Scale { min, max } = model.scale();
+        if !(min.is_finite() && max.is_finite() && min < max) {
+            return Err(EngineError::BadModel(format!("{name}: rating scale {min} to {max} is invalid")));
+        }
+        Ok(model)
     }
 
     /// The wire form, every parameter given: what a host sends to train this.

@@ -348,5 +348,13 @@ mod tests {
         let mut broken: SlopeOne = postcard::from_bytes(&model.encode()).unwrap();
         broken.own[0].other = 7;
         assert!(SlopeOneParams::decode(&postcard::to_stdvec(&broken).unwrap()).is_err());
+        // An inverted scale (what the fuzzer found) is refused at the door.
+        let mut inverted: SlopeOne = postcard::from_bytes(&model.encode()).unwrap();
+        inverted.scale = Scale { min: -1e-14, max: -2e30 };
+        let Err(EngineError::BadModel(m)) = Algorithm::decode("slopeone", &postcard::to_stdvec(&inverted).unwrap())
+        else {
+            panic!("an inverted scale is refused")
+        };
+        assert!(m.contains("rating scale"), "{m}");
     }
 }
