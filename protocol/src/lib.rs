@@ -438,6 +438,7 @@ mod tests {
             same(call::SimilarContent { item: 5, n: 6 }),
             same(call::RecommendHybrid { user: 1, n: 50, weight: 0.3 }),
             same(call::Explain { user: 1, item: 2, weight: 0.7 }),
+            same(call::Parts {}),
         ];
         assert_eq!(encoded.as_slice(), Request::NAMES, "every request, in wire order");
     }
