@@ -19,8 +19,8 @@ use cinema_protocol::{Decomposition, Scale, Scored};
 /// Bumped whenever the layout of exported models changes. Format 1 was a
 /// rating model alone; format 2 adds the optional ranking model; format 3
 /// names the rating model's algorithm, so that it can be any model of the
-/// registry, not only vectors.
-pub const MODEL_FORMAT_VERSION: u32 = 3;
+/// registry, not only vectors; format 4 names the ranking model's too.
+pub const MODEL_FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -240,33 +240,49 @@ fn broken(e: postcard::Error) -> EngineError {
 /// trained, the ranking model that orders the list.
 pub struct Models {
     pub rating: Box<dyn RatingModel>,
-    pub ranking: Option<Model>,
+    pub ranking: Option<Box<dyn RatingModel>>,
 }
 
+/// A ranking part as format 4 carries it: its algorithm's name and bytes.
+type NamedPart = Option<(String, Vec<u8>)>;
+
 impl Models {
-    /// Encodes in the latest format: the rating model's algorithm name and
-    /// the ranking model, then the rating model's own bytes to the end (so
-    /// that any model of the registry is carried without a second copy).
-    pub fn export(rating: &dyn RatingModel, ranking: Option<&Model>) -> Vec<u8> {
+    /// Encodes in the latest format: both models' algorithm names, the
+    /// ranking model's bytes, then the rating model's own bytes to the end
+    /// (so that any model of the registry is carried without a second copy).
+    pub fn export(rating: &dyn RatingModel, ranking: Option<&dyn RatingModel>) -> Vec<u8> {
+        let ranking: NamedPart = ranking.map(|r| (r.algorithm().name().to_string(), r.encode()));
         let head = (MODEL_FORMAT_VERSION, rating.algorithm().name(), ranking);
         let mut bytes = postcard::to_stdvec(&head).expect("models always encode");
         bytes.extend(rating.encode());
         bytes
     }
 
-    /// Decodes formats 1 to 3 and checks both parts are usable and fit each other.
+    /// Decodes formats 1 to 4 and checks both parts are usable and fit each other.
     pub fn from_bytes(bytes: &[u8]) -> Result<Models, EngineError> {
         let (version, rest): (u32, &[u8]) = postcard::take_from_bytes(bytes).map_err(broken)?;
-        let (rating, ranking): (Box<dyn RatingModel>, Option<Model>) = match version {
+        // Before format 4 the ranking model could only be iALS's vectors.
+        let vectors = |ranking: Option<Model>| -> Result<Option<Box<dyn RatingModel>>, EngineError> {
+            let Some(model) = ranking else { return Ok(None) };
+            model.validate()?;
+            Ok(Some(Box::new(crate::algorithms::ials::Trained::new(model)?)))
+        };
+        let (rating, ranking): (Box<dyn RatingModel>, Option<Box<dyn RatingModel>>) = match version {
             1 => (Model::decode(rest)?, None),
             2 => {
                 let (rating, ranking): (Model, Option<Model>) = postcard::from_bytes(rest).map_err(broken)?;
                 rating.validate()?;
-                (Box::new(rating), ranking)
+                (Box::new(rating), vectors(ranking)?)
+            }
+            3 => {
+                let (name, rest): (String, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                let (ranking, rest): (Option<Model>, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                (Algorithm::decode(&name, rest)?, vectors(ranking)?)
             }
             MODEL_FORMAT_VERSION => {
                 let (name, rest): (String, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
-                let (ranking, rest): (Option<Model>, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                let (ranking, rest): (NamedPart, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
+                let ranking = ranking.map(|(name, bytes)| Algorithm::decode(&name, &bytes)).transpose()?;
                 (Algorithm::decode(&name, rest)?, ranking)
             }
             _ => {
@@ -279,8 +295,7 @@ impl Models {
             return Err(EngineError::BadModel("the rating part is a ranking model".into()));
         }
         if let Some(ranking) = &ranking {
-            ranking.validate()?;
-            if !ranking.spec.is_ranking() {
+            if !ranking.algorithm().is_ranking() {
                 return Err(EngineError::BadModel("the ranking part is not a ranking model".into()));
             }
             if (ranking.users(), ranking.items()) != (rating.users(), rating.items()) {
@@ -344,5 +359,25 @@ mod tests {
         unknown.extend(m.encode());
         let Err(EngineError::BadModel(why)) = Models::from_bytes(&unknown) else { panic!() };
         assert!(why.contains("made by `nope`"), "{why}");
+    }
+
+    /// Format 3 carried the ranking model as bare iALS vectors: they load as
+    /// a ranking model and are written back named, in format 4; vectors of
+    /// another algorithm in that place are refused.
+    #[test]
+    fn format_3_ranking_vectors_load_and_are_rewritten_named() {
+        let rating = tiny();
+        let ranking = Model { spec: Algorithm::Ials(crate::defaults::ials()), ..tiny() };
+        let mut old = postcard::to_stdvec(&(3u32, "baseline", Some(&ranking))).unwrap();
+        old.extend(rating.encode());
+        let models = Models::from_bytes(&old).unwrap();
+        let loaded = models.ranking.expect("a ranking part");
+        assert_eq!(loaded.vectors(), Some(&ranking));
+        let again = Models::from_bytes(&Models::export(&*models.rating, Some(&*loaded))).unwrap();
+        assert_eq!(again.ranking.unwrap().vectors(), Some(&ranking));
+        let mut wrong = postcard::to_stdvec(&(3u32, "baseline", Some(&rating))).unwrap();
+        wrong.extend(rating.encode());
+        let Err(EngineError::BadModel(why)) = Models::from_bytes(&wrong) else { panic!() };
+        assert!(why.contains("made by baseline"), "{why}");
     }
 }

@@ -10,9 +10,7 @@ use crate::content::Content;
 use crate::door::{self, RatingModel};
 use crate::explain::{self, Viewer};
 use crate::hybrid::Parts;
-use crate::implicit;
-use crate::kernels::dot;
-use crate::model::{Model, Models};
+use crate::model::Models;
 use crate::ratings::RatingMatrix;
 use crate::retrieval::ItemIndex;
 use crate::train::Training;
@@ -47,7 +45,7 @@ pub struct Session {
     training: Option<Training>,
     /// The rating model: predicted stars.
     model: Option<Box<dyn RatingModel>>,
-    /// The ranking model (iALS), once trained: it orders recommendations.
+    /// The ranking model (iALS, EASE), once trained: it orders recommendations.
     ranking: Option<Ranking>,
     /// Users folded in since indexing: their ratings, by movie.
     folded: HashMap<u32, Vec<(u32, f32)>>,
@@ -64,34 +62,27 @@ pub struct Session {
     item_index: Option<ItemIndex>,
 }
 
-/// The ranking model with what its fold-in and top-N need, built once.
+/// The ranking model, with the top-N index of its vectors when it has them
+/// (built with it, dropped with it).
 struct Ranking {
-    model: Model,
-    /// YᵀY of its item factors, shared by every fold-in.
-    gram: Vec<f32>,
-    index: ItemIndex,
-    /// The mean user vector: how a viewer with no ratings yet is ranked, so
-    /// their list is what most people watch, not an arbitrary order of zeros.
-    mean_user: Vec<f32>,
+    model: Box<dyn RatingModel>,
+    index: Option<ItemIndex>,
 }
 
 impl Ranking {
-    fn new(model: Model) -> Ranking {
-        let gram = implicit::gram(&model.item_factors);
-        let index = ItemIndex::build(&model);
-        let mut mean_user = vec![0f32; model.factors()];
-        for row in model.user_factors.rows() {
-            for (m, x) in mean_user.iter_mut().zip(row) {
-                *m += x / model.users().max(1) as f32;
-            }
-        }
-        Ranking { model, gram, index, mean_user }
+    fn new(model: Box<dyn RatingModel>) -> Ranking {
+        let index = model.vectors().filter(|v| v.factors() > 0).map(ItemIndex::build);
+        Ranking { model, index }
     }
 
-    fn params(&self) -> Option<crate::algorithms::IalsParams> {
-        match self.model.spec {
-            Algorithm::Ials(p) => Some(p),
-            _ => None,
+    /// The `n` best movies for `user` outside `excluded`.
+    fn recommend(&self, user: u32, n: usize, excluded: &[u32]) -> Vec<Scored> {
+        match (&self.index, self.model.vectors()) {
+            (Some(index), Some(vectors)) => index.recommend(vectors, user, n, excluded),
+            _ => {
+                let excluded: HashSet<u32> = excluded.iter().copied().collect();
+                door::recommend(&*self.model, user, n, |i| !excluded.contains(&i))
+            }
         }
     }
 }
@@ -265,20 +256,21 @@ impl Session {
                 };
                 let n = (n as usize).min(rating.items() as usize);
                 let untrained: HashSet<u32> = self.untrained_items.iter().copied().collect();
-                let model = match (&self.ranking, rating.vectors()) {
-                    (Some(ranking), _) => &ranking.model,
-                    (None, Some(vectors)) => vectors,
-                    (None, None) => {
-                        let mut near = rating.neighbours(item, n + untrained.len()).ok_or_else(no_vectors)?;
+                // The first model with vectors or neighbours answers.
+                for model in self.ranking.iter().map(|r| &*r.model).chain([rating]) {
+                    if let Some(vectors) = model.vectors() {
+                        if vectors.factors() == 0 {
+                            return Err(no_vectors());
+                        }
+                        return Ok(Reply::Neighbours(vectors.similar_items(item, n, |i| !untrained.contains(&i))));
+                    }
+                    if let Some(mut near) = model.neighbours(item, n + untrained.len()) {
                         near.retain(|(i, _)| !untrained.contains(i));
                         near.truncate(n);
                         return Ok(Reply::Neighbours(near));
                     }
-                };
-                if model.factors() == 0 {
-                    return Err(no_vectors());
                 }
-                Reply::Neighbours(model.similar_items(item, n, |i| !untrained.contains(&i)))
+                return Err(no_vectors());
             }
             Request::Recommend { user, n } => {
                 self.ensure_item_index();
@@ -293,7 +285,7 @@ impl Session {
                 Reply::Recommendations(match (&self.ranking, &self.item_index, model.vectors()) {
                     // Ordered by the likelihood of watching; the stars shown are the rating model's.
                     (Some(ranking), ..) => {
-                        let mut top = ranking.index.recommend(&ranking.model, user, n, &excluded);
+                        let mut top = ranking.recommend(user, n, &excluded);
                         for s in &mut top {
                             s.prediction = model.predict(user, s.item);
                         }
@@ -307,7 +299,7 @@ impl Session {
                 })
             }
             Request::ExportModel => {
-                let ranking = self.ranking.as_ref().map(|r| &r.model);
+                let ranking = self.ranking.as_ref().map(|r| &*r.model);
                 Reply::Model(Models::export(self.model()?, ranking))
             }
             Request::ImportModel { bytes } => {
@@ -340,13 +332,8 @@ impl Session {
                     }
                 }
                 model.fold_in(user, &ratings);
-                if let Some(r) = &mut self.ranking
-                    && let Some(p) = r.params()
-                {
-                    implicit::fold_in(&mut r.model, &r.gram, &p, self.scale, user, &ratings);
-                    if ratings.is_empty() {
-                        r.model.user_row_mut(user).copy_from_slice(&r.mean_user);
-                    }
+                if let Some(r) = &mut self.ranking {
+                    r.model.fold_in(user, &ratings);
                 }
                 let mut ratings = ratings;
                 ratings.sort_unstable_by_key(|r| r.0);
@@ -440,10 +427,7 @@ impl Session {
     fn list_scores(&self, user: u32) -> Result<Vec<f32>, EngineError> {
         let model = self.model()?;
         Ok(match &self.ranking {
-            Some(r) => {
-                let x = r.model.user_row(user);
-                (0..model.items()).map(|i| dot(x, r.model.item_row(i))).collect()
-            }
+            Some(r) => r.model.scores(user),
             None => model.scores(user),
         })
     }
@@ -468,16 +452,13 @@ impl Session {
         let (model, data) = (self.model()?, self.data()?);
         let ratings = self.ratings_of(user, data);
         let viewer = Viewer { user, ratings: &ratings, folded: self.folded.contains_key(&user) };
-        let rank = self
-            .ranking
-            .as_ref()
-            .and_then(|r| Some(explain::rank(&r.model, &r.gram, &r.params()?, self.scale, &viewer, item)));
+        let rank = self.ranking.as_ref().map(|r| r.model.explain(&viewer, item));
         let liked = self.scale.liked(&ratings, self.half_stars);
         let (genres, genre_match) =
             self.content.as_ref().map(|c| explain::genre_match(c, &liked, item)).unwrap_or_default();
         // Taste is compared in the ranking model's space when there is one:
         // it is learned from who watched what, the closer notion of "alike".
-        let vectors = self.ranking.as_ref().map(|r| &r.model).or(model.vectors());
+        let vectors = self.ranking.as_ref().and_then(|r| r.model.vectors()).or(model.vectors());
         let (raters, values) = data.by_item.row(item as usize);
         let span = self.scale.max - self.scale.min;
         let like = self.scale.like_value();
@@ -535,7 +516,7 @@ impl Session {
         let ranking = training.is_ranking();
         if let Some(model) = training.finish() {
             if ranking {
-                self.ranking = model.into_vectors().map(Ranking::new);
+                self.ranking = Some(Ranking::new(model));
             } else {
                 self.model = Some(model);
             }

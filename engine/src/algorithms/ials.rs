@@ -2,14 +2,15 @@
 //! Koren & Volinsky 2008) fitted by alternating least squares with
 //! conjugate-gradient row solves; the kernels are in `crate::implicit`.
 
-use cinema_protocol::{Role, Scale};
+use cinema_protocol::{Decomposition, Role, Scale};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::{Algo, Algorithm, MAX_SEED};
 use crate::EngineError;
 use crate::door::{Fit, RatingModel, Step};
-use crate::implicit::{Confidence, Costs, FixedSide, HalfSweep, Plan, Scratch};
+use crate::explain::Viewer;
+use crate::implicit::{self, Confidence, Costs, FixedSide, HalfSweep, Plan, Scratch};
 use crate::model::Model;
 use crate::ratings::RatingMatrix;
 use crate::train::init_factors;
@@ -57,7 +58,9 @@ impl Algo for IalsParams {
     }
 
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
-        Model::decode(bytes)
+        let model: Model = postcard::from_bytes(bytes).map_err(|e| EngineError::BadModel(format!("{e}")))?;
+        model.validate()?;
+        Ok(Box::new(Trained::new(model)?))
     }
 
     /// Only a sane fallback: a ranking model is folded in by `implicit::fold_in`.
@@ -94,7 +97,84 @@ impl Fit for Ials {
     }
 
     fn finish(self: Box<Self>) -> Box<dyn RatingModel> {
-        Box::new(self.model)
+        Box::new(Trained::new(self.model).expect("a fit keeps its own parameters"))
+    }
+}
+
+/// A trained iALS: its vectors, with what every fold-in and explanation
+/// shares, built once and dropped with it.
+pub struct Trained {
+    model: Model,
+    p: IalsParams,
+    /// YᵀY of the movie vectors.
+    gram: Vec<f32>,
+    /// The mean user vector: how a viewer with no ratings yet is ranked, so
+    /// their list is what most people watch, not an arbitrary order of zeros.
+    mean_user: Vec<f32>,
+}
+
+impl Trained {
+    /// `model` must be an iALS model (saved files before format 4 carried
+    /// the ranking model as bare vectors).
+    pub fn new(model: Model) -> Result<Trained, EngineError> {
+        let Algorithm::Ials(p) = model.spec else {
+            return Err(EngineError::BadModel(format!("the ranking part was made by {}", model.spec.name())));
+        };
+        let gram = implicit::gram(&model.item_factors);
+        let mut mean_user = vec![0f32; model.factors()];
+        for row in model.user_factors.rows() {
+            for (m, x) in mean_user.iter_mut().zip(row) {
+                *m += x / model.users().max(1) as f32;
+            }
+        }
+        Ok(Trained { model, p, gram, mean_user })
+    }
+}
+
+impl RatingModel for Trained {
+    fn algorithm(&self) -> Algorithm {
+        self.model.spec.clone()
+    }
+
+    fn scale(&self) -> Scale {
+        self.model.scale
+    }
+
+    fn users(&self) -> u32 {
+        self.model.users()
+    }
+
+    fn items(&self) -> u32 {
+        self.model.items()
+    }
+
+    fn score(&self, u: u32, i: u32) -> f32 {
+        self.model.score(u, i)
+    }
+
+    fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]) {
+        let scale = self.model.scale;
+        implicit::fold_in(&mut self.model, &self.gram, &self.p, scale, u, ratings);
+        if ratings.is_empty() {
+            self.model.user_row_mut(u).copy_from_slice(&self.mean_user);
+        }
+    }
+
+    /// Exact: the viewer's solve taken apart by rated movie (`explain::rank`).
+    fn explain(&self, viewer: &Viewer, item: u32) -> Decomposition {
+        crate::explain::rank(&self.model, &self.gram, &self.p, self.model.scale, viewer, item)
+    }
+
+    fn vectors(&self) -> Option<&Model> {
+        Some(&self.model)
+    }
+
+    fn into_vectors(self: Box<Self>) -> Option<Model> {
+        Some(self.model)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        self.model.encode()
     }
 }
 

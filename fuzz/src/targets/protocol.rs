@@ -64,22 +64,28 @@ impl Target for Protocol {
             |spec| [Request::TrainStart { spec }, Request::TrainStep { budget: 4 }, Request::TrainStep { budget: 100 }];
         let mut sequences: Vec<Vec<Request>> = vec![
             vec![Request::Hello],
-            load.iter().cloned().chain(content.clone()).chain(train(svd)).chain(ask.iter().cloned()).collect(),
+            load.iter().cloned().chain(content.clone()).chain(train(svd.clone())).chain(ask.iter().cloned()).collect(),
             vec![Request::TrainStep { budget: 1 }, Request::Predict { pairs: vec![(0, 0)] }, Request::Index],
         ];
-        // Every rating model of the registry, trained and imported, so that
-        // each one's fitting and each one's decoder of saved bytes is fuzzed
-        // without a list here to keep in step.
-        for info in cinema_engine::standard_algorithms().into_iter().filter(|a| a.role == Role::Rating) {
+        // Every model of the registry, trained and imported, so that each
+        // one's fitting and each one's decoder of saved bytes is fuzzed
+        // without a list here to keep in step; a ranking model beside the
+        // small SVD, as it always stands.
+        for info in cinema_engine::standard_algorithms() {
             // Small where the algorithm lets it be, so the seeds stay short.
             let mut spec = info.defaults();
             for (name, value) in &mut spec.params {
-                if name == "factors" || name == "epochs" {
+                if name == "factors" || name == "epochs" || name == "iterations" {
                     *value = Value::Integer(3);
                 }
             }
-            sequences.push(load.iter().cloned().chain(train(spec.clone())).chain(ask.iter().cloned()).collect());
-            let import = Request::ImportModel { bytes: trained_model(&load, spec) };
+            let specs = match info.role {
+                Role::Ranking => vec![svd.clone(), spec],
+                Role::Rating => vec![spec],
+            };
+            let trains = specs.iter().cloned().flat_map(train);
+            sequences.push(load.iter().cloned().chain(trains).chain(ask.iter().cloned()).collect());
+            let import = Request::ImportModel { bytes: trained_model(&load, &specs) };
             sequences.push(load.iter().cloned().chain([import]).chain(ask.iter().cloned()).collect());
         }
         sequences.iter().map(|requests| requests.iter().flat_map(Request::encode).collect()).collect()
@@ -140,15 +146,18 @@ fn session() -> Session {
     Session::new(EngineInfo { name: "fuzz", version: "0", algorithms: cinema_engine::standard_algorithms() })
 }
 
-/// An exported model for the seed that imports one.
-fn trained_model(load: &[Request], spec: ModelSpec) -> Vec<u8> {
+/// An exported model for the seed that imports one: `specs` trained in turn.
+fn trained_model(load: &[Request], specs: &[ModelSpec]) -> Vec<u8> {
     let mut s = session();
-    for request in load.iter().cloned().chain([Request::TrainStart { spec }]) {
-        s.handle(request);
+    for request in load {
+        s.handle(request.clone());
     }
-    while let Reply::Progress(p) = s.handle(Request::TrainStep { budget: 1 << 20 }) {
-        if p.finished {
-            break;
+    for spec in specs {
+        s.handle(Request::TrainStart { spec: spec.clone() });
+        while let Reply::Progress(p) = s.handle(Request::TrainStep { budget: 1 << 20 }) {
+            if p.finished {
+                break;
+            }
         }
     }
     match s.handle(Request::ExportModel) {

@@ -25,6 +25,10 @@ const PREDICT_CHUNK: usize = 128 * 1024;
 /// A training step aims at this much wall time: responsive progress and
 /// cancellation, and a wide margin under the deadline.
 const STEP_TARGET: Duration = Duration::from_millis(100);
+/// The budget of a training's first step. Units are the algorithm's own
+/// (ratings for SGD, rows of a matrix for EASE), so every training starts
+/// here rather than from where the last one's budget ended.
+const FIRST_BUDGET: u64 = 16 * 1024;
 
 /// The module answered a request with an error reply; it stays usable.
 /// Callers that can do without the answer look for this (`downcast_ref`).
@@ -69,7 +73,7 @@ impl EngineClient {
             sandbox,
             hello: answer,
             module_sha256: module.sha256.clone(),
-            budget: 16 * 1024,
+            budget: FIRST_BUDGET,
             sent: Sent::default(),
             training: None,
         };
@@ -146,6 +150,7 @@ impl EngineClient {
         let spec = self.hello.check(&spec).map_err(|e| anyhow::anyhow!("engine module {}: {e}", self.hello.engine))?;
         let progress = self.ask(call::TrainStart { spec })?;
         self.training = Some((progress, 0));
+        self.budget = FIRST_BUDGET;
         Ok(progress)
     }
 
@@ -207,5 +212,15 @@ impl EngineClient {
             self.ask(call::AddFeatures { items: chunk.to_vec() })?;
         }
         self.ask(call::BuildContent { neighbours })
+    }
+
+    /// The models the current rating model is made of, with their weights.
+    /// A module written before `Parts` refuses the call (an error that is not
+    /// a fault): its models are of one piece, so that is an empty list.
+    pub fn parts(&mut self) -> Result<Vec<(String, f32)>> {
+        match self.ask(call::Parts {}) {
+            Err(e) if !crate::is_fault(&e) => Ok(Vec::new()),
+            other => other,
+        }
     }
 }

@@ -155,11 +155,7 @@ pub fn run(
         };
     }
     let mut meta = describe(client, dataset, plan, &fitted, started, metrics, scored_on);
-    // A module from before `Parts` refuses it: a model of one piece.
-    meta.parts = match client.ask(call::Parts {}) {
-        Err(e) if !cinema_host::is_fault(&e) => Vec::new(),
-        other => other?,
-    };
+    meta.parts = client.parts()?;
     let model = client.ask(call::ExportModel {})?;
     // A model that cannot be saved (a full or read-only disk) still serves
     // this session: the caller says once that it was not kept.

@@ -297,12 +297,7 @@ impl Recommender {
     pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Ask<Explained> {
         self.engine.ask(move |c| {
             let explanation = c.ask(call::Explain { user, item: movie, weight })?;
-            // A module written before `Parts` refuses it: a model of one piece.
-            let parts = match c.ask(call::Parts {}) {
-                Err(e) if !cinema_host::is_fault(&e) => Vec::new(),
-                other => other?,
-            };
-            Ok(Explained { explanation, parts })
+            Ok(Explained { explanation, parts: c.parts()? })
         })
     }
 
