@@ -134,7 +134,10 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
     let hello = client.hello();
     assert_eq!(hello.abi_version, ABI_VERSION);
     assert_eq!(hello.engine, "cinema-default");
-    assert_eq!(algorithm_names(&client), ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone", "blend"]);
+    assert_eq!(
+        algorithm_names(&client),
+        ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone", "blend", "ease"]
+    );
     assert_eq!(hello.default_rating().map(|s| s.algorithm).as_deref(), Some("svd"));
     assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("ials"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
@@ -393,6 +396,44 @@ fn knn_in_the_module_fits_u1_answers_similar_explains_exactly_and_round_trips() 
     assert!(stars.contributions.iter().any(|c| c.0 == star_wars && c.2 > 0.0), "{stars:?}");
 
     round_trip(&mut client);
+}
+
+/// EASE through the real module on u1, beside the small SVD: its lists are
+/// the native engine's, the sequels are Star Wars' neighbours, a folded-in
+/// viewer's list changes at once and is explained exactly, and the saved
+/// pair (format 4, the ranking part named) comes back ranking the same.
+#[test]
+fn ease_in_the_module_ranks_u1_like_native_explains_exactly_and_round_trips() {
+    let ease = ModelSpec::new("ease");
+    let mut client = default_client();
+    load_u1(&mut client, false);
+    train_to_end(&mut client, small_svd());
+    train_to_end(&mut client, ease.clone());
+    let tops: Vec<Vec<Scored>> =
+        compared_users().map(|u| client.ask(call::Recommend { user: u, n: 50 }).unwrap()).collect();
+    let (_, native_tops) = native_predictions(&[small_svd(), ease], &sample_pairs());
+    assert_eq!(tops, native_tops, "the top 50 of twenty users");
+
+    let movie = |id: u32| ml100k().movie_index(id).expect("in ML-100K");
+    let (star_wars, empire, jedi) = (movie(50), movie(172), movie(181));
+    let similar = client.ask(call::Similar { item: star_wars, n: 10 }).unwrap();
+    let ids: Vec<u32> = similar.iter().map(|s| s.0).collect();
+    assert!(ids.contains(&empire) && ids.contains(&jedi), "the sequels are its neighbours: {similar:?}");
+
+    let viewer = 0;
+    let before = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)] }).unwrap();
+    let after = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
+    assert_ne!(before, after, "two ratings change the list at once");
+    assert!(after.iter().any(|s| s.item == jedi), "Return of the Jedi follows: {after:?}");
+    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0 }).unwrap();
+    let rank = explained.rank.expect("a ranking model explains its rank");
+    assert!(rank.exact && (rank.total - rank.model).abs() < 1e-4, "{rank:?}");
+    assert!(rank.contributions.iter().any(|c| c.0 == empire && c.2 > 0.0), "{rank:?}");
+
+    let mut fresh = round_trip(&mut client);
+    fresh.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)] }).unwrap();
+    assert_eq!(fresh.ask(call::Recommend { user: viewer, n: 10 }).unwrap(), after);
 }
 
 /// NMF through the real module on u1: better than Surprise's `NMF` on the

@@ -1,4 +1,4 @@
-//! Natively run the ranking model (iALS) over training files to choose its
+//! Natively run a ranking model (iALS or EASE) over training files to choose its
 //! defaults by full-ranking NDCG@10 — the eval's protocol, on validation data.
 //!
 //! Never pass a real test split here: 10 % of each *training* file is held
@@ -9,6 +9,8 @@
 //! ```text
 //! cargo run --release -p cinema-engine --example rank_tune -- TRAIN.tsv [TRAIN2.tsv ...] \
 //!     [--factors 64,128] [--iterations 15] [--reg 1,10] [--alpha 5,10] [--rating-weight 0,0.5] [--cg-steps 3]
+//! cargo run --release -p cinema-engine --example rank_tune -- TRAIN.tsv [TRAIN2.tsv ...] --algo ease \
+//!     [--reg 100,200,400] [--floor 0.2,1] [--min-ratings 1,5]
 //! ```
 
 mod common;
@@ -16,6 +18,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use cinema_engine::algorithms::ease::EaseParams;
 use cinema_engine::algorithms::{Algorithm, IalsParams};
 use cinema_engine::metrics::Ranking;
 use cinema_engine::{EngineInfo, Session, defaults, standard_algorithms};
@@ -26,7 +29,6 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let files: Vec<&String> = args.iter().take_while(|a| !a.starts_with("--")).collect();
     let scale = Scale { min: list(&args, "--scale-min", 1.0f32)[0], max: 5.0 };
-    let d = defaults::ials();
     let mut popular = 0.0;
     let mut sessions: Vec<(Session, HashMap<u32, HashSet<u32>>, u32)> = files
         .iter()
@@ -52,35 +54,57 @@ fn main() {
         .collect();
     println!("most popular (the reference a ranking model must beat): ndcg {popular:.4}");
     let mut results = Vec::new();
-    for factors in list(&args, "--factors", d.factors) {
-        for iterations in list(&args, "--iterations", d.iterations) {
-            for reg in list(&args, "--reg", d.reg) {
-                for alpha in list(&args, "--alpha", d.alpha) {
-                    for rating_weight in list(&args, "--rating-weight", d.rating_weight) {
-                        for cg_steps in list(&args, "--cg-steps", d.cg_steps) {
+    for p in candidates(&args) {
+        let t = Instant::now();
+        let (mut ndcg, mut coverage) = (0.0, 0.0);
+        for (s, relevant, items) in &mut sessions {
+            train(s, p.to_spec());
+            let m = score(s, relevant, *items);
+            ndcg += m.ndcg;
+            coverage += m.coverage;
+        }
+        let n = sessions.len() as f64;
+        let (ndcg, coverage) = (ndcg / n, coverage / n);
+        println!("ndcg {ndcg:.4} coverage {coverage:.3} {:.2}s {p:?}", t.elapsed().as_secs_f32());
+        results.push((ndcg, p));
+    }
+    results.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((ndcg, p)) = results.last() {
+        println!("best ndcg {ndcg:.4} {p:?}");
+    }
+}
+
+/// Every setting of the grid the flags give, for `--algo ials` (the
+/// default) or `--algo ease`.
+fn candidates(args: &[String]) -> Vec<Algorithm> {
+    let mut all = Vec::new();
+    if args.windows(2).any(|w| w[0] == "--algo" && w[1] == "ease") {
+        let d = EaseParams::default();
+        for reg in list(args, "--reg", d.reg) {
+            for floor in list(args, "--floor", d.floor) {
+                for min_ratings in list(args, "--min-ratings", d.min_ratings) {
+                    all.push(Algorithm::Ease(EaseParams { reg, floor, min_ratings }));
+                }
+            }
+        }
+        return all;
+    }
+    let d = defaults::ials();
+    for factors in list(args, "--factors", d.factors) {
+        for iterations in list(args, "--iterations", d.iterations) {
+            for reg in list(args, "--reg", d.reg) {
+                for alpha in list(args, "--alpha", d.alpha) {
+                    for rating_weight in list(args, "--rating-weight", d.rating_weight) {
+                        for cg_steps in list(args, "--cg-steps", d.cg_steps) {
                             let p = IalsParams { factors, iterations, reg, alpha, rating_weight, cg_steps, ..d };
-                            let t = Instant::now();
-                            let (mut ndcg, mut coverage) = (0.0, 0.0);
-                            for (s, relevant, items) in &mut sessions {
-                                train(s, Algorithm::Ials(p).to_spec());
-                                let m = score(s, relevant, *items);
-                                ndcg += m.ndcg;
-                                coverage += m.coverage;
-                            }
-                            let n = sessions.len() as f64;
-                            let (ndcg, coverage) = (ndcg / n, coverage / n);
-                            println!("ndcg {ndcg:.4} coverage {coverage:.3} {:.2}s {p:?}", t.elapsed().as_secs_f32());
-                            results.push((ndcg, p));
+                            all.push(Algorithm::Ials(p));
                         }
                     }
                 }
             }
         }
     }
-    results.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((ndcg, p)) = results.last() {
-        println!("best ndcg {ndcg:.4} {p:?}");
-    }
+    all
 }
 
 fn train(s: &mut Session, spec: ModelSpec) {

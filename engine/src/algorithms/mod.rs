@@ -200,6 +200,7 @@ registry! {
     5 => Nmf(nmf::NmfParams),
     6 => SlopeOne(slopeone::SlopeOneParams),
     7 => Blend(blend::BlendParams),
+    8 => Ease(ease::EaseParams),
 }
 
 pub use baseline::BaselineParams;
