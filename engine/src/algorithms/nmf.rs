@@ -28,8 +28,8 @@ params! {
     /// Chosen on validation data carved from the training files only (the
     /// README); Surprise's `NMF()` is 15 factors, 50 epochs, 0.06 and 0.06.
     pub struct NmfParams {
-        factors: u32 = 50, 1..=1024, "length of each user's and movie's vector";
-        epochs: u32 = 200, 1..=10_000, "multiplicative update sweeps";
+        factors: u32 = 16, 1..=1024, "length of each user's and movie's vector";
+        epochs: u32 = 100, 1..=10_000, "multiplicative update sweeps";
         reg_user: f32 = 0.2, 0.0..=100.0, "L2 regularization of the user vectors";
         reg_item: f32 = 0.06, 0.0..=100.0, "L2 regularization of the movie vectors";
         seed: u64 = 42, 0..=MAX_SEED, "seed of the random start (uniform in 0..1)";
@@ -180,8 +180,12 @@ impl Fit for Fitting {
                     let other = &fixed[c as usize * k..(c as usize + 1) * k];
                     let est = dot(mine, other);
                     squared_error += f64::from((r - est) * (r - est));
-                    axpy(&mut num[x * k..(x + 1) * k], r, other);
-                    axpy(&mut denom[x * k..(x + 1) * k], est, other);
+                    // Both sums in one pass over the other side's vector.
+                    let (num, denom) = (&mut num[x * k..(x + 1) * k], &mut denom[x * k..(x + 1) * k]);
+                    for ((n, d), &o) in num.iter_mut().zip(denom.iter_mut()).zip(other) {
+                        *n += r * o;
+                        *d += est * o;
+                    }
                 }
                 work += cols.len() as u64;
                 self.next += 1;
