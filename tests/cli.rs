@@ -938,6 +938,12 @@ fn explaining_a_blend_names_its_members_and_their_weights() {
     let output = cinema.command(&["explain", "--dataset", &data, "--user", "1", "--movie", &movie]).assert().success();
     let text = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
     assert!(text.contains("These stars are a blend: svdpp × "), "{text}");
+    // The saved version lists them too, in JSON and in its note.
+    let versions = cinema.json(&["versions", "list", "--dataset", &data]);
+    assert_eq!(versions[0]["parts"][0][0], "svdpp", "{versions:#}");
+    let output = cinema.command(&["versions", "list", "--dataset", &data]).assert().success();
+    let text = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    assert!(text.contains("svdpp × "), "{text}");
 }
 
 /// Every movie of user 1's top 10 is explained with all four reason types,

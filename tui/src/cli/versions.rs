@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Env, load_dataset, open_recommender, print_json};
 use crate::lab::compare::{Comparison, compare};
 use crate::lab::unusable;
+use crate::recommender::why::parts_list;
 use crate::ui::format::date_time;
 use cinema_protocol::ModelSpec;
 use cinema_store::dataset::Dataset;
@@ -85,6 +86,8 @@ pub struct VersionJson {
     pub scored_on: Option<usize>,
     /// Why it cannot be activated here, if it cannot.
     pub unusable: Option<String>,
+    /// A blend's members with their fitted weights (empty for one model).
+    pub parts: Vec<(String, f32)>,
 }
 
 impl VersionJson {
@@ -108,6 +111,7 @@ impl VersionJson {
             train_ratings: meta.train_ratings,
             scored_on: meta.scored_on,
             unusable,
+            parts: meta.parts.clone(),
         }
     }
 }
@@ -197,6 +201,9 @@ fn list(env: &Env, at: &Where) -> Result<()> {
         let mut note = Vec::new();
         if meta.stopped {
             note.push("stopped".to_owned());
+        }
+        if !meta.parts.is_empty() {
+            note.push(parts_list(&meta.parts));
         }
         if let Some(why) = unusable(meta, &shelf.sha256, &shelf.fingerprint) {
             note.push(format!("cannot serve here: {why}"));
