@@ -436,6 +436,37 @@ fn ease_in_the_module_ranks_u1_like_native_explains_exactly_and_round_trips() {
     assert_eq!(fresh.ask(call::Recommend { user: viewer, n: 10 }).unwrap(), after);
 }
 
+/// EASE stopped after its first step, before its inverse is whole, ranks
+/// by popularity through the module (no trap), and its bytes load.
+#[test]
+fn ease_stopped_before_its_weights_ranks_by_popularity() {
+    let mut client = default_client();
+    load_u1(&mut client, false);
+    train_to_end(&mut client, small_svd());
+    client.train_start(ModelSpec::new("ease")).unwrap();
+    let first = client.train_step().unwrap();
+    assert!(!first.finished, "one step is not the whole inverse: {first:?}");
+    client.train_stop().unwrap();
+    let top: Vec<u32> = client.ask(call::Recommend { user: 0, n: 10 }).unwrap().iter().map(|s| s.item).collect();
+    // The most-rated movies user 0 has not rated, ties by movie index.
+    let (_, items) = shape();
+    let mut count = vec![0u32; items as usize];
+    let mut rated = std::collections::HashSet::new();
+    for (u, i, _) in train_triples() {
+        count[i as usize] += 1;
+        if u == 0 {
+            rated.insert(i);
+        }
+    }
+    let mut popular: Vec<u32> = (0..items).filter(|i| !rated.contains(i)).collect();
+    popular.sort_by_key(|&i| (std::cmp::Reverse(count[i as usize]), i));
+    assert_eq!(top, popular[..10], "ranked by popularity");
+    let star_wars = ml100k().movie_index(50).expect("in ML-100K");
+    client.ask(call::FoldIn { user: 0, ratings: vec![(star_wars, 5.0)] }).unwrap();
+    assert_eq!(client.ask(call::Recommend { user: 0, n: 3 }).unwrap().len(), 3);
+    round_trip(&mut client);
+}
+
 /// NMF through the real module on u1: better than Surprise's `NMF` on the
 /// test split, a viewer folds in at once, its explanation says it is
 /// approximate, and the saved model comes back.

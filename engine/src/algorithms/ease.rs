@@ -138,6 +138,11 @@ impl Ease {
         Some(self.slot[i as usize]).filter(|&k| k != NONE).map(|k| k as usize)
     }
 
+    /// Whether the weights are whole (a model mid-fit has none yet).
+    fn weighs(&self) -> bool {
+        self.weights.len() == self.kept.len() * self.kept.len()
+    }
+
     fn weight_row(&self, k: usize) -> &[f32] {
         let n = self.kept.len();
         &self.weights[k * n..(k + 1) * n]
@@ -189,16 +194,14 @@ impl RatingModel for Ease {
         self.scores(u)[i as usize]
     }
 
-    /// The weighed movies by `x_u · B` (by popularity for a viewer with no
-    /// ratings), then the others below every one of them.
+    /// The weighed movies by `x_u · B`, then the others below every one of
+    /// them; by popularity for a viewer with no weighed rating.
     fn scores(&self, u: u32) -> Vec<f32> {
         let row = &self.rows[u as usize];
-        let mut weighed = vec![0f32; self.kept.len()];
-        if row.iter().all(|&(i, _)| self.place(i).is_none()) {
-            for (s, &i) in weighed.iter_mut().zip(&self.kept) {
-                *s = self.popularity[i as usize];
-            }
+        if !self.weighs() || row.iter().all(|&(i, _)| self.place(i).is_none()) {
+            return self.popularity.clone();
         }
+        let mut weighed = vec![0f32; self.kept.len()];
         for &(i, r) in row {
             if let Some(k) = self.place(i) {
                 axpy(&mut weighed, self.evidence(r), self.weight_row(k));
@@ -219,7 +222,7 @@ impl RatingModel for Ease {
     /// Exact for a weighed movie: each rated movie's evidence times its weight.
     fn explain(&self, viewer: &Viewer, item: u32) -> Decomposition {
         let model = self.score(viewer.user, item);
-        let Some(j) = self.place(item) else {
+        let Some(j) = self.place(item).filter(|_| self.weighs()) else {
             return decomposition(0.0, Vec::new(), model, false);
         };
         let parts: Vec<_> = viewer
@@ -235,7 +238,7 @@ impl RatingModel for Ease {
     /// The movies a rating of `item` raises most, each weight as a share
     /// of the largest (a similarity in (0, 1], as the wire wants).
     fn neighbours(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
-        let k = self.place(item)?;
+        let k = self.place(item).filter(|_| self.weighs())?;
         let mut top = TopN::new(n);
         for (w, &j) in self.weight_row(k).iter().zip(&self.kept) {
             if j != item && *w > 0.0 {
@@ -362,7 +365,14 @@ impl Fit for Fitting {
     }
 
     fn finish(self: Box<Self>) -> Box<dyn RatingModel> {
-        Box::new(self.model)
+        let mut model = self.model;
+        if model.weights.len() != model.kept.len() * model.kept.len() {
+            // Stopped before the inverse was whole: there are no weights to
+            // rank by, so every list is the most watched.
+            model.kept.clear();
+            model.slot.fill(NONE);
+        }
+        Box::new(model)
     }
 }
 
@@ -447,6 +457,20 @@ mod tests {
         let (weighed, not): (Vec<usize>, Vec<usize>) =
             (0..3).partition(|&i| data.by_item.row_len(i) as u32 > fewest);
         assert!(weighed.iter().all(|&w| not.iter().all(|&o| row[w] > row[o])), "{row:?}");
+    }
+
+    /// A fit stopped before its inverse is whole ranks by popularity, and
+    /// what it saves loads.
+    #[test]
+    fn a_fit_stopped_early_ranks_by_popularity_and_saves() {
+        let data = three_by_three();
+        let mut t = Training::start(Algorithm::Ease(params()), &data, SCALE).unwrap();
+        t.step(&data, &[], 1);
+        let model = t.finish().unwrap();
+        let popularity: Vec<f32> = (0..3).map(|i| data.by_item.row_len(i) as f32).collect();
+        assert_eq!(model.scores(0), popularity);
+        assert!(model.neighbours(0, 2).is_none());
+        assert_eq!(EaseParams::decode(&model.encode()).unwrap().scores(1), popularity);
     }
 
     #[test]
