@@ -317,14 +317,7 @@ fn keys_are_answered_at_once_while_the_engine_trains() {
     for (key, tab) in [("d", "[Data]"), ("r", "[For you]"), ("d", "[Data]"), ("b", "[Browse]"), ("r", "[For you]")] {
         let sent = Instant::now();
         tmux.keys(&[key]);
-        let screen = loop {
-            let screen = tmux.screen();
-            if screen.contains(tab) {
-                break screen;
-            }
-            assert!(sent.elapsed() < STEP_TIMEOUT, "{key} was not answered; the screen:\n{screen}");
-            sleep(Duration::from_millis(2));
-        };
+        let screen = tmux.wait_every(key, STEP_TIMEOUT, Duration::from_millis(2), |s| s.contains(tab));
         answered_ms.push(sent.elapsed().as_secs_f64() * 1e3);
         if tab == "[Data]" && first_data.is_none() {
             first_data = Some(screen);
@@ -530,7 +523,7 @@ fn versions_are_compared_behind_the_screen_on_a_62000_movie_catalogue() {
     {
         let sent = Instant::now();
         tmux.keys(&[key]);
-        let screen = tmux.wait(tab, STEP_TIMEOUT, |s| s.contains(tab));
+        let screen = tmux.wait_every(tab, STEP_TIMEOUT, Duration::from_millis(2), |s| s.contains(tab));
         answered_ms.push(sent.elapsed().as_secs_f64() * 1e3);
         while_comparing += usize::from(screen.contains("comparing"));
     }

@@ -77,6 +77,12 @@ impl Tmux {
 
     /// Polls the screen until `ok` holds; fails with the last screen.
     pub fn wait(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_every(what, timeout, Duration::from_millis(100), ok)
+    }
+
+    /// [`Tmux::wait`] polling every `every`: a test that times how soon a
+    /// key is answered polls often, or it measures its own polling.
+    pub fn wait_every(&self, what: &str, timeout: Duration, every: Duration, ok: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
             let screen = self.screen();
@@ -86,7 +92,7 @@ impl Tmux {
             if started.elapsed() > timeout {
                 panic!("timed out waiting for {what}; the screen:\n{screen}");
             }
-            sleep(Duration::from_millis(100));
+            sleep(every);
         }
     }
 
