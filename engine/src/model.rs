@@ -243,15 +243,17 @@ pub struct Models {
     pub ranking: Option<Box<dyn RatingModel>>,
 }
 
-/// A ranking part as format 4 carries it: its algorithm's name and bytes.
-type NamedPart = Option<(String, Vec<u8>)>;
+/// A ranking part as format 4 carries it: its algorithm's name and bytes
+/// (read in place on import, not copied out first).
+type NamedPart<'a> = Option<(&'a str, &'a [u8])>;
 
 impl Models {
     /// Encodes in the latest format: both models' algorithm names, the
     /// ranking model's bytes, then the rating model's own bytes to the end
     /// (so that any model of the registry is carried without a second copy).
     pub fn export(rating: &dyn RatingModel, ranking: Option<&dyn RatingModel>) -> Vec<u8> {
-        let ranking: NamedPart = ranking.map(|r| (r.algorithm().name().to_string(), r.encode()));
+        let encoded = ranking.map(|r| (r.algorithm().name(), r.encode()));
+        let ranking: NamedPart = encoded.as_ref().map(|(name, bytes)| (*name, bytes.as_slice()));
         let head = (MODEL_FORMAT_VERSION, rating.algorithm().name(), ranking);
         let mut bytes = postcard::to_stdvec(&head).expect("models always encode");
         bytes.extend(rating.encode());
@@ -282,7 +284,7 @@ impl Models {
             MODEL_FORMAT_VERSION => {
                 let (name, rest): (String, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
                 let (ranking, rest): (NamedPart, &[u8]) = postcard::take_from_bytes(rest).map_err(broken)?;
-                let ranking = ranking.map(|(name, bytes)| Algorithm::decode(&name, &bytes)).transpose()?;
+                let ranking = ranking.map(|(name, bytes)| Algorithm::decode(name, bytes)).transpose()?;
                 (Algorithm::decode(&name, rest)?, ranking)
             }
             _ => {
