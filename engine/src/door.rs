@@ -132,6 +132,20 @@ pub trait Fit: Send {
     /// The work of one epoch, in the units a [`Step`] counts.
     fn per_epoch(&self, data: &RatingMatrix) -> u64;
 
+    /// About how many multiply-adds one unit of its work costs: a blend
+    /// asks each member for the same compute per budget with it, whatever
+    /// the member counts in (iALS in multiply-adds over its factors, EASE
+    /// in rows of its matrix).
+    fn unit_cost(&self) -> u64 {
+        1
+    }
+
+    /// The epochs this fit runs, when the data changed what its parameters
+    /// say (a blend that leaves out a member the data is too large for).
+    fn epochs(&self) -> Option<u32> {
+        None
+    }
+
     /// The model as fitted so far (it predicts between steps).
     fn model(&self) -> &dyn RatingModel;
     fn model_mut(&mut self) -> &mut dyn RatingModel;

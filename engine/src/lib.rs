@@ -28,6 +28,7 @@ pub mod model;
 pub mod ratings;
 pub mod retrieval;
 pub mod session;
+pub mod stack;
 pub mod topn;
 pub mod train;
 

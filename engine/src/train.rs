@@ -20,6 +20,8 @@ pub struct Training {
     /// Taken by [`Training::finish`]; the progress stays.
     fit: Option<Box<dyn Fit>>,
     per_epoch: u64,
+    /// Epochs to run: the algorithm's, unless the fit says otherwise.
+    epochs: u32,
     epoch: u32,
     visited: u64,
     /// The epoch's squared training error so far; `None` once a step had none.
@@ -36,6 +38,7 @@ impl Training {
         }
         let fit = spec.start(data, scale)?;
         Ok(Training {
+            epochs: fit.epochs().unwrap_or_else(|| spec.epochs()),
             spec,
             per_epoch: fit.per_epoch(data),
             fit: Some(fit),
@@ -48,7 +51,7 @@ impl Training {
     }
 
     pub fn finished(&self) -> bool {
-        self.epoch >= self.spec.epochs()
+        self.epoch >= self.epochs
     }
 
     /// Whether this trains the ranking model rather than the rating model.
@@ -59,7 +62,7 @@ impl Training {
     pub fn progress(&self) -> Progress {
         Progress {
             epoch: self.epoch,
-            epochs: self.spec.epochs(),
+            epochs: self.epochs,
             visited: self.visited,
             per_epoch: self.per_epoch,
             train_rmse: self.train_rmse,

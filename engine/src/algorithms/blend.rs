@@ -1,33 +1,23 @@
 //! A fitted blend: `r̂ = w_0 + Σ_m w_m r̂_m` over rating models of the
 //! registry (each with its defaults), the weights fitted by ridge least
 //! squares on a slice carved from the *training* ratings (never a test
-//! split).
+//! split); the two rounds of fitting are `crate::stack`'s.
 //!
-//! Fitting goes through the door like any host: each member is fitted on
-//! the training ratings less the slice and scored on the slice; the weights
-//! are solved; then each member is fitted again on every training rating,
-//! and those are the members the blend keeps. Fold-in folds into every
-//! member; the explanation is the members' explanations weighted, exact
-//! when each member's is and none was clipped.
+//! Fold-in folds into every member; the explanation is the members'
+//! explanations weighted, exact when each member's is and none was clipped.
 
 use cinema_protocol::{Decomposition, ModelSpec, Role, Scale, Triple};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::{Algo, Algorithm, MAX_SEED, describe};
 use crate::EngineError;
-use crate::door::{Fit, RatingModel, Step};
+use crate::door::{Fit, RatingModel};
 use crate::explain::{Viewer, decomposition};
 use crate::ratings::RatingMatrix;
+use crate::stack::{self, Choice, Recipe};
 
 /// What the blend stacks, each with its defaults.
 pub const MEMBERS: [&str; 3] = ["svdpp", "knn", "svd"];
-
-/// The slice's size at most: a handful of weights needs no more, and
-/// scoring it stays a small part of a step on any dataset.
-const MAX_SLICE: usize = 100_000;
 
 params! {
     pub struct BlendParams {
@@ -42,51 +32,42 @@ impl Algo for BlendParams {
     const ROLE: Role = Role::Rating;
     const DESCRIPTION: &'static str = "a least-squares blend of svdpp, knn and svd, weights fitted on held-out training ratings";
 
-    /// Every member's epochs, twice: on the training ratings less the
-    /// slice, then on all of them.
     fn epochs(&self) -> u32 {
-        2 * members().iter().map(Algorithm::epochs).sum::<u32>()
+        stack::epochs(&members())
     }
 
     fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
-        let mut triples: Vec<Triple> = data.iter().collect();
-        triples.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(self.seed));
-        let size = ((triples.len() as f64 * f64::from(self.holdout)) as usize).clamp(1, MAX_SLICE);
-        let slice = triples.split_off(triples.len() - size.min(triples.len() - 1));
-        let part = RatingMatrix::new(data.users, data.items, &triples);
-        let first = members()[0].start(&part, scale)?;
-        Ok(Box::new(Fitting {
-            p: self,
-            scale,
-            part: Some(part),
-            slice,
-            columns: Vec::new(),
-            weights: Vec::new(),
-            fitted: Vec::new(),
-            shown: None,
-            member: 0,
-            epoch: 0,
-            fit: Some(first),
-            inner_done: 0,
-            reported: 0,
-        }))
+        stack::start(self, members(), data, scale, self.holdout, self.seed)
     }
 
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {
         let saved: Saved = postcard::from_bytes(bytes).map_err(|e| EngineError::BadModel(format!("{e}")))?;
-        let members = saved
-            .members
-            .iter()
-            .map(|(name, bytes)| Algorithm::decode(name, bytes))
-            .collect::<Result<Vec<_>, _>>()?;
-        let shapes_agree = members.windows(2).all(|w| (w[0].users(), w[0].items()) == (w[1].users(), w[1].items()));
-        if members.is_empty() || saved.weights.len() != members.len() + 1 || !shapes_agree {
+        let members = stack::decode_members(&saved.members)?;
+        if saved.weights.len() != members.len() + 1 {
             return Err(EngineError::BadModel("blend: members and weights do not fit together".into()));
         }
         if !saved.weights.iter().all(|w| w.is_finite()) {
             return Err(EngineError::BadModel("blend: a weight is not a number".into()));
         }
         Ok(Box::new(Blend { spec: saved.spec, weights: saved.weights, members }))
+    }
+}
+
+impl Recipe for BlendParams {
+    /// At once: predicting the slice costs less than a member's epoch.
+    fn choose(&mut self, members: &[Box<dyn RatingModel>], _: &RatingMatrix, slice: &[Triple], _: u64) -> Choice {
+        let columns: Vec<Vec<f32>> =
+            members.iter().map(|m| slice.iter().map(|&(u, i, _)| m.predict(u, i)).collect()).collect();
+        Choice::Chosen(solve_weights(&columns, slice, self.ridge))
+    }
+
+    /// No intercept and an even mean.
+    fn even(&self, n: usize) -> Vec<f32> {
+        std::iter::once(0.0).chain(std::iter::repeat_n(1.0 / n as f32, n)).collect()
+    }
+
+    fn build(&self, weights: Vec<f32>, members: Vec<Box<dyn RatingModel>>) -> Box<dyn RatingModel> {
+        Box::new(Blend { spec: Algorithm::Blend(*self), weights, members })
     }
 }
 
@@ -155,20 +136,14 @@ impl RatingModel for Blend {
     /// member's score was clipped to the scale.
     fn explain(&self, viewer: &Viewer, item: u32) -> Decomposition {
         let scale = self.scale();
-        let (mut baseline, mut exact) = (self.weights[0], true);
-        let mut parts: Vec<(u32, f32, f32)> = Vec::new();
-        for (m, &w) in self.members.iter().zip(&self.weights[1..]) {
+        let mut clipped = false;
+        let explained = self.members.iter().zip(&self.weights[1..]).map(|(m, &w)| {
             let d = m.explain(viewer, item);
-            exact &= d.exact && (scale.min..=scale.max).contains(&d.model);
-            baseline += w * d.baseline;
-            for (movie, rating, part) in d.contributions {
-                match parts.iter_mut().find(|p| p.0 == movie) {
-                    Some(p) => p.2 += w * part,
-                    None => parts.push((movie, rating, w * part)),
-                }
-            }
-        }
-        decomposition(baseline, parts, self.score(viewer.user, item), exact)
+            clipped |= !(scale.min..=scale.max).contains(&d.model);
+            (w, 0.0, d)
+        });
+        let (baseline, parts, exact) = stack::merge(explained);
+        decomposition(baseline + self.weights[0], parts, self.score(viewer.user, item), exact && !clipped)
     }
 
     fn parts(&self) -> Vec<(String, f32)> {
@@ -181,131 +156,9 @@ impl RatingModel for Blend {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let members = self.members.iter().map(|m| (m.algorithm().name().to_owned(), m.encode())).collect();
+        let members = stack::encode_members(&self.members);
         postcard::to_stdvec(&Saved { spec: self.spec.clone(), weights: self.weights.clone(), members })
             .expect("a model always encodes")
-    }
-}
-
-struct Fitting {
-    p: BlendParams,
-    scale: Scale,
-    /// The training ratings less the slice, while the first round lasts.
-    part: Option<RatingMatrix>,
-    slice: Vec<Triple>,
-    /// Each first-round member's predictions of the slice.
-    columns: Vec<Vec<f32>>,
-    weights: Vec<f32>,
-    /// Second-round members, fitted on every training rating.
-    fitted: Vec<Box<dyn RatingModel>>,
-    /// The member finished last, then the blend once built: what the
-    /// fitting predicts with between steps (a member just started has
-    /// learned nothing yet).
-    shown: Option<Box<dyn RatingModel>>,
-    /// The member being fitted (in the round `part` tells), and its epochs done.
-    member: usize,
-    epoch: u32,
-    fit: Option<Box<dyn Fit>>,
-    /// The member's work in its epoch under way, and how much of the
-    /// blend's epoch (in ratings) has been reported for it.
-    inner_done: u64,
-    reported: u64,
-}
-
-impl Fit for Fitting {
-    fn step(&mut self, data: &RatingMatrix, budget: u64) -> Step {
-        let spec = &members()[self.member];
-        let on = self.part.as_ref().unwrap_or(data);
-        let fit = self.fit.as_mut().expect("a member is fitted until the blend finishes");
-        // In the blend's units (ratings) a member's epoch is one of the
-        // blend's; a member step is asked at least one blend unit's worth of
-        // its own, so every step moves the blend on.
-        let (len, inner_epoch) = (data.len() as u64, fit.per_epoch(on).max(1));
-        let inner = fit.step(on, budget.max(inner_epoch.div_ceil(len.max(1))));
-        self.inner_done += inner.work;
-        let work = if inner.epoch_done {
-            self.epoch += 1;
-            let rest = len - self.reported;
-            (self.inner_done, self.reported) = (0, 0);
-            rest
-        } else {
-            let reached = (u128::from(self.inner_done) * u128::from(len) / u128::from(inner_epoch)) as u64;
-            let moved = reached - self.reported;
-            self.reported = reached;
-            moved
-        };
-        if self.epoch == spec.epochs() {
-            self.next_member(data);
-        }
-        Step { work, epoch_done: inner.epoch_done, squared_error: None }
-    }
-
-    fn per_epoch(&self, data: &RatingMatrix) -> u64 {
-        data.len() as u64
-    }
-
-    fn model(&self) -> &dyn RatingModel {
-        match (&self.shown, &self.fit) {
-            (Some(shown), _) => shown.as_ref(),
-            (None, Some(fit)) => fit.model(),
-            (None, None) => unreachable!("a blend shows a member once none is under way"),
-        }
-    }
-
-    fn model_mut(&mut self) -> &mut dyn RatingModel {
-        match (&mut self.shown, &mut self.fit) {
-            (Some(shown), _) => shown.as_mut(),
-            (None, Some(fit)) => fit.model_mut(),
-            (None, None) => unreachable!("a blend shows a member once none is under way"),
-        }
-    }
-
-    fn finish(self: Box<Self>) -> Box<dyn RatingModel> {
-        if self.fit.is_none()
-            && let Some(built) = self.shown.filter(|s| s.algorithm() == Algorithm::Blend(self.p))
-        {
-            return built;
-        }
-        let mut members = self.fitted;
-        if let Some(fit) = self.fit {
-            // Stopped early: the member under way serves with what it learned.
-            members.push(fit.finish());
-        }
-        let mut weights = self.weights;
-        if weights.len() != members.len() + 1 {
-            // Stopped before the weights were fitted: an even mean.
-            weights = std::iter::once(0.0).chain(std::iter::repeat_n(1.0 / members.len() as f32, members.len())).collect();
-        }
-        Box::new(Blend { spec: Algorithm::Blend(self.p), weights, members })
-    }
-}
-
-impl Fitting {
-    /// The member under way is done: score the slice with it (first round)
-    /// or keep it (second round), then start the next one.
-    fn next_member(&mut self, data: &RatingMatrix) {
-        let done = self.fit.take().expect("a member was under way").finish();
-        if self.part.is_some() {
-            self.columns.push(self.slice.iter().map(|&(u, i, _)| done.predict(u, i)).collect());
-            self.shown = Some(done);
-        } else {
-            self.fitted.push(done);
-        }
-        let all = members();
-        self.member += 1;
-        self.epoch = 0;
-        if self.member == all.len() {
-            if self.part.is_none() {
-                let members = std::mem::take(&mut self.fitted);
-                let weights = self.weights.clone();
-                self.shown = Some(Box::new(Blend { spec: Algorithm::Blend(self.p), weights, members }));
-                return;
-            }
-            self.weights = solve_weights(&self.columns, &self.slice, self.p.ridge);
-            (self.part, self.member) = (None, 0);
-        }
-        let on = self.part.as_ref().unwrap_or(data);
-        self.fit = Some(all[self.member].start(on, self.scale).expect("a member starts on ratings its blend started on"));
     }
 }
 

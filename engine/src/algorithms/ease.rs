@@ -54,8 +54,7 @@ impl Algo for EaseParams {
     }
 
     fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
-        let kept: Vec<u32> =
-            (0..data.items).filter(|&i| data.by_item.row_len(i as usize) >= self.min_ratings as usize).collect();
+        let kept = self.weighed(data);
         if kept.len() > MAX_MOVIES {
             return Err(EngineError::BadArgument(format!(
                 "ease weighs {MAX_MOVIES} movies at most (a {MAX_MOVIES} × {MAX_MOVIES} matrix); {} movies here \
@@ -93,6 +92,14 @@ impl Algo for EaseParams {
         let model: Ease = postcard::from_bytes(bytes).map_err(|e| EngineError::BadModel(format!("{e}")))?;
         model.validate()?;
         Ok(Box::new(model))
+    }
+}
+
+impl EaseParams {
+    /// The movies EASE weighs on `data`, ascending: those with at least
+    /// `min_ratings` ratings.
+    pub fn weighed(&self, data: &RatingMatrix) -> Vec<u32> {
+        (0..data.items).filter(|&i| data.by_item.row_len(i as usize) >= self.min_ratings as usize).collect()
     }
 }
 
@@ -354,6 +361,10 @@ impl Fit for Fitting {
     fn per_epoch(&self, _data: &RatingMatrix) -> u64 {
         let n = self.model.kept.len() as u64;
         (0..self.model.rows.len()).map(|u| self.gram_work(u)).sum::<u64>() + n * n
+    }
+
+    fn unit_cost(&self) -> u64 {
+        self.model.kept.len().max(1) as u64
     }
 
     fn model(&self) -> &dyn RatingModel {

@@ -88,6 +88,10 @@ impl Fit for Ials {
         self.sweep.per_epoch()
     }
 
+    fn unit_cost(&self) -> u64 {
+        u64::from(self.p.factors)
+    }
+
     fn model(&self) -> &dyn RatingModel {
         &self.model
     }
