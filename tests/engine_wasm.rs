@@ -136,10 +136,10 @@ fn default_module_says_hello_with_this_abi_its_rating_models_and_its_ranking_mod
     assert_eq!(hello.engine, "cinema-default");
     assert_eq!(
         algorithm_names(&client),
-        ["svd", "baseline", "ials", "svdpp", "knn", "nmf", "slopeone", "blend", "ease"]
+        ["svd", "baseline", "rankblend", "ials", "svdpp", "knn", "nmf", "slopeone", "blend", "ease"]
     );
     assert_eq!(hello.default_rating().map(|s| s.algorithm).as_deref(), Some("svd"));
-    assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("ials"));
+    assert_eq!(hello.default_ranking().map(|s| s.algorithm).as_deref(), Some("rankblend"));
     assert_eq!(hello.algorithms, cinema_engine::standard_algorithms());
     assert_eq!(client.module_sha256().len(), 64);
 }

@@ -71,7 +71,7 @@ fn a_first_start_on_25_million_ratings_draws_at_once_learns_a_rating_and_swaps_i
     let movie = rated.lines().find(|l| l.contains("saved and learned")).unwrap().to_owned();
 
     let swapped = tmux.wait("the first models", TRAINED_TIMEOUT, |s| {
-        s.contains("quick first models are trained") || s.contains("model: svd + ials ranking on")
+        s.contains("quick first models are trained") || s.contains("model: svd + rankblend ranking on")
     });
     eprintln!("first models serving after {:.1} s", started.elapsed().as_secs_f64());
     assert!(swapped.contains(" For you ") && !swapped.contains("for now"), "{swapped}");

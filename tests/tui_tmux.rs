@@ -29,7 +29,7 @@ const FIRST_MODELS: &str = "the first models are trained";
 /// The first models serve: their toast, or (once a slow machine has let the
 /// toast expire) the status line naming them.
 fn first_models(screen: &str) -> bool {
-    screen.contains(FIRST_MODELS) || screen.contains("model: svd + ials ranking on")
+    screen.contains(FIRST_MODELS) || screen.contains("model: svd + rankblend ranking on")
 }
 
 fn line_with<'s>(screen: &'s str, needle: &str) -> &'s str {
@@ -217,7 +217,7 @@ fn first_start_shows_the_demo_then_imports_ml_100k_which_the_next_start_opens() 
     assert!(done.contains("[Browse]") && line_with(&done, "▶ ").contains("Star Wars"), "{done}");
     assert!(line_with(&done, "Cinema").contains("ml-100k · you · 0 rated"), "{done}");
     tmux.wait("the first models", START_TIMEOUT, |s| {
-        s.contains("the first models are trained (v1") || s.contains("model: svd + ials ranking on 100000 ratings")
+        s.contains("the first models are trained (v1") || s.contains("model: svd + rankblend ranking on 100000 ratings")
     });
     tmux.keys(&["q"]);
     tmux.wait_exit();
@@ -370,7 +370,9 @@ fn the_lab_trains_answers_keys_stops_and_the_version_is_listed() {
     eprintln!("a key during Lab training was answered in {:.1} ms", answered.as_secs_f64() * 1e3);
     // Stop: the rating model keeps its epochs; the ranking model then trains and is stopped too.
     tmux.keys(&["s"]);
-    tmux.wait("the ranking model", STEP_TIMEOUT, |s| s.contains("ranking model ials") || s.contains("held out 10 %"));
+    tmux.wait("the ranking model", STEP_TIMEOUT, |s| {
+        s.contains("ranking model rankblend") || s.contains("held out 10 %")
+    });
     tmux.keys(&["s"]);
     let done = tmux.wait("the end of the run", START_TIMEOUT, |s| s.contains("held out 10 %"));
     assert!(done.contains("stopped early"), "{done}");
@@ -509,7 +511,7 @@ fn versions_are_compared_behind_the_screen_on_a_62000_movie_catalogue() {
     let tmux = Tmux::new();
     tmux.start(&app_command(home.path(), &dataset));
     tmux.wait("the saved model", START_TIMEOUT, |s| {
-        s.contains("[Browse]") && s.contains("model: svd + ials ranking on")
+        s.contains("[Browse]") && s.contains("model: svd + rankblend ranking on")
     });
     tmux.keys(&["v"]);
     tmux.wait_for("[Versions]");

@@ -350,7 +350,7 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     assert_eq!(app.rec.versions().ids().unwrap(), vec![1]);
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 100, 30);
-    assert!(s.contains("the first models are trained (v1: svd + ials)"), "{s}");
+    assert!(s.contains("the first models are trained (v1: svd + rankblend)"), "{s}");
     assert!(s.contains(" For you ") && !s.contains("for now"), "{s}");
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
 }
@@ -376,7 +376,7 @@ fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
     attach_while_loading(&mut app, &dir, tx, &rx);
     assert_eq!(recommended_items(&app), shown.0, "the engine's answer is the list kept");
     let s = screen(&app, 120, 30);
-    assert!(!s.contains("opening ml-100k") && s.contains("model: svd + ials ranking"), "{s}");
+    assert!(!s.contains("opening ml-100k") && s.contains("model: svd + rankblend ranking"), "{s}");
 }
 
 #[test]
@@ -841,7 +841,7 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
             _ => None,
         })
         .collect();
-    assert!(trained.contains(&("svd", false)) && trained.contains(&("ials", true)), "{stages:?}");
+    assert!(trained.contains(&("svd", false)) && trained.contains(&("rankblend", true)), "{stages:?}");
     assert!(row_of(&screen(&app, 80, 24), "✓").contains("svd trained again in"));
     assert!(!recommended_items(&app).contains(&star_wars(&app)), "your rating is folded into the new model");
 }
@@ -1003,7 +1003,8 @@ fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
     press(&mut app, KeyCode::Char('t'));
     assert_eq!(app.tab, Tab::Lab);
     let s = screen(&app, 80, 24);
-    for row in ["rating model    ◂ svd ▸", "factors       200", "ranking model   ◂ ials ▸", "alpha         5"] {
+    for row in ["rating model    ◂ svd ▸", "factors       200", "ranking model   ◂ rankblend ▸", "iterations    15"]
+    {
         assert!(s.contains(row), "{row:?} missing from\n{s}");
     }
     insta::assert_snapshot!("lab_form_80x24", s);

@@ -7,11 +7,12 @@
 //!
 //! Rooms: [`ratings`] (CSR indices) → [`algorithms`] (one file per model and
 //! the registry that lists them) through [`door`] (what every model
-//! answers: fit in steps, predict, fold in, explain) → [`train`] (stepped
-//! fitting, the same for all) → [`model`] (the vector form most models
-//! share; [`retrieval`] ranks large catalogues fast) and [`metrics`] (its
-//! own crate, shared with the app); [`session`] puts them behind one
-//! request/reply call; [`abi`] exports that call from a module.
+//! answers: fit in steps, predict, fold in, explain; [`stack`] fits the
+//! models made of models) → [`train`] (stepped fitting, the same for all)
+//! → [`model`] (the vector form most models share; [`retrieval`] ranks
+//! large catalogues fast) and [`metrics`] (its own crate, shared with the
+//! app); [`session`] puts them behind one request/reply call; [`abi`]
+//! exports that call from a module.
 
 pub mod abi;
 pub mod algorithms;

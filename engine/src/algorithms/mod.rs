@@ -194,6 +194,7 @@ macro_rules! registry {
 registry! {
     1 => Svd(svd::SvdParams),
     0 => Baseline(baseline::BaselineParams),
+    9 => RankBlend(rankblend::RankBlendParams),
     2 => Ials(ials::IalsParams),
     3 => SvdPp(svdpp::SvdPpParams),
     4 => Knn(knn::KnnParams),
@@ -319,6 +320,6 @@ mod tests {
         let Err(EngineError::BadArgument(m)) = Algorithm::from_spec(&ModelSpec::new("nope"), &everything) else {
             panic!()
         };
-        assert!(m.contains("cannot train `nope`") && m.contains("svd, baseline, ials"), "{m}");
+        assert!(m.contains("cannot train `nope`") && m.contains("svd, baseline, rankblend, ials"), "{m}");
     }
 }

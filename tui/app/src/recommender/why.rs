@@ -41,6 +41,10 @@ pub struct Why {
 #[derive(Debug, Clone, Serialize)]
 pub struct Ranking {
     pub score: f32,
+    /// What the score is before your ratings' parts (0 for one model; a
+    /// blend's is its members' standardization for you); `baseline +
+    /// contributions_sum` is `score` when `exact`.
+    pub baseline: f32,
     pub contributions_sum: f32,
     pub exact: bool,
     pub movies: Vec<Contribution>,
@@ -128,6 +132,7 @@ impl Why {
             parts: explained.parts.clone(),
             ranking: e.rank.as_ref().map(|r| Ranking {
                 score: r.model,
+                baseline: r.baseline,
                 contributions_sum: r.total - r.baseline,
                 exact: r.exact,
                 movies: named(r, dataset),

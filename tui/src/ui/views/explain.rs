@@ -69,6 +69,9 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
     if let Some(rank) = &why.ranking {
         lines.push(Line::default());
         lines.push(Line::styled(format!(" Why it is on the list: ranking score {:.3}", rank.score), t.header()));
+        if rank.baseline.abs() > 5e-4 {
+            lines.push(amount(t, "the ranking's baseline for you", rank.baseline, None, width));
+        }
         let largest = rank.movies.iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
         lines.extend(contributions(t, &rank.movies, rank.contributions_sum, largest, width));
     }
