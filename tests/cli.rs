@@ -218,6 +218,16 @@ fn eval_on_ml_100k_folds_with_the_defaults_beats_0_915_and_ranks_above_0_42() {
     assert!(number(&report, "coverage") >= 0.15, "{report:#}");
     assert!(number(&report["by_predicted_stars"], "ndcg_at_10") < 0.2, "{report:#}");
     assert_positive_numbers(&report, &["ranking_fit_seconds"]);
+    // Beside accuracy: each figure in its range (novelty in bits: these
+    // lists hold movies a quarter of the users rated).
+    let beyond = &report["beyond"];
+    assert!(number(beyond, "novelty") > 1.0 && number(beyond, "novelty") < 3.0, "{report:#}");
+    assert!((0.5..1.0).contains(&number(beyond, "intra_list_diversity")), "{report:#}");
+    assert!((0.1..2.0).contains(&number(beyond, "miscalibration")), "{report:#}");
+    assert!((0.5..1.0).contains(&number(beyond, "gini")), "{report:#}");
+    for fold in report["folds"].as_array().unwrap() {
+        assert!(number(&fold["beyond"], "novelty") > 1.0, "{fold:#}");
+    }
 }
 
 #[test]

@@ -103,6 +103,118 @@ impl Ranking {
     }
 }
 
+/// What a list is beside accurate, over the same top lists as [`Ranking`]:
+/// how unfamiliar its movies are, how unlike each other, how close its
+/// genre mix is to the viewer's, and how evenly the lists spread over the
+/// catalogue. Genres are bit sets (bit g: genre g), as datasets store them.
+#[derive(Debug)]
+pub struct BeyondAccuracy {
+    lists: usize,
+    novelty: f64,
+    diversity: f64,
+    calibrated: usize,
+    miscalibration: f64,
+    /// Times each movie was recommended.
+    shown: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BeyondMetrics {
+    /// Mean self-information of a recommended movie, −log₂ of the share of
+    /// training users who rated it (bits; higher is less familiar).
+    pub novelty: f64,
+    /// Mean over lists of the mean pairwise genre distance, 1 − cosine of
+    /// the movies' genre sets (0: all alike; a movie without genres is
+    /// unlike every other).
+    pub intra_list_diversity: f64,
+    /// Mean over viewers with a genre mix of KL(p ‖ q̃) (Steck 2018): p the
+    /// mix of the movies they liked, q the list's, q̃ = 0.99·q + 0.01·p
+    /// (nats; 0 is a list with the viewer's own mix).
+    pub miscalibration: f64,
+    /// Gini index of how often each movie of the catalogue is recommended
+    /// (0: all equally often; towards 1: a few movies in every list).
+    pub gini: f64,
+}
+
+/// Steck's α: how much of the viewer's own mix the list's is blended with,
+/// so a genre the list lacks costs a finite amount.
+const CALIBRATION_ALPHA: f64 = 0.01;
+
+/// A list's or a history's genre mix (Steck 2018): each movie spreads one
+/// unit evenly over its genres, normalised; `None` if no movie has a genre.
+pub fn genre_mix(movies: impl IntoIterator<Item = u32>, genres: &[u32]) -> Option<[f64; 32]> {
+    let mut mix = [0f64; 32];
+    for i in movies {
+        let set = genres[i as usize];
+        let share = 1.0 / f64::from(set.count_ones().max(1));
+        (0..32).filter(|g| set >> g & 1 == 1).for_each(|g| mix[g] += share);
+    }
+    let total: f64 = mix.iter().sum();
+    (total > 0.0).then(|| mix.map(|m| m / total))
+}
+
+impl BeyondAccuracy {
+    pub fn new(catalogue: usize) -> BeyondAccuracy {
+        BeyondAccuracy {
+            lists: 0,
+            novelty: 0.0,
+            diversity: 0.0,
+            calibrated: 0,
+            miscalibration: 0.0,
+            shown: vec![0; catalogue],
+        }
+    }
+
+    /// Adds one viewer's top list. `popularity[i]` is the share of training
+    /// users who rated movie `i`, `genres[i]` its genres, `taste` the
+    /// viewer's [`genre_mix`] (`None`: not counted in miscalibration).
+    pub fn add(&mut self, top: &[u32], popularity: &[f64], genres: &[u32], taste: Option<&[f64; 32]>) {
+        if top.is_empty() {
+            return;
+        }
+        self.lists += 1;
+        let floor = popularity.iter().copied().filter(|&p| p > 0.0).fold(1.0, f64::min);
+        let bits: f64 = top.iter().map(|&i| -popularity[i as usize].max(floor).log2()).sum();
+        self.novelty += bits / top.len() as f64;
+        let (mut distance, mut pairs) = (0.0, 0usize);
+        for (a, &i) in top.iter().enumerate() {
+            for &j in &top[a + 1..] {
+                let (x, y) = (genres[i as usize], genres[j as usize]);
+                let norm = f64::from(x.count_ones() * y.count_ones()).sqrt();
+                distance += if norm > 0.0 { 1.0 - f64::from((x & y).count_ones()) / norm } else { 1.0 };
+                pairs += 1;
+            }
+        }
+        if pairs > 0 {
+            self.diversity += distance / pairs as f64;
+        }
+        if let Some(p) = taste {
+            let q = genre_mix(top.iter().copied(), genres).unwrap_or([0.0; 32]);
+            let kl: f64 = (0..32)
+                .filter(|&g| p[g] > 0.0)
+                .map(|g| p[g] * (p[g] / ((1.0 - CALIBRATION_ALPHA) * q[g] + CALIBRATION_ALPHA * p[g])).ln())
+                .sum();
+            self.miscalibration += kl;
+            self.calibrated += 1;
+        }
+        top.iter().for_each(|&i| self.shown[i as usize] += 1);
+    }
+
+    pub fn finish(&self) -> BeyondMetrics {
+        let lists = self.lists.max(1) as f64;
+        let mut counts = self.shown.clone();
+        counts.sort_unstable();
+        let (n, total) = (counts.len() as f64, counts.iter().sum::<u64>() as f64);
+        let weighted: f64 = counts.iter().enumerate().map(|(k, &c)| (2.0 * (k + 1) as f64 - n - 1.0) * c as f64).sum();
+        BeyondMetrics {
+            novelty: self.novelty / lists,
+            intra_list_diversity: self.diversity / lists,
+            miscalibration: self.miscalibration / self.calibrated.max(1) as f64,
+            gini: if total > 0.0 { weighted / (n * total) } else { 0.0 },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +248,31 @@ mod tests {
         let idcg = 1.0 + 1.0 / 3f64.log2();
         assert!((m.ndcg - dcg / idcg).abs() < 1e-12);
         assert_eq!(m.coverage, 5.0 / 10.0);
+    }
+
+    #[test]
+    fn beyond_accuracy_by_hand() {
+        // Four movies: 0 and 1 Action (bit 0), 2 Comedy (bit 1), 3 both.
+        let genres = [0b01, 0b01, 0b10, 0b11];
+        let popularity = [0.5, 0.25, 0.125, 0.0];
+        let mut b = BeyondAccuracy::new(4);
+        // An Action fan gets [0, 2]: 1 and 3 bits (mean 2); genres disjoint (distance 1).
+        let taste = genre_mix([0, 1], &genres).unwrap();
+        assert_eq!(taste[..2], [1.0, 0.0]);
+        b.add(&[0, 2], &popularity, &genres, Some(&taste));
+        // [0, 1]: the same genre (distance 0), 1 and 2 bits; no taste given.
+        b.add(&[0, 1], &popularity, &genres, None);
+        let m = b.finish();
+        assert!((m.novelty - (2.0 + 1.5) / 2.0).abs() < 1e-12, "{m:?}");
+        assert!((m.intra_list_diversity - 0.5).abs() < 1e-12, "{m:?}");
+        // p = (1, 0), q = (½, ½): KL = ln(1 / (0.99·½ + 0.01)).
+        assert!((m.miscalibration - (1.0 / 0.505f64).ln()).abs() < 1e-12, "{m:?}");
+        // Shown counts sorted [0, 1, 1, 2] over 4 movies: (−3·0 − 1·1 + 1·1 + 3·2) / (4·4).
+        assert!((m.gini - 6.0 / 16.0).abs() < 1e-12, "{m:?}");
+        // A movie no one rated counts as the rarest rated one; one with no genres is unlike all.
+        let mut c = BeyondAccuracy::new(4);
+        c.add(&[3, 2], &popularity, &[0, 0, 0, 0], None);
+        assert_eq!(c.finish().novelty, 3.0);
+        assert_eq!(c.finish().intra_list_diversity, 1.0);
     }
 }

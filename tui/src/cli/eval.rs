@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::model_args::ModelArgs;
 use super::{Env, load_dataset, print_json};
-use crate::eval::score::{ListMetrics, hybrid};
+use crate::eval::score::{Beyond, ListMetrics, hybrid};
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
 use crate::recommender::CONTENT_NEIGHBOURS;
 use crate::recommender::features::features;
@@ -67,6 +67,8 @@ struct Report {
     /// Means over the splits.
     #[serde(flatten)]
     metrics: Metrics,
+    /// The list people see beside its accuracy (means over the splits).
+    beyond: Beyond,
     by_predicted_stars: ListMetrics,
     /// With `--hybrid W`: the blended list's figures.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,7 +118,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                             .and_then(|mut report| {
                                 if let Some(weight) = args.hybrid {
                                     client.build_content(&features, CONTENT_NEIGHBOURS)?;
-                                    report.hybrid = Some(hybrid(&mut client, split, dataset.movies.len(), weight)?);
+                                    report.hybrid = Some(hybrid(&mut client, &dataset, split, weight)?);
                                 }
                                 Ok(report)
                             })
@@ -148,6 +150,12 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         ranking,
         engine,
         metrics: Metrics::mean(folds.iter().map(|f| &f.metrics)),
+        beyond: Beyond {
+            novelty: mean(|r| r.beyond.novelty),
+            intra_list_diversity: mean(|r| r.beyond.intra_list_diversity),
+            miscalibration: mean(|r| r.beyond.miscalibration),
+            gini: mean(|r| r.beyond.gini),
+        },
         by_predicted_stars: ListMetrics {
             precision_at_10: mean(|r| r.by_predicted_stars.precision_at_10),
             recall_at_10: mean(|r| r.by_predicted_stars.recall_at_10),
@@ -186,6 +194,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         row(&f.split, &f.metrics, f.fit_seconds);
     }
     row("mean", &report.metrics, report.fit_seconds);
+    let beyond = report.beyond;
+    println!(
+        "beside accuracy: novelty {:.2} bits  genre diversity {:.3}  miscalibration {:.3}  Gini {:.3}",
+        beyond.novelty, beyond.intra_list_diversity, beyond.miscalibration, beyond.gini
+    );
     let stars = report.by_predicted_stars;
     println!(
         "ordered by predicted stars instead: P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  coverage {:.4}",

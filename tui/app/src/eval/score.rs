@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::Result;
-use cinema_metrics::{Ranking, RankingMetrics, rated_precision_recall, rmse_mae};
+use cinema_metrics::{
+    BeyondAccuracy, BeyondMetrics, Ranking, RankingMetrics, genre_mix, rated_precision_recall, rmse_mae,
+};
 use cinema_protocol::{ModelSpec, Scale, Triple, call};
 use serde::Serialize;
 
@@ -28,6 +30,8 @@ pub struct SplitReport {
     /// model when there is one.
     #[serde(flatten)]
     pub metrics: Metrics,
+    /// The list people see beside its accuracy.
+    pub beyond: Beyond,
     /// The same list ordered by the rating model's predicted stars alone.
     pub by_predicted_stars: ListMetrics,
     /// Training the rating model.
@@ -57,6 +61,26 @@ pub struct ListMetrics {
     pub recall_at_10: f64,
     pub ndcg_at_10: f64,
     pub coverage: f64,
+}
+
+/// What the list is beside accurate (see [`BeyondMetrics`] for each figure).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Beyond {
+    pub novelty: f64,
+    pub intra_list_diversity: f64,
+    pub miscalibration: f64,
+    pub gini: f64,
+}
+
+impl From<BeyondMetrics> for Beyond {
+    fn from(m: BeyondMetrics) -> Beyond {
+        Beyond {
+            novelty: m.novelty,
+            intra_list_diversity: m.intra_list_diversity,
+            miscalibration: m.miscalibration,
+            gini: m.gini,
+        }
+    }
 }
 
 impl From<Metrics> for ListMetrics {
@@ -93,16 +117,17 @@ pub fn evaluate(
     client.train(spec, |_| std::ops::ControlFlow::Continue(()))?;
     let fit_seconds = started.elapsed().as_secs_f64();
 
-    let HeldOut { metrics: held, predict_seconds, .. } = held_out(client, split, items as usize)?;
+    let HeldOut { metrics: held, beyond, predict_seconds, .. } = held_out(client, dataset, split)?;
     let by_predicted_stars = ListMetrics::from(held);
-    let (list, ranking_fit_seconds) = match ranking {
+    let (list, beyond, ranking_fit_seconds) = match ranking {
         Some(ranking) => {
             let started = Instant::now();
             client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
             let seconds = started.elapsed().as_secs_f64();
-            (ListMetrics::from(rank_catalogue(client, split, items as usize, None)?), seconds)
+            let (list, beyond) = rank_catalogue(client, dataset, split, None)?;
+            (ListMetrics::from(list), beyond, seconds)
         }
-        None => (by_predicted_stars, 0.0),
+        None => (by_predicted_stars, beyond, 0.0),
     };
     let metrics = Metrics {
         precision_at_10: list.precision_at_10,
@@ -114,6 +139,7 @@ pub fn evaluate(
     Ok(SplitReport {
         split: split.name.clone(),
         metrics,
+        beyond: Beyond::from(beyond),
         by_predicted_stars,
         fit_seconds,
         ranking_fit_seconds,
@@ -127,7 +153,7 @@ pub fn evaluate(
 /// Scores the models now in the engine on `split.test` (whose training
 /// ratings are loaded): the rating model's errors and rated-movie lists, and
 /// the full-ranking list; with the seconds the predictions took.
-pub fn held_out(client: &mut EngineClient, split: &Split, catalogue: usize) -> Result<HeldOut> {
+pub fn held_out(client: &mut EngineClient, dataset: &Dataset, split: &Split) -> Result<HeldOut> {
     let started = Instant::now();
     let pairs: Vec<(u32, u32)> = split.test.iter().map(|r| (r.user, r.item)).collect();
     let predictions = client.predict(&pairs)?;
@@ -138,7 +164,7 @@ pub fn held_out(client: &mut EngineClient, split: &Split, catalogue: usize) -> R
         K,
         RATED_RELEVANT,
     );
-    let list = rank_catalogue(client, split, catalogue, None)?;
+    let (list, beyond) = rank_catalogue(client, dataset, split, None)?;
     let metrics = Metrics {
         rmse,
         mae,
@@ -149,21 +175,22 @@ pub fn held_out(client: &mut EngineClient, split: &Split, catalogue: usize) -> R
         rated_precision_at_10,
         rated_recall_at_10,
     };
-    Ok(HeldOut { metrics, predictions, predict_seconds })
+    Ok(HeldOut { metrics, beyond, predictions, predict_seconds })
 }
 
 /// The scores of [`held_out`], with the predictions they came from (one per
 /// test rating, in order).
 pub struct HeldOut {
     pub metrics: Metrics,
+    pub beyond: BeyondMetrics,
     pub predictions: Vec<f32>,
     pub predict_seconds: f64,
 }
 
 /// The list blended with content under `weight`, scored like the list
 /// people see, with the models [`evaluate`] left in the engine.
-pub fn hybrid(client: &mut EngineClient, split: &Split, catalogue: usize, weight: f32) -> Result<ListMetrics> {
-    Ok(ListMetrics::from(rank_catalogue(client, split, catalogue, Some(weight))?))
+pub fn hybrid(client: &mut EngineClient, dataset: &Dataset, split: &Split, weight: f32) -> Result<ListMetrics> {
+    Ok(ListMetrics::from(rank_catalogue(client, dataset, split, Some(weight))?.0))
 }
 
 /// The most test users whose lists are scored: a top-10 over the whole
@@ -190,13 +217,25 @@ fn ranked_users(users: Vec<u32>) -> Vec<u32> {
 /// Every test user who has training ratings (above [`RANKED_USERS`] of
 /// them, a seeded sample) gets a top-10 over all movies they did not rate
 /// in training (blended with content under `weight`); relevant = their test
-/// movies rated ≥ 4.
+/// movies rated ≥ 4. Beside accuracy: popularity and each viewer's taste
+/// (the genre mix of the training movies they rated ≥ 4) are the training
+/// ratings'.
 fn rank_catalogue(
     client: &mut EngineClient,
+    dataset: &Dataset,
     split: &Split,
-    catalogue: usize,
     weight: Option<f32>,
-) -> Result<RankingMetrics> {
+) -> Result<(RankingMetrics, BeyondMetrics)> {
+    let catalogue = dataset.movies.len();
+    let genres: Vec<u32> = dataset.movies.iter().map(|m| m.genres).collect();
+    let mut raters = vec![0f64; catalogue];
+    let mut liked: HashMap<u32, Vec<u32>> = HashMap::new();
+    for r in &split.train {
+        raters[r.item as usize] += 1.0;
+        if r.value >= RELEVANT {
+            liked.entry(r.user).or_default().push(r.item);
+        }
+    }
     let trained: HashSet<u32> = split.train.iter().map(|r| r.user).collect();
     let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
     for r in &split.test {
@@ -208,7 +247,8 @@ fn rank_catalogue(
     let mut users: Vec<u32> = relevant.keys().copied().filter(|u| trained.contains(u)).collect();
     users.sort_unstable();
     let users = ranked_users(users);
-    let mut ranking = Ranking::new(K);
+    let popularity: Vec<f64> = raters.iter().map(|n| n / trained.len().max(1) as f64).collect();
+    let (mut ranking, mut beyond) = (Ranking::new(K), BeyondAccuracy::new(catalogue));
     for user in users {
         let top: Vec<u32> = match weight {
             Some(w) => {
@@ -217,8 +257,10 @@ fn rank_catalogue(
             None => client.ask(call::Recommend { user, n: K as u32 })?.iter().map(|s| s.item).collect(),
         };
         ranking.add(&top, &relevant[&user]);
+        let taste = liked.get(&user).and_then(|l| genre_mix(l.iter().copied(), &genres));
+        beyond.add(&top, &popularity, &genres, taste.as_ref());
     }
-    Ok(ranking.finish(catalogue))
+    Ok((ranking.finish(catalogue), beyond.finish()))
 }
 
 #[cfg(test)]

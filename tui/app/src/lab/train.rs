@@ -145,7 +145,7 @@ pub fn run(
         if on(&Phase::Evaluating) == ControlFlow::Break(Halt::Cancel) {
             return Ok(None);
         }
-        let scored = held_out_scores(client, &split, dataset.movies.len())?;
+        let scored = held_out_scores(client, dataset, &split)?;
         held_out = split.test.iter().zip(scored.predictions).map(|(r, p)| (r.value, p)).collect();
         (metrics, scored_on) = (Some(scored.metrics), Some(fitted.ratings));
         let scored_run = fitted;
