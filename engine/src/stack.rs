@@ -243,6 +243,29 @@ impl<R: Recipe> Stack<R> {
     }
 }
 
+/// The part of `RatingModel` every blend answers alike, from its `spec`
+/// and its `members` (who share one shape and scale).
+macro_rules! blend_shape {
+    () => {
+        fn algorithm(&self) -> crate::algorithms::Algorithm {
+            self.spec.clone()
+        }
+
+        fn scale(&self) -> cinema_protocol::Scale {
+            self.members[0].scale()
+        }
+
+        fn users(&self) -> u32 {
+            self.members[0].users()
+        }
+
+        fn items(&self) -> u32 {
+            self.members[0].items()
+        }
+    };
+}
+pub(crate) use blend_shape;
+
 /// Members as a saved blend keeps them: each by its algorithm's name and bytes.
 pub fn encode_members(members: &[Box<dyn RatingModel>]) -> Vec<(String, Vec<u8>)> {
     members.iter().map(|m| (m.algorithm().name().to_owned(), m.encode())).collect()

@@ -275,21 +275,7 @@ struct Saved {
 }
 
 impl RatingModel for RankBlend {
-    fn algorithm(&self) -> Algorithm {
-        self.spec.clone()
-    }
-
-    fn scale(&self) -> Scale {
-        self.members[0].scale()
-    }
-
-    fn users(&self) -> u32 {
-        self.members[0].users()
-    }
-
-    fn items(&self) -> u32 {
-        self.members[0].items()
-    }
+    stack::blend_shape!();
 
     fn score(&self, u: u32, i: u32) -> f32 {
         self.scores(u)[i as usize]
