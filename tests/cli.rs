@@ -425,6 +425,9 @@ fn recommend_for_a_dataset_user_lists_unrated_movies_in_rank_order() {
         "1",
         "-n",
         "5",
+        // Diversity orders by more than each movie's own score.
+        "--diversity",
+        "0",
     ]);
     let list = list.as_array().unwrap();
     let rated = rated_in_u_data(1);

@@ -353,7 +353,7 @@ fn svdpp_in_the_module_fits_u1_folds_in_explains_exactly_and_round_trips() {
     let before = client.predict(&[(viewer, 120)]).unwrap();
     client.ask(call::FoldIn { user: viewer, ratings: ratings.clone() }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before, "the fold-in moved the viewer");
-    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     assert!(stars.exact, "{stars:?}");
     assert_eq!(stars.contributions.len(), ratings.len());
@@ -390,7 +390,7 @@ fn knn_in_the_module_fits_u1_answers_similar_explains_exactly_and_round_trips() 
     let viewer = 0;
     let ratings = vec![(star_wars, 5.0), (empire, 5.0), (movie(1), 2.0)];
     client.ask(call::FoldIn { user: viewer, ratings: ratings.clone() }).unwrap();
-    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4, "{stars:?}");
     assert!(stars.contributions.iter().any(|c| c.0 == star_wars && c.2 > 0.0), "{stars:?}");
@@ -426,7 +426,7 @@ fn ease_in_the_module_ranks_u1_like_native_explains_exactly_and_round_trips() {
     let after = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
     assert_ne!(before, after, "two ratings change the list at once");
     assert!(after.iter().any(|s| s.item == jedi), "Return of the Jedi follows: {after:?}");
-    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0, diversity: 0.0 }).unwrap();
     let rank = explained.rank.expect("a ranking model explains its rank");
     assert!(rank.exact && (rank.total - rank.model).abs() < 1e-4, "{rank:?}");
     assert!(rank.contributions.iter().any(|c| c.0 == empire && c.2 > 0.0), "{rank:?}");
@@ -482,7 +482,7 @@ fn nmf_in_the_module_fits_u1_folds_in_and_says_its_explanation_is_approximate() 
     let before = client.predict(&[(viewer, 120)]).unwrap();
     client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)] }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before);
-    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     assert!(!explained.stars.exact, "{:?}", explained.stars);
     round_trip(&mut client);
 }
@@ -502,7 +502,7 @@ fn slopeone_in_the_module_fits_u1_counts_a_new_rating_at_once_and_explains_exact
     let viewer = 0;
     let ratings = vec![(49, 5.0), (171, 5.0), (0, 1.0)];
     client.ask(call::FoldIn { user: viewer, ratings }).unwrap();
-    let explained = client.ask(call::Explain { user: viewer, item: 180, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: 180, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4 && stars.contributions.len() == 3, "{stars:?}");
     let top = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
@@ -533,7 +533,7 @@ fn blend_in_the_module_fits_u1_below_its_members_and_comes_back_from_its_bytes()
     let before = client.predict(&[(viewer, 120)]).unwrap();
     client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)] }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before);
-    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0 }).unwrap();
+    let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     let parts = stars.baseline + stars.contributions.iter().map(|c| c.2).sum::<f32>();
     assert!((parts - stars.total).abs() < 1e-3, "{stars:?}");

@@ -85,12 +85,13 @@ fn cinema(home: &Path, args: &[&str]) -> Run {
     Run { code: out.status.code(), stdout: text(out.stdout), stderr: text(out.stderr), took: started.elapsed() }
 }
 
-/// `recommend` asks for the hybrid list unless the weight is all on CF.
-const CF_ALONE: &[&str] = &["--hybrid", "1"];
+/// `recommend` asks for the hybrid list unless the weight is all on CF and
+/// there is no diversity.
+const CF_ALONE: &[&str] = &["--hybrid", "1", "--diversity", "0"];
 
 /// Each lie, the request it corrupts, the rule the host must name, and the
 /// command that makes the request (after `--dataset ML-100K`).
-const LIES: [(u8, &str, &str, &str, &[&str]); 12] = [
+const LIES: [(u8, &str, &str, &str, &[&str]); 13] = [
     (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", CF_ALONE),
     (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
     (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
@@ -103,6 +104,7 @@ const LIES: [(u8, &str, &str, &str, &[&str]); 12] = [
     (10, "content-too-many-pairs", "BuildContent", "neighbour pairs (at most", &[]),
     (11, "wrong-kind", "Index", "Ok where Indexed was expected", &[]),
     (12, "parts-with-escape", "Parts", "a part named", &["--movie", "7"]),
+    (13, "diversity-never-ready", "PrepareDiversity", "no step past 0 of", &["--diversity", "0.5"]),
 ];
 
 #[test]

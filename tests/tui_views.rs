@@ -403,8 +403,11 @@ fn recommendations_view_cold_start_then_for_you() {
     app.open(sw);
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Esc);
-    let s = screen(&app, 80, 24);
-    assert!(s.contains(" For you · top 50 · by 0.8·CF + 0.2·content ([ ]) · without the 1 rated"), "{s}");
+    let s = screen(&app, 120, 24);
+    assert!(
+        s.contains(" For you · top 50 · by 0.8·CF + 0.2·content ([ ]) · diversity 0.2 ({ }) · without the 1 rated"),
+        "{s}"
+    );
     assert!(!recommended_items(&app).contains(&sw), "what you rated is not recommended");
 }
 
@@ -1354,11 +1357,57 @@ fn the_cli_recommends_what_for_you_shows() {
     assert_eq!(cli_for_you(dir.path(), 10), top10(&app), "at the weight chosen in the app");
 }
 
+/// `{` and `}` move the diversity: the list spreads to movies fewer people
+/// watched, the explanation says where diversity moved a movie, and the
+/// CLI shows the same list at the setting chosen.
+#[test]
+fn braces_move_the_diversity_and_the_explanation_names_a_movie_it_lifted() {
+    let (mut app, dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    press(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.diversity, 0.2, "the default");
+    assert!(row_of(&screen(&app, 100, 24), " For you").contains("· diversity 0.2 ({ })"));
+    press(&mut app, KeyCode::Char('{'));
+    press(&mut app, KeyCode::Char('{'));
+    assert_eq!(app.diversity, 0.0);
+    assert!(!row_of(&screen(&app, 100, 24), " For you").contains("diversity"));
+    let plain: Vec<u32> = recommended_items(&app)[..10].to_vec();
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char('}'));
+    }
+    assert_eq!(app.diversity, 0.5);
+    assert!(row_of(&screen(&app, 100, 24), " For you").contains("· diversity 0.5 ({ })"));
+    let diverse: Vec<u32> = recommended_items(&app)[..10].to_vec();
+    let watched = |list: &[u32]| list.iter().map(|&i| app.rec.stats().count[i as usize]).sum::<u32>();
+    assert!(watched(&diverse) < watched(&plain), "the top 10 moves to movies fewer people watched");
+    // The first movie diversity brought into the top 10, explained.
+    let at = diverse.iter().position(|i| !plain.contains(i)).expect("a movie new to the top 10");
+    for _ in 0..at {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Char('e'));
+    let lift = app.insight.explaining.as_ref().unwrap().answer.as_ref().unwrap().as_ref().unwrap().explanation.lift;
+    let lift = lift.expect("a place with and without diversity");
+    assert!(lift.before > 10 && lift.after as usize == at + 1, "{lift:?}");
+    let tall = screen(&app, 100, 60);
+    let said = format!("Diversity 0.5 lifted it from #{} to #{}", lift.before, lift.after);
+    assert!(tall.contains(&said), "{tall}");
+    press(&mut app, KeyCode::Esc);
+    // Kept for the CLI, whose list is the app's.
+    let top10 =
+        recommended_items(&app)[..10].iter().map(|&i| app.rec.dataset.movies[i as usize].id).collect::<Vec<_>>();
+    assert_eq!(cli_for_you(dir.path(), 10), top10);
+}
+
 #[test]
 fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
     let (mut app, _dir) = fresh_app();
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
+    // Without diversity each movie's score is its blend of the two parts.
+    press(&mut app, KeyCode::Char('{'));
+    press(&mut app, KeyCode::Char('{'));
+    assert_eq!(app.diversity, 0.0);
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, " For you").contains("by 0.8·CF + 0.2·content ([ ])"), "{s}");
     assert_eq!(app.parts.len(), app.recs.len());

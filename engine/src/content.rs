@@ -188,6 +188,26 @@ impl Content {
         &self.genre_ids[span(&self.vectors.genres.offsets, item)]
     }
 
+    /// A set of movies' genre mix (Steck 2018): each movie spreads one unit
+    /// evenly over its genres; `(genre, share)` by genre id, shares summing
+    /// to 1 (empty when none has a genre).
+    pub fn genre_mix(&self, movies: impl Iterator<Item = u32>) -> Vec<(u32, f32)> {
+        let mut mix: Vec<(u32, f32)> = Vec::new();
+        for item in movies {
+            let genres = self.genres(item);
+            for &g in genres {
+                let share = 1.0 / genres.len() as f32;
+                match mix.binary_search_by_key(&g, |m| m.0) {
+                    Ok(at) => mix[at].1 += share,
+                    Err(at) => mix.insert(at, (g, share)),
+                }
+            }
+        }
+        let total: f32 = mix.iter().map(|m| m.1).sum();
+        mix.iter_mut().for_each(|m| m.1 /= total);
+        mix
+    }
+
     pub fn items(&self) -> u32 {
         self.items
     }

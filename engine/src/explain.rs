@@ -97,17 +97,8 @@ pub fn decomposition(baseline: f32, mut contributions: Vec<(u32, f32, f32)>, mod
 /// cosine, so the parts add up to the whole.
 pub fn genre_match(content: &Content, liked: &[u32], item: u32) -> (Vec<(u32, f32)>, f32) {
     let genres = content.genres(item);
-    let mut profile: Vec<(u32, f32)> = Vec::new();
-    for &l in liked {
-        let theirs = content.genres(l);
-        for &g in theirs {
-            let weight = 1.0 / theirs.len() as f32;
-            match profile.binary_search_by_key(&g, |p| p.0) {
-                Ok(at) => profile[at].1 += weight,
-                Err(at) => profile.insert(at, (g, weight)),
-            }
-        }
-    }
+    // The cosine below does not depend on the profile's scale.
+    let profile = content.genre_mix(liked.iter().copied());
     let norm = profile.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt() * (genres.len() as f32).sqrt();
     let parts: Vec<(u32, f32)> = genres
         .iter()

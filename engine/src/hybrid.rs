@@ -62,12 +62,16 @@ impl Parts {
     /// The `n` best candidates under `weight`, best first.
     pub fn top(&self, weight: f32, n: usize) -> Vec<(u32, f32)> {
         let mut top = TopN::new(n);
-        for (i, cf) in self.cf.iter().enumerate() {
-            if let Some(cf) = cf {
-                top.push(i as u32, blend(weight, *cf, self.content[i]));
-            }
+        for (i, score) in self.scored(weight) {
+            top.push(i, score);
         }
         top.into_sorted()
+    }
+
+    /// Every candidate with its score under `weight`.
+    pub fn scored(&self, weight: f32) -> Vec<(u32, f32)> {
+        let parts = self.cf.iter().zip(&self.content).enumerate();
+        parts.filter_map(|(i, (cf, &content))| cf.map(|cf| (i as u32, blend(weight, cf, content)))).collect()
     }
 }
 

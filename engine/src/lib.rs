@@ -19,6 +19,7 @@ pub mod algorithms;
 pub mod cg;
 pub mod content;
 pub mod defaults;
+pub mod diversity;
 pub mod door;
 pub mod explain;
 pub mod foldin;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::algorithms::Algorithm;
 use crate::content::Content;
+use crate::diversity::{self, Exposure, Steer};
 use crate::door::{self, RatingModel};
 use crate::explain::{self, Viewer};
 use crate::hybrid::Parts;
@@ -60,6 +61,9 @@ pub struct Session {
     /// The rating model's item vectors quantized for fast exact ranking;
     /// dropped with the model, rebuilt when training ends or on demand.
     item_index: Option<ItemIndex>,
+    /// How often lists show each movie, for diversity: measured on request
+    /// (`PrepareDiversity`), forgotten whenever the list's model changes.
+    exposure: Option<Exposure>,
 }
 
 /// The ranking model, with the top-N index of its vectors when it has them
@@ -95,11 +99,15 @@ fn no_model() -> EngineError {
     EngineError::BadState("no model is trained or imported yet".into())
 }
 
-fn check_weight(weight: f32) -> Result<(), EngineError> {
-    if (0.0..=1.0).contains(&weight) {
-        Ok(())
-    } else {
-        Err(EngineError::BadArgument(format!("hybrid weight {weight} is outside 0 to 1")))
+fn check_weight(weight: f32, diversity: f32) -> Result<(), EngineError> {
+    match (weight, diversity) {
+        (w, _) if !(0.0..=1.0).contains(&w) => {
+            Err(EngineError::BadArgument(format!("hybrid weight {w} is outside 0 to 1")))
+        }
+        (_, d) if !(0.0..=1.0).contains(&d) => {
+            Err(EngineError::BadArgument(format!("diversity {d} is outside 0 to 1")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -120,6 +128,7 @@ impl Session {
             content: None,
             untrained_items: Vec::new(),
             item_index: None,
+            exposure: None,
         }
     }
 
@@ -197,6 +206,7 @@ impl Session {
                 self.ranking = None;
                 self.folded.clear();
                 self.item_index = None;
+                self.exposure = None;
                 Reply::Indexed(indexed)
             }
             Request::TrainStart { spec } => {
@@ -210,6 +220,9 @@ impl Session {
                 let progress = training.progress();
                 // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
+                if ranking || self.ranking.is_none() {
+                    self.exposure = None;
+                }
                 if ranking {
                     // Until it finishes, the list is ranked by the rating model.
                     self.ranking = None;
@@ -319,6 +332,7 @@ impl Session {
                 self.ranking = ranking.map(Ranking::new);
                 self.folded.clear();
                 self.item_index = None;
+                self.exposure = None;
                 self.ensure_item_index();
                 Reply::Ok
             }
@@ -334,6 +348,9 @@ impl Session {
                 model.fold_in(user, &ratings);
                 if let Some(r) = &mut self.ranking {
                     r.model.fold_in(user, &ratings);
+                }
+                if let Some(exposure) = &mut self.exposure {
+                    exposure.leave_out(user);
                 }
                 let mut ratings = ratings;
                 ratings.sort_unstable_by_key(|r| r.0);
@@ -368,15 +385,22 @@ impl Session {
                 }
                 Reply::Neighbours(content.similar(item, n as usize))
             }
-            Request::RecommendHybrid { user, n, weight } => {
-                check_weight(weight)?;
+            Request::RecommendHybrid { user, n, weight, diversity } => {
+                check_weight(weight, diversity)?;
+                let prices = self.prices(diversity)?;
                 let model = self.model()?;
                 model.check_user(user)?;
                 let parts = self.hybrid_parts(user, None)?;
                 let n = (n as usize).min(model.items() as usize);
+                let liked = self.liked(user)?;
+                let steer = prices.as_deref().map(|prices| Steer {
+                    diversity,
+                    prices,
+                    content: self.content.as_ref(),
+                    liked: &liked,
+                });
                 Reply::Hybrid(
-                    parts
-                        .top(weight, n)
+                    diversity::top(parts.scored(weight), steer.as_ref(), n)
                         .into_iter()
                         .map(|(item, score)| {
                             let (cf, content) = parts.of(item).expect("listed movies are candidates");
@@ -385,14 +409,36 @@ impl Session {
                         .collect(),
                 )
             }
-            Request::Explain { user, item, weight } => {
-                check_weight(weight)?;
+            Request::Explain { user, item, weight, diversity } => {
+                check_weight(weight, diversity)?;
+                let prices = self.prices(diversity)?;
                 let model = self.model()?;
                 model.check_user(user)?;
                 model.check_item(item)?;
-                Reply::Explanation(self.explain(user, item, weight)?)
+                let steer = |prices| (diversity, prices);
+                Reply::Explanation(self.explain(user, item, weight, prices.as_deref().map(steer))?)
             }
             Request::Parts => Reply::Parts(self.model()?.parts()),
+            Request::PrepareDiversity { users } => {
+                self.model()?;
+                let mut exposure = match self.exposure.take() {
+                    Some(exposure) => exposure,
+                    None => {
+                        let data = self.data()?;
+                        // Users folded in rate as they go: measured, they would make
+                        // the measure depend on when it was taken.
+                        let raters: Vec<u32> = (0..data.users)
+                            .filter(|&u| data.by_user.row_len(u as usize) > 0 && !self.folded.contains_key(&u))
+                            .collect();
+                        Exposure::new(data.items as usize, &raters)
+                    }
+                };
+                let gathered = self.gather(&mut exposure, users.max(1));
+                let (done, total) = exposure.progress();
+                self.exposure = Some(exposure);
+                gathered?;
+                Reply::Diversity(Readiness { done, total })
+            }
         })
     }
 
@@ -432,23 +478,74 @@ impl Session {
         })
     }
 
-    /// The hybrid parts of every movie `user` may be recommended, and of
-    /// `also` (a movie being explained) even if they rated it.
-    fn hybrid_parts(&self, user: u32, also: Option<u32>) -> Result<Parts, EngineError> {
+    /// Every movie's price at `diversity`; `None` at 0.
+    fn prices(&mut self, diversity: f32) -> Result<Option<Vec<f32>>, EngineError> {
+        if diversity == 0.0 {
+            return Ok(None);
+        }
+        match &mut self.exposure {
+            Some(exposure) if exposure.is_ready() => Ok(Some(exposure.prices(diversity).to_vec())),
+            _ => Err(EngineError::BadState(
+                "diversity is not measured for this model yet: send PrepareDiversity until it is done".into(),
+            )),
+        }
+    }
+
+    /// Takes `steps` more steps of preparing `exposure`: gathering sampled
+    /// users' lists (in the list's own order: exposure belongs to the
+    /// model, not to a weight), then pricing the knob's settings.
+    fn gather(&self, exposure: &mut Exposure, steps: u32) -> Result<(), EngineError> {
+        for _ in 0..steps {
+            let Some(user) = exposure.next_user() else {
+                match exposure.price_next() {
+                    true => continue,
+                    false => break,
+                }
+            };
+            let candidate = self.candidates(user, None)?;
+            let scores = self.list_scores(user)?;
+            exposure.gather(
+                &(0..scores.len()).filter(|&i| candidate[i]).map(|i| (i as u32, scores[i])).collect::<Vec<_>>(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Which movies `user` may be recommended (not rated, with training
+    /// ratings), and `also` (a movie being explained) even if they rated it.
+    fn candidates(&self, user: u32, also: Option<u32>) -> Result<Vec<bool>, EngineError> {
         let data = self.data()?;
-        let ratings = self.ratings_of(user, data);
         let mut candidate = vec![true; data.items as usize];
-        for i in ratings.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()) {
+        for i in self.ratings_of(user, data).iter().map(|r| r.0).chain(self.untrained_items.iter().copied()) {
             candidate[i as usize] = false;
         }
         if let Some(i) = also {
             candidate[i as usize] = true;
         }
-        let liked = self.scale.liked(&ratings, self.half_stars);
+        Ok(candidate)
+    }
+
+    /// The movies `user` liked, by the rule the content part counts them with.
+    fn liked(&self, user: u32) -> Result<Vec<u32>, EngineError> {
+        Ok(self.scale.liked(&self.ratings_of(user, self.data()?), self.half_stars))
+    }
+
+    /// The hybrid parts of every candidate of `user` (see [`Session::candidates`]).
+    fn hybrid_parts(&self, user: u32, also: Option<u32>) -> Result<Parts, EngineError> {
+        let liked = self.liked(user)?;
+        let candidate = self.candidates(user, also)?;
         Ok(Parts::new(&self.list_scores(user)?, &candidate, self.content.as_ref(), &liked))
     }
 
-    fn explain(&self, user: u32, item: u32, weight: f32) -> Result<Explanation, EngineError> {
+    /// Why `item` is on `user`'s list under `weight`, and where diversity
+    /// (a setting and its prices) placed it.
+    fn explain(
+        &self,
+        user: u32,
+        item: u32,
+        weight: f32,
+        diverse: Option<(f32, &[f32])>,
+    ) -> Result<Explanation, EngineError> {
         let (model, data) = (self.model()?, self.data()?);
         let ratings = self.ratings_of(user, data);
         let viewer = Viewer { user, ratings: &ratings, folded: self.folded.contains_key(&user) };
@@ -468,6 +565,13 @@ impl Session {
         };
         let parts = self.hybrid_parts(user, Some(item))?;
         let (cf, content) = parts.of(item).map(|(cf, c)| (weight * cf, (1.0 - weight) * c)).unwrap_or_default();
+        let steer = diverse.map(|(diversity, prices)| Steer {
+            diversity,
+            prices,
+            content: self.content.as_ref(),
+            liked: &liked,
+        });
+        let lift = diversity::lift(&parts.scored(weight), steer.as_ref(), item);
         Ok(Explanation {
             item,
             prediction: model.predict(user, item),
@@ -482,6 +586,7 @@ impl Session {
             user_ratings: ratings.len() as u32,
             item_ratings: raters.len() as u32,
             confidence: explain::confidence(ratings.len(), raters.len(), near.agreement),
+            lift,
         })
     }
 
@@ -514,6 +619,9 @@ impl Session {
     fn finish_training(&mut self, stop: bool) {
         let Some(training) = &mut self.training else { return };
         let ranking = training.is_ranking();
+        if ranking || self.ranking.is_none() {
+            self.exposure = None;
+        }
         if let Some(model) = training.finish() {
             if ranking {
                 self.ranking = Some(Ranking::new(model));

@@ -20,7 +20,9 @@ use calls::calls;
 /// Version of the exports and of every type in this crate. Version 2: the
 /// algorithms describe themselves ([`AlgorithmInfo`]) and a [`ModelSpec`]
 /// names an algorithm and parameter values instead of a fixed enum.
-pub const ABI_VERSION: u32 = 2;
+/// Version 3: lists and explanations take a diversity setting
+/// ([`Request::PrepareDiversity`], [`Explanation::lift`]).
+pub const ABI_VERSION: u32 = 3;
 
 /// A rating as it crosses the boundary: (user, item, value).
 pub type Triple = (u32, u32, f32);
@@ -123,15 +125,47 @@ calls! {
     /// neighbours); `BadState` before `BuildContent`.
     SimilarContent { item: u32, n: u32 } => Neighbours(Vec<(u32, f32)>);
     /// The list blended with content: `weight` · CF part + (1 − `weight`) ·
-    /// content part, both in [0, 1] over the candidates.
-    RecommendHybrid { user: u32, n: u32, weight: f32 } => Hybrid(Vec<HybridScored>);
+    /// content part, both in [0, 1] over the candidates. A `diversity`
+    /// above 0 (up to 1) charges each movie for how often lists already
+    /// show it (`BadState` until `PrepareDiversity` is done).
+    RecommendHybrid { user: u32, n: u32, weight: f32, diversity: f32 } => Hybrid(Vec<HybridScored>);
     /// Why `item` is recommended to `user` and why it is predicted its
-    /// stars, with the hybrid parts under `weight`.
-    Explain { user: u32, item: u32, weight: f32 } => Explanation(Explanation);
+    /// stars, with the hybrid parts under `weight` and what `diversity`
+    /// did to its place.
+    Explain { user: u32, item: u32, weight: f32, diversity: f32 } => Explanation(Explanation);
     /// The models the rating model is made of, by algorithm name, each with
     /// its weight (a blend's members); empty for a model of one piece.
     /// `BadState` without a rating model.
     Parts => Parts(Vec<(String, f32)>);
+    /// Measure how often lists show each movie, for lists with a diversity
+    /// above 0: at most `users` more steps a call (one per sampled user,
+    /// then at most [`Readiness::MAX_EXTRA`] more). Hosts call it until
+    /// `done == total`, again after every model change.
+    PrepareDiversity { users: u32 } => Diversity(Readiness);
+}
+
+/// How far `PrepareDiversity` has come, in steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    pub done: u32,
+    pub total: u32,
+}
+
+impl Readiness {
+    /// Steps a module may take beyond one per user.
+    pub const MAX_EXTRA: u32 = 64;
+}
+
+/// What diversity did to a movie's place in the viewer's list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Lift {
+    /// The price the movie pays, in standard deviations of the viewer's
+    /// scores (0 when diversity is 0).
+    pub price: f32,
+    /// Its place (1 = first) among the viewer's candidates without diversity.
+    pub before: u32,
+    /// Its place with diversity.
+    pub after: u32,
 }
 
 /// Which part of a movie's description a content term comes from.
@@ -221,6 +255,9 @@ pub struct Explanation {
     pub item_ratings: u32,
     /// In [0, 1]; see the README for the formula.
     pub confidence: f32,
+    /// Its place with and without diversity; `None` when the movie is
+    /// not a candidate (the viewer rated it, or no one did).
+    pub lift: Option<Lift>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -347,6 +384,7 @@ pub enum Reply {
     Hybrid(Vec<HybridScored>),
     Explanation(Explanation),
     Parts(Vec<(String, f32)>),
+    Diversity(Readiness),
 }
 
 impl Request {
@@ -376,6 +414,7 @@ impl Reply {
             Reply::Hybrid(_) => "Hybrid",
             Reply::Explanation(_) => "Explanation",
             Reply::Parts(_) => "Parts",
+            Reply::Diversity(_) => "Diversity",
         }
     }
 
@@ -436,9 +475,10 @@ mod tests {
             same(call::AddFeatures { items: features }),
             same(call::BuildContent { neighbours: 40 }),
             same(call::SimilarContent { item: 5, n: 6 }),
-            same(call::RecommendHybrid { user: 1, n: 50, weight: 0.3 }),
-            same(call::Explain { user: 1, item: 2, weight: 0.7 }),
+            same(call::RecommendHybrid { user: 1, n: 50, weight: 0.3, diversity: 0.5 }),
+            same(call::Explain { user: 1, item: 2, weight: 0.7, diversity: 0.0 }),
             same(call::Parts {}),
+            same(call::PrepareDiversity { users: 8 }),
         ];
         assert_eq!(encoded.as_slice(), Request::NAMES, "every request, in wire order");
     }

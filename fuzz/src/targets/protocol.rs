@@ -43,8 +43,11 @@ impl Target for Protocol {
             Request::FoldIn { user: 1, ratings: vec![(0, 5.0), (3, 2.0)] },
             Request::Recommend { user: 1, n: 2 },
             Request::Similar { item: 1, n: 2 },
-            Request::RecommendHybrid { user: 1, n: 3, weight: 0.6 },
-            Request::Explain { user: 1, item: 2, weight: 0.6 },
+            Request::RecommendHybrid { user: 1, n: 3, weight: 0.6, diversity: 0.0 },
+            Request::Explain { user: 1, item: 2, weight: 0.6, diversity: 0.0 },
+            Request::PrepareDiversity { users: 8 },
+            Request::RecommendHybrid { user: 1, n: 3, weight: 0.6, diversity: 0.5 },
+            Request::Explain { user: 1, item: 2, weight: 0.6, diversity: 1.0 },
             Request::SimilarContent { item: 0, n: 2 },
             Request::Parts,
             Request::ExportModel,
@@ -197,16 +200,21 @@ fn check(request: &Request, reply: &Reply) {
             let ordered = |w: &[Scored]| w[0].score.total_cmp(&w[1].score).is_ge();
             assert!(r.windows(2).all(ordered), "recommendations are not best first: {r:?}");
         }
-        (Request::RecommendHybrid { n, .. }, Reply::Hybrid(r)) => {
+        (Request::RecommendHybrid { n, diversity, .. }, Reply::Hybrid(r)) => {
             assert!(r.len() <= *n as usize, "{} recommendations for a top {n}", r.len());
             let unit = |x: f32| (0.0..=1.0001).contains(&x);
             assert!(r.iter().all(|h| unit(h.cf) && unit(h.content) && unit(h.score)), "parts outside 0–1: {r:?}");
-            assert!(r.windows(2).all(|w| w[0].score.total_cmp(&w[1].score).is_ge()), "not best first: {r:?}");
+            let best_first = r.windows(2).all(|w| w[0].score.total_cmp(&w[1].score).is_ge());
+            assert!(*diversity > 0.0 || best_first, "not best first: {r:?}");
         }
         (Request::Explain { item, .. }, Reply::Explanation(e)) => {
             assert_eq!(e.item, *item);
             assert!((0.0..=1.0).contains(&e.confidence), "confidence {}", e.confidence);
+            if let Some(lift) = e.lift {
+                assert!(lift.before >= 1 && lift.after >= 1 && lift.price.is_finite(), "lift {lift:?}");
+            }
         }
+        (Request::PrepareDiversity { .. }, Reply::Diversity(r)) => assert!(r.done <= r.total, "{r:?}"),
         (Request::Similar { n, .. } | Request::SimilarContent { n, .. }, Reply::Neighbours(r)) => {
             assert!(r.len() <= *n as usize, "{} similar movies for {n}", r.len());
             assert!(r.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_ge()), "not most similar first: {r:?}");

@@ -74,7 +74,7 @@ const USERS: u32 = 2;
 const ITEMS: u32 = 3;
 const SCALE: Scale = Scale { min: 1.0, max: 5.0 };
 
-const CALLS: [(&str, Call); 13] = [
+const CALLS: [(&str, Call); 14] = [
     ("predict", |c| {
         let predictions = c.predict(&[(0, 1), (1, 2)])?;
         assert_eq!(predictions.len(), 2, "one prediction per pair");
@@ -104,7 +104,7 @@ const CALLS: [(&str, Call); 13] = [
     ("fold_in", |c| c.ask(call::FoldIn { user: 0, ratings: vec![(1, 4.0)] }).map(|()| "ok")),
     ("load", load),
     ("hybrid", |c| {
-        let top = c.ask(call::RecommendHybrid { user: 0, n: 5, weight: 0.5 })?;
+        let top = c.ask(call::RecommendHybrid { user: 0, n: 5, weight: 0.5, diversity: 0.5 })?;
         let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
         items.sort_unstable();
         items.dedup();
@@ -114,7 +114,7 @@ const CALLS: [(&str, Call); 13] = [
         Ok("hybrid")
     }),
     ("explain", |c| {
-        let e = c.ask(call::Explain { user: 0, item: 1, weight: 0.5 })?;
+        let e = c.ask(call::Explain { user: 0, item: 1, weight: 0.5, diversity: 0.5 })?;
         assert!(e.item == 1 && (0.0..=1.0001).contains(&e.confidence), "{e:?}");
         assert!(e.stars.contributions.iter().all(|c| c.0 < ITEMS && c.2.is_finite()), "{e:?}");
         assert!(e.similar_users.iter().all(|u| u.0 < USERS), "{e:?}");
@@ -129,6 +129,11 @@ const CALLS: [(&str, Call); 13] = [
         let parts = c.ask(call::Parts {})?;
         assert!(parts.iter().all(|(name, w)| !name.is_empty() && w.is_finite()), "{parts:?}");
         Ok("parts")
+    }),
+    ("diversity", |c| {
+        let ready = c.ask(call::PrepareDiversity { users: 8 })?;
+        assert!(ready.done <= ready.total && ready.total <= USERS + Readiness::MAX_EXTRA, "{ready:?}");
+        Ok("diversity")
     }),
 ];
 
@@ -212,6 +217,7 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
                 user_ratings: 0,
                 item_ratings: 0,
                 confidence: real(),
+                lift: (pick & 2 == 2).then(|| Lift { price: real(), before: index(pick / 5), after: index(pick / 7) }),
             })
         }
         "content" => Reply::ContentBuilt(ContentStats {
@@ -220,6 +226,7 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
             pairs: u64::from(index(pick / 6)),
             bytes: 0,
         }),
+        "diversity" => Reply::Diversity(Readiness { done: index(pick), total: index(pick / 6) }),
         "parts" => {
             const NAMES: [&str; 4] = ["svdpp", "", "\u{1b}[2J", "knn"];
             Reply::Parts((0..len).map(|k| (NAMES[(usize::from(pick) + k) % NAMES.len()].to_owned(), real())).collect())
@@ -246,6 +253,7 @@ fn honest_explanation() -> Explanation {
         user_ratings: 1,
         item_ratings: 1,
         confidence: 0.3,
+        lift: Some(Lift { price: 0.4, before: 2, after: 1 }),
     }
 }
 
@@ -286,6 +294,7 @@ impl Target for ReplyPath {
             ("content", Reply::ContentBuilt(ContentStats { items: 1, terms: 1, pairs: 0, bytes: 64 })),
             ("explain", Reply::Explanation(honest_explanation())),
             ("parts", Reply::Parts(vec![("svdpp".into(), 0.6), ("knn".into(), 0.4)])),
+            ("diversity", Reply::Diversity(Readiness { done: 1, total: 2 })),
             ("predict", Reply::Error { kind: ErrorKind::BadState, message: "no model".into() }),
         ];
         let call = |name| CALLS.iter().position(|(n, _)| *n == name).expect("a call of that name") as u8;

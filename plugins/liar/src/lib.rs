@@ -16,7 +16,7 @@ use cinema_protocol::{ParamKind, Reply, Request};
 pub static LIAR_MODE: [u8; 18] = *b"cinema-liar-mode:\0";
 
 /// The lies, by number: what the tests patch in.
-pub const LIES: [&str; 11] = [
+pub const LIES: [&str; 13] = [
     "recommend-out-of-range",
     "stuck-training",
     "nan-predictions",
@@ -28,6 +28,8 @@ pub const LIES: [&str; 11] = [
     "explanation-of-another-movie",
     "content-too-many-pairs",
     "wrong-kind",
+    "parts-with-escape",
+    "diversity-never-ready",
 ];
 
 fn mode() -> u8 {
@@ -89,6 +91,8 @@ pub fn lie(mode: u8, request: &Request, reply: &mut Reply) {
         (10, Reply::ContentBuilt(stats)) => stats.pairs = u64::MAX,
         // A part whose name would clear the terminal it is shown on.
         (12, Reply::Parts(parts)) => parts.push(("\u{1b}[2J".into(), 1.0)),
+        // Preparing diversity that never gets anywhere.
+        (13, Reply::Diversity(ready)) => ready.done = 0,
         // Every request after the handshake that is not answered by `Ok` is.
         (11, reply) if request.reply_name() != "Ok" && !matches!(request, Request::Hello) => *reply = Reply::Ok,
         _ => {}

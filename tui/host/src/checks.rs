@@ -7,8 +7,8 @@
 //! words that finish "engine module X answered Request with …".
 
 use cinema_protocol::{
-    Call, ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Scale, Scored,
-    call,
+    Call, ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Readiness,
+    Scale, Scored, call,
 };
 
 /// The longest module name or version a module may give.
@@ -144,6 +144,14 @@ impl Checked for call::Parts {
     }
 }
 
+impl Checked for call::PrepareDiversity {
+    fn check(&self, r: &Readiness, sent: &Sent) -> Rule {
+        rule(r.done <= r.total && r.total <= sent.users.saturating_add(Readiness::MAX_EXTRA), || {
+            format!("{} of {} steps done, for {} users sent", r.done, r.total, sent.users)
+        })
+    }
+}
+
 impl Checked for call::Similar {
     fn check(&self, r: &Vec<(u32, f32)>, sent: &Sent) -> Rule {
         neighbours(r, self.item, self.n, sent)
@@ -164,7 +172,8 @@ impl Checked for call::BuildContent {
 
 impl Checked for call::RecommendHybrid {
     fn check(&self, r: &Vec<HybridScored>, sent: &Sent) -> Rule {
-        hybrid(r, self.n, sent)
+        // Diversity orders a list by more than each movie's own score.
+        hybrid(r, self.n, self.diversity == 0.0, sent)
     }
 }
 
@@ -280,8 +289,9 @@ pub fn content_built(c: &ContentStats, neighbours: u32, sent: &Sent) -> Rule {
     rule(c.pairs <= most, || format!("{} neighbour pairs (at most {most})", c.pairs))
 }
 
-/// A top `n` like [`recommendations`], each part and the blend in [0, 1].
-pub fn hybrid(r: &[HybridScored], n: u32, sent: &Sent) -> Rule {
+/// A top `n` like [`recommendations`], each part and the blend in [0, 1];
+/// best first `by_score` (diversity orders a list by more than that).
+pub fn hybrid(r: &[HybridScored], n: u32, by_score: bool, sent: &Sent) -> Rule {
     rule(r.len() <= n as usize, || format!("{} movies for a top {n}", r.len()))?;
     movies(r.iter().map(|s| s.item), sent.items)?;
     for s in r {
@@ -293,7 +303,7 @@ pub fn hybrid(r: &[HybridScored], n: u32, sent: &Sent) -> Rule {
             format!("prediction {} for movie index {}, outside the scale", s.prediction, s.item)
         })?;
     }
-    rule(r.windows(2).all(|w| w[0].score >= w[1].score), || "a list that is not best first".into())
+    rule(!by_score || r.windows(2).all(|w| w[0].score >= w[1].score), || "a list that is not best first".into())
 }
 
 /// An explanation of the movie asked about, every index and share in range.
@@ -309,6 +319,12 @@ pub fn explanation(e: &Explanation, item: u32, sent: &Sent) -> Rule {
     rule(shares.iter().all(|&x| unit(x)), || format!("shares {shares:?}, not in 0–1"))?;
     rule(e.genres.len() <= 64 && e.genres.iter().all(|g| unit(g.1)), || format!("{} genre shares", e.genres.len()))?;
     rule(e.similar_users.len() <= 100, || format!("{} similar users", e.similar_users.len()))?;
+    if let Some(l) = e.lift {
+        let place = |p: u32| (1..=sent.items).contains(&p);
+        rule(place(l.before) && place(l.after) && l.price.is_finite() && l.price >= 0.0, || {
+            format!("a diversity lift from place {} to {} at price {}", l.before, l.after, l.price)
+        })?;
+    }
     for &(user, rating, cosine) in &e.similar_users {
         let fine = user < sent.users && in_scale(rating, sent.scale) && (-1.001..=1.001).contains(&cosine);
         rule(fine, || format!("similar user index {user} with rating {rating} and cosine {cosine}"))?;
@@ -321,6 +337,12 @@ fn decomposition(d: &Decomposition, sent: &Sent) -> Rule {
     let finite =
         [d.baseline, d.total, d.model].iter().chain(d.contributions.iter().map(|c| &c.2)).all(|x| x.is_finite());
     rule(finite, || "a contribution that is not a number".into())
+}
+
+/// A `PrepareDiversity` call after `before`: it moves on or finishes, so a
+/// host asking until done is never asked forever.
+pub fn readiness_step(before: &Readiness, next: &Readiness) -> Rule {
+    rule(next.done > before.done || next.done == next.total, || format!("no step past {} of {}", next.done, next.total))
 }
 
 /// Progress as `TrainStart` reports it: nothing done yet, counts that add up.

@@ -197,6 +197,22 @@ impl EngineClient {
         Ok(progress)
     }
 
+    /// Measures how often lists show each movie (for lists with a diversity
+    /// above 0), a few sampled users a call, sized like training steps.
+    pub fn prepare_diversity(&mut self) -> Result<Readiness> {
+        let mut users = 4u32;
+        let mut ready = Readiness { done: 0, total: 1 };
+        while ready.done < ready.total {
+            let started = Instant::now();
+            let next = self.ask(call::PrepareDiversity { users })?;
+            self.holds(call::PrepareDiversity::NAME, checks::readiness_step(&ready, &next))?;
+            ready = next;
+            let took = started.elapsed().max(Duration::from_micros(100));
+            users = (f64::from(users) * STEP_TARGET.as_secs_f64() / took.as_secs_f64()).clamp(1.0, 1024.0) as u32;
+        }
+        Ok(ready)
+    }
+
     /// Predicted ratings for `pairs`, asked in chunks.
     pub fn predict(&mut self, pairs: &[(u32, u32)]) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(pairs.len());

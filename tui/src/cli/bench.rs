@@ -16,8 +16,8 @@ use serde::Serialize;
 use super::{Env, load_dataset, print_json};
 use crate::eval::score::{scale, triples};
 use crate::eval::{Protocol, make_splits};
-use crate::recommender::CONTENT_NEIGHBOURS;
 use crate::recommender::features::features;
+use crate::recommender::{CONTENT_NEIGHBOURS, DEFAULT_WEIGHT};
 use cinema_host::{EngineClient, Runtime};
 use cinema_store::dataset::Dataset;
 use cinema_store::synthetic;
@@ -132,6 +132,12 @@ struct Figures {
     /// and the hybrid top 50 under the new weight, with content built.
     weight_change_ms_p50: f64,
     weight_change_ms_p99: f64,
+    /// Measuring how often lists show each movie (once per model, before
+    /// the first list with diversity), then what a press of `{` or `}`
+    /// costs: the predictions and the top 50 at the new diversity.
+    diversity_prepare_ms: f64,
+    diversity_change_ms_p50: f64,
+    diversity_change_ms_p99: f64,
     /// Building the content model (sending every movie's terms, TF-IDF
     /// vectors and the search's indices) in a fresh module, and how large
     /// its memory grew.
@@ -245,6 +251,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         println!(
             "  a move of the hybrid weight ([ or ]): p50 {:.2} ms, p99 {:.2} ms",
             f.weight_change_ms_p50, f.weight_change_ms_p99
+        );
+        println!(
+            "  diversity: measured in {:.0} ms once per model; a move ({{ or }}): p50 {:.2} ms, p99 {:.2} ms",
+            f.diversity_prepare_ms, f.diversity_change_ms_p50, f.diversity_change_ms_p99
         );
         if let (Some(ms), Some(mib), Some(p50), Some(p99)) =
             (f.content_build_ms, f.content_module_mib, f.content_similar_ms_p50, f.content_similar_ms_p99)
@@ -377,7 +387,7 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, arg
         times.push(started.elapsed());
     }
     let features = features(dataset);
-    let (rate_p50, rate_p99, weight_p50, weight_p99) = rate_to_recommendations_ms(env, dataset, train, &features)?;
+    let latency = rate_to_recommendations_ms(env, dataset, train, &features)?;
     let content = content_figures(env, dataset, &features)?;
     let epochs = f64::from(spec.epochs());
     let Algorithm::Svd(p) = spec else { unreachable!("bench trains SVD") };
@@ -400,10 +410,13 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, arg
         ranking_fit_seconds_per_iteration_wasm: ranking_fit_seconds_wasm.map(|seconds| seconds / ranking_iterations),
         recommend_top10_ms_p50: percentile_ms(&mut times, 0.50),
         recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
-        rate_to_recommendations_ms_p50: rate_p50,
-        rate_to_recommendations_ms_p99: rate_p99,
-        weight_change_ms_p50: weight_p50,
-        weight_change_ms_p99: weight_p99,
+        rate_to_recommendations_ms_p50: latency.rate.0,
+        rate_to_recommendations_ms_p99: latency.rate.1,
+        weight_change_ms_p50: latency.weight.0,
+        weight_change_ms_p99: latency.weight.1,
+        diversity_prepare_ms: latency.prepare_ms,
+        diversity_change_ms_p50: latency.diversity.0,
+        diversity_change_ms_p99: latency.diversity.1,
         content_build_ms: content.map(|c| c.0),
         content_module_mib: content.map(|c| c.1),
         content_similar_ms_p50: content.map(|c| c.2),
@@ -448,13 +461,13 @@ fn content_figures(env: &Env, dataset: &Dataset, features: &[Features]) -> Resul
 /// models have the module's default shapes (factors) but one epoch or
 /// iteration: latency depends on the shape, not on how well they were trained.
 /// Then, with the content model built, the weight moves 50 times, as `[`
-/// and `]` do. Returns p50 and p99 of both, in milliseconds.
+/// and `]` do, and the diversity 50 times, as `{` and `}` do.
 fn rate_to_recommendations_ms(
     env: &Env,
     dataset: &Dataset,
     train: &[Triple],
     features: &[Features],
-) -> Result<(f64, f64, f64, f64)> {
+) -> Result<Latency> {
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
     let mut spec = client.hello().default_rating().context("engine offers no rating model")?;
@@ -474,19 +487,36 @@ fn rate_to_recommendations_ms(
     }
     let pairs: Vec<(u32, u32)> = (0..items).map(|m| (users, m)).collect();
     let mut moves = Vec::new();
+    let n = crate::ui::state::RECOMMENDATIONS;
     for k in 0..50u16 {
         let weight = f32::from(k % 11) / 10.0;
         let started = Instant::now();
         client.predict(&pairs)?;
-        client.ask(call::RecommendHybrid { user: users, n: crate::ui::state::RECOMMENDATIONS, weight })?;
+        client.ask(call::RecommendHybrid { user: users, n, weight, diversity: 0.0 })?;
         moves.push(started.elapsed());
     }
-    Ok((
-        percentile_ms(&mut times, 0.50),
-        percentile_ms(&mut times, 0.99),
-        percentile_ms(&mut moves, 0.50),
-        percentile_ms(&mut moves, 0.99),
-    ))
+    let started = Instant::now();
+    client.prepare_diversity()?;
+    let prepare_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut diverse = Vec::new();
+    for k in 0..50u16 {
+        let diversity = f32::from(k % 10 + 1) / 10.0;
+        let started = Instant::now();
+        client.predict(&pairs)?;
+        client.ask(call::RecommendHybrid { user: users, n, weight: DEFAULT_WEIGHT, diversity })?;
+        diverse.push(started.elapsed());
+    }
+    let p50_p99 = |times: &mut Vec<Duration>| (percentile_ms(times, 0.50), percentile_ms(times, 0.99));
+    Ok(Latency { rate: p50_p99(&mut times), weight: p50_p99(&mut moves), diversity: p50_p99(&mut diverse), prepare_ms })
+}
+
+/// p50 and p99 milliseconds of a rating and of each knob's move, and the
+/// milliseconds diversity takes to measure before its first list.
+struct Latency {
+    rate: (f64, f64),
+    weight: (f64, f64),
+    diversity: (f64, f64),
+    prepare_ms: f64,
 }
 
 /// A new viewer (user `users`) rates 200 movies one at a time; each rating

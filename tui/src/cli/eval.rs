@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::model_args::ModelArgs;
 use super::{Env, load_dataset, print_json};
-use crate::eval::score::{Beyond, ListMetrics, hybrid};
+use crate::eval::score::{Beyond, Diverse, ListMetrics, diverse, hybrid};
 use crate::eval::{Protocol, SplitReport, evaluate, make_splits};
 use crate::recommender::CONTENT_NEIGHBOURS;
 use crate::recommender::features::features;
@@ -43,6 +43,14 @@ pub struct Args {
     /// Also score the list blended with content: W · CF + (1 − W) · content.
     #[arg(long, value_name = "W")]
     hybrid: Option<f32>,
+    /// Also score the list at this diversity (0 to 1): each movie pays for
+    /// how often lists already show it.
+    #[arg(long, value_name = "X", conflicts_with = "diversity_sweep")]
+    diversity: Option<f32>,
+    /// Also score the list at diversity 0, 0.1, …, 1: accuracy against
+    /// coverage, novelty and genre diversity.
+    #[arg(long)]
+    diversity_sweep: bool,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -75,6 +83,9 @@ struct Report {
     hybrid_weight: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hybrid: Option<ListMetrics>,
+    /// With `--diversity X` or `--diversity-sweep`: the list at each setting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    diversity: Vec<Diverse>,
     fit_seconds: f64,
     ranking_fit_seconds: f64,
     predict_seconds: f64,
@@ -90,8 +101,16 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         (None, ProtocolName::Holdout) => Protocol::Holdout { seed: args.seed, test_fraction: args.test_fraction },
     };
     super::recommend::check_weight(args.hybrid)?;
+    super::recommend::check_diversity(args.diversity)?;
+    let settings: Vec<f32> = match (args.diversity, args.diversity_sweep) {
+        (_, true) => (0..=10).map(|k| k as f32 / 10.0).collect(),
+        (Some(x), false) => vec![x],
+        (None, false) => Vec::new(),
+    };
     let splits = make_splits(&dataset, &protocol)?;
-    let features = args.hybrid.map(|_| features(&dataset)).unwrap_or_default();
+    // Diversity calibrates and spreads genres with the content model.
+    let content = args.hybrid.is_some() || !settings.is_empty();
+    let features = if content { features(&dataset) } else { Vec::new() };
     let module = env.module()?;
     let probe = EngineClient::start(&env.runtime, &module, env.limits)?;
     let spec = args.model.spec(probe.hello())?;
@@ -116,9 +135,15 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                         let Some(split) = splits.get(i) else { return Ok(done) };
                         let report = evaluate(&mut client, &dataset, split, spec.clone(), ranking.clone())
                             .and_then(|mut report| {
-                                if let Some(weight) = args.hybrid {
+                                if content {
                                     client.build_content(&features, CONTENT_NEIGHBOURS)?;
+                                }
+                                if let Some(weight) = args.hybrid {
                                     report.hybrid = Some(hybrid(&mut client, &dataset, split, weight)?);
+                                }
+                                if !settings.is_empty() {
+                                    let weight = args.hybrid.unwrap_or(1.0);
+                                    report.diversity = diverse(&mut client, &dataset, split, weight, &settings)?;
                                 }
                                 Ok(report)
                             })
@@ -150,25 +175,11 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         ranking,
         engine,
         metrics: Metrics::mean(folds.iter().map(|f| &f.metrics)),
-        beyond: Beyond {
-            novelty: mean(|r| r.beyond.novelty),
-            intra_list_diversity: mean(|r| r.beyond.intra_list_diversity),
-            miscalibration: mean(|r| r.beyond.miscalibration),
-            gini: mean(|r| r.beyond.gini),
-        },
-        by_predicted_stars: ListMetrics {
-            precision_at_10: mean(|r| r.by_predicted_stars.precision_at_10),
-            recall_at_10: mean(|r| r.by_predicted_stars.recall_at_10),
-            ndcg_at_10: mean(|r| r.by_predicted_stars.ndcg_at_10),
-            coverage: mean(|r| r.by_predicted_stars.coverage),
-        },
+        beyond: Beyond::mean(&folds.iter().map(|r| r.beyond).collect::<Vec<_>>()),
+        by_predicted_stars: ListMetrics::mean(&folds.iter().map(|r| r.by_predicted_stars).collect::<Vec<_>>()),
         hybrid_weight: args.hybrid,
-        hybrid: args.hybrid.map(|_| ListMetrics {
-            precision_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.precision_at_10)),
-            recall_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.recall_at_10)),
-            ndcg_at_10: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.ndcg_at_10)),
-            coverage: mean(|r| r.hybrid.map_or(f64::NAN, |h| h.coverage)),
-        }),
+        hybrid: args.hybrid.map(|_| ListMetrics::mean(&folds.iter().filter_map(|r| r.hybrid).collect::<Vec<_>>())),
+        diversity: mean_diversity(&folds),
         fit_seconds: mean(|r| r.fit_seconds),
         ranking_fit_seconds: mean(|r| r.ranking_fit_seconds),
         predict_seconds: mean(|r| r.predict_seconds),
@@ -210,5 +221,41 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             h.precision_at_10, h.recall_at_10, h.ndcg_at_10, h.coverage
         );
     }
+    if !report.diversity.is_empty() {
+        let plain = report.metrics.ndcg_at_10;
+        println!(
+            "{:>9} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8} {:>6}",
+            "diversity", "NDCG@10", "change", "coverage", "novelty", "genre div", "miscal", "Gini"
+        );
+        for d in &report.diversity {
+            let b = d.beyond;
+            println!(
+                "{:>9.2} {:>8.4} {:>+6.1}% {:>7.1}% {:>8.2} {:>9.3} {:>8.3} {:>6.3}",
+                d.diversity,
+                d.list.ndcg_at_10,
+                100.0 * (d.list.ndcg_at_10 / plain - 1.0),
+                100.0 * d.list.coverage,
+                b.novelty,
+                b.intra_list_diversity,
+                b.miscalibration,
+                b.gini
+            );
+        }
+    }
     Ok(())
+}
+
+/// Each diversity setting's figures, averaged over the splits.
+fn mean_diversity(folds: &[SplitReport]) -> Vec<Diverse> {
+    let settings = folds.first().map_or(0, |f| f.diversity.len());
+    (0..settings)
+        .map(|k| {
+            let at: Vec<Diverse> = folds.iter().map(|r| r.diversity[k]).collect();
+            Diverse {
+                diversity: at[0].diversity,
+                list: ListMetrics::mean(&at.iter().map(|d| d.list).collect::<Vec<_>>()),
+                beyond: Beyond::mean(&at.iter().map(|d| d.beyond).collect::<Vec<_>>()),
+            }
+        })
+        .collect()
 }

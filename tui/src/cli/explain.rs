@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use super::rate::find_movie;
-use super::recommend::{ViewerArgs, check_weight};
+use super::recommend::{ViewerArgs, check_diversity, check_weight};
 use super::{Env, load_dataset, open_recommender, print_json};
 use crate::recommender::why::{Reason, Why, parts_sentence};
 
@@ -21,17 +21,23 @@ pub struct Args {
     /// Default: the weight last set in the app, else 0.8 (as `recommend`).
     #[arg(long, value_name = "W")]
     hybrid: Option<f32>,
+    /// The list's diversity, 0 to 1: the explanation says where it moved
+    /// the movie. Default: the diversity last set in the app, else 0.
+    #[arg(long, value_name = "X")]
+    diversity: Option<f32>,
 }
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
     check_weight(args.hybrid)?;
+    check_diversity(args.diversity)?;
     let dataset = load_dataset(env, args.viewer.dataset.as_deref())?;
     let user = args.viewer.resolve(&dataset, "explain")?;
     let movie = find_movie(&dataset, &args.movie)?;
     let rec = open_recommender(env, dataset)?;
     let user = user.unwrap_or(rec.you());
     let weight = args.hybrid.unwrap_or_else(|| rec.prefs.weight());
-    let why = Why::new(&rec.explain(user, movie, weight).wait()?, &rec.dataset, weight);
+    let diversity = args.diversity.unwrap_or_else(|| rec.prefs.diversity());
+    let why = Why::new(&rec.explain(user, movie, weight, diversity).wait()?, &rec.dataset, weight, diversity);
     if env.json {
         return print_json(&why);
     }
@@ -44,7 +50,8 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             Reason::SimilarMovies { description, .. }
             | Reason::GenreMatch { description, .. }
             | Reason::SimilarUsers { description, .. }
-            | Reason::HybridShare { description, .. } => description,
+            | Reason::HybridShare { description, .. }
+            | Reason::Diversity { description, .. } => description,
         };
         println!("  - {description}");
     }

@@ -43,6 +43,16 @@ pub fn check_weight(weight: Option<f32>) -> Result<()> {
     }
 }
 
+/// A diversity given on the command line, checked.
+pub fn check_diversity(diversity: Option<f32>) -> Result<()> {
+    match diversity {
+        Some(d) if !(0.0..=1.0).contains(&d) => {
+            bail!("--diversity {d} is outside 0 to 1 (0: the plain list; 1: the most spread)")
+        }
+        _ => Ok(()),
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -56,6 +66,11 @@ pub struct Args {
     /// (`[` and `]`), else 0.8 — the app's For you and this are one list.
     #[arg(long, value_name = "W")]
     hybrid: Option<f32>,
+    /// How far the list spreads over the catalogue, 0 to 1: each movie pays
+    /// for how often other people's lists already show it. Default: the
+    /// diversity last set in the app (`{` and `}`), else 0.
+    #[arg(long, value_name = "X")]
+    diversity: Option<f32>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +95,7 @@ pub struct Recommendation {
 
 pub fn run(env: &Env, args: Args) -> Result<()> {
     check_weight(args.hybrid)?;
+    check_diversity(args.diversity)?;
     let dataset = load_dataset(env, args.viewer.dataset.as_deref())?;
     let user = args.viewer.resolve(&dataset, "recommend")?;
     let mut rec = open_recommender(env, dataset)?;
@@ -93,7 +109,8 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         );
     }
     let weight = args.hybrid.unwrap_or_else(|| rec.prefs.weight());
-    let list = recommendations(&mut rec, user, args.n, weight)?;
+    let diversity = args.diversity.unwrap_or_else(|| rec.prefs.diversity());
+    let list = recommendations(&mut rec, user, args.n, weight, diversity)?;
     if env.json {
         return print_json(&list);
     }
@@ -124,8 +141,14 @@ pub fn resolve_user(dataset: &Dataset, me: bool, id: Option<u32>) -> Result<Opti
     }
 }
 
-fn recommendations(rec: &mut Recommender, user: u32, n: u32, weight: f32) -> Result<Vec<Recommendation>> {
-    let view = rec.view(user, n, false, Some(weight)).wait()?;
+fn recommendations(
+    rec: &mut Recommender,
+    user: u32,
+    n: u32,
+    weight: f32,
+    diversity: f32,
+) -> Result<Vec<Recommendation>> {
+    let view = rec.view(user, n, false, Some(weight), diversity).wait()?;
     let parts =
         view.parts.iter().map(|&(cf, content)| (Some(cf), Some(content))).chain(std::iter::repeat((None, None)));
     Ok(view

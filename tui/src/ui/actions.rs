@@ -66,6 +66,8 @@ impl App {
             }
             Action::MoreCf => self.nudge_weight(1.0),
             Action::MoreContent => self.nudge_weight(-1.0),
+            Action::MoreDiversity => self.nudge_diversity(1.0),
+            Action::LessDiversity => self.nudge_diversity(-1.0),
             Action::CloseOverlay => {
                 self.insight.explaining = None;
                 self.insight.impact = None;
@@ -225,8 +227,8 @@ impl App {
     /// Opens the explanation of the selected movie for the viewer.
     fn explain(&mut self) {
         let Some(movie) = self.selected_movie() else { return };
-        let (user, weight) = (self.viewer_user(), self.weight);
-        with_panel!(self, insight, |insight, cx| insight.explain(cx, movie, user, weight));
+        let (user, weight, diversity) = (self.viewer_user(), self.weight, self.diversity);
+        with_panel!(self, insight, |insight, cx| insight.explain(cx, movie, user, weight, diversity));
     }
 
     /// Moves the hybrid weight one step (`sign` > 0: towards CF) and asks for the list again.
@@ -237,6 +239,18 @@ impl App {
             self.weight = weight;
             // Kept for the next start and for the CLI, which shows the same list.
             if let Err(e) = self.rec.prefs.set_weight(weight) {
+                tracing::warn!("{e:#}");
+            }
+            self.refresh(false, None);
+        }
+    }
+
+    /// Moves the diversity one step (`sign` > 0: more spread) and asks for the list again.
+    fn nudge_diversity(&mut self, sign: f32) {
+        let diversity = (((self.diversity + sign * WEIGHT_STEP) * 10.0).round() / 10.0).clamp(0.0, 1.0);
+        if diversity != self.diversity {
+            self.diversity = diversity;
+            if let Err(e) = self.rec.prefs.set_diversity(diversity) {
                 tracing::warn!("{e:#}");
             }
             self.refresh(false, None);

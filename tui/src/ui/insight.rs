@@ -104,10 +104,11 @@ impl Insight {
         }
     }
 
-    /// Opens the explanation of `movie` for `user` under the hybrid `weight`.
-    pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32) {
+    /// Opens the explanation of `movie` for `user` under the hybrid `weight`
+    /// and `diversity`.
+    pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32, diversity: f32) {
         self.explaining = Some(Explaining { movie, answer: None, scroll: 0 });
-        let ask = cx.rec.explain(user, movie, weight);
+        let ask = cx.rec.explain(user, movie, weight, diversity);
         self.ask(cx, ask, move |r| Answer::Explained(movie, r));
     }
 

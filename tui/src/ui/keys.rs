@@ -251,6 +251,9 @@ pub enum Action {
     /// The hybrid: more weight on CF / on content.
     MoreCf,
     MoreContent,
+    /// Diversity: spread the list further over the catalogue / less.
+    MoreDiversity,
+    LessDiversity,
     /// The top 5 at weights 0, 0.2 … 1 side by side.
     Impact,
     /// Close the explanation or the weight-impact panel.
@@ -343,6 +346,8 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('e')], C::Movie, A::Explain, "why: explain this movie for the viewer", Some("why")),
     b(&[Char(']')], C::ForYou, A::MoreCf, "more weight on CF (who watched what), +0.1", Some("cf")),
     b(&[Char('[')], C::ForYou, A::MoreContent, "more weight on content (genres, words, tags)", Some("content")),
+    b(&[Char('}')], C::ForYou, A::MoreDiversity, "more diversity: movies fewer lists show, +0.1", None),
+    b(&[Char('{')], C::ForYou, A::LessDiversity, "less diversity: back towards the plain list", None),
     b(&[Char('w')], C::ForYou, A::Impact, "the top 5 at every weight, side by side", Some("weights")),
     b(&[Char('s')], C::Browse, A::Sort, "sort by the next column", Some("sort")),
     b(&[Char('S')], C::Browse, A::Reverse, "reverse the sort", None),

@@ -166,6 +166,8 @@ pub struct App {
     pub insight: Insight,
     /// The hybrid's weight on the collaborative part, in tenths from 0 to 1.
     pub weight: f32,
+    /// How far the list spreads over the catalogue, in tenths from 0 to 1.
+    pub diversity: f32,
     /// The help overlay's scroll position, when it is open.
     pub help: Option<usize>,
     /// The "browse as user" input, when it is open.
@@ -236,7 +238,7 @@ impl App {
         let movies = rec.dataset.movies.len();
         let warnings = rec.warnings.join("; ");
         let lab = LabPanel::new(rec.hello(), &rec.meta);
-        let weight = rec.prefs.weight();
+        let (weight, diversity) = (rec.prefs.weight(), rec.prefs.diversity());
         let mut app = App {
             rec,
             source: None,
@@ -244,6 +246,7 @@ impl App {
             tab: Tab::Browse,
             insight: Insight::default(),
             weight,
+            diversity,
             help: None,
             prompt: None,
             typing: false,
@@ -437,17 +440,18 @@ impl App {
         self.load_viewer_ratings();
         self.refresh_rows();
         self.generation += 1;
-        let (generation, user, weight) = (self.generation, self.viewer_user(), Some(self.weight));
+        let (generation, user, weight, diversity) =
+            (self.generation, self.viewer_user(), Some(self.weight), self.diversity);
         let learn = learn || changed.is_some();
         match self.worker.as_ref().map(|w| w.views.clone()) {
             Some(views) => {
                 self.learning = true;
-                self.rec.view(user, RECOMMENDATIONS, learn, weight).then(move |result| {
+                self.rec.view(user, RECOMMENDATIONS, learn, weight, diversity).then(move |result| {
                     views.send(Viewed::new(generation, changed, result));
                 });
             }
             None => {
-                let result = self.rec.view(user, RECOMMENDATIONS, learn, weight).wait();
+                let result = self.rec.view(user, RECOMMENDATIONS, learn, weight, diversity).wait();
                 self.on_view(Viewed::new(generation, changed, result));
             }
         }

@@ -44,6 +44,10 @@ pub struct SplitReport {
     /// The list blended with content (`cinema eval --hybrid W`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hybrid: Option<ListMetrics>,
+    /// The list at each diversity setting asked for (`cinema eval
+    /// --diversity X`, `--diversity-sweep`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diversity: Vec<Diverse>,
 }
 
 pub fn triples(ratings: &[Rating]) -> Vec<Triple> {
@@ -70,6 +74,35 @@ pub struct Beyond {
     pub intra_list_diversity: f64,
     pub miscalibration: f64,
     pub gini: f64,
+}
+
+/// The mean of `f` over `all` (NaN for none).
+fn mean_of<T>(all: &[T], f: impl Fn(&T) -> f64) -> f64 {
+    all.iter().map(f).sum::<f64>() / all.len() as f64
+}
+
+impl ListMetrics {
+    /// Each figure's mean over `all` (several splits).
+    pub fn mean(all: &[ListMetrics]) -> ListMetrics {
+        ListMetrics {
+            precision_at_10: mean_of(all, |m| m.precision_at_10),
+            recall_at_10: mean_of(all, |m| m.recall_at_10),
+            ndcg_at_10: mean_of(all, |m| m.ndcg_at_10),
+            coverage: mean_of(all, |m| m.coverage),
+        }
+    }
+}
+
+impl Beyond {
+    /// Each figure's mean over `all` (several splits).
+    pub fn mean(all: &[Beyond]) -> Beyond {
+        Beyond {
+            novelty: mean_of(all, |b| b.novelty),
+            intra_list_diversity: mean_of(all, |b| b.intra_list_diversity),
+            miscalibration: mean_of(all, |b| b.miscalibration),
+            gini: mean_of(all, |b| b.gini),
+        }
+    }
 }
 
 impl From<BeyondMetrics> for Beyond {
@@ -147,6 +180,7 @@ pub fn evaluate(
         train_ratings: split.train.len(),
         test_ratings: split.test.len(),
         hybrid: None,
+        diversity: Vec::new(),
     })
 }
 
@@ -190,7 +224,37 @@ pub struct HeldOut {
 /// The list blended with content under `weight`, scored like the list
 /// people see, with the models [`evaluate`] left in the engine.
 pub fn hybrid(client: &mut EngineClient, dataset: &Dataset, split: &Split, weight: f32) -> Result<ListMetrics> {
-    Ok(ListMetrics::from(rank_catalogue(client, dataset, split, Some(weight))?.0))
+    Ok(ListMetrics::from(rank_catalogue(client, dataset, split, Some((weight, 0.0)))?.0))
+}
+
+/// The list at one diversity setting.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Diverse {
+    pub diversity: f32,
+    #[serde(flatten)]
+    pub list: ListMetrics,
+    pub beyond: Beyond,
+}
+
+/// The list blended under `weight` at each of `settings` of diversity,
+/// scored like the list people see, with the models [`evaluate`] left in
+/// the engine (which first measures how often lists show each movie, from
+/// the training ratings alone).
+pub fn diverse(
+    client: &mut EngineClient,
+    dataset: &Dataset,
+    split: &Split,
+    weight: f32,
+    settings: &[f32],
+) -> Result<Vec<Diverse>> {
+    client.prepare_diversity()?;
+    settings
+        .iter()
+        .map(|&diversity| {
+            let (list, beyond) = rank_catalogue(client, dataset, split, Some((weight, diversity)))?;
+            Ok(Diverse { diversity, list: ListMetrics::from(list), beyond: Beyond::from(beyond) })
+        })
+        .collect()
 }
 
 /// The most test users whose lists are scored: a top-10 over the whole
@@ -216,7 +280,8 @@ fn ranked_users(users: Vec<u32>) -> Vec<u32> {
 
 /// Every test user who has training ratings (above [`RANKED_USERS`] of
 /// them, a seeded sample) gets a top-10 over all movies they did not rate
-/// in training (blended with content under `weight`); relevant = their test
+/// in training (blended with content under `order`'s weight, at its
+/// diversity; `None`: the plain list); relevant = their test
 /// movies rated ≥ 4. Beside accuracy: popularity and each viewer's taste
 /// (the genre mix of the training movies they rated ≥ 4) are the training
 /// ratings'.
@@ -224,7 +289,7 @@ fn rank_catalogue(
     client: &mut EngineClient,
     dataset: &Dataset,
     split: &Split,
-    weight: Option<f32>,
+    order: Option<(f32, f32)>,
 ) -> Result<(RankingMetrics, BeyondMetrics)> {
     let catalogue = dataset.movies.len();
     let genres: Vec<u32> = dataset.movies.iter().map(|m| m.genres).collect();
@@ -250,9 +315,10 @@ fn rank_catalogue(
     let popularity: Vec<f64> = raters.iter().map(|n| n / trained.len().max(1) as f64).collect();
     let (mut ranking, mut beyond) = (Ranking::new(K), BeyondAccuracy::new(catalogue));
     for user in users {
-        let top: Vec<u32> = match weight {
-            Some(w) => {
-                client.ask(call::RecommendHybrid { user, n: K as u32, weight: w })?.iter().map(|s| s.item).collect()
+        let top: Vec<u32> = match order {
+            Some((weight, diversity)) => {
+                let list = client.ask(call::RecommendHybrid { user, n: K as u32, weight, diversity })?;
+                list.iter().map(|s| s.item).collect()
             }
             None => client.ask(call::Recommend { user, n: K as u32 })?.iter().map(|s| s.item).collect(),
         };

@@ -292,18 +292,23 @@ impl Recommender {
         })
     }
 
-    /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`,
-    /// and what the rating model is made of.
-    pub fn explain(&self, user: u32, movie: u32, weight: f32) -> Ask<Explained> {
+    /// Why `movie` is on `user`'s list, with the hybrid parts under `weight`
+    /// and its place under `diversity`, and what the rating model is made of.
+    pub fn explain(&self, user: u32, movie: u32, weight: f32, diversity: f32) -> Ask<Explained> {
         self.engine.ask(move |c| {
-            let explanation = c.ask(call::Explain { user, item: movie, weight })?;
+            if diversity > 0.0 {
+                c.prepare_diversity()?;
+            }
+            let explanation = c.ask(call::Explain { user, item: movie, weight, diversity })?;
             Ok(Explained { explanation, parts: c.parts()? })
         })
     }
 
     /// The top `n` at each weight of `weights`.
     pub fn weight_impact(&self, user: u32, n: u32, weights: Vec<f32>) -> Ask<Vec<Vec<HybridScored>>> {
-        self.engine.ask(move |c| weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w })).collect())
+        self.engine.ask(move |c| {
+            weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w, diversity: 0.0 })).collect()
+        })
     }
 
     /// Which of `ratings` (`(movie, value)`) count as liked, by the rule the
@@ -381,13 +386,14 @@ impl Recommender {
     /// any work handed over before — folding your ratings in first when
     /// `learn`.
     ///
-    /// `weight` blends the list with content (`None`: the list alone).
-    pub fn view(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> Ask<View> {
-        let ask = self.view_request(user, n, learn, weight);
+    /// `weight` blends the list with content (`None`: the list alone) and
+    /// `diversity` (0 to 1) prices movies by how often lists show them.
+    pub fn view(&self, user: u32, n: u32, learn: bool, weight: Option<f32>, diversity: f32) -> Ask<View> {
+        let ask = self.view_request(user, n, learn, weight, diversity);
         self.engine.ask(move |client| ask.run(client))
     }
 
-    fn view_request(&self, user: u32, n: u32, learn: bool, weight: Option<f32>) -> ViewRequest {
+    fn view_request(&self, user: u32, n: u32, learn: bool, weight: Option<f32>, diversity: f32) -> ViewRequest {
         // Without a ranking model a cold viewer's list would be ranked by
         // movie biases, which favour films a handful of people rated.
         let cold = self.is_cold(user) && self.meta.ranking.is_none();
@@ -399,6 +405,8 @@ impl Recommender {
             cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
             // All on CF is CF's own list: asked for as such, with no parts.
             weight: weight.filter(|&w| w < 1.0),
+            // "Most watched" for someone who rated nothing is that list.
+            diversity: if self.is_cold(user) { 0.0 } else { diversity },
             keep: (user == self.you && !cold)
                 .then(|| self.model_key().map(|key| (self.last_view.clone(), key)))
                 .flatten(),
@@ -586,6 +594,7 @@ struct ViewRequest {
     /// The cold-start list, when the viewer has nothing personal yet.
     cold: Option<Vec<Scored>>,
     weight: Option<f32>,
+    diversity: f32,
     /// Where to keep the answer for the next start, and the model it comes from.
     keep: Option<(PathBuf, ModelKey)>,
 }
@@ -605,12 +614,18 @@ impl ViewRequest {
                 }
                 list
             }
-            (None, Some(weight)) => {
-                let list = client.ask(call::RecommendHybrid { user: self.user, n: self.n, weight })?;
-                parts = list.iter().map(|h| (h.cf, h.content)).collect();
+            (None, None) if self.diversity == 0.0 => client.ask(call::Recommend { user: self.user, n: self.n })?,
+            (None, weight) => {
+                if self.diversity > 0.0 {
+                    client.prepare_diversity()?;
+                }
+                let (user, n, diversity) = (self.user, self.n, self.diversity);
+                let list = client.ask(call::RecommendHybrid { user, n, weight: weight.unwrap_or(1.0), diversity })?;
+                if weight.is_some() {
+                    parts = list.iter().map(|h| (h.cf, h.content)).collect();
+                }
                 list.iter().map(|h| Scored { item: h.item, score: h.score, prediction: h.prediction }).collect()
             }
-            (None, None) => client.ask(call::Recommend { user: self.user, n: self.n })?,
         };
         let view = View { user: self.user, predicted, recs, parts };
         if let Some((path, model)) = self.keep {

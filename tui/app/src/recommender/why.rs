@@ -2,7 +2,7 @@
 //! and numbers) given titles, user ids and a sentence per reason. The CLI
 //! prints it as JSON (`cinema explain`), the app draws it with bars.
 
-use cinema_protocol::{Decomposition, Explanation};
+use cinema_protocol::{Decomposition, Explanation, Lift};
 use cinema_store::dataset::Dataset;
 
 use super::Explained;
@@ -73,6 +73,14 @@ pub enum Reason {
         cf_share: f32,
         content_share: f32,
     },
+    /// Where diversity moved the movie: its place without and with it.
+    Diversity {
+        description: String,
+        diversity: f32,
+        place_before: u32,
+        place_after: u32,
+        price: f32,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,8 +99,8 @@ pub struct Neighbour {
 }
 
 impl Why {
-    /// `e` in words; `weight` is the hybrid weight it was asked under.
-    pub fn new(explained: &Explained, dataset: &Dataset, weight: f32) -> Why {
+    /// `e` in words; `weight` and `diversity` are what it was asked under.
+    pub fn new(explained: &Explained, dataset: &Dataset, weight: f32, diversity: f32) -> Why {
         let e = &explained.explanation;
         let movie = &dataset.movies[e.item as usize];
         let stars = named(&e.stars, dataset);
@@ -109,7 +117,7 @@ impl Why {
                 Some(Neighbour { user_id, rating, similarity })
             })
             .collect();
-        let reasons = vec![
+        let mut reasons = vec![
             Reason::SimilarMovies { description: because(&stars, &e.stars, like(dataset)), movies: stars },
             Reason::GenreMatch {
                 description: genre_sentence(e, &genres, &parts),
@@ -120,6 +128,15 @@ impl Why {
             Reason::SimilarUsers { description: users_sentence(&users), users },
             Reason::HybridShare { description: hybrid_sentence(e, weight), cf_share: e.cf, content_share: e.content },
         ];
+        if let Some(lift) = e.lift.filter(|_| diversity > 0.0) {
+            reasons.push(Reason::Diversity {
+                description: diversity_sentence(lift, diversity),
+                diversity,
+                place_before: lift.before,
+                place_after: lift.after,
+                price: lift.price,
+            });
+        }
         Why {
             movie_id: movie.id,
             movie_title: display(&movie.title),
@@ -228,6 +245,20 @@ pub fn parts_list(parts: &[(String, f32)]) -> String {
 
 /// How the list score comes from its two parts, and how CF's part relates
 /// to the ranking score the panel shows above it.
+fn diversity_sentence(lift: Lift, diversity: f32) -> String {
+    let moved = match lift.after.cmp(&lift.before) {
+        std::cmp::Ordering::Less => format!("lifted it from #{} to #{}", lift.before, lift.after),
+        std::cmp::Ordering::Greater => format!("lowered it from #{} to #{}", lift.before, lift.after),
+        std::cmp::Ordering::Equal => format!("kept it at #{}", lift.before),
+    };
+    format!(
+        "Diversity {diversity:.1} {moved} among your candidates: it charges each movie for how often other \
+         people's lists show it (this one {:.2} standard deviations of your scores) and spreads the list over \
+         the genres you like",
+        lift.price
+    )
+}
+
 fn hybrid_sentence(e: &Explanation, weight: f32) -> String {
     // The engine sends the parts already weighed; each part alone is in [0, 1].
     let alone = |weighed: f32, w: f32| if w > 0.0 { format!("{:.2}", weighed / w) } else { "not counted".into() };
@@ -311,13 +342,14 @@ mod tests {
             user_ratings: 2,
             item_ratings: 1,
             confidence: 0.4,
+            lift: Some(Lift { price: 0.25, before: 23, after: 7 }),
         }
     }
 
     #[test]
     fn reasons_name_movies_and_users_in_peoples_words() {
         let parts = vec![("svdpp".to_owned(), 0.6)];
-        let why = Why::new(&Explained { explanation: explanation(), parts: parts.clone() }, &dataset(), 0.8);
+        let why = Why::new(&Explained { explanation: explanation(), parts: parts.clone() }, &dataset(), 0.8, 0.0);
         assert_eq!((why.movie_id, why.movie_title.as_str()), (10, "The Godfather"));
         assert_eq!(why.parts, parts);
         let blend = [("svdpp".to_owned(), 0.46), ("knn".to_owned(), 0.31), ("svd".to_owned(), 0.234)];
@@ -339,6 +371,18 @@ mod tests {
             description.starts_with(&format!("Its list score is 0.70 = 0.8 × CF {cf} + 0.2 × content 1.00")),
             "{description}"
         );
+        assert_eq!(why.reasons.len(), 4, "no diversity, no word about it");
+    }
+
+    #[test]
+    fn a_movie_diversity_lifted_says_from_where() {
+        let explained = Explained { explanation: explanation(), parts: Vec::new() };
+        let why = Why::new(&explained, &dataset(), 0.8, 0.4);
+        let Some(Reason::Diversity { description, place_before: 23, place_after: 7, .. }) = why.reasons.last() else {
+            panic!("{:?}", why.reasons)
+        };
+        assert!(description.starts_with("Diversity 0.4 lifted it from #23 to #7 among your candidates"));
+        assert!(description.contains("(this one 0.25 standard deviations of your scores)"), "{description}");
     }
 
     #[test]

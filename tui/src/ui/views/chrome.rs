@@ -59,8 +59,9 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
         _ if app.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
-        // The engine thread is learning a change: the lists follow in a moment.
-        _ if app.learning => Line::styled(fit(" … learning your ratings", width), t.dim()),
+        // The engine thread is learning a change: the lists follow in a
+        // moment. Behind a stand-in the first training is the news.
+        _ if app.learning && !app.rec.stand_in() => Line::styled(fit(" … learning your ratings", width), t.dim()),
         Some(toast) => Line::styled(fit(&format!(" ✓ {}", toast.text), width), t.info()),
         None if app.rec.stand_in() => Line::styled(fit(&first_training(app), width), t.key()),
         None if app.on_demo() => Line::styled(

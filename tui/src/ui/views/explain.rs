@@ -25,7 +25,9 @@ pub fn render(app: &App, explaining: &Explaining, area: Rect, buf: &mut Buffer) 
     let lines = match &explaining.answer {
         None => vec![Line::styled(" Working it out…", app.theme.dim())],
         Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), app.theme.error())],
-        Some(Ok(e)) => lines(app, &Why::new(e, &app.rec.dataset, app.weight), popup.width.saturating_sub(2)),
+        Some(Ok(e)) => {
+            lines(app, &Why::new(e, &app.rec.dataset, app.weight, app.diversity), popup.width.saturating_sub(2))
+        }
     };
     let visible = popup.height.saturating_sub(2) as usize;
     let scroll = explaining.scroll.min(lines.len().saturating_sub(visible));
@@ -81,6 +83,7 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
             Reason::GenreMatch { description, .. } => ("Genres", description),
             Reason::SimilarUsers { description, .. } => ("Similar users", description),
             Reason::HybridShare { description, .. } => ("Hybrid", description),
+            Reason::Diversity { description, .. } => ("Diversity", description),
         };
         lines.push(Line::default());
         lines.extend(sentence(t, head, description, width));

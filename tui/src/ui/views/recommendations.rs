@@ -30,7 +30,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         true => " · by damped mean rating".into(),
         false => {
             let note = if hybrid { no_content(app) } else { "" };
-            format!(" · by {:.1}·CF + {:.1}·content ([ ]){note}", app.weight, 1.0 - app.weight)
+            let diverse = match app.diversity {
+                0.0 => String::new(),
+                d => format!(" · diversity {d:.1} ({{ }})"),
+            };
+            format!(" · by {:.1}·CF + {:.1}·content ([ ]){note}{diverse}", app.weight, 1.0 - app.weight)
         }
     };
     line(
