@@ -433,10 +433,10 @@ impl Session {
                         Exposure::new(data.items as usize, &raters)
                     }
                 };
-                let gathered = self.gather(&mut exposure, users.max(1));
+                let prepared = self.prepare(&mut exposure, users.max(1));
                 let (done, total) = exposure.progress();
                 self.exposure = Some(exposure);
-                gathered?;
+                prepared?;
                 Reply::Diversity(Readiness { done, total })
             }
         })
@@ -494,7 +494,7 @@ impl Session {
     /// Takes `steps` more steps of preparing `exposure`: gathering sampled
     /// users' lists (in the list's own order: exposure belongs to the
     /// model, not to a weight), then pricing the knob's settings.
-    fn gather(&self, exposure: &mut Exposure, steps: u32) -> Result<(), EngineError> {
+    fn prepare(&self, exposure: &mut Exposure, steps: u32) -> Result<(), EngineError> {
         for _ in 0..steps {
             let Some(user) = exposure.next_user() else {
                 match exposure.price_next() {

@@ -83,7 +83,7 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
             Reason::GenreMatch { description, .. } => ("Genres", description),
             Reason::SimilarUsers { description, .. } => ("Similar users", description),
             Reason::HybridShare { description, .. } => ("Hybrid", description),
-            Reason::Diversity { description, .. } => ("Diversity", description),
+            Reason::Diversity { description, .. } => ("Its place", description),
         };
         lines.push(Line::default());
         lines.extend(sentence(t, head, description, width));
