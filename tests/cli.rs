@@ -1051,3 +1051,122 @@ fn a_closed_pipe_ends_the_output_without_a_panic() {
     let status: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert!(status == 0 || status == 128 + 13, "exit {status}: {stderr}");
 }
+
+// --- steering: not interested, seen it, the watchlist ---------------------------
+
+/// Three movies marked "not interested" never come back, in any later
+/// start; each hidden movie's nearest CF neighbours fall among the rest of
+/// the list (the ranking model learned the signal), the explanation of a
+/// neighbour names what hiding took from it, and `--remove` brings a movie back.
+#[test]
+fn hidden_movies_never_come_back_and_their_neighbours_fall() {
+    let cinema = Cinema::new();
+    let data = ml100k();
+    for (movie, rating) in [("50", "5"), ("172", "5"), ("1", "4"), ("121", "4"), ("98", "2")] {
+        cinema.command(&["rate", "--dataset", &data, movie, rating]).assert().success();
+    }
+    let list = |n: &str| ids(&cinema.json(&["recommend", "--dataset", &data, "--me", "-n", n, "--diversity", "0"]));
+    let before = list("100");
+    let hidden: Vec<u64> = before[..3].to_vec();
+    let neighbours: HashSet<u64> = hidden
+        .iter()
+        .flat_map(|h| ids(&cinema.json(&["similar", "--dataset", &data, &h.to_string(), "--by", "cf", "-n", "10"])))
+        .filter(|m| before[..50].contains(m) && !hidden.contains(m))
+        .collect();
+    assert!(neighbours.len() >= 3, "the hidden movies' neighbours are on the list: {neighbours:?}");
+    for h in &hidden {
+        cinema
+            .command(&["hide", "--dataset", &data, &h.to_string()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("not interested"));
+    }
+    let after = list("100");
+    assert!(hidden.iter().all(|h| !after.contains(h)), "{hidden:?} in {after:?}");
+    let rest = |l: &[u64]| l.iter().filter(|m| !hidden.contains(m)).copied().collect::<Vec<_>>();
+    let rank = |l: &[u64], m: u64| l.iter().position(|&x| x == m).unwrap_or(l.len()) as f64;
+    let (b, a) = (rest(&before), rest(&after));
+    let fell: f64 = neighbours.iter().map(|&m| rank(&a, m) - rank(&b, m)).sum::<f64>() / neighbours.len() as f64;
+    let others: Vec<u64> = b[..50].iter().filter(|m| !neighbours.contains(m)).copied().collect();
+    let moved: f64 = others.iter().map(|&m| rank(&a, m) - rank(&b, m)).sum::<f64>() / others.len() as f64;
+    assert!(fell > 1.0 && fell > moved, "neighbours fell {fell:.1} places on average, the others {moved:.1}");
+    // The app's own list (hybrid, default diversity) leaves them out as well.
+    let default = ids(&cinema.json(&["recommend", "--dataset", &data, "--me", "-n", "50"]));
+    assert!(hidden.iter().all(|h| !default.contains(h)), "{default:?}");
+    // A neighbour's explanation names the hidden movies, and the parts still add up.
+    let fallen = *neighbours.iter().max_by_key(|&&m| (rank(&a, m) - rank(&b, m)) as i64).unwrap();
+    let why = cinema.json(&["explain", "--dataset", &data, "--me", "--movie", &fallen.to_string()]);
+    let ranking = &why["ranking"];
+    let marks = ranking["marks"].as_array().unwrap();
+    assert!(marks.iter().all(|m| m["mark"] == "hidden") && !marks.is_empty(), "{why:#}");
+    assert!(marks.iter().map(|m| number(m, "contribution")).sum::<f64>() < 0.0, "{why:#}");
+    let parts = number(ranking, "baseline") + number(ranking, "contributions_sum");
+    assert!((parts - number(ranking, "score")).abs() < 1e-3, "{why:#}");
+    // Seen it: leaves the list too; `--remove` brings a hidden movie back.
+    let seen = after[0].to_string();
+    cinema.command(&["seen", "--dataset", &data, &seen]).assert().success();
+    assert!(!list("100").contains(&after[0]));
+    cinema.command(&["hide", "--dataset", &data, "--remove", &hidden[0].to_string()]).assert().success();
+    assert!(list("100").contains(&hidden[0]), "interested again");
+    let yours = cinema.json(&["ratings", "--dataset", &data]);
+    let marked: Vec<(u64, &str)> = yours
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rating"].is_null())
+        .map(|r| (r["movie_id"].as_u64().unwrap(), r["mark"].as_str().unwrap()))
+        .collect();
+    assert_eq!(marked.len(), 3, "two hidden and one seen, unrated: {yours:#}");
+}
+
+/// The watchlist keeps your order through add, move and remove; its
+/// export is the CSV Letterboxd imports (IMDb ids from links.csv), and
+/// importing that file into another data directory gives the same list;
+/// Letterboxd's own watchlist.csv reads too; undo takes back a move.
+#[test]
+fn the_watchlist_keeps_your_order_and_its_letterboxd_export_imports_back() {
+    let cinema = Cinema::new();
+    let data = ml_small();
+    let run = |c: &Cinema, args: &[&str]| {
+        let mut all = vec!["watchlist"];
+        all.extend_from_slice(args);
+        all.extend(["--dataset", &data]);
+        c.command(&all).assert().success().get_output().stdout.clone()
+    };
+    run(&cinema, &["add", "Toy Story (1995)"]);
+    run(&cinema, &["add", "260"]);
+    run(&cinema, &["add", "1196"]);
+    run(&cinema, &["add", "2571", "--at", "1"]);
+    run(&cinema, &["move", "1", "4"]);
+    run(&cinema, &["remove", "260"]);
+    let listed = |c: &Cinema| ids(&c.json(&["watchlist", "list", "--dataset", &data]));
+    assert_eq!(listed(&cinema), [2571, 1196, 1]);
+    let dir = TempDir::new().unwrap();
+    let csv = dir.path().join("watchlist.csv");
+    run(&cinema, &["export", "--output", &shown(&csv)]);
+    let text = fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("Title,Year,imdbID,tmdbID\nThe Matrix,1999,tt0133093,603\n"), "{text}");
+    let json: Value = serde_json::from_slice(&run(&cinema, &["export", "--format", "json"])).unwrap();
+    assert_eq!(ids(&json), [2571, 1196, 1]);
+    let elsewhere = Cinema::new();
+    let imported = elsewhere.json(&["watchlist", "import", &shown(&csv), "--dataset", &data]);
+    assert_eq!((imported["added"].as_u64(), imported["unmatched"].as_array().map(Vec::len)), (Some(3), Some(0)));
+    assert_eq!(listed(&elsewhere), [2571, 1196, 1], "the export imports back in order");
+    // Letterboxd's own watchlist export, by title and year.
+    let letterboxd = dir.path().join("letterboxd.csv");
+    fs::write(
+        &letterboxd,
+        "Date,Name,Year,Letterboxd URI\n2024-05-01,Heat,1995,https://boxd.it/x\n2024-05-02,No Such Film,2031,https://boxd.it/y\n",
+    )
+    .unwrap();
+    let imported = elsewhere.json(&["watchlist", "import", &shown(&letterboxd), "--dataset", &data]);
+    assert_eq!((imported["added"].as_u64(), imported["unmatched"][0][1].as_str()), (Some(1), Some("No Such Film")));
+    assert_eq!(listed(&elsewhere), [2571, 1196, 1, 6]);
+    // In `ratings --json`, and undone like a rating.
+    let yours = cinema.json(&["ratings", "--dataset", &data]);
+    let places: Vec<u64> = yours.as_array().unwrap().iter().map(|r| r["watchlist"].as_u64().unwrap()).collect();
+    assert_eq!(places.len(), 3, "{yours:#}");
+    let undone = cinema.json(&["rate", "--undo", "--dataset", &data]);
+    assert_eq!((undone["what"].as_str(), undone["after"].as_u64()), (Some("watchlist"), Some(2)), "{undone:#}");
+    assert_eq!(listed(&cinema), [2571, 260, 1196, 1]);
+}

@@ -343,14 +343,33 @@ fn kill_round(
         }
         None => {}
     }
-    tally.rounds += 1;
-    if killed.by_signal {
-        tally.kills += 1;
-        match (&killed.ack, written) {
-            (Some(_), _) => tally.after_ack += 1,
-            (None, true) => tally.written_unacknowledged += 1,
-            (None, false) => tally.before_write += 1,
+    tally.count(&killed, written);
+}
+
+impl Tally {
+    /// Counts a round, and when it was killed, at which moment.
+    fn count(&mut self, killed: &Killed, written: bool) {
+        self.rounds += 1;
+        if killed.by_signal {
+            self.kills += 1;
+            match (&killed.ack, written) {
+                (Some(_), _) => self.after_ack += 1,
+                (None, true) => self.written_unacknowledged += 1,
+                (None, false) => self.before_write += 1,
+            }
         }
+    }
+
+    /// Whether to go on killing until `kills`, failing once `rounds` ran
+    /// without enough processes still alive at the kill.
+    fn short_of(&self, kills: u32, rounds: u32) -> bool {
+        assert!(
+            self.rounds < rounds,
+            "only {} of {} processes were still running at the kill",
+            self.kills,
+            self.rounds
+        );
+        self.kills < kills
     }
 }
 
@@ -367,13 +386,7 @@ fn killing_cinema_right_after_it_acknowledges_a_rating_loses_nothing() {
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut tally = Tally::default();
     let started = Instant::now();
-    while tally.kills < 100 {
-        assert!(
-            tally.rounds < 300,
-            "only {} of {} processes were still running at the kill",
-            tally.kills,
-            tally.rounds
-        );
+    while tally.short_of(100, 300) {
         let op = Op::Rate(rng.random_range(1..=200), rng.random_range(1..=5));
         kill_round(&home, &dataset, layout, &mut reference, op, KillAt::Ack, &mut tally);
         // Checked after every kill, by a fresh process reading the log.
@@ -402,13 +415,7 @@ fn kill_9_at_random_moments_never_loses_an_acknowledged_change() {
     let mut rng = StdRng::seed_from_u64(SEED ^ 1);
     let mut tally = Tally::default();
     let started = Instant::now();
-    while tally.kills < 120 {
-        assert!(
-            tally.rounds < 400,
-            "only {} of {} processes were still running at the kill",
-            tally.kills,
-            tally.rounds
-        );
+    while tally.short_of(120, 400) {
         let op = Op::random(&mut rng, 12);
         let at =
             if tally.rounds % 4 == 0 { KillAt::Ack } else { KillAt::After(warm.mul_f64(rng.random_range(0.0..1.2))) };
@@ -461,13 +468,7 @@ fn kill_9_during_a_first_start_leaves_each_saved_model_whole_or_absent() {
     let mut rng = StdRng::seed_from_u64(SEED ^ 2);
     let (mut tally, mut absent, mut loaded) = (Tally::default(), 0, 0);
     let started = Instant::now();
-    while tally.kills < 40 {
-        assert!(
-            tally.rounds < 150,
-            "only {} of {} processes were still running at the kill",
-            tally.kills,
-            tally.rounds
-        );
+    while tally.short_of(40, 150) {
         let op = Op::Rate(rng.random_range(1..=TINY_MOVIES), rng.random_range(1..=5));
         home.succeeds(&op.args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
         reference.apply(op);
@@ -875,4 +876,170 @@ fn a_different_dataset_under_a_familiar_name_never_sees_your_ratings_of_other_mo
     let (mine, stderr) = home.ratings(&first);
     assert_eq!(mine, BTreeMap::from([(5, 4)]));
     assert!(!stderr.contains("kept apart"), "the first keeps its name: {stderr}");
+}
+
+// --- kill -9 while steering ----------------------------------------------------
+
+/// One change to your marks or watchlist, as `cinema hide`, `cinema
+/// watchlist` and `cinema rate --undo` take it.
+#[derive(Debug, Clone, Copy)]
+enum Steer {
+    Hide(u32),
+    Unhide(u32),
+    Watch(u32),
+    Unwatch(u32),
+    Undo,
+}
+
+impl Steer {
+    fn args(self, dataset: &Path) -> Vec<String> {
+        let words: Vec<String> = match self {
+            Steer::Hide(m) => vec!["hide".into(), m.to_string()],
+            Steer::Unhide(m) => vec!["hide".into(), "--remove".into(), m.to_string()],
+            Steer::Watch(m) => vec!["watchlist".into(), "add".into(), m.to_string()],
+            Steer::Unwatch(m) => vec!["watchlist".into(), "remove".into(), m.to_string()],
+            Steer::Undo => vec!["rate".into(), "--undo".into()],
+        };
+        words.into_iter().chain(["--dataset".into(), shown(dataset)]).collect()
+    }
+
+    fn random(rng: &mut StdRng, movies: u32) -> Steer {
+        let movie = rng.random_range(1..=movies);
+        match rng.random_range(0..10) {
+            0..3 => Steer::Hide(movie),
+            3 => Steer::Unhide(movie),
+            4..7 => Steer::Watch(movie),
+            7..9 => Steer::Unwatch(movie),
+            _ => Steer::Undo,
+        }
+    }
+}
+
+/// What undo takes back: whether a movie was hidden, where it was on the
+/// watchlist, or a change this model does not track (the first rating).
+#[derive(Debug, Clone)]
+enum Prior {
+    Hidden(u32, bool),
+    Place(u32, Option<usize>),
+    Other,
+}
+
+/// An independent model of the log's rules for marks and the watchlist.
+#[derive(Debug, Clone)]
+struct Steered {
+    hidden: std::collections::BTreeSet<u32>,
+    watchlist: Vec<u32>,
+    undo: Vec<Prior>,
+}
+
+impl Steered {
+    /// Applies `op`; false when it changes nothing, so the log writes nothing.
+    fn apply(&mut self, op: Steer) -> bool {
+        let place = |list: &[u32], m: u32| list.iter().position(|&x| x == m);
+        let prior = match op {
+            Steer::Hide(m) if self.hidden.insert(m) => Prior::Hidden(m, false),
+            Steer::Unhide(m) if self.hidden.remove(&m) => Prior::Hidden(m, true),
+            // Added at the end; already last is no change.
+            Steer::Watch(m) if self.watchlist.last() != Some(&m) => {
+                let before = place(&self.watchlist, m);
+                self.watchlist.retain(|&x| x != m);
+                self.watchlist.push(m);
+                Prior::Place(m, before)
+            }
+            Steer::Unwatch(m) if place(&self.watchlist, m).is_some() => {
+                let before = place(&self.watchlist, m);
+                self.watchlist.retain(|&x| x != m);
+                Prior::Place(m, before)
+            }
+            Steer::Undo => {
+                match self.undo.pop() {
+                    None => return false,
+                    Some(Prior::Hidden(m, true)) => self.hidden.insert(m),
+                    Some(Prior::Hidden(m, false)) => self.hidden.remove(&m),
+                    Some(Prior::Place(m, before)) => {
+                        self.watchlist.retain(|&x| x != m);
+                        if let Some(at) = before {
+                            self.watchlist.insert(at, m);
+                        }
+                        true
+                    }
+                    Some(Prior::Other) => true,
+                };
+                return true;
+            }
+            _ => return false,
+        };
+        self.undo.push(prior);
+        true
+    }
+
+    /// The hidden movies and the watchlist as `cinema ratings --json` lists them.
+    fn read(home: &Home, dataset: &Path) -> (std::collections::BTreeSet<u32>, Vec<u32>) {
+        let output = home.run(&["ratings", "--dataset", &shown(dataset), "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let list: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        let id = |r: &Value| r["movie_id"].as_u64().unwrap() as u32;
+        let hidden = list.iter().filter(|r| r["mark"] == "hidden").map(id).collect();
+        let mut placed: Vec<(u64, u32)> = list.iter().filter_map(|r| Some((r["watchlist"].as_u64()?, id(r)))).collect();
+        placed.sort();
+        (hidden, placed.into_iter().map(|p| p.1).collect())
+    }
+}
+
+/// SIGKILL at moments spread over the life of `cinema hide`, `cinema
+/// watchlist add|remove` and `cinema rate --undo`: every acknowledged
+/// change is in the log, a change never writes more than its one record,
+/// and what the log holds is what the acknowledged changes say.
+#[test]
+fn kill_9_while_hiding_and_listing_never_loses_an_acknowledged_change() {
+    let _alone = common::timing_alone();
+    let home = Home::new();
+    let dataset = ml100k();
+    let (header, record) = log_layout(&home, &dataset, &mut Reference::default());
+    let mut steered = Steered { hidden: Default::default(), watchlist: Vec::new(), undo: vec![Prior::Other] };
+    let mut warm: Vec<Duration> = [Steer::Watch(7), Steer::Hide(8), Steer::Watch(9)]
+        .into_iter()
+        .map(|op| {
+            let started = Instant::now();
+            home.succeeds(&op.args(&dataset).iter().map(String::as_str).collect::<Vec<_>>());
+            steered.apply(op);
+            started.elapsed()
+        })
+        .collect();
+    warm.sort();
+    let warm = warm[1];
+    let mut rng = StdRng::seed_from_u64(SEED ^ 3);
+    let mut tally = Tally::default();
+    while tally.short_of(60, 250) {
+        let op = Steer::random(&mut rng, 10);
+        let at =
+            if tally.rounds % 4 == 0 { KillAt::Ack } else { KillAt::After(warm.mul_f64(rng.random_range(0.0..1.2))) };
+        let before = whole_records(&home, &dataset, header, record);
+        let mut cmd = home.cinema();
+        cmd.args(op.args(&dataset));
+        let killed = run_and_kill(cmd, at);
+        let written = whole_records(&home, &dataset, header, record) - before;
+        assert!(written <= 1, "{op:?} wrote {written} records");
+        let mut expected = steered.clone();
+        let changes = expected.apply(op);
+        if written == 1 {
+            assert!(changes, "{op:?} changes nothing, yet a record was written");
+            steered = expected;
+        }
+        match killed.ack.as_deref() {
+            Some("nothing to change") => assert!(!changes && written == 0, "{op:?}"),
+            Some(ack) => {
+                assert!(written == 1, "{op:?} was acknowledged ({ack}) but its record is not in the log");
+                tally.acknowledged += 1;
+            }
+            None => {}
+        }
+        tally.count(&killed, written == 1);
+        if tally.rounds % 8 == 0 {
+            assert_eq!(Steered::read(&home, &dataset), (steered.hidden.clone(), steered.watchlist.clone()));
+        }
+    }
+    assert_eq!(Steered::read(&home, &dataset), (steered.hidden.clone(), steered.watchlist.clone()));
+    println!("kill while steering (process lifetime {warm:.1?}): {tally:?}");
+    assert!(tally.before_write > 0 && tally.after_ack > 0, "the kills did not spread over the write: {tally:?}");
 }

@@ -351,7 +351,7 @@ fn svdpp_in_the_module_fits_u1_folds_in_explains_exactly_and_round_trips() {
     let viewer = 0;
     let ratings = vec![(49, 5.0), (180, 5.0), (171, 4.0), (0, 2.0)];
     let before = client.predict(&[(viewer, 120)]).unwrap();
-    client.ask(call::FoldIn { user: viewer, ratings: ratings.clone() }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: ratings.clone(), marks: vec![] }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before, "the fold-in moved the viewer");
     let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
@@ -360,7 +360,7 @@ fn svdpp_in_the_module_fits_u1_folds_in_explains_exactly_and_round_trips() {
     assert!((stars.total - stars.model).abs() < 1e-3, "the parts add up: {stars:?}");
 
     let mut fresh = round_trip(&mut client);
-    fresh.ask(call::FoldIn { user: viewer, ratings }).unwrap();
+    fresh.ask(call::FoldIn { user: viewer, ratings, marks: vec![] }).unwrap();
     assert_eq!(fresh.predict(&[(viewer, 120)]).unwrap(), client.predict(&[(viewer, 120)]).unwrap());
 }
 
@@ -389,7 +389,7 @@ fn knn_in_the_module_fits_u1_answers_similar_explains_exactly_and_round_trips() 
 
     let viewer = 0;
     let ratings = vec![(star_wars, 5.0), (empire, 5.0), (movie(1), 2.0)];
-    client.ask(call::FoldIn { user: viewer, ratings: ratings.clone() }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: ratings.clone(), marks: vec![] }).unwrap();
     let explained = client.ask(call::Explain { user: viewer, item: jedi, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4, "{stars:?}");
@@ -422,7 +422,7 @@ fn ease_in_the_module_ranks_u1_like_native_explains_exactly_and_round_trips() {
 
     let viewer = 0;
     let before = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
-    client.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)] }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)], marks: vec![] }).unwrap();
     let after = client.ask(call::Recommend { user: viewer, n: 10 }).unwrap();
     assert_ne!(before, after, "two ratings change the list at once");
     assert!(after.iter().any(|s| s.item == jedi), "Return of the Jedi follows: {after:?}");
@@ -432,7 +432,7 @@ fn ease_in_the_module_ranks_u1_like_native_explains_exactly_and_round_trips() {
     assert!(rank.contributions.iter().any(|c| c.0 == empire && c.2 > 0.0), "{rank:?}");
 
     let mut fresh = round_trip(&mut client);
-    fresh.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)] }).unwrap();
+    fresh.ask(call::FoldIn { user: viewer, ratings: vec![(star_wars, 5.0), (empire, 5.0)], marks: vec![] }).unwrap();
     assert_eq!(fresh.ask(call::Recommend { user: viewer, n: 10 }).unwrap(), after);
 }
 
@@ -462,7 +462,7 @@ fn ease_stopped_before_its_weights_ranks_by_popularity() {
     popular.sort_by_key(|&i| (std::cmp::Reverse(count[i as usize]), i));
     assert_eq!(top, popular[..10], "ranked by popularity");
     let star_wars = ml100k().movie_index(50).expect("in ML-100K");
-    client.ask(call::FoldIn { user: 0, ratings: vec![(star_wars, 5.0)] }).unwrap();
+    client.ask(call::FoldIn { user: 0, ratings: vec![(star_wars, 5.0)], marks: vec![] }).unwrap();
     assert_eq!(client.ask(call::Recommend { user: 0, n: 3 }).unwrap().len(), 3);
     round_trip(&mut client);
 }
@@ -480,7 +480,7 @@ fn nmf_in_the_module_fits_u1_folds_in_and_says_its_explanation_is_approximate() 
     assert!(rmse < 0.95, "NMF test RMSE on u1: {rmse}");
     let viewer = 0;
     let before = client.predict(&[(viewer, 120)]).unwrap();
-    client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)] }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)], marks: vec![] }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before);
     let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     assert!(!explained.stars.exact, "{:?}", explained.stars);
@@ -501,7 +501,7 @@ fn slopeone_in_the_module_fits_u1_counts_a_new_rating_at_once_and_explains_exact
     assert!(rmse < 0.9567, "Slope One test RMSE on u1: {rmse}");
     let viewer = 0;
     let ratings = vec![(49, 5.0), (171, 5.0), (0, 1.0)];
-    client.ask(call::FoldIn { user: viewer, ratings }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings, marks: vec![] }).unwrap();
     let explained = client.ask(call::Explain { user: viewer, item: 180, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;
     assert!(stars.exact && (stars.total - stars.model).abs() < 1e-4 && stars.contributions.len() == 3, "{stars:?}");
@@ -531,7 +531,7 @@ fn blend_in_the_module_fits_u1_below_its_members_and_comes_back_from_its_bytes()
     assert!(rmse < 0.912, "blend test RMSE on u1: {rmse}");
     let viewer = 0;
     let before = client.predict(&[(viewer, 120)]).unwrap();
-    client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)] }).unwrap();
+    client.ask(call::FoldIn { user: viewer, ratings: vec![(49, 5.0), (171, 5.0), (0, 1.0)], marks: vec![] }).unwrap();
     assert_ne!(client.predict(&[(viewer, 120)]).unwrap(), before);
     let explained = client.ask(call::Explain { user: viewer, item: 120, weight: 1.0, diversity: 0.0 }).unwrap();
     let stars = &explained.stars;

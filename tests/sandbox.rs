@@ -340,7 +340,7 @@ fn another_abi_version_is_refused_naming_both_versions() {
     assert!(matches!(&error, SandboxError::Version { module, found: 1 } if module == "version1"), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "engine module version1 speaks ABI version 1, this host speaks 3: rebuild it against ABI version 3 (plugins/ABI.md)"
+        "engine module version1 speaks ABI version 1, this host speaks 4: rebuild it against ABI version 4 (plugins/ABI.md)"
     );
 }
 

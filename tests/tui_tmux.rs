@@ -540,3 +540,45 @@ fn versions_are_compared_behind_the_screen_on_a_62000_movie_catalogue() {
     tmux.keys(&["q"]);
     tmux.wait_exit();
 }
+
+/// The watchlist from the keyboard in a real terminal: `+` adds the
+/// selected movie in Browse, the Watchlist tab (W) lists them in order, `J`
+/// moves one down, `x` takes one off, `E` exports it; the CLI reads the
+/// same list and the export file holds it.
+#[test]
+fn the_watchlist_is_built_reordered_and_exported_from_the_keyboard() {
+    if !have_tmux() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (tmux, _, dataset) = app_on_ml100k(&home);
+    tmux.keys(&["+"]);
+    tmux.wait_for("on your watchlist at #1");
+    tmux.keys(&["j", "+"]);
+    tmux.wait_for("on your watchlist at #2");
+    tmux.keys(&["j", "+"]);
+    tmux.wait_for("on your watchlist at #3");
+    tmux.keys(&["W"]);
+    let listed = tmux.wait_for("Your watchlist · 3");
+    assert!(line_with(&listed, "▶").contains("Star Wars"), "{listed}");
+    tmux.keys(&["J"]);
+    tmux.wait_for("watchlist #1 → #2");
+    tmux.keys(&["G", "x"]);
+    tmux.wait_for("off your watchlist");
+    tmux.keys(&["E"]);
+    let exported = tmux.wait_for("wrote 2 films to");
+    tmux.keys(&["q"]);
+    tmux.wait_exit();
+    let out = Command::new(env!("CARGO_BIN_EXE_cinema"))
+        .args(["watchlist", "list", "--json", "--home"])
+        .arg(home.path())
+        .arg("--dataset")
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<u64> = json.as_array().unwrap().iter().map(|r| r["movie_id"].as_u64().unwrap()).collect();
+    assert!(ids.len() == 2 && ids[1] == 50 && ids[0] != 50, "Star Wars moved below the second: {ids:?}");
+    let csv = std::fs::read_to_string(home.path().join("exports/watchlist-ml-100k.csv")).unwrap();
+    assert!(csv.lines().count() == 3 && csv.lines().nth(2).unwrap().starts_with("Star Wars,1977"), "{csv}\n{exported}");
+}

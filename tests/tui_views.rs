@@ -622,7 +622,7 @@ fn sorting_filtering_and_moving() {
     assert_eq!(app.tab, Tab::Versions, "back from the first tab wraps to the last");
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.tab, Tab::Lab);
-    app.handle_key(KeyEvent::new(KeyCode::Char('6'), KeyModifiers::ALT));
+    app.handle_key(KeyEvent::new(KeyCode::Char('7'), KeyModifiers::ALT));
     assert_eq!(app.tab, Tab::Versions);
     app.handle_key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT));
     assert_eq!(app.tab, Tab::Browse);
@@ -1486,4 +1486,63 @@ fn the_explanation_panel_adds_up_80x24() {
     assert!(end.contains("Hybrid: Its list score is") && end.contains("best candidate's"), "{end}");
     press(&mut app, KeyCode::Esc);
     assert!(app.insight.explaining.is_none());
+}
+
+/// The app reopened on `dir`'s data directory, as a restart would.
+fn reopen(dir: &TempDir) -> App {
+    let f = fixture();
+    let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+    let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), |_, _, _| {}).unwrap();
+    let mut app = App::new(rec);
+    app.theme = Theme::plain();
+    app
+}
+
+/// `x` marks a movie "not interested": it leaves For you at once and after
+/// a restart, and Browse marks it ✗; `+` puts movies on the watchlist,
+/// whose tab keeps your order (`J`/`K`), takes one off (`x`) and exports
+/// the CSV Letterboxd imports (`E`); `u` undoes a hide like a rating.
+#[test]
+fn x_hides_a_movie_for_good_and_the_watchlist_tab_keeps_your_order() {
+    let (mut app, dir) = fresh_app();
+    rate_ids(&mut app, &FIVE);
+    press(&mut app, KeyCode::Char('r'));
+    let first = recommended_items(&app)[0];
+    press(&mut app, KeyCode::Char('x'));
+    assert!(!recommended_items(&app).contains(&first), "hidden at once");
+    let toast = app.toast.take().unwrap().text;
+    assert!(toast.contains("not interested"), "{toast}");
+    press(&mut app, KeyCode::Char('u'));
+    assert_eq!(recommended_items(&app)[0], first, "undone like a rating");
+    press(&mut app, KeyCode::Char('x'));
+    let (a, b) = (recommended_items(&app)[0], recommended_items(&app)[1]);
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('+'));
+    assert_eq!(app.watchlist(), [a, b]);
+    press(&mut app, KeyCode::Char('W'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Your watchlist · 2") && s.contains("[Watchlist]"), "{s}");
+    insta::assert_snapshot!("watchlist_80x24", mask_model(&s, 3));
+    press(&mut app, KeyCode::Char('J'));
+    assert_eq!((app.watchlist(), app.watch_cursor.selected), (vec![b, a], 1), "moved down, the cursor with it");
+    press(&mut app, KeyCode::Char('K'));
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('E'));
+    let toast = app.toast.take().unwrap().text;
+    assert!(toast.contains("wrote 2 films to"), "{toast}");
+    let csv = std::fs::read_to_string(dir.path().join("exports/watchlist-ml-100k.csv")).unwrap();
+    let title = |m: u32| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0] == "Title,Year,imdbID,tmdbID" && lines.len() == 3, "{csv}");
+    assert!(lines[1].contains(&title(b)) && lines[2].contains(&title(a)), "{csv}");
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.watchlist(), [b], "the selected one came off");
+    drop(app);
+    let mut app = reopen(&dir);
+    press(&mut app, KeyCode::Char('r'));
+    assert!(!recommended_items(&app).contains(&first), "still hidden after a restart");
+    assert_eq!(app.watchlist(), [b]);
+    assert_eq!(app.yours_label(first), "✗");
+    assert_eq!(app.yours_label(b), "+");
 }

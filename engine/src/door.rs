@@ -9,7 +9,7 @@
 //! model (the top-N index) from [`RatingModel::vectors`], so a cache is
 //! dropped with the model it was made from.
 
-use cinema_protocol::{Decomposition, Scale, Scored};
+use cinema_protocol::{Decomposition, Mark, Scale, Scored};
 
 use crate::EngineError;
 use crate::algorithms::Algorithm;
@@ -33,6 +33,14 @@ pub trait RatingModel: Send {
     /// have) with everything else held fixed: instant learning. No ratings
     /// makes a neutral user.
     fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]);
+
+    /// Re-solves user `u` from their ratings and marks (seen: watched,
+    /// unrated; hidden: not wanted). A model that learns from marks (a
+    /// ranking model) overrides this; the others learn from stars alone.
+    fn fold_in_marked(&mut self, u: u32, ratings: &[(u32, f32)], marks: &[(u32, Mark)]) {
+        let _ = marks;
+        self.fold_in(u, ratings);
+    }
 
     /// The score of `item` for the viewer taken apart into what each of
     /// their ratings adds; `exact` says whether the parts add up to the score.

@@ -11,17 +11,22 @@
 //!   score y_j·x = Σ_i c_i (y_jᵀ A⁻¹ y_i): movie i adds c_i (w·y_i) with
 //!   w = A⁻¹ y_j. This is what implicit's `explain` returns.
 //!
+//!   A movie marked seen is one more positive (`implicit::Evidence`); a
+//!   movie hidden is a sure 0 that only enters A, so its part is what it
+//!   moved the score: y_j·(x − x₀), x₀ the solve without the hidden movies,
+//!   shared among them by each one's first-order effect −e_h (y_h·x₀)(y_h·w₀).
+//!
 //! A folded-in viewer's vector is exactly that solve, so baseline + Σ terms
 //! is the model's score to rounding. A dataset user's vector came from
 //! training; their terms are those of the same refit of their ratings, and
 //! the decomposition says it is not exact.
 
-use cinema_protocol::{Decomposition, Scale};
+use cinema_protocol::{Decomposition, Mark, Scale};
 
 use crate::algorithms::IalsParams;
 use crate::content::Content;
 use crate::foldin::{Normal, axpy_z, target};
-use crate::implicit::{Confidence, RowSystem, Shared};
+use crate::implicit::Evidence;
 use crate::kernels::dot;
 use crate::model::Model;
 use crate::topn::TopN;
@@ -31,10 +36,12 @@ const AGREEMENT_RATERS: usize = 20;
 /// Similar users an explanation lists.
 const SIMILAR_USERS: usize = 5;
 
-/// Who is being explained to: a user and all of their ratings.
+/// Who is being explained to: a user and all of their ratings and marks.
 pub struct Viewer<'a> {
     pub user: u32,
     pub ratings: &'a [(u32, f32)],
+    /// What they marked seen or not interested (a ranking model learns it).
+    pub marks: &'a [(u32, Mark)],
     /// Whether the user's vectors are fold-in solves of `ratings`.
     pub folded: bool,
 }
@@ -66,29 +73,56 @@ pub fn ridge_parts(model: &Model, viewer: &Viewer, item: u32, shift: Option<&[f3
 
 /// The ranking model's score of `item` for the viewer, taken apart.
 pub fn rank(ranking: &Model, gram: &[f32], p: &IalsParams, scale: Scale, viewer: &Viewer, item: u32) -> Decomposition {
-    let confidence = Confidence::new(p, scale);
-    let cols: Vec<u32> = viewer.ratings.iter().map(|r| r.0).collect();
-    let extra: Vec<f32> = viewer.ratings.iter().map(|r| confidence.extra(r.1)).collect();
+    let evidence = Evidence::new(p, scale, viewer.ratings, viewer.marks);
     let other = ranking.item_factors.as_slice().expect("factor rows are contiguous");
     let k = ranking.factors();
-    let system = RowSystem { shared: Shared::Gram(gram, p.reg), other, k, cols: &cols, extra: &extra };
-    let w = system.solve_exactly(ranking.item_row(item));
-    let contributions = viewer
-        .ratings
-        .iter()
-        .zip(&extra)
-        .map(|(&(i, r), e)| (i, r, (1.0 + e) * dot(&w, ranking.item_row(i))))
-        .collect();
-    let model = dot(ranking.user_row(viewer.user), ranking.item_row(item));
-    // A viewer with no ratings is ranked by the mean user, not by a solve.
-    decomposition(0.0, contributions, model, viewer.folded && !viewer.ratings.is_empty())
+    let y = ranking.item_row(item);
+    let positive = evidence.positive(gram, p.reg, other, k);
+    let w0 = positive.solve_exactly(y);
+    let share = |j: usize| (1.0 + evidence.extra[j]) * dot(&w0, ranking.item_row(evidence.cols[j]));
+    let contributions = viewer.ratings.iter().enumerate().map(|(j, &(i, r))| (i, r, share(j))).collect();
+    let mut marks: Vec<(u32, Mark, f32)> = evidence.seen().map(|j| (evidence.cols[j], Mark::Seen, share(j))).collect();
+    let hidden: Vec<usize> = evidence.hidden().collect();
+    if !hidden.is_empty() && evidence.positives() > 0 {
+        let b = evidence.rhs(other, k);
+        let x0 = positive.solve_exactly(&b);
+        let x = evidence.system(gram, p.reg, other, k).solve_exactly(&b);
+        let moved = dot(&x, y) - dot(&x0, y);
+        let first_order: Vec<f32> = hidden
+            .iter()
+            .map(|&j| {
+                let yh = ranking.item_row(evidence.cols[j]);
+                -evidence.extra[j] * dot(yh, &x0) * dot(yh, &w0)
+            })
+            .collect();
+        let sum: f32 = first_order.iter().sum();
+        for (&j, t) in hidden.iter().zip(first_order) {
+            let part = if sum.abs() > f32::EPSILON { moved * t / sum } else { moved / hidden.len() as f32 };
+            marks.push((evidence.cols[j], Mark::Hidden, part));
+        }
+    } else {
+        // Without a positive the viewer is the mean user: a hidden movie only leaves the list.
+        marks.extend(hidden.iter().map(|&j| (evidence.cols[j], Mark::Hidden, 0.0)));
+    }
+    let model = dot(ranking.user_row(viewer.user), y);
+    // A viewer with nothing positive is ranked by the mean user, not by a solve.
+    let exact = viewer.folded && evidence.positives() > 0;
+    with_marks(decomposition(0.0, contributions, model, exact), marks)
+}
+
+/// `d` with the parts of the viewer's marks added to it.
+pub fn with_marks(mut d: Decomposition, mut marks: Vec<(u32, Mark, f32)>) -> Decomposition {
+    d.total += marks.iter().map(|m| m.2).sum::<f32>();
+    marks.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
+    d.marks = marks;
+    d
 }
 
 /// The parts, largest first, with their sum beside the model's own score.
 pub fn decomposition(baseline: f32, mut contributions: Vec<(u32, f32, f32)>, model: f32, exact: bool) -> Decomposition {
     let total = baseline + contributions.iter().map(|c| c.2).sum::<f32>();
     contributions.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
-    Decomposition { baseline, contributions, total, model, exact }
+    Decomposition { baseline, contributions, total, model, exact, marks: Vec::new() }
 }
 
 /// How the movie's genres match the viewer's taste: the cosine of its
@@ -192,7 +226,7 @@ mod tests {
         m.item_bias = vec![0.2, -0.1, 0.0, 0.3, -0.4];
         let ratings = [(0, 5.0), (2, 1.0), (4, 3.0)];
         fold_in(&mut m, 1, &ratings);
-        let d = stars(&m, &Viewer { user: 1, ratings: &ratings, folded: true }, 3);
+        let d = stars(&m, &Viewer { user: 1, ratings: &ratings, marks: &[], folded: true }, 3);
         assert!((d.total - m.score(1, 3)).abs() < 1e-4, "{} vs {}", d.total, m.score(1, 3));
         assert_eq!(d.baseline, 3.5 + 0.3);
         // Movie 3 lies near the loved movie 0: it adds the most, and positively.
@@ -207,8 +241,8 @@ mod tests {
         m.item_factors = items();
         let gram = implicit::gram(&m.item_factors);
         let ratings = [(0, 5.0), (1, 2.0)];
-        implicit::fold_in(&mut m, &gram, &p, SCALE, 0, &ratings);
-        let d = rank(&m, &gram, &p, SCALE, &Viewer { user: 0, ratings: &ratings, folded: true }, 3);
+        implicit::fold_in(&mut m, &gram, &p, SCALE, 0, &ratings, &[]);
+        let d = rank(&m, &gram, &p, SCALE, &Viewer { user: 0, ratings: &ratings, marks: &[], folded: true }, 3);
         assert!((d.total - d.model).abs() < 1e-5, "{d:?}");
         assert!(d.exact);
     }

@@ -31,7 +31,7 @@ use crate::cg;
 use crate::kernels::{TILE_ROWS, Tile, axpy, dot, gram_tile};
 use crate::model::Model;
 use crate::ratings::Csr;
-use cinema_protocol::Scale;
+use cinema_protocol::{Mark, Scale};
 
 /// Confidence weight of one rating: 1 + α·w(r), with w rising linearly from
 /// `1 − rating_weight` at the bottom of the scale to 1 at the top, so
@@ -579,20 +579,89 @@ fn row(table: &[f32], k: usize, j: u32) -> &[f32] {
     &table[j as usize * k..(j as usize + 1) * k]
 }
 
-/// Instant learning for the ranking model: user `u`'s row solved exactly
-/// from `ratings` with the movies fixed (`gram` = YᵀY). No ratings: a zero row.
-pub fn fold_in(model: &mut Model, gram: &[f32], p: &IalsParams, scale: Scale, u: u32, ratings: &[(u32, f32)]) {
-    let k = model.factors();
-    let mut x = vec![0f32; k];
-    if !ratings.is_empty() {
-        let cols: Vec<u32> = ratings.iter().map(|r| r.0).collect();
+/// A viewer's evidence as iALS's solve sees it: every rated or marked movie
+/// with its confidence beyond the Gram's one (`extra`). The positives
+/// (ratings, then movies seen) come first; the hidden movies after them
+/// are sure zeros: they enter the matrix, not the right-hand side.
+pub struct Evidence {
+    pub cols: Vec<u32>,
+    pub extra: Vec<f32>,
+    ratings: usize,
+    positives: usize,
+}
+
+impl Evidence {
+    /// A movie seen counts as a rating in the middle of the scale; a
+    /// hidden one is as sure a zero as a top rating is a one.
+    pub fn new(p: &IalsParams, scale: Scale, ratings: &[(u32, f32)], marks: &[(u32, Mark)]) -> Evidence {
         let confidence = Confidence::new(p, scale);
-        let extra: Vec<f32> = ratings.iter().map(|r| confidence.extra(r.1)).collect();
-        let other = model.item_factors.as_slice().expect("factor rows are contiguous");
-        let system = RowSystem { shared: Shared::Gram(gram, p.reg), other, k, cols: &cols, extra: &extra };
-        system.rhs(&mut x);
-        x = system.solve_exactly(&x);
+        let mut cols: Vec<u32> = ratings.iter().map(|r| r.0).collect();
+        let mut extra: Vec<f32> = ratings.iter().map(|r| confidence.extra(r.1)).collect();
+        for (mark, stars) in [(Mark::Seen, (scale.min + scale.max) / 2.0), (Mark::Hidden, scale.max)] {
+            for &(i, _) in marks.iter().filter(|m| m.1 == mark) {
+                cols.push(i);
+                extra.push(confidence.extra(stars));
+            }
+        }
+        let seen = marks.iter().filter(|m| m.1 == Mark::Seen).count();
+        Evidence { cols, extra, ratings: ratings.len(), positives: ratings.len() + seen }
     }
+
+    pub fn positives(&self) -> usize {
+        self.positives
+    }
+
+    /// The places of the movies seen in `cols`.
+    pub fn seen(&self) -> std::ops::Range<usize> {
+        self.ratings..self.positives
+    }
+
+    /// The places of the hidden movies in `cols`.
+    pub fn hidden(&self) -> std::ops::Range<usize> {
+        self.positives..self.cols.len()
+    }
+
+    /// The whole system: A = YᵀY + λI + Σ e_j y_j y_jᵀ over every movie.
+    pub fn system<'a>(&'a self, gram: &'a [f32], reg: f32, other: &'a [f32], k: usize) -> RowSystem<'a> {
+        RowSystem { shared: Shared::Gram(gram, reg), other, k, cols: &self.cols, extra: &self.extra }
+    }
+
+    /// The system of the positives alone (as if nothing were hidden).
+    pub fn positive<'a>(&'a self, gram: &'a [f32], reg: f32, other: &'a [f32], k: usize) -> RowSystem<'a> {
+        let n = self.positives;
+        RowSystem { shared: Shared::Gram(gram, reg), other, k, cols: &self.cols[..n], extra: &self.extra[..n] }
+    }
+
+    /// Σ c_j y_j over the positives: a hidden movie's preference is 0.
+    pub fn rhs(&self, other: &[f32], k: usize) -> Vec<f32> {
+        let mut b = Vec::new();
+        // The right-hand side reads no Gram.
+        self.positive(&[], 0.0, other, k).rhs(&mut b);
+        b
+    }
+}
+
+/// Instant learning for the ranking model: user `u`'s row solved exactly
+/// from `ratings` and `marks` with the movies fixed (`gram` = YᵀY).
+/// Nothing positive: a zero row.
+pub fn fold_in(
+    model: &mut Model,
+    gram: &[f32],
+    p: &IalsParams,
+    scale: Scale,
+    u: u32,
+    ratings: &[(u32, f32)],
+    marks: &[(u32, Mark)],
+) {
+    let k = model.factors();
+    let evidence = Evidence::new(p, scale, ratings, marks);
+    let x = match evidence.positives() {
+        0 => vec![0f32; k],
+        _ => {
+            let other = model.item_factors.as_slice().expect("factor rows are contiguous");
+            evidence.system(gram, p.reg, other, k).solve_exactly(&evidence.rhs(other, k))
+        }
+    };
     model.user_row_mut(u).copy_from_slice(&x);
 }
 
@@ -746,7 +815,7 @@ mod tests {
         m.item_factors = Array2::from_shape_vec((4, 2), vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.5, 0.9, 0.1]).unwrap();
         let g = gram(&m.item_factors);
         let ratings = [(0, 5.0), (2, 2.0)];
-        fold_in(&mut m, &g, &p, SCALE, 0, &ratings);
+        fold_in(&mut m, &g, &p, SCALE, 0, &ratings, &[]);
         let x = m.user_row(0).to_vec();
         let c = Confidence::new(&p, SCALE);
         // ∇ = Σ_all c_i (x·y_i − p_i) y_i + λx, with c = 1 and p = 0 for unrated movies.
@@ -762,5 +831,33 @@ mod tests {
         assert!(grad.iter().all(|g| g.abs() < 1e-4), "{grad:?}");
         // Watching movie 0 makes the nearby movie 3 likelier than the unwatched, opposite movie 2's neighbour 1.
         assert!(dot(&x, m.item_row(3)) > dot(&x, m.item_row(1)));
+    }
+
+    /// A movie seen is a positive at the middle of the scale, a hidden one
+    /// a sure zero: the solve is the minimum of the same objective with them.
+    #[test]
+    fn marks_enter_the_normal_equations_as_a_middle_positive_and_a_sure_zero() {
+        let p = defaults::ials();
+        let mut m = Model::empty(Algorithm::Ials(p), SCALE, 1, 5, 2, 0.0);
+        let rows = vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.5, 0.9, 0.1, 0.7, 0.6];
+        m.item_factors = Array2::from_shape_vec((5, 2), rows).unwrap();
+        let g = gram(&m.item_factors);
+        let (ratings, marks) = ([(0, 5.0)], [(2, Mark::Seen), (3, Mark::Hidden)]);
+        fold_in(&mut m, &g, &p, SCALE, 0, &ratings, &[]);
+        let before = dot(m.user_row(0), m.item_row(3));
+        fold_in(&mut m, &g, &p, SCALE, 0, &ratings, &marks);
+        let x = m.user_row(0).to_vec();
+        let c = Confidence::new(&p, SCALE);
+        let mut grad: Vec<f32> = x.iter().map(|v| p.reg * v).collect();
+        for (i, (conf, target)) in
+            [(1.0 + c.extra(5.0), 1.0), (1.0, 0.0), (1.0 + c.extra(3.0), 1.0), (1.0 + c.extra(5.0), 0.0), (1.0, 0.0)]
+                .into_iter()
+                .enumerate()
+        {
+            let y = m.item_row(i as u32);
+            axpy(&mut grad, conf * (dot(&x, y) - target), y);
+        }
+        assert!(grad.iter().all(|g| g.abs() < 1e-4), "{grad:?}");
+        assert!(dot(&x, m.item_row(3)) < before, "hiding a movie lowers its own score");
     }
 }

@@ -50,6 +50,8 @@ pub struct Session {
     ranking: Option<Ranking>,
     /// Users folded in since indexing: their ratings, by movie.
     folded: HashMap<u32, Vec<(u32, f32)>>,
+    /// The marks of users folded in with any, by movie: never recommended.
+    marked: HashMap<u32, Vec<(u32, Mark)>>,
     /// Whether the training ratings use half stars (what "liked" means depends on it).
     half_stars: bool,
     /// Content features sent since `Reset`, until the content model is built.
@@ -123,6 +125,7 @@ impl Session {
             model: None,
             ranking: None,
             folded: HashMap::new(),
+            marked: HashMap::new(),
             half_stars: false,
             features: Vec::new(),
             content: None,
@@ -205,6 +208,7 @@ impl Session {
                 self.model = None;
                 self.ranking = None;
                 self.folded.clear();
+                self.marked.clear();
                 self.item_index = None;
                 self.exposure = None;
                 Reply::Indexed(indexed)
@@ -220,6 +224,7 @@ impl Session {
                 let progress = training.progress();
                 // Folded-in users were solved against the models this replaces.
                 self.folded.clear();
+                self.marked.clear();
                 if ranking || self.ranking.is_none() {
                     self.exposure = None;
                 }
@@ -293,8 +298,12 @@ impl Session {
                 let rated = self.ratings_of(user, data);
                 // `n` is the caller's number: never size anything by more than the catalogue.
                 let n = (n as usize).min(model.items() as usize);
-                let excluded: Vec<u32> =
-                    rated.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()).collect();
+                let excluded: Vec<u32> = rated
+                    .iter()
+                    .map(|r| r.0)
+                    .chain(self.untrained_items.iter().copied())
+                    .chain(self.marked_by(user))
+                    .collect();
                 Reply::Recommendations(match (&self.ranking, &self.item_index, model.vectors()) {
                     // Ordered by the likelihood of watching; the stars shown are the rating model's.
                     (Some(ranking), ..) => {
@@ -331,12 +340,13 @@ impl Session {
                 self.model = Some(model);
                 self.ranking = ranking.map(Ranking::new);
                 self.folded.clear();
+                self.marked.clear();
                 self.item_index = None;
                 self.exposure = None;
                 self.ensure_item_index();
                 Reply::Ok
             }
-            Request::FoldIn { user, ratings } => {
+            Request::FoldIn { user, ratings, mut marks } => {
                 let model = self.model_mut()?;
                 model.check_user(user)?;
                 for &(i, r) in &ratings {
@@ -345,10 +355,18 @@ impl Session {
                         return Err(EngineError::BadArgument(format!("rating {r} of movie {i} is not a number")));
                     }
                 }
+                for &(i, _) in &marks {
+                    model.check_item(i)?;
+                }
                 model.fold_in(user, &ratings);
                 if let Some(r) = &mut self.ranking {
-                    r.model.fold_in(user, &ratings);
+                    r.model.fold_in_marked(user, &ratings, &marks);
                 }
+                marks.sort_unstable();
+                match marks.is_empty() {
+                    true => self.marked.remove(&user),
+                    false => self.marked.insert(user, marks),
+                };
                 if let Some(exposure) = &mut self.exposure {
                     exposure.leave_out(user);
                 }
@@ -456,6 +474,11 @@ impl Session {
         }
     }
 
+    /// The movies `user` marked seen or not interested in their fold-in.
+    fn marked_by(&self, user: u32) -> impl Iterator<Item = u32> + '_ {
+        self.marked.get(&user).into_iter().flatten().map(|m| m.0)
+    }
+
     /// All of `user`'s ratings the models know, by movie: their fold-in, or
     /// their training row.
     fn ratings_of(&self, user: u32, data: &RatingMatrix) -> Vec<(u32, f32)> {
@@ -516,7 +539,8 @@ impl Session {
     fn candidates(&self, user: u32, also: Option<u32>) -> Result<Vec<bool>, EngineError> {
         let data = self.data()?;
         let mut candidate = vec![true; data.items as usize];
-        for i in self.ratings_of(user, data).iter().map(|r| r.0).chain(self.untrained_items.iter().copied()) {
+        let rated = self.ratings_of(user, data);
+        for i in rated.iter().map(|r| r.0).chain(self.untrained_items.iter().copied()).chain(self.marked_by(user)) {
             candidate[i as usize] = false;
         }
         if let Some(i) = also {
@@ -548,7 +572,8 @@ impl Session {
     ) -> Result<Explanation, EngineError> {
         let (model, data) = (self.model()?, self.data()?);
         let ratings = self.ratings_of(user, data);
-        let viewer = Viewer { user, ratings: &ratings, folded: self.folded.contains_key(&user) };
+        let marks = self.marked.get(&user).map_or(&[][..], |m| m.as_slice());
+        let viewer = Viewer { user, ratings: &ratings, marks, folded: self.folded.contains_key(&user) };
         let rank = self.ranking.as_ref().map(|r| r.model.explain(&viewer, item));
         let liked = self.scale.liked(&ratings, self.half_stars);
         let (genres, genre_match) =
@@ -692,7 +717,7 @@ mod tests {
             s.handle(Request::TrainStart { spec });
             while !matches!(s.handle(Request::TrainStep { budget: 1000 }), Reply::Progress(p) if p.finished) {}
         }
-        assert_eq!(s.handle(Request::FoldIn { user: 3, ratings: vec![] }), Reply::Ok);
+        assert_eq!(s.handle(Request::FoldIn { user: 3, ratings: vec![], marks: vec![] }), Reply::Ok);
         let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 3, n: 4 }) else { panic!() };
         assert_eq!(top[0].item, 2, "the most watched first: {top:?}");
         assert!(top[0].score > top[1].score, "the scores tell the movies apart: {top:?}");
@@ -705,14 +730,14 @@ mod tests {
         s.handle(Request::TrainStart { spec: Algorithm::Svd(defaults::svd()).to_spec() });
         while !matches!(s.handle(Request::TrainStep { budget: 100 }), Reply::Progress(p) if p.finished) {}
         let before = s.handle(Request::Predict { pairs: vec![(0, 2)] });
-        assert_eq!(s.handle(Request::FoldIn { user: 0, ratings: vec![(2, 5.0)] }), Reply::Ok);
+        assert_eq!(s.handle(Request::FoldIn { user: 0, ratings: vec![(2, 5.0)], marks: vec![] }), Reply::Ok);
         assert_ne!(s.handle(Request::Predict { pairs: vec![(0, 2)] }), before);
         // Now only movie 2 is rated: movies 0 and 1 come back, movie 2 is excluded.
         let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 0, n: 5 }) else { panic!() };
         let mut items: Vec<u32> = top.iter().map(|s| s.item).collect();
         items.sort();
         assert_eq!(items, vec![0, 1]);
-        let bad = s.handle(Request::FoldIn { user: 0, ratings: vec![(9, 5.0)] });
+        let bad = s.handle(Request::FoldIn { user: 0, ratings: vec![(9, 5.0)], marks: vec![] });
         assert!(matches!(bad, Reply::Error { kind: ErrorKind::BadArgument, .. }));
     }
 
@@ -825,9 +850,57 @@ mod tests {
         let Reply::Recommendations(again) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
         assert_eq!(again, top);
         // Now user 6 has watched movie 2 instead: the other group's movie 3 leads.
-        assert_eq!(s.handle(Request::FoldIn { user: 6, ratings: vec![(2, 5.0)] }), Reply::Ok);
+        assert_eq!(s.handle(Request::FoldIn { user: 6, ratings: vec![(2, 5.0)], marks: vec![] }), Reply::Ok);
         let Reply::Recommendations(folded) = s.handle(Request::Recommend { user: 6, n: 4 }) else { panic!() };
         assert_eq!(folded[0].item, 3, "{folded:?}");
+    }
+
+    /// Two groups of users who each watch their own two movies, as above:
+    /// a viewer's marks leave their list, a movie seen counts for its group
+    /// and a hidden movie pulls its group down, in both ranking models,
+    /// and the explanation's parts (marks included) add up to the score.
+    #[test]
+    fn marks_leave_the_list_and_teach_the_ranking_model() {
+        let mut ials = defaults::ials();
+        (ials.factors, ials.reg, ials.iterations) = (2, 0.1, 10);
+        let ease = crate::algorithms::ease::EaseParams { min_ratings: 1, ..Default::default() };
+        for ranking in [Algorithm::Ials(ials), Algorithm::Ease(ease)] {
+            let mut s = session();
+            s.handle(Request::Reset { users: 9, items: 6, scale: Scale { min: 1.0, max: 5.0 } });
+            let mut t = Vec::new();
+            for u in 0..4 {
+                t.extend([(u, 0, 4.0), (u, 1, 5.0), (u, 4, 4.0)]);
+            }
+            for u in 4..8 {
+                t.extend([(u, 2, 4.0), (u, 3, 3.0), (u, 5, 4.0)]);
+            }
+            t.push((8, 0, 4.0));
+            s.handle(Request::AddRatings { set: RatingSet::Train, ratings: t });
+            s.handle(Request::Index);
+            train(&mut s, Algorithm::Baseline(defaults::baseline()).to_spec());
+            train(&mut s, ranking.to_spec());
+            let list = |s: &mut Session, marks: Vec<(u32, Mark)>| {
+                let fold = Request::FoldIn { user: 8, ratings: vec![(0, 4.0), (5, 4.0)], marks };
+                assert_eq!(s.handle(fold), Reply::Ok);
+                let Reply::Recommendations(top) = s.handle(Request::Recommend { user: 8, n: 6 }) else { panic!() };
+                top.iter().map(|r| (r.item, r.score)).collect::<Vec<_>>()
+            };
+            let score = |top: &[(u32, f32)], item: u32| top.iter().find(|r| r.0 == item).map(|r| r.1);
+            let plain = list(&mut s, vec![]);
+            let hidden = list(&mut s, vec![(2, Mark::Hidden)]);
+            assert_eq!(score(&hidden, 2), None, "{} lists a hidden movie", ranking.name());
+            assert!(score(&hidden, 3) < score(&plain, 3), "{}: {plain:?} → {hidden:?}", ranking.name());
+            let Reply::Explanation(why) = s.handle(Request::Explain { user: 8, item: 3, weight: 1.0, diversity: 0.0 })
+            else {
+                panic!()
+            };
+            let rank = why.rank.expect("a ranking model explains its part");
+            assert!(rank.exact && (rank.total - rank.model).abs() < 1e-4, "{}: {rank:?}", ranking.name());
+            assert!(rank.marks.len() == 1 && rank.marks[0].2 < 0.0, "hiding 2 lowered 3: {rank:?}");
+            let seen = list(&mut s, vec![(2, Mark::Seen)]);
+            assert_eq!(score(&seen, 2), None);
+            assert!(score(&seen, 3) > score(&plain, 3), "{}: {plain:?} → {seen:?}", ranking.name());
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! ([`Recipe`]); the sequencing, the progress, stopping early and saving
 //! members are here, once.
 
-use cinema_protocol::{Decomposition, Scale, Triple};
+use cinema_protocol::{Decomposition, Mark, Scale, Triple};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -15,6 +15,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::EngineError;
 use crate::algorithms::Algorithm;
 use crate::door::{Fit, RatingModel, Step};
+use crate::explain::{decomposition, with_marks};
 use crate::ratings::RatingMatrix;
 
 /// What a blend does that others do not: choose its weights, and be built.
@@ -284,11 +285,12 @@ pub fn decode_members(saved: &[(String, Vec<u8>)]) -> Result<Vec<Box<dyn RatingM
 
 /// The members' explanations of one score, each mapped onto the blend's
 /// scale by `(factor, offset)` (its part is `factor · score + offset`):
-/// the baseline and every rated movie's part summed over members, exact
-/// when every member's is.
-pub fn merge(explained: impl IntoIterator<Item = (f32, f32, Decomposition)>) -> (f32, Vec<(u32, f32, f32)>, bool) {
+/// the baseline and every rated or marked movie's part summed over
+/// members, exact when every member's is; `model` is the blend's own score.
+pub fn merge(explained: impl IntoIterator<Item = (f32, f32, Decomposition)>, model: f32) -> Decomposition {
     let (mut baseline, mut exact) = (0.0, true);
     let mut parts: Vec<(u32, f32, f32)> = Vec::new();
+    let mut marks: Vec<(u32, Mark, f32)> = Vec::new();
     for (factor, offset, d) in explained {
         exact &= d.exact;
         baseline += factor * d.baseline + offset;
@@ -298,6 +300,12 @@ pub fn merge(explained: impl IntoIterator<Item = (f32, f32, Decomposition)>) -> 
                 None => parts.push((movie, rating, factor * part)),
             }
         }
+        for (movie, mark, part) in d.marks {
+            match marks.iter_mut().find(|p| p.0 == movie) {
+                Some(p) => p.2 += factor * part,
+                None => marks.push((movie, mark, factor * part)),
+            }
+        }
     }
-    (baseline, parts, exact)
+    with_marks(decomposition(baseline, parts, model, exact), marks)
 }

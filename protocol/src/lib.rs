@@ -22,7 +22,9 @@ use calls::calls;
 /// names an algorithm and parameter values instead of a fixed enum.
 /// Version 3: lists and explanations take a diversity setting
 /// ([`Request::PrepareDiversity`], [`Explanation::lift`]).
-pub const ABI_VERSION: u32 = 3;
+/// Version 4: fold-in carries the viewer's [`Mark`]s and a ranking
+/// explanation their parts ([`Decomposition::marks`]).
+pub const ABI_VERSION: u32 = 4;
 
 /// A rating as it crosses the boundary: (user, item, value).
 pub type Triple = (u32, u32, f32);
@@ -58,6 +60,16 @@ impl Scale {
         }
         ratings.iter().filter(|r| r.1 >= threshold).map(|r| r.0).collect()
     }
+}
+
+/// How a viewer steered a movie without rating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Mark {
+    /// Watched, not rated: an implicit positive for the ranking model.
+    Seen,
+    /// Not interested: never listed again, and a negative signal for the
+    /// ranking model.
+    Hidden,
 }
 
 /// Which rating set an `AddRatings` chunk belongs to.
@@ -103,9 +115,11 @@ calls! {
         bytes: Vec<u8>,
     } => Ok;
     /// Instant learning: these are now all of `user`'s ratings (`(item,
-    /// value)`); re-solve that user's bias and factors with the movies held
-    /// fixed, and exclude these movies from the user's recommendations.
-    FoldIn { user: u32, ratings: Vec<(u32, f32)> } => Ok;
+    /// value)`) and marks; re-solve that user's bias and factors with the
+    /// movies held fixed, and exclude these movies from the user's
+    /// recommendations. Marks teach only the ranking model: a movie seen
+    /// counts as watched, a movie hidden as one they do not want.
+    FoldIn { user: u32, ratings: Vec<(u32, f32)>, marks: Vec<(u32, Mark)> } => Ok;
     /// The `n` movies most like `item` by the model's movie vectors (the
     /// ranking model's when it is trained), among movies with training
     /// ratings, as `(item, cosine)`; `BadState` for a model without vectors.
@@ -212,7 +226,7 @@ pub struct HybridScored {
     pub content: f32,
 }
 
-/// A score taken apart: `baseline + Σ contributions = total`.
+/// A score taken apart: `baseline + Σ contributions + Σ marks = total`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decomposition {
     pub baseline: f32,
@@ -226,6 +240,9 @@ pub struct Decomposition {
     /// from their ratings (a dataset user trained by SGD).
     pub model: f32,
     pub exact: bool,
+    /// `(item, its mark, its share of the score)` for every movie the
+    /// viewer marked, when the model learns from marks (a ranking model).
+    pub marks: Vec<(u32, Mark, f32)>,
 }
 
 /// Why a movie is on a viewer's list; see [`Request::Explain`].
@@ -469,7 +486,7 @@ mod tests {
             same(call::Recommend { user: 1 << 20, n: 10 }),
             same(call::ExportModel {}),
             same(call::ImportModel { bytes: vec![9; 300] }),
-            same(call::FoldIn { user: 3, ratings: vec![(4, 4.5)] }),
+            same(call::FoldIn { user: 3, ratings: vec![(4, 4.5)], marks: vec![(5, Mark::Hidden)] }),
             same(call::Similar { item: 5, n: 6 }),
             same(call::TrainStop {}),
             same(call::AddFeatures { items: features }),

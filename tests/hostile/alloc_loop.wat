@@ -2,7 +2,7 @@
 ;; its own deadline too.
 (module
   (memory (export "memory") 1)
-  (func (export "abi_version") (result i32) (i32.const 3))
+  (func (export "abi_version") (result i32) (i32.const 4))
   (func (export "alloc") (param i32) (result i32)
     (loop $forever (br $forever))
     (i32.const 0))

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Algo, Algorithm, MAX_SEED, describe};
 use crate::EngineError;
 use crate::door::{Fit, RatingModel};
-use crate::explain::{Viewer, decomposition};
+use crate::explain::Viewer;
 use crate::ratings::RatingMatrix;
 use crate::stack::{self, Choice, Recipe};
 
@@ -128,8 +128,10 @@ impl RatingModel for Blend {
             clipped |= !(scale.min..=scale.max).contains(&d.model);
             (w, 0.0, d)
         });
-        let (baseline, parts, exact) = stack::merge(explained);
-        decomposition(baseline + self.weights[0], parts, self.score(viewer.user, item), exact && !clipped)
+        let mut d = stack::merge(explained, self.score(viewer.user, item));
+        (d.baseline, d.total) = (d.baseline + self.weights[0], d.total + self.weights[0]);
+        d.exact &= !clipped;
+        d
     }
 
     fn parts(&self) -> Vec<(String, f32)> {
@@ -225,7 +227,7 @@ mod tests {
         let back = BlendParams::decode(&blend.encode()).unwrap();
         assert_eq!(back.scores(3), blend.scores(3));
         let ratings: Vec<(u32, f32)> = triples.iter().filter(|r| r.0 == 3).map(|r| (r.1, r.2)).collect();
-        let d = blend.explain(&Viewer { user: 3, ratings: &ratings, folded: false }, 0);
+        let d = blend.explain(&Viewer { user: 3, ratings: &ratings, marks: &[], folded: false }, 0);
         let parts: f32 = d.baseline + d.contributions.iter().map(|c| c.2).sum::<f32>();
         assert!((parts - d.total).abs() < 1e-4, "{d:?}");
         assert!(BlendParams::decode(&[1, 2, 3]).is_err());

@@ -17,13 +17,15 @@
 //! triangle of a symmetric matrix) a few rows of one pivot at a time,
 //! counted in rows' worth of multiply-adds.
 
-use cinema_protocol::{Decomposition, Role, Scale};
+use std::collections::HashMap;
+
+use cinema_protocol::{Decomposition, Mark, Role, Scale};
 use serde::{Deserialize, Serialize};
 
 use super::{Algo, Algorithm};
 use crate::EngineError;
 use crate::door::{Fit, RatingModel, Step};
-use crate::explain::{Viewer, decomposition};
+use crate::explain::{Viewer, decomposition, with_marks};
 use crate::kernels::axpy;
 use crate::ratings::RatingMatrix;
 use crate::topn::TopN;
@@ -82,6 +84,7 @@ impl Algo for EaseParams {
             kept,
             slot,
             weights: Vec::new(),
+            marks: HashMap::new(),
         };
         let n = model.kept.len();
         let mut gram = vec![0.0; n * n];
@@ -124,6 +127,9 @@ pub struct Ease {
     /// `B` over the weighed movies, row-major: row j holds what rating j
     /// adds to every other movie's score; zero diagonal.
     weights: Vec<f32>,
+    /// The marks of users folded in with them: fold-in state, not saved.
+    #[serde(skip)]
+    marks: HashMap<u32, Vec<(u32, Mark)>>,
 }
 
 impl Ease {
@@ -139,6 +145,31 @@ impl Ease {
         let floor = self.params().floor;
         let position = ((r - self.scale.min) / (self.scale.max - self.scale.min)).clamp(0.0, 1.0);
         floor + (1.0 - floor) * position
+    }
+
+    /// What a mark puts in `X`: a movie seen, a middle rating's evidence; a
+    /// hidden one, the opposite of a top rating's.
+    fn mark_evidence(&self, mark: Mark) -> f32 {
+        match mark {
+            Mark::Seen => self.evidence((self.scale.min + self.scale.max) / 2.0),
+            Mark::Hidden => -self.evidence(self.scale.max),
+        }
+    }
+
+    /// The viewer's row of `X` over the weighed movies, `(place, value)`,
+    /// and whether anything in it is positive (a rating or a movie seen).
+    fn inputs(&self, u: u32) -> (Vec<(usize, f32)>, bool) {
+        let ratings = self.rows[u as usize].iter().map(|&(i, r)| (i, self.evidence(r), true));
+        let marks = self.marks.get(&u).into_iter().flatten();
+        let marks = marks.map(|&(i, m)| (i, self.mark_evidence(m), m == Mark::Seen));
+        let (mut row, mut positive) = (Vec::new(), false);
+        for (i, value, counts) in ratings.chain(marks) {
+            if let Some(k) = self.place(i) {
+                row.push((k, value));
+                positive |= counts;
+            }
+        }
+        (row, positive)
     }
 
     /// A movie's place among the weighed, if it is weighed.
@@ -203,17 +234,15 @@ impl RatingModel for Ease {
     }
 
     /// The weighed movies by `x_u · B`, then the others below every one of
-    /// them; by popularity for a viewer with no weighed rating.
+    /// them; by popularity for a viewer with no weighed rating or movie seen.
     fn scores(&self, u: u32) -> Vec<f32> {
-        let row = &self.rows[u as usize];
-        if !self.weighs() || row.iter().all(|&(i, _)| self.place(i).is_none()) {
+        let (row, positive) = self.inputs(u);
+        if !self.weighs() || !positive {
             return self.popularity.clone();
         }
         let mut weighed = vec![0f32; self.kept.len()];
-        for &(i, r) in row {
-            if let Some(k) = self.place(i) {
-                axpy(&mut weighed, self.evidence(r), self.weight_row(k));
-            }
+        for (k, value) in row {
+            axpy(&mut weighed, value, self.weight_row(k));
         }
         let below = weighed.iter().copied().fold(f32::INFINITY, f32::min).min(0.0) - 1.0;
         let mut scores = vec![below; self.items as usize];
@@ -224,23 +253,29 @@ impl RatingModel for Ease {
     }
 
     fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]) {
-        self.rows[u as usize] = ratings.to_vec();
+        self.fold_in_marked(u, ratings, &[]);
     }
 
-    /// Exact for a weighed movie: each rated movie's evidence times its weight.
+    fn fold_in_marked(&mut self, u: u32, ratings: &[(u32, f32)], marks: &[(u32, Mark)]) {
+        self.rows[u as usize] = ratings.to_vec();
+        match marks.is_empty() {
+            true => self.marks.remove(&u),
+            false => self.marks.insert(u, marks.to_vec()),
+        };
+    }
+
+    /// Exact for a weighed movie: each rated or marked movie's evidence
+    /// times its weight.
     fn explain(&self, viewer: &Viewer, item: u32) -> Decomposition {
         let model = self.score(viewer.user, item);
-        let Some(j) = self.place(item).filter(|_| self.weighs()) else {
+        let Some(j) = self.place(item).filter(|_| self.weighs() && self.inputs(viewer.user).1) else {
+            // With nothing positive weighed the list is by popularity: no parts make it.
             return decomposition(0.0, Vec::new(), model, false);
         };
-        let parts: Vec<_> = viewer
-            .ratings
-            .iter()
-            .filter_map(|&(i, r)| Some((i, r, self.evidence(r) * self.weight_row(self.place(i)?)[j])))
-            .collect();
-        // With no weighed rating the list is by popularity: no parts make it.
-        let exact = !parts.is_empty();
-        decomposition(0.0, parts, model, exact)
+        let weight = |i: u32| Some(self.weight_row(self.place(i)?)[j]);
+        let parts = viewer.ratings.iter().filter_map(|&(i, r)| Some((i, r, self.evidence(r) * weight(i)?)));
+        let marks = viewer.marks.iter().filter_map(|&(i, m)| Some((i, m, self.mark_evidence(m) * weight(i)?)));
+        with_marks(decomposition(0.0, parts.collect(), model, true), marks.collect())
     }
 
     /// The movies a rating of `item` raises most, each weight as a share
@@ -566,7 +601,7 @@ mod tests {
         let mut model = trained(EaseParams { floor: 0.2, ..params() });
         model.fold_in(1, &[(0, 5.0), (1, 1.0)]);
         let ratings = [(0, 5.0), (1, 1.0)];
-        let d = model.explain(&Viewer { user: 1, ratings: &ratings, folded: true }, 2);
+        let d = model.explain(&Viewer { user: 1, ratings: &ratings, marks: &[], folded: true }, 2);
         assert!(d.exact && (d.total - model.score(1, 2)).abs() < 1e-6, "{d:?}");
         let back = EaseParams::decode(&model.encode()).unwrap();
         assert_eq!(back.scores(1), model.scores(1));

@@ -2,7 +2,7 @@
 //! Koren & Volinsky 2008) fitted by alternating least squares with
 //! conjugate-gradient row solves; the kernels are in `crate::implicit`.
 
-use cinema_protocol::{Decomposition, Role, Scale};
+use cinema_protocol::{Decomposition, Mark, Role, Scale};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -157,9 +157,13 @@ impl RatingModel for Trained {
     }
 
     fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]) {
+        self.fold_in_marked(u, ratings, &[]);
+    }
+
+    fn fold_in_marked(&mut self, u: u32, ratings: &[(u32, f32)], marks: &[(u32, Mark)]) {
         let scale = self.model.scale;
-        implicit::fold_in(&mut self.model, &self.gram, &self.p, scale, u, ratings);
-        if ratings.is_empty() {
+        implicit::fold_in(&mut self.model, &self.gram, &self.p, scale, u, ratings, marks);
+        if ratings.is_empty() && !marks.iter().any(|m| m.1 == Mark::Seen) {
             self.model.user_row_mut(u).copy_from_slice(&self.mean_user);
         }
     }

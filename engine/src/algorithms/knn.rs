@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(near.iter().map(|n| n.0).collect::<Vec<_>>(), vec![1], "{near:?}");
         assert!(near[0].1 > 0.9, "{near:?}");
         // User 5 loved movie 0: movie 1, its neighbour, is lifted above its baseline.
-        let viewer = Viewer { user: 5, ratings: &[(0, 5.0)], folded: false };
+        let viewer = Viewer { user: 5, ratings: &[(0, 5.0)], marks: &[], folded: false };
         let d = model.explain(&viewer, 1);
         assert!(d.exact && (d.total - model.score(5, 1)).abs() < 1e-5, "{d:?}");
         assert_eq!(d.contributions.len(), 1);

@@ -260,7 +260,7 @@ mod tests {
         let (_, mut model) = trained();
         model.fold_in(2, &[(0, 5.0), (1, 3.0)]);
         assert!((model.predict(2, 0) - 5.0).abs() < 0.6, "{}", model.predict(2, 0));
-        let d = model.explain(&Viewer { user: 2, ratings: &[(0, 5.0), (1, 3.0)], folded: true }, 2);
+        let d = model.explain(&Viewer { user: 2, ratings: &[(0, 5.0), (1, 3.0)], marks: &[], folded: true }, 2);
         assert!(!d.exact);
         model.fold_in(2, &[]);
         assert_eq!(model.score(2, 0), 0.0);

@@ -12,7 +12,7 @@
 //! alone on latest-small). A catalogue with more movies than EASE can weigh
 //! ranks by iALS alone.
 
-use cinema_protocol::{Decomposition, ModelSpec, Role, Scale, Triple, Value};
+use cinema_protocol::{Decomposition, Mark, ModelSpec, Role, Scale, Triple, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -286,10 +286,16 @@ impl RatingModel for RankBlend {
     }
 
     fn fold_in(&mut self, u: u32, ratings: &[(u32, f32)]) {
+        self.fold_in_marked(u, ratings, &[]);
+    }
+
+    /// Marked movies leave the movies the viewer's scores are standardized
+    /// over, as rated ones do: none of them is a candidate.
+    fn fold_in_marked(&mut self, u: u32, ratings: &[(u32, f32)], marks: &[(u32, Mark)]) {
         for m in &mut self.members {
-            m.fold_in(u, ratings);
+            m.fold_in_marked(u, ratings, marks);
         }
-        self.rows[u as usize] = ratings.iter().map(|r| r.0).collect();
+        self.rows[u as usize] = ratings.iter().map(|r| r.0).chain(marks.iter().map(|m| m.0)).collect();
     }
 
     /// Each member's parts on the blend's scale (its weight over the
@@ -304,8 +310,7 @@ impl RatingModel for RankBlend {
             let (_, mean, sd) = standardized(m.as_ref(), viewer.user, &among);
             (w / sd, -w * mean / sd, m.explain(viewer, item))
         });
-        let (baseline, parts, exact) = stack::merge(explained);
-        decomposition(baseline, parts, model, exact)
+        stack::merge(explained, model)
     }
 
     /// A blend of iALS alone ranks by its vectors (and the fast index).
@@ -382,7 +387,7 @@ mod tests {
         assert!((6..12).all(|i| row[i] < own), "{row:?}");
         let mut model = model;
         model.fold_in(1, &[(0, 5.0), (2, 4.0)]);
-        let d = model.explain(&Viewer { user: 1, ratings: &[(0, 5.0), (2, 4.0)], folded: true }, 3);
+        let d = model.explain(&Viewer { user: 1, ratings: &[(0, 5.0), (2, 4.0)], marks: &[], folded: true }, 3);
         assert!(d.exact && (d.total - model.score(1, 3)).abs() < 1e-4, "{d:?}");
         let back = RankBlendParams::decode(&model.encode()).unwrap();
         assert_eq!(back.scores(1), model.scores(1));

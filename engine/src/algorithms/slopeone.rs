@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(model.score(0, 2), 3.0);
         let row = model.scores(0);
         assert_eq!(row[2], 3.0);
-        let d = model.explain(&Viewer { user: 0, ratings: &[(0, 5.0), (1, 3.0)], folded: false }, 2);
+        let d = model.explain(&Viewer { user: 0, ratings: &[(0, 5.0), (1, 3.0)], marks: &[], folded: false }, 2);
         assert!(d.exact && (d.total - 3.0).abs() < 1e-6 && d.baseline == 4.0, "{d:?}");
     }
 

@@ -321,7 +321,7 @@ mod tests {
         let mut model = trained(&data);
         let ratings = [(0, 5.0), (1, 2.0)];
         model.fold_in(2, &ratings);
-        let d = model.explain(&Viewer { user: 2, ratings: &ratings, folded: true }, 2);
+        let d = model.explain(&Viewer { user: 2, ratings: &ratings, marks: &[], folded: true }, 2);
         assert!((d.total - model.score(2, 2)).abs() < 1e-3, "{} vs {}", d.total, model.score(2, 2));
         assert!(d.exact);
     }

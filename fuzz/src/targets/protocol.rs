@@ -40,7 +40,11 @@ impl Target for Protocol {
         let ask = [
             Request::Predict { pairs: vec![(0, 2), (2, 1)] },
             Request::Recommend { user: 0, n: 3 },
-            Request::FoldIn { user: 1, ratings: vec![(0, 5.0), (3, 2.0)] },
+            Request::FoldIn {
+                user: 1,
+                ratings: vec![(0, 5.0), (3, 2.0)],
+                marks: vec![(2, Mark::Seen), (4, Mark::Hidden)],
+            },
             Request::Recommend { user: 1, n: 2 },
             Request::Similar { item: 1, n: 2 },
             Request::RecommendHybrid { user: 1, n: 3, weight: 0.6, diversity: 0.0 },

@@ -101,7 +101,9 @@ const CALLS: [(&str, Call); 14] = [
     ("train_start", |c| c.train_start(svd()).map(|_| "progress")),
     ("train_step", |c| c.train_step().map(|_| "progress")),
     ("export_model", |c| c.ask(call::ExportModel {}).map(|_| "model")),
-    ("fold_in", |c| c.ask(call::FoldIn { user: 0, ratings: vec![(1, 4.0)] }).map(|()| "ok")),
+    ("fold_in", |c| {
+        c.ask(call::FoldIn { user: 0, ratings: vec![(1, 4.0)], marks: vec![(2, Mark::Hidden)] }).map(|()| "ok")
+    }),
     ("load", load),
     ("hybrid", |c| {
         let top = c.ask(call::RecommendHybrid { user: 0, n: 5, weight: 0.5, diversity: 0.5 })?;
@@ -117,6 +119,7 @@ const CALLS: [(&str, Call); 14] = [
         let e = c.ask(call::Explain { user: 0, item: 1, weight: 0.5, diversity: 0.5 })?;
         assert!(e.item == 1 && (0.0..=1.0001).contains(&e.confidence), "{e:?}");
         assert!(e.stars.contributions.iter().all(|c| c.0 < ITEMS && c.2.is_finite()), "{e:?}");
+        assert!(e.stars.marks.iter().all(|c| c.0 < ITEMS && c.2.is_finite()), "{e:?}");
         assert!(e.similar_users.iter().all(|u| u.0 < USERS), "{e:?}");
         Ok("explanation")
     }),
@@ -202,6 +205,7 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
                 total: real(),
                 model: real(),
                 exact: pick & 1 == 1,
+                marks: (0..len / 2).map(|k| (index(pick.wrapping_add(k as u8 * 3)), Mark::Hidden, real())).collect(),
             };
             Reply::Explanation(Explanation {
                 item: index(pick / 3),
@@ -237,8 +241,14 @@ fn structured(call: &str, bytes: &[u8]) -> Reply {
 
 /// A sound explanation of movie 1 for user 0, who rated movie 2.
 fn honest_explanation() -> Explanation {
-    let stars =
-        Decomposition { baseline: 3.5, contributions: vec![(2, 4.0, 0.5)], total: 4.0, model: 4.0, exact: true };
+    let stars = Decomposition {
+        baseline: 3.5,
+        contributions: vec![(2, 4.0, 0.5)],
+        total: 4.0,
+        model: 4.0,
+        exact: true,
+        marks: vec![],
+    };
     Explanation {
         item: 1,
         prediction: 4.0,

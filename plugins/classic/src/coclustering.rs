@@ -347,7 +347,7 @@ mod tests {
             model.predict(0, 5),
             model.predict(0, 4)
         );
-        let d = model.explain(&Viewer { user: 0, ratings: &ratings, folded: true }, 7);
+        let d = model.explain(&Viewer { user: 0, ratings: &ratings, marks: &[], folded: true }, 7);
         assert!(d.exact && (d.total - d.model).abs() < 1e-4 && d.contributions.len() == 3, "{d:?}");
         let back = CoClusteringParams::decode(&model.encode()).unwrap();
         assert_eq!(back.scores(0), model.scores(0));

@@ -334,8 +334,9 @@ pub fn explanation(e: &Explanation, item: u32, sent: &Sent) -> Rule {
 
 fn decomposition(d: &Decomposition, sent: &Sent) -> Rule {
     movies(d.contributions.iter().map(|c| c.0), sent.items)?;
-    let finite =
-        [d.baseline, d.total, d.model].iter().chain(d.contributions.iter().map(|c| &c.2)).all(|x| x.is_finite());
+    movies(d.marks.iter().map(|c| c.0), sent.items)?;
+    let parts = d.contributions.iter().map(|c| &c.2).chain(d.marks.iter().map(|m| &m.2));
+    let finite = [d.baseline, d.total, d.model].iter().chain(parts).all(|x| x.is_finite());
     rule(finite, || "a contribution that is not a number".into())
 }
 

@@ -530,7 +530,7 @@ fn rate_one_by_one(client: &mut EngineClient, users: u32, items: u32) -> Result<
         yours.retain(|r| r.0 != movie);
         yours.push((movie, (1 + k % 5) as f32));
         let started = Instant::now();
-        client.ask(call::FoldIn { user: users, ratings: yours.clone() })?;
+        client.ask(call::FoldIn { user: users, ratings: yours.clone(), marks: vec![] })?;
         fold_ins.push(started.elapsed());
         client.ask(call::Recommend { user: users, n: 10 })?;
         rounds.push(started.elapsed());

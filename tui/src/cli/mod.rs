@@ -11,6 +11,7 @@ mod plugins;
 mod rate;
 mod recommend;
 mod similar;
+mod steer;
 mod train;
 mod tune;
 mod versions;
@@ -62,8 +63,15 @@ enum Command {
     Recommend(recommend::Args),
     /// Rate a movie (by id or title words), remove a rating, or undo.
     Rate(rate::RateArgs),
-    /// List your ratings.
+    /// List your ratings, marks and watchlist places.
     Ratings(rate::ListArgs),
+    /// Not interested: the movie leaves every list for good (--remove takes it back).
+    Hide(steer::MarkArgs),
+    /// Seen it: counts as watched without a rating, and leaves your lists (--remove takes it back).
+    Seen(steer::MarkArgs),
+    /// Your watchlist: add, move, remove, list, export (Letterboxd CSV or JSON), import.
+    #[command(subcommand)]
+    Watchlist(steer::Watchlist),
     /// Measure training, ranking and module-loading speed.
     Bench(bench::Args),
     /// The engine modules this app can load, with their algorithms and parameters.
@@ -141,6 +149,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Recommend(args) => recommend::run(&env, args),
         Command::Rate(args) => rate::rate(&env, args),
         Command::Ratings(args) => rate::list(&env, args),
+        Command::Hide(args) => steer::mark(&env, args, cinema_protocol::Mark::Hidden),
+        Command::Seen(args) => steer::mark(&env, args, cinema_protocol::Mark::Seen),
+        Command::Watchlist(command) => steer::watchlist(&env, command),
         Command::Bench(args) => bench::run(&env, args),
         Command::Plugins(command) => plugins::run(&env, command),
         Command::Train(args) => train::run(&env, *args),

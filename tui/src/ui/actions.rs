@@ -13,7 +13,7 @@ use super::query;
 use super::state::Changed;
 use super::state::{App, Level, Tab, Viewer, with_panel};
 use crate::lab::train::Halt;
-use crate::recommender::Edit;
+use crate::recommender::{Edit, said};
 use cinema_store::ratings_log::Change;
 
 /// One press of `[` or `]`.
@@ -77,6 +77,7 @@ impl App {
             Action::ShowBrowse => self.show(Tab::Browse),
             Action::ShowRecommendations => self.show(Tab::Recommendations),
             Action::ShowRatings => self.show(Tab::Ratings),
+            Action::ShowWatchlist => self.show(Tab::Watchlist),
             Action::ShowData => self.show(Tab::Data),
             Action::ShowLab => self.show(Tab::Lab),
             Action::ShowVersions => self.show(Tab::Versions),
@@ -143,6 +144,12 @@ impl App {
             Action::AddHalf => self.half_step(0.5),
             Action::TakeHalf => self.half_step(-0.5),
             Action::Remove => self.remove(),
+            Action::Hide => self.toggle_mark(cinema_protocol::Mark::Hidden),
+            Action::Seen => self.toggle_mark(cinema_protocol::Mark::Seen),
+            Action::Watch => self.toggle_watch(),
+            Action::WatchEarlier => self.move_watched(-1),
+            Action::WatchLater => self.move_watched(1),
+            Action::ExportWatchlist => self.export_watchlist(),
             Action::Sort => {
                 self.query.sort = if self.query.by_relevance && !self.query.text.is_empty() {
                     self.query.sort
@@ -277,6 +284,7 @@ impl App {
             Tab::Browse => self.browse.page(),
             Tab::Recommendations => self.recs_cursor.page(),
             Tab::Ratings => self.ratings_cursor.page(),
+            Tab::Watchlist => self.watch_cursor.page(),
             Tab::Versions => self.shelf.cursor.page(),
             Tab::Data | Tab::Lab => 1,
         }
@@ -291,6 +299,7 @@ impl App {
             Tab::Browse => self.browse.step(delta, self.rows.len()),
             Tab::Recommendations => self.recs_cursor.step(delta, self.recs.len()),
             Tab::Ratings => self.ratings_cursor.step(delta, self.rated.len()),
+            Tab::Watchlist => self.watch_cursor.step(delta, self.watchlist().len()),
             Tab::Data => {
                 if let Some(h) = self.data.history.as_mut() {
                     h.scroll = h.scroll.saturating_add_signed(delta.clamp(-1000, 1000));
@@ -419,6 +428,67 @@ impl App {
         self.after_change(result, started);
     }
 
+    /// Marks the selected movie (`mark`), or takes the mark off if it has it.
+    fn toggle_mark(&mut self, mark: cinema_protocol::Mark) {
+        let Some(movie) = self.selected_movie() else { return };
+        if !self.may_change() {
+            return;
+        }
+        let id = self.rec.dataset.movies[movie as usize].id;
+        let now = self.rec.your_marks().get(&id).copied();
+        let started = Instant::now();
+        let result = self.rec.save(Edit::Mark(movie, (now != Some(mark)).then_some(mark)));
+        self.after_change(result, started);
+    }
+
+    /// Puts the selected movie at the end of your watchlist, or takes it off.
+    fn toggle_watch(&mut self) {
+        let Some(movie) = self.selected_movie() else { return };
+        if !self.may_change() {
+            return;
+        }
+        let on = self.watchlist().contains(&movie);
+        let started = Instant::now();
+        let result = self.rec.save(Edit::Watch(movie, (!on).then_some(u32::MAX)));
+        self.after_change(result, started);
+        self.watch_cursor.clamp(self.watchlist().len());
+    }
+
+    /// Moves the selected movie of the watchlist `by` places, the cursor with it.
+    fn move_watched(&mut self, by: isize) {
+        let Some(movie) = self.selected_movie() else { return };
+        let at = self.watch_cursor.selected;
+        let Some(to) = at.checked_add_signed(by).filter(|&to| to < self.watchlist().len()) else { return };
+        if !self.may_change() {
+            return;
+        }
+        let started = Instant::now();
+        let result = self.rec.save(Edit::Watch(movie, Some(to as u32)));
+        if result.is_ok() {
+            self.watch_cursor.step(by, self.watchlist().len());
+        }
+        self.after_change(result, started);
+    }
+
+    /// Writes the watchlist where the data directory keeps exports, as the
+    /// CSV Letterboxd imports, and says where.
+    fn export_watchlist(&mut self) {
+        let ds = &self.rec.dataset;
+        let movies: Vec<_> = self.watchlist().iter().map(|&m| &ds.movies[m as usize]).collect();
+        let file = format!("watchlist-{}.csv", cinema_store::home::file_safe(&ds.name));
+        let written = self.rec.export_path(&file).and_then(|path| {
+            let bytes = cinema_store::history::watchlist::write(&movies)?;
+            cinema_store::atomic::write(&path, &bytes).map(|()| path)
+        });
+        match written {
+            Ok(path) => self.notify(
+                Level::Info,
+                format!("wrote {} films to {} (Letterboxd: Import → watchlist)", movies.len(), path.display()),
+            ),
+            Err(e) => self.notify(Level::Error, format!("could not export the watchlist: {e:#}")),
+        }
+    }
+
     fn undo(&mut self) {
         if !self.may_change() {
             return;
@@ -452,7 +522,6 @@ impl App {
         let Changed { change, started } = changed;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let scale = self.rec.dataset.scale;
-        let show = |v: Option<f32>| v.map_or_else(|| "unrated".to_owned(), |v| format!("★{}", stars(v, scale)));
         let title =
             self.rec.dataset.movie_index(change.movie).map_or_else(String::new, |i| {
                 self.rec.dataset.movies.get(i as usize).map(title_year).unwrap_or_default()
@@ -461,9 +530,10 @@ impl App {
         let text = if change.batch > 0 {
             format!("undid the import of {} ratings · saved and learned in {ms:.0} ms", change.batch)
         } else {
-            format!("{title}: {} → {} · saved and learned in {ms:.0} ms", show(change.before), show(change.after))
+            let what = said(change.what, &|v| format!("★{}", stars(v, scale)));
+            format!("{title}: {what} · saved and learned in {ms:.0} ms")
         };
-        tracing::info!(movie = change.movie, "rating changed: {text}");
+        tracing::info!(movie = change.movie, "your ratings changed: {text}");
         self.notify(Level::Info, text);
     }
 }

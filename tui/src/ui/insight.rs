@@ -19,7 +19,8 @@ pub const IMPACT_TOP: u32 = 5;
 /// An engine answer for this part of the app.
 pub enum Answer {
     Alike(u32, Result<Alike, String>),
-    Explained(u32, Result<Explained, String>),
+    /// Boxed: an explanation is several times the size of the others.
+    Explained(u32, Box<Result<Explained, String>>),
     Impact(Result<Vec<Vec<HybridScored>>, String>),
 }
 
@@ -109,7 +110,7 @@ impl Insight {
     pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32, diversity: f32) {
         self.explaining = Some(Explaining { movie, answer: None, scroll: 0 });
         let ask = cx.rec.explain(user, movie, weight, diversity);
-        self.ask(cx, ask, move |r| Answer::Explained(movie, r));
+        self.ask(cx, ask, move |r| Answer::Explained(movie, Box::new(r)));
     }
 
     /// Opens the weight-impact view for `user`.
@@ -127,7 +128,7 @@ impl Insight {
                 Err(e) => cx.notify(Level::Error, format!("similar movies: {e}")),
             },
             Answer::Explained(movie, result) => match self.explaining.as_mut() {
-                Some(e) if e.movie == movie => e.answer = Some(result),
+                Some(e) if e.movie == movie => e.answer = Some(*result),
                 _ => return false,
             },
             Answer::Impact(result) => match self.impact.as_mut() {

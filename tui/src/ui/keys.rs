@@ -19,6 +19,8 @@ pub enum Context {
     Browse,
     Detail,
     Ratings,
+    /// Your watchlist, in your order.
+    Watchlist,
     /// The Data view: import or download a dataset.
     Data,
     /// The Lab: the training form, a run, tuning.
@@ -56,6 +58,7 @@ impl Context {
             Context::Browse => "Browse",
             Context::Detail => "Movie detail",
             Context::Ratings => "Your ratings",
+            Context::Watchlist => "Your watchlist",
             Context::Data => "Data (import or download MovieLens)",
             Context::Lab => "Lab (train, stop, tune)",
             Context::LabInput => "While typing a value in the Lab",
@@ -72,7 +75,7 @@ impl Context {
     }
 
     /// Help overlay order.
-    pub const ALL: [Context; 19] = [
+    pub const ALL: [Context; 20] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -83,6 +86,7 @@ impl Context {
         Context::Explain,
         Context::Impact,
         Context::Ratings,
+        Context::Watchlist,
         Context::Data,
         Context::Lab,
         Context::LabInput,
@@ -171,6 +175,7 @@ pub enum Action {
     ShowBrowse,
     ShowRecommendations,
     ShowRatings,
+    ShowWatchlist,
     ShowData,
     ShowLab,
     ShowVersions,
@@ -191,6 +196,17 @@ pub enum Action {
     AddHalf,
     TakeHalf,
     Remove,
+    /// Not interested (again: interested after all).
+    Hide,
+    /// Seen it, without stars (again: not seen).
+    Seen,
+    /// On or off your watchlist.
+    Watch,
+    /// Watchlist: move the selected movie up / down.
+    WatchEarlier,
+    WatchLater,
+    /// Watchlist: write it as Letterboxd's import CSV.
+    ExportWatchlist,
     Sort,
     Reverse,
     NextGenre,
@@ -312,13 +328,14 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('b'), Alt('1')], C::Global, A::ShowBrowse, "browse the catalogue", None),
     b(&[Char('r'), Alt('2')], C::Global, A::ShowRecommendations, "recommendations for you", None),
     b(&[Char('m'), Alt('3')], C::Global, A::ShowRatings, "my ratings (history)", None),
+    b(&[Char('W'), Alt('4')], C::Global, A::ShowWatchlist, "my watchlist", None),
     b(&[Char('/')], C::Global, A::Search, "search titles as you type (fuzzy)", Some("search")),
     b(&[Char('a')], C::Global, A::AsUser, "browse as a dataset user (read-only) or as you", None),
     b(&[Char('u')], C::Global, A::Undo, "undo your last rating change", Some("undo")),
-    b(&[Char('d'), Alt('4')], C::Global, A::ShowData, "data: import or download MovieLens", Some("data")),
-    b(&[Char('t'), Alt('5')], C::Global, A::ShowLab, "lab: train a model and watch it learn, tune it", Some("lab")),
+    b(&[Char('d'), Alt('5')], C::Global, A::ShowData, "data: import or download MovieLens", Some("data")),
+    b(&[Char('t'), Alt('6')], C::Global, A::ShowLab, "lab: train a model and watch it learn, tune it", Some("lab")),
     b(
-        &[Char('v'), Alt('6')],
+        &[Char('v'), Alt('7')],
         C::Global,
         A::ShowVersions,
         "versions: saved models, roll back, compare",
@@ -342,7 +359,10 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(&[Char('.')], C::Movie, A::AddHalf, "add half a star (half-star datasets): 4 → 4.5", None),
     b(&[Char(',')], C::Movie, A::TakeHalf, "take off half a star (half-star datasets): 4 → 3.5", None),
-    b(&[Char('x'), Code(KeyCode::Delete)], C::Movie, A::Remove, "remove your rating", None),
+    b(&[Code(KeyCode::Delete)], C::Movie, A::Remove, "remove your rating", None),
+    b(&[Char('x')], C::Movie, A::Hide, "not interested: off every list for good", None),
+    b(&[Char('0')], C::Movie, A::Seen, "seen it, no stars: counts as watched", None),
+    b(&[Char('+')], C::Movie, A::Watch, "on or off your watchlist (W shows it)", None),
     b(&[Char('e')], C::Movie, A::Explain, "why: explain this movie for the viewer", Some("why")),
     b(&[Char(']')], C::ForYou, A::MoreCf, "more weight on CF (who watched what), +0.1", Some("cf")),
     b(&[Char('[')], C::ForYou, A::MoreContent, "more weight on content (genres, words, tags)", Some("content")),
@@ -373,6 +393,10 @@ pub static BINDINGS: &[Binding] = &[
         Some("back"),
     ),
     b(&[Char('x'), Code(KeyCode::Delete)], C::Ratings, A::Remove, "remove the selected rating", Some("remove")),
+    b(&[Char('K')], C::Watchlist, A::WatchEarlier, "move it up your watchlist", Some("move up")),
+    b(&[Char('J')], C::Watchlist, A::WatchLater, "move it down your watchlist", Some("down")),
+    b(&[Char('x'), Code(KeyCode::Delete)], C::Watchlist, A::Watch, "take it off your watchlist", Some("remove")),
+    b(&[Char('E')], C::Watchlist, A::ExportWatchlist, "export it as the CSV Letterboxd imports", Some("export")),
     b(&[Char('i'), Code(KeyCode::Enter)], C::Data, A::ImportPath, "import a MovieLens folder or .zip", Some("import")),
     b(&[Char('I')], C::Data, A::ImportHistory, "import your Letterboxd or IMDb ratings", Some("your ratings")),
     b(&[Char('D')], C::Data, A::Download, "download MovieLens latest-small (about 1 MB)", Some("download")),

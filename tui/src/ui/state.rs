@@ -31,6 +31,8 @@ pub enum Tab {
     Browse,
     Recommendations,
     Ratings,
+    /// What you mean to watch, in your order.
+    Watchlist,
     /// Import or download a dataset.
     Data,
     /// Train a model with live metrics, tune it.
@@ -40,13 +42,15 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [Tab::Browse, Tab::Recommendations, Tab::Ratings, Tab::Data, Tab::Lab, Tab::Versions];
+    pub const ALL: [Tab; 7] =
+        [Tab::Browse, Tab::Recommendations, Tab::Ratings, Tab::Watchlist, Tab::Data, Tab::Lab, Tab::Versions];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Browse => "Browse",
             Tab::Recommendations => "For you",
             Tab::Ratings => "Ratings",
+            Tab::Watchlist => "Watchlist",
             Tab::Data => "Data",
             Tab::Lab => "Lab",
             Tab::Versions => "Versions",
@@ -181,6 +185,7 @@ pub struct App {
     pub browse: Cursor,
     pub recs_cursor: Cursor,
     pub ratings_cursor: Cursor,
+    pub watch_cursor: Cursor,
     pub viewer: Viewer,
     /// The viewer's ratings by dense movie index.
     pub viewer_ratings: HashMap<u32, f32>,
@@ -256,6 +261,7 @@ impl App {
             browse: Cursor::default(),
             recs_cursor: Cursor::default(),
             ratings_cursor: Cursor::default(),
+            watch_cursor: Cursor::default(),
             viewer: Viewer::You,
             viewer_ratings: HashMap::new(),
             rated: Vec::new(),
@@ -345,6 +351,30 @@ impl App {
         }
     }
 
+    /// What the "You" column says of `movie`: the viewer's stars, else (for
+    /// you) `✗` not interested, `seen`, or `+` on your watchlist.
+    pub fn yours_label(&self, movie: u32) -> String {
+        if let Some(&v) = self.viewer_ratings.get(&movie) {
+            return format!("★{}", super::format::stars(v, self.rec.dataset.scale));
+        }
+        if self.read_only() {
+            return String::new();
+        }
+        let id = self.rec.dataset.movies[movie as usize].id;
+        match self.rec.your_marks().get(&id) {
+            Some(cinema_protocol::Mark::Hidden) => "✗".into(),
+            Some(cinema_protocol::Mark::Seen) => "seen".into(),
+            None if self.rec.your_watchlist().contains(&id) => "+".into(),
+            None => String::new(),
+        }
+    }
+
+    /// Your watchlist by dense movie index, in your order (a movie no longer
+    /// in the dataset is left out).
+    pub fn watchlist(&self) -> Vec<u32> {
+        self.rec.your_watchlist().iter().filter_map(|&id| self.rec.dataset.movie_index(id)).collect()
+    }
+
     /// The movie keys like "rate" and "open" act on.
     pub fn selected_movie(&self) -> Option<u32> {
         if let Some(m) = self.insight.detail {
@@ -354,6 +384,7 @@ impl App {
             Tab::Browse => self.rows.get(self.browse.selected).copied(),
             Tab::Recommendations => self.recs.get(self.recs_cursor.selected).map(|s| s.item),
             Tab::Ratings => self.rated.get(self.ratings_cursor.selected).map(|r| r.movie),
+            Tab::Watchlist => self.watchlist().get(self.watch_cursor.selected).copied(),
             Tab::Data | Tab::Lab | Tab::Versions => None,
         }
     }
@@ -389,6 +420,7 @@ impl App {
             Tab::Browse => vec![C::Browse, C::List, C::Movie, C::Global, C::Always],
             Tab::Recommendations => vec![C::ForYou, C::List, C::Movie, C::Global, C::Always],
             Tab::Ratings => vec![C::Ratings, C::List, C::Movie, C::Global, C::Always],
+            Tab::Watchlist => vec![C::Watchlist, C::List, C::Movie, C::Global, C::Always],
             Tab::Data => vec![C::Data, C::Global, C::Always],
             Tab::Lab if self.lab.form.editing.is_some() => vec![C::LabInput, C::Always],
             Tab::Lab => vec![C::Lab, C::Global, C::Always],

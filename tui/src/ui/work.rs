@@ -137,7 +137,7 @@ pub enum LabReport {
 /// engine instance, so the app's engine keeps serving the active version;
 /// reports every epoch and reads `halt` after every step.
 pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sink<Report>) {
-    let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in());
+    let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in().ratings);
     let quiet = halt.clone();
     let send = move |tx: &Sink<Report>, r| {
         if quiet.load(Ordering::Relaxed) != ABANDON {

@@ -67,6 +67,11 @@ impl Home {
         self.versions_dir().join(file_safe(dataset))
     }
 
+    /// Files exported from the app (your watchlist as a CSV).
+    pub fn exports_dir(&self) -> PathBuf {
+        self.root.join("exports")
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.root.join("cinema.log")
     }
@@ -109,7 +114,7 @@ impl Home {
 }
 
 /// Dataset names come from folder names; keep them to portable characters.
-fn file_safe(name: &str) -> String {
+pub fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 

@@ -9,8 +9,16 @@
 //! A batch (an import of your ratings from elsewhere) is one header record
 //! giving its size, then its ratings, written and synced in one go: replay
 //! applies a batch whole or, if a crash cut it short, not at all; undo
-//! takes it back whole. Format 2 is format 1 plus batches; a format-1 log
-//! becomes format 2 when its first batch is written.
+//! takes it back whole.
+//!
+//! Besides stars the log keeps how you steer your lists: a movie marked
+//! "seen it" (watched, not rated) or "not interested", and your watchlist
+//! in your order. They are records like a rating, undone the same way.
+//!
+//! Format 2 is format 1 plus batches; format 3 is format 2 plus marks and
+//! the watchlist. A log is marked with the format its first record of a
+//! newer kind needs, just before that record is written, so an older
+//! Cinema refuses it rather than misread it.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -20,12 +28,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use cinema_protocol::Mark;
+
 use crate::lock;
 
 const MAGIC: &[u8; 8] = b"CINEMARL";
-const VERSION: u32 = 2;
-/// Logs this Cinema reads: format 1 had no batches.
-const READS: [u32; 2] = [1, 2];
+const VERSION: u32 = 3;
+/// Logs this Cinema reads: format 1 had no batches, format 2 no marks.
+const READS: [u32; 3] = [1, 2, 3];
 const HEADER: usize = 12;
 /// kind u8, movie u32, value f32, timestamp i64, crc u32.
 const RECORD: usize = 1 + 4 + 4 + 8 + 4;
@@ -37,19 +47,73 @@ enum Kind {
     Undo = 3,
     /// The next `movie` records are one batch of ratings.
     Batch = 4,
+    /// The movie's mark: 0 none, 1 seen, 2 not interested.
+    Mark = 5,
+    /// The movie moves to this place on the watchlist (0 is the top; past
+    /// the end is the end), or with -1 leaves it.
+    Watch = 6,
+}
+
+impl Kind {
+    /// The log format that first had records of this kind.
+    fn format(self) -> u32 {
+        match self {
+            Kind::Rate | Kind::Remove | Kind::Undo => 1,
+            Kind::Batch => 2,
+            Kind::Mark | Kind::Watch => 3,
+        }
+    }
+}
+
+fn mark_value(mark: Option<Mark>) -> f32 {
+    match mark {
+        None => 0.0,
+        Some(Mark::Seen) => 1.0,
+        Some(Mark::Hidden) => 2.0,
+    }
+}
+
+fn mark_of(value: f32) -> Option<Option<Mark>> {
+    match value {
+        0.0 => Some(None),
+        1.0 => Some(Some(Mark::Seen)),
+        2.0 => Some(Some(Mark::Hidden)),
+        _ => None,
+    }
 }
 
 /// One change to your ratings, as undo needs it: what the movie had before.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Change {
     pub movie: u32,
-    pub before: Option<f32>,
-    pub after: Option<f32>,
+    pub what: What,
     /// For an undone batch, how many ratings it held (this is its first); else 0.
     pub batch: u32,
     /// The number of the log record that made the change (1 is the first), so
     /// an undo can say exactly which change it took back.
     pub record: u64,
+}
+
+/// What changed about a movie, before → after.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum What {
+    /// Its stars (`None`: unrated).
+    Rating(Option<f32>, Option<f32>),
+    /// Its mark: seen it, not interested, or none.
+    Mark(Option<Mark>, Option<Mark>),
+    /// Its place on the watchlist (0 is the top; `None`: not on it).
+    Watch(Option<u32>, Option<u32>),
+}
+
+impl What {
+    /// The same change the other way round: what an undo does.
+    pub fn reversed(self) -> What {
+        match self {
+            What::Rating(a, b) => What::Rating(b, a),
+            What::Mark(a, b) => What::Mark(b, a),
+            What::Watch(a, b) => What::Watch(b, a),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +151,8 @@ pub struct RatingsLog {
     /// False when the file (or its folder) is read-only: reading works, writing says why not.
     writable: bool,
     ratings: BTreeMap<u32, Entry>,
+    marks: BTreeMap<u32, Mark>,
+    watchlist: Vec<u32>,
     undo: Vec<Step>,
     version: u32,
 }
@@ -153,6 +219,8 @@ impl RatingsLog {
             offset: HEADER as u64,
             writable,
             ratings: BTreeMap::new(),
+            marks: BTreeMap::new(),
+            watchlist: Vec::new(),
             undo: Vec::new(),
             version,
         };
@@ -172,6 +240,8 @@ impl RatingsLog {
             offset: HEADER as u64,
             writable: false,
             ratings: BTreeMap::new(),
+            marks: BTreeMap::new(),
+            watchlist: Vec::new(),
             undo: Vec::new(),
             version: VERSION,
         })
@@ -184,6 +254,16 @@ impl RatingsLog {
     /// Your current ratings by the dataset's movie id.
     pub fn ratings(&self) -> &BTreeMap<u32, Entry> {
         &self.ratings
+    }
+
+    /// Movies marked "seen it" or "not interested", by the dataset's movie id.
+    pub fn marks(&self) -> &BTreeMap<u32, Mark> {
+        &self.marks
+    }
+
+    /// Your watchlist by the dataset's movie id, in your order.
+    pub fn watchlist(&self) -> &[u32] {
+        &self.watchlist
     }
 
     /// Whether another Cinema has written to the log since this one last
@@ -216,7 +296,7 @@ impl RatingsLog {
     /// Rates `movie`; returns once the rating is on disk.
     pub fn rate(&mut self, movie: u32, value: f32) -> Result<Change> {
         let _guard = self.lock_to_write("rating a movie")?;
-        self.append(Kind::Rate, movie, value)
+        self.change(Kind::Rate, movie, value)
     }
 
     /// Removes your rating of `movie` (no-op if there is none).
@@ -225,7 +305,33 @@ impl RatingsLog {
         if !self.ratings.contains_key(&movie) {
             return Ok(None);
         }
-        self.append(Kind::Remove, movie, 0.0).map(Some)
+        self.change(Kind::Remove, movie, 0.0).map(Some)
+    }
+
+    /// Marks `movie` "seen it" or "not interested" (`None` clears the mark);
+    /// `None` returned when it already had that mark.
+    pub fn mark(&mut self, movie: u32, mark: Option<Mark>) -> Result<Option<Change>> {
+        let _guard = self.lock_to_write("marking a movie")?;
+        if self.marks.get(&movie).copied() == mark {
+            return Ok(None);
+        }
+        self.change(Kind::Mark, movie, mark_value(mark)).map(Some)
+    }
+
+    /// Puts `movie` at `place` on the watchlist (0 is the top; past the end
+    /// is the end), moving it there if it is on it; `None` takes it off.
+    /// `None` returned when nothing moved.
+    pub fn watch(&mut self, movie: u32, place: Option<u32>) -> Result<Option<Change>> {
+        let _guard = self.lock_to_write("changing your watchlist")?;
+        let now = self.watchlist.iter().position(|&m| m == movie);
+        let len = self.watchlist.len() - usize::from(now.is_some());
+        let place = place.map(|p| (p as usize).min(len));
+        if now == place {
+            return Ok(None);
+        }
+        // Places are kept exactly on disk as f32 up to 2^24 movies.
+        let value = place.map_or(-1.0, |p| p as f32);
+        self.change(Kind::Watch, movie, value).map(Some)
     }
 
     /// Takes back the most recent change this log has shown (a whole batch,
@@ -241,7 +347,7 @@ impl RatingsLog {
         }
         let (first, _) = step.changes[0];
         self.append(Kind::Undo, first.movie, 0.0)?;
-        Ok(Some(Change { before: first.after, after: first.before, ..first }))
+        Ok(Some(Change { what: first.what.reversed(), ..first }))
     }
 
     /// Rates every `(movie, value)` as one batch: on disk in one synced
@@ -251,9 +357,7 @@ impl RatingsLog {
             return Ok(0);
         }
         let _guard = self.lock_to_write("importing your ratings")?;
-        if self.version < 2 {
-            self.upgrade()?;
-        }
+        self.upgrade(Kind::Batch)?;
         let timestamp = now();
         let mut bytes = encode(Kind::Batch, ratings.len() as u32, 0.0, timestamp).to_vec();
         for &(movie, value) in ratings {
@@ -359,24 +463,35 @@ impl RatingsLog {
         (self.offset - HEADER as u64) / RECORD as u64 + 1
     }
 
-    /// Marks a format-1 log as format 2 before its first batch, so an older
-    /// Cinema refuses it rather than misread the batch.
-    fn upgrade(&mut self) -> Result<()> {
+    /// Marks the log with the format a record of `kind` needs before the
+    /// first one is written, so an older Cinema refuses it rather than
+    /// misread the record.
+    fn upgrade(&mut self, kind: Kind) -> Result<()> {
+        if self.version >= kind.format() {
+            return Ok(());
+        }
         let mut file = OpenOptions::new().write(true).open(&self.path)?;
         file.seek(SeekFrom::Start(8))?;
-        file.write_all(&VERSION.to_le_bytes())?;
+        file.write_all(&kind.format().to_le_bytes())?;
         file.sync_all()?;
-        self.version = VERSION;
+        self.version = kind.format();
         Ok(())
     }
 
-    fn append(&mut self, kind: Kind, movie: u32, value: f32) -> Result<Change> {
+    /// Writes one record and applies it.
+    fn append(&mut self, kind: Kind, movie: u32, value: f32) -> Result<()> {
+        self.upgrade(kind)?;
         let timestamp = now();
         let record = self.next_record();
         self.write(&encode(kind, movie, value, timestamp))?;
-        let before = self.ratings.get(&movie).map(|e| e.value);
         self.apply(record, kind, movie, value, timestamp);
-        Ok(Change { movie, before, after: self.ratings.get(&movie).map(|e| e.value), batch: 0, record })
+        Ok(())
+    }
+
+    /// Writes a change's record; returns the change it made.
+    fn change(&mut self, kind: Kind, movie: u32, value: f32) -> Result<Change> {
+        self.append(kind, movie, value)?;
+        Ok(self.undo.last().expect("a change is an undo step").changes[0].0)
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -401,23 +516,63 @@ impl RatingsLog {
     }
 
     fn apply(&mut self, record: u64, kind: Kind, movie: u32, value: f32, timestamp: i64) {
-        match kind {
-            Kind::Rate | Kind::Remove => {
-                let change = self.set(record, movie, (kind == Kind::Rate).then_some(value), timestamp, 0);
-                self.undo.push(Step { record, changes: vec![change] });
+        let change = match kind {
+            Kind::Rate | Kind::Remove => self.set(record, movie, (kind == Kind::Rate).then_some(value), timestamp, 0),
+            Kind::Mark => {
+                let mark = mark_of(value).expect("decode and `mark` write only marks");
+                let before = self.set_mark(movie, mark);
+                (Change { movie, what: What::Mark(before, mark), batch: 0, record }, None)
+            }
+            Kind::Watch => {
+                let place = (value >= 0.0).then_some(value as u32);
+                let before = self.set_place(movie, place);
+                (Change { movie, what: What::Watch(before, place), batch: 0, record }, None)
             }
             Kind::Undo => {
-                // Back to front, so a movie rated twice in a step ends as it began.
+                // Back to front, so a movie changed twice in a step ends as it began.
                 for (change, previous) in self.undo.pop().into_iter().flat_map(|s| s.changes).rev() {
-                    match previous {
-                        Some(entry) => self.ratings.insert(change.movie, entry),
-                        None => self.ratings.remove(&change.movie),
-                    };
+                    match (change.what, previous) {
+                        (What::Rating(..), Some(entry)) => {
+                            self.ratings.insert(change.movie, entry);
+                        }
+                        (What::Rating(..), None) => {
+                            self.ratings.remove(&change.movie);
+                        }
+                        (What::Mark(before, _), _) => {
+                            self.set_mark(change.movie, before);
+                        }
+                        (What::Watch(before, _), _) => {
+                            self.set_place(change.movie, before);
+                        }
+                    }
                 }
+                return;
             }
             // Batches are replayed by `apply_batch`.
-            Kind::Batch => {}
+            Kind::Batch => return,
+        };
+        self.undo.push(Step { record, changes: vec![change] });
+    }
+
+    /// Sets (or with `None` clears) a mark; returns the one it had.
+    fn set_mark(&mut self, movie: u32, mark: Option<Mark>) -> Option<Mark> {
+        match mark {
+            Some(mark) => self.marks.insert(movie, mark),
+            None => self.marks.remove(&movie),
         }
+    }
+
+    /// Moves `movie` to `place` on the watchlist (clamped to its end), or
+    /// with `None` off it; returns where it was.
+    fn set_place(&mut self, movie: u32, place: Option<u32>) -> Option<u32> {
+        let before = self.watchlist.iter().position(|&m| m == movie);
+        if let Some(at) = before {
+            self.watchlist.remove(at);
+        }
+        if let Some(place) = place {
+            self.watchlist.insert((place as usize).min(self.watchlist.len()), movie);
+        }
+        before.map(|at| at as u32)
     }
 
     fn apply_batch(&mut self, record: u64, batch: &[(u32, f32, i64)]) {
@@ -443,7 +598,7 @@ impl RatingsLog {
             Some(value) => self.ratings.insert(movie, Entry { value, timestamp }),
             None => self.ratings.remove(&movie),
         };
-        (Change { movie, before: previous.map(|e| e.value), after, batch, record }, previous)
+        (Change { movie, what: What::Rating(previous.map(|e| e.value), after), batch, record }, previous)
     }
 }
 
@@ -490,10 +645,18 @@ fn decode(r: &[u8]) -> Option<(Kind, u32, f32, i64)> {
         2 => Kind::Remove,
         3 => Kind::Undo,
         4 => Kind::Batch,
+        5 => Kind::Mark,
+        6 => Kind::Watch,
         _ => return None,
     };
     let value = f32::from_le_bytes(r[5..9].try_into().ok()?);
-    if kind == Kind::Rate && !value.is_finite() {
+    let valid = match kind {
+        Kind::Rate => value.is_finite(),
+        Kind::Mark => mark_of(value).is_some(),
+        Kind::Watch => value == -1.0 || (value >= 0.0 && value.fract() == 0.0 && value < (1 << 24) as f32),
+        _ => true,
+    };
+    if !valid {
         return None;
     }
     Some((kind, u32::from_le_bytes(r[1..5].try_into().ok()?), value, i64::from_le_bytes(r[9..17].try_into().ok()?)))
@@ -521,7 +684,10 @@ mod tests {
         let (mut log, w) = RatingsLog::open(&path).unwrap();
         assert!(w.is_empty());
         assert_eq!(values(&log), vec![(50, 3.5)]);
-        assert_eq!(log.undo().unwrap(), Some(Change { movie: 7, before: None, after: Some(2.0), batch: 0, record: 4 }));
+        assert_eq!(
+            log.undo().unwrap(),
+            Some(Change { movie: 7, what: What::Rating(None, Some(2.0)), batch: 0, record: 4 })
+        );
         assert_eq!(values(&log), vec![(7, 2.0), (50, 3.5)]);
         log.undo().unwrap();
         assert_eq!(values(&log), vec![(7, 2.0), (50, 5.0)]);
@@ -613,6 +779,59 @@ mod tests {
         let (log, w) = RatingsLog::open(&path).unwrap();
         assert!(w.is_empty());
         assert_eq!(values(&log), vec![(1, 2.0), (9, 3.0)]);
+    }
+
+    #[test]
+    fn marks_and_the_watchlist_replay_in_order_and_undo_step_by_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        // A format-2 log with one rating, as the Cinema before marks wrote it.
+        let mut v2 = MAGIC.to_vec();
+        v2.extend_from_slice(&2u32.to_le_bytes());
+        v2.extend_from_slice(&encode(Kind::Rate, 1, 4.0, 5));
+        std::fs::write(&path, &v2).unwrap();
+        let (mut log, _) = RatingsLog::open(&path).unwrap();
+        log.rate(1, 4.0).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap()[8..12], 2u32.to_le_bytes(), "ratings alone keep format 2");
+        let hide = log.mark(2, Some(Mark::Hidden)).unwrap().unwrap();
+        assert_eq!(hide.what, What::Mark(None, Some(Mark::Hidden)));
+        assert_eq!(std::fs::read(&path).unwrap()[8..12], 3u32.to_le_bytes(), "marked format 3 before the mark");
+        assert_eq!(log.mark(2, Some(Mark::Hidden)).unwrap(), None, "already hidden: nothing written");
+        log.mark(3, Some(Mark::Seen)).unwrap();
+        for movie in [10, 11, 12] {
+            log.watch(movie, Some(u32::MAX)).unwrap();
+        }
+        let moved = log.watch(12, Some(0)).unwrap().unwrap();
+        assert_eq!(moved.what, What::Watch(Some(2), Some(0)));
+        assert_eq!(log.watch(12, Some(0)).unwrap(), None, "already there");
+        log.watch(11, None).unwrap();
+        drop(log);
+        let (mut log, w) = RatingsLog::open(&path).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(log.watchlist(), [12, 10]);
+        assert_eq!(log.marks().iter().map(|(&m, &k)| (m, k)).collect::<Vec<_>>(), [(2, Mark::Hidden), (3, Mark::Seen)]);
+        assert_eq!(log.undo().unwrap().unwrap().what, What::Watch(None, Some(2)), "11 comes back where it was");
+        assert_eq!(log.watchlist(), [12, 10, 11]);
+        log.undo().unwrap();
+        assert_eq!(log.watchlist(), [10, 11, 12], "and the move is taken back");
+        for _ in 0..3 {
+            log.undo().unwrap();
+        }
+        assert!(log.watchlist().is_empty());
+        assert_eq!(log.undo().unwrap().unwrap().what, What::Mark(Some(Mark::Seen), None));
+        drop(log);
+        let (log, _) = RatingsLog::open(&path).unwrap();
+        assert_eq!(log.marks().len(), 1, "the undos survive a restart");
+        assert_eq!(values(&log), vec![(1, 4.0)], "ratings untouched");
+        drop(log);
+        // A mark with a value no Cinema writes is damage, not a mark.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(&encode(Kind::Mark, 5, 7.0, 1));
+        bytes.extend_from_slice(&encode(Kind::Watch, 5, 0.5, 1));
+        std::fs::write(&path, &bytes).unwrap();
+        let (log, w) = RatingsLog::open(&path).unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(!log.marks().contains_key(&5) && log.watchlist().is_empty());
     }
 
     #[test]

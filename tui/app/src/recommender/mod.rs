@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use cinema_protocol::{Explanation, Features, HybridScored, ModelSpec, Progress, Role, Scored, Triple, call};
+use cinema_protocol::{Explanation, Features, HybridScored, Mark, ModelSpec, Progress, Role, Scored, Triple, call};
 
 use crate::eval::score::{scale, triples};
 use crate::lab::{self, train::Plan};
@@ -35,7 +35,7 @@ use cinema_store::home::Home;
 use cinema_store::last_view::{self, LastView, ModelKey};
 use cinema_store::models::ModelMeta;
 use cinema_store::prefs::Prefs;
-use cinema_store::ratings_log::{Change, Entry, RatingsLog};
+use cinema_store::ratings_log::{Change, Entry, RatingsLog, What};
 use cinema_store::stats::MovieStats;
 use cinema_store::versions::Versions;
 pub use engine::Ask;
@@ -100,6 +100,8 @@ pub struct Recommender {
     features: Arc<Vec<Features>>,
     /// Where the list last shown to you is kept for the next start.
     last_view: PathBuf,
+    /// Where files you export from the app are written.
+    exports: PathBuf,
     log: RatingsLog,
     /// Every trained model of this dataset; the active one serves.
     versions: Versions,
@@ -207,6 +209,7 @@ impl Recommender {
             engine: EngineThread::spawn(client),
             features: features.clone(),
             last_view: place.last_view_path(home),
+            exports: home.exports_dir(),
             log,
             versions: versions.clone(),
             you: dataset.user_ids.len() as u32,
@@ -217,7 +220,7 @@ impl Recommender {
             warnings,
             prefs: Prefs::of(home),
         };
-        let load = Load { dataset, versions, features, you: r.you, yours: r.your_fold_in(), candidates, stand_in };
+        let load = Load { dataset, versions, features, yours: r.your_fold_in(), candidates, stand_in };
         Ok((r, load))
     }
 
@@ -329,6 +332,24 @@ impl Recommender {
         self.log.ratings()
     }
 
+    /// Where the app writes an exported file named `file` (the data
+    /// directory's `exports/`, created here).
+    pub fn export_path(&self, file: &str) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.exports)
+            .with_context(|| format!("could not create {}", self.exports.display()))?;
+        Ok(self.exports.join(file))
+    }
+
+    /// Your marks (seen it, not interested) by the dataset's movie id.
+    pub fn your_marks(&self) -> &BTreeMap<u32, Mark> {
+        self.log.marks()
+    }
+
+    /// Your watchlist by the dataset's movie id, in your order.
+    pub fn your_watchlist(&self) -> &[u32] {
+        self.log.watchlist()
+    }
+
     /// Rates the movie at dense index `movie`; saved to disk, then learned.
     pub fn rate(&mut self, movie: u32, value: f32) -> Result<Change> {
         let change = self.save(Edit::Rate(movie, value))?;
@@ -397,16 +418,22 @@ impl Recommender {
         // Without a ranking model a cold viewer's list would be ranked by
         // movie biases, which favour films a handful of people rated.
         let cold = self.is_cold(user) && self.meta.ranking.is_none();
+        let mut marked: Vec<u32> = match user == self.you {
+            true => self.log.marks().keys().filter_map(|&id| self.dataset.movie_index(id)).collect(),
+            false => Vec::new(),
+        };
+        marked.sort_unstable();
         ViewRequest {
             user,
             n,
             movies: self.dataset.movies.len() as u32,
-            fold_in: learn.then(|| (self.you, self.your_fold_in())),
-            cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize)),
+            fold_in: learn.then(|| self.your_fold_in()),
+            cold: cold.then(|| cold_start::popular_and_well_rated(self.stats(), n as usize + marked.len())),
             // All on CF is CF's own list: asked for as such, with no parts.
             weight: weight.filter(|&w| w < 1.0),
             // "Most watched" for someone who rated nothing is that list.
             diversity: if self.is_cold(user) { 0.0 } else { diversity },
+            marked,
             keep: (user == self.you && !cold)
                 .then(|| self.model_key().map(|key| (self.last_view.clone(), key)))
                 .flatten(),
@@ -429,12 +456,11 @@ impl Recommender {
             evaluate: false,
             quick: false,
         };
-        let (dataset, versions, you, fold) =
-            (self.dataset.clone(), self.versions.clone(), self.you, self.your_fold_in());
+        let (dataset, versions, fold) = (self.dataset.clone(), self.versions.clone(), self.your_fold_in());
         let features = self.features.clone();
         self.engine.submit(move |client| {
-            let trained =
-                lab::train::run(client, &dataset, &fold, plan, &versions, reporting(on_progress)).and_then(|trained| {
+            let trained = lab::train::run(client, &dataset, &fold.ratings, plan, &versions, reporting(on_progress))
+                .and_then(|trained| {
                     let trained = trained.context("the training was cancelled")?;
                     if let Some(why) = trained.unsaved {
                         tracing::warn!("the retrained model serves this session but could not be saved: {why}");
@@ -443,11 +469,7 @@ impl Recommender {
                 });
             // The training reset the engine's data, and the content model with it.
             let content = |meta| build_content(client, &features, &mut Vec::new()).map(|()| meta);
-            done(
-                trained
-                    .and_then(content)
-                    .and_then(|meta| client.ask(call::FoldIn { user: you, ratings: fold }).map(|()| meta)),
-            );
+            done(trained.and_then(content).and_then(|meta| client.ask(fold).map(|()| meta)));
         });
         Ok(())
     }
@@ -475,10 +497,10 @@ impl Recommender {
         if let Some(why) = lab::unusable(&meta, self.engine.module_sha256(), self.fingerprint()) {
             bail!("v{id} cannot serve here: it was {why}");
         }
-        let (you, fold) = (self.you, self.your_fold_in());
+        let fold = self.your_fold_in();
         self.engine.call(move |c| {
             c.ask(call::ImportModel { bytes })?;
-            c.ask(call::FoldIn { user: you, ratings: fold })
+            c.ask(fold)
         })?;
         self.versions.set_active(id)?;
         // The engine works in order: any load it had was done before this.
@@ -496,7 +518,7 @@ impl Recommender {
     pub fn top_under(&self, id: u32, user: u32, n: u32) -> Ask<Vec<Scored>> {
         // Read on the engine thread: a model can be hundreds of megabytes.
         let (versions, dataset) = (self.versions.clone(), self.dataset.clone());
-        let (you, fold) = (self.you, self.your_fold_in());
+        let fold = self.your_fold_in();
         self.engine.ask(move |c| {
             let (meta, bytes) = versions.load(id)?;
             if let Some(why) = lab::unusable(&meta, c.module_sha256(), &dataset.fingerprint()) {
@@ -505,7 +527,7 @@ impl Recommender {
             let active = c.ask(call::ExportModel {})?;
             let serve = |c: &mut EngineClient, bytes| {
                 c.ask(call::ImportModel { bytes })?;
-                c.ask(call::FoldIn { user: you, ratings: fold.clone() })
+                c.ask(fold.clone())
             };
             serve(c, bytes)?;
             let top = c.ask(call::Recommend { user, n });
@@ -519,7 +541,8 @@ impl Recommender {
     /// without one the popular-and-well-rated statistic); or only a
     /// stand-in serves.
     pub fn is_cold(&self, user: u32) -> bool {
-        self.stand_in() || (user == self.you && self.log.ratings().is_empty())
+        let seen = self.log.marks().values().any(|&m| m == Mark::Seen);
+        self.stand_in() || (user == self.you && self.log.ratings().is_empty() && !seen)
     }
 
     /// A quick baseline serves while the first models train: lists are
@@ -533,14 +556,16 @@ impl Recommender {
         self.engine.call(move |c| c.predict(&pairs))
     }
 
-    /// Your ratings as `(dense movie index, value)`.
-    pub fn your_fold_in(&self) -> Vec<(u32, f32)> {
-        your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect()
+    /// Your ratings and marks as the engine learns them: by dense movie index.
+    pub fn your_fold_in(&self) -> call::FoldIn {
+        let ratings = your_triples(&self.dataset, &self.log, self.you).map(|(_, i, r)| (i, r)).collect();
+        let marks = self.log.marks().iter().filter_map(|(&id, &m)| Some((self.dataset.movie_index(id)?, m)));
+        call::FoldIn { user: self.you, ratings, marks: marks.collect() }
     }
 
     fn fold_in_you(&mut self) -> Result<()> {
-        let (you, ratings) = (self.you, self.your_fold_in());
-        self.engine.call(move |c| c.ask(call::FoldIn { user: you, ratings }))
+        let fold = self.your_fold_in();
+        self.engine.call(move |c| c.ask(fold))
     }
 }
 
@@ -559,7 +584,25 @@ pub fn save(dataset: &Dataset, log: &mut RatingsLog, edit: Edit) -> Result<Optio
             log.rate(id, value).map(Some)
         }
         Edit::Remove(movie) => log.remove(id(movie)?),
+        Edit::Mark(movie, mark) => log.mark(id(movie)?, mark),
+        Edit::Watch(movie, place) => log.watch(id(movie)?, place),
         Edit::Undo => log.undo(),
+    }
+}
+
+/// A change said in words, e.g. `★4 → unrated`, `not interested`,
+/// `watchlist #3 → #1`, with stars written by `stars`.
+pub fn said(what: What, stars: &dyn Fn(f32) -> String) -> String {
+    let stars = |v: Option<f32>| v.map_or_else(|| "unrated".to_owned(), stars);
+    match what {
+        What::Rating(before, after) => format!("{} → {}", stars(before), stars(after)),
+        What::Mark(_, Some(Mark::Seen)) => "seen it (counts as watched)".into(),
+        What::Mark(_, Some(Mark::Hidden)) => "not interested: it leaves your lists".into(),
+        What::Mark(Some(Mark::Hidden), None) => "interested again: it may be listed".into(),
+        What::Mark(_, None) => "no longer marked seen".into(),
+        What::Watch(None, Some(at)) => format!("on your watchlist at #{}", at + 1),
+        What::Watch(Some(from), Some(to)) => format!("watchlist #{} → #{}", from + 1, to + 1),
+        What::Watch(_, None) => "off your watchlist".into(),
     }
 }
 
@@ -569,6 +612,11 @@ pub enum Edit {
     /// Rate the movie at this dense index.
     Rate(u32, f32),
     Remove(u32),
+    /// Mark it seen or not interested (`None`: clear the mark).
+    Mark(u32, Option<Mark>),
+    /// Put it at this place on the watchlist (0 is the top; past the end is
+    /// the end), or with `None` take it off.
+    Watch(u32, Option<u32>),
     Undo,
 }
 
@@ -590,9 +638,12 @@ struct ViewRequest {
     user: u32,
     n: u32,
     movies: u32,
-    fold_in: Option<(u32, Vec<(u32, f32)>)>,
+    fold_in: Option<call::FoldIn>,
     /// The cold-start list, when the viewer has nothing personal yet.
     cold: Option<Vec<Scored>>,
+    /// Movies the viewer marked, ascending: never listed, whatever the
+    /// module answers.
+    marked: Vec<u32>,
     weight: Option<f32>,
     diversity: f32,
     /// Where to keep the answer for the next start, and the model it comes from.
@@ -601,8 +652,8 @@ struct ViewRequest {
 
 impl ViewRequest {
     fn run(self, client: &mut EngineClient) -> Result<View> {
-        if let Some((you, ratings)) = self.fold_in {
-            client.ask(call::FoldIn { user: you, ratings })?;
+        if let Some(fold) = self.fold_in {
+            client.ask(fold)?;
         }
         let pairs: Vec<(u32, u32)> = (0..self.movies).map(|m| (self.user, m)).collect();
         let predicted = client.predict(&pairs)?;
@@ -627,6 +678,14 @@ impl ViewRequest {
                 list.iter().map(|h| Scored { item: h.item, score: h.score, prediction: h.prediction }).collect()
             }
         };
+        let listed = |s: &Scored| self.marked.binary_search(&s.item).is_err();
+        let mut parts: Vec<(f32, f32)> = match parts.is_empty() {
+            true => parts,
+            false => recs.iter().zip(parts).filter(|(s, _)| listed(s)).map(|(_, p)| p).collect(),
+        };
+        let mut recs: Vec<Scored> = recs.into_iter().filter(listed).collect();
+        recs.truncate(self.n as usize);
+        parts.truncate(self.n as usize);
         let view = View { user: self.user, predicted, recs, parts };
         if let Some((path, model)) = self.keep {
             let kept = LastView {
@@ -722,9 +781,8 @@ struct Load {
     dataset: Arc<Dataset>,
     versions: Versions,
     features: Arc<Vec<Features>>,
-    you: u32,
-    /// Your ratings when the dataset was opened, by dense movie index.
-    yours: Vec<(u32, f32)>,
+    /// Your ratings and marks when the dataset was opened.
+    yours: call::FoldIn,
     candidates: Candidates,
     /// What serves when no candidate does, if not the first training.
     stand_in: Option<ModelSpec>,
@@ -741,8 +799,9 @@ impl Load {
         let mut lap = |what: &'static str| took.push((what, started.elapsed()));
         let dataset = &self.dataset;
         let mut train = triples(&dataset.ratings);
-        train.extend(self.yours.iter().map(|&(i, r)| (self.you, i, r)));
-        client.load(self.you + 1, dataset.movies.len() as u32, scale(dataset), &train, &[])?;
+        let you = self.yours.user;
+        train.extend(self.yours.ratings.iter().map(|&(i, r)| (you, i, r)));
+        client.load(you + 1, dataset.movies.len() as u32, scale(dataset), &train, &[])?;
         lap("ratings");
         let mut warnings = Vec::new();
         let restored = restore(client, &self.versions, self.candidates, &mut warnings)?;
@@ -757,9 +816,15 @@ impl Load {
                     evaluate: false,
                     quick: false,
                 };
-                let trained =
-                    lab::train::run(client, dataset, &self.yours, plan, &self.versions, reporting(on_progress))?
-                        .context("the first training was cancelled")?;
+                let trained = lab::train::run(
+                    client,
+                    dataset,
+                    &self.yours.ratings,
+                    plan,
+                    &self.versions,
+                    reporting(on_progress),
+                )?
+                .context("the first training was cancelled")?;
                 if let Some(why) = trained.unsaved {
                     warnings.push(format!("the trained model serves this session but could not be saved: {why}"));
                 }
@@ -769,7 +834,7 @@ impl Load {
         lap("model");
         build_content(client, &self.features, &mut warnings)?;
         lap("content");
-        client.ask(call::FoldIn { user: self.you, ratings: self.yours })?;
+        client.ask(self.yours)?;
         lap("fold-in");
         tracing::info!("opened {} in {took:.1?} (time at the end of each step)", dataset.name);
         Ok(Opened { meta, origin, warnings })

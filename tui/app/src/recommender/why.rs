@@ -2,7 +2,7 @@
 //! and numbers) given titles, user ids and a sentence per reason. The CLI
 //! prints it as JSON (`cinema explain`), the app draws it with bars.
 
-use cinema_protocol::{Decomposition, Explanation, Lift};
+use cinema_protocol::{Decomposition, Explanation, Lift, Mark};
 use cinema_store::dataset::Dataset;
 
 use super::Explained;
@@ -48,6 +48,18 @@ pub struct Ranking {
     pub contributions_sum: f32,
     pub exact: bool,
     pub movies: Vec<Contribution>,
+    /// What each movie you marked adds (part of `contributions_sum`).
+    pub marks: Vec<Marked>,
+}
+
+/// A marked movie's part of the ranking score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marked {
+    pub movie_id: u32,
+    pub title: String,
+    /// `seen` (watched, no stars) or `hidden` (not interested).
+    pub mark: &'static str,
+    pub contribution: f32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +165,20 @@ impl Why {
                 contributions_sum: r.total - r.baseline,
                 exact: r.exact,
                 movies: named(r, dataset),
+                marks: r
+                    .marks
+                    .iter()
+                    .take(NAMED)
+                    .map(|&(i, mark, contribution)| Marked {
+                        movie_id: dataset.movies[i as usize].id,
+                        title: display(&dataset.movies[i as usize].title),
+                        mark: match mark {
+                            Mark::Seen => "seen",
+                            Mark::Hidden => "hidden",
+                        },
+                        contribution,
+                    })
+                    .collect(),
             }),
         }
     }
@@ -330,6 +356,7 @@ mod tests {
                 total: 4.0,
                 model: 4.0,
                 exact: true,
+                marks: vec![],
             },
             rank: None,
             genres: vec![(0, 0.5)],

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::movie_table::{self, Spec, col, fill, num, right};
 use super::{for_you, line};
-use crate::ui::format::{self, count, fit, genres, stars};
+use crate::ui::format::{self, count, fit, genres};
 use crate::ui::state::App;
 
 /// From this width on, the "for you" list sits beside the table.
@@ -98,7 +98,7 @@ fn catalogue(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let (m, movie) = movie;
         let mean = app.rec.stats().mean.get(m as usize).copied().filter(|v| v.is_finite());
-        let yours = app.viewer_ratings.get(&m).map(|&v| format!("★{}", stars(v, ds.scale))).unwrap_or_default();
+        let yours = app.yours_label(m);
         let predicted = app.predicted.get(m as usize).copied().filter(|v| v.is_finite());
         Row::new([
             Cell::from(fit(&format::title(movie), title_width)),

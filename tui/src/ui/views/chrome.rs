@@ -15,29 +15,33 @@ use crate::ui::state::{App, Level, Tab};
 /// looking and how much they rated stay longest.
 pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let mut tabs = Vec::new();
-    for tab in Tab::ALL {
-        if tab == app.tab && app.insight.detail.is_none() {
-            tabs.push(Span::styled(format!("[{}]", tab.title()), t.tab_active()));
-        } else {
-            tabs.push(Span::raw(format!(" {} ", tab.title())));
-        }
-    }
+    // Tight: one space between tabs, when the line is short.
+    let tabs = |tight: bool| -> Vec<Span> {
+        let (before, after) = if tight { (" ", "") } else { ("", " ") };
+        Tab::ALL
+            .into_iter()
+            .map(|tab| match tab == app.tab && app.insight.detail.is_none() {
+                true => Span::styled(format!("{before}[{}]", tab.title()), t.tab_active()),
+                false => Span::raw(format!(" {}{after}", tab.title())),
+            })
+            .collect()
+    };
     let who = if app.read_only() { format!("{} (read-only)", app.viewer_name()) } else { app.viewer_name() };
     let full = format!(" {} · {} · {} rated ", app.rec.dataset.name, who, app.rated.len());
     let short = format!(" {} · {} rated ", who, app.rated.len());
     let width = |spans: &[Span]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let brand = Span::styled(" Cinema ", t.title());
-    let fits = |with_brand: bool, right: &str| {
-        width(&tabs) + if with_brand { brand.content.chars().count() } else { 0 } + right.chars().count()
+    let fits = |with_brand: bool, tight: bool, right: &str| {
+        width(&tabs(tight)) + if with_brand { brand.content.chars().count() } else { 0 } + right.chars().count()
             <= area.width as usize
     };
-    let (with_brand, right) = [(true, &full), (false, &full), (false, &short)]
-        .into_iter()
-        .find(|(b, r)| fits(*b, r))
-        .unwrap_or((false, &short));
+    let (with_brand, tight, right) =
+        [(true, false, &full), (false, false, &full), (false, true, &full), (false, true, &short)]
+            .into_iter()
+            .find(|(b, tight, r)| fits(*b, *tight, r))
+            .unwrap_or((false, true, &short));
     let mut spans = if with_brand { vec![brand] } else { Vec::new() };
-    spans.extend(tabs);
+    spans.extend(tabs(tight));
     let right = right.clone();
     let used: usize = width(&spans);
     let room = (area.width as usize).saturating_sub(used);
@@ -114,11 +118,13 @@ pub fn context_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let mut used = 1;
     // (how general its context is, key, label), chosen most specific first.
-    let mut chosen = Vec::new();
+    let mut chosen: Vec<(usize, String, &str)> = Vec::new();
     for (rank, &context) in app.contexts().iter().enumerate() {
         for (key, label) in keys::bar(&[context]) {
             let width = key.chars().count() + label.chars().count() + 3;
-            if used + width <= area.width as usize {
+            // A key a more specific context answers is that context's here.
+            let shadowed = chosen.iter().any(|c| c.1 == key);
+            if !shadowed && used + width <= area.width as usize {
                 used += width;
                 chosen.push((rank, key, label));
             }

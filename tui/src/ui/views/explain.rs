@@ -74,8 +74,14 @@ pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
         if rank.baseline.abs() > 5e-4 {
             lines.push(amount(t, "the ranking's baseline for you", rank.baseline, None, width));
         }
-        let largest = rank.movies.iter().map(|c| c.contribution.abs()).fold(0.0, f32::max);
-        lines.extend(contributions(t, &rank.movies, rank.contributions_sum, largest, width));
+        let parts = rank.movies.iter().map(|c| c.contribution).chain(rank.marks.iter().map(|m| m.contribution));
+        let largest = parts.map(f32::abs).fold(0.0, f32::max);
+        let marked: f32 = rank.marks.iter().map(|m| m.contribution).sum();
+        lines.extend(contributions(t, &rank.movies, rank.contributions_sum - marked, largest, width));
+        for m in &rank.marks {
+            let how = if m.mark == "seen" { "because you have seen" } else { "you are not interested in" };
+            lines.push(amount(t, &format!("{how} {}", m.title), m.contribution, Some(largest), width));
+        }
     }
     for reason in &why.reasons {
         let (head, description) = match reason {

@@ -17,6 +17,7 @@ mod quality;
 mod ratings;
 mod recommendations;
 mod versions;
+mod watchlist;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -53,6 +54,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, Tab::Browse) => browse::render(app, body, buf),
         (None, Tab::Recommendations) => recommendations::render(app, body, buf),
         (None, Tab::Ratings) => ratings::render(app, body, buf),
+        (None, Tab::Watchlist) => watchlist::render(app, body, buf),
         (None, Tab::Data) => data::render(app, body, buf),
         (None, Tab::Lab) => lab::render(app, body, buf),
         (None, Tab::Versions) => versions::render(app, body, buf),

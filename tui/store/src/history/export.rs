@@ -23,6 +23,11 @@ pub enum Service {
     LetterboxdRatings,
     LetterboxdDiary,
     Imdb,
+    /// Letterboxd's `watchlist.csv` (films, no ratings).
+    LetterboxdWatchlist,
+    /// The CSV Letterboxd imports (`Title,Year,imdbID,tmdbID`): what
+    /// `cinema watchlist export` writes.
+    LetterboxdImport,
 }
 
 impl Service {
@@ -31,6 +36,8 @@ impl Service {
             Service::LetterboxdRatings => "Letterboxd ratings.csv",
             Service::LetterboxdDiary => "Letterboxd diary.csv",
             Service::Imdb => "IMDb ratings export",
+            Service::LetterboxdWatchlist => "Letterboxd watchlist.csv",
+            Service::LetterboxdImport => "Letterboxd import CSV",
         }
     }
 }
@@ -69,6 +76,12 @@ const IMDB: [&str; 5] = ["Const", "Your Rating", "Title", "Title Type", "Year"];
 /// Reads `path`: a CSV, or a zip holding Letterboxd's `ratings.csv` (else its `diary.csv`).
 /// Anything but a regular file is refused unopened, anything over [`EXPORT_CAP`] unread.
 pub fn read(path: &Path) -> Result<Export> {
+    read_csv(path, &["ratings.csv", "diary.csv"], parse)
+}
+
+/// Reads `path` with `parse`: a CSV, or a zip holding the first of
+/// `wanted` it has (a Letterboxd export), within [`EXPORT_CAP`].
+pub fn read_csv(path: &Path, wanted: &[&str], parse: fn(&[u8]) -> Result<Export>) -> Result<Export> {
     let too_large = |what: String| {
         anyhow::anyhow!(
             "{what} is larger than the {} a ratings export may be; nothing was imported",
@@ -88,7 +101,7 @@ pub fn read(path: &Path) -> Result<Export> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
             .with_context(|| format!("{} is not a readable zip", path.display()))?;
-        for wanted in ["ratings.csv", "diary.csv"] {
+        for &wanted in wanted {
             let name =
                 archive.file_names().flatten().find(|n| n.rsplit('/').next() == Some(wanted)).map(|n| n.into_owned());
             if let Some(name) = name {
@@ -100,7 +113,7 @@ pub fn read(path: &Path) -> Result<Export> {
                 return parse(&csv).with_context(|| shown);
             }
         }
-        bail!("{} holds no ratings.csv or diary.csv (a Letterboxd export does)", path.display());
+        bail!("{} holds no {} (a Letterboxd export does)", path.display(), wanted.join(" or "));
     }
     parse(&bytes).with_context(|| format!("{}", path.display()))
 }
@@ -134,15 +147,7 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
         _ => (column("Name"), column("Rating")),
     };
     let year_at = column("Year");
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                export.malformed.push((line, format!("unreadable CSV: {e}")));
-                continue;
-            }
-        };
+    for (line, record) in records(&mut reader, &mut export.malformed) {
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
         if record.len() < header.len().min(rating_at.max(title_at).max(year_at) + 1) {
             export.malformed.push((line, format!("{} fields, the header has {}", record.len(), header.len())));
@@ -171,33 +176,13 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
                 continue;
             }
         };
-        // Shown in the preview and its "not in the dataset" lines.
-        let title = clean(field(title_at)).into_owned();
-        if title.is_empty() {
-            export.malformed.push((line, "no title".into()));
-            continue;
-        }
-        let year = match field(year_at) {
-            "" => None,
-            y => match y.parse::<u16>() {
-                Ok(y) => Some(y),
-                Err(_) => {
-                    export.malformed.push((line, format!("year `{}` is not a year", excerpt(y))));
-                    continue;
-                }
-            },
-        };
-        let imdb = match service {
-            Service::Imdb => match field(column("Const")).strip_prefix("tt").and_then(|d| d.parse::<u32>().ok()) {
-                Some(id) => Some(id),
-                None => {
-                    export
-                        .malformed
-                        .push((line, format!("`{}` is not an IMDb id (tt + digits)", excerpt(field(column("Const"))))));
-                    continue;
-                }
-            },
-            _ => None,
+        let imdb = (service == Service::Imdb).then(|| field(column("Const")));
+        let (title, year, imdb) = match film(field(title_at), field(year_at), imdb) {
+            Ok(film) => film,
+            Err(why) => {
+                export.malformed.push((line, why));
+                continue;
+            }
         };
         export.rows.push(ExportRow { line, title, year, imdb, rating });
     }
@@ -212,6 +197,45 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
         export.rows = kept;
     }
     Ok(export)
+}
+
+/// The CSV's rows with their line numbers (the header is line 1); an
+/// unreadable row is put in `malformed` and left out.
+pub(super) fn records(
+    reader: &mut csv::Reader<&[u8]>,
+    malformed: &mut Vec<(usize, String)>,
+) -> Vec<(usize, csv::StringRecord)> {
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        match record {
+            Ok(r) => rows.push((n + 2, r)),
+            Err(e) => malformed.push((n + 2, format!("unreadable CSV: {e}"))),
+        }
+    }
+    rows
+}
+
+/// A row's title (cleaned: it is shown), year and IMDb id (`imdb`: the
+/// field holding `tt` + digits, when the file has one), or why the row is
+/// malformed.
+pub(super) fn film(title: &str, year: &str, imdb: Option<&str>) -> Result<(String, Option<u16>, Option<u32>), String> {
+    let title = clean(title).into_owned();
+    if title.is_empty() {
+        return Err("no title".into());
+    }
+    let year = match year {
+        "" => None,
+        y => Some(y.parse::<u16>().map_err(|_| format!("year `{}` is not a year", excerpt(y)))?),
+    };
+    let imdb = match imdb {
+        None => None,
+        Some(id) => Some(
+            id.strip_prefix("tt")
+                .and_then(|d| d.parse::<u32>().ok())
+                .ok_or_else(|| format!("`{}` is not an IMDb id (tt + digits)", excerpt(id)))?,
+        ),
+    };
+    Ok((title, year, imdb))
 }
 
 /// IMDb's title types for television, in old (`tvSeries`) and new (`TV Series`) spelling;

@@ -7,6 +7,7 @@
 pub mod export;
 pub mod matching;
 pub mod titles;
+pub mod watchlist;
 
 use std::collections::BTreeMap;
 
