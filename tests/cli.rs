@@ -677,7 +677,7 @@ fn train_twice_then_versions_list_compare_activate_and_delete() {
 
     let c = cinema.json(&["versions", "compare", "v1", "v2", "--dataset", &data, "--user", "1"]);
     let deltas = c["deltas"].as_array().unwrap();
-    assert_eq!(deltas.len(), 8, "{c:#}");
+    assert_eq!(deltas.len(), 12, "accuracy and beside it: {c:#}");
     let rmse = deltas.iter().find(|d| d["metric"] == "rmse").unwrap();
     let expected = number(&versions[1]["metrics"], "rmse") - number(&versions[0]["metrics"], "rmse");
     assert!((number(rmse, "delta") - expected).abs() < 1e-9, "{rmse:#}");

@@ -571,7 +571,7 @@ fn a_ratings_log_of_an_unknown_format_is_refused_untouched_while_the_rest_loads(
     let output = home.run(&["ratings", "--dataset", &shown(&dataset), "--json"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("is a ratings log of format 7; this Cinema reads formats 1 to 2"), "{stderr}");
+    assert!(stderr.contains("is a ratings log of format 7; this Cinema reads formats 1 to 3"), "{stderr}");
     assert!(stderr.contains("left untouched"), "{stderr}");
     assert_eq!(fs::read(&log).unwrap(), future, "the newer log must not be rewritten");
     models::load(&home.model_path(&dataset)).expect("the dataset's model still loads");

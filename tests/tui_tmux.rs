@@ -187,7 +187,7 @@ fn search_open_rate_undo_quit_and_the_rating_persists() {
     assert_eq!(saved_ratings(home.path(), &dataset), vec![]);
 
     let log = std::fs::read_to_string(home.path().join("cinema.log")).unwrap_or_default();
-    assert!(log.contains("terminal app started") && log.contains("rating changed"), "the log file: {log}");
+    assert!(log.contains("terminal app started") && log.contains("your ratings changed"), "the log file: {log}");
 }
 
 #[test]

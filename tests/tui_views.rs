@@ -1450,6 +1450,20 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     }
     assert!(s.contains("new vs 0.0"), "{s}");
     insta::assert_snapshot!("weight_impact_80x24", mask_model(&s, 0));
+    // `d`: the same columns along diversity, at the weight chosen.
+    press(&mut app, KeyCode::Char('d'));
+    let impact = app.insight.impact.as_ref().unwrap();
+    assert_eq!(impact.axis, cinema::ui::insight::Axis::Diversity);
+    let lists = impact.lists.as_ref().unwrap().as_ref().unwrap();
+    let items = |at: usize| lists[at].iter().map(|s| s.item).collect::<Vec<_>>();
+    assert_ne!(items(0), items(5), "the top 5 moves with diversity");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("How diversity changes your top 5"), "{s}");
+    for d in ["d = 0.0", "d = 0.2 ◀", "d = 1.0"] {
+        assert!(s.contains(d), "{d}: {s}");
+    }
+    press(&mut app, KeyCode::Char('d'));
+    assert_eq!(app.insight.impact.as_ref().unwrap().axis, cinema::ui::insight::Axis::Weight);
     press(&mut app, KeyCode::Esc);
     assert!(app.insight.impact.is_none());
 }

@@ -48,7 +48,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     );
     if let Some(m) = &meta.metrics {
         println!("on the held-out ratings ({}):", meta.protocol.as_deref().unwrap_or_default());
-        for (name, value, _) in m.named() {
+        for (name, value, _) in m.every() {
             println!("  {name:<22} {value:.4}");
         }
     }

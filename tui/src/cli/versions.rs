@@ -257,7 +257,7 @@ fn show(env: &Env, one: &One) -> Result<()> {
                 ),
                 None => println!("  metrics ({protocol})"),
             }
-            for (name, value, _) in m.named() {
+            for (name, value, _) in m.every() {
                 println!("    {name:<22} {value:.4}");
             }
         }

@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::event::Event;
 use super::format::{stars, title_year};
+use super::insight::Axis;
 use super::keys::{self, Action, Context, Lookup};
 use super::query;
 use super::state::Changed;
@@ -60,9 +61,13 @@ impl App {
             Action::Help => self.help = if self.help.is_some() { None } else { Some(0) },
             Action::CloseHelp => self.help = None,
             Action::Explain => self.explain(),
-            Action::Impact => {
-                let user = self.viewer_user();
-                with_panel!(self, insight, |insight, cx| insight.show_impact(cx, user));
+            Action::Impact => self.show_impact(Axis::Weight),
+            Action::ImpactAxis => {
+                let other = match self.insight.impact.as_ref().map(|i| i.axis) {
+                    Some(Axis::Weight) => Axis::Diversity,
+                    _ => Axis::Weight,
+                };
+                self.show_impact(other);
             }
             Action::MoreCf => self.nudge_weight(1.0),
             Action::MoreContent => self.nudge_weight(-1.0),
@@ -229,6 +234,12 @@ impl App {
     /// Opens the detail view of `movie` over the current tab.
     pub fn open(&mut self, movie: u32) {
         with_panel!(self, insight, |insight, cx| insight.open(cx, movie));
+    }
+
+    /// Opens the impact panel along `axis` for the viewer.
+    fn show_impact(&mut self, axis: Axis) {
+        let (user, weight) = (self.viewer_user(), self.weight);
+        with_panel!(self, insight, |insight, cx| insight.show_impact(cx, user, axis, weight));
     }
 
     /// Opens the explanation of the selected movie for the viewer.

@@ -21,7 +21,7 @@ pub enum Answer {
     Alike(u32, Result<Alike, String>),
     /// Boxed: an explanation is several times the size of the others.
     Explained(u32, Box<Result<Explained, String>>),
-    Impact(Result<Vec<Vec<HybridScored>>, String>),
+    Impact(Axis, Result<Vec<Vec<HybridScored>>, String>),
 }
 
 /// The explanation panel over the current view.
@@ -32,9 +32,18 @@ pub struct Explaining {
     pub scroll: usize,
 }
 
-/// The weight-impact panel: the top 5 at each of [`IMPACT_WEIGHTS`].
+/// The impact panel: the top 5 at each of [`IMPACT_WEIGHTS`] of the hybrid
+/// weight (at no diversity), or of diversity (at the weight chosen).
 pub struct Impact {
+    pub axis: Axis,
     pub lists: Option<Result<Vec<Vec<HybridScored>>, String>>,
+}
+
+/// What changes across the impact panel's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    Weight,
+    Diversity,
 }
 
 /// The detail view and the panels over it: what is open and the engine's
@@ -113,11 +122,16 @@ impl Insight {
         self.ask(cx, ask, move |r| Answer::Explained(movie, Box::new(r)));
     }
 
-    /// Opens the weight-impact view for `user`.
-    pub fn show_impact(&mut self, cx: &mut Cx, user: u32) {
-        self.impact = Some(Impact { lists: None });
-        let ask = cx.rec.weight_impact(user, IMPACT_TOP, IMPACT_WEIGHTS.to_vec());
-        self.ask(cx, ask, Answer::Impact);
+    /// Opens the impact panel for `user` along `axis`; the other setting
+    /// is `weight` (for the diversity axis) or none (for the weight axis).
+    pub fn show_impact(&mut self, cx: &mut Cx, user: u32, axis: Axis, weight: f32) {
+        self.impact = Some(Impact { axis, lists: None });
+        let settings = IMPACT_WEIGHTS.iter().map(|&x| match axis {
+            Axis::Weight => (x, 0.0),
+            Axis::Diversity => (weight, x),
+        });
+        let ask = cx.rec.impact(user, IMPACT_TOP, settings.collect());
+        self.ask(cx, ask, move |r| Answer::Impact(axis, r));
     }
 
     /// Takes an engine answer, unless what asked for it has moved on.
@@ -131,9 +145,9 @@ impl Insight {
                 Some(e) if e.movie == movie => e.answer = Some(*result),
                 _ => return false,
             },
-            Answer::Impact(result) => match self.impact.as_mut() {
-                Some(impact) => impact.lists = Some(result),
-                None => return false,
+            Answer::Impact(axis, result) => match self.impact.as_mut() {
+                Some(impact) if impact.axis == axis => impact.lists = Some(result),
+                _ => return false,
             },
             Answer::Alike(..) => return false,
         }

@@ -69,7 +69,7 @@ impl Context {
             Context::HistoryPreview => "Before importing your ratings",
             Context::ForYou => "For you (the hybrid list)",
             Context::Explain => "Why this movie (explanation)",
-            Context::Impact => "How the weight changes the list",
+            Context::Impact => "How the weight or diversity changes the list",
             Context::Help => "This help",
         }
     }
@@ -272,6 +272,8 @@ pub enum Action {
     LessDiversity,
     /// The top 5 at weights 0, 0.2 … 1 side by side.
     Impact,
+    /// The impact panel: columns of weights, or of diversity.
+    ImpactAxis,
     /// Close the explanation or the weight-impact panel.
     CloseOverlay,
 }
@@ -463,6 +465,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('k'), Code(KeyCode::Up)], C::Explain, A::Up, "scroll up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::Explain, A::Down, "scroll down", None),
     b(&[Code(KeyCode::Esc), Char('e'), Char('q')], C::Explain, A::CloseOverlay, "close", Some("close")),
+    b(&[Char('d')], C::Impact, A::ImpactAxis, "columns of diversity, not weight (again: back)", Some("axis")),
     b(&[Code(KeyCode::Esc), Char('w'), Char('q')], C::Impact, A::CloseOverlay, "close", Some("close")),
     b(&[Char('k'), Code(KeyCode::Up)], C::Help, A::Up, "scroll up", None),
     b(&[Char('j'), Code(KeyCode::Down)], C::Help, A::Down, "scroll down", None),

@@ -660,11 +660,15 @@ pub fn metric_label(name: &str) -> &'static str {
         "coverage" => "Coverage",
         "rated_precision_at_10" => "P@10 (rated)",
         "rated_recall_at_10" => "R@10 (rated)",
+        "novelty" => "Novelty (bits)",
+        "intra_list_diversity" => "Genre diversity",
+        "miscalibration" => "Miscalibration",
+        "gini" => "Gini",
         _ => "?",
     }
 }
 
 /// The metrics a view lists, with labels.
 pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, f64, bool)> {
-    m.named().into_iter().map(|(name, value, lower)| (name, metric_label(name), value, lower)).collect()
+    m.every().into_iter().map(|(name, value, lower)| (name, metric_label(name), value, lower)).collect()
 }

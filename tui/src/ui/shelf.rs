@@ -160,6 +160,6 @@ impl Shelf {
 
     /// `n`: chart the next metric across versions.
     pub fn next_metric(&mut self) {
-        self.metric = (self.metric + 1) % 8;
+        self.metric = (self.metric + 1) % cinema_store::models::Metrics::NAMES.len();
     }
 }

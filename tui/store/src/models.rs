@@ -86,10 +86,70 @@ pub struct Metrics {
     pub coverage: f64,
     pub rated_precision_at_10: f64,
     pub rated_recall_at_10: f64,
+    /// What the same lists are beside accurate; `None` in versions saved
+    /// before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond: Option<Beyond>,
+}
+
+/// The held-out lists beside their accuracy (definitions in the README,
+/// "Diversity").
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Beyond {
+    /// Bits: the mean self-information of a listed movie.
+    pub novelty: f64,
+    /// The mean pairwise genre distance within a list.
+    pub intra_list_diversity: f64,
+    /// KL divergence of a list's genre mix from the viewer's (nats).
+    pub miscalibration: f64,
+    /// Of how often each movie is listed (0: evenly).
+    pub gini: f64,
+    /// The most coverage the scored lists could reach: their slots (10 per
+    /// scored user), or the movies with training ratings if fewer, over the
+    /// catalogue.
+    pub reachable_coverage: f64,
+    /// The diversity setting the lists were made at (0: the model's own).
+    pub diversity: f32,
 }
 
 impl Metrics {
-    /// The mean of each metric (all zero for none).
+    /// The name of every metric a version may have, accuracy first: what
+    /// the Versions chart steps through.
+    pub const NAMES: [&'static str; 12] = [
+        "rmse",
+        "mae",
+        "precision_at_10",
+        "recall_at_10",
+        "ndcg_at_10",
+        "coverage",
+        "rated_precision_at_10",
+        "rated_recall_at_10",
+        "novelty",
+        "intra_list_diversity",
+        "miscalibration",
+        "gini",
+    ];
+
+    /// [`Self::named`], then the figures beside accuracy when measured.
+    pub fn every(&self) -> Vec<(&'static str, f64, bool)> {
+        let mut all = self.named().to_vec();
+        if let Some(b) = self.beyond {
+            all.extend([
+                ("novelty", b.novelty, false),
+                ("intra_list_diversity", b.intra_list_diversity, false),
+                ("miscalibration", b.miscalibration, true),
+                ("gini", b.gini, true),
+            ]);
+        }
+        all
+    }
+
+    /// The metric called `name` (of [`Self::NAMES`]), if this version has it.
+    pub fn get(&self, name: &str) -> Option<(f64, bool)> {
+        self.every().into_iter().find(|m| m.0 == name).map(|m| (m.1, m.2))
+    }
+
+    /// The mean of each accuracy metric (all zero for none).
     pub fn mean<'a>(all: impl IntoIterator<Item = &'a Metrics>) -> Metrics {
         let (mut sum, mut n) = ([0.0; 8], 0usize);
         for m in all {
@@ -109,6 +169,7 @@ impl Metrics {
             coverage,
             rated_precision_at_10,
             rated_recall_at_10,
+            beyond: None,
         }
     }
 

@@ -157,7 +157,7 @@ pub fn evaluate(
             let started = Instant::now();
             client.train(ranking, |_| std::ops::ControlFlow::Continue(()))?;
             let seconds = started.elapsed().as_secs_f64();
-            let (list, beyond) = rank_catalogue(client, dataset, split, None)?;
+            let (list, beyond, _) = rank_catalogue(client, dataset, split, None)?;
             (ListMetrics::from(list), beyond, seconds)
         }
         None => (by_predicted_stars, beyond, 0.0),
@@ -167,6 +167,8 @@ pub fn evaluate(
         recall_at_10: list.recall_at_10,
         ndcg_at_10: list.ndcg_at_10,
         coverage: list.coverage,
+        // The report carries the list beside accuracy itself.
+        beyond: None,
         ..held
     };
     Ok(SplitReport {
@@ -198,7 +200,7 @@ pub fn held_out(client: &mut EngineClient, dataset: &Dataset, split: &Split) -> 
         K,
         RATED_RELEVANT,
     );
-    let (list, beyond) = rank_catalogue(client, dataset, split, None)?;
+    let (list, beyond, reachable_coverage) = rank_catalogue(client, dataset, split, None)?;
     let metrics = Metrics {
         rmse,
         mae,
@@ -208,6 +210,14 @@ pub fn held_out(client: &mut EngineClient, dataset: &Dataset, split: &Split) -> 
         coverage: list.coverage,
         rated_precision_at_10,
         rated_recall_at_10,
+        beyond: Some(cinema_store::models::Beyond {
+            novelty: beyond.novelty,
+            intra_list_diversity: beyond.intra_list_diversity,
+            miscalibration: beyond.miscalibration,
+            gini: beyond.gini,
+            reachable_coverage,
+            diversity: 0.0,
+        }),
     };
     Ok(HeldOut { metrics, beyond, predictions, predict_seconds })
 }
@@ -251,7 +261,7 @@ pub fn diverse(
     settings
         .iter()
         .map(|&diversity| {
-            let (list, beyond) = rank_catalogue(client, dataset, split, Some((weight, diversity)))?;
+            let (list, beyond, _) = rank_catalogue(client, dataset, split, Some((weight, diversity)))?;
             Ok(Diverse { diversity, list: ListMetrics::from(list), beyond: Beyond::from(beyond) })
         })
         .collect()
@@ -284,13 +294,14 @@ fn ranked_users(users: Vec<u32>) -> Vec<u32> {
 /// diversity; `None`: the plain list); relevant = their test
 /// movies rated ≥ 4. Beside accuracy: popularity and each viewer's taste
 /// (the genre mix of the training movies they rated ≥ 4) are the training
-/// ratings'.
+/// ratings'. Also the most coverage those lists could reach (see
+/// `cinema_store::models::Beyond::reachable_coverage`).
 fn rank_catalogue(
     client: &mut EngineClient,
     dataset: &Dataset,
     split: &Split,
     order: Option<(f32, f32)>,
-) -> Result<(RankingMetrics, BeyondMetrics)> {
+) -> Result<(RankingMetrics, BeyondMetrics, f64)> {
     let catalogue = dataset.movies.len();
     let genres: Vec<u32> = dataset.movies.iter().map(|m| m.genres).collect();
     let mut raters = vec![0f64; catalogue];
@@ -312,6 +323,8 @@ fn rank_catalogue(
     let mut users: Vec<u32> = relevant.keys().copied().filter(|u| trained.contains(u)).collect();
     users.sort_unstable();
     let users = ranked_users(users);
+    let listable = raters.iter().filter(|&&n| n > 0.0).count();
+    let reachable = (users.len() * K).min(listable) as f64 / catalogue.max(1) as f64;
     let popularity: Vec<f64> = raters.iter().map(|n| n / trained.len().max(1) as f64).collect();
     let (mut ranking, mut beyond) = (Ranking::new(K), BeyondAccuracy::new(catalogue));
     for user in users {
@@ -326,7 +339,7 @@ fn rank_catalogue(
         let taste = liked.get(&user).and_then(|l| genre_mix(l.iter().copied(), &genres));
         beyond.add(&top, &popularity, &genres, taste.as_ref());
     }
-    Ok((ranking.finish(catalogue), beyond.finish()))
+    Ok((ranking.finish(catalogue), beyond.finish(), reachable))
 }
 
 #[cfg(test)]

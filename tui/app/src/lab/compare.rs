@@ -47,16 +47,13 @@ pub struct TopChange {
 
 pub fn compare(a: &ModelMeta, b: &ModelMeta, top_a: &[u32], top_b: &[u32]) -> Comparison {
     let deltas = match (&a.metrics, &b.metrics) {
+        // The metrics both have (an older version may lack those beside accuracy).
         (Some(ma), Some(mb)) => ma
-            .named()
+            .every()
             .into_iter()
-            .zip(mb.named())
-            .map(|((metric, x, lower), (_, y, _))| Delta {
-                metric,
-                a: x,
-                b: y,
-                delta: y - x,
-                better: if lower { y < x } else { y > x },
+            .filter_map(|(metric, x, lower)| {
+                let (y, _) = mb.get(metric)?;
+                Some(Delta { metric, a: x, b: y, delta: y - x, better: if lower { y < x } else { y > x } })
             })
             .collect(),
         _ => Vec::new(),

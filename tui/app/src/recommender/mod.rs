@@ -307,10 +307,16 @@ impl Recommender {
         })
     }
 
-    /// The top `n` at each weight of `weights`.
-    pub fn weight_impact(&self, user: u32, n: u32, weights: Vec<f32>) -> Ask<Vec<Vec<HybridScored>>> {
+    /// The top `n` at each `(weight, diversity)` of `settings`.
+    pub fn impact(&self, user: u32, n: u32, settings: Vec<(f32, f32)>) -> Ask<Vec<Vec<HybridScored>>> {
         self.engine.ask(move |c| {
-            weights.iter().map(|&w| c.ask(call::RecommendHybrid { user, n, weight: w, diversity: 0.0 })).collect()
+            if settings.iter().any(|s| s.1 > 0.0) {
+                c.prepare_diversity()?;
+            }
+            settings
+                .iter()
+                .map(|&(weight, diversity)| c.ask(call::RecommendHybrid { user, n, weight, diversity }))
+                .collect()
         })
     }
 

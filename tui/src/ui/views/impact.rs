@@ -1,6 +1,6 @@
-//! The weight-impact panel (`w` in For you): the top 5 at weights 0, 0.2 …
-//! 1 side by side, and how many of them change between neighbouring
-//! weights — the notebook's analysis of the hybrid, live.
+//! The impact panel (`w` in For you): the top 5 at weights 0, 0.2 … 1 side
+//! by side, or (`d`) at diversity 0, 0.2 … 1, and how many of them change
+//! between neighbouring columns — the notebook's analysis of the hybrid, live.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use super::centered;
 use crate::ui::format::{fit, title};
-use crate::ui::insight::{IMPACT_TOP, IMPACT_WEIGHTS, Impact};
+use crate::ui::insight::{Axis, IMPACT_TOP, IMPACT_WEIGHTS, Impact};
 use crate::ui::state::App;
 use cinema_protocol::HybridScored;
 
@@ -21,9 +21,17 @@ pub fn render(app: &App, impact: &Impact, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let popup = centered(area, WIDTH, HEIGHT);
     let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "your".into() };
+    let (what, letter, now, legend) = match impact.axis {
+        Axis::Weight => {
+            ("the weight", "w", app.weight, " w = weight on CF; 1 − w on content · d: diversity · Esc closes ")
+        }
+        Axis::Diversity => {
+            ("diversity", "d", app.diversity, " d = diversity, at the weight chosen · d: weights · Esc closes ")
+        }
+    };
     let block = Block::bordered()
-        .title(Span::styled(format!(" How the weight changes {whose} top {IMPACT_TOP} "), t.title()))
-        .title_bottom(Line::from(" w = weight on CF; 1 − w on content · Esc closes ").right_aligned());
+        .title(Span::styled(format!(" How {what} changes {whose} top {IMPACT_TOP} "), t.title()))
+        .title_bottom(Line::from(legend).right_aligned());
     let inner = block.inner(popup);
     Clear.render(popup, buf);
     block.render(popup, buf);
@@ -35,9 +43,9 @@ pub fn render(app: &App, impact: &Impact, area: Rect, buf: &mut Buffer) {
     let columns = Layout::horizontal(lists.iter().map(|_| Constraint::Fill(1))).spacing(1).split(inner);
     for (at, (list, &area)) in lists.iter().zip(columns.iter()).enumerate() {
         let width = area.width as usize;
-        let weight = IMPACT_WEIGHTS[at];
-        let current = (weight - app.weight).abs() < 0.05;
-        let head = format!("w = {weight:.1}{}", if current { " ◀" } else { "" });
+        let setting = IMPACT_WEIGHTS[at];
+        let current = (setting - now).abs() < 0.05;
+        let head = format!("{letter} = {setting:.1}{}", if current { " ◀" } else { "" });
         let mut lines = vec![Line::styled(fit(&head, width), t.header()), Line::default()];
         for (rank, s) in list.iter().enumerate() {
             let name = app.rec.dataset.movies.get(s.item as usize).map(title).unwrap_or_default();

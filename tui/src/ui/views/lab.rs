@@ -187,7 +187,14 @@ fn thousands(x: f64) -> String {
 fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
     let metrics = f.meta.metrics.as_ref();
     let blend = !f.meta.parts.is_empty();
-    let table_height = if metrics.is_some() { 11 } else { 2 } + u16::from(blend);
+    // The figures beside accuracy when the chart keeps room (8 rows); at
+    // 80×24 they are in Versions (n) and `cinema versions show`.
+    let rows = metrics.map(|m| {
+        let every = metric_rows(m);
+        let room = area.height.saturating_sub(3 + every.len() as u16 + u16::from(blend)) >= 8;
+        if room { every } else { every.into_iter().filter(|r| m.named().iter().any(|n| n.0 == r.0)).collect() }
+    });
+    let table_height = rows.as_ref().map_or(2, |r| 3 + r.len() as u16) + u16::from(blend);
     let [chart, table] = Layout::vertical([Constraint::Fill(1), Constraint::Length(table_height)]).areas(area);
     if f.points.len() > 1 && chart.height >= 5 {
         rmse_chart(t, &f.points, chart, buf);
@@ -223,8 +230,8 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
         fit(&format!("{:<17}{:>8} {:>9}  {:<8}", "held out 10 %", "this", before_label, "target"), width),
         t.dim(),
     ));
-    for (name, label, value, lower) in metric_rows(m) {
-        let old = before.map(|(_, b)| b.named().into_iter().find(|(n, ..)| *n == name).map_or(f64::NAN, |x| x.1));
+    for (name, label, value, lower) in rows.unwrap_or_default() {
+        let old = before.map(|(_, b)| b.get(name).map_or(f64::NAN, |x| x.0));
         let (mark, style) = match old {
             Some(o) if (lower && value < o) || (!lower && value > o) => ("▲", t.better()),
             Some(o) if value == o => ("=", Default::default()),
@@ -235,14 +242,18 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
             let met = if lower { value < bound } else { value > bound };
             format!("{}{bound:.2} {}", if lower { "<" } else { ">" }, if met { "✓" } else { "✗" })
         });
-        let old = old.map_or("—".to_owned(), |o| format!("{o:.4}"));
+        let old = old.filter(|o| o.is_finite()).map_or("—".to_owned(), |o| format!("{o:.4}"));
         lines.push(Line::from(vec![
             Span::raw(format!("{label:<17}")),
             Span::styled(format!("{value:>8.4}{mark}"), style),
             Span::raw(format!("{old:>8}  {target}")),
         ]));
     }
-    lines.push(Line::styled(fit("p: prediction quality · v: all versions", width), t.dim()));
+    // The brief's coverage beside what lists for this many viewers could reach at all.
+    let lists = m.beyond.map_or(String::new(), |b| {
+        format!("lists at diversity {}, coverage ≤ {:.2} · ", b.diversity, b.reachable_coverage)
+    });
+    lines.push(Line::styled(fit(&format!("{lists}p: prediction quality · v: all versions"), width), t.dim()));
     Paragraph::new(lines).render(table, buf);
 }
 

@@ -15,6 +15,7 @@ use crate::ui::format::{date_time, fit, title_year};
 use crate::ui::lab::metric_label;
 use crate::ui::state::App;
 use crate::ui::theme::SELECTED_SYMBOL;
+use cinema_store::models::Metrics;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let shelf = &app.shelf;
@@ -97,9 +98,12 @@ fn metric_chart(app: &App, area: Rect, buf: &mut Buffer) {
         if let Ok(meta) = &listed.meta
             && let Some(m) = &meta.metrics
         {
-            let (n, value, _) = m.named()[app.shelf.metric];
+            let n = Metrics::NAMES[app.shelf.metric];
             name = metric_label(n);
-            points.push((f64::from(meta.id), value));
+            // A version saved before a metric was measured has no point.
+            if let Some((value, _)) = m.get(n) {
+                points.push((f64::from(meta.id), value));
+            }
         }
     }
     let [title, chart] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
