@@ -1560,3 +1560,30 @@ fn x_hides_a_movie_for_good_and_the_watchlist_tab_keeps_your_order() {
     assert_eq!(app.yours_label(first), "✗");
     assert_eq!(app.yours_label(b), "+");
 }
+
+/// `D` in the Lab sweeps the diversity knob for the form's models on the
+/// held-out tenth, in its own engine instance: the chart and the table fill
+/// in as each setting is scored, coverage grows with the knob, and the
+/// accuracy it costs is shown against the plain list.
+#[test]
+fn the_lab_sweeps_diversity_and_charts_accuracy_against_coverage() {
+    let (mut app, dir) = fresh_app();
+    let rx = attach(&mut app, &dir);
+    press(&mut app, KeyCode::Char('t'));
+    set_field(&mut app, "epochs", "5");
+    set_field(&mut app, "iterations", "3");
+    press(&mut app, KeyCode::Char('D'));
+    assert!(screen(&app, 80, 24).contains("Diversity sweep of svd + rankblend: 0/11"), "at once, before any point");
+    finish_lab(&mut app, &rx, &[]);
+    let sweep = app.lab.sweep.as_ref().expect("the sweep is shown");
+    assert!(sweep.error.is_none() && !sweep.running, "{:?}", sweep.error);
+    let points = &sweep.points;
+    assert_eq!(points.iter().map(|p| p.diversity).collect::<Vec<_>>(), cinema::lab::sweep::settings());
+    let (plain, widest) = (&points[0].list, &points[10].list);
+    assert!(widest.coverage > 2.0 * plain.coverage, "{plain:?} → {widest:?}");
+    assert!(widest.ndcg_at_10 < plain.ndcg_at_10, "{plain:?} → {widest:?}");
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Diversity sweep of svd + rankblend: 11/11 settings · done") && s.contains("coverage %"), "{s}");
+    assert!(row_of(&s, "  0.0 ").contains("+0.0 %"), "{s}");
+    insta::assert_snapshot!("lab_sweep_120x40", mask_model(&s, 1));
+}

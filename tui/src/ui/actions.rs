@@ -106,6 +106,7 @@ impl App {
                 }
             }
             Action::TrainBest => with_panel!(self, lab, |lab, cx| lab.train_best(cx)),
+            Action::Sweep => with_panel!(self, lab, |lab, cx| lab.sweep(cx)),
             Action::Activate => {
                 let lab_busy = self.lab.run.is_some();
                 with_panel!(self, shelf, |shelf, cx| shelf.activate(cx, lab_busy));

@@ -248,6 +248,8 @@ pub enum Action {
     SortTune,
     /// Lab: train the best tuned candidate.
     TrainBest,
+    /// Lab: sweep the diversity knob, NDCG@10 against coverage.
+    Sweep,
     /// Versions: serve the selected version.
     Activate,
     DeleteVersion,
@@ -416,6 +418,7 @@ pub static BINDINGS: &[Binding] = &[
     b(&[Char('g')], C::Lab, A::Tune, "tune: grid or random search, 3-fold CV", Some("tune")),
     b(&[Char('o')], C::Lab, A::SortTune, "order the tuning table (best first / as run)", None),
     b(&[Char('B')], C::Lab, A::TrainBest, "train the best tuned candidate", None),
+    b(&[Char('D')], C::Lab, A::Sweep, "diversity sweep: NDCG@10 against coverage", None),
     b(&[Code(KeyCode::Enter)], C::LabInput, A::Accept, "keep the value (checked against its range)", Some("ok")),
     b(&[Code(KeyCode::Esc)], C::LabInput, A::Cancel, "cancel", Some("cancel")),
     b(&[Code(KeyCode::Backspace)], C::LabInput, A::DeleteChar, "delete a character", None),

@@ -15,6 +15,7 @@ use cinema_store::models::{Metrics, ModelMeta};
 use super::context::{Cx, Then};
 use super::toast::Level;
 use super::work::{self, ABANDON, CANCEL, GO, LabReport, STOP};
+use crate::eval::score::Diverse;
 use crate::lab::quality::Quality;
 use crate::lab::train::{Halt, Plan, first_plans};
 use crate::lab::tune::Candidate;
@@ -316,6 +317,17 @@ impl Tuning {
     }
 }
 
+/// A diversity sweep under way or done: NDCG@10 against coverage.
+#[derive(Debug)]
+pub struct Sweep {
+    /// The models swept, as the form named them.
+    pub models: String,
+    pub points: Vec<Diverse>,
+    pub running: bool,
+    pub cancel: Arc<AtomicBool>,
+    pub error: Option<String>,
+}
+
 /// Everything the Lab view shows.
 #[derive(Debug)]
 pub struct LabPanel {
@@ -325,6 +337,7 @@ pub struct LabPanel {
     /// The prediction-quality view is open over the results.
     pub quality: bool,
     pub tuning: Option<Tuning>,
+    pub sweep: Option<Sweep>,
     /// Why the last run failed.
     pub error: Option<String>,
     /// The run that starts when this one ends: a first start's full models
@@ -336,11 +349,22 @@ impl LabPanel {
     pub fn new(hello: &Hello, active: &ModelMeta) -> LabPanel {
         let mut form = Form::new(hello);
         form.set(&active.params, active.ranking.as_ref());
-        LabPanel { form, run: None, finished: None, quality: false, tuning: None, error: None, queued: None }
+        LabPanel {
+            form,
+            run: None,
+            finished: None,
+            quality: false,
+            tuning: None,
+            sweep: None,
+            error: None,
+            queued: None,
+        }
     }
 
     pub fn busy(&self) -> bool {
-        self.run.is_some() || self.tuning.as_ref().is_some_and(|t| t.running)
+        self.run.is_some()
+            || self.tuning.as_ref().is_some_and(|t| t.running)
+            || self.sweep.as_ref().is_some_and(|s| s.running)
     }
 
     /// Cancels whatever runs, keeping nothing: the app is leaving this
@@ -352,6 +376,9 @@ impl LabPanel {
         }
         if let Some(t) = &self.tuning {
             t.cancel.store(true, Ordering::Relaxed);
+        }
+        if let Some(s) = &self.sweep {
+            s.cancel.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -380,8 +407,8 @@ impl LabPanel {
             return;
         };
         let halt = Arc::new(AtomicU8::new(GO));
-        // A finished search gives way: this run's chart and scores are what follows.
-        self.tuning = None;
+        // A finished search or sweep gives way: this run's chart and scores are what follows.
+        (self.tuning, self.sweep) = (None, None);
         work::lab_train(cx.rec, plan, halt.clone(), jobs.launcher.clone(), jobs.reports.clone());
         self.error = None;
         self.quality = false;
@@ -462,7 +489,26 @@ impl LabPanel {
         } else if let Some(t) = self.tuning.as_mut().filter(|t| t.running) {
             t.cancel.store(true, Ordering::Relaxed);
             cx.notify(Level::Info, "stopping the search after the candidates under way");
+        } else if let Some(s) = self.sweep.as_mut().filter(|s| s.running) {
+            s.cancel.store(true, Ordering::Relaxed);
+            cx.notify(Level::Info, "stopping the sweep after the setting under way");
         }
+    }
+
+    /// `D`: sweep the diversity knob for the form's models on the held-out
+    /// tenth, charting NDCG@10 against coverage as the settings come in.
+    pub fn sweep(&mut self, cx: &mut Cx) {
+        let Some(models) = self.ready(cx) else { return };
+        let Some(runner) = cx.jobs else { return };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let named = match &models.1 {
+            Some(ranking) => format!("{} + {}", models.0.name(), ranking.name()),
+            None => models.0.name().to_owned(),
+        };
+        self.sweep =
+            Some(Sweep { models: named, points: Vec::new(), running: true, cancel: cancel.clone(), error: None });
+        (self.tuning, self.quality) = (None, false);
+        work::lab_sweep(cx.rec, models, cancel, runner.launcher.clone(), runner.reports.clone());
     }
 
     /// `g`: tune the form's rating algorithm by cross-validation.
@@ -484,6 +530,7 @@ impl LabPanel {
         };
         let jobs = crate::lab::tune::default_jobs();
         let cancel = Arc::new(AtomicBool::new(false));
+        self.sweep = None;
         self.tuning = Some(Tuning {
             total: candidates.len(),
             folds: TUNE_FOLDS,
@@ -579,6 +626,17 @@ impl LabPanel {
                 if let Some(t) = self.tuning.as_mut() {
                     t.running = false;
                     t.error = result.err();
+                }
+            }
+            LabReport::SweepPoint(point) => {
+                if let Some(s) = self.sweep.as_mut() {
+                    s.points.push(point);
+                }
+            }
+            LabReport::Swept(result) => {
+                if let Some(s) = self.sweep.as_mut() {
+                    s.running = false;
+                    s.error = result.err();
                 }
             }
         }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use crate::eval::score::Diverse;
 use crate::lab::{
     self,
     train::{Halt, Phase, Plan, Trained},
@@ -131,6 +132,10 @@ pub enum LabReport {
     Candidate(Box<Candidate>),
     /// The search ended (all done or cancelled), or why it failed.
     Tuned(Result<(), String>),
+    /// One setting of a diversity sweep, scored.
+    SweepPoint(Diverse),
+    /// The sweep ended (all done or cancelled), or why it failed.
+    Swept(Result<(), String>),
 }
 
 /// Trains `plan` into a new version on a thread of its own with its own
@@ -209,6 +214,37 @@ pub fn lab_tune(
     });
     if let Err(e) = spawned {
         tx.send(Report::Lab(LabReport::Tuned(Err(format!("could not start the search: {e}")))));
+    }
+}
+
+/// Sweeps the diversity knob for `models` on a thread with its own engine
+/// instance ([`lab::sweep`]), reporting each setting as it is scored and
+/// reading `cancel` between them.
+pub fn lab_sweep(
+    rec: &Recommender,
+    models: (ModelSpec, Option<ModelSpec>),
+    cancel: Arc<AtomicBool>,
+    l: Launcher,
+    tx: Sink<Report>,
+) {
+    let dataset = rec.dataset.clone();
+    let spawned = thread::Builder::new().name("cinema-sweep".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
+                lab::sweep::run(&mut client, &dataset, models, &lab::sweep::settings(), |point| {
+                    tx.send(Report::Lab(LabReport::SweepPoint(point)));
+                    match cancel.load(Ordering::Relaxed) {
+                        true => ControlFlow::Break(()),
+                        false => ControlFlow::Continue(()),
+                    }
+                })
+            });
+            tx.send(Report::Lab(LabReport::Swept(outcome.map(|_| ()).map_err(|e| format!("{e:#}")))));
+        }
+    });
+    if let Err(e) = spawned {
+        tx.send(Report::Lab(LabReport::Swept(Err(format!("could not start the sweep: {e}")))));
     }
 }
 

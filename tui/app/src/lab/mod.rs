@@ -1,11 +1,13 @@
 //! The model lab: training a model into a new version while reporting every
 //! step ([`train`]), tuning a model's parameters by cross-validation on
 //! several engine instances at once ([`tune`]), comparing two versions
-//! ([`compare`]), and how good predictions are beyond one number ([`quality`]). The CLI's `train`/`tune`/`versions` and the app's Lab and
+//! ([`compare`]), how good predictions are beyond one number ([`quality`]),
+//! and what the diversity knob trades ([`sweep`]). The CLI's `train`/`tune`/`versions` and the app's Lab and
 //! Versions views share these code paths.
 
 pub mod compare;
 pub mod quality;
+pub mod sweep;
 pub mod train;
 pub mod tune;
 

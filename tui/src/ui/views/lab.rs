@@ -12,7 +12,7 @@ use super::chart::{self, Axes, Series};
 use super::{line, quality};
 use crate::recommender::why::parts_list;
 use crate::ui::format::fit;
-use crate::ui::lab::{Finished, LabRun, Point, Row, Tuning, metric_rows, target};
+use crate::ui::lab::{Finished, LabRun, Point, Row, Sweep, Tuning, metric_rows, target};
 use crate::ui::state::App;
 use crate::ui::theme::{SELECTED_SYMBOL, Theme};
 use cinema_protocol::{ParamKind, Role};
@@ -32,6 +32,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     if let Some(run) = &lab.run {
         running(t, run, right, buf);
+    } else if let Some(sweep) = &lab.sweep {
+        self::sweep(t, sweep, right, buf);
     } else if let Some(tuning) = &lab.tuning {
         self::tuning(t, tuning, right, buf);
     } else if let Some(finished) = &lab.finished {
@@ -51,6 +53,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ("← →", "another model or choice"),
             ("s / c", "stop (keep) / cancel (drop)"),
             ("g", "tune by 3-fold cross-validation"),
+            ("D", "diversity: accuracy vs coverage"),
         ] {
             lines.push(Line::from(vec![Span::styled(format!("{key:>6}  "), t.key()), Span::raw(what)]));
         }
@@ -254,6 +257,48 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
         format!("lists at diversity {}, coverage ≤ {:.2} · ", b.diversity, b.reachable_coverage)
     });
     lines.push(Line::styled(fit(&format!("{lists}p: prediction quality · v: all versions"), width), t.dim()));
+    Paragraph::new(lines).render(table, buf);
+}
+
+/// The sweep as it comes in: NDCG@10 against catalogue coverage (each
+/// point a setting of the knob), and the settings' figures below.
+fn sweep(t: Theme, sweep: &Sweep, area: Rect, buf: &mut Buffer) {
+    let width = area.width as usize;
+    let state = match (&sweep.error, sweep.running) {
+        (Some(e), _) => format!("failed: {e}"),
+        (None, true) if sweep.points.is_empty() => "training on the held-out tenth…".to_owned(),
+        (None, true) => "running (c stops)".to_owned(),
+        (None, false) => "done".to_owned(),
+    };
+    let total = crate::lab::sweep::settings().len();
+    let head = format!("Diversity sweep of {}: {}/{total} settings · {state}", sweep.models, sweep.points.len());
+    let rows = sweep.points.len() as u16 + 2;
+    let [title, chart, table] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(rows)]).areas(area);
+    super::line(Line::styled(fit(&head, width), t.header()), title, buf);
+    let points: Vec<(f64, f64)> = sweep.points.iter().map(|p| (p.list.coverage * 100.0, p.list.ndcg_at_10)).collect();
+    if points.len() > 1 && chart.height >= 5 {
+        let series = [Series { name: "NDCG@10".into(), style: t.series_train(), points: &points }];
+        chart::render(&series, Axes { x: "coverage %", y: "NDCG@10", y_digits: 3 }, t.dim(), chart, buf);
+    }
+    let plain = sweep.points.first().map(|p| p.list.ndcg_at_10);
+    let mut lines = vec![Line::styled(
+        fit(&format!("{:>5} {:>8} {:>7} {:>9} {:>8}", "X", "NDCG@10", "change", "coverage", "miscal."), width),
+        t.dim(),
+    )];
+    for p in &sweep.points {
+        let change = plain.map_or(String::new(), |x| format!("{:+.1} %", (p.list.ndcg_at_10 / x - 1.0) * 100.0));
+        lines.push(Line::from(fit(
+            &format!(
+                "{:>5.1} {:>8.4} {change:>7} {:>8.1}% {:>8.3}",
+                p.diversity,
+                p.list.ndcg_at_10,
+                p.list.coverage * 100.0,
+                p.beyond.miscalibration
+            ),
+            width,
+        )));
+    }
     Paragraph::new(lines).render(table, buf);
 }
 
