@@ -28,7 +28,7 @@ use ndarray::Array2;
 
 use crate::algorithms::IalsParams;
 use crate::cg;
-use crate::kernels::{TILE_ROWS, Tile, axpy, dot, gram_tile};
+use crate::kernels::{TILE_ROWS, Tile, axpy, axpy4, dot, dot4, gram_tile};
 use crate::model::Model;
 use crate::ratings::Csr;
 use cinema_protocol::{Mark, Scale};
@@ -153,10 +153,22 @@ impl Whitening {
         (c + 1).next_multiple_of(8).min(self.k)
     }
 
+    /// Rows `c..c + 4` of a triangle (`L` or `L⁻¹`) as far as `span(c)`,
+    /// which is every one's span when `c` is a multiple of 4 (spans round
+    /// up to multiples of 8): four rows go through `dot4` or `axpy4` at once.
+    fn four<'a>(&self, triangle: &'a [f32], c: usize) -> [&'a [f32]; 4] {
+        let (k, n) = (self.k, self.span(c));
+        std::array::from_fn(|t| &triangle[(c + t) * k..(c + t) * k + n])
+    }
+
     /// `ỹ = L⁻¹y`: a row of the side held fixed, in the new basis.
     pub fn whiten(&self, y: &[f32], out: &mut [f32]) {
         let k = self.k;
-        for (i, o) in out.iter_mut().enumerate() {
+        let (fours, rest) = out.as_chunks_mut::<4>();
+        for (g, o) in fours.iter_mut().enumerate() {
+            *o = dot4(self.four(&self.inv, 4 * g), &y[..self.span(4 * g)]);
+        }
+        for (i, o) in (4 * fours.len()..).zip(rest) {
             let n = self.span(i);
             *o = dot(&self.inv[i * k..i * k + n], &y[..n]);
         }
@@ -164,19 +176,26 @@ impl Whitening {
 
     /// `z = Lᵀx = Σ_c x_c·(L row c)`: a solved row's warm start, in the new basis.
     fn to_basis(&self, x: &[f32], z: &mut [f32]) {
-        z.fill(0.0);
-        for (c, &xc) in x.iter().enumerate() {
-            let n = self.span(c);
-            axpy(&mut z[..n], xc, &self.l[c * self.k..c * self.k + n]);
-        }
+        self.combine_rows(&self.l, x, z);
     }
 
     /// `x = L⁻ᵀz = Σ_c z_c·(L⁻¹ row c)`: a solved row, back in the model's basis.
     fn back_from_basis(&self, z: &[f32], x: &mut [f32]) {
-        x.fill(0.0);
-        for (c, &zc) in z.iter().enumerate() {
+        self.combine_rows(&self.inv, z, x);
+    }
+
+    /// `out = Σ_c w_c·(row c of triangle)`, rows in order.
+    fn combine_rows(&self, triangle: &[f32], w: &[f32], out: &mut [f32]) {
+        let k = self.k;
+        out.fill(0.0);
+        let (fours, rest) = w.as_chunks::<4>();
+        for (g, &w4) in fours.iter().enumerate() {
+            let n = self.span(4 * g);
+            axpy4(&mut out[..n], w4, self.four(triangle, 4 * g));
+        }
+        for (c, &wc) in (4 * fours.len()..).zip(rest) {
             let n = self.span(c);
-            axpy(&mut x[..n], zc, &self.inv[c * self.k..c * self.k + n]);
+            axpy(&mut out[..n], wc, &triangle[c * k..c * k + n]);
         }
     }
 }
@@ -213,9 +232,24 @@ impl RowSystem<'_> {
 
     /// `out += Σ_j e_j (y_j·v) y_j`.
     fn add_interactions(&self, v: &[f32], out: &mut [f32]) {
-        for (&j, &e) in self.cols.iter().zip(self.extra) {
+        self.pass(v, out, |e, d| e * d);
+    }
+
+    /// `out += Σ_j weight(e_j, y_j·v) y_j`, four interactions at a time
+    /// (`dot4`, `axpy4`: `v` and `out` are read once for four rows, the
+    /// loads these passes are bound by), the same bits as one at a time.
+    #[inline]
+    fn pass(&self, v: &[f32], out: &mut [f32], weight: impl Fn(f32, f32) -> f32) {
+        let (cols, rest) = self.cols.as_chunks::<4>();
+        let (extra, extra_rest) = self.extra.as_chunks::<4>();
+        for (cols, e) in cols.iter().zip(extra) {
+            let y = cols.map(|j| self.row(j));
+            let d = dot4(y, v);
+            axpy4(out, std::array::from_fn(|t| weight(e[t], d[t])), y);
+        }
+        for (&j, &e) in rest.iter().zip(extra_rest) {
             let y = self.row(j);
-            axpy(out, e * dot(y, v), y);
+            axpy(out, weight(e, dot(y, v)), y);
         }
     }
 
@@ -250,9 +284,7 @@ impl RowSystem<'_> {
     pub fn rhs(&self, out: &mut Vec<f32>) {
         out.clear();
         out.resize(self.k, 0.0);
-        for (&j, &e) in self.cols.iter().zip(self.extra) {
-            axpy(out, 1.0 + e, self.row(j));
-        }
+        combine(out, self.cols.iter().zip(self.extra).map(|(&j, &e)| (self.row(j), 1.0 + e)));
     }
 
     /// Improves `x` by `steps` conjugate-gradient steps, or fewer once its
@@ -282,10 +314,7 @@ impl RowSystem<'_> {
         };
         sum.clear();
         sum.resize(k, 0.0);
-        for (&j, &e) in self.cols.iter().zip(self.extra) {
-            let y = self.row(j);
-            axpy(sum, 1.0 + e - e * dot(y, at), y);
-        }
+        self.pass(at, sum, |e, d| 1.0 + e - e * d);
         match through {
             Some(whitening) => whitening.whiten(sum, r),
             None => r.copy_from_slice(sum),
@@ -561,15 +590,26 @@ impl HalfSweep<'_> {
         let weights = weights.map(|(((&j, &e), s), u)| (j, (1.0 + f64::from(e) - s * u) as f32));
         if self.side.plan.prepared == Prepared::WhitenedAndSolved {
             x.fill(0.0);
-            for (j, w) in weights {
-                axpy(x, w, row(&self.side.solved, k, j));
-            }
+            combine(x, weights.map(|(j, w)| (row(&self.side.solved, k, j), w)));
         } else {
             z.fill(0.0);
-            for (j, w) in weights {
-                axpy(z, w, row(whitened, k, j));
-            }
+            combine(z, weights.map(|(j, w)| (row(whitened, k, j), w)));
             self.side.whitening.back_from_basis(z, x);
+        }
+    }
+}
+
+/// `out += Σ w·y` over `(y, w)` in order, four rows per `axpy4`.
+fn combine<'a>(out: &mut [f32], mut terms: impl Iterator<Item = (&'a [f32], f32)>) {
+    loop {
+        match [terms.next(), terms.next(), terms.next(), terms.next()] {
+            [Some(a), Some(b), Some(c), Some(d)] => axpy4(out, [a.1, b.1, c.1, d.1], [a.0, b.0, c.0, d.0]),
+            last => {
+                for (y, w) in last.into_iter().flatten() {
+                    axpy(out, w, y);
+                }
+                return;
+            }
         }
     }
 }

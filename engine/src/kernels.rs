@@ -11,10 +11,14 @@ const LANES: usize = 8;
 const HALF: usize = 4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use wasm::{axpy, dot, dot_codes, dot_codes_rows, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot};
+pub use wasm::{
+    axpy, axpy4, dot, dot_codes, dot_codes_rows, dot4, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot,
+};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use portable::{axpy, dot, dot_codes, dot_codes_rows, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot};
+pub use portable::{
+    axpy, axpy4, dot, dot_codes, dot_codes_rows, dot4, encode_i8, gram_tile, max_abs, sgd_pair, sgd_pair_dot,
+};
 
 /// `y += a·x` one float at a time: element-wise, so any grouping of the
 /// floats into vectors gives the same bits.
@@ -22,6 +26,16 @@ pub use portable::{axpy, dot, dot_codes, dot_codes_rows, encode_i8, gram_tile, m
 fn axpy_scalar(y: &mut [f32], a: f32, x: &[f32]) {
     for (yf, &xf) in y.iter_mut().zip(x) {
         *yf += a * xf;
+    }
+}
+
+/// `y += a₀·x₀ + a₁·x₁ + a₂·x₂ + a₃·x₃` one float at a time, added in
+/// that order: four `axpy` calls in a row give the same bits.
+#[inline]
+fn axpy4_scalar(y: &mut [f32], a: [f32; 4], x: [&[f32]; 4]) {
+    let x = x.map(|r| &r[..y.len()]);
+    for (f, yf) in y.iter_mut().enumerate() {
+        *yf = (((*yf + a[0] * x[0][f]) + a[1] * x[1][f]) + a[2] * x[2][f]) + a[3] * x[3][f];
     }
 }
 
@@ -153,6 +167,30 @@ mod portable {
         super::axpy_scalar(y, a, x);
     }
 
+    /// `dot(row, v)` of four rows at once, each summed exactly as `dot`
+    /// sums it: `v` is read once for the four.
+    #[inline]
+    pub fn dot4(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+        let (cv, rv) = v.as_chunks::<LANES>();
+        let whole = cv.len() * LANES;
+        let chunks = rows.map(|r| &r.as_chunks::<LANES>().0[..cv.len()]);
+        let mut acc = [[0f32; LANES]; 4];
+        for (c, x) in cv.iter().enumerate() {
+            for (a, row) in acc.iter_mut().zip(&chunks) {
+                for l in 0..LANES {
+                    a[l] += row[c][l] * x[l];
+                }
+            }
+        }
+        std::array::from_fn(|r| finish(acc[r], &rows[r][whole..], rv))
+    }
+
+    /// Four `axpy` calls in a row, `y` read and written once.
+    #[inline]
+    pub fn axpy4(y: &mut [f32], a: [f32; 4], x: [&[f32]; 4]) {
+        super::axpy4_scalar(y, a, x);
+    }
+
     /// `tile[i][l] += row[f + i]·row[c + l]` for each `stride`-long row of
     /// `rows` in order: each entry sums its products in the order of the
     /// rows, as the whole product would. LLVM vectorizes it natively.
@@ -247,7 +285,8 @@ mod wasm {
     use core::arch::wasm32::*;
 
     use super::{
-        EncodeLanes, Encoded, TILE_ROWS, Tile, axpy_scalar, coefficients, encode_scalar, larger, sgd_scalar, tail_dot,
+        EncodeLanes, Encoded, TILE_ROWS, Tile, axpy_scalar, axpy4_scalar, coefficients, encode_scalar, larger,
+        sgd_scalar, tail_dot,
     };
 
     /// `step(j)` for every listed `j` below `n`, without a loop.
@@ -260,6 +299,20 @@ mod wasm {
     /// straight-line paths: no back-edge, so no deadline check and no
     /// accumulators kept in memory across one (see `sgd_pair_dot`).
     const STRAIGHT_BLOCKS: usize = 16;
+
+    /// `body` for `j` in `0..n`, straight-line when `n` ≤ [`STRAIGHT_BLOCKS`],
+    /// written out in place: a body too big for LLVM to inline sixteen
+    /// times as a closure would become a call, its sums kept in memory.
+    macro_rules! each_block {
+        ($n:expr, |$j:ident| $body:block) => {
+            if $n <= STRAIGHT_BLOCKS {
+                each_block!(@ $n, $j, $body; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+            } else {
+                for $j in 0..$n $body
+            }
+        };
+        (@ $n:expr, $j:ident, $body:block; $($at:literal)*) => { $( if $at < $n { let $j: usize = $at; $body } )* };
+    }
 
     /// `step(j)` for `j` in `0..n`: straight-line when `n` ≤ [`STRAIGHT_BLOCKS`].
     #[inline(always)]
@@ -462,6 +515,67 @@ mod wasm {
         axpy_scalar(ry, a, rx);
     }
 
+    /// `dot(row, v)` of four rows at once, in `dot`'s lane order: each
+    /// eight floats of `v` are loaded once for the four rows (their sums,
+    /// eight vectors, stay in registers).
+    #[inline]
+    pub fn dot4(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+        let (cv, rv) = v.as_chunks::<4>();
+        let (v4, v4r) = cv.as_chunks::<4>();
+        let whole = cv.len() * 4;
+        let split = rows.map(|r| {
+            let (c4, c4r) = r[..whole].as_chunks::<4>().0.as_chunks::<4>();
+            (&c4[..v4.len()], c4r)
+        });
+        let mut acc = [Acc::zero(), Acc::zero(), Acc::zero(), Acc::zero()];
+        each_block!(v4.len(), |j| {
+            let [x0, x1, x2, x3] = &v4[j];
+            let x = [load(x0), load(x1)];
+            for (a, (row, _)) in acc.iter_mut().zip(&split) {
+                a.add([load(&row[j][0]), load(&row[j][1])], x);
+            }
+            let x = [load(x2), load(x3)];
+            for (a, (row, _)) in acc.iter_mut().zip(&split) {
+                a.add([load(&row[j][2]), load(&row[j][3])], x);
+            }
+        });
+        let mut sums = [0f32; 4];
+        for (r, (a, (_, rest))) in acc.into_iter().zip(&split).enumerate() {
+            sums[r] = a.finish(rest, v4r, tail_dot(&rows[r][whole..], rv));
+        }
+        sums
+    }
+
+    /// Four `axpy` calls in a row, to the bit: each vector of `y` is
+    /// loaded and stored once for the four rows.
+    #[inline]
+    pub fn axpy4(y: &mut [f32], a: [f32; 4], x: [&[f32]; 4]) {
+        let av = a.map(|x| f32x4_splat(x));
+        let whole = y.len() / 4 * 4;
+        let (cy, ry) = y.as_chunks_mut::<4>();
+        let (y4, y4r) = cy.as_chunks_mut::<4>();
+        let split = x.map(|r| {
+            let (c4, c4r) = r[..whole].as_chunks::<4>().0.as_chunks::<4>();
+            (&c4[..y4.len()], c4r)
+        });
+        let step = |y: &mut [f32; 4], x: [&[f32; 4]; 4]| {
+            let mut s = load(y);
+            for (a, x) in av.iter().zip(x) {
+                s = f32x4_add(s, f32x4_mul(*a, load(x)));
+            }
+            store(y, s);
+        };
+        each_block!(y4.len(), |j| {
+            for (t, yv) in y4[j].iter_mut().enumerate() {
+                step(yv, split.map(|(c4, _)| &c4[j][t]));
+            }
+        });
+        for (t, yv) in y4r.iter_mut().enumerate() {
+            step(yv, split.map(|(_, c4r)| &c4r[t]));
+        }
+        axpy4_scalar(ry, a, x.map(|r| &r[whole..]));
+    }
+
     /// The portable `gram_tile`, its 32 sums in eight vectors: each row
     /// adds eight products of a splatted `row[f + i]` with `row[c..c + 8]`.
     /// Straight-line for up to [`TILE_ROWS`] rows, so the sums stay in
@@ -645,6 +759,30 @@ mod tests {
             let separate = dot(&p1, &next);
             let fused = sgd_pair_dot(&mut p2, &mut q2, &next, 0.7, 0.01, 0.05);
             assert_eq!((p1, q1, separate.to_bits()), (p2, q2, fused.to_bits()), "n={n}");
+        }
+    }
+
+    /// The row groups implicit.rs visits interactions in give the bits of one row at a time.
+    #[test]
+    fn four_rows_at_once_equal_four_dots_and_four_axpys_bit_for_bit() {
+        for n in 0..70 {
+            let rows: Vec<Vec<f32>> =
+                (0..4).map(|r| (0..n).map(|i| ((i * 7 + r * 13) as f32 * 0.37).sin()).collect()).collect();
+            let v: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let rows = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let want = rows.map(|r| dot(r, &v).to_bits());
+            assert_eq!(dot4(rows, &v).map(f32::to_bits), want, "n={n}");
+            let a = [0.5, -1.25, 3.0, 0.1];
+            let (mut one, mut four) = (v.clone(), v.clone());
+            for (r, &ar) in rows.iter().zip(&a) {
+                axpy(&mut one, ar, r);
+            }
+            axpy4(&mut four, a, rows);
+            assert_eq!(
+                one.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                four.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "n={n}"
+            );
         }
     }
 

@@ -14,8 +14,10 @@ use cinema_protocol::{Features, ModelSpec, Request, Triple, Value, call};
 use serde::Serialize;
 
 use super::{Env, load_dataset, print_json};
-use crate::eval::score::{scale, triples};
+use crate::eval::score::{held_out, scale, triples};
+use crate::eval::splits::holdout;
 use crate::eval::{Protocol, make_splits};
+use crate::lab::train::{HOLDOUT_FRACTION, HOLDOUT_SEED};
 use crate::recommender::features::features;
 use crate::recommender::{CONTENT_NEIGHBOURS, DEFAULT_WEIGHT};
 use cinema_host::{EngineClient, Runtime};
@@ -121,6 +123,12 @@ struct Figures {
     ranking: Option<ModelSpec>,
     ranking_fit_seconds_wasm: Option<f64>,
     ranking_fit_seconds_per_iteration_wasm: Option<f64>,
+    /// The Lab's step after a fit, with the models just trained: the
+    /// dataset's held-out tenth (its seed) predicted and scored, and
+    /// top-10 lists for its test users (a seeded sample of
+    /// `eval::score::RANKED_USERS` above that many). The models saw those
+    /// ratings here; the work is the same.
+    heldout_scoring_seconds: f64,
     /// Top-10 by the ranking model when there is one, else by the SVD.
     recommend_top10_ms_p50: f64,
     recommend_top10_ms_p99: f64,
@@ -190,7 +198,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
             if args.every_model {
                 models.extend(every_model(env, &dataset, &triples(&train))?);
             }
-            Some(measure(env, &dataset, &triples(&train), &spec, &args)?)
+            Some(measure(env, &dataset, triples(&train), &spec, &args)?)
         }
         None => None,
     };
@@ -200,7 +208,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         if args.every_model {
             models.extend(every_model(env, &dataset, &triples(&dataset.ratings))?);
         }
-        synthetic.push(measure(env, &dataset, &triples(&dataset.ratings), &spec, &args)?);
+        synthetic.push(measure(env, &dataset, triples(&dataset.ratings), &spec, &args)?);
     }
     let tune = match (&args.tune_grid, &args.dataset) {
         (Some(grid), Some(path)) => Some(tune_figures(env, &load_dataset(env, Some(path))?, grid, &args)?),
@@ -271,6 +279,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
                 f.ranking_fit_seconds_per_iteration_wasm.unwrap_or(f64::NAN)
             );
         }
+        println!("  held-out tenth scored (predictions and top-10 lists): {:.2} s", f.heldout_scoring_seconds);
     }
     for m in &report.models {
         println!(
@@ -355,17 +364,17 @@ fn tune_figures(env: &Env, dataset: &Dataset, grid: &str, args: &Args) -> Result
     })
 }
 
-fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, args: &Args) -> Result<Figures> {
+fn measure(env: &Env, dataset: &Dataset, train: Vec<Triple>, spec: &Algorithm, args: &Args) -> Result<Figures> {
     let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
     let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
-    client.load(users, items, scale(dataset), train, &[])?;
+    client.load(users, items, scale(dataset), &train, &[])?;
     let (mut wasm_runs, mut native_runs) = (Vec::new(), Vec::new());
     for _ in 0..fit_runs {
         let started = Instant::now();
         client.train(spec.to_spec(), |_| std::ops::ControlFlow::Continue(()))?;
         wasm_runs.push(started.elapsed().as_secs_f64());
-        native_runs.push(native_fit_seconds(dataset, train, spec));
+        native_runs.push(native_fit_seconds(dataset, &train, spec));
     }
     let (wasm, native) = (median(&wasm_runs).unwrap_or(f64::NAN), median(&native_runs).unwrap_or(f64::NAN));
     let ranking = default_ranking(&client, args.ranking_iterations);
@@ -387,13 +396,20 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, arg
         times.push(started.elapsed());
     }
     let features = features(dataset);
-    let latency = rate_to_recommendations_ms(env, dataset, train, &features)?;
+    let latency = rate_to_recommendations_ms(env, dataset, &train, &features)?;
     let content = content_figures(env, dataset, &features)?;
+    // Last, the training triples gone: the split is a second copy of the ratings.
+    let ratings = train.len();
+    drop(train);
+    let split = holdout(&dataset.ratings, HOLDOUT_SEED, HOLDOUT_FRACTION);
+    let started = Instant::now();
+    held_out(&mut client, dataset, &split)?;
+    let heldout_scoring_seconds = started.elapsed().as_secs_f64();
     let epochs = f64::from(spec.epochs());
     let Algorithm::Svd(p) = spec else { unreachable!("bench trains SVD") };
     Ok(Figures {
         dataset: dataset.name.clone(),
-        ratings: train.len(),
+        ratings,
         users: users as usize,
         movies: items as usize,
         factors: p.factors,
@@ -408,6 +424,7 @@ fn measure(env: &Env, dataset: &Dataset, train: &[Triple], spec: &Algorithm, arg
         ranking,
         ranking_fit_seconds_wasm,
         ranking_fit_seconds_per_iteration_wasm: ranking_fit_seconds_wasm.map(|seconds| seconds / ranking_iterations),
+        heldout_scoring_seconds,
         recommend_top10_ms_p50: percentile_ms(&mut times, 0.50),
         recommend_top10_ms_p99: percentile_ms(&mut times, 0.99),
         rate_to_recommendations_ms_p50: latency.rate.0,
