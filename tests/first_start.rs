@@ -16,7 +16,7 @@ use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::state::Tab;
-use cinema::ui::work::{LabReport, Launcher, Report, Stage};
+use cinema::ui::work::{DataReport, LabReport, Launcher, Report, Stage};
 use cinema_host::{Limits, Runtime};
 use cinema_protocol::Role;
 use cinema_store::dataset::{Format, RatingScale};
@@ -227,7 +227,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let mut stages = Vec::new();
     while app.data.running.is_some() {
         let event = rx.recv_timeout(Duration::from_secs(600)).expect("the worker reports");
-        if let Event::Work(Report::Stage(stage)) = &event {
+        if let Event::Work(Report::Data(_, DataReport::Stage(stage))) = &event {
             stages.push(stage.clone());
         }
         app.handle(event);
@@ -256,7 +256,8 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     let mut epochs: Vec<(Role, u32, u32)> = Vec::new();
     while app.rec.loading() || app.lab.run.is_some() || app.learning {
         let event = rx.recv_timeout(Duration::from_secs(600)).expect("the first training reports");
-        if let Event::Work(Report::Lab(LabReport::Phase(Phase::Training { role, progress, refit: false, .. }))) = &event
+        if let Event::Work(Report::Lab(_, LabReport::Phase(Phase::Training { role, progress, refit: false, .. }))) =
+            &event
         {
             epochs.push((*role, progress.epoch, progress.epochs));
         }

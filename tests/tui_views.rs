@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::ui::App;
 use cinema::ui::event::Event;
+use cinema::ui::jobs::Handle;
 use cinema::ui::keys::BINDINGS;
 use cinema::ui::state::{Running, Tab};
 use cinema::ui::theme::Theme;
-use cinema::ui::work::{Job, Launcher, Report, Stage};
+use cinema::ui::work::{DataReport, Job, Launcher, Report, Stage};
 use cinema_host::{EngineModule, Limits, Runtime};
 use cinema_protocol::{ModelSpec, Progress, Role};
 use cinema_store::{Dataset, Home, demo, import};
@@ -111,7 +112,7 @@ fn finish_work(app: &mut App, rx: &Receiver<Event>) -> Vec<Stage> {
     while app.data.running.is_some() || app.learning {
         let left = deadline.saturating_duration_since(Instant::now());
         let event = rx.recv_timeout(left).expect("the worker reports before the deadline");
-        if let Event::Work(Report::Stage(stage)) = &event {
+        if let Event::Work(Report::Data(_, DataReport::Stage(stage))) = &event {
             stages.push(stage.clone());
         }
         app.handle(event);
@@ -749,6 +750,7 @@ fn data_view_shows_progress_80x24() {
     press(&mut app, KeyCode::Char('d'));
     // The state a worker's reports leave behind, set directly: the view is a function of it.
     app.data.running = Some(Running {
+        id: Handle::default().id(),
         job: Job::Download,
         stage: Some(Stage::Downloading { done: 412_000, total: Some(978_202) }),
         started: Instant::now(),
@@ -1063,7 +1065,7 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
         model_started: Duration::ZERO,
         per_epoch: 90_000,
         stopping: false,
-        halt: Default::default(),
+        job: Default::default(),
     });
     for (w, h) in [(80, 24), (120, 40)] {
         let s = screen(&app, w, h);
@@ -1285,7 +1287,7 @@ fn a_run_after_a_search_shows_its_own_scores() {
         done: vec![candidate],
         running: false,
         by_rmse: true,
-        cancel: Default::default(),
+        job: Default::default(),
         error: None,
     });
     assert!(screen(&app, 80, 24).contains("Tuning: 1/1 candidates"));

@@ -4,8 +4,9 @@
 //! versions). A panel never sees the `App`, so imports in `ui/` go one way:
 //! the app knows its panels, the panels know this.
 
+use super::jobs::Sink;
 use super::toast::{Level, Toast};
-use super::work::{Launcher, Report, Sink};
+use super::work::{Launcher, Report};
 use crate::recommender::{Ask, Recommender};
 
 /// How the app runs work off the UI thread: what opening a dataset or

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::complete;
 use super::state::{App, HistoryPreview, Level, Running, with_panel};
-use super::work::{self, Job, Report};
+use super::work::{self, DataReport, Job, Report};
 use crate::modules::DEFAULT_MODULE;
 use crate::recommender::{ModelOrigin, Opened, Recommender};
 use cinema_host::ModuleSource;
@@ -182,26 +182,41 @@ impl App {
             return;
         };
         tracing::info!("starting {job:?}");
-        if job == Job::Retrain {
-            if let Err(e) = work::retrain(&self.rec, worker.jobs.reports.clone()) {
-                self.notify(Level::Error, format!("could not train: {e:#}"));
-                return;
+        let id = if job == Job::Retrain {
+            match work::retrain(&self.rec, &worker.jobs.reports) {
+                Ok(id) => id,
+                Err(e) => {
+                    self.notify(Level::Error, format!("could not train: {e:#}"));
+                    return;
+                }
             }
         } else {
-            work::spawn(job.clone(), worker.jobs.launcher.clone(), worker.jobs.reports.clone());
-        }
+            work::spawn(job.clone(), worker.jobs.launcher.clone(), &worker.jobs.reports)
+        };
         self.data.error = None;
-        self.data.running = Some(Running { job, stage: None, started: Instant::now(), elapsed: Duration::ZERO });
+        self.data.running = Some(Running { id, job, stage: None, started: Instant::now(), elapsed: Duration::ZERO });
     }
 
     pub(super) fn on_work(&mut self, report: Report) {
         match report {
-            Report::Stage(stage) => {
+            Report::Data(id, report) if self.data.running.as_ref().is_some_and(|r| r.id == id) => self.on_data(report),
+            Report::Data(id, _) => tracing::debug!("dropped a report of {id}, a job the Data view no longer holds"),
+            Report::Lab(id, report) => with_panel!(self, lab, |lab, cx| lab.on_report(cx, id, report)),
+            Report::Opened(dataset, opened) => {
+                self.on_opened(&dataset, *opened);
+            }
+        }
+    }
+
+    /// A report of the Data view's job under way.
+    fn on_data(&mut self, report: DataReport) {
+        match report {
+            DataReport::Stage(stage) => {
                 if let Some(running) = self.data.running.as_mut() {
                     running.stage = Some(stage);
                 }
             }
-            Report::Done(Ok((rec, path))) => {
+            DataReport::Done(Ok((rec, path))) => {
                 let fell_back = match self.data.running.as_ref().map(|r| &r.job) {
                     Some(Job::Reopen { why, .. }) => Some(why.clone()),
                     _ => None,
@@ -212,14 +227,14 @@ impl App {
                     self.notify(Level::Error, format!("{why} — switched to the built-in engine module {module}"));
                 }
             }
-            Report::Done(Err(message)) => {
+            DataReport::Done(Err(message)) => {
                 if let Some(Running { job: Job::Import(path), .. }) = self.data.running.take() {
                     self.data.retry = Some((false, path.display().to_string()));
                 }
                 self.notify(Level::Error, format!("{message} — still on {}", self.rec.dataset.name));
                 self.data.error = Some(message);
             }
-            Report::Retrained(Ok(meta)) => {
+            DataReport::Retrained(Ok(meta)) => {
                 self.data.running = None;
                 let text = format!("{} trained again in {:.1} s and saved", meta.algorithm, meta.training_seconds);
                 self.rec.meta = *meta;
@@ -228,11 +243,7 @@ impl App {
                 with_panel!(self, shelf, |shelf, cx| shelf.reload(cx));
                 self.refresh(false, None);
             }
-            Report::Lab(report) => with_panel!(self, lab, |lab, cx| lab.on_report(cx, report)),
-            Report::Opened(dataset, opened) => {
-                self.on_opened(&dataset, *opened);
-            }
-            Report::Retrained(Err(message)) => {
+            DataReport::Retrained(Err(message)) => {
                 self.data.running = None;
                 self.notify(Level::Error, format!("training failed: {message} — the previous model stays"));
                 self.data.error = Some(message);

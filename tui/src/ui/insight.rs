@@ -6,8 +6,8 @@
 use cinema_protocol::HybridScored;
 
 use super::context::{Cx, deliver};
+use super::jobs::Sink;
 use super::toast::Level;
-use super::work::Sink;
 use crate::recommender::{Alike, Ask, Explained};
 
 /// Similar movies the detail view asks for, each way.

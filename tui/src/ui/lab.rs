@@ -5,16 +5,15 @@
 //! or a cancel, and at the end the held-out scores beside the version that
 //! was active before. Tuning runs the same way, filling a table.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, ParamInfo, ParamKind, Role};
 use cinema_store::models::{Metrics, ModelMeta};
 
 use super::context::{Cx, Then};
+use super::jobs::{Handle, JobId};
 use super::toast::Level;
-use super::work::{self, ABANDON, CANCEL, GO, LabReport, STOP};
+use super::work::{self, LabReport};
 use crate::eval::score::Diverse;
 use crate::lab::quality::Quality;
 use crate::lab::train::{Halt, Plan, first_plans};
@@ -257,7 +256,8 @@ pub struct LabRun {
     pub per_epoch: u64,
     /// `s` was pressed: the run keeps what it learned.
     pub stopping: bool,
-    pub halt: Arc<AtomicU8>,
+    /// The job training it.
+    pub job: Handle,
 }
 
 impl LabRun {
@@ -302,7 +302,8 @@ pub struct Tuning {
     pub running: bool,
     /// Sorted by CV RMSE (else in the order they finished).
     pub by_rmse: bool,
-    pub cancel: Arc<AtomicBool>,
+    /// The job searching (kept once it ended: its reports are still its own).
+    pub job: Handle,
     pub error: Option<String>,
 }
 
@@ -324,7 +325,8 @@ pub struct Sweep {
     pub models: String,
     pub points: Vec<Diverse>,
     pub running: bool,
-    pub cancel: Arc<AtomicBool>,
+    /// The job sweeping.
+    pub job: Handle,
     pub error: Option<String>,
 }
 
@@ -371,15 +373,16 @@ impl LabPanel {
     /// dataset, and a model of it must not follow to the next.
     pub fn abandon(&mut self) {
         self.queued = None;
-        if let Some(run) = &self.run {
-            run.halt.store(ABANDON, Ordering::Relaxed);
+        // Their reports stay unheard: no panel holds these jobs any more.
+        for job in self.jobs() {
+            job.cancel();
         }
-        if let Some(t) = &self.tuning {
-            t.cancel.store(true, Ordering::Relaxed);
-        }
-        if let Some(s) = &self.sweep {
-            s.cancel.store(true, Ordering::Relaxed);
-        }
+        (self.run, self.tuning, self.sweep) = (None, None, None);
+    }
+
+    fn jobs(&self) -> impl Iterator<Item = &Handle> {
+        let run = self.run.as_ref().map(|r| &r.job);
+        run.into_iter().chain(self.tuning.as_ref().map(|t| &t.job)).chain(self.sweep.as_ref().map(|s| &s.job))
     }
 }
 
@@ -406,10 +409,9 @@ impl LabPanel {
             cx.notify(Level::Error, "training is not available here; use `cinema train`");
             return;
         };
-        let halt = Arc::new(AtomicU8::new(GO));
         // A finished search or sweep gives way: this run's chart and scores are what follows.
         (self.tuning, self.sweep) = (None, None);
-        work::lab_train(cx.rec, plan, halt.clone(), jobs.launcher.clone(), jobs.reports.clone());
+        let job = work::lab_train(cx.rec, plan, jobs.launcher.clone(), &jobs.reports);
         self.error = None;
         self.quality = false;
         self.run = Some(LabRun {
@@ -428,7 +430,7 @@ impl LabPanel {
             model_started: Duration::ZERO,
             per_epoch: 0,
             stopping: false,
-            halt,
+            job,
         });
     }
 
@@ -476,7 +478,10 @@ impl LabPanel {
     pub fn halt(&mut self, cx: &mut Cx, halt: Halt) {
         if let Some(run) = self.run.as_mut() {
             self.queued = None;
-            run.halt.store(if halt == Halt::Stop { STOP } else { CANCEL }, Ordering::Relaxed);
+            match halt {
+                Halt::Stop => run.job.stop(),
+                Halt::Cancel => run.job.cancel(),
+            }
             run.stopping = true;
             let text = match (halt, run.role) {
                 (Halt::Cancel, _) => "cancelling: nothing will be kept",
@@ -487,10 +492,10 @@ impl LabPanel {
             };
             cx.notify(Level::Info, text);
         } else if let Some(t) = self.tuning.as_mut().filter(|t| t.running) {
-            t.cancel.store(true, Ordering::Relaxed);
+            t.job.cancel();
             cx.notify(Level::Info, "stopping the search after the candidates under way");
         } else if let Some(s) = self.sweep.as_mut().filter(|s| s.running) {
-            s.cancel.store(true, Ordering::Relaxed);
+            s.job.cancel();
             cx.notify(Level::Info, "stopping the sweep after the setting under way");
         }
     }
@@ -500,15 +505,13 @@ impl LabPanel {
     pub fn sweep(&mut self, cx: &mut Cx) {
         let Some(models) = self.ready(cx) else { return };
         let Some(runner) = cx.jobs else { return };
-        let cancel = Arc::new(AtomicBool::new(false));
         let named = match &models.1 {
             Some(ranking) => format!("{} + {}", models.0.name(), ranking.name()),
             None => models.0.name().to_owned(),
         };
-        self.sweep =
-            Some(Sweep { models: named, points: Vec::new(), running: true, cancel: cancel.clone(), error: None });
+        let job = work::lab_sweep(cx.rec, models, runner.launcher.clone(), &runner.reports);
+        self.sweep = Some(Sweep { models: named, points: Vec::new(), running: true, job, error: None });
         (self.tuning, self.quality) = (None, false);
-        work::lab_sweep(cx.rec, models, cancel, runner.launcher.clone(), runner.reports.clone());
     }
 
     /// `g`: tune the form's rating algorithm by cross-validation.
@@ -529,20 +532,20 @@ impl LabPanel {
             }
         };
         let jobs = crate::lab::tune::default_jobs();
-        let cancel = Arc::new(AtomicBool::new(false));
+        let (launcher, reports, total) = (runner.launcher.clone(), &runner.reports, candidates.len());
+        let job = work::lab_tune(cx.rec, candidates, TUNE_FOLDS, jobs, launcher, reports);
         self.sweep = None;
         self.tuning = Some(Tuning {
-            total: candidates.len(),
+            total,
             folds: TUNE_FOLDS,
             jobs,
             done: Vec::new(),
             running: true,
             by_rmse: true,
-            cancel: cancel.clone(),
+            job,
             error: None,
         });
         self.quality = false;
-        work::lab_tune(cx.rec, candidates, TUNE_FOLDS, jobs, cancel, runner.launcher.clone(), runner.reports.clone());
     }
 
     /// `B`: put the best candidate in the form and train it.
@@ -558,11 +561,21 @@ impl LabPanel {
         }
     }
 
-    pub fn on_report(&mut self, cx: &mut Cx, report: LabReport) {
+    /// A report of job `id`: heard only when this panel holds that job
+    /// (the one rule for stale reports: a run, search or sweep the panel
+    /// left — abandoned when the app switched datasets — may still report).
+    pub fn on_report(&mut self, cx: &mut Cx, id: JobId, report: LabReport) {
+        let holder = match report {
+            LabReport::Phase(_) | LabReport::Done(_) => self.run.as_ref().map(|r| &r.job),
+            LabReport::Candidate(_) | LabReport::Tuned(_) => self.tuning.as_ref().map(|t| &t.job),
+            LabReport::SweepPoint(_) | LabReport::Swept(_) => self.sweep.as_ref().map(|s| &s.job),
+        };
+        if !holder.is_some_and(|job| job.owns(id)) {
+            tracing::debug!("dropped a report of {id}, a job the Lab no longer holds");
+            return;
+        }
         match report {
             LabReport::Phase(phase) => self.on_phase(phase),
-            // Trained on another dataset: a run the app left behind when it switched.
-            LabReport::Done(Ok(Some(trained))) if trained.meta.dataset_fingerprint != cx.rec.fingerprint() => {}
             LabReport::Done(Ok(Some(trained))) => {
                 let Some(run) = self.run.take() else { return };
                 let before = cx.rec.meta.clone();
@@ -603,9 +616,6 @@ impl LabPanel {
                     self.start(cx, full);
                 }
             }
-            // No run: the report is from one this panel did not start (sent
-            // before the app switched datasets and abandoned it).
-            LabReport::Done(_) if self.run.is_none() => {}
             LabReport::Done(Ok(None)) => {
                 self.run = None;
                 self.queued = None;

@@ -14,6 +14,7 @@ mod datasets;
 pub mod event;
 pub mod format;
 pub mod insight;
+pub mod jobs;
 pub mod keys;
 pub mod lab;
 pub mod launch;

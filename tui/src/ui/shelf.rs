@@ -7,8 +7,8 @@ use cinema_store::versions::Listed;
 
 use super::context::{Cx, Then, deliver};
 use super::cursor::Cursor;
+use super::jobs::Sink;
 use super::toast::Level;
-use super::work::Sink;
 use crate::lab::compare::{Comparison, compare};
 use cinema_protocol::Scored;
 

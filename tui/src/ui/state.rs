@@ -13,13 +13,15 @@ use cinema_protocol::Scored;
 use super::context::{Jobs, Then};
 use super::cursor::Cursor;
 use super::insight::Insight;
+use super::jobs::JobId;
+use super::jobs::Sink;
 use super::keys::Context;
 use super::lab::LabPanel;
 use super::query::{self, BrowseQuery, Columns};
 use super::shelf::Shelf;
 use super::theme::Theme;
 pub use super::toast::{Level, Toast};
-use super::work::{Job, Sink, Stage};
+use super::work::{Job, Stage};
 use crate::recommender::{Recommender, View};
 use cinema_store::ratings_log::Change;
 
@@ -114,6 +116,8 @@ pub struct HistoryPreview {
 
 /// An import or download under way.
 pub struct Running {
+    /// Its reports' id (see `jobs`).
+    pub id: JobId,
     pub job: Job,
     /// `None` until the worker's first report.
     pub stage: Option<Stage>,

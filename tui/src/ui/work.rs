@@ -1,22 +1,23 @@
-//! Long work off the UI thread: importing a MovieLens folder or zip, or
-//! downloading latest-small, then opening it (the engine then loads it
-//! behind the app's next frame; see [`Recommender::open_behind`]). Progress and the outcome come back as events on the app's one
-//! channel, so the screen keeps drawing and the current dataset stays usable
-//! until the new one is ready.
+//! What the app's jobs do (they run through [`super::jobs`]): importing a
+//! MovieLens folder or zip, or downloading latest-small, then opening it
+//! (the engine then loads it behind the app's next frame; see
+//! [`Recommender::open_behind`]), training again, and the Lab's training,
+//! tuning and sweeps. Progress and the outcome come back as events on the
+//! app's one channel, tagged with the job's id, so the screen keeps drawing
+//! and the current dataset stays usable until the new one is ready.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use super::jobs::{self, Handle, JobId, Reports, Sink};
 use crate::eval::score::Diverse;
 use crate::lab::{
     self,
-    train::{Halt, Phase, Plan, Trained},
+    train::{Phase, Plan, Trained},
     tune::{Candidate, Search},
 };
 use crate::recommender::{Opened, Recommender};
@@ -29,36 +30,6 @@ use cinema_store::{Dataset, Home, demo, download, load_or_import};
 /// Progress events closer together than this are dropped (the last one always
 /// goes): a 250 MB download arrives in thousands of chunks.
 const THROTTLE: Duration = Duration::from_millis(50);
-
-/// Stop and cancel requests, read by the training thread after every step.
-pub const GO: u8 = 0;
-pub const STOP: u8 = 1;
-pub const CANCEL: u8 = 2;
-/// Cancel, and say nothing more: the app has left the run's dataset, and
-/// what it would report belongs to no panel on screen.
-pub const ABANDON: u8 = 3;
-
-/// Where work done off the UI thread sends what it has to say: the app's
-/// event channel, seen from below it (the app wraps each kind of answer
-/// into its event when it makes the sink), so nothing here knows the
-/// event type.
-pub struct Sink<T>(Arc<dyn Fn(T) + Send + Sync>);
-
-impl<T> Sink<T> {
-    pub fn new(send: impl Fn(T) + Send + Sync + 'static) -> Sink<T> {
-        Sink(Arc::new(send))
-    }
-
-    pub fn send(&self, message: T) {
-        (self.0)(message)
-    }
-}
-
-impl<T> Clone for Sink<T> {
-    fn clone(&self) -> Self {
-        Sink(self.0.clone())
-    }
-}
 
 /// What opening a dataset needs, shareable with a worker thread.
 #[derive(Clone)]
@@ -113,15 +84,20 @@ pub enum Stage {
 }
 
 pub enum Report {
+    /// From the Data view's job (an import, a download, a retraining).
+    Data(JobId, DataReport),
+    /// From one of the Lab's jobs (training, tuning, a sweep).
+    Lab(JobId, LabReport),
+    /// The engine has loaded this dataset, which the app opened before it was ready.
+    Opened(Arc<Dataset>, Box<anyhow::Result<Opened>>),
+}
+
+pub enum DataReport {
     Stage(Stage),
     /// The new dataset, open, with the path it came from (`None`: the demo); or why not.
     Done(Result<(Box<Recommender>, Option<PathBuf>), String>),
     /// The current dataset's models, trained again and saved; or why not.
     Retrained(Result<Box<ModelMeta>, String>),
-    /// From the Lab's training or tuning thread.
-    Lab(LabReport),
-    /// The engine has loaded this dataset, which the app opened before it was ready.
-    Opened(Arc<Dataset>, Box<anyhow::Result<Opened>>),
 }
 
 pub enum LabReport {
@@ -138,55 +114,33 @@ pub enum LabReport {
     Swept(Result<(), String>),
 }
 
-/// Trains `plan` into a new version on a thread of its own with its own
-/// engine instance, so the app's engine keeps serving the active version;
-/// reports every epoch and reads `halt` after every step.
-pub fn lab_train(rec: &Recommender, plan: Plan, halt: Arc<AtomicU8>, l: Launcher, tx: Sink<Report>) {
+/// Trains `plan` into a new version as a job with its own engine
+/// instance, so the app's engine keeps serving the active version; reports
+/// every epoch and reads its control after every step.
+pub fn lab_train(rec: &Recommender, plan: Plan, l: Launcher, tx: &Sink<Report>) -> Handle {
     let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in().ratings);
-    let quiet = halt.clone();
-    let send = move |tx: &Sink<Report>, r| {
-        if quiet.load(Ordering::Relaxed) != ABANDON {
-            tx.send(Report::Lab(r));
-        }
-    };
-    let spawned = thread::Builder::new().name("cinema-lab".into()).spawn({
-        let tx = tx.clone();
-        let send = send.clone();
-        move || {
-            let mut last: Option<Instant> = None;
-            let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
-                lab::train::run(&mut client, &dataset, &you, plan, &versions, |phase| {
-                    let epoch_end =
-                        matches!(phase, Phase::Training { progress: p, .. } if p.visited == 0 || p.finished);
-                    let now = Instant::now();
-                    if epoch_end || !matches!(phase, Phase::Training { .. }) || last.is_none_or(|t| now - t >= THROTTLE)
-                    {
-                        last = Some(now);
-                        send(&tx, LabReport::Phase(phase.clone()));
-                    }
-                    // A stop is taken once: the next model trains unless stopped again.
-                    match halt.swap(GO, Ordering::Relaxed) {
-                        STOP => ControlFlow::Break(Halt::Stop),
-                        kept @ (CANCEL | ABANDON) => {
-                            halt.store(kept, Ordering::Relaxed);
-                            ControlFlow::Break(Halt::Cancel)
-                        }
-                        _ => ControlFlow::Continue(()),
-                    }
-                })
-            });
-            let outcome = outcome.and_then(|t| match t {
-                Some(Trained { unsaved: Some(why), .. }) => {
-                    anyhow::bail!("the model was trained but could not be saved as a version: {why}")
+    let failed = |why| LabReport::Done(Err(why));
+    jobs::start("training", lab_sink(tx), failed, move |control, reports| {
+        let mut last: Option<Instant> = None;
+        let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
+            lab::train::run(&mut client, &dataset, &you, plan, &versions, |phase| {
+                let epoch_end = matches!(phase, Phase::Training { progress: p, .. } if p.visited == 0 || p.finished);
+                let now = Instant::now();
+                if epoch_end || !matches!(phase, Phase::Training { .. }) || last.is_none_or(|t| now - t >= THROTTLE) {
+                    last = Some(now);
+                    reports.send(LabReport::Phase(phase.clone()));
                 }
-                t => Ok(t.map(Box::new)),
-            });
-            send(&tx, LabReport::Done(outcome.map_err(|e| format!("{e:#}"))));
-        }
-    });
-    if let Err(e) = spawned {
-        send(&tx, LabReport::Done(Err(format!("could not start the training: {e}"))));
-    }
+                control.checkpoint()
+            })
+        });
+        let outcome = outcome.and_then(|t| match t {
+            Some(Trained { unsaved: Some(why), .. }) => {
+                anyhow::bail!("the model was trained but could not be saved as a version: {why}")
+            }
+            t => Ok(t.map(Box::new)),
+        });
+        reports.send(LabReport::Done(outcome.map_err(|e| format!("{e:#}"))));
+    })
 }
 
 /// Scores `candidates` by cross-validation on `jobs` engine instances,
@@ -196,71 +150,66 @@ pub fn lab_tune(
     candidates: Vec<ModelSpec>,
     folds: usize,
     jobs: usize,
-    cancel: Arc<AtomicBool>,
     l: Launcher,
-    tx: Sink<Report>,
-) {
+    tx: &Sink<Report>,
+) -> Handle {
     let dataset = rec.dataset.clone();
-    let spawned = thread::Builder::new().name("cinema-tune".into()).spawn({
-        let tx = tx.clone();
-        move || {
-            let search =
-                Search { runtime: &l.runtime, module: &l.module, limits: l.limits, folds, jobs, cancel: &cancel };
-            let outcome = search.run(&dataset, &candidates, |c| {
-                tx.send(Report::Lab(LabReport::Candidate(Box::new(c.clone()))));
-            });
-            tx.send(Report::Lab(LabReport::Tuned(outcome.map(|_| ()).map_err(|e| format!("{e:#}")))));
-        }
-    });
-    if let Err(e) = spawned {
-        tx.send(Report::Lab(LabReport::Tuned(Err(format!("could not start the search: {e}")))));
-    }
+    let failed = |why| LabReport::Tuned(Err(why));
+    jobs::start("search", lab_sink(tx), failed, move |control, reports| {
+        let cancel = control.cancelled();
+        let search = Search { runtime: &l.runtime, module: &l.module, limits: l.limits, folds, jobs, cancel };
+        let outcome = search.run(&dataset, &candidates, |c| reports.send(LabReport::Candidate(Box::new(c.clone()))));
+        reports.send(LabReport::Tuned(outcome.map(|_| ()).map_err(|e| format!("{e:#}"))));
+    })
 }
 
-/// Sweeps the diversity knob for `models` on a thread with its own engine
+/// Sweeps the diversity knob for `models` as a job with its own engine
 /// instance ([`lab::sweep`]), reporting each setting as it is scored and
-/// reading `cancel` between them.
-pub fn lab_sweep(
-    rec: &Recommender,
-    models: (ModelSpec, Option<ModelSpec>),
-    cancel: Arc<AtomicBool>,
-    l: Launcher,
-    tx: Sink<Report>,
-) {
+/// reading its control between them.
+pub fn lab_sweep(rec: &Recommender, models: (ModelSpec, Option<ModelSpec>), l: Launcher, tx: &Sink<Report>) -> Handle {
     let dataset = rec.dataset.clone();
-    let spawned = thread::Builder::new().name("cinema-sweep".into()).spawn({
-        let tx = tx.clone();
-        move || {
-            let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
-                lab::sweep::run(&mut client, &dataset, models, &lab::sweep::settings(), |point| {
-                    tx.send(Report::Lab(LabReport::SweepPoint(point)));
-                    match cancel.load(Ordering::Relaxed) {
-                        true => ControlFlow::Break(()),
-                        false => ControlFlow::Continue(()),
-                    }
-                })
-            });
-            tx.send(Report::Lab(LabReport::Swept(outcome.map(|_| ()).map_err(|e| format!("{e:#}")))));
-        }
-    });
-    if let Err(e) = spawned {
-        tx.send(Report::Lab(LabReport::Swept(Err(format!("could not start the sweep: {e}")))));
-    }
+    let failed = |why| LabReport::Swept(Err(why));
+    jobs::start("sweep", lab_sink(tx), failed, move |control, reports| {
+        let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
+            lab::sweep::run(&mut client, &dataset, models, &lab::sweep::settings(), |point| {
+                reports.send(LabReport::SweepPoint(point));
+                match control.is_cancelled() {
+                    true => ControlFlow::Break(()),
+                    false => ControlFlow::Continue(()),
+                }
+            })
+        });
+        reports.send(LabReport::Swept(outcome.map(|_| ()).map_err(|e| format!("{e:#}"))));
+    })
+}
+
+/// The Lab's jobs' reports, as the app's.
+fn lab_sink(tx: &Sink<Report>) -> Sink<(JobId, LabReport)> {
+    let tx = tx.clone();
+    Sink::new(move |(id, report)| tx.send(Report::Lab(id, report)))
+}
+
+/// The Data view's jobs' reports, as the app's.
+fn data_sink(tx: &Sink<Report>) -> Sink<(JobId, DataReport)> {
+    let tx = tx.clone();
+    Sink::new(move |(id, report)| tx.send(Report::Data(id, report)))
 }
 
 /// Trains the current dataset's models again on the engine thread (the
 /// screen keeps drawing; ratings made meanwhile are learned after it).
-pub fn retrain(rec: &Recommender, tx: Sink<Report>) -> Result<()> {
-    let mut progress = Reporter { tx: tx.clone(), last: None };
+/// Its reports carry an id of their own, as a job's do.
+pub fn retrain(rec: &Recommender, tx: &Sink<Report>) -> Result<JobId> {
+    let reports = Reports::new(data_sink(tx));
+    let (id, done) = (reports.id(), reports.clone());
+    let mut progress = Reporter { reports, last: None };
     rec.retrain_async(
         move |spec, role, p| {
             let (stage, last) = training(spec, role, p);
             progress.send(stage, last);
         },
-        move |outcome| {
-            tx.send(Report::Retrained(outcome.map(Box::new).map_err(|e| format!("{e:#}"))));
-        },
-    )
+        move |outcome| done.send(DataReport::Retrained(outcome.map(Box::new).map_err(|e| format!("{e:#}")))),
+    )?;
+    Ok(id)
 }
 
 /// Where a training is, as a stage; true for its last step.
@@ -271,24 +220,22 @@ fn training(spec: &ModelSpec, role: Role, p: &Progress) -> (Stage, bool) {
     (Stage::Training { model, ranking, epoch: p.epoch, epochs: p.epochs, fraction: done }, p.finished)
 }
 
-/// Runs `job` on its own thread; its reports go to `tx`.
-pub fn spawn(job: Job, launcher: Launcher, tx: Sink<Report>) {
-    let spawned = thread::Builder::new().name("cinema-work".into()).spawn({
-        let tx = tx.clone();
-        move || {
-            let mut progress = Reporter { tx: tx.clone(), last: None };
-            let outcome = run(job, &launcher, &mut progress).map_err(|e| format!("{e:#}"));
-            tx.send(Report::Done(outcome.map(|(rec, path)| (Box::new(rec), path))));
-        }
+/// Runs `job` (an import, a download, a reopening) as a job of its own.
+pub fn spawn(job: Job, launcher: Launcher, tx: &Sink<Report>) -> JobId {
+    let failed = |why| DataReport::Done(Err(why));
+    let opened = tx.clone();
+    let handle = jobs::start("import", data_sink(tx), failed, move |_, reports| {
+        let mut progress = Reporter { reports: reports.clone(), last: None };
+        let outcome = run(job, &launcher, &mut progress, opened).map_err(|e| format!("{e:#}"));
+        reports.send(DataReport::Done(outcome.map(|(rec, path)| (Box::new(rec), path))));
     });
-    if let Err(e) = spawned {
-        tx.send(Report::Done(Err(format!("could not start the work: {e}"))));
-    }
+    handle.id()
 }
 
+/// A job's stages, at most one per [`THROTTLE`].
 #[derive(Clone)]
 struct Reporter {
-    tx: Sink<Report>,
+    reports: Reports<DataReport>,
     last: Option<Instant>,
 }
 
@@ -300,11 +247,12 @@ impl Reporter {
             return;
         }
         self.last = Some(now);
-        self.tx.send(Report::Stage(stage));
+        self.reports.send(DataReport::Stage(stage));
     }
 }
 
-fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, Option<PathBuf>)> {
+/// `tell`: where the engine says it has loaded the dataset, after the job.
+fn run(job: Job, l: &Launcher, progress: &mut Reporter, tell: Sink<Report>) -> Result<(Recommender, Option<PathBuf>)> {
     let path = match job {
         Job::Import(path) => Some(path),
         Job::Reopen { source, .. } => source,
@@ -326,7 +274,7 @@ fn run(job: Job, l: &Launcher, progress: &mut Reporter) -> Result<(Recommender, 
     progress.send(Stage::Opening, true);
     // The app switches once the files are read: a saved model, or a
     // stand-in while the first models train, loads behind its first frame.
-    let (mut training_progress, tell) = (progress.clone(), progress.tx.clone());
+    let mut training_progress = progress.clone();
     let report = move |spec: &ModelSpec, role, p: &Progress| {
         let (stage, last) = training(spec, role, p);
         training_progress.send(stage, last);
