@@ -940,7 +940,7 @@ fn finish_lab(app: &mut App, rx: &Receiver<Event>, during: &[KeyCode]) -> usize 
 /// the two versions marked "comparing…" (the engine works out their lists
 /// behind the screen); feeds events to the app until it arrives.
 fn finish_compare(app: &mut App, rx: &Receiver<Event>, pair: (u32, u32)) {
-    assert_eq!(app.shelf.comparing, Some(pair), "the comparison is worked out off the UI thread");
+    assert_eq!(app.shelf.comparing.map(|c| c.pair), Some(pair), "the comparison is worked out off the UI thread");
     assert!(app.shelf.comparison.is_none());
     assert!(row_of(&screen(app, 120, 40), &format!("v{} ", pair.0)).contains("comparing…"));
     let deadline = Instant::now() + Duration::from_secs(600);

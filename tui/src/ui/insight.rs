@@ -6,7 +6,7 @@
 use cinema_protocol::HybridScored;
 
 use super::context::{Cx, deliver};
-use super::jobs::Sink;
+use super::jobs::{JobId, Sink};
 use super::toast::Level;
 use crate::recommender::{Alike, Ask, Explained};
 
@@ -16,16 +16,18 @@ const ALIKE: u32 = 10;
 pub const IMPACT_WEIGHTS: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
 pub const IMPACT_TOP: u32 = 5;
 
-/// An engine answer for this part of the app.
+/// An engine answer for this part of the app, with its request's id.
 pub enum Answer {
-    Alike(u32, Result<Alike, String>),
+    Alike(JobId, Result<Alike, String>),
     /// Boxed: an explanation is several times the size of the others.
-    Explained(u32, Box<Result<Explained, String>>),
-    Impact(Axis, Result<Vec<Vec<HybridScored>>, String>),
+    Explained(JobId, Box<Result<Explained, String>>),
+    Impact(JobId, Result<Vec<Vec<HybridScored>>, String>),
 }
 
 /// The explanation panel over the current view.
 pub struct Explaining {
+    /// The request whose answer it waits for.
+    pub asked: JobId,
     pub movie: u32,
     /// `None` while the engine works it out.
     pub answer: Option<Result<Explained, String>>,
@@ -35,6 +37,8 @@ pub struct Explaining {
 /// The impact panel: the top 5 at each of [`IMPACT_WEIGHTS`] of the hybrid
 /// weight (at no diversity), or of diversity (at the weight chosen).
 pub struct Impact {
+    /// The request whose answer it waits for.
+    pub asked: JobId,
     pub axis: Axis,
     pub lists: Option<Result<Vec<Vec<HybridScored>>, String>>,
 }
@@ -54,6 +58,8 @@ pub struct Insight {
     pub detail: Option<u32>,
     /// Movies like the open one by content and by taste (`None` while asked).
     pub alike: Option<Alike>,
+    /// The request for them.
+    alike_asked: Option<JobId>,
     /// The selected one of them, counting the content list then the taste
     /// list; `None` until ↓ or ↑ is pressed in the detail view.
     pub alike_cursor: Option<usize>,
@@ -74,8 +80,10 @@ impl Insight {
         self.detail = Some(movie);
         self.alike = None;
         self.alike_cursor = None;
+        let asked = JobId::next();
+        self.alike_asked = Some(asked);
         let ask = cx.rec.alike(movie, ALIKE);
-        self.ask(cx, ask, move |r| Answer::Alike(movie, r));
+        self.ask(cx, ask, move |r| Answer::Alike(asked, r));
     }
 
     /// Closes the detail view, forgetting how it got there.
@@ -117,36 +125,38 @@ impl Insight {
     /// Opens the explanation of `movie` for `user` under the hybrid `weight`
     /// and `diversity`.
     pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32, diversity: f32) {
-        self.explaining = Some(Explaining { movie, answer: None, scroll: 0 });
+        let asked = JobId::next();
+        self.explaining = Some(Explaining { asked, movie, answer: None, scroll: 0 });
         let ask = cx.rec.explain(user, movie, weight, diversity);
-        self.ask(cx, ask, move |r| Answer::Explained(movie, Box::new(r)));
+        self.ask(cx, ask, move |r| Answer::Explained(asked, Box::new(r)));
     }
 
     /// Opens the impact panel for `user` along `axis`; the other setting
     /// is `weight` (for the diversity axis) or none (for the weight axis).
     pub fn show_impact(&mut self, cx: &mut Cx, user: u32, axis: Axis, weight: f32) {
-        self.impact = Some(Impact { axis, lists: None });
+        let asked = JobId::next();
+        self.impact = Some(Impact { asked, axis, lists: None });
         let settings = IMPACT_WEIGHTS.iter().map(|&x| match axis {
             Axis::Weight => (x, 0.0),
             Axis::Diversity => (weight, x),
         });
         let ask = cx.rec.impact(user, IMPACT_TOP, settings.collect());
-        self.ask(cx, ask, move |r| Answer::Impact(axis, r));
+        self.ask(cx, ask, move |r| Answer::Impact(asked, r));
     }
 
-    /// Takes an engine answer, unless what asked for it has moved on.
+    /// Takes an engine answer while what asked for it still holds its id.
     pub fn on_answer(&mut self, cx: &mut Cx, answer: Answer) -> bool {
         match answer {
-            Answer::Alike(movie, result) if self.detail == Some(movie) => match result {
+            Answer::Alike(asked, result) if self.alike_asked == Some(asked) && self.detail.is_some() => match result {
                 Ok(alike) => self.alike = Some(alike),
                 Err(e) => cx.notify(Level::Error, format!("similar movies: {e}")),
             },
-            Answer::Explained(movie, result) => match self.explaining.as_mut() {
-                Some(e) if e.movie == movie => e.answer = Some(*result),
+            Answer::Explained(asked, result) => match self.explaining.as_mut() {
+                Some(e) if e.asked == asked => e.answer = Some(*result),
                 _ => return false,
             },
-            Answer::Impact(axis, result) => match self.impact.as_mut() {
-                Some(impact) if impact.axis == axis => impact.lists = Some(result),
+            Answer::Impact(asked, result) => match self.impact.as_mut() {
+                Some(impact) if impact.asked == asked => impact.lists = Some(result),
                 _ => return false,
             },
             Answer::Alike(..) => return false,

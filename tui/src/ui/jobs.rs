@@ -4,7 +4,8 @@
 //!
 //! The id is the one rule for stale answers: a panel keeps the [`Handle`]
 //! of the job it started and takes a report only when the report's id is
-//! that handle's. A job the panel has left (cancelled, replaced, or
+//! that handle's; a request to the engine thread gets an id the same way
+//! ([`JobId::next`]) and its answer is taken only while its asker holds it. A job the panel has left (cancelled, replaced, or
 //! abandoned when the app switched datasets) may go on reporting; nobody
 //! listens.
 
@@ -123,7 +124,9 @@ pub struct Reports<R> {
 }
 
 impl JobId {
-    fn next() -> JobId {
+    /// A fresh id. A request answered on the engine thread takes one too:
+    /// its asker keeps it, and the answer is taken while it still does.
+    pub fn next() -> JobId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         JobId(NEXT.fetch_add(1, Ordering::Relaxed))
     }

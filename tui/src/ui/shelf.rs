@@ -7,7 +7,7 @@ use cinema_store::versions::Listed;
 
 use super::context::{Cx, Then, deliver};
 use super::cursor::Cursor;
-use super::jobs::Sink;
+use super::jobs::{JobId, Sink};
 use super::toast::Level;
 use crate::lab::compare::{Comparison, compare};
 use cinema_protocol::Scored;
@@ -29,14 +29,21 @@ pub struct Shelf {
     pub error: Option<String>,
     /// The two versions being compared while the engine works out their
     /// lists; an answer for another pair is stale.
-    pub comparing: Option<(u32, u32)>,
+    pub comparing: Option<Comparing>,
     /// Where the engine thread sends comparisons (`None`: they are waited for).
     pub answers: Option<Sink<Compared>>,
 }
 
+/// Two versions being compared, and the request working it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparing {
+    pub pair: (u32, u32),
+    pub asked: JobId,
+}
+
 /// A comparison of two versions, worked out on the engine thread.
 pub struct Compared {
-    pub pair: (u32, u32),
+    pub asked: JobId,
     pub result: Result<Comparison, String>,
 }
 
@@ -134,16 +141,17 @@ impl Shelf {
         let items = |top: Vec<Scored>| -> Vec<u32> { top.iter().map(|s| s.item).collect() };
         let ask = cx.rec.top_under(a, user, 10).and(cx.rec.top_under(b, user, 10));
         let ask = ask.map(move |(top_a, top_b)| compare(&meta_a, &meta_b, &items(top_a), &items(top_b)));
-        self.comparing = Some((a, b));
+        let asked = JobId::next();
+        self.comparing = Some(Comparing { pair: (a, b), asked });
         cx.notify(Level::Info, format!("comparing v{a} and v{b}: their lists are worked out"));
-        if let Some(compared) = deliver(ask, self.answers.as_ref(), move |result| Compared { pair: (a, b), result }) {
+        if let Some(compared) = deliver(ask, self.answers.as_ref(), move |result| Compared { asked, result }) {
             self.on_compared(cx, compared);
         }
     }
 
     /// Takes a comparison, unless another was asked for since.
     pub fn on_compared(&mut self, cx: &mut Cx, compared: Compared) -> bool {
-        if self.comparing != Some(compared.pair) {
+        if self.comparing.is_none_or(|c| c.asked != compared.asked) {
             return false;
         }
         self.comparing = None;

@@ -13,8 +13,7 @@ use cinema_protocol::Scored;
 use super::context::{Jobs, Then};
 use super::cursor::Cursor;
 use super::insight::Insight;
-use super::jobs::JobId;
-use super::jobs::Sink;
+use super::jobs::{JobId, Sink};
 use super::keys::Context;
 use super::lab::LabPanel;
 use super::query::{self, BrowseQuery, Columns};
@@ -211,8 +210,8 @@ pub struct App {
     pub(super) pending: Option<char>,
     /// The engine is working out the lists after a change (shown as "learning").
     pub learning: bool,
-    /// Counts view requests; an answer to an older one is stale and dropped.
-    generation: u64,
+    /// The latest view request; an answer to an older one is stale and dropped.
+    viewing: JobId,
     pub quit: bool,
 }
 
@@ -225,7 +224,7 @@ pub struct Changed {
 
 /// The engine thread's answer to [`App::refresh`].
 pub struct Viewed {
-    generation: u64,
+    asked: JobId,
     after: Option<Changed>,
     result: Result<View, String>,
     /// The failure ended the module's instance (see `cinema_host::is_fault`).
@@ -233,9 +232,9 @@ pub struct Viewed {
 }
 
 impl Viewed {
-    fn new(generation: u64, after: Option<Changed>, result: anyhow::Result<View>) -> Viewed {
+    fn new(asked: JobId, after: Option<Changed>, result: anyhow::Result<View>) -> Viewed {
         let fault = result.as_ref().err().is_some_and(cinema_host::is_fault);
-        Viewed { generation, after, result: result.map_err(|e| format!("{e:#}")), fault }
+        Viewed { asked, after, result: result.map_err(|e| format!("{e:#}")), fault }
     }
 }
 
@@ -280,7 +279,7 @@ impl App {
             worker: None,
             pending: None,
             learning: false,
-            generation: 0,
+            viewing: JobId::next(),
             quit: false,
         };
         if app.rec.loading() {
@@ -475,27 +474,26 @@ impl App {
     pub fn refresh(&mut self, learn: bool, changed: Option<Changed>) {
         self.load_viewer_ratings();
         self.refresh_rows();
-        self.generation += 1;
-        let (generation, user, weight, diversity) =
-            (self.generation, self.viewer_user(), Some(self.weight), self.diversity);
+        self.viewing = JobId::next();
+        let (asked, user, weight, diversity) = (self.viewing, self.viewer_user(), Some(self.weight), self.diversity);
         let learn = learn || changed.is_some();
         match self.worker.as_ref().map(|w| w.views.clone()) {
             Some(views) => {
                 self.learning = true;
                 self.rec.view(user, RECOMMENDATIONS, learn, weight, diversity).then(move |result| {
-                    views.send(Viewed::new(generation, changed, result));
+                    views.send(Viewed::new(asked, changed, result));
                 });
             }
             None => {
                 let result = self.rec.view(user, RECOMMENDATIONS, learn, weight, diversity).wait();
-                self.on_view(Viewed::new(generation, changed, result));
+                self.on_view(Viewed::new(asked, changed, result));
             }
         }
     }
 
     /// Takes the engine's answer, unless a newer request superseded it.
     pub(super) fn on_view(&mut self, viewed: Viewed) -> bool {
-        if viewed.generation != self.generation {
+        if viewed.asked != self.viewing {
             return false;
         }
         self.learning = false;

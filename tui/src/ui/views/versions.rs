@@ -56,7 +56,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 if shelf.mark == Some(listed.id) {
                     note.push("marked".to_owned());
                 }
-                if shelf.comparing.is_some_and(|(a, b)| listed.id == a || listed.id == b) {
+                if shelf.comparing.is_some_and(|c| listed.id == c.pair.0 || listed.id == c.pair.1) {
                     note.push("comparing…".to_owned());
                 }
                 if meta.stopped {
