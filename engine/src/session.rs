@@ -408,9 +408,9 @@ impl Session {
                 let prices = self.prices(diversity)?;
                 let model = self.model()?;
                 model.check_user(user)?;
-                let parts = self.hybrid_parts(user, None)?;
-                let n = (n as usize).min(model.items() as usize);
                 let liked = self.liked(user)?;
+                let parts = self.hybrid_parts(user, None, &liked)?;
+                let n = (n as usize).min(model.items() as usize);
                 let steer = prices.as_deref().map(|prices| Steer {
                     diversity,
                     prices,
@@ -554,11 +554,11 @@ impl Session {
         Ok(self.scale.liked(&self.ratings_of(user, self.data()?), self.half_stars))
     }
 
-    /// The hybrid parts of every candidate of `user` (see [`Session::candidates`]).
-    fn hybrid_parts(&self, user: u32, also: Option<u32>) -> Result<Parts, EngineError> {
-        let liked = self.liked(user)?;
+    /// The hybrid parts of every candidate of `user` (see
+    /// [`Session::candidates`]), who `liked` those movies.
+    fn hybrid_parts(&self, user: u32, also: Option<u32>, liked: &[u32]) -> Result<Parts, EngineError> {
         let candidate = self.candidates(user, also)?;
-        Ok(Parts::new(&self.list_scores(user)?, &candidate, self.content.as_ref(), &liked))
+        Ok(Parts::new(&self.list_scores(user)?, &candidate, self.content.as_ref(), liked))
     }
 
     /// Why `item` is on `user`'s list under `weight`, and where diversity
@@ -588,7 +588,7 @@ impl Session {
             Some(v) => explain::raters(v, v.user_row(user), user, raters, values, like, span),
             None => explain::Raters { liked: Vec::new(), agreement: None },
         };
-        let parts = self.hybrid_parts(user, Some(item))?;
+        let parts = self.hybrid_parts(user, Some(item), &liked)?;
         let (cf, content) = parts.of(item).map(|(cf, c)| (weight * cf, (1.0 - weight) * c)).unwrap_or_default();
         let steer = diverse.map(|(diversity, prices)| Steer {
             diversity,
