@@ -264,13 +264,15 @@ fn finished(t: Theme, f: &Finished, area: Rect, buf: &mut Buffer) {
 /// point a setting of the knob), and the settings' figures below.
 fn sweep(t: Theme, sweep: &Sweep, area: Rect, buf: &mut Buffer) {
     let width = area.width as usize;
+    let total = crate::lab::sweep::settings().len();
     let state = match (&sweep.error, sweep.running) {
         (Some(e), _) => format!("failed: {e}"),
         (None, true) if sweep.points.is_empty() => "training on the held-out tenth…".to_owned(),
         (None, true) => "running (c stops)".to_owned(),
+        // Ended short of every setting without an error: `c` stopped it.
+        (None, false) if sweep.points.len() < total => "stopped".to_owned(),
         (None, false) => "done".to_owned(),
     };
-    let total = crate::lab::sweep::settings().len();
     let head = format!("Diversity sweep of {}: {}/{total} settings · {state}", sweep.models, sweep.points.len());
     let rows = sweep.points.len() as u16 + 2;
     let [title, chart, table] =
@@ -307,6 +309,7 @@ fn tuning(t: Theme, tuning: &Tuning, area: Rect, buf: &mut Buffer) {
     let state = match (&tuning.error, tuning.running) {
         (Some(e), _) => format!("failed: {e}"),
         (None, true) => "running".to_owned(),
+        (None, false) if tuning.done.len() < tuning.total => "stopped".to_owned(),
         (None, false) => "done".to_owned(),
     };
     let mut lines = vec![
