@@ -15,7 +15,8 @@ use cinema::lab::train::Phase;
 use cinema::recommender::{ModelOrigin, Recommender};
 use cinema::ui::App;
 use cinema::ui::event::Event;
-use cinema::ui::state::Tab;
+use cinema::ui::tabs::data::DataPanel;
+use cinema::ui::tabs::lab::LabPanel;
 use cinema::ui::work::{DataReport, LabReport, Launcher, Report, Stage};
 use cinema_host::{Limits, Runtime};
 use cinema_protocol::Role;
@@ -223,9 +224,9 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     for key in ['d', 'D'] {
         app.handle_key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
     }
-    assert!(app.data.running.is_some());
+    assert!(app.tab::<DataPanel>().running.is_some());
     let mut stages = Vec::new();
-    while app.data.running.is_some() {
+    while app.tab::<DataPanel>().running.is_some() {
         let event = rx.recv_timeout(Duration::from_secs(600)).expect("the worker reports");
         if let Event::Work(Report::Data(_, DataReport::Stage(stage))) = &event {
             stages.push(stage.clone());
@@ -234,27 +235,27 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
     }
     server.join().unwrap();
 
-    assert_eq!(app.data.error, None);
+    assert_eq!(app.tab::<DataPanel>().error, None);
     let len = zip.len() as u64;
     assert!(stages.contains(&Stage::Downloading { done: len, total: Some(len) }), "{stages:?}");
     assert!(stages.contains(&Stage::Opening), "{stages:?}");
     // The switch comes once the files are read: a stand-in serves while the
     // first models train behind the screen.
     assert!(!stages.iter().any(|s| matches!(s, Stage::Training { .. })), "no training before the switch: {stages:?}");
-    let ds = &app.rec.dataset;
+    let ds = &app.shared.rec.dataset;
     assert_eq!((ds.name.as_str(), ds.movies.len(), ds.scale), ("ml-latest-small", 9742, RatingScale::HALF_STARS));
-    assert_eq!((app.rec.origin, app.tab), (ModelOrigin::StandIn, Tab::Browse));
+    assert_eq!((app.shared.rec.origin, app.tab_title()), (ModelOrigin::StandIn, "Browse"));
     let saved = dir.path().join("datasets").join(FILE_NAME);
     assert_eq!(home.active_dataset(), Some(saved.clone()), "the download is the next start's dataset");
-    assert_eq!(app.source, Some(saved));
+    assert_eq!(app.shared.source, Some(saved));
 
     // Half stars: 4, then `.` makes it 4.5 — while the first models train.
     app.handle_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
     app.handle_key(KeyEvent::new(KeyCode::Char('.'), KeyModifiers::NONE));
-    assert_eq!(app.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
+    assert_eq!(app.shared.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
     // The rating model, then the ranking model: each one's progress rises to its end.
     let mut epochs: Vec<(Role, u32, u32)> = Vec::new();
-    while app.rec.loading() || app.lab.run.is_some() || app.learning {
+    while app.shared.rec.loading() || app.tab::<LabPanel>().run.is_some() || app.shared.learning {
         let event = rx.recv_timeout(Duration::from_secs(600)).expect("the first training reports");
         if let Event::Work(Report::Lab(_, LabReport::Phase(Phase::Training { role, progress, refit: false, .. }))) =
             &event
@@ -268,7 +269,7 @@ fn the_data_view_downloads_latest_small_and_switches_to_it() {
         assert!(mine.len() > 1 && mine.windows(2).all(|w| w[0].0 <= w[1].0), "{role:?}: {mine:?}");
         assert!(mine.last().is_some_and(|&(done, all)| done == all), "{role:?}: {mine:?}");
     }
-    assert_eq!(app.rec.origin, ModelOrigin::Trained);
+    assert_eq!(app.shared.rec.origin, ModelOrigin::Trained);
     assert!(dir.path().join("models/ml-latest-small/v1.cmodel").is_file(), "the trained models are saved");
-    assert_eq!(app.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
+    assert_eq!(app.shared.rec.your_ratings().values().map(|e| e.value).collect::<Vec<_>>(), [4.5]);
 }

@@ -201,6 +201,7 @@ fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
     use cinema::recommender::Recommender;
     use cinema::ui::App;
     use cinema::ui::state::Level;
+    use cinema::ui::tabs::data::DataPanel;
     use cinema::ui::work::Launcher;
     use std::sync::mpsc;
 
@@ -210,23 +211,26 @@ fn the_app_falls_back_to_the_built_in_module_when_its_module_lies() {
 
     // The first answer is waited for (nothing attached yet): the lie is shown, the app stays up.
     let mut app = App::new(rec);
-    let toast = app.toast.clone().expect("the failure is shown");
+    let toast = app.shared.toast.clone().expect("the failure is shown");
     assert_eq!(toast.level, Level::Error);
     assert!(toast.text.contains("answered Predict with prediction NaN"), "{}", toast.text);
 
     let (tx, rx) = mpsc::channel();
     app.attach(Launcher::new(home, runtime, module, limits), tx);
-    app.source = Some(ml100k.clone());
+    app.shared.source = Some(ml100k.clone());
     app.refresh(false, None);
     let deadline = Instant::now() + TIMEOUT;
-    while app.learning || app.data.running.is_some() || app.rec.loading() {
+    while app.shared.learning || app.tab::<DataPanel>().running.is_some() || app.shared.rec.loading() {
         let event = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("an answer in time");
         app.handle(event);
     }
-    assert_eq!(app.rec.meta.engine, "cinema-default");
-    assert_eq!((app.rec.dataset.name.as_str(), app.source.as_deref()), ("ml-100k", Some(ml100k.as_path())));
-    assert_eq!(app.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
-    let toast = app.toast.clone().expect("the switch is explained");
+    assert_eq!(app.shared.rec.meta.engine, "cinema-default");
+    assert_eq!(
+        (app.shared.rec.dataset.name.as_str(), app.shared.source.as_deref()),
+        ("ml-100k", Some(ml100k.as_path()))
+    );
+    assert_eq!(app.shared.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
+    let toast = app.shared.toast.clone().expect("the switch is explained");
     assert!(
         toast.text.contains("was stopped")
             && toast.text.contains("switched to the built-in engine module cinema-default"),
@@ -244,6 +248,8 @@ fn a_module_that_lies_while_the_app_loads_behind_its_first_frame_is_replaced() {
     use cinema::recommender::Recommender;
     use cinema::ui::App;
     use cinema::ui::event::Event;
+    use cinema::ui::tabs::data::DataPanel;
+    use cinema::ui::tabs::lab::LabPanel;
     use cinema::ui::work::Launcher;
     use std::sync::mpsc;
 
@@ -257,20 +263,27 @@ fn a_module_that_lies_while_the_app_loads_behind_its_first_frame_is_replaced() {
     let rec = Recommender::open_behind(&home, &runtime, &module, limits, dataset, |_, _, _| {}, tell).unwrap();
     assert!(rec.loading(), "nothing waited for the engine");
     let mut app = App::new(rec);
-    app.source = Some(ml100k.clone());
+    app.shared.source = Some(ml100k.clone());
     app.attach(Launcher::new(home, runtime, module, limits), tx);
     let deadline = Instant::now() + TIMEOUT;
     let mut said = Vec::new();
-    while app.rec.loading() || app.learning || app.data.running.is_some() || app.lab.run.is_some() {
+    while app.shared.rec.loading()
+        || app.shared.learning
+        || app.tab::<DataPanel>().running.is_some()
+        || app.tab::<LabPanel>().run.is_some()
+    {
         let event = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("an answer in time");
         app.handle(event);
-        if let Some(toast) = app.toast.as_ref().filter(|t| said.last() != Some(&t.text)) {
+        if let Some(toast) = app.shared.toast.as_ref().filter(|t| said.last() != Some(&t.text)) {
             said.push(toast.text.clone());
         }
     }
-    assert_eq!(app.rec.meta.engine, "cinema-default");
-    assert_eq!((app.rec.dataset.name.as_str(), app.source.as_deref()), ("ml-100k", Some(ml100k.as_path())));
-    assert_eq!(app.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
+    assert_eq!(app.shared.rec.meta.engine, "cinema-default");
+    assert_eq!(
+        (app.shared.rec.dataset.name.as_str(), app.shared.source.as_deref()),
+        ("ml-100k", Some(ml100k.as_path()))
+    );
+    assert_eq!(app.shared.recs.len(), cinema::ui::state::RECOMMENDATIONS as usize, "the built-in module recommends");
     assert!(
         said.iter().any(|s| s.contains("answered BuildContent")
             && s.contains("neighbour pairs (at most")

@@ -18,7 +18,12 @@ use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::jobs::Handle;
 use cinema::ui::keys::BINDINGS;
-use cinema::ui::state::{Running, Tab};
+use cinema::ui::tabs::browse::Browse;
+use cinema::ui::tabs::data::{DataPanel, Running};
+use cinema::ui::tabs::for_you::ForYou;
+use cinema::ui::tabs::lab::LabPanel;
+use cinema::ui::tabs::versions::Shelf;
+use cinema::ui::tabs::watchlist::Watchlist;
 use cinema::ui::theme::Theme;
 use cinema::ui::work::{DataReport, Job, Launcher, Report, Stage};
 use cinema_host::{EngineModule, Limits, Runtime};
@@ -77,7 +82,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// A fresh app on ML-100K with no ratings of yours, in its own data directory.
 fn fresh_app() -> (App, TempDir) {
     let (app, dir) = app_on(fixture().dataset.clone());
-    assert_eq!(app.rec.origin, cinema::recommender::ModelOrigin::Loaded, "the trained model is reused");
+    assert_eq!(app.shared.rec.origin, cinema::recommender::ModelOrigin::Loaded, "the trained model is reused");
     (app, dir)
 }
 
@@ -90,7 +95,7 @@ fn app_on(dataset: Dataset) -> (App, TempDir) {
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
     let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), dataset, |_, _, _| {}).unwrap();
     let mut app = App::new(rec);
-    app.theme = Theme::plain();
+    app.shared.theme = Theme::plain();
     (app, dir)
 }
 
@@ -109,7 +114,7 @@ fn finish_work(app: &mut App, rx: &Receiver<Event>) -> Vec<Stage> {
     let mut stages = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(600);
     // The job, then any answer the engine thread still owes the screen.
-    while app.data.running.is_some() || app.learning {
+    while app.tab::<DataPanel>().running.is_some() || app.shared.learning {
         let left = deadline.saturating_duration_since(Instant::now());
         let event = rx.recv_timeout(left).expect("the worker reports before the deadline");
         if let Event::Work(Report::Data(_, DataReport::Stage(stage))) = &event {
@@ -121,7 +126,7 @@ fn finish_work(app: &mut App, rx: &Receiver<Event>) -> Vec<Stage> {
 }
 
 fn star_wars(app: &App) -> u32 {
-    app.rec.dataset.movie_index(STAR_WARS_ID).expect("Star Wars is in ML-100K")
+    app.shared.rec.dataset.movie_index(STAR_WARS_ID).expect("Star Wars is in ML-100K")
 }
 
 fn press(app: &mut App, code: KeyCode) {
@@ -175,7 +180,7 @@ fn columns(screen: &str, from: usize, to: usize) -> String {
 }
 
 fn recommended_items(app: &App) -> Vec<u32> {
-    app.recs.iter().map(|s| s.item).collect()
+    app.shared.recs.iter().map(|s| s.item).collect()
 }
 
 // --- Views -------------------------------------------------------------------
@@ -226,9 +231,9 @@ fn detail_of_star_wars() {
     assert!(row_of(&s, " 1 ★ ").contains("   9 "), "{s}");
     assert!(five.matches('█').count() > row_of(&s, " 4 ★ ").matches('█').count());
     // Your predicted stars, the same figure as For you's Pred column.
-    let predicted = app.predicted[star_wars(&app) as usize];
+    let predicted = app.shared.predicted[star_wars(&app) as usize];
     assert!(row_of(&s, "Predicted for you:").contains(&format!("{predicted:.2} (e: why)")), "{s}");
-    if let Some(listed) = app.recs.iter().find(|r| r.item == star_wars(&app)) {
+    if let Some(listed) = app.shared.recs.iter().find(|r| r.item == star_wars(&app)) {
         assert_eq!(format!("{:.2}", listed.prediction), format!("{predicted:.2}"));
     }
     // Beside the chart: movies alike in content, then liked by the same people.
@@ -236,7 +241,7 @@ fn detail_of_star_wars() {
     let alike = app.insight.alike.clone().expect("the similar movies came");
     let titles = |list: &[(u32, f32)]| -> Vec<String> {
         list.iter()
-            .map(|&(m, _)| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title))
+            .map(|&(m, _)| cinema_store::history::titles::display(&app.shared.rec.dataset.movies[m as usize].title))
             .collect()
     };
     let (content, cf) = (titles(&alike.content), titles(&alike.cf));
@@ -278,7 +283,7 @@ fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
 
 /// The title the app shows for `movie`, without its year.
 fn title_of(app: &App, movie: u32) -> String {
-    cinema_store::history::titles::display(&app.rec.dataset.movies[movie as usize].title)
+    cinema_store::history::titles::display(&app.shared.rec.dataset.movies[movie as usize].title)
 }
 
 /// ML-100K opened in `dir` with the engine loading behind; its outcome
@@ -304,7 +309,7 @@ fn attach_while_loading(app: &mut App, dir: &TempDir, tx: mpsc::Sender<Event>, r
     let f = fixture();
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
     app.attach(Launcher::new(home, f.runtime.clone(), f.module.clone(), limits()), tx);
-    while app.rec.loading() || app.learning {
+    while app.shared.rec.loading() || app.shared.learning {
         app.handle(rx.recv_timeout(Duration::from_secs(600)).expect("the engine opens the dataset"));
     }
 }
@@ -321,7 +326,7 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     assert!(rec.stand_in() && rec.meta.algorithm == "baseline" && rec.meta.id == 0, "{:?}", rec.meta);
     assert!(rec.versions().ids().unwrap().is_empty(), "a stand-in is not a version");
     let mut app = App::new(rec);
-    app.theme = Theme::plain();
+    app.shared.theme = Theme::plain();
     let s = screen(&app, 100, 30);
     assert!(
         s.contains("opening ml-100k: the engine loads 100000 ratings") && s.contains("popular movies meanwhile"),
@@ -339,16 +344,19 @@ fn a_first_start_serves_a_stand_in_then_swaps_in_the_trained_models() {
     let sw = star_wars(&app);
     app.open(sw);
     press(&mut app, KeyCode::Char('5'));
-    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
+    assert_eq!(app.shared.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
     let deadline = Instant::now() + Duration::from_secs(600);
-    while app.lab.run.is_some() || app.learning {
+    while app.tab::<LabPanel>().run.is_some() || app.shared.learning {
         let left = deadline.saturating_duration_since(Instant::now());
         app.handle(rx.recv_timeout(left).expect("the first training reports before the deadline"));
     }
-    let meta = &app.rec.meta;
-    assert!(!app.rec.stand_in() && meta.id == 1 && meta.algorithm == "svd" && meta.ranking.is_some(), "{meta:?}");
+    let meta = &app.shared.rec.meta;
+    assert!(
+        !app.shared.rec.stand_in() && meta.id == 1 && meta.algorithm == "svd" && meta.ranking.is_some(),
+        "{meta:?}"
+    );
     assert!(meta.metrics.is_some(), "scored on the held-out tenth");
-    assert_eq!(app.rec.versions().ids().unwrap(), vec![1]);
+    assert_eq!(app.shared.rec.versions().ids().unwrap(), vec![1]);
     press(&mut app, KeyCode::Esc);
     let s = screen(&app, 100, 30);
     assert!(s.contains("the first models are trained (v1: svd + rankblend)"), "{s}");
@@ -364,16 +372,16 @@ fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
     let sw = star_wars(&app);
     app.open(sw);
     press(&mut app, KeyCode::Char('5'));
-    let shown = (recommended_items(&app), app.predicted.clone());
+    let shown = (recommended_items(&app), app.shared.predicted.clone());
     drop(app);
 
     let (rec, tx, rx) = open_behind(&dir, |_, _, _| {});
     assert!(rec.loading() && rec.origin == ModelOrigin::Loaded && rec.meta.id == 1, "{:?}", rec.meta);
     let mut app = App::new(rec);
-    app.theme = Theme::plain();
+    app.shared.theme = Theme::plain();
     let s = screen(&app, 120, 30);
     assert!(s.contains("opening ml-100k") && s.contains("your last list meanwhile"), "{s}");
-    assert_eq!((recommended_items(&app), app.predicted.clone()), shown, "the kept list and predictions");
+    assert_eq!((recommended_items(&app), app.shared.predicted.clone()), shown, "the kept list and predictions");
     attach_while_loading(&mut app, &dir, tx, &rx);
     assert_eq!(recommended_items(&app), shown.0, "the engine's answer is the list kept");
     let s = screen(&app, 120, 30);
@@ -384,7 +392,7 @@ fn a_start_draws_the_last_list_while_the_engine_loads_the_model() {
 fn recommendations_view_cold_start_then_for_you() {
     let (mut app, _dir) = fresh_app();
     press(&mut app, KeyCode::Char('r'));
-    assert_eq!(app.tab, Tab::Recommendations);
+    assert_eq!(app.tab_title(), "For you");
     let s = screen(&app, 80, 24);
     assert!(s.contains("[For you]") && s.contains("Most watched"), "{s}");
     // Ranked by the ranking model's average viewer, blended with no content (nothing liked yet).
@@ -392,11 +400,12 @@ fn recommendations_view_cold_start_then_for_you() {
     for header in ["#", "Title", "Pred", "CF", "Cont"] {
         assert!(row_of(&s, "Title").contains(header), "{s}");
     }
-    assert!(app.parts.iter().all(|&(_, content)| content == 0.0), "{:?}", app.parts);
+    assert!(app.shared.parts.iter().all(|&(_, content)| content == 0.0), "{:?}", app.shared.parts);
     let wide = screen(&app, 120, 24);
     assert!(wide.contains("content 0: nothing liked yet"), "{wide}");
     // Most watched: well-known films, not a film eight people loved.
-    let top: Vec<u32> = app.recs.iter().take(10).map(|r| app.rec.stats().count[r.item as usize]).collect();
+    let top: Vec<u32> =
+        app.shared.recs.iter().take(10).map(|r| app.shared.rec.stats().count[r.item as usize]).collect();
     assert!(top.iter().all(|&n| n >= 100), "the cold-start top 10 are popular: {top:?}");
     assert!(row_of(&s, "▶ ").contains(" 1 "), "{s}");
 
@@ -435,7 +444,7 @@ fn your_ratings_view() {
     assert!(row_of(&screen(&app, 80, 24), "▶ ").contains("★2"));
     press(&mut app, KeyCode::Char('x'));
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Your ratings · 0") && app.rec.your_ratings().is_empty(), "{s}");
+    assert!(s.contains("Your ratings · 0") && app.shared.rec.your_ratings().is_empty(), "{s}");
 }
 
 #[test]
@@ -500,22 +509,22 @@ fn any_size_draws_without_panicking_and_tiny_ones_say_so() {
 #[test]
 fn searching_star_wars_narrows_to_star_wars() {
     let (mut app, _dir) = fresh_app();
-    let all = app.rows.len();
+    let all = app.tab::<Browse>().rows.len();
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "star wars");
-    assert!(app.typing);
-    assert!(app.rows.len() < all / 10, "{} of {all} rows left", app.rows.len());
+    assert!(app.tab::<Browse>().typing);
+    assert!(app.tab::<Browse>().rows.len() < all / 10, "{} of {all} rows left", app.tab::<Browse>().rows.len());
     assert_eq!(app.selected_movie(), Some(star_wars(&app)), "best match first and selected");
     // Enter keeps the results; Enter again opens the movie; Esc comes back.
     press(&mut app, KeyCode::Enter);
-    assert!(!app.typing && app.query.text == "star wars");
+    assert!(!app.tab::<Browse>().typing && app.tab::<Browse>().query.text == "star wars");
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.insight.detail, Some(star_wars(&app)));
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.insight.detail, None);
     // Esc in browse clears the search.
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.rows.len(), all);
+    assert_eq!(app.tab::<Browse>().rows.len(), all);
 }
 
 #[test]
@@ -524,14 +533,19 @@ fn q_while_searching_types_a_q_and_ctrl_c_always_quits() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "quiz");
     assert!(!app.quit);
-    assert_eq!(app.query.text, "quiz");
-    assert!(app.rows.iter().all(|&m| app.rec.dataset.movies[m as usize].title.to_lowercase().contains('q')));
+    assert_eq!(app.tab::<Browse>().query.text, "quiz");
+    assert!(
+        app.tab::<Browse>()
+            .rows
+            .iter()
+            .all(|&m| app.shared.rec.dataset.movies[m as usize].title.to_lowercase().contains('q'))
+    );
     press(&mut app, KeyCode::Backspace);
-    assert_eq!(app.query.text, "qui");
+    assert_eq!(app.tab::<Browse>().query.text, "qui");
     ctrl(&mut app, 'u');
-    assert_eq!(app.query.text, "");
+    assert_eq!(app.tab::<Browse>().query.text, "");
     press(&mut app, KeyCode::Esc);
-    assert!(!app.typing);
+    assert!(!app.tab::<Browse>().typing);
     press(&mut app, KeyCode::Char('q'));
     assert!(app.quit, "q quits outside the search");
 
@@ -552,7 +566,7 @@ fn rating_star_wars_5_changes_the_recommendations_at_once_and_undo_restores() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('5'));
 
-    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
+    assert_eq!(app.shared.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0));
     let after = recommended_items(&app);
     assert_ne!(before, after, "the recommendations changed in the same update");
     assert!(!after.contains(&sw));
@@ -564,7 +578,7 @@ fn rating_star_wars_5_changes_the_recommendations_at_once_and_undo_restores() {
     assert_eq!(app.selected_movie(), Some(sw), "the selection stays on the rated movie");
 
     press(&mut app, KeyCode::Char('u'));
-    assert!(app.rec.your_ratings().is_empty());
+    assert!(app.shared.rec.your_ratings().is_empty());
     assert_eq!(recommended_items(&app), before, "undo restores the list");
     assert!(row_of(&screen(&app, 80, 24), "✓").contains("★5 → unrated"));
     press(&mut app, KeyCode::Char('u'));
@@ -577,56 +591,60 @@ fn half_stars_are_refused_on_a_whole_star_dataset() {
     app.open(star_wars(&app));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('.'));
-    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(4.0));
+    assert_eq!(app.shared.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(4.0));
     assert!(row_of(&screen(&app, 80, 24), "✗").contains("whole stars"));
 }
 
 #[test]
 fn sorting_filtering_and_moving() {
     let (mut app, _dir) = fresh_app();
-    let all = app.rows.len();
+    let all = app.tab::<Browse>().rows.len();
     press(&mut app, KeyCode::Char('f'));
-    let genre = app.query.genre.expect("a genre is chosen");
-    let name = app.rec.dataset.genres[genre].clone();
-    assert!(app.rows.len() < all);
-    assert!(app.rows.iter().all(|&m| app.rec.dataset.movies[m as usize].genres & (1 << genre) != 0));
+    let genre = app.tab::<Browse>().query.genre.expect("a genre is chosen");
+    let name = app.shared.rec.dataset.genres[genre].clone();
+    assert!(app.tab::<Browse>().rows.len() < all);
+    assert!(
+        app.tab::<Browse>().rows.iter().all(|&m| app.shared.rec.dataset.movies[m as usize].genres & (1 << genre) != 0)
+    );
     assert!(screen(&app, 80, 24).contains(&format!("genre: {name}")));
     press(&mut app, KeyCode::Char('F'));
-    assert_eq!((app.query.genre, app.rows.len()), (None, all));
+    assert_eq!((app.tab::<Browse>().query.genre, app.tab::<Browse>().rows.len()), (None, all));
 
     press(&mut app, KeyCode::Char('s'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats().mean[m as usize]).collect();
+    let means: Vec<f32> =
+        app.tab::<Browse>().rows.iter().take(50).map(|&m| app.shared.rec.stats().mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] >= w[1]), "sorted by mean, high first");
     press(&mut app, KeyCode::Char('S'));
-    let means: Vec<f32> = app.rows.iter().take(50).map(|&m| app.rec.stats().mean[m as usize]).collect();
+    let means: Vec<f32> =
+        app.tab::<Browse>().rows.iter().take(50).map(|&m| app.shared.rec.stats().mean[m as usize]).collect();
     assert!(means.windows(2).all(|w| w[0] <= w[1]), "reversed");
 
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Down);
-    assert_eq!(app.browse.selected, 2);
+    assert_eq!(app.tab::<Browse>().cursor.selected, 2);
     press(&mut app, KeyCode::Char('G'));
-    assert_eq!(app.browse.selected, all - 1);
+    assert_eq!(app.tab::<Browse>().cursor.selected, all - 1);
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.browse.selected, 0);
+    assert_eq!(app.tab::<Browse>().cursor.selected, 0);
     screen(&app, 80, 24); // learns the page height
     ctrl(&mut app, 'd');
-    assert!(app.browse.selected > 3);
+    assert!(app.tab::<Browse>().cursor.selected > 3);
     press(&mut app, KeyCode::PageDown);
     press(&mut app, KeyCode::PageUp);
     ctrl(&mut app, 'u');
-    assert_eq!(app.browse.selected, 0);
+    assert_eq!(app.tab::<Browse>().cursor.selected, 0);
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.tab, Tab::Recommendations);
+    assert_eq!(app.tab_title(), "For you");
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.tab, Tab::Versions, "back from the first tab wraps to the last");
+    assert_eq!(app.tab_title(), "Versions", "back from the first tab wraps to the last");
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.tab, Tab::Lab);
+    assert_eq!(app.tab_title(), "Lab");
     app.handle_key(KeyEvent::new(KeyCode::Char('7'), KeyModifiers::ALT));
-    assert_eq!(app.tab, Tab::Versions);
+    assert_eq!(app.tab_title(), "Versions");
     app.handle_key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT));
-    assert_eq!(app.tab, Tab::Browse);
+    assert_eq!(app.tab_title(), "Browse");
 }
 
 #[test]
@@ -635,64 +653,77 @@ fn browsing_as_a_dataset_user_is_read_only() {
     press(&mut app, KeyCode::Char('a'));
     type_text(&mut app, "1");
     press(&mut app, KeyCode::Enter);
-    let user = app.rec.dataset.user_index(1).unwrap();
-    assert_eq!(app.viewer_user(), user);
-    let theirs = app.rec.dataset.ratings.iter().filter(|r| r.user == user).count();
-    assert_eq!(app.rated.len(), theirs);
+    let user = app.shared.rec.dataset.user_index(1).unwrap();
+    assert_eq!(app.shared.viewer_user(), user);
+    let theirs = app.shared.rec.dataset.ratings.iter().filter(|r| r.user == user).count();
+    assert_eq!(app.shared.rated.len(), theirs);
     let s = screen(&app, 80, 24);
     assert!(s.contains("user 1 (read-only)") && s.contains("For user 1"), "{s}");
     let recs = recommended_items(&app);
-    assert!(recs.iter().all(|m| !app.viewer_ratings.contains_key(m)), "their rated movies are excluded");
+    assert!(recs.iter().all(|m| !app.shared.viewer_ratings.contains_key(m)), "their rated movies are excluded");
 
     press(&mut app, KeyCode::Char('5'));
-    assert!(app.rec.your_ratings().is_empty(), "read-only");
+    assert!(app.shared.rec.your_ratings().is_empty(), "read-only");
     assert!(row_of(&screen(&app, 80, 24), "✗").contains("read-only"));
 
     press(&mut app, KeyCode::Char('m'));
     assert!(screen(&app, 80, 24).contains(&format!("Ratings of user 1 · {theirs} · read-only")));
     press(&mut app, KeyCode::Char('a'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.viewer_user(), app.rec.you());
-    assert!(!app.read_only());
+    assert_eq!(app.shared.viewer_user(), app.shared.rec.you());
+    assert!(!app.shared.read_only());
 
     press(&mut app, KeyCode::Char('a'));
     type_text(&mut app, "99999");
     press(&mut app, KeyCode::Enter);
     assert!(row_of(&screen(&app, 80, 24), "✗").contains("no user `99999`"));
-    assert!(!app.read_only());
+    assert!(!app.shared.read_only());
 }
 
 #[test]
 fn the_year_filter_steps_through_decades_newest_first() {
     let (mut app, _dir) = fresh_app();
-    let all = app.rows.len();
-    let decade_of = |app: &App, m: u32| app.rec.dataset.movies[m as usize].year.map(|y| y - y % 10);
+    let all = app.tab::<Browse>().rows.len();
+    let decade_of = |app: &App, m: u32| app.shared.rec.dataset.movies[m as usize].year.map(|y| y - y % 10);
     press(&mut app, KeyCode::Char('y'));
-    assert_eq!(app.query.decade, Some(1990), "ML-100K's newest decade");
-    assert!(app.rows.len() < all && app.rows.iter().all(|&m| decade_of(&app, m) == Some(1990)));
+    assert_eq!(app.tab::<Browse>().query.decade, Some(1990), "ML-100K's newest decade");
+    assert!(
+        app.tab::<Browse>().rows.len() < all
+            && app.tab::<Browse>().rows.iter().all(|&m| decade_of(&app, m) == Some(1990))
+    );
     let s = screen(&app, 80, 24);
-    assert!(row_of(&s, "years: 1990s").contains(&format!("{} of {all}", app.rows.len())), "{s}");
+    assert!(row_of(&s, "years: 1990s").contains(&format!("{} of {all}", app.tab::<Browse>().rows.len())), "{s}");
     press(&mut app, KeyCode::Char('y'));
-    assert_eq!(app.query.decade, Some(1980));
-    let eighties = app.rows.clone();
+    assert_eq!(app.tab::<Browse>().query.decade, Some(1980));
+    let eighties = app.tab::<Browse>().rows.clone();
     assert!(eighties.iter().all(|&m| decade_of(&app, m) == Some(1980)));
     // With a genre too: both filters hold.
     press(&mut app, KeyCode::Char('f'));
-    let genre = app.query.genre.unwrap();
-    assert!(app.rows.len() < eighties.len());
-    assert!(app.rows.iter().all(|&m| app.rec.dataset.movies[m as usize].genres & (1 << genre) != 0));
-    assert!(app.rows.iter().all(|&m| decade_of(&app, m) == Some(1980)));
+    let genre = app.tab::<Browse>().query.genre.unwrap();
+    assert!(app.tab::<Browse>().rows.len() < eighties.len());
+    assert!(
+        app.tab::<Browse>().rows.iter().all(|&m| app.shared.rec.dataset.movies[m as usize].genres & (1 << genre) != 0)
+    );
+    assert!(app.tab::<Browse>().rows.iter().all(|&m| decade_of(&app, m) == Some(1980)));
     press(&mut app, KeyCode::Char('F'));
     press(&mut app, KeyCode::Char('Y'));
-    assert_eq!(app.query.decade, Some(1990));
+    assert_eq!(app.tab::<Browse>().query.decade, Some(1990));
     press(&mut app, KeyCode::Char('Y'));
-    assert_eq!((app.query.decade, app.rows.len()), (None, all), "past the newest decade: all years again");
+    assert_eq!(
+        (app.tab::<Browse>().query.decade, app.tab::<Browse>().rows.len()),
+        (None, all),
+        "past the newest decade: all years again"
+    );
     assert!(screen(&app, 80, 24).contains("years: all"));
     press(&mut app, KeyCode::Char('Y'));
-    let oldest = app.query.decade.expect("backwards from all: the oldest decade");
-    assert!(app.rec.dataset.movies.iter().filter_map(|m| m.year).all(|y| y >= oldest));
+    let oldest = app.tab::<Browse>().query.decade.expect("backwards from all: the oldest decade");
+    assert!(app.shared.rec.dataset.movies.iter().filter_map(|m| m.year).all(|y| y >= oldest));
     press(&mut app, KeyCode::Esc);
-    assert_eq!((app.query.decade, app.rows.len()), (None, all), "Esc clears the filters");
+    assert_eq!(
+        (app.tab::<Browse>().query.decade, app.tab::<Browse>().rows.len()),
+        (None, all),
+        "Esc clears the filters"
+    );
 }
 
 #[test]
@@ -700,17 +731,25 @@ fn the_mouse_wheel_scrolls_lists_and_the_help() {
     let (mut app, _dir) = fresh_app();
     screen(&app, 80, 24);
     assert!(app.handle(Event::Scroll(3)));
-    assert_eq!(app.browse.selected, 3);
+    assert_eq!(app.tab::<Browse>().cursor.selected, 3);
     app.handle(Event::Scroll(-3));
     app.handle(Event::Scroll(-3));
-    assert_eq!(app.browse.selected, 0, "stops at the top");
+    assert_eq!(app.tab::<Browse>().cursor.selected, 0, "stops at the top");
     press(&mut app, KeyCode::Char('r'));
     app.handle(Event::Scroll(3));
-    assert_eq!((app.browse.selected, app.recs_cursor.selected), (0, 3), "the list on screen scrolls");
+    assert_eq!(
+        (app.tab::<Browse>().cursor.selected, app.tab::<ForYou>().cursor.selected),
+        (0, 3),
+        "the list on screen scrolls"
+    );
     press(&mut app, KeyCode::Char('?'));
     let top = screen(&app, 80, 24);
     app.handle(Event::Scroll(3));
-    assert_eq!((app.help, app.recs_cursor.selected), (Some(3), 3), "the help scrolls, not the list under it");
+    assert_eq!(
+        (app.help, app.tab::<ForYou>().cursor.selected),
+        (Some(3), 3),
+        "the help scrolls, not the list under it"
+    );
     assert_ne!(screen(&app, 80, 24), top);
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Enter);
@@ -722,9 +761,9 @@ fn the_mouse_wheel_scrolls_lists_and_the_help() {
 #[test]
 fn data_view_80x24() {
     let (mut app, _dir) = fresh_app();
-    app.source = Some(PathBuf::from("/data/ml-100k"));
+    app.shared.source = Some(PathBuf::from("/data/ml-100k"));
     press(&mut app, KeyCode::Char('d'));
-    assert_eq!(app.tab, Tab::Data);
+    assert_eq!(app.tab_title(), "Data");
     let s = screen(&app, 80, 24);
     assert!(s.contains("[Data]") && row_of(&s, "Now:").contains("ml-100k — /data/ml-100k"), "{s}");
     assert!(row_of(&s, "movies ·").contains("1682 movies · 943 users · 100000 ratings · whole stars"), "{s}");
@@ -737,19 +776,19 @@ fn data_view_80x24() {
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, "   > ").contains("~/Downloads/ml-latest-small.zip▌"), "{s}");
     assert!(row_of(&s, "Enter").contains("Enter import") && s.contains("Esc cancel"), "{s}");
-    assert_eq!(app.tab, Tab::Data, "d and D were typed, not obeyed");
+    assert_eq!(app.tab_title(), "Data", "d and D were typed, not obeyed");
     insta::assert_snapshot!("data_typing_a_path_80x24", s);
     press(&mut app, KeyCode::Esc);
-    assert!(app.data.input.is_none() && app.data.running.is_none());
+    assert!(app.tab::<DataPanel>().input.is_none() && app.tab::<DataPanel>().running.is_none());
 }
 
 #[test]
 fn data_view_shows_progress_80x24() {
     let (mut app, _dir) = fresh_app();
-    app.source = Some(PathBuf::from("/data/ml-100k"));
+    app.shared.source = Some(PathBuf::from("/data/ml-100k"));
     press(&mut app, KeyCode::Char('d'));
     // The state a worker's reports leave behind, set directly: the view is a function of it.
-    app.data.running = Some(Running {
+    app.tab_mut::<DataPanel>().running = Some(Running {
         id: Handle::default().id(),
         job: Job::Download,
         stage: Some(Stage::Downloading { done: 412_000, total: Some(978_202) }),
@@ -763,11 +802,11 @@ fn data_view_shows_progress_80x24() {
     assert!(bar.contains('█') && bar.contains('░'), "{s}");
     insta::assert_snapshot!("data_downloading_80x24", s);
 
-    let running = app.data.running.as_mut().unwrap();
+    let running = app.tab_mut::<DataPanel>().running.as_mut().unwrap();
     running.stage = Some(Stage::Training { model: "svd".into(), ranking: false, epoch: 30, epochs: 60, fraction: 0.5 });
     let s = screen(&app, 80, 24);
     assert!(s.contains("Training the rating model (svd) once: epoch 30 of 60") && s.contains("50%"), "{s}");
-    let running = app.data.running.as_mut().unwrap();
+    let running = app.tab_mut::<DataPanel>().running.as_mut().unwrap();
     running.stage = Some(Stage::Training { model: "ials".into(), ranking: true, epoch: 3, epochs: 15, fraction: 0.2 });
     let s = screen(&app, 80, 24);
     assert!(s.contains("Training the ranking model (ials) once: epoch 3 of 15") && s.contains("20%"), "{s}");
@@ -781,22 +820,25 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
     assert!(row_of(&s, "DEMO catalogue").contains("press d to import"), "the demo points to real data: {s}");
     // Something to lose if the switch went wrong: a rating on the demo.
     press(&mut app, KeyCode::Char('4'));
-    assert_eq!(app.rec.your_ratings().len(), 1);
+    assert_eq!(app.shared.rec.your_ratings().len(), 1);
 
     let ml100k = shared().join("datasets/ml-100k");
     press(&mut app, KeyCode::Char('d'));
     press(&mut app, KeyCode::Char('i'));
     type_text(&mut app, &ml100k.display().to_string());
     press(&mut app, KeyCode::Enter);
-    assert!(app.data.running.is_some(), "the import runs in the background");
-    assert_eq!(app.rec.dataset.name, "demo", "the demo stays until the new dataset is open");
+    assert!(app.tab::<DataPanel>().running.is_some(), "the import runs in the background");
+    assert_eq!(app.shared.rec.dataset.name, "demo", "the demo stays until the new dataset is open");
     let stages = finish_work(&mut app, &rx);
 
     assert!(stages.contains(&Stage::Importing) && stages.contains(&Stage::Opening), "{stages:?}");
-    assert_eq!((app.rec.dataset.name.as_str(), app.rec.dataset.movies.len()), ("ml-100k", 1682));
-    assert_eq!((app.tab, app.rows.len(), app.data.error.as_deref()), (Tab::Browse, 1682, None));
-    assert!(app.rec.your_ratings().is_empty(), "your ML-100K ratings, not the demo's");
-    assert_eq!(app.source.as_deref(), Some(ml100k.as_path()));
+    assert_eq!((app.shared.rec.dataset.name.as_str(), app.shared.rec.dataset.movies.len()), ("ml-100k", 1682));
+    assert_eq!(
+        (app.tab_title(), app.tab::<Browse>().rows.len(), app.tab::<DataPanel>().error.as_deref()),
+        ("Browse", 1682, None)
+    );
+    assert!(app.shared.rec.your_ratings().is_empty(), "your ML-100K ratings, not the demo's");
+    assert_eq!(app.shared.source.as_deref(), Some(ml100k.as_path()));
     let s = screen(&app, 80, 24);
     assert!(s.lines().next().unwrap().contains("ml-100k · you · 0 rated"), "{s}");
     assert!(row_of(&s, "✓").contains("now on ml-100k: 1682 movies"), "{s}");
@@ -806,8 +848,8 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
 
     // Ratings work on the new dataset, through the new engine.
     press(&mut app, KeyCode::Char('5'));
-    assert_eq!(app.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0), "saved at once");
-    assert!(app.learning, "learned on the engine thread, not while the key is handled");
+    assert_eq!(app.shared.rec.your_ratings().get(&STAR_WARS_ID).map(|e| e.value), Some(5.0), "saved at once");
+    assert!(app.shared.learning, "learned on the engine thread, not while the key is handled");
     finish_work(&mut app, &rx);
     assert!(!recommended_items(&app).contains(&star_wars(&app)));
     assert!(row_of(&screen(&app, 80, 24), "✓").contains("saved and learned in"));
@@ -818,26 +860,29 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
     type_text(&mut app, "typed");
     press(&mut app, KeyCode::Up);
     let opened = std::path::absolute(&ml100k).unwrap().display().to_string();
-    assert_eq!(app.data.input.as_deref(), Some(opened.as_str()));
+    assert_eq!(app.tab::<DataPanel>().input.as_deref(), Some(opened.as_str()));
     assert!(row_of(&screen(&app, 120, 40), "opened before").contains("(1 of 1): ml-100k"));
     press(&mut app, KeyCode::Up);
-    assert_eq!(app.data.input.as_deref(), Some(opened.as_str()), "nothing older");
+    assert_eq!(app.tab::<DataPanel>().input.as_deref(), Some(opened.as_str()), "nothing older");
     press(&mut app, KeyCode::Down);
-    assert_eq!(app.data.input.as_deref(), Some("typed"), "↓ brings back what was typed");
+    assert_eq!(app.tab::<DataPanel>().input.as_deref(), Some("typed"), "↓ brings back what was typed");
     ctrl(&mut app, 'u');
     type_text(&mut app, &format!("{}/ml-", shared().join("datasets").display()));
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.tab, Tab::Data, "Tab completes here; it does not switch views");
+    assert_eq!(app.tab_title(), "Data", "Tab completes here; it does not switch views");
     let s = screen(&app, 120, 40);
     assert!(row_of(&s, "Tab: ").contains("ml-100k/") && row_of(&s, "Tab: ").contains("ml-latest-small/"), "{s}");
     type_text(&mut app, "1");
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.data.input.clone().unwrap(), format!("{}/ml-100k/", shared().join("datasets").display()));
+    assert_eq!(
+        app.tab::<DataPanel>().input.clone().unwrap(),
+        format!("{}/ml-100k/", shared().join("datasets").display())
+    );
     press(&mut app, KeyCode::Esc);
 
     // Training the models again runs on the engine thread too, with progress in the Data view.
     press(&mut app, KeyCode::Char('T'));
-    assert_eq!(app.data.running.as_ref().map(|r| r.job.clone()), Some(Job::Retrain));
+    assert_eq!(app.tab::<DataPanel>().running.as_ref().map(|r| r.job.clone()), Some(Job::Retrain));
     let stages = finish_work(&mut app, &rx);
     let trained: Vec<(&str, bool)> = stages
         .iter()
@@ -867,18 +912,18 @@ fn a_malformed_folder_shows_file_line_and_reason_and_keeps_the_current_dataset()
     let (mut app, dir) = fresh_app();
     let rx = attach(&mut app, &dir);
     let broken = malformed_ml100k(dir.path());
-    let before = (app.rows.clone(), app.recs.clone());
+    let before = (app.tab::<Browse>().rows.clone(), app.shared.recs.clone());
     press(&mut app, KeyCode::Char('d'));
     press(&mut app, KeyCode::Char('i'));
     type_text(&mut app, &format!("'{}'", broken.display()));
     press(&mut app, KeyCode::Enter);
     finish_work(&mut app, &rx);
 
-    let error = app.data.error.clone().expect("the failure is kept for the error panel");
+    let error = app.tab::<DataPanel>().error.clone().expect("the failure is kept for the error panel");
     let where_ = format!("{}:3: expected 4 fields, found 3", broken.join("u.data").display());
     assert!(error.contains(&where_), "{error}");
-    assert_eq!(app.rec.dataset.name, "ml-100k", "the current dataset stays");
-    assert_eq!((app.rows.clone(), app.recs.clone()), before);
+    assert_eq!(app.shared.rec.dataset.name, "ml-100k", "the current dataset stays");
+    assert_eq!((app.tab::<Browse>().rows.clone(), app.shared.recs.clone()), before);
     assert!(!app.quit);
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
     assert_eq!(home.active_dataset(), None, "a failed import is not remembered");
@@ -889,22 +934,26 @@ fn a_malformed_folder_shows_file_line_and_reason_and_keeps_the_current_dataset()
     assert!(row_of(&s, "✗ could not import").starts_with(" ✗ could not import"), "and as a toast: {s}");
     // Snapshot with the temporary folder's name (and so the wrapping) fixed.
     let tmp = dir.path().display().to_string();
-    app.data.error = app.data.error.take().map(|e| e.replace(&tmp, "/tmp/x"));
-    app.toast = None;
+    app.tab_mut::<DataPanel>().error = app.tab_mut::<DataPanel>().error.take().map(|e| e.replace(&tmp, "/tmp/x"));
+    app.shared.toast = None;
     insta::assert_snapshot!("data_import_failed_80x24", screen(&app, 80, 24));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.data.error, None, "Esc puts the error box away");
+    assert_eq!(app.tab::<DataPanel>().error, None, "Esc puts the error box away");
 
     // The app is still whole: a good import after a bad one works.
-    let started = app.rec.dataset.name.clone();
+    let started = app.shared.rec.dataset.name.clone();
     // `i` offers the path that failed, for fixing; Ctrl-U clears it.
     press(&mut app, KeyCode::Char('i'));
-    assert!(app.data.input.as_deref().is_some_and(|typed| typed.ends_with("broken-100k")), "{:?}", app.data.input);
+    assert!(
+        app.tab::<DataPanel>().input.as_deref().is_some_and(|typed| typed.ends_with("broken-100k")),
+        "{:?}",
+        app.tab::<DataPanel>().input
+    );
     ctrl(&mut app, 'u');
     type_text(&mut app, &shared().join("datasets/ml-100k").display().to_string());
     press(&mut app, KeyCode::Enter);
     finish_work(&mut app, &rx);
-    let after = (started.as_str(), app.rec.dataset.name.as_str(), app.data.error.as_deref());
+    let after = (started.as_str(), app.shared.rec.dataset.name.as_str(), app.tab::<DataPanel>().error.as_deref());
     assert_eq!(after, ("ml-100k", "ml-100k", None));
 }
 
@@ -921,11 +970,11 @@ fn panel_text(screen: &str) -> String {
 fn finish_lab(app: &mut App, rx: &Receiver<Event>, during: &[KeyCode]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut pressed = false;
-    while app.lab.busy() || app.learning {
+    while app.tab::<LabPanel>().busy() || app.shared.learning {
         let left = deadline.saturating_duration_since(Instant::now());
         let event = rx.recv_timeout(left).expect("the lab reports before the deadline");
         app.handle(event);
-        let charted = app.lab.run.as_ref().map_or(0, |r| r.points.len());
+        let charted = app.tab::<LabPanel>().run.as_ref().map_or(0, |r| r.points.len());
         if !pressed && charted > 0 {
             pressed = true;
             for &key in during {
@@ -933,18 +982,22 @@ fn finish_lab(app: &mut App, rx: &Receiver<Event>, during: &[KeyCode]) -> usize 
             }
         }
     }
-    app.lab.finished.as_ref().map_or(0, |f| f.points.len())
+    app.tab::<LabPanel>().finished.as_ref().map_or(0, |f| f.points.len())
 }
 
 /// The comparison of `pair` was asked for: the key came back at once, with
 /// the two versions marked "comparing…" (the engine works out their lists
 /// behind the screen); feeds events to the app until it arrives.
 fn finish_compare(app: &mut App, rx: &Receiver<Event>, pair: (u32, u32)) {
-    assert_eq!(app.shelf.comparing.map(|c| c.pair), Some(pair), "the comparison is worked out off the UI thread");
-    assert!(app.shelf.comparison.is_none());
+    assert_eq!(
+        app.tab::<Shelf>().comparing.map(|c| c.pair),
+        Some(pair),
+        "the comparison is worked out off the UI thread"
+    );
+    assert!(app.tab::<Shelf>().comparison.is_none());
     assert!(row_of(&screen(app, 120, 40), &format!("v{} ", pair.0)).contains("comparing…"));
     let deadline = Instant::now() + Duration::from_secs(600);
-    while app.shelf.comparing.is_some() {
+    while app.tab::<Shelf>().comparing.is_some() {
         let left = deadline.saturating_duration_since(Instant::now());
         app.handle(rx.recv_timeout(left).expect("the comparison arrives before the deadline"));
     }
@@ -952,8 +1005,13 @@ fn finish_compare(app: &mut App, rx: &Receiver<Event>, pair: (u32, u32)) {
 
 /// Sets the selected form field to `value` the way a person does: e, clear, type, Enter.
 fn set_field(app: &mut App, name: &str, value: &str) {
-    let row = app.lab.form.rows().iter().position(|&r| app.lab.form.field(r).is_some_and(|f| f.info.name == name));
-    app.lab.form.selected = row.unwrap_or_else(|| panic!("no field {name}"));
+    let row = app
+        .tab::<LabPanel>()
+        .form
+        .rows()
+        .iter()
+        .position(|&r| app.tab::<LabPanel>().form.field(r).is_some_and(|f| f.info.name == name));
+    app.tab_mut::<LabPanel>().form.selected = row.unwrap_or_else(|| panic!("no field {name}"));
     press(app, KeyCode::Char('e'));
     ctrl(app, 'u');
     type_text(app, value);
@@ -1006,7 +1064,7 @@ fn mask_seconds(text: &str) -> String {
 fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
     let (mut app, _dir) = fresh_app();
     press(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.tab, Tab::Lab);
+    assert_eq!(app.tab_title(), "Lab");
     let s = screen(&app, 80, 24);
     for row in ["rating model    ◂ svd ▸", "factors       200", "ranking model   ◂ rankblend ▸", "iterations    15"]
     {
@@ -1015,23 +1073,27 @@ fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
     insta::assert_snapshot!("lab_form_80x24", s);
     // A value out of range is refused where it is typed, naming the field and the range.
     set_field(&mut app, "factors", "0");
-    let error = app.lab.form.error.clone().expect("0 factors is refused");
+    let error = app.tab::<LabPanel>().form.error.clone().expect("0 factors is refused");
     assert!(error.contains("factors") && error.contains("from 1 to 1024"), "{error}");
     let s = screen(&app, 80, 24);
     assert!(s.contains("`factors`") && s.contains("1024"), "the error is on screen:\n{s}");
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "200", "Esc keeps the old value");
+    assert_eq!(
+        app.tab::<LabPanel>().form.field(app.tab::<LabPanel>().form.row().unwrap()).unwrap().text,
+        "200",
+        "Esc keeps the old value"
+    );
     // `e` then digits replaces the value; `e` then Enter keeps it.
     press(&mut app, KeyCode::Char('e'));
     assert!(screen(&app, 80, 24).contains("▌ (was 200)"));
     type_text(&mut app, "64");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "64");
+    assert_eq!(app.tab::<LabPanel>().form.field(app.tab::<LabPanel>().form.row().unwrap()).unwrap().text, "64");
     press(&mut app, KeyCode::Char('e'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.lab.form.field(app.lab.form.row().unwrap()).unwrap().text, "64");
+    assert_eq!(app.tab::<LabPanel>().form.field(app.tab::<LabPanel>().form.row().unwrap()).unwrap().text, "64");
     // ← → change the model; its own parameters replace the form's.
-    app.lab.form.selected = 0;
+    app.tab_mut::<LabPanel>().form.selected = 0;
     press(&mut app, KeyCode::Right);
     let s = screen(&app, 80, 24);
     assert!(s.contains("◂ baseline ▸") && s.contains("reg_user"), "{s}");
@@ -1039,7 +1101,7 @@ fn lab_form_comes_from_the_module_description_and_names_a_bad_value() {
 
 #[test]
 fn lab_mid_training_draws_the_chart_gauge_and_rates() {
-    use cinema::ui::lab::{LabRun, Point};
+    use cinema::ui::tabs::lab::{LabRun, Point};
     let (mut app, _dir) = fresh_app();
     press(&mut app, KeyCode::Char('t'));
     // The state a worker's reports leave behind, set directly: the view is a function of it.
@@ -1049,7 +1111,7 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
             Point { epoch: e, train: Some(0.75 + 0.3 / e), validation: Some(0.91 + 0.08 / e) }
         })
         .collect();
-    app.lab.run = Some(LabRun {
+    app.tab_mut::<LabPanel>().run = Some(LabRun {
         rating: cinema_protocol::ModelSpec::new("svd"),
         ranking: None,
         role: cinema_protocol::Role::Rating,
@@ -1092,7 +1154,7 @@ fn lab_trains_a_blend_and_shows_its_fitted_weights() {
     let (mut app, dir) = fresh_app();
     let rx = attach(&mut app, &dir);
     press(&mut app, KeyCode::Char('t'));
-    app.lab.form.selected = 0;
+    app.tab_mut::<LabPanel>().form.selected = 0;
     for _ in 0..10 {
         if screen(&app, 80, 24).contains("◂ blend ▸") {
             break;
@@ -1102,11 +1164,11 @@ fn lab_trains_a_blend_and_shows_its_fitted_weights() {
     assert!(screen(&app, 80, 24).contains("◂ blend ▸"), "the Lab offers the blend");
     press(&mut app, KeyCode::Enter);
     finish_lab(&mut app, &rx, &[]);
-    let finished = app.lab.finished.as_ref().expect("the run finished");
+    let finished = app.tab::<LabPanel>().finished.as_ref().expect("the run finished");
     let names: Vec<&str> = finished.meta.parts.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(names, ["svdpp", "knn", "svd"]);
     let id = finished.meta.id;
-    app.toast = None;
+    app.shared.toast = None;
     let s = screen(&app, 80, 24);
     assert!(s.contains("fitted weights: svdpp × "), "{s}");
     press(&mut app, KeyCode::Char('v'));
@@ -1121,23 +1183,27 @@ fn lab_trains_a_blend_and_shows_its_fitted_weights() {
 fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     let (mut app, dir) = fresh_app();
     let rx = attach(&mut app, &dir);
-    let before = app.rec.meta.id;
+    let before = app.shared.rec.meta.id;
     press(&mut app, KeyCode::Char('t'));
     set_field(&mut app, "epochs", "30");
     press(&mut app, KeyCode::Enter);
-    assert!(app.lab.run.is_some(), "Enter starts a run");
+    assert!(app.tab::<LabPanel>().run.is_some(), "Enter starts a run");
     // While it trains, a key is answered and Enter is refused (one run at a time).
     let charted = finish_lab(&mut app, &rx, &[KeyCode::Char('j'), KeyCode::Enter]);
     assert_eq!(charted, 30, "every epoch is charted");
-    let finished = app.lab.finished.as_ref().expect("the run finished");
+    let finished = app.tab::<LabPanel>().finished.as_ref().expect("the run finished");
     let m = finished.meta.metrics.expect("scored on held-out ratings");
     assert!(m.rmse > 0.85 && m.rmse < 0.95 && m.ndcg_at_10 > 0.2, "{m:?}");
     assert_eq!(finished.meta.epochs, 30);
     assert!(!finished.meta.stopped);
     let id = finished.meta.id;
-    assert_eq!((app.rec.meta.id, app.rec.versions().active().unwrap()), (id, Some(id)), "the new version serves");
+    assert_eq!(
+        (app.shared.rec.meta.id, app.shared.rec.versions().active().unwrap()),
+        (id, Some(id)),
+        "the new version serves"
+    );
     // Toasts expire on a clock; snapshots show the status line instead.
-    app.toast = None;
+    app.shared.toast = None;
     let s = screen(&app, 80, 24);
     for part in [format!("v{id} · 30 epochs"), "RMSE".into(), "<0.90".into(), format!("v{before} ")] {
         assert!(s.contains(&part), "{part:?} missing:\n{s}");
@@ -1153,7 +1219,7 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     press(&mut app, KeyCode::Esc);
 
     press(&mut app, KeyCode::Char('v'));
-    assert_eq!(app.tab, Tab::Versions);
+    assert_eq!(app.tab_title(), "Versions");
     for (w, h) in [(80, 24), (120, 40)] {
         let s = screen(&app, w, h);
         assert!(row_of(&s, &format!("v{id}")).contains('*'), "the active one is marked:\n{s}");
@@ -1164,8 +1230,8 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Char('c'));
     finish_compare(&mut app, &rx, (before, id));
-    app.toast = None;
-    let c = app.shelf.comparison.as_ref().expect("compared");
+    app.shared.toast = None;
+    let c = app.tab::<Shelf>().comparison.as_ref().expect("compared");
     assert_eq!((c.a, c.b), (before, id));
     assert!(c.params.iter().any(|p| p.name == "epochs"), "{:?}", c.params);
     let s = screen(&app, 80, 24);
@@ -1173,27 +1239,27 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
     insta::assert_snapshot!("versions_compare_80x24", mask_times(&s));
     insta::assert_snapshot!("versions_compare_120x40", mask_times(&screen(&app, 120, 40)));
     // Deleting the active version is refused; rolling back serves the old one.
-    app.shelf.cursor.selected = 0;
+    app.tab_mut::<Shelf>().cursor.selected = 0;
     press(&mut app, KeyCode::Char('x'));
-    assert!(app.toast.as_ref().unwrap().text.contains("active version"), "{:?}", app.toast);
-    app.shelf.cursor.selected = 1;
+    assert!(app.shared.toast.as_ref().unwrap().text.contains("active version"), "{:?}", app.shared.toast);
+    app.tab_mut::<Shelf>().cursor.selected = 1;
     press(&mut app, KeyCode::Enter);
-    assert_eq!((app.rec.meta.id, app.rec.versions().active().unwrap()), (before, Some(before)));
+    assert_eq!((app.shared.rec.meta.id, app.shared.rec.versions().active().unwrap()), (before, Some(before)));
 
     // Two scored versions: every metric's row fits 80 columns whole.
     press(&mut app, KeyCode::Char('t'));
     set_field(&mut app, "epochs", "10");
     press(&mut app, KeyCode::Enter);
     finish_lab(&mut app, &rx, &[]);
-    let newest = app.rec.meta.id;
+    let newest = app.shared.rec.meta.id;
     press(&mut app, KeyCode::Char('v'));
-    app.shelf.cursor.selected = 0;
+    app.tab_mut::<Shelf>().cursor.selected = 0;
     press(&mut app, KeyCode::Char('c'));
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Char('c'));
     finish_compare(&mut app, &rx, (id, newest));
-    app.toast = None;
-    let c = app.shelf.comparison.as_ref().expect("compared");
+    app.shared.toast = None;
+    let c = app.tab::<Shelf>().comparison.as_ref().expect("compared");
     assert_eq!((c.a, c.b), (id, newest));
     let s = screen(&app, 80, 24);
     for d in &c.deltas {
@@ -1204,7 +1270,7 @@ fn lab_trains_a_version_then_versions_compare_and_roll_back() {
 }
 
 fn ui_metric_label(metric: &str) -> &'static str {
-    cinema::ui::lab::metric_label(metric)
+    cinema::ui::tabs::lab::metric_label(metric)
 }
 
 #[test]
@@ -1213,17 +1279,17 @@ fn a_stopped_run_keeps_its_epochs_and_a_cancelled_one_keeps_nothing() {
     let rx = attach(&mut app, &dir);
     press(&mut app, KeyCode::Char('t'));
     set_field(&mut app, "epochs", "5000");
-    let ids = |app: &App| app.rec.versions().ids().unwrap();
+    let ids = |app: &App| app.shared.rec.versions().ids().unwrap();
     let before = ids(&app);
     // Cancel: nothing is saved and the active version stays.
     press(&mut app, KeyCode::Enter);
     finish_lab(&mut app, &rx, &[KeyCode::Char('c')]);
     assert_eq!(ids(&app), before, "a cancelled run leaves no version");
-    assert!(app.lab.finished.is_none());
+    assert!(app.tab::<LabPanel>().finished.is_none());
     // Stop (twice: the rating model, then the ranking model): both keep what they learned.
     press(&mut app, KeyCode::Enter);
     finish_lab(&mut app, &rx, &[KeyCode::Char('s')]);
-    let finished = app.lab.finished.clone().expect("a stopped run becomes a version");
+    let finished = app.tab::<LabPanel>().finished.clone().expect("a stopped run becomes a version");
     assert!(finished.meta.stopped && finished.meta.epochs < 5000, "{:?}", finished.meta);
     assert!(finished.meta.metrics.is_some(), "a stopped run is scored too");
     assert_eq!(ids(&app).len(), before.len() + 1);
@@ -1257,30 +1323,34 @@ fn your_letterboxd_ratings_are_previewed_then_imported_as_one_batch_and_undone_w
     ] {
         assert!(s.contains(part), "{part:?} missing:\n{s}");
     }
-    assert!(app.rec.your_ratings().is_empty(), "the preview writes nothing");
+    assert!(app.shared.rec.your_ratings().is_empty(), "the preview writes nothing");
     insta::assert_snapshot!("data_history_preview_80x24", s);
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.rec.your_ratings().len(), 2);
-    assert_eq!(app.rec.your_ratings()[&STAR_WARS_ID].value, 5.0);
-    assert!(!app.cold_start(), "the list is personal at once");
+    assert_eq!(app.shared.rec.your_ratings().len(), 2);
+    assert_eq!(app.shared.rec.your_ratings()[&STAR_WARS_ID].value, 5.0);
+    assert!(!app.shared.cold_start(), "the list is personal at once");
     press(&mut app, KeyCode::Char('u'));
-    assert!(app.rec.your_ratings().is_empty(), "u takes the whole import back");
-    assert!(app.toast.as_ref().unwrap().text.contains("undid the import of 2 ratings"), "{:?}", app.toast);
+    assert!(app.shared.rec.your_ratings().is_empty(), "u takes the whole import back");
+    assert!(
+        app.shared.toast.as_ref().unwrap().text.contains("undid the import of 2 ratings"),
+        "{:?}",
+        app.shared.toast
+    );
 }
 
 /// After a search, training (its best, with B) shows the run and then its
 /// scores, not the finished search's table.
 #[test]
 fn a_run_after_a_search_shows_its_own_scores() {
-    use cinema::ui::lab::Tuning;
+    use cinema::ui::tabs::lab::Tuning;
     let (mut app, dir) = fresh_app();
     let rx = attach(&mut app, &dir);
     press(&mut app, KeyCode::Char('t'));
-    let mut best = app.lab.form.specs().unwrap().0;
+    let mut best = app.tab::<LabPanel>().form.specs().unwrap().0;
     best.set("epochs", cinema_protocol::Value::Integer(5));
     let candidate =
         cinema::lab::tune::Candidate { index: 0, params: best, cv_rmse: 0.93, fold_rmse: vec![0.93; 3], seconds: 1.0 };
-    app.lab.tuning = Some(Tuning {
+    app.tab_mut::<LabPanel>().tuning = Some(Tuning {
         total: 1,
         folds: 3,
         jobs: 1,
@@ -1300,16 +1370,16 @@ fn a_run_after_a_search_shows_its_own_scores() {
 #[test]
 fn titles_show_as_people_write_them_and_search_finds_either_form() {
     let (mut app, _dir) = fresh_app();
-    let godfather = app.rec.dataset.movie_index(127).unwrap();
-    assert_eq!(app.rec.dataset.movies[godfather as usize].title, "Godfather, The", "MovieLens's own form");
+    let godfather = app.shared.rec.dataset.movie_index(127).unwrap();
+    assert_eq!(app.shared.rec.dataset.movies[godfather as usize].title, "Godfather, The", "MovieLens's own form");
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "the godfather");
-    assert_eq!(app.rows.first(), Some(&godfather), "as people write it");
+    assert_eq!(app.tab::<Browse>().rows.first(), Some(&godfather), "as people write it");
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, "▶ ").contains("The Godfather "), "{s}");
     ctrl(&mut app, 'u');
     type_text(&mut app, "godfather, the");
-    assert_eq!(app.rows.first(), Some(&godfather), "as MovieLens writes it");
+    assert_eq!(app.tab::<Browse>().rows.first(), Some(&godfather), "as MovieLens writes it");
 }
 
 // --- Why: the hybrid, its weight, explanations ---------------------------------
@@ -1317,7 +1387,7 @@ fn titles_show_as_people_write_them_and_search_finds_either_form() {
 /// Rates movies by id through the keys, as a person does in the detail view.
 fn rate_ids(app: &mut App, ratings: &[(u32, char)]) {
     for &(id, stars) in ratings {
-        let movie = app.rec.dataset.movie_index(id).unwrap();
+        let movie = app.shared.rec.dataset.movie_index(id).unwrap();
         app.open(movie);
         press(app, KeyCode::Char(stars));
         press(app, KeyCode::Esc);
@@ -1348,14 +1418,14 @@ fn the_cli_recommends_what_for_you_shows() {
     let (mut app, dir) = fresh_app();
     rate_ids(&mut app, &FIVE);
     let top10 = |app: &App| -> Vec<u32> {
-        recommended_items(app)[..10].iter().map(|&i| app.rec.dataset.movies[i as usize].id).collect()
+        recommended_items(app)[..10].iter().map(|&i| app.shared.rec.dataset.movies[i as usize].id).collect()
     };
     assert_eq!(cli_for_you(dir.path(), 10), top10(&app), "at the default weight");
     press(&mut app, KeyCode::Char('r'));
     for _ in 0..3 {
         press(&mut app, KeyCode::Char('['));
     }
-    assert_eq!(app.weight, 0.5);
+    assert_eq!(app.shared.weight, 0.5);
     assert_eq!(cli_for_you(dir.path(), 10), top10(&app), "at the weight chosen in the app");
 }
 
@@ -1367,20 +1437,20 @@ fn braces_move_the_diversity_and_the_explanation_names_a_movie_it_lifted() {
     let (mut app, dir) = fresh_app();
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
-    assert_eq!(app.diversity, 0.2, "the default");
+    assert_eq!(app.shared.diversity, 0.2, "the default");
     assert!(row_of(&screen(&app, 100, 24), " For you").contains("· diversity 0.2 ({ })"));
     press(&mut app, KeyCode::Char('{'));
     press(&mut app, KeyCode::Char('{'));
-    assert_eq!(app.diversity, 0.0);
+    assert_eq!(app.shared.diversity, 0.0);
     assert!(!row_of(&screen(&app, 100, 24), " For you").contains("diversity"));
     let plain: Vec<u32> = recommended_items(&app)[..10].to_vec();
     for _ in 0..5 {
         press(&mut app, KeyCode::Char('}'));
     }
-    assert_eq!(app.diversity, 0.5);
+    assert_eq!(app.shared.diversity, 0.5);
     assert!(row_of(&screen(&app, 100, 24), " For you").contains("· diversity 0.5 ({ })"));
     let diverse: Vec<u32> = recommended_items(&app)[..10].to_vec();
-    let watched = |list: &[u32]| list.iter().map(|&i| app.rec.stats().count[i as usize]).sum::<u32>();
+    let watched = |list: &[u32]| list.iter().map(|&i| app.shared.rec.stats().count[i as usize]).sum::<u32>();
     assert!(watched(&diverse) < watched(&plain), "the top 10 moves to movies fewer people watched");
     // The first movie diversity brought into the top 10, explained.
     let at = diverse.iter().position(|i| !plain.contains(i)).expect("a movie new to the top 10");
@@ -1397,7 +1467,7 @@ fn braces_move_the_diversity_and_the_explanation_names_a_movie_it_lifted() {
     press(&mut app, KeyCode::Esc);
     // Kept for the CLI, whose list is the app's.
     let top10 =
-        recommended_items(&app)[..10].iter().map(|&i| app.rec.dataset.movies[i as usize].id).collect::<Vec<_>>();
+        recommended_items(&app)[..10].iter().map(|&i| app.shared.rec.dataset.movies[i as usize].id).collect::<Vec<_>>();
     assert_eq!(cli_for_you(dir.path(), 10), top10);
 }
 
@@ -1409,31 +1479,31 @@ fn the_hybrid_list_shows_both_parts_and_brackets_move_the_weight_80x24() {
     // Without diversity each movie's score is its blend of the two parts.
     press(&mut app, KeyCode::Char('{'));
     press(&mut app, KeyCode::Char('{'));
-    assert_eq!(app.diversity, 0.0);
+    assert_eq!(app.shared.diversity, 0.0);
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, " For you").contains("by 0.8·CF + 0.2·content ([ ])"), "{s}");
-    assert_eq!(app.parts.len(), app.recs.len());
-    assert!(app.parts.iter().all(|&(cf, c)| (0.0..=1.0).contains(&cf) && (0.0..=1.0).contains(&c)));
+    assert_eq!(app.shared.parts.len(), app.shared.recs.len());
+    assert!(app.shared.parts.iter().all(|&(cf, c)| (0.0..=1.0).contains(&cf) && (0.0..=1.0).contains(&c)));
     let blend = |(cf, content): (f32, f32)| 0.8 * cf + 0.2 * content;
-    assert!(app.recs.iter().zip(&app.parts).all(|(r, &p)| (r.score - blend(p)).abs() < 1e-5));
+    assert!(app.shared.recs.iter().zip(&app.shared.parts).all(|(r, &p)| (r.score - blend(p)).abs() < 1e-5));
     insta::assert_snapshot!("for_you_hybrid_80x24", mask_model(&s, 2));
     let at_default = recommended_items(&app);
     // `]` up to CF alone, `[` down to content alone: both ends differ from each other.
     for _ in 0..6 {
         press(&mut app, KeyCode::Char(']'));
     }
-    assert_eq!(app.weight, 1.0);
+    assert_eq!(app.shared.weight, 1.0);
     assert!(row_of(&screen(&app, 80, 24), " For you").contains("by 1.0·CF + 0.0·content"));
     let cf_only = recommended_items(&app);
     for _ in 0..12 {
         press(&mut app, KeyCode::Char('['));
     }
-    assert_eq!(app.weight, 0.0);
+    assert_eq!(app.shared.weight, 0.0);
     let content_only = recommended_items(&app);
     assert_ne!(cf_only[..10], content_only[..10], "the weight changes the top 10");
     assert_ne!(at_default[..10], content_only[..10]);
     // Content alone: the first movie has the largest content part.
-    assert_eq!(app.parts[0].1, 1.0, "{:?}", &app.parts[..3]);
+    assert_eq!(app.shared.parts[0].1, 1.0, "{:?}", &app.shared.parts[..3]);
 }
 
 #[test]
@@ -1476,7 +1546,7 @@ fn the_explanation_panel_adds_up_80x24() {
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('e'));
-    let movie = app.recs[0].item;
+    let movie = app.shared.recs[0].item;
     let explaining = app.insight.explaining.as_ref().expect("the panel is open");
     assert_eq!(explaining.movie, movie);
     let e = &explaining.answer.as_ref().unwrap().as_ref().unwrap().explanation;
@@ -1510,7 +1580,7 @@ fn reopen(dir: &TempDir) -> App {
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
     let rec = Recommender::open(&home, &f.runtime, &f.module, limits(), f.dataset.clone(), |_, _, _| {}).unwrap();
     let mut app = App::new(rec);
-    app.theme = Theme::plain();
+    app.shared.theme = Theme::plain();
     app
 }
 
@@ -1526,7 +1596,7 @@ fn x_hides_a_movie_for_good_and_the_watchlist_tab_keeps_your_order() {
     let first = recommended_items(&app)[0];
     press(&mut app, KeyCode::Char('x'));
     assert!(!recommended_items(&app).contains(&first), "hidden at once");
-    let toast = app.toast.take().unwrap().text;
+    let toast = app.shared.toast.take().unwrap().text;
     assert!(toast.contains("not interested"), "{toast}");
     press(&mut app, KeyCode::Char('u'));
     assert_eq!(recommended_items(&app)[0], first, "undone like a rating");
@@ -1535,32 +1605,36 @@ fn x_hides_a_movie_for_good_and_the_watchlist_tab_keeps_your_order() {
     press(&mut app, KeyCode::Char('+'));
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('+'));
-    assert_eq!(app.watchlist(), [a, b]);
+    assert_eq!(app.shared.watchlist(), [a, b]);
     press(&mut app, KeyCode::Char('W'));
     let s = screen(&app, 80, 24);
     assert!(s.contains("Your watchlist · 2") && s.contains("[Watchlist]"), "{s}");
     insta::assert_snapshot!("watchlist_80x24", mask_model(&s, 3));
     press(&mut app, KeyCode::Char('J'));
-    assert_eq!((app.watchlist(), app.watch_cursor.selected), (vec![b, a], 1), "moved down, the cursor with it");
+    assert_eq!(
+        (app.shared.watchlist(), app.tab::<Watchlist>().cursor.selected),
+        (vec![b, a], 1),
+        "moved down, the cursor with it"
+    );
     press(&mut app, KeyCode::Char('K'));
     press(&mut app, KeyCode::Char('J'));
     press(&mut app, KeyCode::Char('E'));
-    let toast = app.toast.take().unwrap().text;
+    let toast = app.shared.toast.take().unwrap().text;
     assert!(toast.contains("wrote 2 films to"), "{toast}");
     let csv = std::fs::read_to_string(dir.path().join("exports/watchlist-ml-100k.csv")).unwrap();
-    let title = |m: u32| cinema_store::history::titles::display(&app.rec.dataset.movies[m as usize].title);
+    let title = |m: u32| cinema_store::history::titles::display(&app.shared.rec.dataset.movies[m as usize].title);
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0] == "Title,Year,imdbID,tmdbID" && lines.len() == 3, "{csv}");
     assert!(lines[1].contains(&title(b)) && lines[2].contains(&title(a)), "{csv}");
     press(&mut app, KeyCode::Char('x'));
-    assert_eq!(app.watchlist(), [b], "the selected one came off");
+    assert_eq!(app.shared.watchlist(), [b], "the selected one came off");
     drop(app);
     let mut app = reopen(&dir);
     press(&mut app, KeyCode::Char('r'));
     assert!(!recommended_items(&app).contains(&first), "still hidden after a restart");
-    assert_eq!(app.watchlist(), [b]);
-    assert_eq!(app.yours_label(first), "✗");
-    assert_eq!(app.yours_label(b), "+");
+    assert_eq!(app.shared.watchlist(), [b]);
+    assert_eq!(app.shared.yours_label(first), "✗");
+    assert_eq!(app.shared.yours_label(b), "+");
 }
 
 /// `D` in the Lab sweeps the diversity knob for the form's models on the
@@ -1577,7 +1651,7 @@ fn the_lab_sweeps_diversity_and_charts_accuracy_against_coverage() {
     press(&mut app, KeyCode::Char('D'));
     assert!(screen(&app, 80, 24).contains("Diversity sweep of svd + rankblend: 0/11"), "at once, before any point");
     finish_lab(&mut app, &rx, &[]);
-    let sweep = app.lab.sweep.as_ref().expect("the sweep is shown");
+    let sweep = app.tab::<LabPanel>().sweep.as_ref().expect("the sweep is shown");
     assert!(sweep.error.is_none() && !sweep.running, "{:?}", sweep.error);
     let points = &sweep.points;
     assert_eq!(points.iter().map(|p| p.diversity).collect::<Vec<_>>(), cinema::lab::sweep::settings());

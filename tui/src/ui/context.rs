@@ -1,13 +1,19 @@
 //! What a panel is handed when it acts: the parts of the app every panel
-//! shares (the recommender, the toast line, the worker), and where it says
-//! what the app should do once it is done (refresh the lists, re-read the
-//! versions). A panel never sees the `App`, so imports in `ui/` go one way:
-//! the app knows its panels, the panels know this.
+//! shares ([`Shared`]: the recommender, the viewer's lists, the toast
+//! line), the job runner, and where it says what the app should do once it
+//! is done (refresh the lists, re-read the versions). A panel never sees
+//! the `App`, so imports in `ui/` go one way: the app knows its panels, the
+//! panels know this.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::jobs::Sink;
-use super::toast::{Level, Toast};
+use super::shared::Shared;
+use super::toast::Level;
 use super::work::{Launcher, Report};
 use crate::recommender::{Ask, Recommender};
+use cinema_store::ratings_log::Change;
 
 /// How the app runs work off the UI thread: what opening a dataset or
 /// training needs, and where the work reports.
@@ -16,18 +22,27 @@ pub struct Jobs {
     pub reports: Sink<Report>,
 }
 
-/// What the app does after a panel acted, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the app does after a panel acted, in order: what reaches past the
+/// panel (the lists every tab shows, the other panels, the whole app).
 pub enum Then {
     /// Ask the engine for the lists again (the model serving changed).
     Refresh,
+    /// Learn your ratings and ask for the lists (they changed in bulk: an
+    /// import of your history).
+    Learn,
+    /// Your ratings changed (on disk already, at `Instant`): learn them and
+    /// say what changed and how long it took once the lists are in.
+    Changed(anyhow::Result<Option<Change>>, Instant),
     /// Read the saved versions again (one was added, activated or deleted).
     ReloadVersions,
+    /// A dataset is open (from `PathBuf`, after `Duration`): everything on
+    /// screen now comes from it. The `String` says why, when it replaced a
+    /// module that failed.
+    Switch(Box<Recommender>, Option<PathBuf>, Duration, Option<String>),
 }
 
 pub struct Cx<'a> {
-    pub rec: &'a mut Recommender,
-    pub toast: &'a mut Option<Toast>,
+    pub shared: &'a mut Shared,
     /// `None` where nothing runs in the background (snapshot tests).
     pub jobs: Option<&'a Jobs>,
     pub then: Vec<Then>,
@@ -35,7 +50,7 @@ pub struct Cx<'a> {
 
 impl Cx<'_> {
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {
-        *self.toast = Some(Toast::new(level, text.into()));
+        self.shared.notify(level, text);
     }
 }
 

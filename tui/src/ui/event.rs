@@ -11,8 +11,8 @@ use std::time::Duration;
 use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 
 use super::insight::Answer;
-use super::shelf::Compared;
 use super::state::Viewed;
+use super::tabs::versions::Compared;
 use super::work::Report;
 use crate::recommender::Opened;
 use cinema_store::Dataset;

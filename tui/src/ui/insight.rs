@@ -82,7 +82,7 @@ impl Insight {
         self.alike_cursor = None;
         let asked = JobId::next();
         self.alike_asked = Some(asked);
-        let ask = cx.rec.alike(movie, ALIKE);
+        let ask = cx.shared.rec.alike(movie, ALIKE);
         self.ask(cx, ask, move |r| Answer::Alike(asked, r));
     }
 
@@ -127,7 +127,7 @@ impl Insight {
     pub fn explain(&mut self, cx: &mut Cx, movie: u32, user: u32, weight: f32, diversity: f32) {
         let asked = JobId::next();
         self.explaining = Some(Explaining { asked, movie, answer: None, scroll: 0 });
-        let ask = cx.rec.explain(user, movie, weight, diversity);
+        let ask = cx.shared.rec.explain(user, movie, weight, diversity);
         self.ask(cx, ask, move |r| Answer::Explained(asked, Box::new(r)));
     }
 
@@ -140,7 +140,7 @@ impl Insight {
             Axis::Weight => (x, 0.0),
             Axis::Diversity => (weight, x),
         });
-        let ask = cx.rec.impact(user, IMPACT_TOP, settings.collect());
+        let ask = cx.shared.rec.impact(user, IMPACT_TOP, settings.collect());
         self.ask(cx, ask, move |r| Answer::Impact(asked, r));
     }
 

@@ -498,6 +498,19 @@ pub fn lookup(contexts: &[Context], pending: Option<char>, key: &KeyEvent) -> Lo
     Lookup::None
 }
 
+/// What the typing actions do to a line of text being typed; false for
+/// any other action.
+pub fn edit_text(text: &mut String, action: Action, key: &KeyEvent) -> bool {
+    match (action, key.code) {
+        (Action::DeleteChar, _) => drop(text.pop()),
+        (Action::ClearInput, _) => text.clear(),
+        (Action::Type, KeyCode::Char(c)) => text.push(c),
+        (Action::Type, _) => {}
+        _ => return false,
+    }
+    true
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Action(Action),

@@ -55,7 +55,7 @@ pub fn launch(
         work::remember(&home, path, &mut rec);
     }
     let mut app = App::new(rec);
-    app.source = source;
+    app.shared.source = source;
     app.attach(Launcher::new(home, Arc::new(runtime), Arc::new(module), limits), events.0.clone());
     tracing::info!(
         "start-up: dataset {:.0} ms, files and module {:.0} ms, first frame's state {:.0} ms (the engine loads behind it)",

@@ -3,8 +3,10 @@
 //! the model lab (train with live metrics, tune) and model versions.
 //!
 //! gitui/ratatui-demo style: one [`event::Event`] channel feeds the loop;
-//! a key is looked up in the one key table ([`keys`]), the action changes
-//! the [`App`] state, and the views (functions of that state) redraw.
+//! a key is looked up in the one key table ([`keys`]) and its action goes
+//! to what has the keys: an overlay of the [`App`], else the tab on screen
+//! (each a component in [`tabs`]: its state, its keys, its view), else the
+//! app. Views are functions of the state, redrawn after every event.
 
 mod actions;
 pub(crate) mod complete;
@@ -16,15 +18,16 @@ pub mod format;
 pub mod insight;
 pub mod jobs;
 pub mod keys;
-pub mod lab;
 pub mod launch;
 pub mod query;
-pub mod shelf;
+pub mod shared;
 pub mod state;
+pub mod tabs;
 mod terminal;
 pub mod theme;
 pub mod toast;
 pub mod views;
+pub mod widgets;
 pub mod work;
 
 pub use launch::launch;
@@ -34,8 +37,9 @@ pub use views::{draw, render};
 
 /// Imports among the files of `ui/` go one way: a panel never reaches the
 /// `App` or the event type, so a change to one panel cannot ripple round a
-/// circle. Read from the source: every `super::NAME` (and `crate::ui::NAME`)
-/// outside comments is an edge; `views/` counts as one file.
+/// circle. Read from the source: every `super::NAME` that climbs to `ui/`
+/// (and `crate::ui::NAME`) outside comments is an edge; a folder (`tabs/`,
+/// `views/`, `widgets/`) counts as one file.
 #[cfg(test)]
 mod one_way {
     use std::collections::BTreeMap;
@@ -56,33 +60,46 @@ mod one_way {
         names
     }
 
-    /// File → the files of `ui/` it names.
-    fn graph() -> BTreeMap<String, Vec<String>> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
-        let mut sources: Vec<(String, String, bool)> = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() {
-                for file in std::fs::read_dir(&path).unwrap() {
-                    sources.push((stem.clone(), std::fs::read_to_string(file.unwrap().path()).unwrap(), true));
+    /// Every `.rs` file under `dir`, with its module path below `ui/`.
+    fn sources(dir: &Path, path: Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let file = entry.unwrap().path();
+            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+            let mut below = path.clone();
+            if file.is_dir() {
+                below.push(stem);
+                sources(&file, below, out);
+            } else {
+                if stem != "mod" {
+                    below.push(stem);
                 }
-            } else if stem != "mod" {
-                sources.push((stem, std::fs::read_to_string(&path).unwrap(), false));
+                out.push((below, std::fs::read_to_string(&file).unwrap()));
             }
         }
-        let files: Vec<String> = sources.iter().map(|s| s.0.clone()).collect();
+    }
+
+    /// File → the files of `ui/` it names.
+    fn graph() -> BTreeMap<String, Vec<String>> {
+        let mut sources_found = Vec::new();
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"), Vec::new(), &mut sources_found);
+        let node = |path: &[String]| path.first().cloned().unwrap_or_default();
+        let files: Vec<String> = sources_found.iter().map(|(path, _)| node(path)).collect();
         let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (file, source, nested) in &sources {
+        for (path, source) in &sources_found {
+            if path.is_empty() {
+                continue; // ui/mod.rs itself
+            }
+            let file = node(path);
             let code: String = source
                 .lines()
                 .filter(|l| !l.trim_start().starts_with("//"))
                 .map(|l| l.split(" // ").next().unwrap_or(l))
                 .collect::<Vec<_>>()
                 .join("\n");
-            let up = if *nested { "super::super::" } else { "super::" };
+            // As many `super::` as the file is deep reach `ui/` itself.
+            let up = "super::".repeat(path.len());
             let edges = graph.entry(file.clone()).or_default();
-            for name in names_after(&code, up).into_iter().chain(names_after(&code, "crate::ui::")) {
+            for name in names_after(&code, &up).into_iter().chain(names_after(&code, "crate::ui::")) {
                 if name != file && files.iter().any(|f| f == name) && !edges.iter().any(|e| e == name) {
                     edges.push(name.to_owned());
                 }
@@ -123,7 +140,7 @@ mod one_way {
         }
         // `done` lists every file after what it imports: the layers, bottom up.
         assert!(done.len() >= 15, "{done:?}");
-        for panel in ["lab", "shelf", "insight"] {
+        for panel in ["tabs", "widgets", "insight", "shared"] {
             let below = &graph[panel];
             assert!(!below.iter().any(|f| f == "state" || f == "event"), "{panel} imports {below:?}");
         }

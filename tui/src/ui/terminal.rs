@@ -43,7 +43,7 @@ pub fn run(mut app: App, events: (mpsc::Sender<Event>, mpsc::Receiver<Event>), o
     if options.mouse {
         mouse_capture()?;
     }
-    tracing::info!("terminal app started on {}", app.rec.dataset.name);
+    tracing::info!("terminal app started on {}", app.shared.rec.dataset.name);
     let result = event_loop(&mut terminal, &mut app, events);
     if options.mouse {
         let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
@@ -100,7 +100,7 @@ fn first_frame(app: &App) -> Result<()> {
         let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(SINK_SIZE) })?;
         terminal.draw(|frame| draw(frame, app))?;
     }
-    let origin = match app.rec.origin {
+    let origin = match app.shared.rec.origin {
         crate::recommender::ModelOrigin::Loaded => "loaded",
         crate::recommender::ModelOrigin::Trained => "trained",
         crate::recommender::ModelOrigin::StandIn => "stand-in; the first models train behind the app",

@@ -5,30 +5,36 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::line;
 use crate::ui::format::fit;
 use crate::ui::keys;
-use crate::ui::state::{App, Level, Tab};
+use crate::ui::state::{App, Level};
+use crate::ui::tabs::lab::LabPanel;
+use crate::ui::widgets::line;
 
 /// ` Cinema [Browse] For you  Ratings        ml-100k · you · 3 rated`: the
 /// name goes first when the line is short, then the dataset's name; who is
 /// looking and how much they rated stay longest.
 pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+    let t = app.shared.theme;
     // Tight: one space between tabs, when the line is short.
     let tabs = |tight: bool| -> Vec<Span> {
         let (before, after) = if tight { (" ", "") } else { ("", " ") };
-        Tab::ALL
-            .into_iter()
-            .map(|tab| match tab == app.tab && app.insight.detail.is_none() {
+        app.tabs
+            .iter()
+            .enumerate()
+            .map(|(at, tab)| match at == app.tab && app.insight.detail.is_none() {
                 true => Span::styled(format!("{before}[{}]", tab.title()), t.tab_active()),
                 false => Span::raw(format!(" {}{after}", tab.title())),
             })
             .collect()
     };
-    let who = if app.read_only() { format!("{} (read-only)", app.viewer_name()) } else { app.viewer_name() };
-    let full = format!(" {} · {} · {} rated ", app.rec.dataset.name, who, app.rated.len());
-    let short = format!(" {} · {} rated ", who, app.rated.len());
+    let who = if app.shared.read_only() {
+        format!("{} (read-only)", app.shared.viewer_name())
+    } else {
+        app.shared.viewer_name()
+    };
+    let full = format!(" {} · {} · {} rated ", app.shared.rec.dataset.name, who, app.shared.rated.len());
+    let short = format!(" {} · {} rated ", who, app.shared.rated.len());
     let width = |spans: &[Span]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let brand = Span::styled(" Cinema ", t.title());
     let fits = |with_brand: bool, tight: bool, right: &str| {
@@ -47,33 +53,35 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let room = (area.width as usize).saturating_sub(used);
     let right = fit(&right, room);
     spans.push(Span::raw(" ".repeat(room.saturating_sub(right.chars().count()))));
-    spans.push(Span::styled(right, if app.read_only() { t.error() } else { t.dim() }));
+    spans.push(Span::styled(right, if app.shared.read_only() { t.error() } else { t.dim() }));
     line(Line::from(spans), area, buf);
 }
 
 /// The latest toast (✓ info, ✗ error), else what the model is (or, on the
 /// demo, the way to real data).
 pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+    let t = app.shared.theme;
     let width = area.width as usize;
-    let text = match &app.toast {
+    let text = match &app.shared.toast {
         // What went wrong outranks what is under way (a module replaced
         // while the dataset opens, a rating the engine failed to learn).
         Some(toast) if toast.level == Level::Error => {
             Line::styled(fit(&format!(" ✗ {}", toast.text), width), t.error())
         }
-        _ if app.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
+        _ if app.shared.rec.loading() => Line::styled(fit(&opening(app), width), t.dim()),
         // The engine thread is learning a change: the lists follow in a
         // moment. Behind a stand-in the first training is the news.
-        _ if app.learning && !app.rec.stand_in() => Line::styled(fit(" … learning your ratings", width), t.dim()),
+        _ if app.shared.learning && !app.shared.rec.stand_in() => {
+            Line::styled(fit(" … learning your ratings", width), t.dim())
+        }
         Some(toast) => Line::styled(fit(&format!(" ✓ {}", toast.text), width), t.info()),
-        None if app.rec.stand_in() => Line::styled(fit(&first_training(app), width), t.key()),
-        None if app.on_demo() => Line::styled(
+        None if app.shared.rec.stand_in() => Line::styled(fit(&first_training(app), width), t.key()),
+        None if app.shared.on_demo() => Line::styled(
             fit(" DEMO catalogue (invented titles) · press d to import or download real MovieLens", width),
             t.key(),
         ),
         None => {
-            let meta = &app.rec.meta;
+            let meta = &app.shared.rec.meta;
             // Which model predicts the stars, and which (if any) orders the lists.
             let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {} ranking", r.name()));
             let text = format!(
@@ -88,17 +96,17 @@ pub fn status(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// What shows while the engine loads behind the first frame.
 fn opening(app: &App) -> String {
-    let kept = if app.rec.stand_in() { "popular movies meanwhile" } else { "your last list meanwhile" };
+    let kept = if app.shared.rec.stand_in() { "popular movies meanwhile" } else { "your last list meanwhile" };
     format!(
         " … opening {}: the engine loads {} ratings and the model · {kept}",
-        app.rec.dataset.name,
-        app.rec.dataset.ratings.len()
+        app.shared.rec.dataset.name,
+        app.shared.rec.dataset.ratings.len()
     )
 }
 
 /// Where a first start's models are, while a stand-in serves.
 fn first_training(app: &App) -> String {
-    let Some(run) = &app.lab.run else {
+    let Some(run) = &app.tab::<LabPanel>().run else {
         return " no trained model yet: the lists are popular movies · t, then Enter, trains one".into();
     };
     let step = if run.evaluating {
@@ -115,7 +123,7 @@ fn first_training(app: &App) -> String {
 /// table. The view's own keys win the room; the bar lists the general ones
 /// first.
 pub fn context_bar(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+    let t = app.shared.theme;
     let mut used = 1;
     // (how general its context is, key, label), chosen most specific first.
     let mut chosen: Vec<(usize, String, &str)> = Vec::new();

@@ -7,10 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::browse::SIDE_BY_SIDE;
-use super::for_you;
 use crate::ui::format::{fit, stars, title_year};
 use crate::ui::state::App;
+use crate::ui::widgets::{SIDE_BY_SIDE, for_you};
 
 const SIDE_WIDTH: u16 = 44;
 const STRIP_HEIGHT: u16 = 5;
@@ -19,7 +18,7 @@ const BAR: char = '█';
 const CHART_WIDTH: u16 = 60;
 
 pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
-    if app.rec.dataset.movies.get(movie as usize).is_none() {
+    if app.shared.rec.dataset.movies.get(movie as usize).is_none() {
         return;
     }
     let (main, side) = if area.width >= SIDE_BY_SIDE {
@@ -47,16 +46,16 @@ pub fn render(app: &App, movie: u32, area: Rect, buf: &mut Buffer) {
     Paragraph::new(similar(app, right.width as usize, right.height as usize)).render(right, buf);
     Paragraph::new(hint).render(rest, buf);
     if let Some(side) = side {
-        for_you::render(app, side, buf, true);
+        for_you::render(&app.shared, side, buf, true);
     } else if strip {
-        for_you::render(app, bottom, buf, false);
+        for_you::render(&app.shared, bottom, buf, false);
     }
 }
 
 /// Title, genres, tags, the viewer's rating and everyone's.
 fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
-    let t = app.theme;
-    let ds = &app.rec.dataset;
+    let t = app.shared.theme;
+    let ds = &app.shared.rec.dataset;
     let Some(m) = ds.movies.get(movie as usize) else { return Vec::new() };
     let width = width as usize;
     let mut lines = Vec::new();
@@ -74,13 +73,16 @@ fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
     lines.push(Line::from(vec![Span::styled(" Tags: ", t.dim()), Span::raw(fit(&tags, width.saturating_sub(7)))]));
     lines.push(Line::default());
 
-    let count = app.rec.stats().count.get(movie as usize).copied().unwrap_or(0);
-    let mean = app.rec.stats().mean.get(movie as usize).copied().filter(|v| v.is_finite());
-    let yours =
-        app.viewer_ratings.get(&movie).map_or_else(|| "not rated".to_owned(), |&v| format!("★{}", stars(v, ds.scale)));
-    let predicted = app.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
-    let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "Your".into() };
-    let for_whom = if app.read_only() { app.viewer_name() } else { "you".into() };
+    let count = app.shared.rec.stats().count.get(movie as usize).copied().unwrap_or(0);
+    let mean = app.shared.rec.stats().mean.get(movie as usize).copied().filter(|v| v.is_finite());
+    let yours = app
+        .shared
+        .viewer_ratings
+        .get(&movie)
+        .map_or_else(|| "not rated".to_owned(), |&v| format!("★{}", stars(v, ds.scale)));
+    let predicted = app.shared.predicted.get(movie as usize).copied().filter(|v| v.is_finite());
+    let whose = if app.shared.read_only() { format!("{}'s", app.shared.viewer_name()) } else { "Your".into() };
+    let for_whom = if app.shared.read_only() { app.shared.viewer_name() } else { "you".into() };
     // One policy with For you's Pred column: the list shows it before you
     // rate, so hiding it here would hide nothing.
     let predicted = predicted.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} (e: why)"));
@@ -97,16 +99,16 @@ fn head(app: &App, movie: u32, width: u16) -> Vec<Line<'static>> {
 }
 
 fn hint(app: &App) -> Vec<Line<'static>> {
-    if app.read_only() {
+    if app.shared.read_only() {
         return Vec::new();
     }
     let text = " 1–5 rate · . , ±½ · x remove · u undo · e why · ↑↓ Enter similar · Esc back";
-    vec![Line::default(), Line::styled(text, app.theme.dim())]
+    vec![Line::default(), Line::styled(text, app.shared.theme.dim())]
 }
 
 /// Movies like this one by content, then by taste, one per chart row.
 fn similar(app: &App, width: usize, rows: usize) -> Vec<Line<'static>> {
-    let t = app.theme;
+    let t = app.shared.theme;
     let Some(alike) = &app.insight.alike else {
         return vec![Line::styled(fit(" Finding similar movies…", width), t.dim())];
     };
@@ -134,17 +136,18 @@ fn section(
     width: usize,
     rows: usize,
 ) -> Vec<Line<'static>> {
-    let t = app.theme;
+    let t = app.shared.theme;
     let mut lines = vec![Line::styled(fit(heading, width), t.header())];
     if movies.is_empty() {
         lines.push(Line::styled(fit("  nothing to compare it with", width), t.dim()));
     }
-    let ds = &app.rec.dataset;
+    let ds = &app.shared.rec.dataset;
     let shown = rows.saturating_sub(1);
     let first = selected.map_or(0, |s| (s + 1).saturating_sub(shown));
     for (at, &(movie, _)) in movies.iter().enumerate().skip(first).take(shown) {
         let title = ds.movies.get(movie as usize).map(title_year).unwrap_or_default();
-        let yours = app.viewer_ratings.get(&movie).map(|&v| format!(" ★{}", stars(v, ds.scale))).unwrap_or_default();
+        let yours =
+            app.shared.viewer_ratings.get(&movie).map(|&v| format!(" ★{}", stars(v, ds.scale))).unwrap_or_default();
         let room = width.saturating_sub(2 + yours.chars().count());
         let (mark, style) =
             if selected == Some(at) { ("▶ ", t.selected()) } else { ("  ", ratatui::style::Style::new()) };
@@ -159,20 +162,20 @@ fn section(
 
 /// `How people rated it` and ` 5 ★ ██████████  325  56%`, highest rating first.
 fn chart(app: &App, movie: u32, width: usize) -> Vec<Line<'static>> {
-    let scale = app.rec.dataset.scale;
-    let distribution = app.rec.stats().distribution(movie);
+    let scale = app.shared.rec.dataset.scale;
+    let distribution = app.shared.rec.stats().distribution(movie);
     let total: u32 = distribution.iter().map(|(_, n)| n).sum();
     let most = distribution.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1);
     let label_width = distribution.iter().map(|&(v, _)| stars(v, scale).len()).max().unwrap_or(1);
     // " 4.5 ★ " + bar + " 12345 100%"
     let room = width.saturating_sub(label_width + 4 + 12).min(40);
-    let header = Line::styled(" How people rated it", app.theme.header());
+    let header = Line::styled(" How people rated it", app.shared.theme.header());
     let bars = distribution.iter().rev().map(|&(value, n)| {
         let len = ((n as f64 / most as f64) * room as f64).round() as usize;
         let share = if total == 0 { 0.0 } else { 100.0 * n as f64 / total as f64 };
         Line::from(vec![
             Span::raw(format!(" {:>label_width$} ★ ", stars(value, scale))),
-            Span::styled(BAR.to_string().repeat(len), app.theme.bar()),
+            Span::styled(BAR.to_string().repeat(len), app.shared.theme.bar()),
             Span::raw(format!("{} {n:>5} {share:>3.0}%", " ".repeat(room - len))),
         ])
     });

@@ -7,12 +7,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use super::centered;
 use crate::recommender::why::{Contribution, Reason, Why, parts_sentence};
 use crate::ui::format::{fit, title_year};
 use crate::ui::insight::Explaining;
 use crate::ui::state::App;
 use crate::ui::theme::Theme;
+use crate::ui::widgets::centered;
 
 const WIDTH: u16 = 76;
 /// Columns of the widest bar.
@@ -20,27 +20,30 @@ const BAR: usize = 12;
 
 pub fn render(app: &App, explaining: &Explaining, area: Rect, buf: &mut Buffer) {
     let popup = centered(area, WIDTH, area.height.saturating_sub(2));
-    let movie = app.rec.dataset.movies.get(explaining.movie as usize).map(title_year).unwrap_or_default();
-    let title = format!(" Why {} for {} ", fit(&movie, WIDTH as usize - 20), app.viewer_name());
+    let movie = app.shared.rec.dataset.movies.get(explaining.movie as usize).map(title_year).unwrap_or_default();
+    let title = format!(" Why {} for {} ", fit(&movie, WIDTH as usize - 20), app.shared.viewer_name());
     let lines = match &explaining.answer {
-        None => vec![Line::styled(" Working it out…", app.theme.dim())],
-        Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), app.theme.error())],
-        Some(Ok(e)) => {
-            lines(app, &Why::new(e, &app.rec.dataset, app.weight, app.diversity), popup.width.saturating_sub(2))
-        }
+        None => vec![Line::styled(" Working it out…", app.shared.theme.dim())],
+        Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), app.shared.theme.error())],
+        Some(Ok(e)) => lines(
+            app,
+            &Why::new(e, &app.shared.rec.dataset, app.shared.weight, app.shared.diversity),
+            popup.width.saturating_sub(2),
+        ),
     };
     let visible = popup.height.saturating_sub(2) as usize;
     let scroll = explaining.scroll.min(lines.len().saturating_sub(visible));
     let more = if scroll + visible < lines.len() { " ↓ j/k scroll · Esc closes " } else { " Esc closes " };
-    let block =
-        Block::bordered().title(Span::styled(title, app.theme.title())).title_bottom(Line::from(more).right_aligned());
+    let block = Block::bordered()
+        .title(Span::styled(title, app.shared.theme.title()))
+        .title_bottom(Line::from(more).right_aligned());
     Clear.render(popup, buf);
     Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)).render(popup, buf);
 }
 
 /// Every line of the panel, unscrolled.
 pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
-    let t = app.theme;
+    let t = app.shared.theme;
     let width = width as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled(" Predicted ", t.dim()),

@@ -6,16 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use super::centered;
 use crate::ui::keys::{BINDINGS, Context};
 use crate::ui::state::App;
+use crate::ui::widgets::centered;
 
 const WIDTH: u16 = 72;
 const KEYS_WIDTH: usize = 18;
 
 /// Every line of the help, unscrolled.
 pub fn lines(app: &App) -> Vec<Line<'static>> {
-    let t = app.theme;
+    let t = app.shared.theme;
     let mut lines = Vec::new();
     for context in Context::ALL {
         let bindings: Vec<_> = BINDINGS.iter().filter(|b| b.context == context).collect();
@@ -50,7 +50,7 @@ pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
     let scroll = scroll.min(lines.len().saturating_sub(visible));
     let more = if scroll + visible < lines.len() { " ↓ j/k scroll " } else { " " };
     let block = Block::bordered()
-        .title(Span::styled(" Help · every key · Esc closes ", app.theme.title()))
+        .title(Span::styled(" Help · every key · Esc closes ", app.shared.theme.title()))
         .title_bottom(Line::from(more).right_aligned());
     Clear.render(popup, buf);
     Paragraph::new(lines).block(block).scroll((scroll as u16, 0)).render(popup, buf);

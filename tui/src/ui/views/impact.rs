@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use super::centered;
 use crate::ui::format::{fit, title};
 use crate::ui::insight::{Axis, IMPACT_TOP, IMPACT_WEIGHTS, Impact};
 use crate::ui::state::App;
+use crate::ui::widgets::centered;
 use cinema_protocol::HybridScored;
 
 const WIDTH: u16 = 120;
@@ -18,15 +18,15 @@ const WIDTH: u16 = 120;
 const HEIGHT: u16 = IMPACT_TOP as u16 + 7;
 
 pub fn render(app: &App, impact: &Impact, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+    let t = app.shared.theme;
     let popup = centered(area, WIDTH, HEIGHT);
-    let whose = if app.read_only() { format!("{}'s", app.viewer_name()) } else { "your".into() };
+    let whose = if app.shared.read_only() { format!("{}'s", app.shared.viewer_name()) } else { "your".into() };
     let (what, letter, now, legend) = match impact.axis {
         Axis::Weight => {
-            ("the weight", "w", app.weight, " w = weight on CF; 1 − w on content · d: diversity · Esc closes ")
+            ("the weight", "w", app.shared.weight, " w = weight on CF; 1 − w on content · d: diversity · Esc closes ")
         }
         Axis::Diversity => {
-            ("diversity", "d", app.diversity, " d = diversity, at the weight chosen · d: weights · Esc closes ")
+            ("diversity", "d", app.shared.diversity, " d = diversity, at the weight chosen · d: weights · Esc closes ")
         }
     };
     let block = Block::bordered()
@@ -48,7 +48,7 @@ pub fn render(app: &App, impact: &Impact, area: Rect, buf: &mut Buffer) {
         let head = format!("{letter} = {setting:.1}{}", if current { " ◀" } else { "" });
         let mut lines = vec![Line::styled(fit(&head, width), t.header()), Line::default()];
         for (rank, s) in list.iter().enumerate() {
-            let name = app.rec.dataset.movies.get(s.item as usize).map(title).unwrap_or_default();
+            let name = app.shared.rec.dataset.movies.get(s.item as usize).map(title).unwrap_or_default();
             lines.push(Line::raw(fit(&format!("{} {name}", rank + 1), width)));
         }
         lines.resize(IMPACT_TOP as usize + 2, Line::default());

@@ -1,31 +1,19 @@
 //! Views are functions of the state: each draws part of an [`App`] into a
 //! buffer and changes nothing (beyond settling scroll positions).
 
-mod browse;
-mod chart;
 mod chrome;
-mod data;
 mod detail;
 mod explain;
-mod for_you;
 mod help;
 mod impact;
-mod lab;
-mod movie_table;
 mod prompt;
-mod quality;
-mod ratings;
-mod recommendations;
-mod versions;
-mod watchlist;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
-use super::state::{App, Tab};
+use super::state::App;
 
 /// Smallest area the app lays out; below it, it says so instead.
 const MIN_WIDTH: u16 = 40;
@@ -49,15 +37,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
     chrome::tabs(app, top, buf);
-    match (app.insight.detail, app.tab) {
-        (Some(movie), _) => detail::render(app, movie, body, buf),
-        (None, Tab::Browse) => browse::render(app, body, buf),
-        (None, Tab::Recommendations) => recommendations::render(app, body, buf),
-        (None, Tab::Ratings) => ratings::render(app, body, buf),
-        (None, Tab::Watchlist) => watchlist::render(app, body, buf),
-        (None, Tab::Data) => data::render(app, body, buf),
-        (None, Tab::Lab) => lab::render(app, body, buf),
-        (None, Tab::Versions) => versions::render(app, body, buf),
+    match app.insight.detail {
+        Some(movie) => detail::render(app, movie, body, buf),
+        None => app.current().render(&app.shared, body, buf),
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);
@@ -72,19 +54,5 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if let Some(scroll) = app.help {
         help::render(app, scroll, area, buf);
-    }
-}
-
-/// A centred rectangle of at most `width`×`height` inside `area`.
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
-}
-
-/// Writes one line into the first row of `area`.
-fn line(text: Line, area: Rect, buf: &mut Buffer) {
-    if area.height > 0 {
-        text.render(Rect { height: 1, ..area }, buf);
     }
 }

@@ -5,12 +5,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use super::centered;
 use crate::ui::state::App;
+use crate::ui::widgets::centered;
 
 pub fn render(app: &App, text: &str, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
-    let ids = &app.rec.dataset.user_ids;
+    let t = app.shared.theme;
+    let ids = &app.shared.rec.dataset.user_ids;
     let range = match (ids.first(), ids.last()) {
         (Some(a), Some(b)) => format!("{a}–{b}"),
         _ => "none".into(),

@@ -10,14 +10,24 @@ use std::time::{Duration, Instant};
 use cinema_protocol::{AlgorithmInfo, Hello, ModelSpec, ParamInfo, ParamKind, Role};
 use cinema_store::models::{Metrics, ModelMeta};
 
-use super::context::{Cx, Then};
-use super::jobs::{Handle, JobId};
-use super::toast::Level;
-use super::work::{self, LabReport};
+mod quality;
+mod view;
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::Tab;
 use crate::eval::score::Diverse;
 use crate::lab::quality::Quality;
 use crate::lab::train::{Halt, Plan, first_plans};
 use crate::lab::tune::Candidate;
+use crate::ui::context::{Cx, Then};
+use crate::ui::jobs::{Handle, JobId};
+use crate::ui::keys::{Action, Context, edit_text};
+use crate::ui::shared::Shared;
+use crate::ui::toast::Level;
+use crate::ui::work::{self, LabReport};
 
 /// One parameter of the form: its description and the text typed for it.
 #[derive(Debug, Clone)]
@@ -386,6 +396,65 @@ impl LabPanel {
     }
 }
 
+impl Tab for LabPanel {
+    fn title(&self) -> &'static str {
+        "Lab"
+    }
+
+    fn contexts(&self) -> Vec<Context> {
+        use Context as C;
+        match self.form.editing {
+            Some(_) => vec![C::LabInput, C::Always],
+            None => vec![C::Lab, C::Global, C::Always],
+        }
+    }
+
+    fn act(&mut self, cx: &mut Cx, action: Action, key: &KeyEvent) -> bool {
+        match action {
+            Action::PrevChoice => self.form.cycle(-1),
+            Action::NextChoice => self.form.cycle(1),
+            Action::EditField => self.form.edit(),
+            Action::Train => self.train(cx),
+            Action::StopTraining => self.halt(cx, Halt::Stop),
+            Action::CancelTraining if self.busy() => self.halt(cx, Halt::Cancel),
+            Action::CancelTraining => self.quality = false,
+            Action::Quality if self.finished.is_some() => self.quality = !self.quality,
+            Action::Quality => cx.notify(
+                Level::Info,
+                "p draws the held-out ratings of a run made here: train one (Enter); \
+                 every version's scores are in Versions (v)",
+            ),
+            Action::Tune => self.tune(cx),
+            Action::SortTune => {
+                if let Some(t) = self.tuning.as_mut() {
+                    t.by_rmse = !t.by_rmse;
+                }
+            }
+            Action::TrainBest => self.train_best(cx),
+            Action::Sweep => self.sweep(cx),
+            Action::Accept => self.form.accept(),
+            Action::Cancel => {
+                self.form.editing = None;
+                self.form.error = None;
+            }
+            _ => return self.form.editing.as_mut().is_some_and(|text| edit_text(text, action, key)),
+        }
+        true
+    }
+
+    fn render(&self, shared: &Shared, area: Rect, buf: &mut Buffer) {
+        view::render(self, shared, area, buf);
+    }
+
+    fn step(&mut self, _shared: &Shared, delta: isize) {
+        self.form.step(delta.clamp(-1000, 1000));
+    }
+
+    fn tick(&mut self, now: Instant) -> bool {
+        LabPanel::tick(self, now)
+    }
+}
+
 /// The reference grid of the issue that asked for tuning (Surprise's usual
 /// SVD grid); other algorithms get a random search around their defaults.
 pub const REFERENCE_GRID: &str = "factors=50,100,150;epochs=20,30;lr=0.002,0.005,0.01;reg=0.02,0.05,0.1";
@@ -411,7 +480,7 @@ impl LabPanel {
         };
         // A finished search or sweep gives way: this run's chart and scores are what follows.
         (self.tuning, self.sweep) = (None, None);
-        let job = work::lab_train(cx.rec, plan, jobs.launcher.clone(), &jobs.reports);
+        let job = work::lab_train(&cx.shared.rec, plan, jobs.launcher.clone(), &jobs.reports);
         self.error = None;
         self.quality = false;
         self.run = Some(LabRun {
@@ -444,11 +513,11 @@ impl LabPanel {
         if self.busy() || self.queued.is_some() {
             return;
         }
-        let hello = cx.rec.hello();
+        let hello = cx.shared.rec.hello();
         let Some(rating) = hello.default_rating() else { return };
-        let (quick, full) = first_plans(rating, hello.default_ranking(), cx.rec.dataset.ratings.len());
+        let (quick, full) = first_plans(rating, hello.default_ranking(), cx.shared.rec.dataset.ratings.len());
         match quick {
-            Some(quick) if cx.rec.stand_in() => {
+            Some(quick) if cx.shared.rec.stand_in() => {
                 self.queued = Some(full);
                 self.start(cx, quick);
             }
@@ -509,7 +578,7 @@ impl LabPanel {
             Some(ranking) => format!("{} + {}", models.0.name(), ranking.name()),
             None => models.0.name().to_owned(),
         };
-        let job = work::lab_sweep(cx.rec, models, runner.launcher.clone(), &runner.reports);
+        let job = work::lab_sweep(&cx.shared.rec, models, runner.launcher.clone(), &runner.reports);
         self.sweep = Some(Sweep { models: named, points: Vec::new(), running: true, job, error: None });
         (self.tuning, self.quality) = (None, false);
     }
@@ -533,7 +602,7 @@ impl LabPanel {
         };
         let jobs = crate::lab::tune::default_jobs();
         let (launcher, reports, total) = (runner.launcher.clone(), &runner.reports, candidates.len());
-        let job = work::lab_tune(cx.rec, candidates, TUNE_FOLDS, jobs, launcher, reports);
+        let job = work::lab_tune(&cx.shared.rec, candidates, TUNE_FOLDS, jobs, launcher, reports);
         self.sweep = None;
         self.tuning = Some(Tuning {
             total,
@@ -578,9 +647,9 @@ impl LabPanel {
             LabReport::Phase(phase) => self.on_phase(phase),
             LabReport::Done(Ok(Some(trained))) => {
                 let Some(run) = self.run.take() else { return };
-                let before = cx.rec.meta.clone();
-                let (id, first) = (trained.meta.id, cx.rec.stand_in());
-                match cx.rec.activate(id) {
+                let before = cx.shared.rec.meta.clone();
+                let (id, first) = (trained.meta.id, cx.shared.rec.stand_in());
+                match cx.shared.rec.activate(id) {
                     Ok(meta) if meta.quick => {
                         let ranked = meta.ranking.as_ref().map_or(String::new(), |r| format!(" + {}", passes(r)));
                         let text = format!(
@@ -608,7 +677,7 @@ impl LabPanel {
                     meta: trained.meta,
                     before: Some(before),
                     points: run.points,
-                    quality: Quality::new(&trained.held_out, cx.rec.dataset.scale),
+                    quality: Quality::new(&trained.held_out, cx.shared.rec.dataset.scale),
                 });
                 cx.then.push(Then::ReloadVersions);
                 cx.then.push(Then::Refresh);

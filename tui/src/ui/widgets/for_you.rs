@@ -7,28 +7,31 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use crate::ui::format::{fit, title_year};
-use crate::ui::state::App;
+use crate::ui::shared::Shared;
 use crate::ui::theme::NEW_SYMBOL;
 
 /// `tall`: a bordered side pane; else a strip with a rule on top.
-pub fn render(app: &App, area: Rect, buf: &mut Buffer, tall: bool) {
-    let t = app.theme;
+pub fn render(shared: &Shared, area: Rect, buf: &mut Buffer, tall: bool) {
+    let t = shared.theme;
     let block = if tall { Block::bordered() } else { Block::new().borders(Borders::TOP) };
-    let hint =
-        if app.cold_start() && !app.read_only() && !app.rec.stand_in() { " · rate movies to personalise" } else { "" };
-    let block = block.title(Span::styled(format!(" {}{hint} ", heading(app)), t.title()));
-    let block = if app.fresh.is_empty() { block } else { block.title(Line::from(" + new ").right_aligned()) };
+    let hint = if shared.cold_start() && !shared.read_only() && !shared.rec.stand_in() {
+        " · rate movies to personalise"
+    } else {
+        ""
+    };
+    let block = block.title(Span::styled(format!(" {}{hint} ", heading(shared)), t.title()));
+    let block = if shared.fresh.is_empty() { block } else { block.title(Line::from(" + new ").right_aligned()) };
     let inner = block.inner(area);
     block.render(area, buf);
     let width = inner.width as usize;
-    if app.recs.is_empty() {
+    if shared.recs.is_empty() {
         Line::styled(" nothing to recommend: everything is rated", t.dim()).render(inner, buf);
         return;
     }
-    for (rank, (s, y)) in app.recs.iter().zip(inner.y..inner.bottom()).enumerate() {
-        let fresh = app.fresh.contains(&s.item);
+    for (rank, (s, y)) in shared.recs.iter().zip(inner.y..inner.bottom()).enumerate() {
+        let fresh = shared.fresh.contains(&s.item);
         let marker = if fresh { NEW_SYMBOL } else { " " };
-        let title = app.rec.dataset.movies.get(s.item as usize).map(title_year).unwrap_or_default();
+        let title = shared.rec.dataset.movies.get(s.item as usize).map(title_year).unwrap_or_default();
         let prediction = format!(" {:.2}", s.prediction);
         let lead = format!("{marker}{:>2}. ", rank + 1);
         let room = width.saturating_sub(lead.chars().count() + prediction.chars().count());
@@ -46,17 +49,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, tall: bool) {
 }
 
 /// What the list is: yours, a cold start, or another user's.
-pub fn heading(app: &App) -> String {
-    if app.read_only() {
-        format!("For {}", app.viewer_name())
-    } else if app.rec.stand_in() {
+pub fn heading(shared: &Shared) -> String {
+    if shared.read_only() {
+        format!("For {}", shared.viewer_name())
+    } else if shared.rec.stand_in() {
         // Ratings are kept and learned once the first models are in.
         "Popular and well rated, for now".into()
-    } else if app.cold_start() && app.rec.meta.ranking.is_some() {
+    } else if shared.cold_start() && shared.rec.meta.ranking.is_some() {
         // The ranking model's list for someone who has rated nothing: what
         // people watch most, not the best mean rating.
         "Most watched".into()
-    } else if app.cold_start() {
+    } else if shared.cold_start() {
         "Popular and well rated".into()
     } else {
         "For you".into()

@@ -8,28 +8,28 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::chart::{self, Axes, Series};
-use super::{line, quality};
+use super::quality;
+use super::{Finished, LabPanel, LabRun, Point, Row, Sweep, Tuning, metric_rows, target};
 use crate::recommender::why::parts_list;
 use crate::ui::format::fit;
-use crate::ui::lab::{Finished, LabRun, Point, Row, Sweep, Tuning, metric_rows, target};
-use crate::ui::state::App;
+use crate::ui::shared::Shared;
 use crate::ui::theme::{SELECTED_SYMBOL, Theme};
+use crate::ui::widgets::chart::{self, Axes, Series};
+use crate::ui::widgets::line;
 use cinema_protocol::{ParamKind, Role};
 
 const FORM_WIDTH: u16 = 34;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let lab = &app.lab;
+pub fn render(lab: &LabPanel, shared: &Shared, area: Rect, buf: &mut Buffer) {
     if lab.quality
         && let Some(finished) = &lab.finished
     {
-        return quality::render(app.theme, &finished.quality, area, buf);
+        return quality::render(shared.theme, &finished.quality, area, buf);
     }
     let [form, _, right] =
         Layout::horizontal([Constraint::Length(FORM_WIDTH), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-    self::form(app, form, buf);
-    let t = app.theme;
+    self::form(lab, shared, form, buf);
+    let t = shared.theme;
     if let Some(run) = &lab.run {
         running(t, run, right, buf);
     } else if let Some(sweep) = &lab.sweep {
@@ -65,8 +65,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn form(app: &App, area: Rect, buf: &mut Buffer) {
-    let (t, form) = (app.theme, &app.lab.form);
+fn form(lab: &LabPanel, shared: &Shared, area: Rect, buf: &mut Buffer) {
+    let (t, form) = (shared.theme, &lab.form);
     let width = area.width as usize;
     let rows = form.rows();
     // Keep the selected row on screen: the form can be taller than the view.
@@ -277,7 +277,7 @@ fn sweep(t: Theme, sweep: &Sweep, area: Rect, buf: &mut Buffer) {
     let rows = sweep.points.len() as u16 + 2;
     let [title, chart, table] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(rows)]).areas(area);
-    super::line(Line::styled(fit(&head, width), t.header()), title, buf);
+    line(Line::styled(fit(&head, width), t.header()), title, buf);
     let points: Vec<(f64, f64)> = sweep.points.iter().map(|p| (p.list.coverage * 100.0, p.list.ndcg_at_10)).collect();
     if points.len() > 1 && chart.height >= 5 {
         let series = [Series { name: "NDCG@10".into(), style: t.series_train(), points: &points }];

@@ -3,13 +3,21 @@
 //! deleting, and comparing two — metric deltas, the parameters that
 //! differ, and how the viewer's top 10 changes.
 
-use cinema_store::versions::Listed;
+mod view;
 
-use super::context::{Cx, Then, deliver};
-use super::cursor::Cursor;
-use super::jobs::{JobId, Sink};
-use super::toast::Level;
+use cinema_store::versions::Listed;
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::Tab;
 use crate::lab::compare::{Comparison, compare};
+use crate::ui::context::{Cx, Then, deliver};
+use crate::ui::cursor::Cursor;
+use crate::ui::jobs::{JobId, Sink};
+use crate::ui::keys::{Action, Context};
+use crate::ui::shared::Shared;
+use crate::ui::toast::Level;
 use cinema_protocol::Scored;
 
 /// Everything the Versions view shows.
@@ -47,8 +55,51 @@ pub struct Compared {
     pub result: Result<Comparison, String>,
 }
 
+impl Tab for Shelf {
+    fn title(&self) -> &'static str {
+        "Versions"
+    }
+
+    fn contexts(&self) -> Vec<Context> {
+        use Context as C;
+        vec![C::Versions, C::Global, C::Always]
+    }
+
+    /// Activating is the app's: it asks the Lab first whether a training runs.
+    fn act(&mut self, cx: &mut Cx, action: Action, _key: &KeyEvent) -> bool {
+        match action {
+            Action::DeleteVersion => self.delete(cx),
+            Action::Compare => {
+                let user = cx.shared.viewer_user();
+                self.compare(cx, user);
+            }
+            Action::NextMetric => self.next_metric(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn render(&self, shared: &Shared, area: Rect, buf: &mut Buffer) {
+        view::render(self, shared, area, buf);
+    }
+
+    fn step(&mut self, _shared: &Shared, delta: isize) {
+        self.cursor.step(delta, self.listed.len());
+    }
+
+    fn page(&self) -> isize {
+        self.cursor.page()
+    }
+
+    /// Read when looked at: each version's checksum is a pass over its
+    /// file (tens of ms apiece), too much for every start.
+    fn enter(&mut self, cx: &mut Cx) {
+        self.reload(cx);
+    }
+}
+
 impl Shelf {
-    pub fn selected(&self) -> Option<u32> {
+    pub fn chosen(&self) -> Option<u32> {
         self.listed.get(self.cursor.selected).map(|l| l.id)
     }
 
@@ -60,7 +111,7 @@ impl Shelf {
 impl Shelf {
     /// Reads the versions from disk again.
     pub fn reload(&mut self, cx: &mut Cx) {
-        let versions = cx.rec.versions();
+        let versions = cx.shared.rec.versions();
         let listed = versions.list().and_then(|l| Ok((l, versions.active()?)));
         match listed {
             Ok((mut listed, active)) => {
@@ -69,7 +120,8 @@ impl Shelf {
                 if self.listed.is_empty() {
                     self.cursor.selected = listed.iter().position(|l| Some(l.id) == active).unwrap_or(0);
                 }
-                let (sha, fingerprint) = (cx.rec.module_sha256().to_owned(), cx.rec.fingerprint().to_owned());
+                let (sha, fingerprint) =
+                    (cx.shared.rec.module_sha256().to_owned(), cx.shared.rec.fingerprint().to_owned());
                 self.unusable = listed
                     .iter()
                     .filter_map(|l| {
@@ -91,12 +143,12 @@ impl Shelf {
 
     /// Enter: serve the selected version (roll back or forward).
     pub fn activate(&mut self, cx: &mut Cx, lab_busy: bool) {
-        let Some(id) = self.selected() else { return };
+        let Some(id) = self.chosen() else { return };
         if lab_busy {
             cx.notify(Level::Error, "a training is under way; activate when it ends");
             return;
         }
-        match cx.rec.activate(id) {
+        match cx.shared.rec.activate(id) {
             Ok(meta) => {
                 cx.notify(Level::Info, format!("v{id} now serves: {}", meta.params));
                 self.reload(cx);
@@ -108,8 +160,8 @@ impl Shelf {
 
     /// `x`: delete the selected version (not the active one).
     pub fn delete(&mut self, cx: &mut Cx) {
-        let Some(id) = self.selected() else { return };
-        match cx.rec.versions().delete(id) {
+        let Some(id) = self.chosen() else { return };
+        match cx.shared.rec.versions().delete(id) {
             Ok(()) => {
                 cx.notify(Level::Info, format!("deleted v{id}"));
                 if self.mark == Some(id) {
@@ -124,7 +176,7 @@ impl Shelf {
 
     /// `c`: mark the selected version; on a second version, compare them.
     pub fn compare(&mut self, cx: &mut Cx, user: u32) {
-        let Some(id) = self.selected() else { return };
+        let Some(id) = self.chosen() else { return };
         let Some(first) = self.mark.filter(|&m| m != id) else {
             self.mark = Some(id);
             self.comparison = None;
@@ -133,13 +185,13 @@ impl Shelf {
         };
         let (a, b) = (first.min(id), first.max(id));
         self.mark = None;
-        let metas = cx.rec.versions().peek(a).and_then(|meta_a| Ok((meta_a, cx.rec.versions().peek(b)?)));
+        let metas = cx.shared.rec.versions().peek(a).and_then(|meta_a| Ok((meta_a, cx.shared.rec.versions().peek(b)?)));
         let (meta_a, meta_b) = match metas {
             Ok(metas) => metas,
             Err(e) => return cx.notify(Level::Error, format!("could not compare: {e:#}")),
         };
         let items = |top: Vec<Scored>| -> Vec<u32> { top.iter().map(|s| s.item).collect() };
-        let ask = cx.rec.top_under(a, user, 10).and(cx.rec.top_under(b, user, 10));
+        let ask = cx.shared.rec.top_under(a, user, 10).and(cx.shared.rec.top_under(b, user, 10));
         let ask = ask.map(move |(top_a, top_b)| compare(&meta_a, &meta_b, &items(top_a), &items(top_b)));
         let asked = JobId::next();
         self.comparing = Some(Comparing { pair: (a, b), asked });
@@ -159,7 +211,7 @@ impl Shelf {
             Ok(c) => {
                 self.comparison = Some(c);
                 // "comparing …" is done with.
-                *cx.toast = None;
+                cx.shared.toast = None;
             }
             Err(e) => cx.notify(Level::Error, format!("could not compare: {e:#}")),
         }

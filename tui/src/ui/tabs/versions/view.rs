@@ -8,18 +8,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::chart::{self, Axes, Series};
+use super::Shelf;
 use crate::lab::compare::Comparison;
 use crate::recommender::why::parts_list;
 use crate::ui::format::{date_time, fit, title_year};
-use crate::ui::lab::metric_label;
-use crate::ui::state::App;
+use crate::ui::shared::Shared;
+use crate::ui::tabs::lab::metric_label;
 use crate::ui::theme::SELECTED_SYMBOL;
+use crate::ui::widgets::chart::{self, Axes, Series};
+use crate::ui::widgets::line;
 use cinema_store::models::Metrics;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let shelf = &app.shelf;
-    let t = app.theme;
+pub fn render(shelf: &Shelf, shared: &Shared, area: Rect, buf: &mut Buffer) {
+    let t = shared.theme;
     let width = area.width as usize;
     let table_rows = (shelf.listed.len() as u16 + 2).clamp(3, area.height / 2);
     let [table, _, below] =
@@ -84,21 +85,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     Paragraph::new(lines).render(table, buf);
     match &shelf.comparison {
-        Some(c) => comparison(app, c, below, buf),
-        None => metric_chart(app, below, buf),
+        Some(c) => comparison(shared, c, below, buf),
+        None => metric_chart(shelf, shared, below, buf),
     }
 }
 
-fn metric_chart(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+fn metric_chart(shelf: &Shelf, shared: &Shared, area: Rect, buf: &mut Buffer) {
+    let t = shared.theme;
     // Oldest first, versions with scores only.
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut name = "RMSE";
-    for listed in app.shelf.listed.iter().rev() {
+    for listed in shelf.listed.iter().rev() {
         if let Ok(meta) = &listed.meta
             && let Some(m) = &meta.metrics
         {
-            let n = Metrics::NAMES[app.shelf.metric];
+            let n = Metrics::NAMES[shelf.metric];
             name = metric_label(n);
             // A version saved before a metric was measured has no point.
             if let Some((value, _)) = m.get(n) {
@@ -108,17 +109,17 @@ fn metric_chart(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let [title, chart] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let head = format!("{name} across versions (n: next metric · c: compare two · Enter: activate)");
-    super::line(Line::styled(fit(&head, area.width as usize), t.dim()), title, buf);
+    line(Line::styled(fit(&head, area.width as usize), t.dim()), title, buf);
     if points.len() < 2 || chart.height < 4 {
-        super::line(Line::from("two versions with held-out scores make a chart"), chart, buf);
+        line(Line::from("two versions with held-out scores make a chart"), chart, buf);
         return;
     }
     let series = [Series { name: name.to_owned(), style: t.series_train(), points: &points }];
     chart::render(&series, Axes { x: "version", y: name, y_digits: 3 }, t.dim(), chart, buf);
 }
 
-fn comparison(app: &App, c: &Comparison, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+fn comparison(shared: &Shared, c: &Comparison, area: Rect, buf: &mut Buffer) {
+    let t = shared.theme;
     let [left, _, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let width = left.width as usize;
@@ -151,10 +152,10 @@ fn comparison(app: &App, c: &Comparison, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(left, buf);
 
     let width = right.width as usize;
-    let movies = &app.rec.dataset.movies;
+    let movies = &shared.rec.dataset.movies;
     let title = |m: &u32| movies.get(*m as usize).map(title_year).unwrap_or_default();
     let mut lines = vec![Line::styled(
-        fit(&format!("Top 10 for {}: {} in both", app.viewer_name(), c.top10.overlap), width),
+        fit(&format!("Top 10 for {}: {} in both", shared.viewer_name(), c.top10.overlap), width),
         t.header(),
     )];
     for m in &c.top10.entered {

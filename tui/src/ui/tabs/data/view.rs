@@ -7,20 +7,21 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph, Widget, Wrap};
 
-use super::line;
+use super::{DataPanel, HistoryPreview, Running};
 use crate::recommender::ModelOrigin;
 use crate::ui::complete;
 use crate::ui::format::{bytes, fit};
-use crate::ui::state::{App, HistoryPreview, Running};
+use crate::ui::shared::Shared;
+use crate::ui::widgets::line;
 use crate::ui::work::{Job, Stage};
 use cinema_store::history::titles::display;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    if let Some(history) = &app.data.history {
-        return self::history(app, history, area, buf);
+pub fn render(data: &DataPanel, shared: &Shared, area: Rect, buf: &mut Buffer) {
+    if let Some(history) = &data.history {
+        return self::history(shared, history, area, buf);
     }
-    let lines = choices(app, area.width as usize);
-    let progress_height = if app.data.running.is_some() { 3 } else { 0 };
+    let lines = choices(data, shared, area.width as usize);
+    let progress_height = if data.running.is_some() { 3 } else { 0 };
     let [text, progress, error] = Layout::vertical([
         Constraint::Length(lines.len() as u16),
         Constraint::Length(progress_height),
@@ -28,32 +29,32 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     ])
     .areas(area);
     Paragraph::new(lines).render(text, buf);
-    if let Some(running) = &app.data.running {
-        self::progress(app, running, progress, buf);
+    if let Some(running) = &data.running {
+        self::progress(shared, running, progress, buf);
     }
-    if let Some(message) = &app.data.error {
-        failure(app, message, error, buf);
+    if let Some(message) = &data.error {
+        failure(shared, message, error, buf);
     }
 }
 
 /// What is open now, and the two ways to open something else.
-fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
-    let t = app.theme;
-    let ds = &app.rec.dataset;
-    let what = match &app.source {
-        _ if app.on_demo() => " — the built-in demo catalogue: invented titles, not MovieLens".to_owned(),
+fn choices(data: &DataPanel, shared: &Shared, width: usize) -> Vec<Line<'static>> {
+    let t = shared.theme;
+    let ds = &shared.rec.dataset;
+    let what = match &shared.source {
+        _ if shared.on_demo() => " — the built-in demo catalogue: invented titles, not MovieLens".to_owned(),
         Some(path) => format!(" — {}", path.display()),
         None => String::new(),
     };
     let scale = if ds.scale.step < 1.0 { "half stars" } else { "whole stars" };
-    let meta = &app.rec.meta;
-    let model = match app.rec.origin {
+    let meta = &shared.rec.meta;
+    let model = match shared.rec.origin {
         ModelOrigin::Loaded => "restored from the data directory".to_owned(),
         ModelOrigin::Trained => format!("trained once in {:.1} s and saved", meta.training_seconds),
         ModelOrigin::StandIn => "a quick baseline while the first models train".to_owned(),
     };
     let key = |k: &'static str| Span::styled(format!("   {k:<3}"), t.key());
-    let typing = |history: bool| app.data.input.as_ref().filter(|_| app.data.input_history == history);
+    let typing = |history: bool| data.input.as_ref().filter(|_| data.input_history == history);
     let history_input = match typing(true) {
         Some(text) => Line::from(vec![
             Span::styled("   > ", t.key()),
@@ -87,7 +88,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
         Line::styled(" Import MovieLens from a folder or .zip (100K, 1M, latest-small, 20M, 25M)", t.header()),
         input,
     ];
-    let hint = || Line::styled(fit(&typing_hint(app), width), t.dim());
+    let hint = || Line::styled(fit(&typing_hint(data), width), t.dim());
     if typing(false).is_some() {
         lines.push(hint());
     }
@@ -114,8 +115,7 @@ fn choices(app: &App, width: usize) -> Vec<Line<'static>> {
 }
 
 /// Under the path box: what Tab found, or the datasets ↑ brings back.
-fn typing_hint(app: &App) -> String {
-    let d = &app.data;
+fn typing_hint(d: &DataPanel) -> String {
     if !d.completions.is_empty() {
         let shown: Vec<&str> = d.completions.iter().take(complete::SHOWN).map(String::as_str).collect();
         let more = d.completions.len() - shown.len();
@@ -137,8 +137,8 @@ fn typing_hint(app: &App) -> String {
 
 /// The preview of your ratings export: what matched, what would change,
 /// and every row that did not match (scrollable), before anything is written.
-fn history(app: &App, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
-    let (t, p, width) = (app.theme, &h.preview, area.width as usize);
+fn history(shared: &Shared, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
+    let (t, p, width) = (shared.theme, &h.preview, area.width as usize);
     let file = h.path.file_name().map_or_else(|| h.path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let mut lines = vec![
         Line::styled(fit(&format!(" Your ratings from {file} ({})", p.format.label()), width), t.header()),
@@ -149,7 +149,7 @@ fn history(app: &App, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
                 p.matched,
                 p.ambiguous.len(),
                 p.unmatched.len(),
-                app.rec.dataset.name,
+                shared.rec.dataset.name,
                 p.skipped
             ),
             width,
@@ -164,7 +164,7 @@ fn history(app: &App, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
             fit(
                 &format!(
                     "   {} half stars rounded up to whole stars ({} rates in whole stars)",
-                    p.rounded, app.rec.dataset.name
+                    p.rounded, shared.rec.dataset.name
                 ),
                 width,
             ),
@@ -209,8 +209,8 @@ fn history(app: &App, h: &HistoryPreview, area: Rect, buf: &mut Buffer) {
 }
 
 /// ` Downloading MovieLens latest-small: 412 KB of 955 KB     3.1 s` and a bar.
-fn progress(app: &App, running: &Running, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+fn progress(shared: &Shared, running: &Running, area: Rect, buf: &mut Buffer) {
+    let t = shared.theme;
     let (what, ratio) = match running.stage.clone() {
         None => (starting(&running.job), None),
         Some(Stage::Downloading { done, total: Some(total) }) => (
@@ -259,11 +259,11 @@ fn starting(job: &Job) -> String {
 }
 
 /// The error panel: the whole message, wrapped, and what did not change.
-fn failure(app: &App, message: &str, area: Rect, buf: &mut Buffer) {
-    let t = app.theme;
+fn failure(shared: &Shared, message: &str, area: Rect, buf: &mut Buffer) {
+    let t = shared.theme;
     let text = vec![
         Line::styled(message.to_owned(), t.error()),
-        Line::styled(format!("Still on {}: nothing changed.", app.rec.dataset.name), t.dim()),
+        Line::styled(format!("Still on {}: nothing changed.", shared.rec.dataset.name), t.dim()),
     ];
     let block = Block::bordered().title(Span::styled(" ✗ That did not work ", t.error()));
     Paragraph::new(text).wrap(Wrap { trim: true }).block(block).render(area, buf);
