@@ -190,7 +190,7 @@ fn browse_at_80x24_shows_the_catalogue_with_every_column() {
     let (app, _dir) = fresh_app();
     let s = screen(&app, 80, 24);
     let lines: Vec<&str> = s.lines().collect();
-    assert!(lines[0].contains("[Browse]") && lines[0].contains("ml-100k · you · 0 rated"), "{s}");
+    assert!(lines[0].contains("[Browse]") && lines[0].contains("ml-100k ·") && lines[0].contains("0 rated"), "{s}");
     for header in ["Title", "Year", "Genres", "Mean", "Votes", "You", "Pred"] {
         assert!(lines[2].contains(header), "header lacks {header}: {s}");
     }
@@ -840,7 +840,8 @@ fn importing_ml_100k_from_the_data_view_switches_to_it_and_remembers_it() {
     assert!(app.shared.rec.your_ratings().is_empty(), "your ML-100K ratings, not the demo's");
     assert_eq!(app.shared.source.as_deref(), Some(ml100k.as_path()));
     let s = screen(&app, 80, 24);
-    assert!(s.lines().next().unwrap().contains("ml-100k · you · 0 rated"), "{s}");
+    let top = s.lines().next().unwrap();
+    assert!(top.contains("ml-100k ·") && top.contains("0 rated"), "{s}");
     assert!(row_of(&s, "✓").contains("now on ml-100k: 1682 movies"), "{s}");
     assert!(row_of(&s, "▶ ").contains("Star Wars"), "{s}");
     let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();

@@ -12,8 +12,9 @@ use crate::ui::tabs::lab::LabPanel;
 use crate::ui::widgets::line;
 
 /// ` Cinema [Browse] For you  Ratings        ml-100k · you · 3 rated`: the
-/// name goes first when the line is short, then the dataset's name; who is
-/// looking and how much they rated stay longest.
+/// name goes first when the line is short, then "you" (the one looking,
+/// unless it is someone else), then the dataset's name; who is looking and
+/// how much they rated stay longest.
 pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.shared.theme;
     // Tight: one space between tabs, when the line is short.
@@ -35,17 +36,27 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let full = format!(" {} · {} · {} rated ", app.shared.rec.dataset.name, who, app.shared.rated.len());
     let short = format!(" {} · {} rated ", who, app.shared.rated.len());
+    // "you" goes without saying; someone else does not.
+    let mine = match app.shared.read_only() {
+        true => short.clone(),
+        false => format!(" {} · {} rated ", app.shared.rec.dataset.name, app.shared.rated.len()),
+    };
     let width = |spans: &[Span]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let brand = Span::styled(" Cinema ", t.title());
     let fits = |with_brand: bool, tight: bool, right: &str| {
         width(&tabs(tight)) + if with_brand { brand.content.chars().count() } else { 0 } + right.chars().count()
             <= area.width as usize
     };
-    let (with_brand, tight, right) =
-        [(true, false, &full), (false, false, &full), (false, true, &full), (false, true, &short)]
-            .into_iter()
-            .find(|(b, tight, r)| fits(*b, *tight, r))
-            .unwrap_or((false, true, &short));
+    let (with_brand, tight, right) = [
+        (true, false, &full),
+        (false, false, &full),
+        (false, true, &full),
+        (false, true, &mine),
+        (false, true, &short),
+    ]
+    .into_iter()
+    .find(|(b, tight, r)| fits(*b, *tight, r))
+    .unwrap_or((false, true, &short));
     let mut spans = if with_brand { vec![brand] } else { Vec::new() };
     spans.extend(tabs(tight));
     let right = right.clone();
