@@ -13,6 +13,7 @@ pub mod browse;
 pub mod data;
 pub mod for_you;
 pub mod lab;
+pub mod marked;
 pub mod ratings;
 pub mod versions;
 pub mod watchlist;
@@ -35,6 +36,7 @@ pub fn table(shared: &Shared) -> Vec<Box<dyn Tab>> {
         Box::new(for_you::ForYou::default()),
         Box::new(ratings::Ratings::default()),
         Box::new(watchlist::Watchlist::default()),
+        Box::new(marked::Marked::default()),
         Box::new(data::DataPanel::default()),
         Box::new(lab::LabPanel::new(shared.rec.hello(), &shared.rec.meta)),
         Box::new(versions::Shelf::default()),
