@@ -1636,6 +1636,32 @@ fn x_hides_a_movie_for_good_and_the_watchlist_tab_keeps_your_order() {
     assert_eq!(app.shared.watchlist(), [b]);
     assert_eq!(app.shared.yours_label(first), "✗");
     assert_eq!(app.shared.yours_label(b), "+");
+    marked_lists_the_hidden_and_seen_and_takes_a_mark_back(app, first);
+}
+
+/// The Marked tab (Tab from the watchlist) lists what no other list shows:
+/// the hidden movie and one marked seen; `x` on the hidden one takes the
+/// mark back and it returns to the recommendations.
+fn marked_lists_the_hidden_and_seen_and_takes_a_mark_back(mut app: App, hidden: u32) {
+    press(&mut app, KeyCode::Char('r'));
+    let seen = recommended_items(&app)[0];
+    press(&mut app, KeyCode::Char('0'));
+    press(&mut app, KeyCode::Char('W'));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab_title(), "Marked");
+    let movies = app.shared.rec.dataset.movies.clone();
+    let title = |m: u32| cinema_store::history::titles::display(&movies[m as usize].title);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Marked · 2"), "{s}");
+    let first_row = row_of(&s, "▶ ");
+    assert!(first_row.contains("✗ not for me") && first_row.contains(&title(hidden)), "hidden first: {s}");
+    assert!(row_of(&s, &title(seen)).contains("seen"), "{s}");
+    press(&mut app, KeyCode::Char('x'));
+    assert!(!app.shared.rec.your_marks().contains_key(&movies[hidden as usize].id), "the mark is taken back");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Marked · 1") && row_of(&s, "▶ ").contains(&title(seen)), "the cursor stays in the list: {s}");
+    press(&mut app, KeyCode::Char('r'));
+    assert!(recommended_items(&app).contains(&hidden), "listed again");
 }
 
 /// `D` in the Lab sweeps the diversity knob for the form's models on the
