@@ -18,6 +18,10 @@ use cinema::ui::App;
 use cinema::ui::event::Event;
 use cinema::ui::jobs::Handle;
 use cinema::ui::keys::BINDINGS;
+use cinema::ui::overlays::detail::Detail;
+use cinema::ui::overlays::explain::Explaining;
+use cinema::ui::overlays::help::Help;
+use cinema::ui::overlays::impact::Impact;
 use cinema::ui::tabs::browse::Browse;
 use cinema::ui::tabs::data::{DataPanel, Running};
 use cinema::ui::tabs::for_you::ForYou;
@@ -238,7 +242,7 @@ fn detail_of_star_wars() {
     }
     // Beside the chart: movies alike in content, then liked by the same people.
     // Titles as people write them: MovieLens's `Empire Strikes Back, The`.
-    let alike = app.insight.alike.clone().expect("the similar movies came");
+    let alike = app.overlay::<Detail>().and_then(|d| d.alike.clone()).expect("the similar movies came");
     let titles = |list: &[(u32, f32)]| -> Vec<String> {
         list.iter()
             .map(|&(m, _)| cinema_store::history::titles::display(&app.shared.rec.dataset.movies[m as usize].title))
@@ -264,7 +268,7 @@ fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
     let (mut app, _dir) = fresh_app();
     let star_wars = star_wars(&app);
     app.open(star_wars);
-    let alike = app.insight.alike.clone().expect("the similar movies came");
+    let alike = app.overlay::<Detail>().and_then(|d| d.alike.clone()).expect("the similar movies came");
     press(&mut app, KeyCode::Down);
     assert!(row_of(&screen(&app, 80, 24), "▶").contains(&title_of(&app, alike.content[0].0)));
     // Past the content list into the taste list: its first is Empire or Jedi.
@@ -274,11 +278,11 @@ fn a_similar_movie_opens_from_the_detail_view_and_esc_comes_back() {
     let s = screen(&app, 80, 24);
     assert!(row_of(&s, "▶").contains(&title_of(&app, alike.cf[0].0)), "{s}");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.insight.detail, Some(alike.cf[0].0));
+    assert_eq!(app.overlay::<Detail>().map(|d| d.movie), Some(alike.cf[0].0));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.insight.detail, Some(star_wars), "back to the movie it was opened from");
+    assert_eq!(app.overlay::<Detail>().map(|d| d.movie), Some(star_wars), "back to the movie it was opened from");
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.insight.detail, None, "then back to the list");
+    assert_eq!(app.overlay::<Detail>().map(|d| d.movie), None, "then back to the list");
 }
 
 /// The title the app shows for `movie`, without its year.
@@ -496,7 +500,7 @@ fn any_size_draws_without_panicking_and_tiny_ones_say_so() {
         }
         app.open(star_wars(&app));
         screen(&app, w, h);
-        app.insight.detail = None;
+        app.overlays.clear();
         press(&mut app, KeyCode::Char('?'));
         screen(&app, w, h);
         press(&mut app, KeyCode::Esc);
@@ -519,9 +523,9 @@ fn searching_star_wars_narrows_to_star_wars() {
     press(&mut app, KeyCode::Enter);
     assert!(!app.tab::<Browse>().typing && app.tab::<Browse>().query.text == "star wars");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.insight.detail, Some(star_wars(&app)));
+    assert_eq!(app.overlay::<Detail>().map(|d| d.movie), Some(star_wars(&app)));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.insight.detail, None);
+    assert_eq!(app.overlay::<Detail>().map(|d| d.movie), None);
     // Esc in browse clears the search.
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.tab::<Browse>().rows.len(), all);
@@ -746,7 +750,7 @@ fn the_mouse_wheel_scrolls_lists_and_the_help() {
     let top = screen(&app, 80, 24);
     app.handle(Event::Scroll(3));
     assert_eq!(
-        (app.help, app.tab::<ForYou>().cursor.selected),
+        (app.overlay::<Help>().map(|h| h.scroll), app.tab::<ForYou>().cursor.selected),
         (Some(3), 3),
         "the help scrolls, not the list under it"
     );
@@ -1459,7 +1463,7 @@ fn braces_move_the_diversity_and_the_explanation_names_a_movie_it_lifted() {
         press(&mut app, KeyCode::Char('j'));
     }
     press(&mut app, KeyCode::Char('e'));
-    let lift = app.insight.explaining.as_ref().unwrap().answer.as_ref().unwrap().as_ref().unwrap().explanation.lift;
+    let lift = app.overlay::<Explaining>().unwrap().answer.as_ref().unwrap().as_ref().unwrap().explanation.lift;
     let lift = lift.expect("a place with and without diversity");
     assert!(lift.before > 10 && lift.after as usize == at + 1, "{lift:?}");
     let tall = screen(&app, 100, 60);
@@ -1513,7 +1517,7 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     rate_ids(&mut app, &FIVE);
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('w'));
-    let impact = app.insight.impact.as_ref().expect("the panel is open");
+    let impact = app.overlay::<Impact>().expect("the panel is open");
     let lists = impact.lists.as_ref().unwrap().as_ref().unwrap();
     assert_eq!(lists.len(), 6);
     assert!(lists.iter().all(|l| l.len() == 5));
@@ -1525,8 +1529,8 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
     insta::assert_snapshot!("weight_impact_80x24", mask_model(&s, 0));
     // `d`: the same columns along diversity, at the weight chosen.
     press(&mut app, KeyCode::Char('d'));
-    let impact = app.insight.impact.as_ref().unwrap();
-    assert_eq!(impact.axis, cinema::ui::insight::Axis::Diversity);
+    let impact = app.overlay::<Impact>().unwrap();
+    assert_eq!(impact.axis, cinema::ui::overlays::impact::Axis::Diversity);
     let lists = impact.lists.as_ref().unwrap().as_ref().unwrap();
     let items = |at: usize| lists[at].iter().map(|s| s.item).collect::<Vec<_>>();
     assert_ne!(items(0), items(5), "the top 5 moves with diversity");
@@ -1536,9 +1540,9 @@ fn the_weight_impact_view_lists_the_top_5_at_every_weight_80x24() {
         assert!(s.contains(d), "{d}: {s}");
     }
     press(&mut app, KeyCode::Char('d'));
-    assert_eq!(app.insight.impact.as_ref().unwrap().axis, cinema::ui::insight::Axis::Weight);
+    assert_eq!(app.overlay::<Impact>().unwrap().axis, cinema::ui::overlays::impact::Axis::Weight);
     press(&mut app, KeyCode::Esc);
-    assert!(app.insight.impact.is_none());
+    assert!(app.overlay::<Impact>().is_none());
 }
 
 #[test]
@@ -1548,7 +1552,7 @@ fn the_explanation_panel_adds_up_80x24() {
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('e'));
     let movie = app.shared.recs[0].item;
-    let explaining = app.insight.explaining.as_ref().expect("the panel is open");
+    let explaining = app.overlay::<Explaining>().expect("the panel is open");
     assert_eq!(explaining.movie, movie);
     let e = &explaining.answer.as_ref().unwrap().as_ref().unwrap().explanation;
     // Your vector is a fold-in of these five ratings: the parts are exact.
@@ -1563,7 +1567,7 @@ fn the_explanation_panel_adds_up_80x24() {
     let tall = screen(&app, 80, 44);
     assert!(tall.contains(" Genres: ") && tall.contains("Similar users:") && tall.contains("Hybrid:"), "{tall}");
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.insight.explaining.as_ref().unwrap().scroll, 1);
+    assert_eq!(app.overlay::<Explaining>().unwrap().scroll, 1);
     // Scrolled to the end, the last sentence shows whole at 80×24: the
     // panel counts the rows its wrapped sentences take.
     for _ in 0..60 {
@@ -1572,7 +1576,7 @@ fn the_explanation_panel_adds_up_80x24() {
     let end = screen(&app, 80, 24);
     assert!(end.contains("Hybrid: Its list score is") && end.contains("best candidate's"), "{end}");
     press(&mut app, KeyCode::Esc);
-    assert!(app.insight.explaining.is_none());
+    assert!(app.overlay::<Explaining>().is_none());
 }
 
 /// The app reopened on `dir`'s data directory, as a restart would.

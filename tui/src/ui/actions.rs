@@ -7,12 +7,18 @@ use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::answers::Answer;
 use super::event::Event;
 use super::format::{stars, title_year};
-use super::insight::Axis;
-use super::keys::{self, Action, Lookup, edit_text};
+use super::keys::{self, Action, Lookup};
+use super::overlays::Outcome;
+use super::overlays::detail::Detail;
+use super::overlays::explain::Explaining;
+use super::overlays::help::Help;
+use super::overlays::impact::{Axis, Impact};
+use super::overlays::prompt::Prompt;
 use super::state::Changed;
-use super::state::{App, Level, Viewer, with_panel};
+use super::state::{App, Level, Parts};
 use super::tabs::browse::Browse;
 use super::tabs::data::DataPanel;
 use super::tabs::for_you::ForYou;
@@ -39,7 +45,7 @@ impl App {
                 true
             }
             Event::Viewed(viewed) => self.on_view(*viewed),
-            Event::Answer(answer) => with_panel!(self, insight, |insight, cx| insight.on_answer(cx, *answer)),
+            Event::Answer(answer) => self.on_answer(*answer),
             Event::Compared(compared) => self.with_tab::<Shelf, _>(|shelf, cx| shelf.on_compared(cx, *compared)),
             Event::Opened(dataset, opened) => self.on_opened(&dataset, *opened),
             // The event loop owns this one: it ends the app.
@@ -58,38 +64,32 @@ impl App {
         }
     }
 
-    /// An action goes to what has the keys: an overlay's are the app's, a
-    /// tab's are the tab's; what the tab leaves (the keys of every view
-    /// and the editing keys on the selected movie) falls to the app.
+    /// An action goes to what has the keys: the top overlay, else the tab
+    /// on screen; what they pass (the keys of every view, the editing keys
+    /// on the selected movie) falls to the app.
     fn apply(&mut self, action: Action, key: &KeyEvent) {
-        if let Some(text) = self.prompt.as_mut() {
-            match action {
-                Action::Accept => return self.accept_prompt(),
-                Action::Cancel => return self.prompt = None,
-                _ if edit_text(text, action, key) => return,
-                _ => {}
+        let outcome = match self.with_top(|top, cx| top.act(cx, action, key)) {
+            Some(outcome) => outcome,
+            None if self.with_tab_at(self.tab, |tab, cx| tab.act(cx, action, key)) => Outcome::Stay,
+            None => Outcome::Pass,
+        };
+        match outcome {
+            Outcome::Stay => return,
+            Outcome::Close => {
+                self.overlays.pop();
+                return;
             }
-        }
-        if !self.overlaid() && self.with_tab_at(self.tab, |tab, cx| tab.act(cx, action, key)) {
-            return;
+            Outcome::Pass => {}
         }
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = if self.help.is_some() { None } else { Some(0) },
-            Action::CloseHelp => self.help = None,
-            Action::Explain => self.explain(),
-            Action::Impact => self.show_impact(Axis::Weight),
-            Action::ImpactAxis => {
-                let other = match self.insight.impact.as_ref().map(|i| i.axis) {
-                    Some(Axis::Weight) => Axis::Diversity,
-                    _ => Axis::Weight,
-                };
-                self.show_impact(other);
+            Action::Help => self.push(|_| Help::default()),
+            Action::Explain => {
+                if let Some(movie) = self.selected_movie() {
+                    self.push(|cx| Explaining::open(cx, movie));
+                }
             }
-            Action::CloseOverlay => {
-                self.insight.explaining = None;
-                self.insight.impact = None;
-            }
+            Action::Impact => self.push(|cx| Impact::open(cx, Axis::Weight)),
             Action::NextTab => self.show((self.tab + 1) % self.tabs.len()),
             Action::PrevTab => self.show((self.tab + self.tabs.len() - 1) % self.tabs.len()),
             Action::ShowBrowse => self.show_tab::<Browse>(),
@@ -108,7 +108,7 @@ impl App {
                 self.show_tab::<Browse>();
                 self.tab_mut::<Browse>().typing = true;
             }
-            Action::AsUser => self.prompt = Some(String::new()),
+            Action::AsUser => self.push(|_| Prompt::default()),
             Action::Undo => self.undo(),
             Action::Up => self.step(-1),
             Action::Down => self.step(1),
@@ -123,10 +123,6 @@ impl App {
                     self.open(movie);
                 }
             }
-            Action::Back => with_panel!(self, insight, |insight, cx| insight.back(cx)),
-            Action::NextAlike => self.insight.step_alike(1),
-            Action::PrevAlike => self.insight.step_alike(-1),
-            Action::OpenAlike => with_panel!(self, insight, |insight, cx| insight.open_alike(cx)),
             Action::Rate => {
                 if let KeyCode::Char(c) = key.code
                     && let Some(d) = c.to_digit(10)
@@ -140,70 +136,44 @@ impl App {
             Action::Hide => self.toggle_mark(cinema_protocol::Mark::Hidden),
             Action::Seen => self.toggle_mark(cinema_protocol::Mark::Seen),
             Action::Watch => self.toggle_watch(),
-            // A tab's own: it said no (nothing to act on).
+            // A panel's own, passed: nothing to act on.
             _ => {}
         }
     }
 
     /// Opens the detail view of `movie` over the current tab.
     pub fn open(&mut self, movie: u32) {
-        with_panel!(self, insight, |insight, cx| insight.open(cx, movie));
+        self.push(|cx| Detail::open(cx, movie));
     }
 
-    /// Opens the impact panel along `axis` for the viewer.
-    fn show_impact(&mut self, axis: Axis) {
-        let (user, weight) = (self.shared.viewer_user(), self.shared.weight);
-        with_panel!(self, insight, |insight, cx| insight.show_impact(cx, user, axis, weight));
-    }
-
-    /// Opens the explanation of the selected movie for the viewer.
-    fn explain(&mut self) {
-        let Some(movie) = self.selected_movie() else { return };
-        let (user, weight, diversity) = (self.shared.viewer_user(), self.shared.weight, self.shared.diversity);
-        with_panel!(self, insight, |insight, cx| insight.explain(cx, movie, user, weight, diversity));
-    }
-
+    /// The list keys and the wheel move the tab's selection.
     fn step(&mut self, delta: isize) {
-        if let Some(top) = self.help.as_mut().or(self.insight.explaining.as_mut().map(|e| &mut e.scroll)) {
-            *top = top.saturating_add_signed(delta.clamp(-1000, 1000));
-            return;
-        }
         self.tabs[self.tab].step(&self.shared, delta);
     }
 
-    /// The mouse wheel: scrolls the help or the list on screen (not the detail view).
+    /// The mouse wheel: scrolls the top overlay if it scrolls (the help, an
+    /// explanation; not the movie detail), else the list on screen.
     fn scroll(&mut self, rows: isize) -> bool {
-        if self.help.is_none() && self.insight.detail.is_some() {
-            return false;
+        match self.overlays.last_mut() {
+            Some(top) => top.scroll(rows),
+            None => {
+                self.step(rows);
+                true
+            }
         }
-        self.step(rows);
-        true
     }
 
-    fn accept_prompt(&mut self) {
-        let Some(text) = self.prompt.take() else { return };
-        let text = text.trim();
-        let viewer = if text.is_empty() || text.eq_ignore_ascii_case("me") {
-            Viewer::You
-        } else {
-            match text.parse::<u32>().ok().and_then(|id| self.shared.rec.dataset.user_index(id)) {
-                Some(u) => Viewer::User(u),
-                None => {
-                    let users = self.shared.rec.dataset.user_ids.len();
-                    self.notify(
-                        Level::Error,
-                        format!("no user `{text}` in {} ({users} users)", self.shared.rec.dataset.name),
-                    );
-                    return;
-                }
-            }
-        };
-        self.shared.viewer = viewer;
-        self.lists_changed(true);
-        self.refresh(false, None);
-        let name = self.shared.viewer_name();
-        let note = if self.shared.read_only() { " (read-only; a then Enter to be you again)" } else { "" };
-        self.notify(Level::Info, format!("browsing as {name}{note}"));
+    /// Hands an engine answer to the overlay that asked for it, if it is
+    /// still open.
+    fn on_answer(&mut self, answer: Answer) -> bool {
+        let mut answer = Some(answer);
+        let Parts { overlays, mut cx, .. } = self.parts();
+        for overlay in overlays.iter_mut().rev() {
+            answer = answer.and_then(|a| overlay.on_answer(&mut cx, a));
+        }
+        let then = cx.then;
+        self.follow(then);
+        answer.is_none()
     }
 
     fn rate(&mut self, value: f32) {

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::answers::Answer;
 use super::jobs::Sink;
 use super::shared::Shared;
 use super::toast::Level;
@@ -20,6 +21,8 @@ use cinema_store::ratings_log::Change;
 pub struct Jobs {
     pub launcher: Launcher,
     pub reports: Sink<Report>,
+    /// Where the engine thread sends the overlays' answers.
+    pub answers: Sink<Answer>,
 }
 
 /// What the app does after a panel acted, in order: what reaches past the
@@ -35,6 +38,8 @@ pub enum Then {
     Changed(anyhow::Result<Option<Change>>, Instant),
     /// Read the saved versions again (one was added, activated or deleted).
     ReloadVersions,
+    /// The viewer changed (the "browse as" prompt): every list is theirs now.
+    NewViewer,
     /// A dataset is open (from `PathBuf`, after `Duration`): everything on
     /// screen now comes from it. The `String` says why, when it replaced a
     /// module that failed.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crossterm::event::{self as term, KeyEvent, KeyEventKind, MouseEventKind};
 
-use super::insight::Answer;
+use super::answers::Answer;
 use super::state::Viewed;
 use super::tabs::versions::Compared;
 use super::work::Report;

@@ -78,12 +78,12 @@ impl App {
                 reports: Sink::new(move |report| {
                     let _ = reports.send(Event::Work(report));
                 }),
+                answers: Sink::new(move |answer| {
+                    let _ = answers.send(Event::Answer(Box::new(answer)));
+                }),
             },
             views: Sink::new(move |viewed| {
                 let _ = views.send(Event::Viewed(Box::new(viewed)));
-            }),
-            answers: Sink::new(move |answer| {
-                let _ = answers.send(Event::Answer(Box::new(answer)));
             }),
             compared: Sink::new(move |c| {
                 let _ = compared.send(Event::Compared(Box::new(c)));

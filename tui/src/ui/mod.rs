@@ -4,21 +4,22 @@
 //!
 //! gitui/ratatui-demo style: one [`event::Event`] channel feeds the loop;
 //! a key is looked up in the one key table ([`keys`]) and its action goes
-//! to what has the keys: an overlay of the [`App`], else the tab on screen
-//! (each a component in [`tabs`]: its state, its keys, its view), else the
-//! app. Views are functions of the state, redrawn after every event.
+//! to what has the keys: the top overlay of the [`App`] (each a component
+//! in [`overlays`]), else the tab on screen (each a component in [`tabs`]:
+//! its state, its keys, its view), else the app. Views are functions of the state, redrawn after every event.
 
 mod actions;
+pub mod answers;
 pub(crate) mod complete;
 pub mod context;
 pub mod cursor;
 mod datasets;
 pub mod event;
 pub mod format;
-pub mod insight;
 pub mod jobs;
 pub mod keys;
 pub mod launch;
+pub mod overlays;
 pub mod query;
 pub mod shared;
 pub mod state;
@@ -140,7 +141,7 @@ mod one_way {
         }
         // `done` lists every file after what it imports: the layers, bottom up.
         assert!(done.len() >= 15, "{done:?}");
-        for panel in ["tabs", "widgets", "insight", "shared"] {
+        for panel in ["tabs", "overlays", "widgets", "shared"] {
             let below = &graph[panel];
             assert!(!below.iter().any(|f| f == "state" || f == "event"), "{panel} imports {below:?}");
         }

@@ -9,9 +9,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use super::context::{Cx, Jobs, Then};
-use super::insight::Insight;
 use super::jobs::{JobId, Sink};
 use super::keys::Context;
+use super::overlays::Overlay;
 pub use super::shared::{Rated, Shared, Viewer};
 use super::tabs::{self, Tab};
 pub use super::toast::{Level, Toast};
@@ -22,20 +22,16 @@ use cinema_store::ratings_log::Change;
 pub const RECOMMENDATIONS: u32 = 50;
 
 /// The app: the tab line's views, the overlays over them (the movie
-/// detail and its panels, the "browse as" prompt, help: the top one has
-/// the keys), and what they all share.
+/// detail, explanations, the "browse as" prompt, help: the top one has the
+/// keys), and what they all share.
 pub struct App {
     pub shared: Shared,
     /// The views of the tab line, in order (see [`tabs::table`]).
     pub tabs: Vec<Box<dyn Tab>>,
     /// Which of them is shown.
     pub tab: usize,
-    /// The movie detail and the explanation and weight-impact panels.
-    pub insight: Insight,
-    /// The help overlay's scroll position, when it is open.
-    pub help: Option<usize>,
-    /// The "browse as user" input, when it is open.
-    pub prompt: Option<String>,
+    /// What lies over the tab, bottom first (see [`overlays`](super::overlays)).
+    pub overlays: Vec<Box<dyn Overlay>>,
     pub(super) worker: Option<Worker>,
     pub(super) pending: Option<char>,
     /// The latest view request; an answer to an older one is stale and dropped.
@@ -49,34 +45,21 @@ pub struct App {
 pub struct Worker {
     pub jobs: Jobs,
     pub views: Sink<Viewed>,
-    pub answers: Sink<super::insight::Answer>,
     pub compared: Sink<super::tabs::versions::Compared>,
 }
-
-/// Hands `$panel` of `$app` and a [`Cx`] of the app's shared parts to
-/// `$act`, then does what the panel asked for after.
-macro_rules! with_panel {
-    ($app:expr, $panel:ident, |$p:ident, $cx:ident| $act:expr) => {{
-        let app = &mut *$app;
-        let mut cx = $crate::ui::context::Cx {
-            shared: &mut app.shared,
-            jobs: app.worker.as_ref().map(|w| &w.jobs),
-            then: Vec::new(),
-        };
-        let ($p, $cx) = (&mut app.$panel, &mut cx);
-        let result = $act;
-        let then = std::mem::take(&mut cx.then);
-        app.follow(then);
-        result
-    }};
-}
-pub(super) use with_panel;
 
 /// A change to your ratings, saved and waiting for the engine to learn it.
 #[derive(Debug, Clone, Copy)]
 pub struct Changed {
     pub change: Change,
     pub started: Instant,
+}
+
+/// The app's panels and a [`Cx`] of everything else, borrowed apart.
+pub(super) struct Parts<'a> {
+    pub tabs: &'a mut [Box<dyn Tab>],
+    pub overlays: &'a mut Vec<Box<dyn Overlay>>,
+    pub cx: Cx<'a>,
 }
 
 /// The engine thread's answer to [`App::refresh`].
@@ -106,9 +89,7 @@ impl App {
             shared,
             tabs,
             tab: 0,
-            insight: Insight::default(),
-            help: None,
-            prompt: None,
+            overlays: Vec::new(),
             worker: None,
             pending: None,
             viewing: JobId::next(),
@@ -133,7 +114,6 @@ impl App {
     /// thread); a stand-in model starts the first training, once the
     /// engine has loaded the dataset.
     pub fn attach_worker(&mut self, worker: Worker) {
-        self.insight.answers = Some(worker.answers.clone());
         self.tab_mut::<tabs::versions::Shelf>().answers = Some(worker.compared.clone());
         self.worker = Some(worker);
         let rec = &self.shared.rec;
@@ -156,9 +136,20 @@ impl App {
                 Then::Learn => self.refresh(true, None),
                 Then::Changed(result, started) => self.after_change(result, started),
                 Then::ReloadVersions => self.with_tab::<tabs::versions::Shelf, _>(|shelf, cx| shelf.reload(cx)),
+                Then::NewViewer => {
+                    self.lists_changed(true);
+                    self.refresh(false, None);
+                }
                 Then::Switch(rec, path, took, fell_back) => self.switch(*rec, path, took, fell_back),
             }
         }
+    }
+
+    /// The tabs, the overlays and a [`Cx`] of the rest, borrowed apart: a
+    /// panel acts with the shared parts while the app holds its panels.
+    pub(super) fn parts(&mut self) -> Parts<'_> {
+        let cx = Cx { shared: &mut self.shared, jobs: self.worker.as_ref().map(|w| &w.jobs), then: Vec::new() };
+        Parts { tabs: &mut self.tabs, overlays: &mut self.overlays, cx }
     }
 
     /// Where the tab of type `T` is in the tab line.
@@ -190,9 +181,9 @@ impl App {
 
     /// Hands the tab at `at` and a [`Cx`] to `act`, then does what it asked for.
     pub(super) fn with_tab_at<R>(&mut self, at: usize, act: impl FnOnce(&mut dyn Tab, &mut Cx) -> R) -> R {
-        let mut cx = Cx { shared: &mut self.shared, jobs: self.worker.as_ref().map(|w| &w.jobs), then: Vec::new() };
-        let result = act(&mut *self.tabs[at], &mut cx);
-        let then = std::mem::take(&mut cx.then);
+        let Parts { tabs, mut cx, .. } = self.parts();
+        let result = act(&mut *tabs[at], &mut cx);
+        let then = cx.then;
         self.follow(then);
         result
     }
@@ -207,9 +198,9 @@ impl App {
         self.current().title()
     }
 
-    /// Shows the tab at `at`, closing the movie detail.
+    /// Shows the tab at `at`, closing what lay over the one before.
     pub fn show(&mut self, at: usize) {
-        self.insight.close();
+        self.overlays.clear();
         if at != self.tab {
             self.tabs[self.tab].leave();
         }
@@ -224,38 +215,41 @@ impl App {
 
     /// The movie keys like "rate" and "open" act on.
     pub fn selected_movie(&self) -> Option<u32> {
-        self.insight.detail.or_else(|| self.current().selected(&self.shared))
+        match self.overlays.iter().rev().find_map(|o| o.selected()) {
+            Some(movie) => Some(movie),
+            None => self.current().selected(&self.shared),
+        }
     }
 
-    /// Something lies over the tab and has the keys.
-    pub(super) fn overlaid(&self) -> bool {
-        let i = &self.insight;
-        self.help.is_some()
-            || self.prompt.is_some()
-            || i.explaining.is_some()
-            || i.impact.is_some()
-            || i.detail.is_some()
+    /// The overlay of type `T`, if one is open.
+    pub fn overlay<T: Overlay>(&self) -> Option<&T> {
+        self.overlays.iter().rev().find_map(|o| (&**o as &dyn Any).downcast_ref())
     }
 
-    /// Key contexts active now, most specific first.
+    /// Puts `open(cx)` over everything; the new overlay has the keys.
+    pub(super) fn push<T: Overlay>(&mut self, open: impl FnOnce(&mut Cx) -> T) {
+        let Parts { overlays, mut cx, .. } = self.parts();
+        overlays.push(Box::new(open(&mut cx)));
+        let then = cx.then;
+        self.follow(then);
+    }
+
+    /// Hands the top overlay and a [`Cx`] to `act`, then does what it asked for.
+    pub(super) fn with_top<R>(&mut self, act: impl FnOnce(&mut dyn Overlay, &mut Cx) -> R) -> Option<R> {
+        let Parts { overlays, mut cx, .. } = self.parts();
+        let result = act(&mut **overlays.last_mut()?, &mut cx);
+        let then = cx.then;
+        self.follow(then);
+        Some(result)
+    }
+
+    /// Key contexts active now, most specific first: the top overlay's,
+    /// else the tab's.
     pub fn contexts(&self) -> Vec<Context> {
-        use Context as C;
-        if self.help.is_some() {
-            return vec![C::Help, C::Always];
+        match self.overlays.last() {
+            Some(top) => top.contexts(),
+            None => self.current().contexts(),
         }
-        if self.insight.explaining.is_some() {
-            return vec![C::Explain, C::Always];
-        }
-        if self.insight.impact.is_some() {
-            return vec![C::Impact, C::Always];
-        }
-        if self.prompt.is_some() {
-            return vec![C::Prompt, C::Always];
-        }
-        if self.insight.detail.is_some() {
-            return vec![C::Detail, C::Movie, C::Global, C::Always];
-        }
-        self.current().contexts()
     }
 
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {

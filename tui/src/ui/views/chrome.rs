@@ -23,7 +23,7 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
         app.tabs
             .iter()
             .enumerate()
-            .map(|(at, tab)| match at == app.tab && app.insight.detail.is_none() {
+            .map(|(at, tab)| match at == app.tab && !app.overlays.iter().any(|o| o.in_body()) {
                 true => Span::styled(format!("{before}[{}]", tab.title()), t.tab_active()),
                 false => Span::raw(format!(" {}{after}", tab.title())),
             })

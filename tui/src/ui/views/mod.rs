@@ -2,11 +2,6 @@
 //! buffer and changes nothing (beyond settling scroll positions).
 
 mod chrome;
-mod detail;
-mod explain;
-mod help;
-mod impact;
-mod prompt;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -37,22 +32,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
     chrome::tabs(app, top, buf);
-    match app.insight.detail {
-        Some(movie) => detail::render(app, movie, body, buf),
+    match app.overlays.iter().rev().find(|o| o.in_body()) {
+        Some(overlay) => overlay.render(&app.shared, body, buf),
         None => app.current().render(&app.shared, body, buf),
     }
     chrome::status(app, status, buf);
     chrome::context_bar(app, bar, buf);
-    if let Some(explaining) = &app.insight.explaining {
-        explain::render(app, explaining, area, buf);
-    }
-    if let Some(impact) = &app.insight.impact {
-        impact::render(app, impact, area, buf);
-    }
-    if let Some(text) = &app.prompt {
-        prompt::render(app, text, area, buf);
-    }
-    if let Some(scroll) = app.help {
-        help::render(app, scroll, area, buf);
+    for overlay in app.overlays.iter().filter(|o| !o.in_body()) {
+        overlay.render(&app.shared, area, buf);
     }
 }

@@ -1,16 +1,22 @@
 //! The explanation panel (`e`): why a movie is on the viewer's list and why
 //! it is predicted its stars, as sentences and bars that add up.
 
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
+use super::{Outcome, Overlay, ask, scrolled, scrolling};
+use crate::recommender::Explained;
 use crate::recommender::why::{Contribution, Reason, Why, parts_sentence};
+use crate::ui::answers::Answer;
+use crate::ui::context::Cx;
 use crate::ui::format::{fit, title_year};
-use crate::ui::insight::Explaining;
-use crate::ui::state::App;
+use crate::ui::jobs::JobId;
+use crate::ui::keys::{Action, Context};
+use crate::ui::shared::Shared;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::centered;
 
@@ -18,16 +24,68 @@ const WIDTH: u16 = 76;
 /// Columns of the widest bar.
 const BAR: usize = 12;
 
-pub fn render(app: &App, explaining: &Explaining, area: Rect, buf: &mut Buffer) {
+/// The explanation panel over the current view.
+pub struct Explaining {
+    /// The request whose answer it waits for.
+    asked: JobId,
+    pub movie: u32,
+    /// `None` while the engine works it out.
+    pub answer: Option<Result<Explained, String>>,
+    pub scroll: usize,
+}
+
+impl Explaining {
+    /// Asks why `movie` is where it is for the viewer, under the hybrid's
+    /// weight and diversity now.
+    pub fn open(cx: &mut Cx, movie: u32) -> Explaining {
+        let asked = JobId::next();
+        let mut explaining = Explaining { asked, movie, answer: None, scroll: 0 };
+        let shared = &cx.shared;
+        let explain = shared.rec.explain(shared.viewer_user(), movie, shared.weight, shared.diversity);
+        if let Some(answer) = ask(cx, explain, move |r| Answer::Explained(asked, Box::new(r))) {
+            explaining.on_answer(cx, answer);
+        }
+        explaining
+    }
+}
+
+impl Overlay for Explaining {
+    fn contexts(&self) -> Vec<Context> {
+        vec![Context::Explain, Context::Always]
+    }
+
+    fn act(&mut self, _cx: &mut Cx, action: Action, _key: &KeyEvent) -> Outcome {
+        scrolling(&mut self.scroll, action, &[Action::CloseOverlay])
+    }
+
+    fn render(&self, shared: &Shared, area: Rect, buf: &mut Buffer) {
+        render(shared, self, area, buf);
+    }
+
+    fn scroll(&mut self, rows: isize) -> bool {
+        self.scroll = scrolled(self.scroll, rows);
+        true
+    }
+
+    fn on_answer(&mut self, _cx: &mut Cx, answer: Answer) -> Option<Answer> {
+        match answer {
+            Answer::Explained(asked, result) if asked == self.asked => self.answer = Some(*result),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
+fn render(shared: &Shared, explaining: &Explaining, area: Rect, buf: &mut Buffer) {
     let popup = centered(area, WIDTH, area.height.saturating_sub(2));
-    let movie = app.shared.rec.dataset.movies.get(explaining.movie as usize).map(title_year).unwrap_or_default();
-    let title = format!(" Why {} for {} ", fit(&movie, WIDTH as usize - 20), app.shared.viewer_name());
+    let movie = shared.rec.dataset.movies.get(explaining.movie as usize).map(title_year).unwrap_or_default();
+    let title = format!(" Why {} for {} ", fit(&movie, WIDTH as usize - 20), shared.viewer_name());
     let lines = match &explaining.answer {
-        None => vec![Line::styled(" Working it out…", app.shared.theme.dim())],
-        Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), app.shared.theme.error())],
+        None => vec![Line::styled(" Working it out…", shared.theme.dim())],
+        Some(Err(e)) => vec![Line::styled(format!(" The engine could not explain it: {e}"), shared.theme.error())],
         Some(Ok(e)) => lines(
-            app,
-            &Why::new(e, &app.shared.rec.dataset, app.shared.weight, app.shared.diversity),
+            shared,
+            &Why::new(e, &shared.rec.dataset, shared.weight, shared.diversity),
             popup.width.saturating_sub(2),
         ),
     };
@@ -35,15 +93,15 @@ pub fn render(app: &App, explaining: &Explaining, area: Rect, buf: &mut Buffer) 
     let scroll = explaining.scroll.min(lines.len().saturating_sub(visible));
     let more = if scroll + visible < lines.len() { " ↓ j/k scroll · Esc closes " } else { " Esc closes " };
     let block = Block::bordered()
-        .title(Span::styled(title, app.shared.theme.title()))
+        .title(Span::styled(title, shared.theme.title()))
         .title_bottom(Line::from(more).right_aligned());
     Clear.render(popup, buf);
     Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)).render(popup, buf);
 }
 
 /// Every line of the panel, unscrolled.
-pub fn lines(app: &App, why: &Why, width: u16) -> Vec<Line<'static>> {
-    let t = app.shared.theme;
+pub fn lines(shared: &Shared, why: &Why, width: u16) -> Vec<Line<'static>> {
+    let t = shared.theme;
     let width = width as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled(" Predicted ", t.dim()),
