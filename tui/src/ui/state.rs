@@ -1,8 +1,10 @@
-//! The terminal app's state: what is on screen and the data the views show.
-//! Every engine call goes through the [`Recommender`] held here, on its
-//! engine thread: the app asks, keeps drawing and answering keys, and
-//! takes the answer when it comes as an event. A failed call becomes a
-//! toast and the app stays up.
+//! The terminal app's state: the tab line's views ([`tabs`]), the
+//! overlays over them ([`overlays`](super::overlays)) and what they share
+//! ([`Shared`]), and the one thing the app does itself: asking the engine
+//! for the viewer's lists. Every engine call goes through the
+//! [`Recommender`] on its engine thread: the app asks, keeps drawing and
+//! answering keys, and takes the answer when it comes as an event. A
+//! failed call becomes a toast and the app stays up.
 
 use std::any::Any;
 use std::collections::HashSet;

@@ -202,7 +202,7 @@ pub fn retrain(rec: &Recommender, tx: &Sink<Report>) -> Result<JobId> {
     let reports = Reports::new(data_sink(tx));
     let (id, done) = (reports.id(), reports.clone());
     let mut progress = Reporter { reports, last: None };
-    rec.retrain_async(
+    rec.retrain(
         move |spec, role, p| {
             let (stage, last) = training(spec, role, p);
             progress.send(stage, last);

@@ -450,7 +450,7 @@ impl Recommender {
     /// every rating, nothing held out), with `on_progress` called there
     /// after every step, saves them as a new active version, folds your
     /// ratings back in, and hands the new version to `done`.
-    pub fn retrain_async(
+    pub fn retrain(
         &self,
         on_progress: impl FnMut(&ModelSpec, Role, &Progress) + Send + 'static,
         done: impl FnOnce(Result<ModelMeta>) + Send + 'static,
