@@ -23,6 +23,7 @@ use super::tabs::browse::Browse;
 use super::tabs::data::DataPanel;
 use super::tabs::for_you::ForYou;
 use super::tabs::lab::LabPanel;
+use super::tabs::marked::Marked;
 use super::tabs::ratings::Ratings;
 use super::tabs::versions::Shelf;
 use super::tabs::watchlist::Watchlist;
@@ -99,6 +100,7 @@ impl App {
             Action::ShowData => self.show_tab::<DataPanel>(),
             Action::ShowLab => self.show_tab::<LabPanel>(),
             Action::ShowVersions => self.show_tab::<Shelf>(),
+            Action::ShowMarked => self.show_tab::<Marked>(),
             // The Versions view's, asked here: the Lab knows whether a training runs.
             Action::Activate => {
                 let lab_busy = self.tab::<LabPanel>().run.is_some();

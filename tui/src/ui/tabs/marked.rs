@@ -1,6 +1,6 @@
-//! Marked: the movies you said you have seen without stars (`0`) or do not
-//! want to see (`x`), which no list shows any more — the one place to find
-//! them and take a mark back (the same key again).
+//! Marked (`M`): the movies you said you have seen without stars (`0`) or
+//! do not want to see (`x`), which no list shows any more — the one place
+//! to find them and take a mark back (the same key again).
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;

@@ -36,10 +36,10 @@ pub fn table(shared: &Shared) -> Vec<Box<dyn Tab>> {
         Box::new(for_you::ForYou::default()),
         Box::new(ratings::Ratings::default()),
         Box::new(watchlist::Watchlist::default()),
-        Box::new(marked::Marked::default()),
         Box::new(data::DataPanel::default()),
         Box::new(lab::LabPanel::new(shared.rec.hello(), &shared.rec.meta)),
         Box::new(versions::Shelf::default()),
+        Box::new(marked::Marked::default()),
     ]
 }
 
