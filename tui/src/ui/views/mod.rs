@@ -1,5 +1,7 @@
-//! Views are functions of the state: each draws part of an [`App`] into a
-//! buffer and changes nothing (beyond settling scroll positions).
+//! The whole frame, a function of the [`App`]: the tab line, the tab on
+//! screen (or the movie detail in its place), the status line and the key
+//! bar, then the overlays bottom first. Each tab and overlay draws itself;
+//! what is drawn changes nothing (beyond settling scroll positions).
 
 mod chrome;
 
