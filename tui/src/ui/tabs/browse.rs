@@ -34,16 +34,16 @@ pub struct Browse {
 }
 
 impl Browse {
+    /// An empty table: its rows come with the viewer's lists
+    /// ([`Tab::lists_changed`]), which the app asks for at once.
     pub fn new(shared: &Shared) -> Browse {
-        let mut browse = Browse {
+        Browse {
             typing: false,
             query: BrowseQuery::default(),
             haystacks: query::haystacks(&shared.rec.dataset),
             rows: Vec::new(),
             cursor: Cursor::default(),
-        };
-        browse.refresh_rows(shared);
-        browse
+        }
     }
 
     /// Recomputes the rows, keeping the selected movie selected when it is still shown.

@@ -39,10 +39,10 @@ impl Tab for ForYou {
 
     fn act(&mut self, cx: &mut Cx, action: Action, _key: &KeyEvent) -> bool {
         match action {
-            Action::MoreCf => nudge_weight(cx, 1.0),
-            Action::MoreContent => nudge_weight(cx, -1.0),
-            Action::MoreDiversity => nudge_diversity(cx, 1.0),
-            Action::LessDiversity => nudge_diversity(cx, -1.0),
+            Action::MoreCf => nudge(cx, Knob::Weight, 1.0),
+            Action::MoreContent => nudge(cx, Knob::Weight, -1.0),
+            Action::MoreDiversity => nudge(cx, Knob::Diversity, 1.0),
+            Action::LessDiversity => nudge(cx, Knob::Diversity, -1.0),
             _ => return false,
         }
         true
@@ -72,34 +72,37 @@ impl Tab for ForYou {
     }
 }
 
-/// One step of `value` by `sign`, kept in tenths from 0 to 1.
-fn stepped(value: f32, sign: f32) -> f32 {
-    (((value + sign * STEP) * 10.0).round() / 10.0).clamp(0.0, 1.0)
+/// The two settings `[ ]` and `{ }` move.
+#[derive(Clone, Copy)]
+enum Knob {
+    /// The hybrid's weight on CF.
+    Weight,
+    /// How far the list spreads over the catalogue.
+    Diversity,
 }
 
-/// Moves the hybrid weight one step (`sign` > 0: towards CF) and asks for the list again.
-fn nudge_weight(cx: &mut Cx, sign: f32) {
-    let weight = stepped(cx.shared.weight, sign);
-    if weight != cx.shared.weight {
-        cx.shared.weight = weight;
-        // Kept for the next start and for the CLI, which shows the same list.
-        if let Err(e) = cx.shared.rec.prefs.set_weight(weight) {
-            tracing::warn!("{e:#}");
-        }
-        cx.then.push(Then::Refresh);
+/// Moves `knob` one step (`sign` > 0: up), in tenths from 0 to 1, keeps it
+/// for the next start and for the CLI (which shows the same list), and asks
+/// for the list again.
+fn nudge(cx: &mut Cx, knob: Knob, sign: f32) {
+    let shared = &mut *cx.shared;
+    let value = match knob {
+        Knob::Weight => &mut shared.weight,
+        Knob::Diversity => &mut shared.diversity,
+    };
+    let next = (((*value + sign * STEP) * 10.0).round() / 10.0).clamp(0.0, 1.0);
+    if next == *value {
+        return;
     }
-}
-
-/// Moves the diversity one step (`sign` > 0: more spread) and asks for the list again.
-fn nudge_diversity(cx: &mut Cx, sign: f32) {
-    let diversity = stepped(cx.shared.diversity, sign);
-    if diversity != cx.shared.diversity {
-        cx.shared.diversity = diversity;
-        if let Err(e) = cx.shared.rec.prefs.set_diversity(diversity) {
-            tracing::warn!("{e:#}");
-        }
-        cx.then.push(Then::Refresh);
+    *value = next;
+    let saved = match knob {
+        Knob::Weight => shared.rec.prefs.set_weight(next),
+        Knob::Diversity => shared.rec.prefs.set_diversity(next),
+    };
+    if let Err(e) = saved {
+        tracing::warn!("{e:#}");
     }
+    cx.then.push(Then::Refresh);
 }
 
 fn render(tab: &ForYou, shared: &Shared, area: Rect, buf: &mut Buffer) {

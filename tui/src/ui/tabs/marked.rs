@@ -81,7 +81,7 @@ impl Tab for Marked {
     }
 
     fn step(&mut self, shared: &Shared, delta: isize) {
-        self.cursor.step(delta, shared.rec.your_marks().len());
+        self.cursor.step(delta, marked(shared).len());
     }
 
     fn page(&self) -> isize {
@@ -89,6 +89,6 @@ impl Tab for Marked {
     }
 
     fn lists_changed(&mut self, shared: &Shared, _new_viewer: bool) {
-        self.cursor.clamp(shared.rec.your_marks().len());
+        self.cursor.clamp(marked(shared).len());
     }
 }
