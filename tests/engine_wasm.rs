@@ -300,6 +300,37 @@ fn wasm_and_native_ranking_models_give_the_same_lists_to_the_bit() {
     }
 }
 
+/// Two instances of the module train the ranking models as a team — iALS
+/// alone and inside the ranking blend, whose EASE each fits whole — and
+/// make the same model to the bit as one instance; the rating model, which
+/// does not share its rounds, trains alone on the first.
+#[test]
+fn a_team_of_two_instances_trains_the_ranking_models_of_one_to_the_bit() {
+    let (runtime, module) = shared_runtime();
+    let ials = Algorithm::Ials(IalsParams { factors: 24, iterations: 3, ..defaults::ials() }).to_spec();
+    let blend = ModelSpec::new("rankblend").with("iterations", Value::Integer(2));
+    for ranking in [ials, blend] {
+        let mut models = Vec::new();
+        for members in [1, 2] {
+            let mut client = EngineClient::start_team(runtime, module, limits(), members).expect("a team starts");
+            assert_eq!(client.members(), members);
+            load_u1(&mut client, false);
+            client.train_start(small_svd()).unwrap();
+            assert!(!client.in_team(), "SVD trains alone");
+            client.train_stop().unwrap();
+            train_to_end(&mut client, small_svd());
+            let mut progress = client.train_start(ranking.clone()).unwrap();
+            assert_eq!(client.in_team(), members == 2, "{ranking:?}");
+            while !progress.finished {
+                progress = client.train_step().unwrap();
+            }
+            assert!(!client.in_team() && progress.epoch == progress.epochs, "{progress:?}");
+            models.push(client.ask(call::ExportModel {}).unwrap());
+        }
+        assert!(models[0] == models[1], "{ranking:?}: the team's model differs from one instance's");
+    }
+}
+
 // --- Models, predictions, recommendations -----------------------------------
 
 #[test]

@@ -128,6 +128,25 @@ pub struct Step {
     pub squared_error: Option<f64>,
 }
 
+/// Which share of a fit an instance does: member `member` (from 0) of a
+/// team of `members` instances that hold the same ratings. Each does its
+/// share of every round and hands the others what they need
+/// ([`Fit::handoff`], [`Fit::take`]); a team makes the same model as one
+/// instance alone (`Team::ALONE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Team {
+    pub member: u32,
+    pub members: u32,
+}
+
+impl Team {
+    pub const ALONE: Team = Team { member: 0, members: 1 };
+
+    pub fn is_alone(self) -> bool {
+        self.members == 1
+    }
+}
+
 /// A model being fitted in bounded steps, so that a host can stream
 /// per-epoch metrics, keep within a deadline per call and stop or cancel by
 /// not calling again. The epoch count, RMSEs and progress are kept by
@@ -152,6 +171,21 @@ pub trait Fit: Send {
     /// say (a blend that leaves out a member the data is too large for).
     fn epochs(&self) -> Option<u32> {
         None
+    }
+
+    /// In a team: what this member hands the others, once a step has
+    /// ended its share of the round. It then takes no step until
+    /// [`Fit::take`]. Alone, or between rounds, `None`.
+    fn handoff(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// In a team: the other members' handoffs of the round, in member
+    /// order; the round ends. A handoff that does not fit is refused and
+    /// changes nothing.
+    fn take(&mut self, data: &RatingMatrix, handoffs: &[&[u8]]) -> Result<Step, EngineError> {
+        let _ = (data, handoffs);
+        Err(EngineError::BadState("this fit trains alone: it takes no handoffs".into()))
     }
 
     /// The model as fitted so far (it predicts between steps).

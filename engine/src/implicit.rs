@@ -65,10 +65,14 @@ impl Confidence {
 /// tiles of `G` held in registers ([`gram_tile`]); the entries the tiles
 /// do not cover (k not a multiple of 4 or 8) one product at a time.
 pub fn gram(a: &Array2<f32>) -> Vec<f32> {
-    let k = a.ncols();
+    gram_of(a.as_slice().expect("factor rows are contiguous"), a.ncols())
+}
+
+/// [`gram`] of the `k`-long rows laid end to end in `rows`.
+pub fn gram_of(rows: &[f32], k: usize) -> Vec<f32> {
     let mut g = vec![0f32; k * k];
     let (tiled_rows, tiled_cols) = (k / 4 * 4, k / 8 * 8);
-    for block in a.as_slice().expect("factor rows are contiguous").chunks(TILE_ROWS * k) {
+    for block in rows.chunks(TILE_ROWS * k) {
         for f in (0..tiled_rows).step_by(4) {
             for c in (f / 8 * 8..tiled_cols).step_by(8) {
                 let mut tile: Tile = std::array::from_fn(|i| g[(f + i) * k + c..][..8].try_into().expect("eight"));
@@ -390,7 +394,7 @@ impl Costs {
     }
 
     /// Preparing one fixed row: a triangular product (k²/2) per vector kept.
-    fn prepare(self, p: Prepared) -> u64 {
+    pub fn prepare(self, p: Prepared) -> u64 {
         match p {
             Prepared::Nothing => 0,
             Prepared::Whitened => self.k / 2,
@@ -432,6 +436,11 @@ impl Costs {
     pub fn row_cost(self, p: Prepared, n: u64) -> u64 {
         self.row(p, n).1
     }
+
+    /// Adding one row to a Gram matrix: its upper triangle, k²/2.
+    pub fn gram_row(self) -> u64 {
+        self.k / 2
+    }
 }
 
 /// What one half sweep prepares and the work it then costs.
@@ -471,10 +480,10 @@ pub struct FixedSide {
 }
 
 impl FixedSide {
-    /// Starts a half sweep against `fixed`: its Gram matrix and whitening.
-    pub fn start(&mut self, fixed: &Array2<f32>, reg: f32, plan: Plan) {
+    /// Starts a half sweep against `fixed`, whose Gram matrix is `gram`: its whitening.
+    pub fn start(&mut self, fixed: &Array2<f32>, gram: &[f32], reg: f32, plan: Plan) {
         let k = fixed.ncols();
-        self.whitening = Whitening::new(&gram(fixed), k, reg);
+        self.whitening = Whitening::new(gram, k, reg);
         self.plan = plan;
         let len = |wanted: bool| if wanted { fixed.len() } else { 0 };
         self.whitened.resize(len(plan.prepared != Prepared::Nothing), 0.0);
@@ -785,7 +794,7 @@ mod tests {
                 (p.cg_steps, p.reg) = (steps, 4.0);
                 let costs = Costs::new(k, steps);
                 let mut side = FixedSide::default();
-                side.start(&other, p.reg, Plan { prepared, work: 0 });
+                side.start(&other, &gram(&other), p.reg, Plan { prepared, work: 0 });
                 while side.prepare_next(&other, costs).is_some() {}
                 let half = HalfSweep { fixed, side: &side, by_row: &data.by_user, params: &p, confidence, costs };
                 let mut rows = matrix(12, k, 5);

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::algorithms::Algorithm;
 use crate::content::Content;
 use crate::diversity::{self, Exposure, Steer};
-use crate::door::{self, RatingModel};
+use crate::door::{self, RatingModel, Team};
 use crate::explain::{self, Viewer};
 use crate::hybrid::Parts;
 use crate::model::Models;
@@ -213,40 +213,35 @@ impl Session {
                 self.exposure = None;
                 Reply::Indexed(indexed)
             }
-            Request::TrainStart { spec } => {
-                let spec = Algorithm::from_spec(&spec, &self.info.algorithms)?;
-                let data = self.data()?;
-                if spec.is_ranking() && self.model.is_none() {
-                    return Err(EngineError::BadState("train a rating model before the ranking model".into()));
-                }
-                let ranking = spec.is_ranking();
-                let training = Training::start(spec, data, self.scale)?;
-                let progress = training.progress();
-                // Folded-in users were solved against the models this replaces.
-                self.folded.clear();
-                self.marked.clear();
-                if ranking || self.ranking.is_none() {
-                    self.exposure = None;
-                }
-                if ranking {
-                    // Until it finishes, the list is ranked by the rating model.
-                    self.ranking = None;
-                } else {
-                    self.model = None;
-                    self.item_index = None;
-                }
-                self.training = Some(training);
-                Reply::Progress(progress)
-            }
+            Request::TrainStart { spec } => self.start_training(spec, Team::ALONE)?,
+            Request::TrainShard { spec, member, members } => self.start_training(spec, Team { member, members })?,
             Request::TrainStep { budget } => {
                 let (Some(training), Some(data)) = (&mut self.training, &self.data) else {
                     return Err(EngineError::BadState("send TrainStart before TrainStep".into()));
                 };
+                if training.in_team() {
+                    return Err(EngineError::BadState("a team member steps with ShardStep".into()));
+                }
                 let progress = training.step(data, &self.validation, budget);
+                self.finish_if(progress)
+            }
+            Request::ShardStep { budget } => {
+                let (Some(training), Some(data)) = (&mut self.training, &self.data) else {
+                    return Err(EngineError::BadState("send TrainShard before ShardStep".into()));
+                };
+                let (progress, handoff) = training.shard_step(data, &self.validation, budget)?;
                 if progress.finished {
                     self.finish_training(false);
                 }
-                Reply::Progress(progress)
+                Reply::Shard(Stepped { progress, handoff: handoff.map(Handoff) })
+            }
+            Request::ShardTake { handoffs } => {
+                let (Some(training), Some(data)) = (&mut self.training, &self.data) else {
+                    return Err(EngineError::BadState("send TrainShard before ShardTake".into()));
+                };
+                let handoffs: Vec<&[u8]> = handoffs.iter().map(|h| &h.0[..]).collect();
+                let progress = training.take(data, &self.validation, &handoffs)?;
+                self.finish_if(progress)
             }
             Request::Predict { pairs } => {
                 let model = self.model()?;
@@ -639,6 +634,43 @@ impl Session {
         }
     }
 
+    /// Starts fitting `spec`, alone or as one member of a `team`. Only
+    /// the first member serves, so only it needs a rating model before a
+    /// ranking one.
+    fn start_training(&mut self, spec: ModelSpec, team: Team) -> Result<Reply, EngineError> {
+        let spec = Algorithm::from_spec(&spec, &self.info.algorithms)?;
+        let data = self.data()?;
+        if spec.is_ranking() && self.model.is_none() && team.member == 0 {
+            return Err(EngineError::BadState("train a rating model before the ranking model".into()));
+        }
+        let ranking = spec.is_ranking();
+        let training = Training::start_in(spec, data, self.scale, team)?;
+        let progress = training.progress();
+        // Folded-in users were solved against the models this replaces.
+        self.folded.clear();
+        self.marked.clear();
+        if ranking || self.ranking.is_none() {
+            self.exposure = None;
+        }
+        if ranking {
+            // Until it finishes, the list is ranked by the rating model.
+            self.ranking = None;
+        } else {
+            self.model = None;
+            self.item_index = None;
+        }
+        self.training = Some(training);
+        Ok(Reply::Progress(progress))
+    }
+
+    /// A step's progress, the fit put to use when it finished.
+    fn finish_if(&mut self, progress: Progress) -> Reply {
+        if progress.finished {
+            self.finish_training(false);
+        }
+        Reply::Progress(progress)
+    }
+
     /// Puts a finished (or stopped) fit to use: a rating model serves, a
     /// ranking model ranks. `stop` also ends the training.
     fn finish_training(&mut self, stop: bool) {
@@ -806,13 +838,135 @@ mod tests {
     }
 
     fn train(s: &mut Session, spec: ModelSpec) -> Progress {
+        train_by(s, spec, 2)
+    }
+
+    fn train_by(s: &mut Session, spec: ModelSpec, budget: u64) -> Progress {
         let Reply::Progress(mut p) = s.handle(Request::TrainStart { spec }) else { panic!("TrainStart") };
         while !p.finished {
-            let Reply::Progress(next) = s.handle(Request::TrainStep { budget: 2 }) else { panic!("TrainStep") };
+            let Reply::Progress(next) = s.handle(Request::TrainStep { budget }) else { panic!("TrainStep") };
             assert!(next.epoch > p.epoch || next.visited > p.visited || next.finished, "{p:?} → {next:?}");
+            assert!(next.visited <= next.per_epoch, "{next:?}");
             p = next;
         }
         p
+    }
+
+    /// A session loaded with a seeded 90 users × 60 movies, a baseline trained.
+    fn busy() -> Session {
+        let mut s = session();
+        s.handle(Request::Reset { users: 90, items: 60, scale: Scale { min: 1.0, max: 5.0 } });
+        // Users rate from 1 to 40 movies, movies get from none to many ratings.
+        let ratings: Vec<Triple> = (0..90u32)
+            .flat_map(|u| {
+                (0..1 + u * 7 % 40).map(move |j| ((u, (u * 13 + j * j * 3) % 57), 1.0 + ((u + j) % 5) as f32))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .map(|((u, i), r)| (u, i, r))
+            .collect();
+        s.handle(Request::AddRatings { set: RatingSet::Train, ratings });
+        s.handle(Request::Index);
+        train(&mut s, Algorithm::Baseline(defaults::baseline()).to_spec());
+        s
+    }
+
+    /// Trains `spec` in a team of `sessions`, steps of `budget`, passing
+    /// each member's handoff to the others; the first member's last progress.
+    fn train_team(sessions: &mut [Session], spec: &ModelSpec, budget: u64) -> Progress {
+        let members = sessions.len() as u32;
+        for (member, s) in (0..).zip(sessions.iter_mut()) {
+            let spec = spec.clone();
+            assert!(matches!(s.handle(Request::TrainShard { spec, member, members }), Reply::Progress(_)));
+        }
+        let mut handoffs: Vec<Option<Handoff>> = vec![None; sessions.len()];
+        loop {
+            // A member fitted whole (a blend's EASE) ends the training in a step.
+            let mut first = None;
+            for (s, handoff) in sessions.iter_mut().zip(&mut handoffs).filter(|(_, h)| h.is_none()) {
+                let Reply::Shard(stepped) = s.handle(Request::ShardStep { budget }) else { panic!("ShardStep") };
+                let p = stepped.progress;
+                assert!(p.visited <= p.per_epoch && (p.visited > 0 || p.epoch > 0), "{p:?}");
+                *handoff = stepped.handoff;
+                first.get_or_insert(p);
+            }
+            if let Some(p) = first.filter(|p| p.finished && handoffs[0].is_none()) {
+                return p;
+            }
+            if handoffs.iter().all(Option::is_some) {
+                let all: Vec<Handoff> = handoffs.iter_mut().map(|h| h.take().unwrap()).collect();
+                let mut first = None;
+                for (m, s) in sessions.iter_mut().enumerate() {
+                    let others = all.iter().enumerate().filter(|(o, _)| *o != m).map(|(_, h)| h.clone()).collect();
+                    let Reply::Progress(p) = s.handle(Request::ShardTake { handoffs: others }) else { panic!("take") };
+                    assert!(p.visited <= p.per_epoch, "{p:?}");
+                    first.get_or_insert(p);
+                }
+                if let Some(p) = first.filter(|p| p.finished) {
+                    return p;
+                }
+            }
+        }
+    }
+
+    fn exported(s: &mut Session) -> Vec<u8> {
+        let Reply::Model(bytes) = s.handle(Request::ExportModel) else { panic!("ExportModel") };
+        bytes
+    }
+
+    /// A team of two or four trains the same iALS model, to the bit, as one
+    /// instance: each member solves its shards and takes the others'. So
+    /// does the ranking blend, whose EASE each member fits whole.
+    #[test]
+    fn a_team_trains_the_same_ranking_model_as_one_instance() {
+        let mut ials = defaults::ials();
+        (ials.factors, ials.iterations) = (12, 3);
+        let blend = ModelSpec::new("rankblend").with("iterations", Value::Integer(2));
+        for spec in [Algorithm::Ials(ials).to_spec(), blend] {
+            let mut alone = busy();
+            let epochs = train_by(&mut alone, spec.clone(), 1 << 16).epochs;
+            let want = exported(&mut alone);
+            for (members, budget) in [(2, 5000), (4, 1 << 20), (2, 1 << 24)] {
+                let mut team: Vec<Session> = (0..members).map(|_| busy()).collect();
+                let done = train_team(&mut team, &spec, budget);
+                assert!(done.finished && done.epoch == epochs, "{done:?}");
+                assert!(exported(&mut team[0]) == want, "a team of {members} made another {spec:?}");
+            }
+        }
+    }
+
+    /// A handoff that does not fit is refused and changes nothing; steps out
+    /// of turn are refused; an algorithm that trains alone refuses a team.
+    #[test]
+    fn a_team_member_refuses_what_does_not_fit() {
+        let mut ials = defaults::ials();
+        (ials.factors, ials.iterations) = (8, 1);
+        let spec = Algorithm::Ials(ials).to_spec();
+        let mut team = [busy(), busy()];
+        for (member, s) in (0..).zip(team.iter_mut()) {
+            s.handle(Request::TrainShard { spec: spec.clone(), member, members: 2 });
+        }
+        let refused = |r: Reply| matches!(r, Reply::Error { .. });
+        assert!(refused(team[0].handle(Request::TrainStep { budget: 10 })), "a member steps with ShardStep");
+        assert!(refused(team[0].handle(Request::ShardTake { handoffs: vec![] })), "nothing handed off yet");
+        let hand = |s: &mut Session| loop {
+            let Reply::Shard(stepped) = s.handle(Request::ShardStep { budget: 1 << 20 }) else { panic!() };
+            if let Some(h) = stepped.handoff {
+                return h;
+            }
+        };
+        let (first, second) = (hand(&mut team[0]), hand(&mut team[1]));
+        assert!(refused(team[0].handle(Request::ShardStep { budget: 10 })), "it waits for the others");
+        let cut = Handoff(second.0[..second.0.len() - 4].to_vec());
+        for wrong in [vec![], vec![cut], vec![first.clone()], vec![second.clone(), second.clone()]] {
+            assert!(refused(team[0].handle(Request::ShardTake { handoffs: wrong })));
+        }
+        assert!(matches!(team[0].handle(Request::ShardTake { handoffs: vec![second] }), Reply::Progress(_)));
+        for alone in ["baseline", "blend"] {
+            let spec = ModelSpec::new(alone);
+            assert!(refused(team[1].handle(Request::TrainShard { spec, member: 1, members: 2 })), "{alone}");
+        }
+        assert!(refused(team[1].handle(Request::TrainShard { spec, member: 0, members: 3 })), "teams of 1, 2 or 4");
     }
 
     /// Two groups of users who each watch their own two movies: the ranking

@@ -14,7 +14,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
 use crate::algorithms::Algorithm;
-use crate::door::{Fit, RatingModel, Step};
+use crate::door::{Fit, RatingModel, Step, Team};
 use crate::explain::{decomposition, with_marks};
 use crate::ratings::RatingMatrix;
 
@@ -60,14 +60,17 @@ pub fn epochs(members: &[Algorithm]) -> u32 {
 }
 
 /// Starts fitting a blend of `members` (never empty) on `data`, its slice
-/// `holdout` of the ratings drawn with `seed`.
+/// `holdout` of the ratings drawn with `seed`, as one member of `team`:
+/// the blend's members that train in teams share their rounds with the
+/// other instances, the rest are fitted whole in each (the same way in
+/// each), so a team needs one member that shares.
 pub fn start<R: Recipe>(
     recipe: R,
     members: Vec<Algorithm>,
     data: &RatingMatrix,
     scale: Scale,
-    holdout: f32,
-    seed: u64,
+    (holdout, seed): (f32, u64),
+    team: Team,
 ) -> Result<Box<dyn Fit>, EngineError> {
     let (part, slice) = if members.len() > 1 {
         let mut triples: Vec<Triple> = data.iter().collect();
@@ -82,13 +85,24 @@ pub fn start<R: Recipe>(
     // member epoch costs: every step then reports at least its budget, as
     // the host's bound on steps expects, and each member's epoch ends with
     // a jump to the next.
-    let mut per_epoch = 1;
+    let (mut per_epoch, mut shared) = (1, team.is_alone());
     for member in &members {
-        let fit = member.start(data, scale)?;
+        let fit = match member.start_in(data, scale, team) {
+            Ok(fit) => {
+                shared = true;
+                fit
+            }
+            Err(_) if !team.is_alone() => member.start(data, scale)?,
+            Err(e) => return Err(e),
+        };
         per_epoch = per_epoch.max(fit.per_epoch(data).saturating_mul(fit.unit_cost().max(1)));
     }
-    let first = members[0].start(part.as_ref().unwrap_or(data), scale)?;
+    if !shared {
+        return Err(EngineError::BadState("none of the blend's members trains in a team".into()));
+    }
+    let first = start_member(&members[0], part.as_ref().unwrap_or(data), scale, team)?;
     Ok(Box::new(Stack {
+        team,
         recipe,
         epochs: epochs(&members),
         per_epoch,
@@ -108,6 +122,7 @@ pub fn start<R: Recipe>(
 }
 
 struct Stack<R> {
+    team: Team,
     recipe: R,
     members: Vec<Algorithm>,
     epochs: u32,
@@ -149,16 +164,20 @@ impl<R: Recipe> Fit for Stack<R> {
         let fit = self.fit.as_mut().expect("a member is fitted until the blend is built");
         let cost = fit.unit_cost().max(1);
         let inner = fit.step(on, budget.div_ceil(cost).max(1));
-        let work = if inner.epoch_done {
-            self.epoch += 1;
-            self.per_epoch - std::mem::take(&mut self.reported)
-        } else {
-            self.report(inner.work.saturating_mul(cost))
-        };
-        if self.epoch == self.members[self.member].epochs() {
-            self.next_member(data);
-        }
-        Step { work, epoch_done: inner.epoch_done, squared_error: None }
+        self.account(inner, cost, data)
+    }
+
+    fn handoff(&mut self) -> Option<Vec<u8>> {
+        self.fit.as_mut().and_then(|fit| fit.handoff())
+    }
+
+    fn take(&mut self, data: &RatingMatrix, handoffs: &[&[u8]]) -> Result<Step, EngineError> {
+        let on = self.part.as_ref().unwrap_or(data);
+        let no_member = || EngineError::BadState("the blend has no member under way to take handoffs".into());
+        let fit = self.fit.as_mut().ok_or_else(no_member)?;
+        let cost = fit.unit_cost().max(1);
+        let inner = fit.take(on, handoffs)?;
+        Ok(self.account(inner, cost, data))
     }
 
     fn per_epoch(&self, _data: &RatingMatrix) -> u64 {
@@ -208,6 +227,22 @@ impl<R: Recipe> Fit for Stack<R> {
 }
 
 impl<R: Recipe> Stack<R> {
+    /// Reports what the member under way did (`inner`, in its units of
+    /// `cost` multiply-adds) in the blend's units, and moves on to the next
+    /// member when it has run its epochs.
+    fn account(&mut self, inner: Step, cost: u64, data: &RatingMatrix) -> Step {
+        let work = if inner.epoch_done {
+            self.epoch += 1;
+            self.per_epoch - std::mem::take(&mut self.reported)
+        } else {
+            self.report(inner.work.saturating_mul(cost))
+        };
+        if self.epoch == self.members[self.member].epochs() {
+            self.next_member(data);
+        }
+        Step { work, epoch_done: inner.epoch_done, squared_error: None }
+    }
+
     /// Counts `work` in the epoch under way, never the whole of it before it ends.
     fn report(&mut self, work: u64) -> u64 {
         let work = work.min(self.per_epoch - 1 - self.reported);
@@ -239,9 +274,14 @@ impl<R: Recipe> Stack<R> {
     }
 
     fn start_member(&self, on: &RatingMatrix) -> Box<dyn Fit> {
-        let started = self.members[self.member].start(on, self.scale);
+        let started = start_member(&self.members[self.member], on, self.scale, self.team);
         started.expect("a member starts on the ratings its blend started on")
     }
+}
+
+/// A member's fit as one of `team`, or whole when it trains alone.
+fn start_member(member: &Algorithm, on: &RatingMatrix, scale: Scale, team: Team) -> Result<Box<dyn Fit>, EngineError> {
+    member.start_in(on, scale, team).or_else(|e| if team.is_alone() { Err(e) } else { member.start(on, scale) })
 }
 
 /// The part of `RatingModel` every blend answers alike, from its `spec`

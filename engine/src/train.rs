@@ -11,7 +11,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::EngineError;
 use crate::algorithms::Algorithm;
-use crate::door::{Fit, RatingModel};
+use crate::door::{Fit, RatingModel, Step, Team};
 use crate::ratings::RatingMatrix;
 use cinema_protocol::{Progress, Scale, Triple};
 
@@ -28,16 +28,27 @@ pub struct Training {
     squared_error: Option<f64>,
     train_rmse: Option<f32>,
     validation_rmse: Option<f32>,
+    team: Team,
+    /// A team member's share of the round is handed off: it takes no step
+    /// until it has taken the others'.
+    waiting: bool,
 }
 
 impl Training {
     pub fn start(spec: Algorithm, data: &RatingMatrix, scale: Scale) -> Result<Training, EngineError> {
+        Training::start_in(spec, data, scale, Team::ALONE)
+    }
+
+    /// Starts fitting `spec` as one member of a `team`.
+    pub fn start_in(spec: Algorithm, data: &RatingMatrix, scale: Scale, team: Team) -> Result<Training, EngineError> {
         validate(&spec)?;
         if data.is_empty() {
             return Err(EngineError::BadState("there are no training ratings".into()));
         }
-        let fit = spec.start(data, scale)?;
+        let fit = spec.start_in(data, scale, team)?;
         Ok(Training {
+            team,
+            waiting: false,
             epochs: fit.epochs().unwrap_or_else(|| spec.epochs()),
             spec,
             per_epoch: fit.per_epoch(data),
@@ -93,6 +104,49 @@ impl Training {
         }
         let Some(fit) = self.fit.as_mut() else { return self.progress() };
         let step = fit.step(data, budget);
+        self.record(step, validation)
+    }
+
+    /// Whether this is one member of a team of several.
+    pub fn in_team(&self) -> bool {
+        !self.team.is_alone()
+    }
+
+    /// A team member's step ([`Training::step`]), with its handoff when
+    /// the step ended its share of the round.
+    pub fn shard_step(
+        &mut self,
+        data: &RatingMatrix,
+        validation: &[Triple],
+        budget: u64,
+    ) -> Result<(Progress, Option<Vec<u8>>), EngineError> {
+        if self.waiting {
+            return Err(EngineError::BadState("this member waits for the others' handoffs: send ShardTake".into()));
+        }
+        let progress = self.step(data, validation, budget);
+        let handoff = self.fit.as_mut().and_then(|fit| fit.handoff());
+        self.waiting = handoff.is_some();
+        Ok((progress, handoff))
+    }
+
+    /// The other members' handoffs of the round, in member order: the round ends.
+    pub fn take(
+        &mut self,
+        data: &RatingMatrix,
+        validation: &[Triple],
+        handoffs: &[&[u8]],
+    ) -> Result<Progress, EngineError> {
+        let fit = self.fit.as_mut().filter(|_| self.waiting);
+        let fit =
+            fit.ok_or_else(|| EngineError::BadState("this member has handed nothing off: nothing to take".into()))?;
+        let step = fit.take(data, handoffs)?;
+        self.waiting = false;
+        Ok(self.record(step, validation))
+    }
+
+    /// Counts a step's work; at the end of an epoch, its errors.
+    fn record(&mut self, step: Step, validation: &[Triple]) -> Progress {
+        let Some(fit) = self.fit.as_ref() else { return self.progress() };
         self.visited += step.work;
         self.squared_error = self.squared_error.zip(step.squared_error).map(|(a, b)| a + b);
         if step.epoch_done {

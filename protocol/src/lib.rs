@@ -156,7 +156,38 @@ calls! {
     /// then at most [`Readiness::MAX_EXTRA`] more). Hosts call it until
     /// `done == total`, again after every model change.
     PrepareDiversity { users: u32 } => Diversity(Readiness);
+    /// Begin training `spec` as member `member` (from 0) of a team of
+    /// `members` instances of this module that were sent the same training
+    /// ratings: each does its share of every round of the fit and hands
+    /// the others what they need ([`Request::ShardStep`],
+    /// [`Request::ShardTake`]), so a team of two trains on two cores. A
+    /// team trains the same model, to the bit, as one instance alone.
+    /// Refused for an algorithm that trains alone (and by modules written
+    /// before teams, which cannot read it): the host then sends `TrainStart`.
+    TrainShard { spec: ModelSpec, member: u32, members: u32 } => Progress(Progress);
+    /// A team member's `TrainStep`: at most `budget` units of work, never
+    /// past the end of its share of the round. The step that ends its share
+    /// carries its [`Handoff`]; it then takes no step until `ShardTake`.
+    ShardStep { budget: u64 } => Shard(Stepped);
+    /// Every other member's handoff of the round, in member order: the
+    /// member takes them in and the round ends (the last round ends the
+    /// training, as a last `TrainStep` does).
+    ShardTake { handoffs: Vec<Handoff> } => Progress(Progress);
 }
+
+/// A team member's step: its progress, and its handoff once its share of
+/// the round is done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stepped {
+    pub progress: Progress,
+    pub handoff: Option<Handoff>,
+}
+
+/// What a team member hands the others at the end of a round (iALS: the
+/// rows it solved and their Gram matrices). The host passes it on
+/// unread; the members check what they take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handoff(#[serde(with = "serde_bytes")] pub Vec<u8>);
 
 /// How far `PrepareDiversity` has come, in steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,6 +433,7 @@ pub enum Reply {
     Explanation(Explanation),
     Parts(Vec<(String, f32)>),
     Diversity(Readiness),
+    Shard(Stepped),
 }
 
 impl Request {
@@ -432,6 +464,7 @@ impl Reply {
             Reply::Explanation(_) => "Explanation",
             Reply::Parts(_) => "Parts",
             Reply::Diversity(_) => "Diversity",
+            Reply::Shard(_) => "Shard",
         }
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Algo, Algorithm, MAX_SEED, describe};
 use crate::EngineError;
-use crate::door::{Fit, RatingModel};
+use crate::door::{Fit, RatingModel, Team};
 use crate::explain::Viewer;
 use crate::ratings::RatingMatrix;
 use crate::stack::{self, Choice, Recipe};
@@ -37,7 +37,7 @@ impl Algo for BlendParams {
     }
 
     fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
-        stack::start(self, members(), data, scale, self.holdout, self.seed)
+        stack::start(self, members(), data, scale, (self.holdout, self.seed), Team::ALONE)
     }
 
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {

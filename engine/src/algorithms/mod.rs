@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, EnumAccess, VariantAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::EngineError;
-use crate::door::{Fit, RatingModel};
+use crate::door::{Fit, RatingModel, Team};
 use crate::ratings::RatingMatrix;
 use extension::{EXTERNAL_TAG, External};
 pub use params::Params;
@@ -39,6 +39,15 @@ pub trait Algo: Params + Copy + 'static {
 
     /// A fresh model and its fitting, for `data` (never empty).
     fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError>;
+
+    /// A fresh fit as one member of a `team` (see [`Team`]); an algorithm
+    /// whose rounds are not shared trains alone.
+    fn start_in(self, data: &RatingMatrix, scale: Scale, team: Team) -> Result<Box<dyn Fit>, EngineError> {
+        match team.is_alone() {
+            true => self.start(data, scale),
+            false => Err(EngineError::BadState(format!("{} trains alone, not in a team", Self::NAME))),
+        }
+    }
 
     /// A saved model of this algorithm from what [`RatingModel::encode`] wrote.
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError>;
@@ -101,6 +110,17 @@ macro_rules! registry {
                 match self {
                     $( Algorithm::$variant(p) => p.start(data, scale), )*
                     Algorithm::External(e) => e.kind().start(e.spec(), data, scale),
+                }
+            }
+
+            /// A fresh fit as one member of `team`.
+            pub fn start_in(&self, data: &RatingMatrix, scale: Scale, team: Team) -> Result<Box<dyn Fit>, EngineError> {
+                match self {
+                    $( Algorithm::$variant(p) => p.start_in(data, scale, team), )*
+                    Algorithm::External(e) if team.is_alone() => e.kind().start(e.spec(), data, scale),
+                    Algorithm::External(e) => {
+                        Err(EngineError::BadState(format!("{} trains alone, not in a team", e.kind().name())))
+                    }
                 }
             }
 

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::ease::{EaseParams, MAX_MOVIES};
 use super::{Algo, Algorithm, IalsParams, MAX_SEED, describe};
 use crate::EngineError;
-use crate::door::{Fit, RatingModel};
+use crate::door::{Fit, RatingModel, Team};
 use crate::explain::{Viewer, decomposition};
 use crate::metrics::Ranking;
 use crate::model::Model;
@@ -61,6 +61,11 @@ impl Algo for RankBlendParams {
     }
 
     fn start(self, data: &RatingMatrix, scale: Scale) -> Result<Box<dyn Fit>, EngineError> {
+        self.start_in(data, scale, Team::ALONE)
+    }
+
+    /// iALS shares its rounds with the team; EASE is fitted whole in each.
+    fn start_in(self, data: &RatingMatrix, scale: Scale, team: Team) -> Result<Box<dyn Fit>, EngineError> {
         let mut members = self.members();
         let ease = EaseParams::default().weighed(data);
         let weighed = if ease.len() > MAX_MOVIES {
@@ -70,7 +75,7 @@ impl Algo for RankBlendParams {
             mask(&ease, data.items)
         };
         let recipe = Mix { p: self, scale, weighed, rows: rows(data), judging: None };
-        stack::start(recipe, members, data, scale, self.holdout, self.seed)
+        stack::start(recipe, members, data, scale, (self.holdout, self.seed), team)
     }
 
     fn decode(bytes: &[u8]) -> Result<Box<dyn RatingModel>, EngineError> {

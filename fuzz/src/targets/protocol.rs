@@ -95,6 +95,14 @@ impl Target for Protocol {
             let import = Request::ImportModel { bytes: trained_model(&load, &specs) };
             sequences.push(load.iter().cloned().chain([import]).chain(ask.iter().cloned()).collect());
         }
+        // A team member: its share of a round, then a handoff cut short and
+        // one that is whole (its own, which it must refuse as another's).
+        let ials = ModelSpec::new("ials").with("factors", Value::Integer(3)).with("iterations", Value::Integer(2));
+        let step = Request::ShardStep { budget: 1 << 20 };
+        let team = [Request::TrainShard { spec: ials, member: 1, members: 2 }, step.clone()];
+        let takes = [vec![Handoff(vec![0, 1, 2])], vec![Handoff([vec![1, 0, 0, 0], vec![0; 48]].concat())]]
+            .map(|handoffs| Request::ShardTake { handoffs });
+        sequences.push(load.iter().cloned().chain(team).chain(takes).chain([step]).collect());
         sequences.iter().map(|requests| requests.iter().flat_map(Request::encode).collect()).collect()
     }
 

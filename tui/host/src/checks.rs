@@ -8,7 +8,7 @@
 
 use cinema_protocol::{
     Call, ContentStats, Decomposition, Explanation, Hello, HybridScored, Indexed, ParamKind, Progress, Readiness,
-    Scale, Scored, call,
+    Scale, Scored, Stepped, call,
 };
 
 /// The longest module name or version a module may give.
@@ -102,6 +102,27 @@ impl Checked for call::Index {
 impl Checked for call::TrainStart {
     fn check(&self, p: &Progress, _: &Sent) -> Rule {
         progress_start(p)
+    }
+}
+
+impl Checked for call::TrainShard {
+    fn check(&self, p: &Progress, _: &Sent) -> Rule {
+        progress_start(p)
+    }
+}
+
+/// The progress is checked as a `TrainStep`'s; a handoff is a part of a
+/// model, so it may be no larger than a model may be.
+impl Checked for call::ShardStep {
+    fn check(&self, s: &Stepped, sent: &Sent) -> Rule {
+        s.handoff.as_ref().map_or(Ok(()), |h| model(h.0.len(), sent))
+    }
+}
+
+/// Checked against the progress before it, as a `TrainStep`'s.
+impl Checked for call::ShardTake {
+    fn check(&self, _: &Progress, _: &Sent) -> Rule {
+        Ok(())
     }
 }
 

@@ -59,10 +59,38 @@ pub struct EngineClient {
     sent: Sent,
     /// The training under way: its last progress, and steps taken.
     training: Option<(Progress, u64)>,
+    /// More instances of the module, sent the same training ratings, that
+    /// train beside this one on other cores when the algorithm shares its
+    /// rounds (`Request::TrainShard`): members 1, 2, … of the team.
+    helpers: Vec<EngineClient>,
+    /// Each member's handoff of the round under way, once it has made it;
+    /// `Some` while the team trains.
+    round: Option<Vec<Option<Handoff>>>,
 }
 
 impl EngineClient {
+    /// One instance: it trains alone.
     pub fn start(runtime: &Runtime, module: &EngineModule, limits: Limits) -> Result<EngineClient> {
+        EngineClient::start_team(runtime, module, limits, 1)
+    }
+
+    /// An instance with `members − 1` helpers: models whose rounds can be
+    /// shared (iALS) train on `members` cores, the same model to the bit;
+    /// the others train alone. Each helper holds the training ratings too.
+    pub fn start_team(
+        runtime: &Runtime,
+        module: &EngineModule,
+        limits: Limits,
+        members: usize,
+    ) -> Result<EngineClient> {
+        let mut client = EngineClient::instance(runtime, module, limits)?;
+        for _ in 1..members {
+            client.helpers.push(EngineClient::instance(runtime, module, limits)?);
+        }
+        Ok(client)
+    }
+
+    fn instance(runtime: &Runtime, module: &EngineModule, limits: Limits) -> Result<EngineClient> {
         let hello = call::Hello {};
         let mut sandbox = Sandbox::new(runtime, &module.name, &module.module, limits)?;
         let answer = match call::Hello::answer(sandbox.call(&hello)?) {
@@ -76,6 +104,8 @@ impl EngineClient {
             budget: FIRST_BUDGET,
             sent: Sent::default(),
             training: None,
+            helpers: Vec::new(),
+            round: None,
         };
         let rule = hello.check(&client.hello, &client.sent);
         client.holds(call::Hello::NAME, rule)?;
@@ -124,7 +154,18 @@ impl EngineClient {
         Ok(answer)
     }
 
-    /// Replaces the engine's data with these ratings and indexes them.
+    /// How many instances train a model whose rounds can be shared.
+    pub fn members(&self) -> usize {
+        1 + self.helpers.len()
+    }
+
+    /// Whether the training under way is shared by a team.
+    pub fn in_team(&self) -> bool {
+        self.round.is_some()
+    }
+
+    /// Replaces the engine's data with these ratings and indexes them (the
+    /// helpers' with the training ratings, at the same time).
     pub fn load(
         &mut self,
         users: u32,
@@ -133,6 +174,25 @@ impl EngineClient {
         train: &[Triple],
         validation: &[Triple],
     ) -> Result<Indexed> {
+        let mut indexed = vec![None; self.members()];
+        self.all_members(&mut indexed, |member, m, indexed| {
+            // Helpers only train: the held-out ratings are the first's.
+            let validation = if m == 0 { validation } else { &[] };
+            *indexed = Some(member.load_one(users, items, scale, train, validation)?);
+            Ok(())
+        })?;
+        Ok(indexed[0].expect("the first member loaded"))
+    }
+
+    fn load_one(
+        &mut self,
+        users: u32,
+        items: u32,
+        scale: Scale,
+        train: &[Triple],
+        validation: &[Triple],
+    ) -> Result<Indexed> {
+        self.round = None;
         self.sent = Sent { users, items, scale, ..Sent::default() };
         self.ask(call::Reset { users, items, scale })?;
         for (set, ratings) in [(RatingSet::Train, train), (RatingSet::Validation, validation)] {
@@ -146,33 +206,126 @@ impl EngineClient {
 
     /// Starts training `spec`, checked first against the module's own
     /// description so a bad value is named here, before the module sees it.
+    /// With helpers, as a team when the module shares the algorithm's
+    /// rounds, else alone.
     pub fn train_start(&mut self, spec: ModelSpec) -> Result<Progress> {
         let spec = self.hello.check(&spec).map_err(|e| anyhow::anyhow!("engine module {}: {e}", self.hello.engine))?;
-        let progress = self.ask(call::TrainStart { spec })?;
-        self.training = Some((progress, 0));
         self.budget = FIRST_BUDGET;
+        self.round = None;
+        if let Some(progress) = self.team_start(&spec)? {
+            return Ok(progress);
+        }
+        self.started(call::TrainStart { spec })
+    }
+
+    /// Starts `spec` in a team when there are helpers and the module
+    /// shares its rounds; `None` when it trains alone.
+    fn team_start(&mut self, spec: &ModelSpec) -> Result<Option<Progress>> {
+        let members = self.members() as u32;
+        if members == 1 {
+            return Ok(None);
+        }
+        let shard = |member| call::TrainShard { spec: spec.clone(), member, members };
+        let progress = match self.started(shard(0)) {
+            Err(e) if !crate::is_fault(&e) => return Ok(None),
+            started => started?,
+        };
+        for (member, helper) in (1..).zip(&mut self.helpers) {
+            helper.started(shard(member))?;
+        }
+        self.round = Some(vec![None; members as usize]);
+        Ok(Some(progress))
+    }
+
+    /// Sends a request that starts a training, and keeps its progress.
+    fn started<C: Checked<Answer = Progress>>(&mut self, request: C) -> Result<Progress> {
+        let progress = self.ask(request)?;
+        self.training = Some((progress, 0));
         Ok(progress)
     }
 
     /// One step; the budget adapts so each step takes about [`STEP_TARGET`].
+    /// A team steps every member that has not finished its share of the
+    /// round, on as many threads, and when all have, hands each the
+    /// others' shares.
     pub fn train_step(&mut self) -> Result<Progress> {
         let started = Instant::now();
-        let progress = self.ask(call::TrainStep { budget: self.budget })?;
-        if let Some((before, steps)) = self.training {
-            let rule = checks::progress_step(&before, &progress)
-                .and_then(|()| checks::steps(steps + 1, checks::max_steps(&before, MIN_BUDGET)));
-            self.holds(call::TrainStep::NAME, rule)?;
-            self.training = Some((progress, steps + 1));
-        }
+        let progress = match self.round.is_some() {
+            true => self.team_step()?,
+            false => {
+                self.ask(call::TrainStep { budget: self.budget }).and_then(|p| self.moved(call::TrainStep::NAME, p))?
+            }
+        };
         let took = started.elapsed().as_secs_f64().max(1e-4);
         let scaled = self.budget as f64 * (STEP_TARGET.as_secs_f64() / took).clamp(0.5, 2.0);
         self.budget = (scaled as u64).clamp(MIN_BUDGET, 1 << 28);
         Ok(progress)
     }
 
+    fn team_step(&mut self) -> Result<Progress> {
+        let budget = self.budget;
+        let mut round = self.round.take().expect("a team is training");
+        self.all_members(&mut round, |member, _, handoff| {
+            if handoff.is_none() {
+                let stepped = member.ask(call::ShardStep { budget })?;
+                member.moved(call::ShardStep::NAME, stepped.progress)?;
+                *handoff = stepped.handoff;
+            }
+            Ok(())
+        })?;
+        if round.iter().all(Option::is_some) {
+            let shares: Vec<Handoff> = round.iter_mut().filter_map(Option::take).collect();
+            self.all_members(&mut vec![(); shares.len()], |member, m, _| {
+                let others = shares.iter().enumerate().filter(|&(o, _)| o != m).map(|(_, h)| h.clone()).collect();
+                let progress = member.ask(call::ShardTake { handoffs: others })?;
+                member.moved(call::ShardTake::NAME, progress).map(drop)
+            })?;
+        }
+        let progress = self.training.map(|(progress, _)| progress).expect("a team is training");
+        self.round = (!progress.finished).then_some(round);
+        Ok(progress)
+    }
+
+    /// Runs `work` on every member of the team with that member's own
+    /// `state`: the helpers each on a thread of its own, this instance on
+    /// the caller's. The first error, once all are done.
+    fn all_members<T: Send>(
+        &mut self,
+        states: &mut [T],
+        work: impl Fn(&mut EngineClient, usize, &mut T) -> Result<()> + Sync,
+    ) -> Result<()> {
+        let mut helpers = std::mem::take(&mut self.helpers);
+        let (own, theirs) = states.split_first_mut().expect("a state for every member");
+        let result = std::thread::scope(|scope| {
+            let work = &work;
+            let threads: Vec<_> = (1..)
+                .zip(helpers.iter_mut().zip(theirs))
+                .map(|(m, (helper, state))| scope.spawn(move || work(helper, m, state)))
+                .collect();
+            let own = work(self, 0, own);
+            let theirs = threads.into_iter().map(|t| t.join().expect("a helper's thread does not panic"));
+            theirs.chain([own]).collect::<Result<()>>()
+        });
+        self.helpers = helpers;
+        result
+    }
+
+    /// Checks a step's progress against the one before it, and keeps it.
+    fn moved(&mut self, request: &'static str, progress: Progress) -> Result<Progress> {
+        if let Some((before, steps)) = self.training {
+            let rule = checks::progress_step(&before, &progress)
+                .and_then(|()| checks::steps(steps + 1, checks::max_steps(&before, MIN_BUDGET)));
+            self.holds(request, rule)?;
+            self.training = Some((progress, steps + 1));
+        }
+        Ok(progress)
+    }
+
     /// Ends the training under way now, keeping what it learned (see
-    /// `Request::TrainStop`).
+    /// `Request::TrainStop`). A team's helpers are left as they are: only
+    /// the first member's model is used, and the next start replaces theirs.
     pub fn train_stop(&mut self) -> Result<Progress> {
+        self.round = None;
         let progress = self.ask(call::TrainStop {})?;
         if let Some((before, _)) = self.training.take() {
             self.holds(call::TrainStop::NAME, checks::progress_stop(&before, &progress))?;

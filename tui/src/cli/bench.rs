@@ -52,6 +52,10 @@ pub struct Args {
     /// (default: the module's own); its figure per iteration is what scales.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     ranking_iterations: Option<u32>,
+    /// Engine instances that train the ranking model together, as the
+    /// app's Lab does (default: a team for this machine's cores; 1 alone).
+    #[arg(long, value_name = "N", default_value_t = crate::lab::tune::team_size(crate::lab::tune::default_jobs()))]
+    members: usize,
     /// Timed start-ups of the app on --dataset (after one that warms the caches).
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -121,6 +125,8 @@ struct Figures {
     /// One fit of the ranking model inside wasm (after the SVD fits), with
     /// the module's default parameters; `None` if the module has none.
     ranking: Option<ModelSpec>,
+    /// Instances that trained it together (`--members`).
+    ranking_members: usize,
     ranking_fit_seconds_wasm: Option<f64>,
     ranking_fit_seconds_per_iteration_wasm: Option<f64>,
     /// The Lab's step after a fit, with the models just trained: the
@@ -273,9 +279,10 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
         }
         if let (Some(ranking), Some(seconds)) = (&f.ranking, f.ranking_fit_seconds_wasm) {
             println!(
-                "  ranking model {} ({} iterations): wasm fit {seconds:.3} s, {:.4} s/iteration",
+                "  ranking model {} ({} iterations, {} instances): wasm fit {seconds:.3} s, {:.4} s/iteration",
                 ranking.name(),
                 ranking.integer("iterations").unwrap_or(0),
+                f.ranking_members,
                 f.ranking_fit_seconds_per_iteration_wasm.unwrap_or(f64::NAN)
             );
         }
@@ -367,7 +374,7 @@ fn tune_figures(env: &Env, dataset: &Dataset, grid: &str, args: &Args) -> Result
 fn measure(env: &Env, dataset: &Dataset, train: Vec<Triple>, spec: &Algorithm, args: &Args) -> Result<Figures> {
     let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
-    let mut client = EngineClient::start(&env.runtime, &env.module()?, env.limits)?;
+    let mut client = EngineClient::start_team(&env.runtime, &env.module()?, env.limits, args.members)?;
     client.load(users, items, scale(dataset), &train, &[])?;
     let (mut wasm_runs, mut native_runs) = (Vec::new(), Vec::new());
     for _ in 0..fit_runs {
@@ -422,6 +429,7 @@ fn measure(env: &Env, dataset: &Dataset, train: Vec<Triple>, spec: &Algorithm, a
         fit_seconds_per_epoch_native: native / epochs,
         wasm_native_ratio: wasm / native,
         ranking,
+        ranking_members: client.members(),
         ranking_fit_seconds_wasm,
         ranking_fit_seconds_per_iteration_wasm: ranking_fit_seconds_wasm.map(|seconds| seconds / ranking_iterations),
         heldout_scoring_seconds,

@@ -37,7 +37,8 @@ pub struct Args {
     /// Read the split from DIR/train.tsv and DIR/test.tsv instead.
     #[arg(long, value_name = "DIR")]
     split_dir: Option<PathBuf>,
-    /// Splits evaluated at once, one engine instance each.
+    /// Engine instances at once: splits evaluated side by side, and the
+    /// cores left over train each split's ranking model as a team.
     #[arg(long, default_value_t = crate::lab::tune::default_jobs())]
     jobs: usize,
     /// Also score the list blended with content: W · CF + (1 − W) · content.
@@ -122,13 +123,17 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     };
     drop(probe);
 
-    // Splits run on `jobs` threads, each with its own engine instance.
+    // Splits run on `jobs` threads, each with its own engine instance; the
+    // cores left over (one split on two cores) train each split's ranking
+    // model as a team.
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = args.jobs.clamp(1, splits.len());
+    let members = crate::lab::tune::team_size(args.jobs.max(1) / workers);
     let mut reports: Vec<(usize, Result<SplitReport>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..args.jobs.clamp(1, splits.len()))
+        let workers: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| -> Result<Vec<(usize, Result<SplitReport>)>> {
-                    let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
+                    let mut client = EngineClient::start_team(&env.runtime, &module, env.limits, members)?;
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -28,7 +28,8 @@ pub struct Args {
 pub fn run(env: &Env, args: Args) -> Result<()> {
     let dataset = load_dataset(env, args.dataset.as_deref())?;
     let module = env.module()?;
-    let mut client = EngineClient::start(&env.runtime, &module, env.limits)?;
+    let members = crate::lab::tune::team_size(crate::lab::tune::default_jobs());
+    let mut client = EngineClient::start_team(&env.runtime, &module, env.limits, members)?;
     let plan = Plan {
         rating: args.model.spec(client.hello())?,
         ranking: args.model.ranking_spec(client.hello())?,

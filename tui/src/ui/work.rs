@@ -115,14 +115,15 @@ pub enum LabReport {
 }
 
 /// Trains `plan` into a new version as a job with its own engine
-/// instance, so the app's engine keeps serving the active version; reports
-/// every epoch and reads its control after every step.
+/// instances (a team, one per core), so the app's engine keeps serving the
+/// active version; reports every epoch and reads its control after every step.
 pub fn lab_train(rec: &Recommender, plan: Plan, l: Launcher, tx: &Sink<Report>) -> Handle {
     let (dataset, versions, you) = (rec.dataset.clone(), rec.versions().clone(), rec.your_fold_in().ratings);
     let failed = |why| LabReport::Done(Err(why));
     jobs::start("training", lab_sink(tx), failed, move |control, reports| {
         let mut last: Option<Instant> = None;
-        let outcome = EngineClient::start(&l.runtime, &l.module, l.limits).and_then(|mut client| {
+        let members = lab::tune::team_size(lab::tune::default_jobs());
+        let outcome = EngineClient::start_team(&l.runtime, &l.module, l.limits, members).and_then(|mut client| {
             lab::train::run(&mut client, &dataset, &you, plan, &versions, |phase| {
                 let epoch_end = matches!(phase, Phase::Training { progress: p, .. } if p.visited == 0 || p.finished);
                 let now = Instant::now();

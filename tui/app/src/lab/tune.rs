@@ -98,6 +98,13 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+/// Instances that train one model together on `cores` cores
+/// (`EngineClient::start_team`): teams of 1, 2 or 4, the sizes the built-in
+/// engine shares iALS's rounds among (a module that cannot trains alone).
+pub fn team_size(cores: usize) -> usize {
+    [4, 2, 1].into_iter().find(|&n| n <= cores).unwrap_or(1)
+}
+
 /// How a search runs.
 pub struct Search<'a> {
     pub runtime: &'a Runtime,
