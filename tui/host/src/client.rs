@@ -274,10 +274,9 @@ impl EngineClient {
             Ok(())
         })?;
         if round.iter().all(Option::is_some) {
-            let shares: Vec<Handoff> = round.iter_mut().filter_map(Option::take).collect();
-            self.all_members(&mut vec![(); shares.len()], |member, m, _| {
-                let others = shares.iter().enumerate().filter(|&(o, _)| o != m).map(|(_, h)| h.clone()).collect();
-                let progress = member.ask(call::ShardTake { handoffs: others })?;
+            let mut inboxes = inboxes(round.iter_mut().filter_map(Option::take).collect());
+            self.all_members(&mut inboxes, |member, _, inbox| {
+                let progress = member.ask(call::ShardTake { handoffs: std::mem::take(inbox) })?;
                 member.moved(call::ShardTake::NAME, progress).map(drop)
             })?;
         }
@@ -391,5 +390,36 @@ impl EngineClient {
             Err(e) if !crate::is_fault(&e) => Ok(Vec::new()),
             other => other,
         }
+    }
+}
+
+/// What each member of a team takes at the end of a round: every other
+/// member's handoff, in member order. The last member to get a handoff
+/// gets it moved, not copied (in a team of two, no handoff is copied).
+fn inboxes(handoffs: Vec<Handoff>) -> Vec<Vec<Handoff>> {
+    let n = handoffs.len();
+    let mut inboxes: Vec<Vec<Handoff>> = vec![Vec::with_capacity(n.saturating_sub(1)); n];
+    for (from, handoff) in handoffs.into_iter().enumerate() {
+        let to: Vec<usize> = (0..n).filter(|&m| m != from).collect();
+        if let Some((&last, rest)) = to.split_last() {
+            for &m in rest {
+                inboxes[m].push(handoff.clone());
+            }
+            inboxes[last].push(handoff);
+        }
+    }
+    inboxes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_member_takes_every_other_handoff_in_member_order() {
+        let handoffs = |ids: &[u8]| ids.iter().map(|&i| Handoff(vec![i])).collect::<Vec<_>>();
+        assert_eq!(inboxes(handoffs(&[0, 1])), vec![handoffs(&[1]), handoffs(&[0])]);
+        let four = inboxes(handoffs(&[0, 1, 2, 3]));
+        assert_eq!(four, vec![handoffs(&[1, 2, 3]), handoffs(&[0, 2, 3]), handoffs(&[0, 1, 3]), handoffs(&[0, 1, 2])]);
     }
 }
