@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Times Cinema's iALS fit inside wasm against implicit's (one and two
-# threads) on the seed-42 latest-small split, interleaved round by round
-# (see compare_fits.sh for why), with an older Cinema binary beside it when
-# given. Prints every round, then the medians.
+# Times Cinema's iALS fit inside wasm (one instance, and a team of two on
+# two cores) against implicit's (one and two threads) on the seed-42
+# latest-small split, interleaved round by round (see compare_fits.sh for
+# why), with an older Cinema binary beside it when given. Prints every
+# round, then the medians.
 #
 #   scripts/compare_ials.sh [ROUNDS] [CINEMA] [CINEMA_BEFORE]
 #
@@ -18,7 +19,7 @@ python=${PYTHON:-python3}
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 fit() {
-  "$1" --home "$home" eval --dataset ../shared/datasets/ml-latest-small \
+  "$1" --home "$home" eval --dataset ../shared/datasets/ml-latest-small --jobs "${2:-2}" \
       --split-dir ../shared/splits/ml-latest-small-seed42 --epochs 1 --ranking ials --json 2>/dev/null |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["ranking_fit_seconds"])'
 }
@@ -29,7 +30,8 @@ implicit() {
 }
 for _ in $(seq "$rounds"); do
   if [ -n "$before" ]; then echo "cinema_before $(fit "$before")"; fi
-  echo "cinema $(fit "$cinema")"
+  echo "cinema_one_instance $(fit "$cinema" 1)"
+  echo "cinema_two_instances $(fit "$cinema" 2)"
   echo "implicit_1_thread $(implicit 1)"
   echo "implicit_2_threads $(implicit 2)"
 done | tee /dev/stderr | python3 -c '
