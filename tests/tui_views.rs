@@ -1128,6 +1128,7 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
         points,
         evaluating: false,
         refitting: false,
+        cores: 1,
         started: Instant::now(),
         elapsed: Duration::from_secs(6),
         model_started: Duration::ZERO,

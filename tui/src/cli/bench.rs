@@ -53,9 +53,10 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     ranking_iterations: Option<u32>,
     /// Engine instances that train the ranking model together, as the
-    /// app's Lab does (default: a team for this machine's cores; 1 alone).
-    #[arg(long, value_name = "N", default_value_t = crate::lab::tune::team_size(crate::lab::tune::default_jobs()))]
-    members: usize,
+    /// app's Lab does (default: the Lab's team for this machine's cores and
+    /// memory; 1 alone).
+    #[arg(long, value_name = "N")]
+    members: Option<usize>,
     /// Timed start-ups of the app on --dataset (after one that warms the caches).
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -374,7 +375,9 @@ fn tune_figures(env: &Env, dataset: &Dataset, grid: &str, args: &Args) -> Result
 fn measure(env: &Env, dataset: &Dataset, train: Vec<Triple>, spec: &Algorithm, args: &Args) -> Result<Figures> {
     let fit_runs = args.fit_runs;
     let (users, items) = (dataset.user_ids.len() as u32, dataset.movies.len() as u32);
-    let mut client = EngineClient::start_team(&env.runtime, &env.module()?, env.limits, args.members)?;
+    let members =
+        args.members.unwrap_or_else(|| crate::lab::tune::team_size(crate::lab::tune::default_jobs(), train.len()));
+    let mut client = EngineClient::start_team(&env.runtime, &env.module()?, env.limits, members)?;
     client.load(users, items, scale(dataset), &train, &[])?;
     let (mut wasm_runs, mut native_runs) = (Vec::new(), Vec::new());
     for _ in 0..fit_runs {

@@ -128,7 +128,7 @@ pub fn run(env: &Env, args: Args) -> Result<()> {
     // model as a team.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = args.jobs.clamp(1, splits.len());
-    let members = crate::lab::tune::team_size(args.jobs.max(1) / workers);
+    let members = crate::lab::tune::team_size(args.jobs.max(1) / workers, dataset.ratings.len() * workers);
     let mut reports: Vec<(usize, Result<SplitReport>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..workers)
             .map(|_| {

@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(env: &Env, args: Args) -> Result<()> {
     let dataset = load_dataset(env, args.dataset.as_deref())?;
     let module = env.module()?;
-    let members = crate::lab::tune::team_size(crate::lab::tune::default_jobs());
+    let members = crate::lab::tune::team_size(crate::lab::tune::default_jobs(), dataset.ratings.len());
     let mut client = EngineClient::start_team(&env.runtime, &module, env.limits, members)?;
     let plan = Plan {
         rating: args.model.spec(client.hello())?,
@@ -90,12 +90,13 @@ pub fn train_version(
 /// `users`: how many the dataset has (a large one is scored on a sample).
 fn print_phase(phase: &Phase, users: usize) {
     match phase {
-        Phase::Training { role, algorithm, progress: p, refit } if p.visited == 0 && p.epoch > 0 => {
+        Phase::Training { role, algorithm, progress: p, refit, cores } if p.visited == 0 && p.epoch > 0 => {
             let role = if *role == Role::Ranking { "ranking" } else { "rating" };
+            let cores = if *cores > 1 { format!(" on {cores} cores") } else { String::new() };
             let rmse = |label: &str, x: Option<f32>| x.map(|x| format!("  {label} {x:.4}")).unwrap_or_default();
             let refit = if *refit { " (refit on every rating)" } else { "" };
             eprintln!(
-                "{role} model {}{refit}: epoch {}/{}{}{}",
+                "{role} model {}{refit}{cores}: epoch {}/{}{}{}",
                 ModelSpec::new(algorithm).name(),
                 p.epoch,
                 p.epochs,

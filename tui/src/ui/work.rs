@@ -122,7 +122,7 @@ pub fn lab_train(rec: &Recommender, plan: Plan, l: Launcher, tx: &Sink<Report>) 
     let failed = |why| LabReport::Done(Err(why));
     jobs::start("training", lab_sink(tx), failed, move |control, reports| {
         let mut last: Option<Instant> = None;
-        let members = lab::tune::team_size(lab::tune::default_jobs());
+        let members = lab::tune::team_size(lab::tune::default_jobs(), dataset.ratings.len() + you.len());
         let outcome = EngineClient::start_team(&l.runtime, &l.module, l.limits, members).and_then(|mut client| {
             lab::train::run(&mut client, &dataset, &you, plan, &versions, |phase| {
                 let epoch_end = matches!(phase, Phase::Training { progress: p, .. } if p.visited == 0 || p.finished);

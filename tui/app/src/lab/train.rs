@@ -102,6 +102,9 @@ pub enum Phase {
         progress: Progress,
         /// The second fit, on every rating, after the held-out scoring.
         refit: bool,
+        /// Engine instances training it: more than one when a team shares
+        /// its rounds, one core each (`EngineClient::start_team`).
+        cores: usize,
     },
     /// Scoring the trained models on the held-out ratings.
     Evaluating,
@@ -279,7 +282,9 @@ fn fit(
                 break;
             }
             progress = client.train_step()?;
-            let phase = Phase::Training { role, algorithm: spec.algorithm.clone(), progress, refit: like.is_some() };
+            let cores = if client.in_team() { client.members() } else { 1 };
+            let (algorithm, refit) = (spec.algorithm.clone(), like.is_some());
+            let phase = Phase::Training { role, algorithm, progress, refit, cores };
             halt = on(&phase).break_value();
         }
         match halt {

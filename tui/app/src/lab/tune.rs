@@ -98,11 +98,33 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-/// Instances that train one model together on `cores` cores
-/// (`EngineClient::start_team`): teams of 1, 2 or 4, the sizes the built-in
-/// engine shares iALS's rounds among (a module that cannot trains alone).
-pub fn team_size(cores: usize) -> usize {
-    [4, 2, 1].into_iter().find(|&n| n <= cores).unwrap_or(1)
+/// Memory a helper of a team holds beyond the first instance, per training
+/// rating and in all: its own copy of the ratings, of both factor tables
+/// and of what a sweep prepares. Measured at 25 million ratings: 1.24 GB
+/// more peak with a team of two (`cinema bench --synthetic-ratings
+/// 25000000 --synthetic-movies 62000 --members 2`, then `--members 1`).
+const HELPER_BYTES_PER_RATING: u64 = 52;
+const HELPER_BASE_BYTES: u64 = 64 << 20;
+
+/// Instances that train one model of `ratings` ratings together on
+/// `cores` cores (`EngineClient::start_team`): teams of 1, 2 or 4, the
+/// sizes the built-in engine shares iALS's rounds among (a module that
+/// cannot trains alone), with no more helpers than half the memory the
+/// machine has available holds.
+pub fn team_size(cores: usize, ratings: usize) -> usize {
+    let helper = HELPER_BASE_BYTES + HELPER_BYTES_PER_RATING * ratings as u64;
+    let spare = available_memory().map(|bytes| bytes / 2);
+    let fits = |n: usize| spare.is_none_or(|spare| (n as u64 - 1).saturating_mul(helper) <= spare);
+    [4, 2, 1].into_iter().find(|&n| n <= cores && fits(n)).unwrap_or(1)
+}
+
+/// The memory the machine can still give, in bytes (Linux's
+/// `MemAvailable`); `None` where it is not known.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find_map(|l| l.strip_prefix("MemAvailable:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// How a search runs.
@@ -229,6 +251,15 @@ pub fn best(candidates: &[Candidate]) -> Option<&Candidate> {
 mod tests {
     use super::*;
     use cinema_protocol::ParamInfo;
+
+    #[test]
+    fn a_team_has_a_size_the_engine_shares_and_the_memory_holds() {
+        let sizes: Vec<usize> = [0, 1, 2, 3, 4, 8].map(|cores| team_size(cores, 100_000)).to_vec();
+        assert_eq!(sizes, [1, 1, 2, 2, 4, 4], "on a machine with a few hundred MB free");
+        if available_memory().is_some() {
+            assert_eq!(team_size(8, usize::MAX / 1024), 1, "no helper where its copy of the ratings cannot fit");
+        }
+    }
 
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {

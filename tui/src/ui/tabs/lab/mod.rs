@@ -258,6 +258,8 @@ pub struct LabRun {
     pub evaluating: bool,
     /// Fitting again on every rating, after the scoring.
     pub refitting: bool,
+    /// Engine instances training the model now (a team: one core each).
+    pub cores: usize,
     pub started: Instant,
     /// As of the last tick (views do not read the clock).
     pub elapsed: Duration,
@@ -494,6 +496,7 @@ impl LabPanel {
             points: Vec::new(),
             evaluating: false,
             refitting: false,
+            cores: 1,
             started: Instant::now(),
             elapsed: Duration::ZERO,
             model_started: Duration::ZERO,
@@ -724,7 +727,8 @@ impl LabPanel {
     fn on_phase(&mut self, phase: crate::lab::train::Phase) {
         let Some(run) = self.run.as_mut() else { return };
         match phase {
-            crate::lab::train::Phase::Training { role, algorithm, progress: p, refit } => {
+            crate::lab::train::Phase::Training { role, algorithm, progress: p, refit, cores } => {
+                run.cores = cores;
                 if role != run.role || algorithm != run.algorithm || refit != run.refitting {
                     run.model_started = run.elapsed;
                     (run.role, run.algorithm, run.refitting) = (role, algorithm, refit);

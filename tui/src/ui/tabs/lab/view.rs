@@ -139,10 +139,11 @@ fn running(t: Theme, run: &LabRun, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
     let role = if run.role == Role::Ranking { "ranking" } else { "rating" };
+    let cores = if run.cores > 1 { format!(" on {} cores", run.cores) } else { String::new() };
     let what = match (run.evaluating, run.refitting) {
         (true, _) => "scoring on the held-out ratings".to_owned(),
-        (false, true) => format!("scored; refitting the {role} model {} on every rating", run.algorithm),
-        (false, false) => format!("training the {role} model {}", run.algorithm),
+        (false, true) => format!("scored; refitting the {role} model {} on every rating{cores}", run.algorithm),
+        (false, false) => format!("training the {role} model {}{cores}", run.algorithm),
     };
     let stopping = if run.stopping { " · stopping" } else { "" };
     line(Line::styled(fit(&format!("{what}{stopping}"), area.width as usize), t.header()), title, buf);
