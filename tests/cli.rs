@@ -240,6 +240,19 @@ fn eval_on_the_seed42_latest_small_split_with_the_defaults_beats_0_850_and_ranks
     assert!(number(&report, "ndcg_at_10") >= 0.28, "the peer's EASE reaches 0.263: {report:#}");
 }
 
+/// `--jobs 2` on one split leaves a core over: the ranking model trains on
+/// a team of two instances, and its list is the one instance's, to the bit.
+#[test]
+fn eval_on_two_cores_ranks_exactly_as_on_one() {
+    let cinema = Cinema::new();
+    let args = ["eval", "--dataset", &ml_small(), "--split-dir", &seed42_split(), "--epochs", "1", "--ranking", "ials"];
+    let [one, two] = ["1", "2"].map(|jobs| cinema.json(&[&args[..], &["--jobs", jobs]].concat()));
+    for metric in ["ndcg_at_10", "precision_at_10", "recall_at_10", "coverage"] {
+        assert_eq!(one[metric], two[metric], "{metric}: one core {one:#}, two {two:#}");
+    }
+    assert!(number(&two, "ndcg_at_10") > 0.25, "{two:#}");
+}
+
 /// The module describes its algorithms (ABI 2); the host lists them and
 /// checks every flag against that description before anything trains.
 #[test]

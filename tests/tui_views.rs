@@ -1152,6 +1152,11 @@ fn lab_mid_training_draws_the_chart_gauge_and_rates() {
         assert!(s.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille chart at {w}×{h}:\n{s}");
         insta::assert_snapshot!(format!("lab_mid_training_{w}x{h}"), s);
     }
+    // The ranking model trains on a team of instances, one core each.
+    let run = app.tab_mut::<LabPanel>().run.as_mut().expect("the run");
+    (run.role, run.algorithm, run.cores) = (cinema_protocol::Role::Ranking, "ials".into(), 2);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("training the ranking model ials on 2 cores"), "{s}");
 }
 
 /// A blend trained in the Lab: when it finishes the Lab shows its members'

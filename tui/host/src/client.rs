@@ -178,20 +178,15 @@ impl EngineClient {
         self.all_members(&mut indexed, |member, m, indexed| {
             // Helpers only train: the held-out ratings are the first's.
             let validation = if m == 0 { validation } else { &[] };
-            *indexed = Some(member.load_one(users, items, scale, train, validation)?);
+            *indexed = Some(member.load_one((users, items, scale), train, validation)?);
             Ok(())
         })?;
         Ok(indexed[0].expect("the first member loaded"))
     }
 
-    fn load_one(
-        &mut self,
-        users: u32,
-        items: u32,
-        scale: Scale,
-        train: &[Triple],
-        validation: &[Triple],
-    ) -> Result<Indexed> {
+    /// One instance's [`EngineClient::load`].
+    fn load_one(&mut self, shape: (u32, u32, Scale), train: &[Triple], validation: &[Triple]) -> Result<Indexed> {
+        let (users, items, scale) = shape;
         self.round = None;
         self.sent = Sent { users, items, scale, ..Sent::default() };
         self.ask(call::Reset { users, items, scale })?;
