@@ -91,7 +91,7 @@ const CF_ALONE: &[&str] = &["--hybrid", "1", "--diversity", "0"];
 
 /// Each lie, the request it corrupts, the rule the host must name, and the
 /// command that makes the request (after `--dataset ML-100K`).
-const LIES: [(u8, &str, &str, &str, &[&str]); 13] = [
+const LIES: [(u8, &str, &str, &str, &[&str]); 15] = [
     (1, "recommend-out-of-range", "Recommend", "movie index 4294967295, outside the 1682 movies sent", CF_ALONE),
     (2, "stuck-training", "TrainStep", "the step did not move training on", &[]),
     (3, "nan-predictions", "Predict", "prediction NaN for pair 0, outside the scale 1–5", &[]),
@@ -105,6 +105,8 @@ const LIES: [(u8, &str, &str, &str, &[&str]); 13] = [
     (11, "wrong-kind", "Index", "Ok where Indexed was expected", &[]),
     (12, "parts-with-escape", "Parts", "a part named", &["--movie", "7"]),
     (13, "diversity-never-ready", "PrepareDiversity", "no step past 0 of", &["--diversity", "0.5"]),
+    (14, "stuck-team-member", "ShardStep", "the step did not move training on", &[]),
+    (15, "huge-handoff", "ShardStep", "a handoff of 104857600 bytes, over the", &[]),
 ];
 
 #[test]
@@ -113,6 +115,9 @@ fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_car
     let ml100k = shared().join("datasets/ml-100k").display().to_string();
     let recommend = ["recommend", "--dataset", &ml100k, "--user", "1", "-n", "10", "--json"];
     let explain = ["explain", "--dataset", &ml100k, "--user", "1", "--json"];
+    // A team trains the ranking model where there are two cores.
+    let train = ["train", "--dataset", &ml100k, "--json"];
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let home = TempDir::new().unwrap();
 
     // The honest build (lie 0) works like any module: the fixture itself is sound.
@@ -121,10 +126,16 @@ fn every_lie_stops_the_module_with_the_rule_it_broke_and_the_built_in_module_car
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
     for (mode, name, request, rule, extra) in LIES {
+        if request == "ShardStep" && cores < 2 {
+            eprintln!("{name}: not told on one core (no team trains)");
+            continue;
+        }
         let path = liar(modules.path(), mode, name);
-        // Explaining is its own command; every other lie is told to `recommend`.
+        // Explaining and training are commands of their own; every other
+        // lie is told to `recommend`.
         let asked = match request {
             "Explain" | "Parts" => &explain[..],
+            "ShardStep" => &train[..],
             _ => &recommend[..],
         };
         let run = cinema(home.path(), &[&["--plugin", &path.display().to_string()][..], asked, extra].concat());

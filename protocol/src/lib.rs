@@ -513,7 +513,7 @@ mod tests {
             same(call::Reset { users: 300, items: 2, scale: Scale { min: 0.5, max: 5.0 } }),
             same(call::AddRatings { set: RatingSet::Validation, ratings: vec![(1, 2, 3.5); 200] }),
             same(call::Index {}),
-            same(call::TrainStart { spec }),
+            same(call::TrainStart { spec: spec.clone() }),
             same(call::TrainStep { budget: 1 << 40 }),
             same(call::Predict { pairs: vec![(1, 2)] }),
             same(call::Recommend { user: 1 << 20, n: 10 }),
@@ -529,6 +529,9 @@ mod tests {
             same(call::Explain { user: 1, item: 2, weight: 0.7, diversity: 0.0 }),
             same(call::Parts {}),
             same(call::PrepareDiversity { users: 8 }),
+            same(call::TrainShard { spec, member: 1, members: 2 }),
+            same(call::ShardStep { budget: 1 << 20 }),
+            same(call::ShardTake { handoffs: vec![Handoff(vec![7; 300])] }),
         ];
         assert_eq!(encoded.as_slice(), Request::NAMES, "every request, in wire order");
     }

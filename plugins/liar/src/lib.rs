@@ -16,7 +16,7 @@ use cinema_protocol::{ParamKind, Reply, Request};
 pub static LIAR_MODE: [u8; 18] = *b"cinema-liar-mode:\0";
 
 /// The lies, by number: what the tests patch in.
-pub const LIES: [&str; 13] = [
+pub const LIES: [&str; 15] = [
     "recommend-out-of-range",
     "stuck-training",
     "nan-predictions",
@@ -30,6 +30,8 @@ pub const LIES: [&str; 13] = [
     "wrong-kind",
     "parts-with-escape",
     "diversity-never-ready",
+    "stuck-team-member",
+    "huge-handoff",
 ];
 
 fn mode() -> u8 {
@@ -93,6 +95,14 @@ pub fn lie(mode: u8, request: &Request, reply: &mut Reply) {
         (12, Reply::Parts(parts)) => parts.push(("\u{1b}[2J".into(), 1.0)),
         // Preparing diversity that never gets anywhere.
         (13, Reply::Diversity(ready)) => ready.done = 0,
+        // A team member whose steps never get anywhere.
+        (14, Reply::Shard(s)) => (s.progress.epoch, s.progress.visited, s.progress.finished) = (0, 0, false),
+        // A handoff larger than any model may be.
+        (15, Reply::Shard(s)) => {
+            if let Some(handoff) = &mut s.handoff {
+                handoff.0.resize(100 << 20, 0);
+            }
+        }
         // Every request after the handshake that is not answered by `Ok` is.
         (11, reply) if request.reply_name() != "Ok" && !matches!(request, Request::Hello) => *reply = Reply::Ok,
         _ => {}

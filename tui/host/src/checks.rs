@@ -115,7 +115,7 @@ impl Checked for call::TrainShard {
 /// model, so it may be no larger than a model may be.
 impl Checked for call::ShardStep {
     fn check(&self, s: &Stepped, sent: &Sent) -> Rule {
-        s.handoff.as_ref().map_or(Ok(()), |h| model(h.0.len(), sent))
+        s.handoff.as_ref().map_or(Ok(()), |h| handoff(h.0.len(), sent))
     }
 }
 
@@ -409,13 +409,22 @@ pub fn steps(taken: u64, most: u64) -> Rule {
 }
 
 pub fn model(len: usize, sent: &Sent) -> Rule {
+    model_or("a model", len, sent)
+}
+
+/// A team member's handoff: a part of a model, no larger than a model may be.
+pub fn handoff(len: usize, sent: &Sent) -> Rule {
+    model_or("a handoff", len, sent)
+}
+
+fn model_or(what: &str, len: usize, sent: &Sent) -> Rule {
     let rows = u64::from(sent.users) + u64::from(sent.items);
     let cap = MODEL_BASE_BYTES
         .saturating_add(MODEL_PER_SENT_BYTE.saturating_mul(sent.bytes))
         .saturating_add(MODEL_PER_ROW_BYTES.saturating_mul(rows));
     rule(len as u64 <= cap, || {
         format!(
-            "a model of {len} bytes, over the {cap} allowed for {rows} users and movies and {} bytes of data sent",
+            "{what} of {len} bytes, over the {cap} allowed for {rows} users and movies and {} bytes of data sent",
             sent.bytes
         )
     })
